@@ -1,0 +1,76 @@
+# kplane: see README.md.  `make demo` and `make check` are the two entry points.
+#
+# KDIR: kernel build tree for the module.  Default: the running kernel's, or,
+# when it has none (a build host, CI), the newest installed Debian
+# linux-headers-*-amd64.
+KDIR ?= $(shell tests/qemu/kernels.sh kdir)
+BUILD := build
+PKG_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-Iinclude/uapi -Iinclude -Iuserspace/lib $(PKG_CFLAGS)
+
+LIB_SRC := userspace/lib/libkplane.c
+CTL_SRC := userspace/kplanectl/kplanectl.c userspace/kplanectl/args.c \
+	userspace/kplanectl/output.c
+D_SRC := userspace/kplaned/kplaned.c
+HELPER_SRC := $(wildcard tests/e2e/helpers/*.c)
+
+.PHONY: all module userspace deps demo check unit kunit e2e e2e-debug dkms-test \
+	dkms-install clean
+
+all: module userspace
+
+deps:
+	tests/install-deps.sh
+
+module:
+	tests/qemu/build-module.sh "$(KDIR)" .
+
+userspace: $(BUILD)/kplanectl $(BUILD)/kplaned $(BUILD)/libkplane.a \
+	$(patsubst tests/e2e/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
+
+$(BUILD)/libkplane.a: $(LIB_SRC) userspace/lib/libkplane.h include/uapi/linux/kplane.h
+	@mkdir -p $(BUILD)
+	$(CC) $(USER_CFLAGS) -c $(LIB_SRC) -o $(BUILD)/libkplane.o
+	$(AR) rcs $@ $(BUILD)/libkplane.o
+
+$(BUILD)/kplanectl: $(CTL_SRC) $(wildcard userspace/kplanectl/*.h) $(BUILD)/libkplane.a
+	$(CC) $(USER_CFLAGS) $(CTL_SRC) $(BUILD)/libkplane.a $(PKG_LIBS) -o $@
+
+$(BUILD)/kplaned: $(D_SRC) $(BUILD)/libkplane.a
+	$(CC) $(USER_CFLAGS) $(D_SRC) $(BUILD)/libkplane.a $(PKG_LIBS) -o $@
+
+$(BUILD)/helpers/%: tests/e2e/helpers/%.c $(BUILD)/libkplane.a
+	@mkdir -p $(BUILD)/helpers
+	$(CC) $(USER_CFLAGS) $< $(BUILD)/libkplane.a $(PKG_LIBS) -o $@
+
+# The main job: boot a VM, make a node, add endpoints, show them.
+demo: deps userspace
+	tests/qemu/run.sh --kernel stock --scenario demo
+
+# Every test: unit (sanitizers), KUnit (debug kernel), e2e (stock and debug).
+check: deps
+	tests/run-all.sh
+
+unit:
+	tests/unit/run.sh
+
+kunit: userspace
+	tests/kunit/run.sh
+
+e2e: userspace
+	tests/e2e/run.sh --kernel stock
+
+e2e-debug: userspace
+	tests/e2e/run.sh --kernel debug
+
+dkms-test: userspace
+	tests/dkms/run.sh
+
+dkms-install:
+	tests/dkms/install.sh
+
+clean:
+	rm -rf $(BUILD) kmod/*.o kmod/.*.cmd *.o .*.cmd *.ko *.mod *.mod.c \
+		modules.order Module.symvers .tmp_versions

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kplane generic netlink ABI, shared by the module and userspace.
+ *
+ * Family "kplane", version KPLANE_GENL_VERSION.  The family is netnsok: every
+ * request acts on the network namespace of the requesting socket.  A netns in
+ * which kplane is enabled is a *node*.
+ *
+ * Permissions: commands marked (admin) need CAP_NET_ADMIN over the netns the
+ * socket lives in (GENL_UNS_ADMIN_PERM); others are open to any process in it.
+ * Every rejection carries an errno and an extack message naming the attribute.
+ *
+ * KPLANE_CMD_NODE_ENABLE (admin)
+ *	Make this netns a node.  Idempotent.  No attributes.  Replies nothing.
+ *
+ * KPLANE_CMD_NODE_DISABLE (admin)
+ *	Drop every object and hook of this node.  Idempotent.  Replies nothing.
+ *
+ * KPLANE_CMD_NODE_GET
+ *	Status of this netns.  Replies KPLANE_A_VERSION, KPLANE_A_NODE_ENABLED,
+ *	KPLANE_A_GENERATION, KPLANE_A_ENDPOINT_COUNT, KPLANE_A_ENDPOINT_LIMIT and
+ *	KPLANE_A_COUNTERS (nest of KPLANE_COUNTER_A_*).  Works on a netns that
+ *	is not a node (enabled = 0, counts 0).
+ *
+ * KPLANE_CMD_ENDPOINT_ADD (admin)
+ *	Add a workload endpoint.  KPLANE_A_ENDPOINT nest with:
+ *	  KPLANE_EP_A_ID       required, 1..KPLANE_ID_MAX-1 chars of [A-Za-z0-9._:/-]
+ *	  KPLANE_EP_A_IFNAME   required, host-side interface in this netns
+ *	  KPLANE_EP_A_NETNS_FD optional, fd of the pod's netns
+ *	  KPLANE_EP_A_ADDR     0..KPLANE_EP_ADDR_MAX nests of KPLANE_ADDR_A_*
+ *	Errors: ENOENT node not enabled; EEXIST id, interface or pod netns
+ *	already used by another endpoint; ENODEV no such interface; EBADF/EINVAL
+ *	bad netns fd; ENOSPC endpoint limit reached; EINVAL malformed input.
+ *
+ * KPLANE_CMD_ENDPOINT_DEL (admin)
+ *	Delete by KPLANE_A_ENDPOINT { KPLANE_EP_A_ID }.  ENOENT if unknown.
+ *
+ * KPLANE_CMD_ENDPOINT_GET
+ *	doit: KPLANE_A_ENDPOINT { KPLANE_EP_A_ID } replies that endpoint.
+ *	dumpit: every endpoint of the node, one KPLANE_A_ENDPOINT per message,
+ *	in insertion order.  A dump that races with a change is flagged
+ *	NLM_F_DUMP_INTR; readers restart it.
+ *	Replies carry ID, IFNAME, IFINDEX, ADDRs and, when a pod netns is bound,
+ *	NETNSID (the pod netns' id as seen from the node netns).
+ */
+#ifndef _UAPI_LINUX_KPLANE_H
+#define _UAPI_LINUX_KPLANE_H
+
+#define KPLANE_GENL_NAME	"kplane"
+#define KPLANE_GENL_VERSION	1
+
+/* Longest id string, including the terminating NUL. */
+#define KPLANE_ID_MAX		64
+/* Most addresses one endpoint may carry. */
+#define KPLANE_EP_ADDR_MAX	8
+
+enum kplane_cmd {
+	KPLANE_CMD_UNSPEC,
+	KPLANE_CMD_NODE_ENABLE,
+	KPLANE_CMD_NODE_DISABLE,
+	KPLANE_CMD_NODE_GET,
+	KPLANE_CMD_ENDPOINT_ADD,
+	KPLANE_CMD_ENDPOINT_DEL,
+	KPLANE_CMD_ENDPOINT_GET,
+
+	__KPLANE_CMD_MAX,
+	KPLANE_CMD_MAX = __KPLANE_CMD_MAX - 1
+};
+
+/* Top level attributes. */
+enum kplane_attr {
+	KPLANE_A_UNSPEC,
+	KPLANE_A_VERSION,		/* u32 */
+	KPLANE_A_NODE_ENABLED,		/* u8 */
+	KPLANE_A_GENERATION,		/* u32, bumped by every change */
+	KPLANE_A_ENDPOINT_COUNT,	/* u32 */
+	KPLANE_A_ENDPOINT_LIMIT,	/* u32 */
+	KPLANE_A_COUNTERS,		/* nest, KPLANE_COUNTER_A_* */
+	KPLANE_A_ENDPOINT,		/* nest, KPLANE_EP_A_* */
+
+	__KPLANE_A_MAX,
+	KPLANE_A_MAX = __KPLANE_A_MAX - 1
+};
+
+/* Inside KPLANE_A_COUNTERS; all u64. */
+enum kplane_counter_attr {
+	KPLANE_COUNTER_A_UNSPEC,
+	KPLANE_COUNTER_A_PAD,
+	KPLANE_COUNTER_A_RX_PACKETS,	/* packets seen at the node's hooks */
+	KPLANE_COUNTER_A_RX_BYTES,
+	KPLANE_COUNTER_A_EP_TABLE_FULL,	/* adds refused: endpoint limit */
+	KPLANE_COUNTER_A_EP_REAPED,	/* endpoints dropped: pod netns died */
+
+	__KPLANE_COUNTER_A_MAX,
+	KPLANE_COUNTER_A_MAX = __KPLANE_COUNTER_A_MAX - 1
+};
+
+/* Inside KPLANE_A_ENDPOINT. */
+enum kplane_endpoint_attr {
+	KPLANE_EP_A_UNSPEC,
+	KPLANE_EP_A_ID,			/* NUL-terminated string */
+	KPLANE_EP_A_IFNAME,		/* NUL-terminated string */
+	KPLANE_EP_A_IFINDEX,		/* u32, reply only */
+	KPLANE_EP_A_NETNS_FD,		/* u32, request only */
+	KPLANE_EP_A_NETNSID,		/* s32, reply only */
+	KPLANE_EP_A_ADDR,		/* nest, KPLANE_ADDR_A_*, repeated */
+
+	__KPLANE_EP_A_MAX,
+	KPLANE_EP_A_MAX = __KPLANE_EP_A_MAX - 1
+};
+
+/* An IP address: inside KPLANE_EP_A_ADDR and, later, services/backends. */
+enum kplane_addr_attr {
+	KPLANE_ADDR_A_UNSPEC,
+	KPLANE_ADDR_A_FAMILY,		/* u16, AF_INET or AF_INET6 */
+	KPLANE_ADDR_A_IP,		/* binary, 4 or 16 bytes by family */
+
+	__KPLANE_ADDR_A_MAX,
+	KPLANE_ADDR_A_MAX = __KPLANE_ADDR_A_MAX - 1
+};
+
+#endif /* _UAPI_LINUX_KPLANE_H */

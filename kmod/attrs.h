@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Netlink request policies and the parsers that turn validated attributes into
+ * plain structs.  Kept apart from the handlers so KUnit can feed them
+ * hand-built messages.
+ */
+#ifndef KPLANE_ATTRS_H
+#define KPLANE_ATTRS_H
+
+#include <linux/if.h>
+#include <net/netlink.h>
+#include <uapi/linux/kplane.h>
+#include "validate.h"
+
+extern const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1];
+extern const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1];
+extern const struct nla_policy kp_ep_policy[KPLANE_EP_A_MAX + 1];
+extern const struct nla_policy kp_addr_policy[KPLANE_ADDR_A_MAX + 1];
+
+struct kp_ep_cfg {
+	char id[KPLANE_ID_MAX];
+	char ifname[IFNAMSIZ];
+	bool has_netns_fd;
+	u32 netns_fd;
+	unsigned int n_addrs;
+	struct kp_addr addrs[KPLANE_EP_ADDR_MAX];
+};
+
+/* Which attributes a request about an endpoint may carry. */
+enum kp_ep_parse_mode {
+	KP_EP_PARSE_KEY,	/* del, get: the id alone */
+	KP_EP_PARSE_FULL,	/* add: everything */
+};
+
+/* Sets the extack message and offending attribute; @msg must be static. */
+void kp_set_err(struct netlink_ext_ack *extack, const struct nlattr *attr,
+		const char *msg);
+
+int kp_addr_parse(const struct nlattr *nest, struct kp_addr *addr,
+		  struct netlink_ext_ack *extack);
+int kp_ep_parse(const struct nlattr *nest, enum kp_ep_parse_mode mode,
+		struct kp_ep_cfg *cfg, struct netlink_ext_ack *extack);
+
+#endif /* KPLANE_ATTRS_H */

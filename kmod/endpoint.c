@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Workload endpoint tables: per node by id and ifindex, module-wide by netns. */
+#include <linux/module.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <linux/netlink.h>
+#include "endpoint.h"
+#include "node.h"
+
+unsigned int kp_max_endpoints = 65536;
+module_param_named(max_endpoints, kp_max_endpoints, uint, 0644);
+MODULE_PARM_DESC(max_endpoints, "Most workload endpoints per node (default 65536)");
+
+static struct kmem_cache *kp_ep_cache;
+/* Pod netns -> endpoint, over all nodes: a netns backs at most one endpoint. */
+static struct rhashtable kp_ep_by_netns;
+
+static const struct rhashtable_params kp_ep_id_params = {
+	.head_offset = offsetof(struct kp_endpoint, id_node),
+	.key_offset = offsetof(struct kp_endpoint, id),
+	.key_len = KPLANE_ID_MAX,
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params kp_ep_ifindex_params = {
+	.head_offset = offsetof(struct kp_endpoint, ifindex_node),
+	.key_offset = offsetof(struct kp_endpoint, ifindex),
+	.key_len = sizeof(int),
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params kp_ep_netns_params = {
+	.head_offset = offsetof(struct kp_endpoint, netns_node),
+	.key_offset = offsetof(struct kp_endpoint, pod_net),
+	.key_len = sizeof(struct net *),
+	.automatic_shrinking = true,
+};
+
+int kp_endpoint_init(void)
+{
+	int err;
+
+	kp_ep_cache = KMEM_CACHE(kp_endpoint, 0);
+	if (!kp_ep_cache)
+		return -ENOMEM;
+	err = rhashtable_init(&kp_ep_by_netns, &kp_ep_netns_params);
+	if (err)
+		goto err_cache;
+	return 0;
+
+err_cache:
+	kmem_cache_destroy(kp_ep_cache);
+	return err;
+}
+
+void kp_endpoint_uninit(void)
+{
+	rhashtable_destroy(&kp_ep_by_netns);
+	/* Endpoints are freed by call_rcu(): let them all land first. */
+	rcu_barrier();
+	kmem_cache_destroy(kp_ep_cache);
+}
+
+int kp_ep_table_init(struct kp_ep_table *tbl)
+{
+	int err;
+
+	INIT_LIST_HEAD(&tbl->list);
+	tbl->count = 0;
+	atomic64_set(&tbl->full, 0);
+	atomic64_set(&tbl->reaped, 0);
+	err = rhashtable_init(&tbl->by_id, &kp_ep_id_params);
+	if (err)
+		return err;
+	err = rhashtable_init(&tbl->by_ifindex, &kp_ep_ifindex_params);
+	if (err)
+		rhashtable_destroy(&tbl->by_id);
+	return err;
+}
+
+void kp_ep_table_destroy(struct kp_ep_table *tbl)
+{
+	struct kp_endpoint *ep, *tmp;
+
+	list_for_each_entry_safe(ep, tmp, &tbl->list, list)
+		kp_ep_table_del(ep);
+	rhashtable_destroy(&tbl->by_ifindex);
+	rhashtable_destroy(&tbl->by_id);
+}
+
+struct kp_endpoint *kp_ep_alloc(void)
+{
+	return kmem_cache_zalloc(kp_ep_cache, GFP_KERNEL);
+}
+
+void kp_ep_free(struct kp_endpoint *ep)
+{
+	kmem_cache_free(kp_ep_cache, ep);
+}
+
+static void kp_ep_free_rcu(struct rcu_head *rcu)
+{
+	kp_ep_free(container_of(rcu, struct kp_endpoint, rcu));
+}
+
+int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
+		    unsigned int limit, struct netlink_ext_ack *extack)
+{
+	int err;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (tbl->count >= limit) {
+		atomic64_inc(&tbl->full);
+		NL_SET_ERR_MSG(extack, "endpoint table is full (see max_endpoints)");
+		return -ENOSPC;
+	}
+	err = rhashtable_lookup_insert_fast(&tbl->by_id, &ep->id_node,
+					    kp_ep_id_params);
+	if (err) {
+		if (err == -EEXIST)
+			NL_SET_ERR_MSG(extack, "an endpoint with this id exists");
+		return err;
+	}
+	err = rhashtable_lookup_insert_fast(&tbl->by_ifindex, &ep->ifindex_node,
+					    kp_ep_ifindex_params);
+	if (err) {
+		if (err == -EEXIST)
+			NL_SET_ERR_MSG(extack, "interface belongs to another endpoint");
+		goto err_id;
+	}
+	if (ep->pod_net) {
+		err = rhashtable_lookup_insert_fast(&kp_ep_by_netns, &ep->netns_node,
+						    kp_ep_netns_params);
+		if (err) {
+			if (err == -EEXIST)
+				NL_SET_ERR_MSG(extack, "pod netns is bound to another endpoint");
+			goto err_ifindex;
+		}
+	}
+	ep->table = tbl;
+	list_add_tail_rcu(&ep->list, &tbl->list);
+	tbl->count++;
+	return 0;
+
+err_ifindex:
+	rhashtable_remove_fast(&tbl->by_ifindex, &ep->ifindex_node, kp_ep_ifindex_params);
+err_id:
+	rhashtable_remove_fast(&tbl->by_id, &ep->id_node, kp_ep_id_params);
+	/* A lookup may have seen @ep in the tables: the caller frees it now,
+	 * so wait out those readers.
+	 */
+	synchronize_rcu();
+	return err;
+}
+
+void kp_ep_table_del(struct kp_endpoint *ep)
+{
+	struct kp_ep_table *tbl = ep->table;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (ep->pod_net)
+		rhashtable_remove_fast(&kp_ep_by_netns, &ep->netns_node,
+				       kp_ep_netns_params);
+	rhashtable_remove_fast(&tbl->by_ifindex, &ep->ifindex_node,
+			       kp_ep_ifindex_params);
+	rhashtable_remove_fast(&tbl->by_id, &ep->id_node, kp_ep_id_params);
+	list_del_rcu(&ep->list);
+	tbl->count--;
+	call_rcu(&ep->rcu, kp_ep_free_rcu);
+}
+
+struct kp_endpoint *kp_ep_lookup_id(struct kp_ep_table *tbl, const char *id)
+{
+	char key[KPLANE_ID_MAX] = {};
+
+	strscpy(key, id, sizeof(key));
+	return rhashtable_lookup_fast(&tbl->by_id, key, kp_ep_id_params);
+}
+
+struct kp_endpoint *kp_ep_lookup_ifindex(struct kp_ep_table *tbl, int ifindex)
+{
+	return rhashtable_lookup_fast(&tbl->by_ifindex, &ifindex,
+				      kp_ep_ifindex_params);
+}
+
+struct kp_endpoint *kp_ep_lookup_netns(const struct net *pod_net)
+{
+	return rhashtable_lookup_fast(&kp_ep_by_netns, &pod_net,
+				      kp_ep_netns_params);
+}
+
+void kp_ep_reap_netns(const struct net *net)
+{
+	struct kp_endpoint *ep;
+	struct kp_ep_table *tbl;
+
+	lockdep_assert_held(&kplane_mutex);
+	ep = kp_ep_lookup_netns(net);
+	if (!ep)
+		return;
+	tbl = ep->table;
+	atomic64_inc(&tbl->reaped);
+	kp_ep_table_del(ep);
+	kp_node_changed(kp_node_of_table(tbl));
+}

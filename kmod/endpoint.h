@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Workload endpoints: a node's host-side interface for a pod, the pod's
+ * addresses and (optionally) the pod's netns.  Each node keeps them in a
+ * kp_ep_table; a module-wide index maps a pod netns to its endpoint, which is
+ * how a socket inside a pod will find the node whose services apply.
+ *
+ * Writers hold kplane_mutex (see node.h); datapath readers use RCU.
+ */
+#ifndef KPLANE_ENDPOINT_H
+#define KPLANE_ENDPOINT_H
+
+#include <linux/rhashtable-types.h>
+#include <linux/list.h>
+#include <linux/netdevice.h>
+#include <uapi/linux/kplane.h>
+#include "validate.h"
+
+struct net;
+struct netlink_ext_ack;
+
+struct kp_endpoint {
+	struct rhash_head id_node;
+	struct rhash_head ifindex_node;
+	struct rhash_head netns_node;
+	struct list_head list;		/* table's insertion order, for dumps */
+	struct kp_ep_table *table;
+	char id[KPLANE_ID_MAX];		/* zero padded: it is the hash key */
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	/*
+	 * Not a counted reference: holding one would keep a dead pod's netns
+	 * (and any node netns in a cycle) alive.  The pernet exit of that
+	 * netns unbinds the endpoint instead (kp_ep_reap_netns()).
+	 */
+	struct net *pod_net;
+	unsigned int n_addrs;
+	struct kp_addr addrs[KPLANE_EP_ADDR_MAX];
+	struct rcu_head rcu;
+};
+
+struct kp_ep_table {
+	struct rhashtable by_id;
+	struct rhashtable by_ifindex;
+	struct list_head list;
+	unsigned int count;
+	atomic64_t full;		/* adds refused at the limit */
+	atomic64_t reaped;		/* endpoints dropped with their pod netns */
+};
+
+/* Per-node limit, read at each add; 0644 so it can change at runtime. */
+extern unsigned int kp_max_endpoints;
+
+int kp_endpoint_init(void);
+void kp_endpoint_uninit(void);
+
+int kp_ep_table_init(struct kp_ep_table *tbl);
+/* Deletes every endpoint, then the table. */
+void kp_ep_table_destroy(struct kp_ep_table *tbl);
+
+struct kp_endpoint *kp_ep_alloc(void);
+void kp_ep_free(struct kp_endpoint *ep);
+/* On success the table owns @ep; on error the caller still does. */
+int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
+		    unsigned int limit, struct netlink_ext_ack *extack);
+void kp_ep_table_del(struct kp_endpoint *ep);
+struct kp_endpoint *kp_ep_lookup_id(struct kp_ep_table *tbl, const char *id);
+struct kp_endpoint *kp_ep_lookup_ifindex(struct kp_ep_table *tbl, int ifindex);
+struct kp_endpoint *kp_ep_lookup_netns(const struct net *pod_net);
+/* Called when @net is destroyed: drop the endpoint bound to it, if any. */
+void kp_ep_reap_netns(const struct net *net);
+
+#endif /* KPLANE_ENDPOINT_H */

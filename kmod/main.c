@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kplane: Kubernetes node dataplane.  This file only wires the parts. */
+#include <linux/module.h>
+#include <net/genetlink.h>
+#include <uapi/linux/kplane.h>
+#include "endpoint.h"
+#include "netlink.h"
+#include "node.h"
+
+static int __init kp_mod_init(void)
+{
+	int err;
+
+	err = kp_endpoint_init();
+	if (err)
+		return err;
+	err = kp_node_init();
+	if (err)
+		goto err_endpoint;
+	err = kp_netlink_init();
+	if (err)
+		goto err_node;
+	return 0;
+
+err_node:
+	kp_node_uninit();
+err_endpoint:
+	kp_endpoint_uninit();
+	return err;
+}
+
+static void __exit kp_mod_exit(void)
+{
+	kp_netlink_uninit();
+	kp_node_uninit();
+	kp_endpoint_uninit();
+}
+
+module_init(kp_mod_init);
+module_exit(kp_mod_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("kplane Kubernetes node dataplane");
+MODULE_VERSION("0.1");
+MODULE_ALIAS_GENL_FAMILY(KPLANE_GENL_NAME);

@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink handlers.  One handler per command; all configuration runs
+ * under kplane_mutex (the family is not parallel_ops, but the netns exit path
+ * also edits tables and takes the same mutex).
+ */
+#include <linux/file.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include "attrs.h"
+#include "endpoint.h"
+#include "netlink.h"
+#include "node.h"
+
+static struct genl_family kp_family;
+
+static struct kp_node *kp_info_node(struct genl_info *info)
+{
+	return kp_node_get(genl_info_net(info));
+}
+
+/* Endpoint commands need an enabled node; says so plainly if not. */
+static int kp_require_enabled(struct kp_node *node, struct netlink_ext_ack *extack)
+{
+	if (node->enabled)
+		return 0;
+	NL_SET_ERR_MSG(extack, "kplane is not enabled in this netns (node enable)");
+	return -ENOENT;
+}
+
+static int kp_nl_node_enable(struct sk_buff *skb, struct genl_info *info)
+{
+	int err;
+
+	mutex_lock(&kplane_mutex);
+	err = kp_node_enable(kp_info_node(info), info->extack);
+	mutex_unlock(&kplane_mutex);
+	return err;
+}
+
+static int kp_nl_node_disable(struct sk_buff *skb, struct genl_info *info)
+{
+	mutex_lock(&kplane_mutex);
+	kp_node_disable(kp_info_node(info));
+	mutex_unlock(&kplane_mutex);
+	return 0;
+}
+
+static int kp_put_counters(struct sk_buff *skb, const struct kp_node *node)
+{
+	struct kp_node_counters c;
+	struct nlattr *nest;
+
+	kp_node_counters(node, &c);
+	nest = nla_nest_start(skb, KPLANE_A_COUNTERS);
+	if (!nest ||
+	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_RX_PACKETS, c.rx_packets,
+			      KPLANE_COUNTER_A_PAD) ||
+	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_RX_BYTES, c.rx_bytes,
+			      KPLANE_COUNTER_A_PAD) ||
+	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_EP_TABLE_FULL,
+			      node->enabled ? atomic64_read(&node->eps.full) : 0,
+			      KPLANE_COUNTER_A_PAD) ||
+	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_EP_REAPED,
+			      node->enabled ? atomic64_read(&node->eps.reaped) : 0,
+			      KPLANE_COUNTER_A_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int kp_fill_node(struct sk_buff *skb, const struct kp_node *node)
+{
+	if (nla_put_u32(skb, KPLANE_A_VERSION, KPLANE_GENL_VERSION) ||
+	    nla_put_u8(skb, KPLANE_A_NODE_ENABLED, node->enabled) ||
+	    nla_put_u32(skb, KPLANE_A_GENERATION, node->generation) ||
+	    nla_put_u32(skb, KPLANE_A_ENDPOINT_COUNT,
+			node->enabled ? node->eps.count : 0) ||
+	    nla_put_u32(skb, KPLANE_A_ENDPOINT_LIMIT, READ_ONCE(kp_max_endpoints)))
+		return -EMSGSIZE;
+	return kp_put_counters(skb, node);
+}
+
+static int kp_nl_node_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kp_family, 0, KPLANE_CMD_NODE_GET);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto err_free;
+	}
+	mutex_lock(&kplane_mutex);
+	err = kp_fill_node(msg, kp_info_node(info));
+	mutex_unlock(&kplane_mutex);
+	if (err)
+		goto err_free;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int kp_put_addr(struct sk_buff *skb, const struct kp_addr *addr)
+{
+	struct nlattr *nest = nla_nest_start(skb, KPLANE_EP_A_ADDR);
+
+	if (!nest ||
+	    nla_put_u16(skb, KPLANE_ADDR_A_FAMILY, addr->family) ||
+	    nla_put(skb, KPLANE_ADDR_A_IP, kp_addr_len(addr->family), addr->ip))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int kp_put_endpoint(struct sk_buff *skb, struct net *net,
+			   const struct kp_endpoint *ep)
+{
+	struct nlattr *nest = nla_nest_start(skb, KPLANE_A_ENDPOINT);
+	unsigned int i;
+
+	if (!nest ||
+	    nla_put_string(skb, KPLANE_EP_A_ID, ep->id) ||
+	    nla_put_string(skb, KPLANE_EP_A_IFNAME, ep->ifname) ||
+	    nla_put_u32(skb, KPLANE_EP_A_IFINDEX, ep->ifindex))
+		return -EMSGSIZE;
+	if (ep->pod_net &&
+	    nla_put_s32(skb, KPLANE_EP_A_NETNSID, peernet2id(net, ep->pod_net)))
+		return -EMSGSIZE;
+	for (i = 0; i < ep->n_addrs; i++)
+		if (kp_put_addr(skb, &ep->addrs[i]))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Resolves the pod netns fd; returns the netns without keeping a reference. */
+static struct net *kp_pod_net(struct net *net, const struct kp_ep_cfg *cfg,
+			      struct netlink_ext_ack *extack)
+{
+	struct net *pod;
+
+	if (!cfg->has_netns_fd)
+		return NULL;
+	pod = get_net_ns_by_fd(cfg->netns_fd);
+	if (IS_ERR(pod)) {
+		NL_SET_ERR_MSG(extack, "netns fd does not refer to a network namespace");
+		return pod;
+	}
+	if (pod == net) {
+		put_net(pod);
+		NL_SET_ERR_MSG(extack, "pod netns must not be the node's own netns");
+		return ERR_PTR(-EINVAL);
+	}
+	/* Give it an id now so replies can name it. */
+	peernet2id_alloc(net, pod, GFP_KERNEL);
+	/*
+	 * Dropping the reference here is safe: kplane_mutex is held until the
+	 * endpoint is indexed, and the netns' exit takes it to unbind.
+	 */
+	put_net(pod);
+	return pod;
+}
+
+static int kp_ep_build(struct net *net, const struct kp_ep_cfg *cfg,
+		       struct kp_endpoint *ep, struct netlink_ext_ack *extack)
+{
+	struct net_device *dev;
+	struct net *pod;
+
+	dev = dev_get_by_name(net, cfg->ifname);
+	if (!dev) {
+		NL_SET_ERR_MSG(extack, "no such interface in this netns");
+		return -ENODEV;
+	}
+	ep->ifindex = dev->ifindex;
+	dev_put(dev);
+	pod = kp_pod_net(net, cfg, extack);
+	if (IS_ERR(pod))
+		return PTR_ERR(pod);
+	ep->pod_net = pod;
+	strscpy(ep->id, cfg->id, sizeof(ep->id));
+	strscpy(ep->ifname, cfg->ifname, sizeof(ep->ifname));
+	ep->n_addrs = cfg->n_addrs;
+	memcpy(ep->addrs, cfg->addrs, sizeof(cfg->addrs));
+	return 0;
+}
+
+static int kp_nl_ep_require(struct genl_info *info)
+{
+	if (info->attrs[KPLANE_A_ENDPOINT])
+		return 0;
+	NL_SET_ERR_ATTR_MISS(info->extack, NULL, KPLANE_A_ENDPOINT);
+	NL_SET_ERR_MSG(info->extack, "endpoint attribute (KPLANE_A_ENDPOINT) is missing");
+	return -EINVAL;
+}
+
+static int kp_nl_ep_add_locked(struct genl_info *info, const struct kp_ep_cfg *cfg)
+{
+	struct kp_node *node = kp_info_node(info);
+	struct kp_endpoint *ep;
+	int err;
+
+	err = kp_require_enabled(node, info->extack);
+	if (err)
+		return err;
+	ep = kp_ep_alloc();
+	if (!ep)
+		return -ENOMEM;
+	err = kp_ep_build(genl_info_net(info), cfg, ep, info->extack);
+	if (!err)
+		err = kp_ep_table_add(&node->eps, ep, READ_ONCE(kp_max_endpoints),
+				      info->extack);
+	if (err) {
+		kp_ep_free(ep);
+		return err;
+	}
+	kp_node_changed(node);
+	return 0;
+}
+
+static int kp_nl_ep_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kp_ep_cfg *cfg;
+	int err;
+
+	err = kp_nl_ep_require(info);
+	if (err)
+		return err;
+	cfg = kmalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return -ENOMEM;
+	err = kp_ep_parse(info->attrs[KPLANE_A_ENDPOINT], KP_EP_PARSE_FULL, cfg,
+			  info->extack);
+	if (!err) {
+		mutex_lock(&kplane_mutex);
+		err = kp_nl_ep_add_locked(info, cfg);
+		mutex_unlock(&kplane_mutex);
+	}
+	kfree(cfg);
+	return err;
+}
+
+/* Parses the id and finds the endpoint; caller holds kplane_mutex. */
+static struct kp_endpoint *kp_nl_ep_find(struct genl_info *info)
+{
+	struct kp_node *node = kp_info_node(info);
+	struct kp_ep_cfg cfg;
+	struct kp_endpoint *ep;
+	int err;
+
+	err = kp_nl_ep_require(info);
+	if (!err)
+		err = kp_ep_parse(info->attrs[KPLANE_A_ENDPOINT], KP_EP_PARSE_KEY,
+				  &cfg, info->extack);
+	if (!err)
+		err = kp_require_enabled(node, info->extack);
+	if (err)
+		return ERR_PTR(err);
+	ep = kp_ep_lookup_id(&node->eps, cfg.id);
+	if (!ep) {
+		NL_SET_ERR_MSG(info->extack, "no endpoint with this id");
+		return ERR_PTR(-ENOENT);
+	}
+	return ep;
+}
+
+static int kp_nl_ep_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kp_endpoint *ep;
+	int err = 0;
+
+	mutex_lock(&kplane_mutex);
+	ep = kp_nl_ep_find(info);
+	if (IS_ERR(ep)) {
+		err = PTR_ERR(ep);
+	} else {
+		kp_ep_table_del(ep);
+		kp_node_changed(kp_info_node(info));
+	}
+	mutex_unlock(&kplane_mutex);
+	return err;
+}
+
+static int kp_nl_ep_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kp_endpoint *ep;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kp_family, 0, KPLANE_CMD_ENDPOINT_GET);
+	mutex_lock(&kplane_mutex);
+	ep = kp_nl_ep_find(info);
+	if (IS_ERR(ep))
+		err = PTR_ERR(ep);
+	else
+		err = hdr ? kp_put_endpoint(msg, genl_info_net(info), ep) : -EMSGSIZE;
+	mutex_unlock(&kplane_mutex);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/* Dump cursor: how many endpoints of the insertion-ordered list were sent. */
+struct kp_ep_dump_ctx {
+	unsigned int pos;
+};
+
+static int kp_nl_ep_dump_start(struct netlink_callback *cb)
+{
+	struct kp_node *node = kp_node_get(sock_net(cb->skb->sk));
+	int err;
+
+	BUILD_BUG_ON(sizeof(struct kp_ep_dump_ctx) > sizeof(cb->ctx));
+	mutex_lock(&kplane_mutex);
+	err = kp_require_enabled(node, cb->extack);
+	mutex_unlock(&kplane_mutex);
+	return err;
+}
+
+static int kp_nl_ep_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct kp_ep_dump_ctx *ctx = (struct kp_ep_dump_ctx *)cb->ctx;
+	struct net *net = sock_net(skb->sk);
+	struct kp_node *node = kp_node_get(net);
+	struct kp_endpoint *ep;
+	unsigned int idx = 0;
+	void *hdr;
+
+	mutex_lock(&kplane_mutex);
+	/* A change between two parts of the dump flags it NLM_F_DUMP_INTR. */
+	cb->seq = node->generation;
+	if (!node->enabled)
+		goto out;
+	list_for_each_entry(ep, &node->eps.list, list) {
+		if (idx++ < ctx->pos)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &kp_family, NLM_F_MULTI, KPLANE_CMD_ENDPOINT_GET);
+		if (!hdr)
+			break;
+		genl_dump_check_consistent(cb, hdr);
+		if (kp_put_endpoint(skb, net, ep)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		ctx->pos++;
+	}
+out:
+	mutex_unlock(&kplane_mutex);
+	return skb->len;
+}
+
+static const struct genl_ops kp_genl_ops[] = {
+	{
+		.cmd = KPLANE_CMD_NODE_ENABLE,
+		.doit = kp_nl_node_enable,
+		.policy = kp_node_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_NODE_DISABLE,
+		.doit = kp_nl_node_disable,
+		.policy = kp_node_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_NODE_GET,
+		.doit = kp_nl_node_get,
+		.policy = kp_node_req_policy,
+		.maxattr = KPLANE_A_MAX,
+	},
+	{
+		.cmd = KPLANE_CMD_ENDPOINT_ADD,
+		.doit = kp_nl_ep_add,
+		.policy = kp_ep_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_ENDPOINT_DEL,
+		.doit = kp_nl_ep_del,
+		.policy = kp_ep_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_ENDPOINT_GET,
+		.doit = kp_nl_ep_get,
+		.start = kp_nl_ep_dump_start,
+		.dumpit = kp_nl_ep_dump,
+		.policy = kp_ep_req_policy,
+		.maxattr = KPLANE_A_MAX,
+	},
+};
+
+static struct genl_family kp_family __ro_after_init = {
+	.name = KPLANE_GENL_NAME,
+	.version = KPLANE_GENL_VERSION,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.ops = kp_genl_ops,
+	.n_ops = ARRAY_SIZE(kp_genl_ops),
+};
+
+int kp_netlink_init(void)
+{
+	return genl_register_family(&kp_family);
+}
+
+void kp_netlink_uninit(void)
+{
+	genl_unregister_family(&kp_family);
+}

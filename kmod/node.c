@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Per-netns node state: enable/disable, counters, netns teardown. */
+#include <linux/netdevice.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include "node.h"
+#include "hooks.h"
+
+DEFINE_MUTEX(kplane_mutex);
+static unsigned int kp_net_id __read_mostly;
+
+struct kp_node *kp_node_get(const struct net *net)
+{
+	return net_generic(net, kp_net_id);
+}
+
+void kp_node_changed(struct kp_node *node)
+{
+	/* Never 0: netlink treats a zero dump sequence as "not tracked". */
+	if (!++node->generation)
+		node->generation = 1;
+}
+
+int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
+{
+	int err;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (node->enabled)
+		return 0;
+	node->stats = netdev_alloc_pcpu_stats(struct kp_node_stats);
+	if (!node->stats)
+		return -ENOMEM;
+	err = kp_ep_table_init(&node->eps);
+	if (err)
+		goto err_stats;
+	err = kp_hooks_register(node->net);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot register netfilter hooks");
+		goto err_table;
+	}
+	node->enabled = true;
+	kp_node_changed(node);
+	return 0;
+
+err_table:
+	kp_ep_table_destroy(&node->eps);
+err_stats:
+	free_percpu(node->stats);
+	node->stats = NULL;
+	return err;
+}
+
+void kp_node_disable(struct kp_node *node)
+{
+	lockdep_assert_held(&kplane_mutex);
+	if (!node->enabled)
+		return;
+	node->enabled = false;
+	kp_hooks_unregister(node->net);
+	kp_ep_table_destroy(&node->eps);
+	free_percpu(node->stats);
+	node->stats = NULL;
+	kp_node_changed(node);
+}
+
+void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
+{
+	int cpu;
+
+	memset(c, 0, sizeof(*c));
+	if (!node->stats)
+		return;
+	for_each_possible_cpu(cpu) {
+		const struct kp_node_stats *s = per_cpu_ptr(node->stats, cpu);
+		unsigned int start;
+		u64 packets, bytes;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			packets = s->rx_packets;
+			bytes = s->rx_bytes;
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		c->rx_packets += packets;
+		c->rx_bytes += bytes;
+	}
+}
+
+static int __net_init kp_net_init(struct net *net)
+{
+	struct kp_node *node = kp_node_get(net);
+
+	node->net = net;
+	node->generation = 1;
+	return 0;
+}
+
+static void __net_exit kp_net_exit(struct net *net)
+{
+	mutex_lock(&kplane_mutex);
+	/* This netns may be a pod of some node, a node, or both. */
+	kp_ep_reap_netns(net);
+	kp_node_disable(kp_node_get(net));
+	mutex_unlock(&kplane_mutex);
+}
+
+static struct pernet_operations kp_net_ops = {
+	.init = kp_net_init,
+	.exit = kp_net_exit,
+	.id = &kp_net_id,
+	.size = sizeof(struct kp_node),
+};
+
+int kp_node_init(void)
+{
+	return register_pernet_subsys(&kp_net_ops);
+}
+
+void kp_node_uninit(void)
+{
+	unregister_pernet_subsys(&kp_net_ops);
+}

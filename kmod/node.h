@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A node: a network namespace in which kplane is enabled.  Its state hangs
+ * off pernet_operations; hooks are registered only while it is enabled.
+ */
+#ifndef KPLANE_NODE_H
+#define KPLANE_NODE_H
+
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/u64_stats_sync.h>
+#include "endpoint.h"
+
+/*
+ * Serialises every configuration change over all nodes and the netns exit
+ * path, so cross-node state (the pod netns index) needs no finer locking.
+ * Control-plane only: packets never take it.
+ */
+extern struct mutex kplane_mutex;
+
+struct kp_node_stats {
+	u64 rx_packets;
+	u64 rx_bytes;
+	struct u64_stats_sync syncp;
+};
+
+struct kp_node {
+	struct net *net;
+	bool enabled;
+	/* Bumped by every change; dumps use it to detect a racing change. */
+	u32 generation;
+	struct kp_ep_table eps;
+	struct kp_node_stats __percpu *stats;
+};
+
+struct kp_node_counters {
+	u64 rx_packets;
+	u64 rx_bytes;
+};
+
+int kp_node_init(void);
+void kp_node_uninit(void);
+
+struct kp_node *kp_node_get(const struct net *net);
+int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack);
+void kp_node_disable(struct kp_node *node);
+void kp_node_changed(struct kp_node *node);
+void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c);
+
+static inline struct kp_node *kp_node_of_table(struct kp_ep_table *tbl)
+{
+	return container_of(tbl, struct kp_node, eps);
+}
+
+#endif /* KPLANE_NODE_H */

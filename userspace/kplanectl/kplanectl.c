@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kplanectl: inspect and program the kplane node of the current netns.
+ *
+ * Exit codes (scripts rely on them):
+ *   0  done
+ *   1  the kernel (or libkplane) refused; the reason is printed on stderr
+ *   2  usage error
+ *   3  kplane is not available (module not loaded)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "args.h"
+#include "libkplane.h"
+#include "output.h"
+
+enum { KP_EXIT_OK, KP_EXIT_REFUSED, KP_EXIT_USAGE, KP_EXIT_UNAVAILABLE };
+
+struct kp_cli {
+	struct kp_handle *h;
+	bool json;
+	const struct kp_cmd *cmd;
+};
+
+struct kp_cmd {
+	const char *group;	/* "node", "endpoint", or NULL for top level */
+	const char *name;
+	int (*run)(struct kp_cli *cli, int argc, char **argv);
+	const char *args;
+	const char *help;
+};
+
+static const struct kp_cmd kp_cmds[];
+
+static void kp_cmd_name(const struct kp_cmd *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", c->group ? c->group : "", c->group ? " " : "", c->name);
+}
+
+static int kp_usage(const struct kp_cmd *c, const char *why)
+{
+	char name[64];
+
+	kp_cmd_name(c, name, sizeof(name));
+	if (why)
+		fprintf(stderr, "kplanectl: %s: %s\n", name, why);
+	fprintf(stderr, "usage: kplanectl [--json] %s%s%s\n", name, c->args[0] ? " " : "", c->args);
+	return KP_EXIT_USAGE;
+}
+
+/* Prints a refusal as "kplanectl: CMD: strerror: kernel message". */
+static int kp_refused(struct kp_cli *cli, int err)
+{
+	const char *msg = kp_error(cli->h);
+	char name[64];
+
+	kp_cmd_name(cli->cmd, name, sizeof(name));
+	if (msg[0] && strcmp(msg, strerror(-err)))
+		fprintf(stderr, "kplanectl: %s: %s: %s\n", name, strerror(-err), msg);
+	else
+		fprintf(stderr, "kplanectl: %s: %s\n", name, strerror(-err));
+	return KP_EXIT_REFUSED;
+}
+
+static int kp_no_args(struct kp_cli *cli, int argc)
+{
+	return argc ? kp_usage(cli->cmd, "takes no arguments") : 0;
+}
+
+static int kp_run_status(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_status st;
+	int err = kp_no_args(cli, argc);
+
+	(void)argv;
+	if (err)
+		return err;
+	err = kp_node_status(cli->h, &st);
+	if (err)
+		return kp_refused(cli, err);
+	kp_print_status(stdout, &st, cli->json);
+	return KP_EXIT_OK;
+}
+
+static int kp_run_node_enable(struct kp_cli *cli, int argc, char **argv)
+{
+	int err = kp_no_args(cli, argc);
+
+	(void)argv;
+	if (err)
+		return err;
+	err = kp_node_enable(cli->h);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+static int kp_run_node_disable(struct kp_cli *cli, int argc, char **argv)
+{
+	int err = kp_no_args(cli, argc);
+
+	(void)argv;
+	if (err)
+		return err;
+	err = kp_node_disable(cli->h);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+static int kp_run_endpoint_add(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_endpoint ep;
+	const char *netns = NULL, *why = NULL;
+	int err;
+
+	if (kp_args_endpoint(argc, argv, &ep, &netns, &why))
+		return kp_usage(cli->cmd, why);
+	if (netns) {
+		ep.netns_fd = open(netns, O_RDONLY | O_CLOEXEC);
+		if (ep.netns_fd < 0) {
+			fprintf(stderr, "kplanectl: endpoint add: %s: %s\n", netns, strerror(errno));
+			return KP_EXIT_REFUSED;
+		}
+	}
+	err = kp_endpoint_add(cli->h, &ep);
+	if (ep.netns_fd >= 0)
+		close(ep.netns_fd);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+static int kp_run_endpoint_del(struct kp_cli *cli, int argc, char **argv)
+{
+	int err;
+
+	if (argc != 1)
+		return kp_usage(cli->cmd, "takes exactly one id");
+	err = kp_endpoint_del(cli->h, argv[0]);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+static int kp_run_endpoint_show(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_endpoint ep;
+	int err;
+
+	if (argc != 1)
+		return kp_usage(cli->cmd, "takes exactly one id");
+	err = kp_endpoint_get(cli->h, argv[0], &ep);
+	if (err)
+		return kp_refused(cli, err);
+	kp_print_endpoint(stdout, &ep, cli->json);
+	return KP_EXIT_OK;
+}
+
+static int kp_run_endpoint_list(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_endpoint *eps;
+	size_t n;
+	int err = kp_no_args(cli, argc);
+
+	(void)argv;
+	if (err)
+		return err;
+	err = kp_endpoint_list(cli->h, &eps, &n);
+	if (err)
+		return kp_refused(cli, err);
+	kp_print_endpoints(stdout, eps, n, cli->json);
+	free(eps);
+	return KP_EXIT_OK;
+}
+
+static const struct kp_cmd kp_cmds[] = {
+	{ NULL, "status", kp_run_status, "",
+	  "Show this netns' kplane node: enabled, object counts, counters." },
+	{ "node", "enable", kp_run_node_enable, "",
+	  "Make this netns a kplane node (idempotent). Needs CAP_NET_ADMIN." },
+	{ "node", "disable", kp_run_node_disable, "",
+	  "Drop every object and hook of this node (idempotent). Needs CAP_NET_ADMIN." },
+	{ "endpoint", "add", kp_run_endpoint_add, "ID dev IFNAME [netns PATH] [addr IP]...",
+	  "Add a workload endpoint: host-side interface IFNAME, the pod's netns\n"
+	  "(a path such as /run/netns/NAME or /proc/PID/ns/net) and up to 8 addresses." },
+	{ "endpoint", "del", kp_run_endpoint_del, "ID", "Delete a workload endpoint." },
+	{ "endpoint", "show", kp_run_endpoint_show, "ID", "Show one workload endpoint." },
+	{ "endpoint", "list", kp_run_endpoint_list, "", "List every workload endpoint." },
+	{ 0 }
+};
+
+static void kp_help_all(FILE *f)
+{
+	const struct kp_cmd *c;
+	char name[64];
+
+	fprintf(f, "usage: kplanectl [--json] COMMAND [ARGS]...\n"
+		   "       kplanectl COMMAND --help\n\ncommands:\n");
+	for (c = kp_cmds; c->name; c++) {
+		kp_cmd_name(c, name, sizeof(name));
+		fprintf(f, "  %-16s %s\n", name, c->args);
+	}
+	fprintf(f, "\nexit codes: 0 done, 1 refused (reason on stderr), 2 usage,\n"
+		   "            3 kplane unavailable (module not loaded)\n");
+}
+
+static bool kp_wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+/* Finds the command named by argv[0] (and argv[1] for groups). */
+static const struct kp_cmd *kp_find(int argc, char **argv, int *used)
+{
+	const struct kp_cmd *c;
+
+	for (c = kp_cmds; c->name; c++) {
+		if (!c->group && !strcmp(argv[0], c->name)) {
+			*used = 1;
+			return c;
+		}
+		if (c->group && !strcmp(argv[0], c->group) && argc > 1 &&
+		    !strcmp(argv[1], c->name)) {
+			*used = 2;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static int kp_run(struct kp_cli *cli, int argc, char **argv)
+{
+	char name[64];
+	int err;
+
+	if (kp_wants_help(argc, argv)) {
+		kp_cmd_name(cli->cmd, name, sizeof(name));
+		printf("usage: kplanectl [--json] %s %s\n\n%s\n", name, cli->cmd->args,
+		       cli->cmd->help);
+		return KP_EXIT_OK;
+	}
+	err = kp_open(&cli->h);
+	if (err == -ENOENT) {
+		fprintf(stderr, "kplanectl: kplane is not available: is the kplane module loaded?\n");
+		return KP_EXIT_UNAVAILABLE;
+	}
+	if (err) {
+		fprintf(stderr, "kplanectl: cannot open netlink: %s\n", strerror(-err));
+		return KP_EXIT_UNAVAILABLE;
+	}
+	err = cli->cmd->run(cli, argc, argv);
+	kp_close(cli->h);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct kp_cli cli = { 0 };
+	int used;
+
+	argc--, argv++;
+	for (; argc && argv[0][0] == '-'; argc--, argv++) {
+		if (!strcmp(argv[0], "--json") || !strcmp(argv[0], "-j")) {
+			cli.json = true;
+		} else if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+			kp_help_all(stdout);
+			return KP_EXIT_OK;
+		} else {
+			fprintf(stderr, "kplanectl: unknown option %s\n", argv[0]);
+			return KP_EXIT_USAGE;
+		}
+	}
+	if (!argc) {
+		kp_help_all(stderr);
+		return KP_EXIT_USAGE;
+	}
+	cli.cmd = kp_find(argc, argv, &used);
+	if (!cli.cmd) {
+		fprintf(stderr, "kplanectl: unknown command \"%s%s%s\"\n", argv[0],
+			argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+		kp_help_all(stderr);
+		return KP_EXIT_USAGE;
+	}
+	return kp_run(&cli, argc - used, argv + used);
+}

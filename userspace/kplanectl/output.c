@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <sys/socket.h>
+#include "output.h"
+
+static void kp_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static const char *kp_ip_str(const struct kp_ip *ip, char *buf, size_t len)
+{
+	if (!inet_ntop(ip->family, ip->ip, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+void kp_print_status(FILE *f, const struct kp_status *st, bool json)
+{
+	if (json) {
+		fprintf(f, "{\"version\":%" PRIu32 ",\"enabled\":%s,\"generation\":%" PRIu32
+			",\"endpoints\":%" PRIu32 ",\"endpoint_limit\":%" PRIu32
+			",\"counters\":{\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+			",\"endpoint_table_full\":%" PRIu64 ",\"endpoints_reaped\":%" PRIu64 "}}\n",
+			st->version, st->enabled ? "true" : "false", st->generation,
+			st->endpoint_count, st->endpoint_limit, st->rx_packets, st->rx_bytes,
+			st->ep_table_full, st->ep_reaped);
+		return;
+	}
+	fprintf(f, "node:        %s (generation %" PRIu32 ", ABI version %" PRIu32 ")\n",
+		st->enabled ? "enabled" : "disabled", st->generation, st->version);
+	fprintf(f, "endpoints:   %" PRIu32 " of %" PRIu32 "\n",
+		st->endpoint_count, st->endpoint_limit);
+	fprintf(f, "received:    %" PRIu64 " packets, %" PRIu64 " bytes\n",
+		st->rx_packets, st->rx_bytes);
+	fprintf(f, "refused:     %" PRIu64 " endpoint adds (table full)\n", st->ep_table_full);
+	fprintf(f, "reaped:      %" PRIu64 " endpoints (pod netns gone)\n", st->ep_reaped);
+}
+
+static void kp_print_endpoint_json(FILE *f, const struct kp_endpoint *ep)
+{
+	char buf[INET6_ADDRSTRLEN];
+	unsigned int i;
+
+	fprintf(f, "{\"id\":");
+	kp_json_string(f, ep->id);
+	fprintf(f, ",\"ifname\":");
+	kp_json_string(f, ep->ifname);
+	fprintf(f, ",\"ifindex\":%" PRIu32, ep->ifindex);
+	if (ep->has_netnsid)
+		fprintf(f, ",\"netnsid\":%" PRId32, ep->netnsid);
+	fprintf(f, ",\"addrs\":[");
+	for (i = 0; i < ep->n_addrs; i++)
+		fprintf(f, "%s\"%s\"", i ? "," : "", kp_ip_str(&ep->addrs[i], buf, sizeof(buf)));
+	fprintf(f, "]}");
+}
+
+static void kp_print_endpoint_row(FILE *f, const struct kp_endpoint *ep)
+{
+	char buf[INET6_ADDRSTRLEN], nsid[16] = "-";
+	unsigned int i;
+
+	if (ep->has_netnsid)
+		snprintf(nsid, sizeof(nsid), "%" PRId32, ep->netnsid);
+	fprintf(f, "%-32s %-15s %7" PRIu32 " %7s ", ep->id, ep->ifname, ep->ifindex, nsid);
+	for (i = 0; i < ep->n_addrs; i++)
+		fprintf(f, "%s%s", i ? "," : "", kp_ip_str(&ep->addrs[i], buf, sizeof(buf)));
+	fprintf(f, "%s\n", ep->n_addrs ? "" : "-");
+}
+
+static void kp_print_header(FILE *f)
+{
+	fprintf(f, "%-32s %-15s %7s %7s %s\n", "ID", "INTERFACE", "IFINDEX", "NETNSID",
+		"ADDRESSES");
+}
+
+void kp_print_endpoint(FILE *f, const struct kp_endpoint *ep, bool json)
+{
+	if (json) {
+		kp_print_endpoint_json(f, ep);
+		fputc('\n', f);
+		return;
+	}
+	kp_print_header(f);
+	kp_print_endpoint_row(f, ep);
+}
+
+void kp_print_endpoints(FILE *f, const struct kp_endpoint *eps, size_t n, bool json)
+{
+	size_t i;
+
+	if (json) {
+		fputc('[', f);
+		for (i = 0; i < n; i++) {
+			if (i)
+				fputc(',', f);
+			kp_print_endpoint_json(f, &eps[i]);
+		}
+		fprintf(f, "]\n");
+		return;
+	}
+	kp_print_header(f);
+	for (i = 0; i < n; i++)
+		kp_print_endpoint_row(f, &eps[i]);
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* kplanectl output: one printer per object, human or JSON. */
+#ifndef KPLANECTL_OUTPUT_H
+#define KPLANECTL_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "libkplane.h"
+
+void kp_print_status(FILE *f, const struct kp_status *st, bool json);
+void kp_print_endpoint(FILE *f, const struct kp_endpoint *ep, bool json);
+void kp_print_endpoints(FILE *f, const struct kp_endpoint *eps, size_t n, bool json);
+
+#endif /* KPLANECTL_OUTPUT_H */

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * libkplane.  All kernel I/O goes through kp_msg(), kp_exchange() and the
+ * callbacks kp_exchange() installs; every public call is "build a message,
+ * exchange it, parse replies".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <netlink/netlink.h>
+#include <netlink/genl/genl.h>
+#include <netlink/genl/ctrl.h>
+#include "libkplane.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+/* How often a dump that raced a change is retried before giving up. */
+#define KP_DUMP_RETRIES 16
+
+struct kp_handle {
+	struct nl_sock *sk;
+	int family;
+	char error[512];
+};
+
+typedef int (*kp_parse_fn)(struct nlattr **tb, void *arg);
+
+/* State of one request/response exchange. */
+struct kp_exchange {
+	struct kp_handle *h;
+	kp_parse_fn parse;
+	void *arg;
+	int done;		/* 1 once ACK, DONE or an error arrived */
+	int err;		/* -errno from the kernel or a parser */
+	bool interrupted;	/* a dump part carried NLM_F_DUMP_INTR */
+};
+
+static int kp_fail(struct kp_handle *h, int err, const char *msg)
+{
+	snprintf(h->error, sizeof(h->error), "%s", msg);
+	return err;
+}
+
+/* libnl's own errors, as the closest errno. */
+static int kp_nlerr(struct kp_handle *h, int nlerr)
+{
+	static const struct { int nle, err; } map[] = {
+		{ NLE_NOMEM, ENOMEM }, { NLE_PERM, EPERM }, { NLE_INVAL, EINVAL },
+		{ NLE_OBJ_NOTFOUND, ENOENT }, { NLE_MSGSIZE, EMSGSIZE },
+		{ NLE_AGAIN, EAGAIN }, { NLE_INTR, EINTR }, { NLE_BUSY, EBUSY },
+	};
+	size_t i;
+	int e = abs(nlerr);
+
+	snprintf(h->error, sizeof(h->error), "netlink: %s", nl_geterror(nlerr));
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].nle == e)
+			return -map[i].err;
+	return -EIO;
+}
+
+const char *kp_error(const struct kp_handle *h)
+{
+	return h->error;
+}
+
+int kp_open(struct kp_handle **out)
+{
+	struct kp_handle *h = calloc(1, sizeof(*h));
+	int one = 1, err;
+
+	if (!h)
+		return -ENOMEM;
+	h->sk = nl_socket_alloc();
+	if (!h->sk) {
+		free(h);
+		return -ENOMEM;
+	}
+	err = genl_connect(h->sk);
+	if (err < 0)
+		goto err_nl;
+	/* Ask for the kernel's error text, and not an echo of our request. */
+	setsockopt(nl_socket_get_fd(h->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(nl_socket_get_fd(h->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	h->family = genl_ctrl_resolve(h->sk, KPLANE_GENL_NAME);
+	if (h->family < 0) {
+		err = h->family;
+		goto err_nl;
+	}
+	*out = h;
+	return 0;
+
+err_nl:
+	err = kp_nlerr(h, err);
+	nl_socket_free(h->sk);
+	free(h);
+	return err;
+}
+
+void kp_close(struct kp_handle *h)
+{
+	if (!h)
+		return;
+	nl_socket_free(h->sk);
+	free(h);
+}
+
+static struct nl_msg *kp_msg(struct kp_handle *h, uint8_t cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0,
+				flags, cmd, KPLANE_GENL_VERSION)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+/* Copies NLMSGERR_ATTR_MSG out of an error or ack, if the kernel sent one. */
+static void kp_take_extack(struct kp_handle *h, struct nlmsgerr *e)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	size_t off = sizeof(*e);
+	int len;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off;
+	if (len <= 0 ||
+	    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off), len, NULL))
+		return;
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(h->error, sizeof(h->error), "%s",
+			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+}
+
+static int kp_cb_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct kp_exchange *x = arg;
+
+	(void)nla;
+	x->err = e->error;
+	kp_take_extack(x->h, e);
+	x->done = 1;
+	return NL_STOP;
+}
+
+static int kp_cb_finish(struct nl_msg *msg, void *arg)
+{
+	struct kp_exchange *x = arg;
+
+	(void)msg;
+	x->done = 1;
+	return NL_STOP;
+}
+
+static int kp_cb_dump_intr(struct nl_msg *msg, void *arg)
+{
+	struct kp_exchange *x = arg;
+
+	(void)msg;
+	x->interrupted = true;
+	return NL_OK;
+}
+
+static int kp_cb_valid(struct nl_msg *msg, void *arg)
+{
+	struct kp_exchange *x = arg;
+	struct nlattr *tb[KPLANE_A_MAX + 1];
+	int err;
+
+	if (!x->parse || x->err)
+		return NL_SKIP;
+	err = genlmsg_parse(nlmsg_hdr(msg), 0, tb, KPLANE_A_MAX, NULL);
+	if (!err)
+		err = x->parse(tb, x->arg);
+	if (err) {
+		x->err = err < 0 ? err : -EPROTO;
+		kp_fail(x->h, x->err, "malformed reply from the kernel");
+	}
+	return NL_OK;
+}
+
+/*
+ * Sends @msg (consumed) and reads until its ack, its dump's end or an error,
+ * handing each reply's top-level attributes to @parse.  Returns 0, -errno
+ * (kernel's or parser's) or -EAGAIN when a dump was interrupted by a change.
+ */
+static int kp_exchange(struct kp_handle *h, struct nl_msg *msg, kp_parse_fn parse,
+		       void *arg)
+{
+	struct kp_exchange x = { .h = h, .parse = parse, .arg = arg };
+	struct nl_cb *cb;
+	int err;
+
+	h->error[0] = '\0';
+	if (!msg)
+		return kp_fail(h, -ENOMEM, "out of memory");
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb) {
+		nlmsg_free(msg);
+		return kp_fail(h, -ENOMEM, "out of memory");
+	}
+	nl_cb_err(cb, NL_CB_CUSTOM, kp_cb_error, &x);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, kp_cb_finish, &x);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, kp_cb_finish, &x);
+	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, kp_cb_dump_intr, &x);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, kp_cb_valid, &x);
+	err = nl_send_auto(h->sk, msg);
+	nlmsg_free(msg);
+	while (err >= 0 && !x.done)
+		err = nl_recvmsgs(h->sk, cb);
+	nl_cb_put(cb);
+	if (err < 0 && !x.err)
+		return kp_nlerr(h, err);
+	if (!x.err && x.interrupted)
+		return kp_fail(h, -EAGAIN, "dump interrupted by a concurrent change");
+	if (x.err && !h->error[0])
+		snprintf(h->error, sizeof(h->error), "%s", strerror(-x.err));
+	return x.err;
+}
+
+int kp_node_enable(struct kp_handle *h)
+{
+	return kp_exchange(h, kp_msg(h, KPLANE_CMD_NODE_ENABLE, 0), NULL, NULL);
+}
+
+int kp_node_disable(struct kp_handle *h)
+{
+	return kp_exchange(h, kp_msg(h, KPLANE_CMD_NODE_DISABLE, 0), NULL, NULL);
+}
+
+static uint64_t kp_get_u64_or0(struct nlattr *a)
+{
+	return a ? nla_get_u64(a) : 0;
+}
+
+static uint32_t kp_get_u32_or0(struct nlattr *a)
+{
+	return a ? nla_get_u32(a) : 0;
+}
+
+static int kp_parse_status(struct nlattr **tb, void *arg)
+{
+	struct kp_status *st = arg;
+	struct nlattr *c[KPLANE_COUNTER_A_MAX + 1] = { 0 };
+
+	if (!tb[KPLANE_A_VERSION] || !tb[KPLANE_A_NODE_ENABLED])
+		return -EPROTO;
+	if (tb[KPLANE_A_COUNTERS] &&
+	    nla_parse_nested(c, KPLANE_COUNTER_A_MAX, tb[KPLANE_A_COUNTERS], NULL))
+		return -EPROTO;
+	st->version = nla_get_u32(tb[KPLANE_A_VERSION]);
+	st->enabled = nla_get_u8(tb[KPLANE_A_NODE_ENABLED]);
+	st->generation = kp_get_u32_or0(tb[KPLANE_A_GENERATION]);
+	st->endpoint_count = kp_get_u32_or0(tb[KPLANE_A_ENDPOINT_COUNT]);
+	st->endpoint_limit = kp_get_u32_or0(tb[KPLANE_A_ENDPOINT_LIMIT]);
+	st->rx_packets = kp_get_u64_or0(c[KPLANE_COUNTER_A_RX_PACKETS]);
+	st->rx_bytes = kp_get_u64_or0(c[KPLANE_COUNTER_A_RX_BYTES]);
+	st->ep_table_full = kp_get_u64_or0(c[KPLANE_COUNTER_A_EP_TABLE_FULL]);
+	st->ep_reaped = kp_get_u64_or0(c[KPLANE_COUNTER_A_EP_REAPED]);
+	return 0;
+}
+
+int kp_node_status(struct kp_handle *h, struct kp_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	return kp_exchange(h, kp_msg(h, KPLANE_CMD_NODE_GET, 0), kp_parse_status, st);
+}
+
+static int kp_put_ip(struct nl_msg *msg, const struct kp_ip *ip)
+{
+	struct nlattr *nest = nla_nest_start(msg, KPLANE_EP_A_ADDR);
+	size_t len = ip->family == AF_INET6 ? 16 : 4;
+
+	if (!nest || nla_put_u16(msg, KPLANE_ADDR_A_FAMILY, ip->family) ||
+	    nla_put(msg, KPLANE_ADDR_A_IP, (int)len, ip->ip))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+/* Adds KPLANE_A_ENDPOINT; with @full, everything, else only the id. */
+static int kp_put_endpoint(struct nl_msg *msg, const struct kp_endpoint *ep, bool full)
+{
+	struct nlattr *nest = nla_nest_start(msg, KPLANE_A_ENDPOINT);
+	unsigned int i;
+
+	if (!nest || nla_put_string(msg, KPLANE_EP_A_ID, ep->id))
+		return -EMSGSIZE;
+	if (full) {
+		if (nla_put_string(msg, KPLANE_EP_A_IFNAME, ep->ifname))
+			return -EMSGSIZE;
+		if (ep->netns_fd >= 0 &&
+		    nla_put_u32(msg, KPLANE_EP_A_NETNS_FD, (uint32_t)ep->netns_fd))
+			return -EMSGSIZE;
+		for (i = 0; i < ep->n_addrs && i < KPLANE_EP_ADDR_MAX; i++)
+			if (kp_put_ip(msg, &ep->addrs[i]))
+				return -EMSGSIZE;
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static struct nl_msg *kp_endpoint_msg(struct kp_handle *h, uint8_t cmd,
+				      const struct kp_endpoint *ep, bool full)
+{
+	struct nl_msg *msg = kp_msg(h, cmd, 0);
+
+	if (msg && kp_put_endpoint(msg, ep, full)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int kp_endpoint_add(struct kp_handle *h, const struct kp_endpoint *ep)
+{
+	return kp_exchange(h, kp_endpoint_msg(h, KPLANE_CMD_ENDPOINT_ADD, ep, true),
+			   NULL, NULL);
+}
+
+static int kp_id_request(struct kp_handle *h, uint8_t cmd, const char *id,
+			 kp_parse_fn parse, void *arg)
+{
+	struct kp_endpoint key = { .netns_fd = -1 };
+
+	if (strlen(id) >= sizeof(key.id))
+		return kp_fail(h, -EINVAL, "id is too long");
+	strcpy(key.id, id);
+	return kp_exchange(h, kp_endpoint_msg(h, cmd, &key, false), parse, arg);
+}
+
+int kp_endpoint_del(struct kp_handle *h, const char *id)
+{
+	return kp_id_request(h, KPLANE_CMD_ENDPOINT_DEL, id, NULL, NULL);
+}
+
+static int kp_parse_ip(struct nlattr *nest, struct kp_ip *ip)
+{
+	struct nlattr *tb[KPLANE_ADDR_A_MAX + 1];
+	int len;
+
+	if (nla_parse_nested(tb, KPLANE_ADDR_A_MAX, nest, NULL) ||
+	    !tb[KPLANE_ADDR_A_FAMILY] || !tb[KPLANE_ADDR_A_IP])
+		return -EPROTO;
+	ip->family = nla_get_u16(tb[KPLANE_ADDR_A_FAMILY]);
+	len = nla_len(tb[KPLANE_ADDR_A_IP]);
+	if (len != (ip->family == AF_INET6 ? 16 : 4))
+		return -EPROTO;
+	memset(ip->ip, 0, sizeof(ip->ip));
+	memcpy(ip->ip, nla_data(tb[KPLANE_ADDR_A_IP]), (size_t)len);
+	return 0;
+}
+
+static int kp_parse_endpoint(struct nlattr **top, struct kp_endpoint *ep)
+{
+	struct nlattr *tb[KPLANE_EP_A_MAX + 1], *a;
+	int rem;
+
+	memset(ep, 0, sizeof(*ep));
+	ep->netns_fd = -1;
+	if (!top[KPLANE_A_ENDPOINT] ||
+	    nla_parse_nested(tb, KPLANE_EP_A_MAX, top[KPLANE_A_ENDPOINT], NULL) ||
+	    !tb[KPLANE_EP_A_ID] || !tb[KPLANE_EP_A_IFNAME])
+		return -EPROTO;
+	snprintf(ep->id, sizeof(ep->id), "%s", nla_get_string(tb[KPLANE_EP_A_ID]));
+	snprintf(ep->ifname, sizeof(ep->ifname), "%s", nla_get_string(tb[KPLANE_EP_A_IFNAME]));
+	ep->ifindex = kp_get_u32_or0(tb[KPLANE_EP_A_IFINDEX]);
+	if (tb[KPLANE_EP_A_NETNSID]) {
+		ep->has_netnsid = true;
+		ep->netnsid = (int32_t)nla_get_u32(tb[KPLANE_EP_A_NETNSID]);
+	}
+	nla_for_each_nested(a, top[KPLANE_A_ENDPOINT], rem) {
+		if (nla_type(a) != KPLANE_EP_A_ADDR)
+			continue;
+		if (ep->n_addrs == KPLANE_EP_ADDR_MAX ||
+		    kp_parse_ip(a, &ep->addrs[ep->n_addrs]))
+			return -EPROTO;
+		ep->n_addrs++;
+	}
+	return 0;
+}
+
+static int kp_parse_one_endpoint(struct nlattr **tb, void *arg)
+{
+	return kp_parse_endpoint(tb, arg);
+}
+
+int kp_endpoint_get(struct kp_handle *h, const char *id, struct kp_endpoint *out)
+{
+	return kp_id_request(h, KPLANE_CMD_ENDPOINT_GET, id, kp_parse_one_endpoint, out);
+}
+
+struct kp_ep_list {
+	struct kp_endpoint *eps;
+	size_t n, cap;
+};
+
+static int kp_parse_list_endpoint(struct nlattr **tb, void *arg)
+{
+	struct kp_ep_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct kp_endpoint *eps = realloc(l->eps, cap * sizeof(*eps));
+
+		if (!eps)
+			return -ENOMEM;
+		l->eps = eps;
+		l->cap = cap;
+	}
+	return kp_parse_endpoint(tb, &l->eps[l->n++]);
+}
+
+int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n)
+{
+	struct kp_ep_list l = { 0 };
+	int tries, err = -EAGAIN;
+
+	for (tries = 0; tries < KP_DUMP_RETRIES && err == -EAGAIN; tries++) {
+		l.n = 0;
+		err = kp_exchange(h, kp_msg(h, KPLANE_CMD_ENDPOINT_GET, NLM_F_DUMP),
+				  kp_parse_list_endpoint, &l);
+	}
+	if (err) {
+		free(l.eps);
+		return err;
+	}
+	*out = l.eps;
+	*n = l.n;
+	return 0;
+}
+
+int kp_request_raw(struct kp_handle *h, uint8_t cmd, const void *attrs, size_t len)
+{
+	struct nl_msg *msg = kp_msg(h, cmd, 0);
+
+	if (msg && len && nlmsg_append(msg, (void *)attrs, len, 0)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return kp_exchange(h, msg, NULL, NULL);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1 */
+/*
+ * libkplane: the only code that speaks netlink to the kplane module.
+ * Every call returns 0 or -errno; after a failure kp_error() holds the
+ * kernel's extack message (or a local one), "" when there was none.
+ */
+#ifndef LIBKPLANE_H
+#define LIBKPLANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kplane.h>
+
+struct kp_handle;
+
+struct kp_ip {
+	uint16_t family;	/* AF_INET or AF_INET6 */
+	uint8_t ip[16];
+};
+
+struct kp_status {
+	uint32_t version;
+	bool enabled;
+	uint32_t generation;
+	uint32_t endpoint_count;
+	uint32_t endpoint_limit;
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t ep_table_full;
+	uint64_t ep_reaped;
+};
+
+struct kp_endpoint {
+	char id[KPLANE_ID_MAX];
+	char ifname[16];
+	uint32_t ifindex;	/* reply only */
+	int netns_fd;		/* request only; -1 for none */
+	bool has_netnsid;	/* reply only */
+	int32_t netnsid;
+	unsigned int n_addrs;
+	struct kp_ip addrs[KPLANE_EP_ADDR_MAX];
+};
+
+/* Opens the one long-lived socket and resolves the family. -ENOENT: no module. */
+int kp_open(struct kp_handle **out);
+void kp_close(struct kp_handle *h);
+const char *kp_error(const struct kp_handle *h);
+
+int kp_node_enable(struct kp_handle *h);
+int kp_node_disable(struct kp_handle *h);
+int kp_node_status(struct kp_handle *h, struct kp_status *st);
+
+int kp_endpoint_add(struct kp_handle *h, const struct kp_endpoint *ep);
+int kp_endpoint_del(struct kp_handle *h, const char *id);
+int kp_endpoint_get(struct kp_handle *h, const char *id, struct kp_endpoint *out);
+/* Whole table, consistent: a dump that raced a change is retried. Free *out. */
+int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n);
+
+/*
+ * Sends @cmd with caller-built attributes (raw netlink attribute bytes) and
+ * waits for the ack.  For tests that must send what the typed calls never
+ * would: wrong types, unknown attributes.
+ */
+int kp_request_raw(struct kp_handle *h, uint8_t cmd, const void *attrs, size_t len);
+
+#endif /* LIBKPLANE_H */

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# mkinitramfs.sh --out FILE --kver V --moddir DIR|"" --module KO --scenario NAME
+#                [--extra=FILE]...
+# A busybox initramfs holding kplane.ko, kplanectl/kplaned, the e2e helpers,
+# bash, iproute2 and every shared library they need, plus the stock kernel
+# modules the scenarios load (veth and what it depends on).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out= kver= moddir= module= scenario= extras=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--out) out=$2; shift 2 ;;
+	--kver) kver=$2; shift 2 ;;
+	--moddir) moddir=$2; shift 2 ;;
+	--module) module=$2; shift 2 ;;
+	--scenario) scenario=$2; shift 2 ;;
+	--extra=*) extras+=("${1#--extra=}"); shift ;;
+	*) echo "mkinitramfs: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+# Kernel modules the scenarios may need from a stock (modular) kernel.
+KMODS=(veth)
+
+root=$(mktemp -d /tmp/kplane-initrd.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,root,lib/kplane/extra,scenarios,usr/bin,usr/sbin,var/run}
+
+# Binaries and, through ldd, their libraries (and the dynamic loader).
+add_bin() {
+	local src=$1 dst=$2
+	cp -L "$src" "$root/$dst"
+	ldd "$src" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+		[ -e "$lib" ] || continue
+		mkdir -p "$root/$(dirname "$lib")"
+		cp -Ln "$lib" "$root/$lib" 2>/dev/null || true
+	done
+}
+add_bin "$(command -v bash)" bin/bash
+# iproute2, not busybox's applet (busybox's 'ip' lacks netns and veth).
+add_bin /usr/sbin/ip bin/ip
+for tool in nsenter unshare setpriv; do
+	p=$(command -v $tool || true)
+	[ -n "$p" ] && add_bin "$p" "bin/$tool"
+done
+add_bin "$top/build/kplanectl" bin/kplanectl
+add_bin "$top/build/kplaned" bin/kplaned
+for h in "$top"/build/helpers/*; do
+	[ -x "$h" ] && add_bin "$h" "bin/$(basename "$h")"
+done
+cp /bin/busybox "$root/bin/busybox"
+cp "$module" "$root/lib/kplane/kplane.ko"
+for e in ${extras[@]+"${extras[@]}"}; do cp "$e" "$root/lib/kplane/extra/"; done
+cp "$top"/tests/e2e/*.sh "$root/scenarios/"
+echo "$scenario" >"$root/lib/kplane/scenario"
+
+# Stock kernel modules in load order (dependencies first).
+: >"$root/lib/kplane/kmods.list"
+if [ -n "$moddir" ]; then
+	for m in "${KMODS[@]}"; do
+		modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
+	done | awk '!seen[$0]++' | while read -r ko; do
+		mkdir -p "$root/$(dirname "$ko")"
+		cp "$ko" "$root/$ko"
+		echo "$ko" >>"$root/lib/kplane/kmods.list"
+	done
+fi
+
+cp "$here/init" "$root/init"
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mkinitramfs.sh --out FILE --kver V --moddir DIR|"" --module KO --scenario NAME
+# mkinitramfs.sh --out FILE --kver V --moddir DIR|"" --module KO --scenario PATH
 #                [--extra=FILE]...
 # A busybox initramfs holding kplane.ko, kplanectl/kplaned, the e2e helpers,
 # bash, iproute2 and every shared library they need, plus the stock kernel
@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 # Kernel modules the scenarios may need from a stock (modular) kernel.
-KMODS=(veth)
+KMODS=(veth dummy)
 
 root=$(mktemp -d /tmp/kplane-initrd.XXXXXX)
 trap 'rm -rf "$root"' EXIT
@@ -52,7 +52,8 @@ cp /bin/busybox "$root/bin/busybox"
 cp "$module" "$root/lib/kplane/kplane.ko"
 for e in ${extras[@]+"${extras[@]}"}; do cp "$e" "$root/lib/kplane/extra/"; done
 cp "$top"/tests/e2e/*.sh "$root/scenarios/"
-echo "$scenario" >"$root/lib/kplane/scenario"
+cp "$scenario" "$root/scenarios/"
+basename "$scenario" .sh >"$root/lib/kplane/scenario"
 
 # Stock kernel modules in load order (dependencies first).
 : >"$root/lib/kplane/kmods.list"

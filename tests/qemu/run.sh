@@ -5,7 +5,7 @@
 #     --kernel K     stock: newest installed Debian kernel (found at run time);
 #                    debug: the KUnit/KASAN kernel (tests/kunit/build-kernel.sh);
 #                    VERSION: an installed /boot/vmlinuz-VERSION
-#     --scenario N   tests/e2e/N.sh, run with bash as PID 1's child
+#     --scenario N   tests/e2e/N.sh (or tests/kunit/N.sh), run by bash under PID 1
 #     --module KO    boot this kplane.ko instead of building one
 #     --extra FILE   also copy FILE into the guest's /lib/kplane/extra (repeatable)
 #     --log FILE     keep the guest's serial log here
@@ -33,7 +33,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$scenario" ] || { echo "run.sh: --scenario is required" >&2; exit 2; }
 script=$top/tests/e2e/$scenario.sh
-[ -f "$script" ] || { echo "run.sh: no scenario $script" >&2; exit 2; }
+[ -f "$script" ] || script=$top/tests/kunit/$scenario.sh
+[ -f "$script" ] || { echo "run.sh: no scenario $scenario in tests/e2e or tests/kunit" >&2; exit 2; }
 
 # --- the kernel: image, build tree, module directory ------------------------
 case "$kernel" in
@@ -56,7 +57,7 @@ esac
 work=$(mktemp -d /tmp/kplane-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$here/mkinitramfs.sh" --out "$work/initrd.img" --kver "$kver" --moddir "$moddir" \
-	--module "$module" --scenario "$scenario" ${extras[@]+"${extras[@]/#/--extra=}"}
+	--module "$module" --scenario "$script" ${extras[@]+"${extras[@]/#/--extra=}"}
 
 # --- boot -------------------------------------------------------------------
 accel=$("$here/accel.sh" "$image")

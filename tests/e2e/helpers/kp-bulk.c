@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kp-bulk: many endpoints through one libkplane socket.
+ *   kp-bulk add N            add ep-0..ep-N-1 on dummy interfaces d0..dN-1
+ *   kp-bulk check N          list; exactly ep-0..ep-N-1, each once
+ *   kp-bulk churn N M LISTS  while a child adds and deletes c-0..c-M-1 (on
+ *                            dN..dN+M-1), list LISTS times: each list must
+ *                            hold every ep-i exactly once
+ * Exit 0 on success, 1 on a failed check or a refused request.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "libkplane.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int refused(struct kp_handle *h, const char *what, int err)
+{
+	fprintf(stderr, "kp-bulk: %s: %s: %s\n", what, strerror(-err), kp_error(h));
+	return 1;
+}
+
+static void make_ep(struct kp_endpoint *ep, const char *prefix, int i, int ifidx)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->netns_fd = -1;
+	snprintf(ep->id, sizeof(ep->id), "%s-%d", prefix, i);
+	snprintf(ep->ifname, sizeof(ep->ifname), "d%d", ifidx);
+	ep->n_addrs = 1;
+	ep->addrs[0].family = AF_INET;
+	ep->addrs[0].ip[0] = 10;
+	ep->addrs[0].ip[1] = (uint8_t)(ifidx >> 16);
+	ep->addrs[0].ip[2] = (uint8_t)(ifidx >> 8);
+	ep->addrs[0].ip[3] = (uint8_t)ifidx;
+}
+
+static int cmd_add(struct kp_handle *h, int n)
+{
+	struct kp_endpoint ep;
+	double t0 = now_ms();
+	int i, err;
+
+	for (i = 0; i < n; i++) {
+		make_ep(&ep, "ep", i, i);
+		err = kp_endpoint_add(h, &ep);
+		if (err)
+			return refused(h, ep.id, err);
+	}
+	printf("kp-bulk: added %d endpoints in %.0f ms\n", n, now_ms() - t0);
+	return 0;
+}
+
+/* Every ep-i (i < n) exactly once; c-* tolerated; anything else is wrong. */
+static int check_list(const struct kp_endpoint *eps, size_t count, int n, bool churn)
+{
+	unsigned char *seen = calloc((size_t)n, 1);
+	int i, bad = 0;
+	size_t k;
+
+	for (k = 0; k < count && !bad; k++) {
+		if (churn && !strncmp(eps[k].id, "c-", 2))
+			continue;
+		if (sscanf(eps[k].id, "ep-%d", &i) != 1 || i < 0 || i >= n || seen[i]++) {
+			fprintf(stderr, "kp-bulk: unexpected or repeated id %s\n", eps[k].id);
+			bad = 1;
+		}
+	}
+	for (i = 0; i < n && !bad; i++) {
+		if (!seen[i]) {
+			fprintf(stderr, "kp-bulk: ep-%d missing from the list\n", i);
+			bad = 1;
+		}
+	}
+	free(seen);
+	return bad;
+}
+
+static int cmd_check(struct kp_handle *h, int n)
+{
+	struct kp_endpoint *eps;
+	double t0 = now_ms();
+	size_t count;
+	int err, bad;
+
+	err = kp_endpoint_list(h, &eps, &count);
+	if (err)
+		return refused(h, "list", err);
+	printf("kp-bulk: listed %zu endpoints in %.0f ms\n", count, now_ms() - t0);
+	bad = check_list(eps, count, n, false) || count != (size_t)n;
+	free(eps);
+	return bad;
+}
+
+static void churn_forever(int n, int m)
+{
+	struct kp_handle *h;
+	struct kp_endpoint ep;
+	int i;
+
+	if (kp_open(&h))
+		_exit(1);
+	for (;;) {
+		for (i = 0; i < m; i++) {
+			make_ep(&ep, "c", i, n + i);
+			kp_endpoint_add(h, &ep);
+		}
+		for (i = 0; i < m; i++) {
+			snprintf(ep.id, sizeof(ep.id), "c-%d", i);
+			kp_endpoint_del(h, ep.id);
+		}
+	}
+}
+
+static int cmd_churn(struct kp_handle *h, int n, int m, int lists)
+{
+	struct kp_endpoint *eps;
+	size_t count;
+	int i, err, bad = 0, status;
+	pid_t child = fork();
+
+	if (child < 0)
+		return 1;
+	if (!child)
+		churn_forever(n, m);
+	for (i = 0; i < lists && !bad; i++) {
+		err = kp_endpoint_list(h, &eps, &count);
+		if (err) {
+			bad = refused(h, "list under churn", err);
+			break;
+		}
+		bad = check_list(eps, count, n, true);
+		free(eps);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	printf("kp-bulk: %d consistent lists of %d stable endpoints under churn\n", i, n);
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	struct kp_handle *h;
+	int err, rc = 2;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: kp-bulk add N | check N | churn N M LISTS\n");
+		return 2;
+	}
+	err = kp_open(&h);
+	if (err) {
+		fprintf(stderr, "kp-bulk: open: %s\n", strerror(-err));
+		return 1;
+	}
+	if (!strcmp(argv[1], "add"))
+		rc = cmd_add(h, atoi(argv[2]));
+	else if (!strcmp(argv[1], "check"))
+		rc = cmd_check(h, atoi(argv[2]));
+	else if (!strcmp(argv[1], "churn") && argc == 5)
+		rc = cmd_churn(h, atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+	kp_close(h);
+	return rc;
+}

@@ -45,12 +45,15 @@ $(BUILD)/helpers/%: tests/e2e/helpers/%.c $(BUILD)/libkplane.a
 	@mkdir -p $(BUILD)/helpers
 	$(CC) $(USER_CFLAGS) $< $(BUILD)/libkplane.a $(PKG_LIBS) -o $@
 
-# The main job: boot a VM, make a node, add endpoints, show them.
-demo: deps userspace
+# The main job: boot a VM, make a node, add endpoints, show them.  deps runs
+# first and userspace in a fresh make, so pkg-config is there when it is read.
+demo: deps
+	$(MAKE) userspace
 	tests/qemu/run.sh --kernel stock --scenario demo
 
-# Every test: unit (sanitizers), KUnit (debug kernel), e2e (stock and debug).
-check: deps
+# Every test: unit (sanitizers), KUnit (debug kernel), e2e (stock and debug),
+# DKMS.  Installs what is missing first.
+check:
 	tests/run-all.sh
 
 unit:

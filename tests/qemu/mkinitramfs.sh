@@ -24,6 +24,8 @@ KMODS=(veth dummy)
 
 root=$(mktemp -d /tmp/kplane-initrd.XXXXXX)
 trap 'rm -rf "$root"' EXIT
+# mktemp makes it 0700: the guest's unprivileged test users must traverse /.
+chmod 755 "$root"
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,root,lib/kplane/extra,scenarios,usr/bin,usr/sbin,var/run}
 
 # Binaries and, through ldd, their libraries (and the dynamic loader).

@@ -67,6 +67,7 @@ int kp_ep_table_init(struct kp_ep_table *tbl)
 
 	INIT_LIST_HEAD(&tbl->list);
 	tbl->count = 0;
+	tbl->next_seq = 1;
 	atomic64_set(&tbl->full, 0);
 	atomic64_set(&tbl->reaped, 0);
 	err = rhashtable_init(&tbl->by_id, &kp_ep_id_params);
@@ -138,6 +139,7 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 		}
 	}
 	ep->table = tbl;
+	ep->seq = tbl->next_seq++;
 	list_add_tail_rcu(&ep->list, &tbl->list);
 	tbl->count++;
 	return 0;

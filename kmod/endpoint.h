@@ -24,6 +24,7 @@ struct kp_endpoint {
 	struct rhash_head ifindex_node;
 	struct rhash_head netns_node;
 	struct list_head list;		/* table's insertion order, for dumps */
+	u64 seq;			/* insertion number: ascending along list */
 	struct kp_ep_table *table;
 	char id[KPLANE_ID_MAX];		/* zero padded: it is the hash key */
 	char ifname[IFNAMSIZ];
@@ -44,6 +45,7 @@ struct kp_ep_table {
 	struct rhashtable by_ifindex;
 	struct list_head list;
 	unsigned int count;
+	u64 next_seq;
 	atomic64_t full;		/* adds refused at the limit */
 	atomic64_t reaped;		/* endpoints dropped with their pod netns */
 };

@@ -316,9 +316,14 @@ static int kp_nl_ep_get(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
-/* Dump cursor: how many endpoints of the insertion-ordered list were sent. */
+/*
+ * Dump cursor: the insertion number of the last endpoint sent.  Unlike a
+ * position, it survives deletions earlier in the list, so an endpoint that
+ * exists for the whole dump is sent exactly once even when the dump is
+ * flagged NLM_F_DUMP_INTR.
+ */
 struct kp_ep_dump_ctx {
-	unsigned int pos;
+	u64 last_seq;
 };
 
 static int kp_nl_ep_dump_start(struct netlink_callback *cb)
@@ -339,7 +344,6 @@ static int kp_nl_ep_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct net *net = sock_net(skb->sk);
 	struct kp_node *node = kp_node_get(net);
 	struct kp_endpoint *ep;
-	unsigned int idx = 0;
 	void *hdr;
 
 	mutex_lock(&kplane_mutex);
@@ -348,7 +352,7 @@ static int kp_nl_ep_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	if (!node->enabled)
 		goto out;
 	list_for_each_entry(ep, &node->eps.list, list) {
-		if (idx++ < ctx->pos)
+		if (ep->seq <= ctx->last_seq)
 			continue;
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 				  &kp_family, NLM_F_MULTI, KPLANE_CMD_ENDPOINT_GET);
@@ -360,7 +364,7 @@ static int kp_nl_ep_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		ctx->pos++;
+		ctx->last_seq = ep->seq;
 	}
 out:
 	mutex_unlock(&kplane_mutex);

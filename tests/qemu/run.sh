@@ -69,7 +69,7 @@ set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" \
 	-M q35 -cpu max -smp 2 -m "$mem" -nographic -no-reboot -net none \
 	-kernel "$image" -initrd "$work/initrd.img" \
-	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic kplane.scenario=$scenario" \
+	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic slab_nomerge" \
 	</dev/null 2>&1 | tee "$log"
 qemu_rc=${PIPESTATUS[0]}
 set -e

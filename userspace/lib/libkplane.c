@@ -19,12 +19,13 @@
 #define SOL_NETLINK 270
 #endif
 
-/* How often a dump that raced a change is retried before giving up. */
-#define KP_DUMP_RETRIES 16
+/* How often a dump that raced a change is retried for a snapshot. */
+#define KP_DUMP_RETRIES 8
 
 struct kp_handle {
 	struct nl_sock *sk;
 	int family;
+	unsigned int dump_restarts;
 	char error[512];
 };
 
@@ -428,10 +429,14 @@ int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n)
 	int tries, err = -EAGAIN;
 
 	for (tries = 0; tries < KP_DUMP_RETRIES && err == -EAGAIN; tries++) {
+		if (tries)
+			h->dump_restarts++;
 		l.n = 0;
 		err = kp_exchange(h, kp_msg(h, KPLANE_CMD_ENDPOINT_GET, NLM_F_DUMP),
 				  kp_parse_list_endpoint, &l);
 	}
+	if (err == -EAGAIN)	/* not a snapshot, but complete: see libkplane.h */
+		err = 0;
 	if (err) {
 		free(l.eps);
 		return err;
@@ -439,6 +444,11 @@ int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n)
 	*out = l.eps;
 	*n = l.n;
 	return 0;
+}
+
+unsigned int kp_dump_restarts(const struct kp_handle *h)
+{
+	return h->dump_restarts;
 }
 
 int kp_request_raw(struct kp_handle *h, uint8_t cmd, const void *attrs, size_t len)

@@ -54,8 +54,14 @@ int kp_node_status(struct kp_handle *h, struct kp_status *st);
 int kp_endpoint_add(struct kp_handle *h, const struct kp_endpoint *ep);
 int kp_endpoint_del(struct kp_handle *h, const char *id);
 int kp_endpoint_get(struct kp_handle *h, const char *id, struct kp_endpoint *out);
-/* Whole table, consistent: a dump that raced a change is retried. Free *out. */
+/*
+ * The whole table; free *out.  A dump that raced a change is retried for a
+ * snapshot; if changes keep coming, the last listing is returned, which holds
+ * every endpoint that existed throughout exactly once.
+ */
 int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n);
+/* How many dumps this handle restarted because the kernel flagged a change. */
+unsigned int kp_dump_restarts(const struct kp_handle *h);
 
 /*
  * Sends @cmd with caller-built attributes (raw netlink attribute bytes) and

@@ -39,7 +39,8 @@
  *	doit: KPLANE_A_ENDPOINT { KPLANE_EP_A_ID } replies that endpoint.
  *	dumpit: every endpoint of the node, one KPLANE_A_ENDPOINT per message,
  *	in insertion order.  A dump that races with a change is flagged
- *	NLM_F_DUMP_INTR; readers restart it.
+ *	NLM_F_DUMP_INTR (restart it for a snapshot); even then, every endpoint
+ *	that existed for the whole dump was sent exactly once.
  *	Replies carry ID, IFNAME, IFINDEX, ADDRs and, when a pod netns is bound,
  *	NETNSID (the pod netns' id as seen from the node netns).
  */

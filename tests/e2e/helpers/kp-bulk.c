@@ -146,7 +146,13 @@ static int cmd_churn(struct kp_handle *h, int n, int m, int lists)
 	}
 	kill(child, SIGKILL);
 	waitpid(child, &status, 0);
-	printf("kp-bulk: %d consistent lists of %d stable endpoints under churn\n", i, n);
+	printf("kp-bulk: %d consistent lists of %d stable endpoints under churn, "
+	       "%u dumps restarted on NLM_F_DUMP_INTR\n", i, n, kp_dump_restarts(h));
+	/* A churn that was never flagged would mean the check proved nothing. */
+	if (!bad && !kp_dump_restarts(h)) {
+		fprintf(stderr, "kp-bulk: no dump was flagged as interrupted\n");
+		bad = 1;
+	}
 	return bad;
 }
 

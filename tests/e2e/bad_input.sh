@@ -7,6 +7,8 @@
 kp_load
 kp_refused "endpoint add before node enable" 1 "No such file or directory" \
 	"kplane is not enabled in this netns" kplanectl endpoint add a dev lo
+kp_refused "endpoint list before node enable" 1 "No such file or directory" \
+	"kplane is not enabled in this netns" kplanectl endpoint list
 kplanectl node enable
 kp_pod "" pod-a veth-a 10.0.0.2
 

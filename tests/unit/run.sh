@@ -18,4 +18,23 @@ for t in validate_test args_test; do
 	echo "# unit: $t"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$out/$t" || fail=1
 done
+
+# A bounded libFuzzer run over the same parsers (a crash or sanitizer report
+# fails it).  KPLANE_FUZZ_SECONDS lengthens it for a real campaign.
+fuzz_cflags=("${cflags[@]/-fsanitize=address,undefined/-fsanitize=fuzzer,address,undefined}")
+if clang "${fuzz_cflags[@]}" "$top/tests/unit/fuzz_parsers.c" "$top/kmod/validate.c" \
+	"$top/userspace/kplanectl/args.c" -o "$out/fuzz_parsers" 2>"$out/fuzz-build.log"; then
+	secs=${KPLANE_FUZZ_SECONDS:-20}
+	if "$out/fuzz_parsers" -max_total_time="$secs" -max_len=512 >"$out/fuzz.log" 2>&1; then
+		echo "ok - fuzz_parsers: $(grep -o 'Done [0-9]* runs' "$out/fuzz.log") in ${secs}s, no crash"
+	else
+		tail -30 "$out/fuzz.log"
+		echo "not ok - fuzz_parsers found a crash (see $out/fuzz.log)"
+		fail=1
+	fi
+else
+	cat "$out/fuzz-build.log"
+	echo "not ok - fuzz_parsers does not build"
+	fail=1
+fi
 exit $fail

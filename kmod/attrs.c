@@ -5,14 +5,18 @@
 #define KP_REPLY_ONLY { .type = NLA_REJECT, \
 			.reject_message = "attribute is only sent by the kernel" }
 
+/* Top-level attributes only the kernel sends (node status). */
+#define KP_NODE_STATUS_REPLY_ONLY					\
+	[KPLANE_A_VERSION]		= KP_REPLY_ONLY,		\
+	[KPLANE_A_NODE_ENABLED]		= KP_REPLY_ONLY,		\
+	[KPLANE_A_GENERATION]		= KP_REPLY_ONLY,		\
+	[KPLANE_A_ENDPOINT_COUNT]	= KP_REPLY_ONLY,		\
+	[KPLANE_A_ENDPOINT_LIMIT]	= KP_REPLY_ONLY,		\
+	[KPLANE_A_COUNTERS]		= KP_REPLY_ONLY
+
 /* Node commands take no attributes. */
 const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1] = {
-	[KPLANE_A_VERSION]		= KP_REPLY_ONLY,
-	[KPLANE_A_NODE_ENABLED]		= KP_REPLY_ONLY,
-	[KPLANE_A_GENERATION]		= KP_REPLY_ONLY,
-	[KPLANE_A_ENDPOINT_COUNT]	= KP_REPLY_ONLY,
-	[KPLANE_A_ENDPOINT_LIMIT]	= KP_REPLY_ONLY,
-	[KPLANE_A_COUNTERS]		= KP_REPLY_ONLY,
+	KP_NODE_STATUS_REPLY_ONLY,
 	[KPLANE_A_ENDPOINT]		= { .type = NLA_REJECT,
 		.reject_message = "node commands take no endpoint" },
 };
@@ -32,12 +36,7 @@ const struct nla_policy kp_ep_policy[KPLANE_EP_A_MAX + 1] = {
 };
 
 const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1] = {
-	[KPLANE_A_VERSION]		= KP_REPLY_ONLY,
-	[KPLANE_A_NODE_ENABLED]		= KP_REPLY_ONLY,
-	[KPLANE_A_GENERATION]		= KP_REPLY_ONLY,
-	[KPLANE_A_ENDPOINT_COUNT]	= KP_REPLY_ONLY,
-	[KPLANE_A_ENDPOINT_LIMIT]	= KP_REPLY_ONLY,
-	[KPLANE_A_COUNTERS]		= KP_REPLY_ONLY,
+	KP_NODE_STATUS_REPLY_ONLY,
 	[KPLANE_A_ENDPOINT]		= NLA_POLICY_NESTED(kp_ep_policy),
 };
 

@@ -82,7 +82,9 @@ static int kp_fill_node(struct sk_buff *skb, const struct kp_node *node)
 	return kp_put_counters(skb, node);
 }
 
-static int kp_nl_node_get(struct sk_buff *skb, struct genl_info *info)
+/* Fills one reply with @fill under kplane_mutex and sends it. */
+static int kp_nl_reply(struct genl_info *info, u8 cmd,
+		       int (*fill)(struct sk_buff *msg, struct genl_info *info))
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -91,22 +93,30 @@ static int kp_nl_node_get(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &kp_family, 0, KPLANE_CMD_NODE_GET);
+	hdr = genlmsg_put_reply(msg, info, &kp_family, 0, cmd);
 	if (!hdr) {
-		err = -EMSGSIZE;
-		goto err_free;
+		nlmsg_free(msg);
+		return -EMSGSIZE;
 	}
 	mutex_lock(&kplane_mutex);
-	err = kp_fill_node(msg, kp_info_node(info));
+	err = fill(msg, info);
 	mutex_unlock(&kplane_mutex);
-	if (err)
-		goto err_free;
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
+}
 
-err_free:
-	nlmsg_free(msg);
-	return err;
+static int kp_fill_node_reply(struct sk_buff *msg, struct genl_info *info)
+{
+	return kp_fill_node(msg, kp_info_node(info));
+}
+
+static int kp_nl_node_get(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_reply(info, KPLANE_CMD_NODE_GET, kp_fill_node_reply);
 }
 
 static int kp_put_addr(struct sk_buff *skb, const struct kp_addr *addr)
@@ -196,9 +206,8 @@ static int kp_ep_build(struct net *net, const struct kp_ep_cfg *cfg,
 
 static int kp_nl_ep_require(struct genl_info *info)
 {
-	if (info->attrs[KPLANE_A_ENDPOINT])
+	if (!GENL_REQ_ATTR_CHECK(info, KPLANE_A_ENDPOINT))
 		return 0;
-	NL_SET_ERR_ATTR_MISS(info->extack, NULL, KPLANE_A_ENDPOINT);
 	NL_SET_ERR_MSG(info->extack, "endpoint attribute (KPLANE_A_ENDPOINT) is missing");
 	return -EINVAL;
 }
@@ -290,30 +299,18 @@ static int kp_nl_ep_del(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int kp_fill_ep_reply(struct sk_buff *msg, struct genl_info *info)
+{
+	struct kp_endpoint *ep = kp_nl_ep_find(info);
+
+	if (IS_ERR(ep))
+		return PTR_ERR(ep);
+	return kp_put_endpoint(msg, genl_info_net(info), ep);
+}
+
 static int kp_nl_ep_get(struct sk_buff *skb, struct genl_info *info)
 {
-	struct kp_endpoint *ep;
-	struct sk_buff *msg;
-	void *hdr;
-	int err;
-
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &kp_family, 0, KPLANE_CMD_ENDPOINT_GET);
-	mutex_lock(&kplane_mutex);
-	ep = kp_nl_ep_find(info);
-	if (IS_ERR(ep))
-		err = PTR_ERR(ep);
-	else
-		err = hdr ? kp_put_endpoint(msg, genl_info_net(info), ep) : -EMSGSIZE;
-	mutex_unlock(&kplane_mutex);
-	if (err) {
-		nlmsg_free(msg);
-		return err;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return kp_nl_reply(info, KPLANE_CMD_ENDPOINT_GET, kp_fill_ep_reply);
 }
 
 /*

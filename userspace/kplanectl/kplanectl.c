@@ -86,26 +86,27 @@ static int kp_run_status(struct kp_cli *cli, int argc, char **argv)
 	return KP_EXIT_OK;
 }
 
-static int kp_run_node_enable(struct kp_cli *cli, int argc, char **argv)
+/* A command that takes no arguments and prints nothing on success. */
+static int kp_run_plain(struct kp_cli *cli, int argc, int (*call)(struct kp_handle *h))
 {
 	int err = kp_no_args(cli, argc);
 
-	(void)argv;
 	if (err)
 		return err;
-	err = kp_node_enable(cli->h);
+	err = call(cli->h);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+static int kp_run_node_enable(struct kp_cli *cli, int argc, char **argv)
+{
+	(void)argv;
+	return kp_run_plain(cli, argc, kp_node_enable);
 }
 
 static int kp_run_node_disable(struct kp_cli *cli, int argc, char **argv)
 {
-	int err = kp_no_args(cli, argc);
-
 	(void)argv;
-	if (err)
-		return err;
-	err = kp_node_disable(cli->h);
-	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+	return kp_run_plain(cli, argc, kp_node_disable);
 }
 
 static int kp_run_endpoint_add(struct kp_cli *cli, int argc, char **argv)

@@ -321,19 +321,8 @@ static int kp_nl_ep_get(struct sk_buff *skb, struct genl_info *info)
  */
 struct kp_ep_dump_ctx {
 	u64 last_seq;
+	bool started;
 };
-
-static int kp_nl_ep_dump_start(struct netlink_callback *cb)
-{
-	struct kp_node *node = kp_node_get(sock_net(cb->skb->sk));
-	int err;
-
-	BUILD_BUG_ON(sizeof(struct kp_ep_dump_ctx) > sizeof(cb->ctx));
-	mutex_lock(&kplane_mutex);
-	err = kp_require_enabled(node, cb->extack);
-	mutex_unlock(&kplane_mutex);
-	return err;
-}
 
 static int kp_nl_ep_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
@@ -343,11 +332,22 @@ static int kp_nl_ep_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct kp_endpoint *ep;
 	void *hdr;
 
+	BUILD_BUG_ON(sizeof(struct kp_ep_dump_ctx) > sizeof(cb->ctx));
 	mutex_lock(&kplane_mutex);
 	/* A change between two parts of the dump flags it NLM_F_DUMP_INTR. */
 	cb->seq = node->generation;
-	if (!node->enabled)
+	if (!node->enabled) {
+		/*
+		 * Refused here, not in .start: in 6.1 only the dump callback has
+		 * an extack, carried back in NLMSG_DONE.  Later parts just end.
+		 */
+		if (!ctx->started) {
+			mutex_unlock(&kplane_mutex);
+			return kp_require_enabled(node, cb->extack);
+		}
 		goto out;
+	}
+	ctx->started = true;
 	list_for_each_entry(ep, &node->eps.list, list) {
 		if (ep->seq <= ctx->last_seq)
 			continue;
@@ -406,7 +406,6 @@ static const struct genl_ops kp_genl_ops[] = {
 	{
 		.cmd = KPLANE_CMD_ENDPOINT_GET,
 		.doit = kp_nl_ep_get,
-		.start = kp_nl_ep_dump_start,
 		.dumpit = kp_nl_ep_dump,
 		.policy = kp_ep_req_policy,
 		.maxattr = KPLANE_A_MAX,

@@ -123,21 +123,18 @@ static struct nl_msg *kp_msg(struct kp_handle *h, uint8_t cmd, int flags)
 	return msg;
 }
 
-/* Copies NLMSGERR_ATTR_MSG out of an error or ack, if the kernel sent one. */
-static void kp_take_extack(struct kp_handle *h, struct nlmsgerr *e)
+/*
+ * Copies NLMSGERR_ATTR_MSG out of an error, ack or NLMSG_DONE whose payload
+ * starts with @off bytes before the TLVs, if the kernel sent one.
+ */
+static void kp_take_extack(struct kp_handle *h, struct nlmsghdr *nlh, size_t off)
 {
-	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	size_t off = sizeof(*e);
-	int len;
+	int len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off;
 
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-	len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off;
-	if (len <= 0 ||
-	    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off), len, NULL))
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || len <= 0 ||
+	    nla_parse(tb, NLMSGERR_ATTR_MAX,
+		      (struct nlattr *)((char *)nlmsg_data(nlh) + off), len, NULL))
 		return;
 	if (tb[NLMSGERR_ATTR_MSG])
 		snprintf(h->error, sizeof(h->error), "%s",
@@ -148,18 +145,32 @@ static int kp_cb_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	struct kp_exchange *x = arg;
 
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	size_t off = sizeof(*e);
+
 	(void)nla;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
 	x->err = e->error;
-	kp_take_extack(x->h, e);
+	kp_take_extack(x->h, nlh, off);
 	x->done = 1;
 	return NL_STOP;
 }
 
 static int kp_cb_finish(struct nl_msg *msg, void *arg)
 {
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct kp_exchange *x = arg;
+	int err;
 
-	(void)msg;
+	/* A dump that fails ends with NLMSG_DONE carrying -errno and extack. */
+	if (nlh->nlmsg_type == NLMSG_DONE && nlmsg_datalen(nlh) >= (int)sizeof(err)) {
+		memcpy(&err, nlmsg_data(nlh), sizeof(err));
+		if (err < 0) {
+			x->err = err;
+			kp_take_extack(x->h, nlh, sizeof(err));
+		}
+	}
 	x->done = 1;
 	return NL_STOP;
 }

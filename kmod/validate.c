@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Userspace-facing value checks; built in the module and in tests/unit. */
 #include "validate.h"
-#include <uapi/linux/kplane.h>
 
 /*
  * Ids are Kubernetes-ish names (namespace/pod, uids): a conservative charset

@@ -8,6 +8,7 @@
 #define KPLANE_VALIDATE_H
 
 #include "core.h"
+#include <uapi/linux/kplane.h>
 
 struct kp_addr {
 	u16 family;		/* AF_INET or AF_INET6 */

@@ -17,8 +17,15 @@ while IFS= read -r line; do
 	case "$line" in
 	"    # Subtest: "*) suite=${line#    # Subtest: } ;;
 	"        ok "*|"        not ok "*) ;;	# parameterised sub-cases: counted by their case
-	"    ok "*) kp_ok "kunit $suite.${line#* - }" ;;
-	"    not ok "*) kp_not_ok "kunit $suite.${line#* - }" ;;
+	"    ok "*|"    not ok "*)
+		# "    ok 3 name" (6.1) or "    ok 3 - name"
+		rest=${line#    }
+		verdict=ok
+		[[ $rest == "not ok "* ]] && verdict="not ok"
+		rest=${rest#"$verdict "}
+		rest=${rest#* }
+		rest=${rest#- }
+		if [ "$verdict" = ok ]; then kp_ok "kunit $suite.$rest"; else kp_not_ok "kunit $suite.$rest"; fi ;;
 	esac
 done <<<"$ktap"
 suites=$(echo "$ktap" | grep -c '^    # Subtest: ' || true)

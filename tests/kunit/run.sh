@@ -4,7 +4,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-kdir=$("$here/build-kernel.sh") || { echo "not ok - kunit: debug kernel build failed"; exit 1; }
+kdir=${KPLANE_DEBUG_KDIR:-$("$here/build-kernel.sh")} || { echo "not ok - kunit: debug kernel build failed"; exit 1; }
 ko=$("$here/build-test-module.sh" "$kdir") || { echo "not ok - kunit: test module build failed"; exit 1; }
 mkdir -p "$top/build"
 "$top/tests/qemu/run.sh" --kernel debug --scenario kunit --extra "$ko" --timeout 900 \

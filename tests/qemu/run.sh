@@ -3,7 +3,8 @@
 #
 #   run.sh --kernel stock|debug|VERSION --scenario NAME [options]
 #     --kernel K     stock: newest installed Debian kernel (found at run time);
-#                    debug: the KUnit/KASAN kernel (tests/kunit/build-kernel.sh);
+#                    debug: the KUnit/KASAN kernel (tests/kunit/build-kernel.sh,
+#                    or the tree in $KPLANE_DEBUG_KDIR);
 #                    VERSION: an installed /boot/vmlinuz-VERSION
 #     --scenario N   tests/e2e/N.sh (or tests/kunit/N.sh), run by bash under PID 1
 #     --module KO    boot this kplane.ko instead of building one
@@ -39,7 +40,7 @@ script=$top/tests/e2e/$scenario.sh
 # --- the kernel: image, build tree, module directory ------------------------
 case "$kernel" in
 debug)
-	kdir=$("$top/tests/kunit/build-kernel.sh")
+	kdir=${KPLANE_DEBUG_KDIR:-$("$top/tests/kunit/build-kernel.sh")}
 	image=$kdir/arch/x86/boot/bzImage
 	kver=$(cat "$kdir/include/config/kernel.release")
 	moddir= ;;

@@ -19,6 +19,22 @@ for t in validate_test args_test; do
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$out/$t" || fail=1
 done
 
+# The VM verdict's log scanner must catch each kind of kernel report.
+scan=$top/tests/qemu/scan-log.sh
+scan_ok=1
+for report in "WARNING: CPU: 1 PID: 42 at kmod/node.c:10 kp_node_enable+0x1" \
+	"BUG: KASAN: slab-use-after-free in kp_ep_table_del" \
+	"kmemleak: 2 new suspected memory leaks" "unreferenced object 0xffff8880 (size 512):" \
+	"WARNING: possible circular locking dependency detected" "Oops: 0000 [#1] SMP" \
+	"WARNING: suspicious RCU usage"; do
+	printf '[ 1.0] fine\n[ 2.0] %s\n' "$report" >"$out/scan.log"
+	"$scan" "$out/scan.log" >/dev/null && { echo "# scan-log missed: $report"; scan_ok=0; }
+done
+printf '[ 1.0] kplane: loading out-of-tree module taints kernel.\nok 1 - fine\n' >"$out/scan.log"
+"$scan" "$out/scan.log" >/dev/null || { echo "# scan-log flagged a clean log"; scan_ok=0; }
+if [ $scan_ok = 1 ]; then echo "ok - scan-log.sh catches kernel reports, passes clean logs"
+else echo "not ok - scan-log.sh"; fail=1; fi
+
 # A bounded libFuzzer run over the same parsers (a crash or sanitizer report
 # fails it).  KPLANE_FUZZ_SECONDS lengthens it for a real campaign.
 fuzz_cflags=("${cflags[@]/-fsanitize=address,undefined/-fsanitize=fuzzer,address,undefined}")

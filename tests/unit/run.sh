@@ -13,8 +13,9 @@ cflags=(-std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE
 cc=${CC:-gcc}
 "$cc" "${cflags[@]}" "$top/tests/unit/validate_test.c" "$top/kmod/validate.c" -o "$out/validate_test"
 "$cc" "${cflags[@]}" "$top/tests/unit/args_test.c" "$top/userspace/kplanectl/args.c" -o "$out/args_test"
+"$cc" "${cflags[@]}" "$top/tests/unit/maglev_test.c" "$top/kmod/maglev.c" -o "$out/maglev_test"
 fail=0
-for t in validate_test args_test; do
+for t in validate_test args_test maglev_test; do
 	echo "# unit: $t"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$out/$t" || fail=1
 done

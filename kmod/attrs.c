@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Request policies (one per nesting level) and endpoint attribute parsing. */
+#include <linux/in.h>
 #include "attrs.h"
+#include "maglev.h"
+#include "service.h"
 
 #define KP_REPLY_ONLY { .type = NLA_REJECT, \
 			.reject_message = "attribute is only sent by the kernel" }
@@ -12,13 +15,17 @@
 	[KPLANE_A_GENERATION]		= KP_REPLY_ONLY,		\
 	[KPLANE_A_ENDPOINT_COUNT]	= KP_REPLY_ONLY,		\
 	[KPLANE_A_ENDPOINT_LIMIT]	= KP_REPLY_ONLY,		\
-	[KPLANE_A_COUNTERS]		= KP_REPLY_ONLY
+	[KPLANE_A_COUNTERS]		= KP_REPLY_ONLY,		\
+	[KPLANE_A_SERVICE_COUNT]	= KP_REPLY_ONLY,		\
+	[KPLANE_A_SERVICE_LIMIT]	= KP_REPLY_ONLY
 
 /* Node commands take no attributes. */
 const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
 	[KPLANE_A_ENDPOINT]		= { .type = NLA_REJECT,
 		.reject_message = "node commands take no endpoint" },
+	[KPLANE_A_SERVICE]		= { .type = NLA_REJECT,
+		.reject_message = "node commands take no service" },
 };
 
 const struct nla_policy kp_addr_policy[KPLANE_ADDR_A_MAX + 1] = {
@@ -38,6 +45,32 @@ const struct nla_policy kp_ep_policy[KPLANE_EP_A_MAX + 1] = {
 const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
 	[KPLANE_A_ENDPOINT]		= NLA_POLICY_NESTED(kp_ep_policy),
+	[KPLANE_A_SERVICE]		= { .type = NLA_REJECT,
+		.reject_message = "endpoint commands take no service" },
+};
+
+static const struct nla_policy kp_be_policy[KPLANE_BE_A_MAX + 1] = {
+	[KPLANE_BE_A_ADDR]	= NLA_POLICY_NESTED(kp_addr_policy),
+	[KPLANE_BE_A_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[KPLANE_BE_A_WEIGHT]	= NLA_POLICY_RANGE(NLA_U32, 1, KPLANE_BE_WEIGHT_MAX),
+	[KPLANE_BE_A_STATE]	= NLA_POLICY_MAX(NLA_U8, __KPLANE_BE_STATE_MAX - 1),
+};
+
+static const struct nla_policy kp_svc_policy[KPLANE_SVC_A_MAX + 1] = {
+	[KPLANE_SVC_A_ID]	= { .type = NLA_NUL_STRING, .len = KPLANE_ID_MAX - 1 },
+	[KPLANE_SVC_A_ADDR]	= NLA_POLICY_NESTED(kp_addr_policy),
+	[KPLANE_SVC_A_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[KPLANE_SVC_A_PROTO]	= { .type = NLA_U8 },
+	[KPLANE_SVC_A_TYPE]	= NLA_POLICY_MAX(NLA_U8, __KPLANE_SVC_TYPE_MAX - 1),
+	[KPLANE_SVC_A_MAGLEV_SIZE] = { .type = NLA_U32 },
+	[KPLANE_SVC_A_BACKEND]	= NLA_POLICY_NESTED(kp_be_policy),
+};
+
+const struct nla_policy kp_svc_req_policy[KPLANE_A_MAX + 1] = {
+	KP_NODE_STATUS_REPLY_ONLY,
+	[KPLANE_A_ENDPOINT]		= { .type = NLA_REJECT,
+		.reject_message = "service commands take no endpoint" },
+	[KPLANE_A_SERVICE]		= NLA_POLICY_NESTED(kp_svc_policy),
 };
 
 void kp_set_err(struct netlink_ext_ack *extack, const struct nlattr *attr,
@@ -173,4 +206,175 @@ int kp_ep_parse(const struct nlattr *nest, enum kp_ep_parse_mode mode,
 		cfg->netns_fd = nla_get_u32(tb[KPLANE_EP_A_NETNS_FD]);
 	}
 	return kp_ep_parse_addrs(nest, cfg, extack);
+}
+
+static int kp_svc_parse_frontend(const struct nlattr *nest, struct nlattr **tb,
+				 struct kp_svc_key *key, struct netlink_ext_ack *extack)
+{
+	struct kp_addr addr;
+	int err;
+	u8 proto;
+
+	if (kp_attr_missing(extack, nest, tb, KPLANE_SVC_A_ADDR, "service address is missing") ||
+	    kp_attr_missing(extack, nest, tb, KPLANE_SVC_A_PORT, "service port is missing") ||
+	    kp_attr_missing(extack, nest, tb, KPLANE_SVC_A_PROTO, "service protocol is missing"))
+		return -EINVAL;
+	proto = nla_get_u8(tb[KPLANE_SVC_A_PROTO]);
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+		kp_set_err(extack, tb[KPLANE_SVC_A_PROTO], "protocol must be TCP (6) or UDP (17)");
+		return -EINVAL;
+	}
+	err = kp_addr_parse(tb[KPLANE_SVC_A_ADDR], &addr, extack);
+	if (err)
+		return err;
+	memset(key, 0, sizeof(*key));
+	key->family = (u8)addr.family;
+	key->proto = proto;
+	key->port = htons(nla_get_u16(tb[KPLANE_SVC_A_PORT]));
+	memcpy(key->addr, addr.ip, sizeof(key->addr));
+	return 0;
+}
+
+int kp_svc_parse_key(const struct nlattr *nest, struct kp_svc_key *key,
+		     struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KPLANE_SVC_A_MAX + 1];
+	int err;
+
+	err = nla_parse_nested(tb, KPLANE_SVC_A_MAX, nest, kp_svc_policy, extack);
+	if (err)
+		return err;
+	if (tb[KPLANE_SVC_A_BACKEND] || tb[KPLANE_SVC_A_TYPE] || tb[KPLANE_SVC_A_ID] ||
+	    tb[KPLANE_SVC_A_MAGLEV_SIZE]) {
+		kp_set_err(extack, nest, "only the frontend names a service here");
+		return -EINVAL;
+	}
+	return kp_svc_parse_frontend(nest, tb, key, extack);
+}
+
+static int kp_be_parse(const struct nlattr *nest, const struct kp_service *svc,
+		       struct kp_backend *be, struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KPLANE_BE_A_MAX + 1];
+	int err;
+
+	err = nla_parse_nested(tb, KPLANE_BE_A_MAX, nest, kp_be_policy, extack);
+	if (err)
+		return err;
+	if (kp_attr_missing(extack, nest, tb, KPLANE_BE_A_ADDR, "backend address is missing") ||
+	    kp_attr_missing(extack, nest, tb, KPLANE_BE_A_PORT, "backend port is missing"))
+		return -EINVAL;
+	err = kp_addr_parse(tb[KPLANE_BE_A_ADDR], &be->addr, extack);
+	if (err)
+		return err;
+	if (be->addr.family != svc->key.family) {
+		kp_set_err(extack, tb[KPLANE_BE_A_ADDR],
+			   "backend address family differs from the service's");
+		return -EINVAL;
+	}
+	be->port = htons(nla_get_u16(tb[KPLANE_BE_A_PORT]));
+	be->weight = tb[KPLANE_BE_A_WEIGHT] ? nla_get_u32(tb[KPLANE_BE_A_WEIGHT]) : 1;
+	be->state = tb[KPLANE_BE_A_STATE] ? nla_get_u8(tb[KPLANE_BE_A_STATE]) : KPLANE_BE_ACTIVE;
+	return 0;
+}
+
+static bool kp_be_duplicate(const struct kp_service *svc, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (kp_addr_equal(&svc->backends[i].addr, &svc->backends[n].addr) &&
+		    svc->backends[i].port == svc->backends[n].port)
+			return true;
+	return false;
+}
+
+static int kp_svc_parse_backends(const struct nlattr *nest, struct kp_service *svc,
+				 struct netlink_ext_ack *extack)
+{
+	const struct nlattr *a;
+	u32 n = 0;
+	int rem, err;
+
+	nla_for_each_nested(a, nest, rem) {
+		if (nla_type(a) != KPLANE_SVC_A_BACKEND)
+			continue;
+		err = kp_be_parse(a, svc, &svc->backends[n], extack);
+		if (err)
+			return err;
+		if (kp_be_duplicate(svc, n)) {
+			kp_set_err(extack, a, "duplicate backend");
+			return -EINVAL;
+		}
+		n++;
+	}
+	return 0;
+}
+
+static unsigned int kp_svc_count_backends(const struct nlattr *nest)
+{
+	const struct nlattr *a;
+	unsigned int n = 0;
+	int rem;
+
+	nla_for_each_nested(a, nest, rem)
+		n += nla_type(a) == KPLANE_SVC_A_BACKEND;
+	return n;
+}
+
+static int kp_svc_parse_options(struct nlattr **tb, struct kp_service *svc,
+				struct netlink_ext_ack *extack)
+{
+	const char *why;
+
+	if (tb[KPLANE_SVC_A_ID]) {
+		why = kp_id_invalid(nla_data(tb[KPLANE_SVC_A_ID]));
+		if (why) {
+			kp_set_err(extack, tb[KPLANE_SVC_A_ID], why);
+			return -EINVAL;
+		}
+		nla_strscpy(svc->id, tb[KPLANE_SVC_A_ID], sizeof(svc->id));
+	}
+	svc->type = tb[KPLANE_SVC_A_TYPE] ? nla_get_u8(tb[KPLANE_SVC_A_TYPE]) :
+					    KPLANE_SVC_CLUSTER_IP;
+	svc->maglev_size = tb[KPLANE_SVC_A_MAGLEV_SIZE] ?
+			   nla_get_u32(tb[KPLANE_SVC_A_MAGLEV_SIZE]) : KP_MAGLEV_DEFAULT_SIZE;
+	if (!kp_maglev_size_ok(svc->maglev_size)) {
+		kp_set_err(extack, tb[KPLANE_SVC_A_MAGLEV_SIZE],
+			   "Maglev table size must be one of 251 509 1021 2039 4093 8191 16381 32749 65521");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int kp_svc_parse(const struct nlattr *nest, struct kp_service **out,
+		 struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KPLANE_SVC_A_MAX + 1];
+	struct kp_service *svc;
+	unsigned int n;
+	int err;
+
+	err = nla_parse_nested(tb, KPLANE_SVC_A_MAX, nest, kp_svc_policy, extack);
+	if (err)
+		return err;
+	n = kp_svc_count_backends(nest);
+	if (n > KPLANE_SVC_BACKENDS_MAX) {
+		kp_set_err(extack, nest, "too many backends (KPLANE_SVC_BACKENDS_MAX)");
+		return -EINVAL;
+	}
+	svc = kp_svc_alloc(n);
+	if (!svc)
+		return -ENOMEM;
+	err = kp_svc_parse_frontend(nest, tb, &svc->key, extack);
+	if (!err)
+		err = kp_svc_parse_options(tb, svc, extack);
+	if (!err)
+		err = kp_svc_parse_backends(nest, svc, extack);
+	if (err) {
+		kp_svc_free(svc);
+		return err;
+	}
+	*out = svc;
+	return 0;
 }

@@ -12,10 +12,14 @@
 #include <uapi/linux/kplane.h>
 #include "validate.h"
 
+struct kp_service;
+struct kp_svc_key;
+
 extern const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1];
 extern const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1];
 extern const struct nla_policy kp_ep_policy[KPLANE_EP_A_MAX + 1];
 extern const struct nla_policy kp_addr_policy[KPLANE_ADDR_A_MAX + 1];
+extern const struct nla_policy kp_svc_req_policy[KPLANE_A_MAX + 1];
 
 struct kp_ep_cfg {
 	char id[KPLANE_ID_MAX];
@@ -40,5 +44,11 @@ int kp_addr_parse(const struct nlattr *nest, struct kp_addr *addr,
 		  struct netlink_ext_ack *extack);
 int kp_ep_parse(const struct nlattr *nest, enum kp_ep_parse_mode mode,
 		struct kp_ep_cfg *cfg, struct netlink_ext_ack *extack);
+/* The frontend of a KPLANE_A_SERVICE nest (for del and get). */
+int kp_svc_parse_key(const struct nlattr *nest, struct kp_svc_key *key,
+		     struct netlink_ext_ack *extack);
+/* A whole service, allocated (kp_svc_free() it), not yet built. */
+int kp_svc_parse(const struct nlattr *nest, struct kp_service **out,
+		 struct netlink_ext_ack *extack);
 
 #endif /* KPLANE_ATTRS_H */

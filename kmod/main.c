@@ -6,6 +6,7 @@
 #include "endpoint.h"
 #include "netlink.h"
 #include "node.h"
+#include "sockhook.h"
 
 static int __init kp_mod_init(void)
 {
@@ -17,11 +18,16 @@ static int __init kp_mod_init(void)
 	err = kp_node_init();
 	if (err)
 		goto err_endpoint;
-	err = kp_netlink_init();
+	err = kp_sockhook_init();
 	if (err)
 		goto err_node;
+	err = kp_netlink_init();
+	if (err)
+		goto err_sockhook;
 	return 0;
 
+err_sockhook:
+	kp_sockhook_uninit();
 err_node:
 	kp_node_uninit();
 err_endpoint:
@@ -32,6 +38,7 @@ err_endpoint:
 static void __exit kp_mod_exit(void)
 {
 	kp_netlink_uninit();
+	kp_sockhook_uninit();
 	kp_node_uninit();
 	kp_endpoint_uninit();
 }

@@ -12,6 +12,7 @@
 #include "endpoint.h"
 #include "netlink.h"
 #include "node.h"
+#include "service.h"
 
 static struct genl_family kp_family;
 
@@ -64,6 +65,13 @@ static int kp_put_counters(struct sk_buff *skb, const struct kp_node *node)
 			      KPLANE_COUNTER_A_PAD) ||
 	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_EP_REAPED,
 			      node->enabled ? atomic64_read(&node->eps.reaped) : 0,
+			      KPLANE_COUNTER_A_PAD) ||
+	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_SVC_TABLE_FULL,
+			      node->enabled ? atomic64_read(&node->svcs.full) : 0,
+			      KPLANE_COUNTER_A_PAD) ||
+	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_CONNECT_LB, c.connect_lb,
+			      KPLANE_COUNTER_A_PAD) ||
+	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_CONNECT_REFUSED, c.connect_refused,
 			      KPLANE_COUNTER_A_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
@@ -77,20 +85,23 @@ static int kp_fill_node(struct sk_buff *skb, const struct kp_node *node)
 	    nla_put_u32(skb, KPLANE_A_GENERATION, node->generation) ||
 	    nla_put_u32(skb, KPLANE_A_ENDPOINT_COUNT,
 			node->enabled ? node->eps.count : 0) ||
-	    nla_put_u32(skb, KPLANE_A_ENDPOINT_LIMIT, READ_ONCE(kp_max_endpoints)))
+	    nla_put_u32(skb, KPLANE_A_ENDPOINT_LIMIT, READ_ONCE(kp_max_endpoints)) ||
+	    nla_put_u32(skb, KPLANE_A_SERVICE_COUNT,
+			node->enabled ? node->svcs.count : 0) ||
+	    nla_put_u32(skb, KPLANE_A_SERVICE_LIMIT, READ_ONCE(kp_max_services)))
 		return -EMSGSIZE;
 	return kp_put_counters(skb, node);
 }
 
 /* Fills one reply with @fill under kplane_mutex and sends it. */
-static int kp_nl_reply(struct genl_info *info, u8 cmd,
+static int kp_nl_reply(struct genl_info *info, u8 cmd, size_t size,
 		       int (*fill)(struct sk_buff *msg, struct genl_info *info))
 {
 	struct sk_buff *msg;
 	void *hdr;
 	int err;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &kp_family, 0, cmd);
@@ -116,16 +127,16 @@ static int kp_fill_node_reply(struct sk_buff *msg, struct genl_info *info)
 
 static int kp_nl_node_get(struct sk_buff *skb, struct genl_info *info)
 {
-	return kp_nl_reply(info, KPLANE_CMD_NODE_GET, kp_fill_node_reply);
+	return kp_nl_reply(info, KPLANE_CMD_NODE_GET, NLMSG_GOODSIZE, kp_fill_node_reply);
 }
 
-static int kp_put_addr(struct sk_buff *skb, const struct kp_addr *addr)
+static int kp_put_ip(struct sk_buff *skb, int type, u16 family, const void *ip)
 {
-	struct nlattr *nest = nla_nest_start(skb, KPLANE_EP_A_ADDR);
+	struct nlattr *nest = nla_nest_start(skb, type);
 
 	if (!nest ||
-	    nla_put_u16(skb, KPLANE_ADDR_A_FAMILY, addr->family) ||
-	    nla_put(skb, KPLANE_ADDR_A_IP, kp_addr_len(addr->family), addr->ip))
+	    nla_put_u16(skb, KPLANE_ADDR_A_FAMILY, family) ||
+	    nla_put(skb, KPLANE_ADDR_A_IP, kp_addr_len(family), ip))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -146,7 +157,7 @@ static int kp_put_endpoint(struct sk_buff *skb, struct net *net,
 	    nla_put_s32(skb, KPLANE_EP_A_NETNSID, peernet2id(net, ep->pod_net)))
 		return -EMSGSIZE;
 	for (i = 0; i < ep->n_addrs; i++)
-		if (kp_put_addr(skb, &ep->addrs[i]))
+		if (kp_put_ip(skb, KPLANE_EP_A_ADDR, ep->addrs[i].family, ep->addrs[i].ip))
 			return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -310,29 +321,30 @@ static int kp_fill_ep_reply(struct sk_buff *msg, struct genl_info *info)
 
 static int kp_nl_ep_get(struct sk_buff *skb, struct genl_info *info)
 {
-	return kp_nl_reply(info, KPLANE_CMD_ENDPOINT_GET, kp_fill_ep_reply);
+	return kp_nl_reply(info, KPLANE_CMD_ENDPOINT_GET, NLMSG_GOODSIZE, kp_fill_ep_reply);
 }
 
 /*
- * Dump cursor: the insertion number of the last endpoint sent.  Unlike a
+ * Dump cursor, for endpoints and services: the insertion number of the last
+ * object sent.  Unlike a
  * position, it survives deletions earlier in the list, so an endpoint that
  * exists for the whole dump is sent exactly once even when the dump is
  * flagged NLM_F_DUMP_INTR.
  */
-struct kp_ep_dump_ctx {
+struct kp_dump_ctx {
 	u64 last_seq;
 	bool started;
 };
 
 static int kp_nl_ep_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct kp_ep_dump_ctx *ctx = (struct kp_ep_dump_ctx *)cb->ctx;
+	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
 	struct net *net = sock_net(skb->sk);
 	struct kp_node *node = kp_node_get(net);
 	struct kp_endpoint *ep;
 	void *hdr;
 
-	BUILD_BUG_ON(sizeof(struct kp_ep_dump_ctx) > sizeof(cb->ctx));
+	BUILD_BUG_ON(sizeof(struct kp_dump_ctx) > sizeof(cb->ctx));
 	mutex_lock(&kplane_mutex);
 	/* A change between two parts of the dump flags it NLM_F_DUMP_INTR. */
 	cb->seq = node->generation;
@@ -362,6 +374,185 @@ static int kp_nl_ep_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		}
 		genlmsg_end(skb, hdr);
 		ctx->last_seq = ep->seq;
+	}
+out:
+	mutex_unlock(&kplane_mutex);
+	return skb->len;
+}
+
+/* Room for the largest service: every backend with every attribute. */
+#define KP_SVC_MSG_MAX (NLMSG_GOODSIZE + KPLANE_SVC_BACKENDS_MAX * 64)
+
+static int kp_put_backend(struct sk_buff *skb, const struct kp_backend *be)
+{
+	struct nlattr *nest = nla_nest_start(skb, KPLANE_SVC_A_BACKEND);
+
+	if (!nest ||
+	    kp_put_ip(skb, KPLANE_BE_A_ADDR, be->addr.family, be->addr.ip) ||
+	    nla_put_u16(skb, KPLANE_BE_A_PORT, ntohs(be->port)) ||
+	    nla_put_u32(skb, KPLANE_BE_A_WEIGHT, be->weight) ||
+	    nla_put_u8(skb, KPLANE_BE_A_STATE, be->state))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int kp_put_service(struct sk_buff *skb, const struct kp_service *svc)
+{
+	struct nlattr *nest = nla_nest_start(skb, KPLANE_A_SERVICE);
+	u32 i;
+
+	if (!nest ||
+	    (svc->id[0] && nla_put_string(skb, KPLANE_SVC_A_ID, svc->id)) ||
+	    kp_put_ip(skb, KPLANE_SVC_A_ADDR, svc->key.family, svc->key.addr) ||
+	    nla_put_u16(skb, KPLANE_SVC_A_PORT, ntohs(svc->key.port)) ||
+	    nla_put_u8(skb, KPLANE_SVC_A_PROTO, svc->key.proto) ||
+	    nla_put_u8(skb, KPLANE_SVC_A_TYPE, svc->type) ||
+	    nla_put_u32(skb, KPLANE_SVC_A_MAGLEV_SIZE, svc->maglev_size))
+		return -EMSGSIZE;
+	for (i = 0; i < svc->n_backends; i++)
+		if (kp_put_backend(skb, &svc->backends[i]))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int kp_nl_svc_require(struct genl_info *info)
+{
+	if (!GENL_REQ_ATTR_CHECK(info, KPLANE_A_SERVICE))
+		return 0;
+	NL_SET_ERR_MSG(info->extack, "service attribute (KPLANE_A_SERVICE) is missing");
+	return -EINVAL;
+}
+
+static int kp_nl_svc_set_locked(struct genl_info *info, struct kp_service *svc)
+{
+	struct kp_node *node = kp_info_node(info);
+	int err;
+
+	err = kp_require_enabled(node, info->extack);
+	if (err)
+		return err;
+	err = kp_svc_table_set(&node->svcs, svc, READ_ONCE(kp_max_services), info->extack);
+	if (!err)
+		kp_node_changed(node);
+	return err;
+}
+
+static int kp_nl_svc_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kp_service *svc;
+	int err;
+
+	err = kp_nl_svc_require(info);
+	if (!err)
+		err = kp_svc_parse(info->attrs[KPLANE_A_SERVICE], &svc, info->extack);
+	if (err)
+		return err;
+	/* The Maglev table is built before the lock: large tables take time. */
+	err = kp_svc_build(svc, info->extack);
+	if (!err) {
+		mutex_lock(&kplane_mutex);
+		err = kp_nl_svc_set_locked(info, svc);
+		mutex_unlock(&kplane_mutex);
+	}
+	if (err)
+		kp_svc_free(svc);
+	return err;
+}
+
+/* Parses the frontend and finds the service; caller holds kplane_mutex. */
+static struct kp_service *kp_nl_svc_find(struct genl_info *info)
+{
+	struct kp_node *node = kp_info_node(info);
+	struct kp_service *svc;
+	struct kp_svc_key key;
+	int err;
+
+	err = kp_nl_svc_require(info);
+	if (!err)
+		err = kp_svc_parse_key(info->attrs[KPLANE_A_SERVICE], &key, info->extack);
+	if (!err)
+		err = kp_require_enabled(node, info->extack);
+	if (err)
+		return ERR_PTR(err);
+	svc = kp_svc_lookup(&node->svcs, &key);
+	if (!svc) {
+		NL_SET_ERR_MSG(info->extack, "no service with this frontend");
+		return ERR_PTR(-ENOENT);
+	}
+	return svc;
+}
+
+static int kp_nl_svc_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kp_service *svc;
+	int err = 0;
+
+	mutex_lock(&kplane_mutex);
+	svc = kp_nl_svc_find(info);
+	if (IS_ERR(svc)) {
+		err = PTR_ERR(svc);
+	} else {
+		kp_svc_table_del(&kp_info_node(info)->svcs, svc);
+		kp_node_changed(kp_info_node(info));
+	}
+	mutex_unlock(&kplane_mutex);
+	return err;
+}
+
+static int kp_fill_svc_reply(struct sk_buff *msg, struct genl_info *info)
+{
+	struct kp_service *svc = kp_nl_svc_find(info);
+
+	if (IS_ERR(svc))
+		return PTR_ERR(svc);
+	return kp_put_service(msg, svc);
+}
+
+static int kp_nl_svc_get(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_reply(info, KPLANE_CMD_SERVICE_GET, KP_SVC_MSG_MAX, kp_fill_svc_reply);
+}
+
+static int kp_nl_svc_dump_start(struct netlink_callback *cb)
+{
+	/* One service per message, and a service may be large. */
+	cb->min_dump_alloc = KP_SVC_MSG_MAX;
+	return 0;
+}
+
+static int kp_nl_svc_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
+	struct kp_node *node = kp_node_get(sock_net(skb->sk));
+	struct kp_service *svc;
+	void *hdr;
+
+	mutex_lock(&kplane_mutex);
+	cb->seq = node->generation;
+	if (!node->enabled) {
+		if (!ctx->started) {
+			mutex_unlock(&kplane_mutex);
+			return kp_require_enabled(node, cb->extack);
+		}
+		goto out;
+	}
+	ctx->started = true;
+	list_for_each_entry(svc, &node->svcs.list, list) {
+		if (svc->seq <= ctx->last_seq)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &kp_family, NLM_F_MULTI, KPLANE_CMD_SERVICE_GET);
+		if (!hdr)
+			break;
+		genl_dump_check_consistent(cb, hdr);
+		if (kp_put_service(skb, svc)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		ctx->last_seq = svc->seq;
 	}
 out:
 	mutex_unlock(&kplane_mutex);
@@ -408,6 +599,28 @@ static const struct genl_ops kp_genl_ops[] = {
 		.doit = kp_nl_ep_get,
 		.dumpit = kp_nl_ep_dump,
 		.policy = kp_ep_req_policy,
+		.maxattr = KPLANE_A_MAX,
+	},
+	{
+		.cmd = KPLANE_CMD_SERVICE_SET,
+		.doit = kp_nl_svc_set,
+		.policy = kp_svc_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_SERVICE_DEL,
+		.doit = kp_nl_svc_del,
+		.policy = kp_svc_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_SERVICE_GET,
+		.doit = kp_nl_svc_get,
+		.start = kp_nl_svc_dump_start,
+		.dumpit = kp_nl_svc_dump,
+		.policy = kp_svc_req_policy,
 		.maxattr = KPLANE_A_MAX,
 	},
 };

@@ -14,6 +14,20 @@ struct kp_node *kp_node_get(const struct net *net)
 	return net_generic(net, kp_net_id);
 }
 
+struct kp_node *kp_node_serving(const struct net *net)
+{
+	struct kp_node *node = kp_node_get(net);
+	struct kp_endpoint *ep;
+
+	if (READ_ONCE(node->enabled))
+		return node;
+	ep = kp_ep_lookup_netns(net);
+	if (!ep)
+		return NULL;
+	node = kp_node_of_table(ep->table);
+	return READ_ONCE(node->enabled) ? node : NULL;
+}
+
 void kp_node_changed(struct kp_node *node)
 {
 	/* Never 0: netlink treats a zero dump sequence as "not tracked". */
@@ -34,16 +48,21 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	err = kp_ep_table_init(&node->eps);
 	if (err)
 		goto err_stats;
+	err = kp_svc_table_init(&node->svcs);
+	if (err)
+		goto err_eps;
 	err = kp_hooks_register(node->net);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot register netfilter hooks");
-		goto err_table;
+		goto err_svcs;
 	}
-	node->enabled = true;
+	WRITE_ONCE(node->enabled, true);
 	kp_node_changed(node);
 	return 0;
 
-err_table:
+err_svcs:
+	kp_svc_table_destroy(&node->svcs);
+err_eps:
 	kp_ep_table_destroy(&node->eps);
 err_stats:
 	free_percpu(node->stats);
@@ -56,8 +75,10 @@ void kp_node_disable(struct kp_node *node)
 	lockdep_assert_held(&kplane_mutex);
 	if (!node->enabled)
 		return;
-	node->enabled = false;
+	WRITE_ONCE(node->enabled, false);
+	/* Also waits for connect hooks that saw the node enabled (RCU). */
 	kp_hooks_unregister(node->net);
+	kp_svc_table_destroy(&node->svcs);
 	kp_ep_table_destroy(&node->eps);
 	free_percpu(node->stats);
 	node->stats = NULL;
@@ -74,15 +95,19 @@ void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 	for_each_possible_cpu(cpu) {
 		const struct kp_node_stats *s = per_cpu_ptr(node->stats, cpu);
 		unsigned int start;
-		u64 packets, bytes;
+		struct kp_node_counters v;
 
 		do {
 			start = u64_stats_fetch_begin(&s->syncp);
-			packets = s->rx_packets;
-			bytes = s->rx_bytes;
+			v.rx_packets = s->rx_packets;
+			v.rx_bytes = s->rx_bytes;
+			v.connect_lb = s->connect_lb;
+			v.connect_refused = s->connect_refused;
 		} while (u64_stats_fetch_retry(&s->syncp, start));
-		c->rx_packets += packets;
-		c->rx_bytes += bytes;
+		c->rx_packets += v.rx_packets;
+		c->rx_bytes += v.rx_bytes;
+		c->connect_lb += v.connect_lb;
+		c->connect_refused += v.connect_refused;
 	}
 }
 

@@ -10,6 +10,7 @@
 #include <linux/percpu.h>
 #include <linux/u64_stats_sync.h>
 #include "endpoint.h"
+#include "service.h"
 
 /*
  * Serialises every configuration change over all nodes and the netns exit
@@ -21,6 +22,8 @@ extern struct mutex kplane_mutex;
 struct kp_node_stats {
 	u64 rx_packets;
 	u64 rx_bytes;
+	u64 connect_lb;
+	u64 connect_refused;
 	struct u64_stats_sync syncp;
 };
 
@@ -30,18 +33,27 @@ struct kp_node {
 	/* Bumped by every change; dumps use it to detect a racing change. */
 	u32 generation;
 	struct kp_ep_table eps;
+	struct kp_svc_table svcs;
 	struct kp_node_stats __percpu *stats;
 };
 
 struct kp_node_counters {
 	u64 rx_packets;
 	u64 rx_bytes;
+	u64 connect_lb;
+	u64 connect_refused;
 };
 
 int kp_node_init(void);
 void kp_node_uninit(void);
 
 struct kp_node *kp_node_get(const struct net *net);
+/*
+ * The enabled node whose services apply to sockets of @net: @net itself, or
+ * the node of the endpoint whose pod netns @net is.  NULL if none.  Caller
+ * is in an RCU read-side section (node teardown waits for those).
+ */
+struct kp_node *kp_node_serving(const struct net *net);
 int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack);
 void kp_node_disable(struct kp_node *node);
 void kp_node_changed(struct kp_node *node);

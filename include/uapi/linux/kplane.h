@@ -43,6 +43,28 @@
  *	that existed for the whole dump was sent exactly once.
  *	Replies carry ID, IFNAME, IFINDEX, ADDRs and, when a pod netns is bound,
  *	NETNSID (the pod netns' id as seen from the node netns).
+ *
+ * KPLANE_CMD_SERVICE_SET (admin)
+ *	Create or replace, as one step, a service and its whole backend list.
+ *	KPLANE_A_SERVICE nest with:
+ *	  KPLANE_SVC_A_ADDR, _PORT (1..65535), _PROTO (IPPROTO_TCP/UDP)
+ *	                       required: the frontend, which names the service
+ *	  KPLANE_SVC_A_ID      optional label, as endpoint ids
+ *	  KPLANE_SVC_A_TYPE    enum kplane_svc_type, default CLUSTER_IP
+ *	  KPLANE_SVC_A_MAGLEV_SIZE  prime table size, default 1021
+ *	  KPLANE_SVC_A_BACKEND 0..KPLANE_SVC_BACKENDS_MAX nests of KPLANE_BE_A_*:
+ *	    ADDR (same family as the frontend), PORT (1..65535),
+ *	    WEIGHT (1..KPLANE_BE_WEIGHT_MAX, default 1), STATE (enum kplane_be_state)
+ *	Connections pick among ACTIVE backends, or SERVING_TERMINATING ones when
+ *	no backend is active; a service with neither refuses connections at once.
+ *	Errors: ENOENT node not enabled; ENOSPC service limit; EINVAL bad input.
+ *
+ * KPLANE_CMD_SERVICE_DEL (admin)
+ *	Delete by KPLANE_A_SERVICE { ADDR, PORT, PROTO }.  ENOENT if unknown.
+ *
+ * KPLANE_CMD_SERVICE_GET
+ *	doit: by frontend as for DEL; dumpit: every service of the node (with
+ *	its backends), with the same cursor guarantee as endpoint dumps.
  */
 #ifndef _UAPI_LINUX_KPLANE_H
 #define _UAPI_LINUX_KPLANE_H
@@ -54,6 +76,24 @@
 #define KPLANE_ID_MAX		64
 /* Most addresses one endpoint may carry. */
 #define KPLANE_EP_ADDR_MAX	8
+/* Most backends one service may have, and the largest backend weight. */
+#define KPLANE_SVC_BACKENDS_MAX	1024
+#define KPLANE_BE_WEIGHT_MAX	65535
+
+enum kplane_svc_type {
+	KPLANE_SVC_CLUSTER_IP,
+	KPLANE_SVC_NODE_PORT,
+	KPLANE_SVC_EXTERNAL_IP,
+	KPLANE_SVC_LOAD_BALANCER,
+	__KPLANE_SVC_TYPE_MAX,
+};
+
+enum kplane_be_state {
+	KPLANE_BE_ACTIVE,
+	KPLANE_BE_TERMINATING,		/* existing flows only */
+	KPLANE_BE_SERVING_TERMINATING,	/* used only when no backend is active */
+	__KPLANE_BE_STATE_MAX,
+};
 
 enum kplane_cmd {
 	KPLANE_CMD_UNSPEC,
@@ -63,6 +103,9 @@ enum kplane_cmd {
 	KPLANE_CMD_ENDPOINT_ADD,
 	KPLANE_CMD_ENDPOINT_DEL,
 	KPLANE_CMD_ENDPOINT_GET,
+	KPLANE_CMD_SERVICE_SET,
+	KPLANE_CMD_SERVICE_DEL,
+	KPLANE_CMD_SERVICE_GET,
 
 	__KPLANE_CMD_MAX,
 	KPLANE_CMD_MAX = __KPLANE_CMD_MAX - 1
@@ -78,6 +121,9 @@ enum kplane_attr {
 	KPLANE_A_ENDPOINT_LIMIT,	/* u32 */
 	KPLANE_A_COUNTERS,		/* nest, KPLANE_COUNTER_A_* */
 	KPLANE_A_ENDPOINT,		/* nest, KPLANE_EP_A_* */
+	KPLANE_A_SERVICE,		/* nest, KPLANE_SVC_A_* */
+	KPLANE_A_SERVICE_COUNT,		/* u32 */
+	KPLANE_A_SERVICE_LIMIT,		/* u32 */
 
 	__KPLANE_A_MAX,
 	KPLANE_A_MAX = __KPLANE_A_MAX - 1
@@ -91,6 +137,9 @@ enum kplane_counter_attr {
 	KPLANE_COUNTER_A_RX_BYTES,
 	KPLANE_COUNTER_A_EP_TABLE_FULL,	/* adds refused: endpoint limit */
 	KPLANE_COUNTER_A_EP_REAPED,	/* endpoints dropped: pod netns died */
+	KPLANE_COUNTER_A_SVC_TABLE_FULL,	/* service sets refused: limit */
+	KPLANE_COUNTER_A_CONNECT_LB,	/* connect()s sent to a backend */
+	KPLANE_COUNTER_A_CONNECT_REFUSED,	/* connect()s to a service without backends */
 
 	__KPLANE_COUNTER_A_MAX,
 	KPLANE_COUNTER_A_MAX = __KPLANE_COUNTER_A_MAX - 1
@@ -108,6 +157,33 @@ enum kplane_endpoint_attr {
 
 	__KPLANE_EP_A_MAX,
 	KPLANE_EP_A_MAX = __KPLANE_EP_A_MAX - 1
+};
+
+/* Inside KPLANE_A_SERVICE. */
+enum kplane_service_attr {
+	KPLANE_SVC_A_UNSPEC,
+	KPLANE_SVC_A_ID,		/* NUL-terminated string */
+	KPLANE_SVC_A_ADDR,		/* nest, KPLANE_ADDR_A_* */
+	KPLANE_SVC_A_PORT,		/* u16, host order */
+	KPLANE_SVC_A_PROTO,		/* u8, IPPROTO_TCP or IPPROTO_UDP */
+	KPLANE_SVC_A_TYPE,		/* u8, enum kplane_svc_type */
+	KPLANE_SVC_A_MAGLEV_SIZE,	/* u32 */
+	KPLANE_SVC_A_BACKEND,		/* nest, KPLANE_BE_A_*, repeated */
+
+	__KPLANE_SVC_A_MAX,
+	KPLANE_SVC_A_MAX = __KPLANE_SVC_A_MAX - 1
+};
+
+/* Inside KPLANE_SVC_A_BACKEND. */
+enum kplane_backend_attr {
+	KPLANE_BE_A_UNSPEC,
+	KPLANE_BE_A_ADDR,		/* nest, KPLANE_ADDR_A_* */
+	KPLANE_BE_A_PORT,		/* u16, host order */
+	KPLANE_BE_A_WEIGHT,		/* u32 */
+	KPLANE_BE_A_STATE,		/* u8, enum kplane_be_state */
+
+	__KPLANE_BE_A_MAX,
+	KPLANE_BE_A_MAX = __KPLANE_BE_A_MAX - 1
 };
 
 /* An IP address: inside KPLANE_EP_A_ADDR and, later, services/backends. */

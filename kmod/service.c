@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Service tables and Maglev backend selection. */
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include "maglev.h"
+#include "node.h"
+#include "service.h"
+
+unsigned int kp_max_services = 131072;
+module_param_named(max_services, kp_max_services, uint, 0644);
+MODULE_PARM_DESC(max_services, "Most services per node (default 131072)");
+
+static const struct rhashtable_params kp_svc_params = {
+	.head_offset = offsetof(struct kp_service, node),
+	.key_offset = offsetof(struct kp_service, key),
+	.key_len = sizeof(struct kp_svc_key),
+	.automatic_shrinking = true,
+};
+
+int kp_svc_table_init(struct kp_svc_table *tbl)
+{
+	INIT_LIST_HEAD(&tbl->list);
+	tbl->count = 0;
+	tbl->next_seq = 1;
+	atomic64_set(&tbl->full, 0);
+	return rhashtable_init(&tbl->ht, &kp_svc_params);
+}
+
+void kp_svc_table_destroy(struct kp_svc_table *tbl)
+{
+	struct kp_service *svc, *tmp;
+
+	list_for_each_entry_safe(svc, tmp, &tbl->list, list)
+		kp_svc_table_del(tbl, svc);
+	rhashtable_destroy(&tbl->ht);
+}
+
+struct kp_service *kp_svc_alloc(unsigned int n)
+{
+	struct kp_service *svc = kzalloc(sizeof(*svc), GFP_KERNEL);
+
+	if (!svc)
+		return NULL;
+	svc->backends = kvcalloc(max(n, 1U), sizeof(*svc->backends), GFP_KERNEL);
+	if (!svc->backends) {
+		kfree(svc);
+		return NULL;
+	}
+	svc->n_backends = n;
+	return svc;
+}
+
+void kp_svc_free(struct kp_service *svc)
+{
+	kvfree(svc->table);
+	kvfree(svc->backends);
+	kfree(svc);
+}
+
+static void kp_svc_free_rcu(struct rcu_head *rcu)
+{
+	kp_svc_free(container_of(rcu, struct kp_service, rcu));
+}
+
+/* Active backends, or serving-terminating ones when none is active. */
+static u8 kp_svc_usable_state(const struct kp_service *svc)
+{
+	u32 i;
+
+	for (i = 0; i < svc->n_backends; i++)
+		if (svc->backends[i].state == KPLANE_BE_ACTIVE)
+			return KPLANE_BE_ACTIVE;
+	return KPLANE_BE_SERVING_TERMINATING;
+}
+
+static void kp_svc_maglev_input(const struct kp_service *svc, u8 usable,
+				struct kp_maglev_backend *mb)
+{
+	u32 i;
+
+	for (i = 0; i < svc->n_backends; i++) {
+		const struct kp_backend *be = &svc->backends[i];
+		u8 id[18];
+
+		memcpy(id, be->addr.ip, 16);
+		memcpy(id + 16, &be->port, 2);
+		mb[i].key = kp_hash64(id, sizeof(id), be->addr.family);
+		mb[i].weight = be->state == usable ? be->weight : 0;
+	}
+}
+
+int kp_svc_build(struct kp_service *svc, struct netlink_ext_ack *extack)
+{
+	struct kp_maglev_scratch *scratch;
+	struct kp_maglev_backend *mb;
+	u8 usable = kp_svc_usable_state(svc);
+	int err = -ENOMEM;
+	u32 i;
+
+	svc->n_usable = 0;
+	for (i = 0; i < svc->n_backends; i++)
+		svc->n_usable += svc->backends[i].state == usable;
+	if (!svc->n_usable)
+		return 0;
+	mb = kvcalloc(svc->n_backends, sizeof(*mb), GFP_KERNEL);
+	scratch = kvcalloc(svc->n_backends, sizeof(*scratch), GFP_KERNEL);
+	svc->table = kvcalloc(svc->maglev_size, sizeof(*svc->table), GFP_KERNEL);
+	if (mb && scratch && svc->table) {
+		kp_svc_maglev_input(svc, usable, mb);
+		err = kp_maglev_build(mb, svc->n_backends, scratch, svc->table,
+				      svc->maglev_size);
+		if (err)
+			NL_SET_ERR_MSG(extack, "cannot build the Maglev table");
+	}
+	kvfree(scratch);
+	kvfree(mb);
+	return err;
+}
+
+int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
+		     unsigned int limit, struct netlink_ext_ack *extack)
+{
+	struct kp_service *old;
+	int err;
+
+	lockdep_assert_held(&kplane_mutex);
+	old = kp_svc_lookup(tbl, &svc->key);
+	if (old) {
+		err = rhashtable_replace_fast(&tbl->ht, &old->node, &svc->node,
+					      kp_svc_params);
+		if (err)
+			return err;
+		svc->seq = old->seq;
+		list_replace_rcu(&old->list, &svc->list);
+		call_rcu(&old->rcu, kp_svc_free_rcu);
+		return 0;
+	}
+	if (tbl->count >= limit) {
+		atomic64_inc(&tbl->full);
+		NL_SET_ERR_MSG(extack, "service table is full (see max_services)");
+		return -ENOSPC;
+	}
+	err = rhashtable_insert_fast(&tbl->ht, &svc->node, kp_svc_params);
+	if (err)
+		return err;
+	svc->seq = tbl->next_seq++;
+	list_add_tail_rcu(&svc->list, &tbl->list);
+	tbl->count++;
+	return 0;
+}
+
+void kp_svc_table_del(struct kp_svc_table *tbl, struct kp_service *svc)
+{
+	lockdep_assert_held(&kplane_mutex);
+	rhashtable_remove_fast(&tbl->ht, &svc->node, kp_svc_params);
+	list_del_rcu(&svc->list);
+	tbl->count--;
+	call_rcu(&svc->rcu, kp_svc_free_rcu);
+}
+
+struct kp_service *kp_svc_lookup(struct kp_svc_table *tbl, const struct kp_svc_key *key)
+{
+	return rhashtable_lookup_fast(&tbl->ht, key, kp_svc_params);
+}
+
+const struct kp_backend *kp_svc_pick(const struct kp_service *svc, u64 hash)
+{
+	u16 idx;
+
+	if (!svc->n_usable)
+		return NULL;
+	idx = kp_maglev_pick(svc->table, svc->maglev_size, hash);
+	return idx < svc->n_backends ? &svc->backends[idx] : NULL;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Connect-time service load balancing.  kprobes on the kernel's connect
+ * paths rewrite the kernel copy of a service address to a backend before the
+ * protocol uses it (syscall and io_uring alike), so no per-packet NAT and no
+ * conntrack entry exist for these flows.  The service address is remembered
+ * per socket so getpeername() reports it, never the backend.
+ */
+#ifndef KPLANE_SOCKHOOK_H
+#define KPLANE_SOCKHOOK_H
+
+int kp_sockhook_init(void);
+void kp_sockhook_uninit(void);
+
+#endif /* KPLANE_SOCKHOOK_H */

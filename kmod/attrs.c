@@ -49,10 +49,16 @@ const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1] = {
 		.reject_message = "endpoint commands take no service" },
 };
 
+/* nla_policy's own min/max are s16: wider bounds go through a range struct. */
+static struct netlink_range_validation kp_weight_range = {
+	.min = 1,
+	.max = KPLANE_BE_WEIGHT_MAX,
+};
+
 static const struct nla_policy kp_be_policy[KPLANE_BE_A_MAX + 1] = {
 	[KPLANE_BE_A_ADDR]	= NLA_POLICY_NESTED(kp_addr_policy),
 	[KPLANE_BE_A_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
-	[KPLANE_BE_A_WEIGHT]	= NLA_POLICY_RANGE(NLA_U32, 1, KPLANE_BE_WEIGHT_MAX),
+	[KPLANE_BE_A_WEIGHT]	= NLA_POLICY_FULL_RANGE(NLA_U32, &kp_weight_range),
 	[KPLANE_BE_A_STATE]	= NLA_POLICY_MAX(NLA_U8, __KPLANE_BE_STATE_MAX - 1),
 };
 

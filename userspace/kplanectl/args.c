@@ -5,6 +5,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "args.h"
@@ -87,6 +89,200 @@ int kp_args_endpoint(int argc, char **argv, struct kp_endpoint *ep,
 	if (!ep->ifname[0]) {
 		*why = "dev IFNAME is required";
 		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *const kp_svc_type_names[__KPLANE_SVC_TYPE_MAX] = {
+	[KPLANE_SVC_CLUSTER_IP] = "clusterip",
+	[KPLANE_SVC_NODE_PORT] = "nodeport",
+	[KPLANE_SVC_EXTERNAL_IP] = "externalip",
+	[KPLANE_SVC_LOAD_BALANCER] = "loadbalancer",
+};
+
+const char *const kp_be_state_names[__KPLANE_BE_STATE_MAX] = {
+	[KPLANE_BE_ACTIVE] = "active",
+	[KPLANE_BE_TERMINATING] = "terminating",
+	[KPLANE_BE_SERVING_TERMINATING] = "serving-terminating",
+};
+
+static int kp_args_name(const char *s, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+/* A decimal in [min, max], the whole string. */
+static int kp_args_uint(const char *s, unsigned long min, unsigned long max,
+			unsigned long *out)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || *end || *out < min || *out > max ? -EINVAL : 0;
+}
+
+/* "ADDR:PORT" or "[ADDR6]:PORT", the first @len bytes of @s. */
+static int kp_args_hostport(const char *s, size_t len, struct kp_ip *ip, uint16_t *port)
+{
+	char buf[80], *host = buf, *colon;
+	unsigned long p;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		*close = '\0';
+		host = buf + 1;
+		colon = close + 1;
+	} else {
+		colon = strrchr(buf, ':');
+		if (!colon)
+			return -EINVAL;
+		*colon = '\0';
+		if (strchr(buf, ':'))	/* IPv6 needs brackets */
+			return -EINVAL;
+	}
+	if (kp_args_ip(host, ip) || kp_args_uint(colon + 1, 1, 65535, &p))
+		return -EINVAL;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+int kp_args_frontend(const char *s, struct kp_service *svc, const char **why)
+{
+	const char *slash = strrchr(s, '/');
+
+	*why = "frontend is ADDR:PORT/tcp|udp (IPv6: [ADDR]:PORT/tcp|udp)";
+	if (!slash || kp_args_hostport(s, (size_t)(slash - s), &svc->addr, &svc->port))
+		return -EINVAL;
+	if (!strcmp(slash + 1, "tcp"))
+		svc->proto = IPPROTO_TCP;
+	else if (!strcmp(slash + 1, "udp"))
+		svc->proto = IPPROTO_UDP;
+	else
+		return -EINVAL;
+	*why = NULL;
+	return 0;
+}
+
+static int kp_args_backend_option(const char *opt, size_t len, struct kp_backend *be)
+{
+	char buf[32];
+	unsigned long w;
+	int state;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, opt, len);
+	buf[len] = '\0';
+	if (!strncmp(buf, "weight=", 7)) {
+		if (kp_args_uint(buf + 7, 1, KPLANE_BE_WEIGHT_MAX, &w))
+			return -EINVAL;
+		be->weight = (uint32_t)w;
+		return 0;
+	}
+	if (!strncmp(buf, "state=", 6)) {
+		state = kp_args_name(buf + 6, kp_be_state_names, __KPLANE_BE_STATE_MAX);
+		if (state < 0)
+			return -EINVAL;
+		be->state = (uint8_t)state;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int kp_args_backend(const char *s, struct kp_backend *be, const char **why)
+{
+	const char *comma = strchr(s, ',');
+	size_t len = comma ? (size_t)(comma - s) : strlen(s);
+
+	memset(be, 0, sizeof(*be));
+	be->weight = 1;
+	*why = "backend is ADDR:PORT[,weight=N][,state=active|terminating|serving-terminating]";
+	if (kp_args_hostport(s, len, &be->addr, &be->port))
+		return -EINVAL;
+	while (comma) {
+		const char *opt = comma + 1;
+
+		comma = strchr(opt, ',');
+		len = comma ? (size_t)(comma - opt) : strlen(opt);
+		if (kp_args_backend_option(opt, len, be))
+			return -EINVAL;
+	}
+	*why = NULL;
+	return 0;
+}
+
+static int kp_args_service_pair(const char *key, const char *val, struct kp_service *svc,
+				const char **why)
+{
+	unsigned long size;
+	int type;
+
+	if (!strcmp(key, "backend")) {
+		if (svc->n_backends == KPLANE_SVC_BACKENDS_MAX) {
+			*why = "too many backends";
+			return -EINVAL;
+		}
+		return kp_args_backend(val, &svc->backends[svc->n_backends++], why);
+	}
+	if (!strcmp(key, "id"))
+		return kp_args_copy(svc->id, sizeof(svc->id), val, why, "id is too long");
+	if (!strcmp(key, "type")) {
+		type = kp_args_name(val, kp_svc_type_names, __KPLANE_SVC_TYPE_MAX);
+		*why = "type is clusterip, nodeport, externalip or loadbalancer";
+		if (type < 0)
+			return -EINVAL;
+		svc->type = (uint8_t)type;
+		return 0;
+	}
+	if (!strcmp(key, "maglev")) {
+		*why = "maglev takes a table size";
+		if (kp_args_uint(val, 1, UINT32_MAX, &size))
+			return -EINVAL;
+		svc->maglev_size = (uint32_t)size;
+		return 0;
+	}
+	*why = "expected backend, id, type or maglev";
+	return -EINVAL;
+}
+
+int kp_args_service(int argc, char **argv, struct kp_service *svc, const char **why)
+{
+	int i;
+
+	memset(svc, 0, sizeof(*svc));
+	svc->backends = calloc(argc > 1 ? (size_t)argc / 2 : 1, sizeof(*svc->backends));
+	if (!svc->backends) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	if (argc < 1) {
+		*why = "missing frontend";
+		return -EINVAL;
+	}
+	if (kp_args_frontend(argv[0], svc, why))
+		return -EINVAL;
+	for (i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc) {
+			*why = "keyword without a value";
+			return -EINVAL;
+		}
+		if (kp_args_service_pair(argv[i], argv[i + 1], svc, why))
+			return -EINVAL;
 	}
 	return 0;
 }

@@ -15,4 +15,17 @@ int kp_args_ip(const char *s, struct kp_ip *out);
 int kp_args_endpoint(int argc, char **argv, struct kp_endpoint *ep,
 		     const char **netns_path, const char **why);
 
+/* "ADDR:PORT/PROTO", IPv6 as "[ADDR]:PORT/PROTO", into the frontend of @svc. */
+int kp_args_frontend(const char *s, struct kp_service *svc, const char **why);
+/* "ADDR:PORT[,weight=W][,state=active|terminating|serving-terminating]". */
+int kp_args_backend(const char *s, struct kp_backend *be, const char **why);
+/*
+ * "FRONTEND [id ID] [type T] [maglev SIZE] [backend B]..." into @svc; its
+ * backends array is malloc'd (free it, also on error).
+ */
+int kp_args_service(int argc, char **argv, struct kp_service *svc, const char **why);
+
+extern const char *const kp_svc_type_names[__KPLANE_SVC_TYPE_MAX];
+extern const char *const kp_be_state_names[__KPLANE_BE_STATE_MAX];
+
 #endif /* KPLANECTL_ARGS_H */

@@ -171,6 +171,77 @@ static int kp_run_endpoint_list(struct kp_cli *cli, int argc, char **argv)
 	return KP_EXIT_OK;
 }
 
+static int kp_run_service_set(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_service svc;
+	const char *why = NULL;
+	int err;
+
+	if (kp_args_service(argc, argv, &svc, &why)) {
+		free(svc.backends);
+		return kp_usage(cli->cmd, why);
+	}
+	err = kp_service_set(cli->h, &svc);
+	free(svc.backends);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+/* Commands that name a service by its frontend alone. */
+static int kp_service_key_arg(struct kp_cli *cli, int argc, char **argv, struct kp_service *key)
+{
+	const char *why;
+
+	memset(key, 0, sizeof(*key));
+	if (argc != 1)
+		return kp_usage(cli->cmd, "takes exactly one frontend");
+	if (kp_args_frontend(argv[0], key, &why))
+		return kp_usage(cli->cmd, why);
+	return 0;
+}
+
+static int kp_run_service_del(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_service key;
+	int err = kp_service_key_arg(cli, argc, argv, &key);
+
+	if (err)
+		return err;
+	err = kp_service_del(cli->h, &key);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+static int kp_run_service_show(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_service key, svc;
+	int err = kp_service_key_arg(cli, argc, argv, &key);
+
+	if (err)
+		return err;
+	err = kp_service_get(cli->h, &key, &svc);
+	if (err)
+		return kp_refused(cli, err);
+	kp_print_service(stdout, &svc, cli->json);
+	free(svc.backends);
+	return KP_EXIT_OK;
+}
+
+static int kp_run_service_list(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_service *svcs;
+	size_t n;
+	int err = kp_no_args(cli, argc);
+
+	(void)argv;
+	if (err)
+		return err;
+	err = kp_service_list(cli->h, &svcs, &n);
+	if (err)
+		return kp_refused(cli, err);
+	kp_print_services(stdout, svcs, n, cli->json);
+	kp_services_free(svcs, n);
+	return KP_EXIT_OK;
+}
+
 static const struct kp_cmd kp_cmds[] = {
 	{ NULL, "status", kp_run_status, "",
 	  "Show this netns' kplane node: enabled, object counts, counters." },
@@ -184,6 +255,17 @@ static const struct kp_cmd kp_cmds[] = {
 	{ "endpoint", "del", kp_run_endpoint_del, "ID", "Delete a workload endpoint." },
 	{ "endpoint", "show", kp_run_endpoint_show, "ID", "Show one workload endpoint." },
 	{ "endpoint", "list", kp_run_endpoint_list, "", "List every workload endpoint." },
+	{ "service", "set", kp_run_service_set,
+	  "ADDR:PORT/tcp|udp [id ID] [type clusterip|nodeport|externalip|loadbalancer]\n"
+	  "        [maglev SIZE] [backend ADDR:PORT[,weight=N][,state=S]]...",
+	  "Create or replace a service with all its backends, in one step. IPv6\n"
+	  "addresses go in brackets: [fd00::1]:80/tcp. Backend states: active,\n"
+	  "terminating (existing flows only), serving-terminating (used only when no\n"
+	  "backend is active). Connections pick backends by Maglev hashing." },
+	{ "service", "del", kp_run_service_del, "ADDR:PORT/tcp|udp", "Delete a service." },
+	{ "service", "show", kp_run_service_show, "ADDR:PORT/tcp|udp",
+	  "Show a service and its backends." },
+	{ "service", "list", kp_run_service_list, "", "List every service." },
 	{ 0 }
 };
 

@@ -2,6 +2,8 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include "args.h"
 #include "output.h"
 
 static void kp_json_string(FILE *f, const char *s)
@@ -33,20 +35,29 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 		fprintf(f, "{\"version\":%" PRIu32 ",\"enabled\":%s,\"generation\":%" PRIu32
 			",\"endpoints\":%" PRIu32 ",\"endpoint_limit\":%" PRIu32
 			",\"counters\":{\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
-			",\"endpoint_table_full\":%" PRIu64 ",\"endpoints_reaped\":%" PRIu64 "}}\n",
+			",\"endpoint_table_full\":%" PRIu64 ",\"endpoints_reaped\":%" PRIu64
+			",\"service_table_full\":%" PRIu64 ",\"connect_lb\":%" PRIu64
+			",\"connect_refused\":%" PRIu64 "},\"services\":%" PRIu32
+			",\"service_limit\":%" PRIu32 "}\n",
 			st->version, st->enabled ? "true" : "false", st->generation,
 			st->endpoint_count, st->endpoint_limit, st->rx_packets, st->rx_bytes,
-			st->ep_table_full, st->ep_reaped);
+			st->ep_table_full, st->ep_reaped, st->svc_table_full, st->connect_lb,
+			st->connect_refused, st->service_count, st->service_limit);
 		return;
 	}
 	fprintf(f, "node:        %s (generation %" PRIu32 ", ABI version %" PRIu32 ")\n",
 		st->enabled ? "enabled" : "disabled", st->generation, st->version);
 	fprintf(f, "endpoints:   %" PRIu32 " of %" PRIu32 "\n",
 		st->endpoint_count, st->endpoint_limit);
+	fprintf(f, "services:    %" PRIu32 " of %" PRIu32 "\n",
+		st->service_count, st->service_limit);
+	fprintf(f, "connects:    %" PRIu64 " sent to a backend, %" PRIu64 " refused (no backend)\n",
+		st->connect_lb, st->connect_refused);
 	fprintf(f, "received:    %" PRIu64 " packets, %" PRIu64 " bytes\n",
 		st->rx_packets, st->rx_bytes);
 	fprintf(f, "refused:     %" PRIu64 " endpoint adds (table full)\n", st->ep_table_full);
 	fprintf(f, "reaped:      %" PRIu64 " endpoints (pod netns gone)\n", st->ep_reaped);
+	fprintf(f, "refused:     %" PRIu64 " service sets (table full)\n", st->svc_table_full);
 }
 
 static void kp_print_endpoint_json(FILE *f, const struct kp_endpoint *ep)
@@ -114,4 +125,100 @@ void kp_print_endpoints(FILE *f, const struct kp_endpoint *eps, size_t n, bool j
 	kp_print_header(f);
 	for (i = 0; i < n; i++)
 		kp_print_endpoint_row(f, &eps[i]);
+}
+
+/* "ADDR:PORT", IPv6 in brackets. */
+static const char *kp_hostport_str(const struct kp_ip *ip, uint16_t port, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	kp_ip_str(ip, a, sizeof(a));
+	snprintf(buf, len, ip->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
+	return buf;
+}
+
+static const char *kp_proto_str(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
+}
+
+static const char *kp_name(const char *const *names, unsigned int n, unsigned int i)
+{
+	return i < n ? names[i] : "?";
+}
+
+static void kp_print_service_json(FILE *f, const struct kp_service *svc)
+{
+	char buf[INET6_ADDRSTRLEN];
+	unsigned int i;
+
+	fprintf(f, "{\"id\":");
+	kp_json_string(f, svc->id);
+	fprintf(f, ",\"address\":\"%s\",\"port\":%u,\"protocol\":\"%s\",\"type\":\"%s\","
+		"\"maglev_size\":%" PRIu32 ",\"backends\":[",
+		kp_ip_str(&svc->addr, buf, sizeof(buf)), svc->port, kp_proto_str(svc->proto),
+		kp_name(kp_svc_type_names, __KPLANE_SVC_TYPE_MAX, svc->type), svc->maglev_size);
+	for (i = 0; i < svc->n_backends; i++) {
+		const struct kp_backend *be = &svc->backends[i];
+
+		fprintf(f, "%s{\"address\":\"%s\",\"port\":%u,\"weight\":%" PRIu32
+			",\"state\":\"%s\"}", i ? "," : "", kp_ip_str(&be->addr, buf, sizeof(buf)),
+			be->port, be->weight,
+			kp_name(kp_be_state_names, __KPLANE_BE_STATE_MAX, be->state));
+	}
+	fprintf(f, "]}");
+}
+
+static void kp_print_service_row(FILE *f, const struct kp_service *svc)
+{
+	char fe[64];
+
+	fprintf(f, "%-46s %-5s %-12s %8u  %s\n",
+		kp_hostport_str(&svc->addr, svc->port, fe, sizeof(fe)), kp_proto_str(svc->proto),
+		kp_name(kp_svc_type_names, __KPLANE_SVC_TYPE_MAX, svc->type), svc->n_backends,
+		svc->id[0] ? svc->id : "-");
+}
+
+static void kp_print_service_header(FILE *f)
+{
+	fprintf(f, "%-46s %-5s %-12s %8s  %s\n", "FRONTEND", "PROTO", "TYPE", "BACKENDS", "ID");
+}
+
+void kp_print_service(FILE *f, const struct kp_service *svc, bool json)
+{
+	char be[64];
+	unsigned int i;
+
+	if (json) {
+		kp_print_service_json(f, svc);
+		fputc('\n', f);
+		return;
+	}
+	kp_print_service_header(f);
+	kp_print_service_row(f, svc);
+	fprintf(f, "  maglev table size %" PRIu32 "\n", svc->maglev_size);
+	for (i = 0; i < svc->n_backends; i++)
+		fprintf(f, "  backend %-46s weight %-5" PRIu32 " %s\n",
+			kp_hostport_str(&svc->backends[i].addr, svc->backends[i].port, be, sizeof(be)),
+			svc->backends[i].weight,
+			kp_name(kp_be_state_names, __KPLANE_BE_STATE_MAX, svc->backends[i].state));
+}
+
+void kp_print_services(FILE *f, const struct kp_service *svcs, size_t n, bool json)
+{
+	size_t i;
+
+	if (json) {
+		fputc('[', f);
+		for (i = 0; i < n; i++) {
+			if (i)
+				fputc(',', f);
+			kp_print_service_json(f, &svcs[i]);
+		}
+		fprintf(f, "]\n");
+		return;
+	}
+	kp_print_service_header(f);
+	for (i = 0; i < n; i++)
+		kp_print_service_row(f, &svcs[i]);
 }

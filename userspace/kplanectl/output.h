@@ -10,5 +10,7 @@
 void kp_print_status(FILE *f, const struct kp_status *st, bool json);
 void kp_print_endpoint(FILE *f, const struct kp_endpoint *ep, bool json);
 void kp_print_endpoints(FILE *f, const struct kp_endpoint *eps, size_t n, bool json);
+void kp_print_service(FILE *f, const struct kp_service *svc, bool json);
+void kp_print_services(FILE *f, const struct kp_service *svcs, size_t n, bool json);
 
 #endif /* KPLANECTL_OUTPUT_H */

@@ -88,6 +88,8 @@ int kp_open(struct kp_handle **out)
 	/* Ask for the kernel's error text, and not an echo of our request. */
 	setsockopt(nl_socket_get_fd(h->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(h->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	/* Services with many backends make large messages: size reads to fit. */
+	nl_socket_enable_msg_peek(h->sk);
 	h->family = genl_ctrl_resolve(h->sk, KPLANE_GENL_NAME);
 	if (h->family < 0) {
 		err = h->family;
@@ -276,6 +278,11 @@ static int kp_parse_status(struct nlattr **tb, void *arg)
 	st->generation = kp_get_u32_or0(tb[KPLANE_A_GENERATION]);
 	st->endpoint_count = kp_get_u32_or0(tb[KPLANE_A_ENDPOINT_COUNT]);
 	st->endpoint_limit = kp_get_u32_or0(tb[KPLANE_A_ENDPOINT_LIMIT]);
+	st->service_count = kp_get_u32_or0(tb[KPLANE_A_SERVICE_COUNT]);
+	st->service_limit = kp_get_u32_or0(tb[KPLANE_A_SERVICE_LIMIT]);
+	st->svc_table_full = kp_get_u64_or0(c[KPLANE_COUNTER_A_SVC_TABLE_FULL]);
+	st->connect_lb = kp_get_u64_or0(c[KPLANE_COUNTER_A_CONNECT_LB]);
+	st->connect_refused = kp_get_u64_or0(c[KPLANE_COUNTER_A_CONNECT_REFUSED]);
 	st->rx_packets = kp_get_u64_or0(c[KPLANE_COUNTER_A_RX_PACKETS]);
 	st->rx_bytes = kp_get_u64_or0(c[KPLANE_COUNTER_A_RX_BYTES]);
 	st->ep_table_full = kp_get_u64_or0(c[KPLANE_COUNTER_A_EP_TABLE_FULL]);
@@ -289,9 +296,9 @@ int kp_node_status(struct kp_handle *h, struct kp_status *st)
 	return kp_exchange(h, kp_msg(h, KPLANE_CMD_NODE_GET, 0), kp_parse_status, st);
 }
 
-static int kp_put_ip(struct nl_msg *msg, const struct kp_ip *ip)
+static int kp_put_ip(struct nl_msg *msg, int type, const struct kp_ip *ip)
 {
-	struct nlattr *nest = nla_nest_start(msg, KPLANE_EP_A_ADDR);
+	struct nlattr *nest = nla_nest_start(msg, type);
 	size_t len = ip->family == AF_INET6 ? 16 : 4;
 
 	if (!nest || nla_put_u16(msg, KPLANE_ADDR_A_FAMILY, ip->family) ||
@@ -316,7 +323,7 @@ static int kp_put_endpoint(struct nl_msg *msg, const struct kp_endpoint *ep, boo
 		    nla_put_u32(msg, KPLANE_EP_A_NETNS_FD, (uint32_t)ep->netns_fd))
 			return -EMSGSIZE;
 		for (i = 0; i < ep->n_addrs && i < KPLANE_EP_ADDR_MAX; i++)
-			if (kp_put_ip(msg, &ep->addrs[i]))
+			if (kp_put_ip(msg, KPLANE_EP_A_ADDR, &ep->addrs[i]))
 				return -EMSGSIZE;
 	}
 	nla_nest_end(msg, nest);
@@ -413,53 +420,249 @@ int kp_endpoint_get(struct kp_handle *h, const char *id, struct kp_endpoint *out
 	return kp_id_request(h, KPLANE_CMD_ENDPOINT_GET, id, kp_parse_one_endpoint, out);
 }
 
-struct kp_ep_list {
-	struct kp_endpoint *eps;
-	size_t n, cap;
+/* The objects of a dump, parsed into a growing array. */
+struct kp_array {
+	void *items;
+	size_t n, cap, size;
+	kp_parse_fn parse;		/* parses one reply into one item */
+	void (*release)(void *item);	/* frees what an item owns, or NULL */
 };
 
-static int kp_parse_list_endpoint(struct nlattr **tb, void *arg)
+static void kp_array_clear(struct kp_array *a)
 {
-	struct kp_ep_list *l = arg;
+	size_t i;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct kp_endpoint *eps = realloc(l->eps, cap * sizeof(*eps));
-
-		if (!eps)
-			return -ENOMEM;
-		l->eps = eps;
-		l->cap = cap;
-	}
-	return kp_parse_endpoint(tb, &l->eps[l->n++]);
+	if (a->release)
+		for (i = 0; i < a->n; i++)
+			a->release((char *)a->items + i * a->size);
+	a->n = 0;
 }
 
-int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n)
+static int kp_parse_array_item(struct nlattr **tb, void *arg)
 {
-	struct kp_ep_list l = { 0 };
+	struct kp_array *a = arg;
+	void *item;
+
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		void *items = realloc(a->items, cap * a->size);
+
+		if (!items)
+			return -ENOMEM;
+		a->items = items;
+		a->cap = cap;
+	}
+	item = (char *)a->items + a->n * a->size;
+	memset(item, 0, a->size);
+	a->n++;
+	return a->parse(tb, item);
+}
+
+/*
+ * Dumps @cmd into @a, retried for a snapshot while the kernel flags a change;
+ * if changes keep coming the last, complete listing stands (libkplane.h).
+ */
+static int kp_dump_array(struct kp_handle *h, uint8_t cmd, struct kp_array *a)
+{
 	int tries, err = -EAGAIN;
 
 	for (tries = 0; tries < KP_DUMP_RETRIES && err == -EAGAIN; tries++) {
 		if (tries)
 			h->dump_restarts++;
-		l.n = 0;
-		err = kp_exchange(h, kp_msg(h, KPLANE_CMD_ENDPOINT_GET, NLM_F_DUMP),
-				  kp_parse_list_endpoint, &l);
+		kp_array_clear(a);
+		err = kp_exchange(h, kp_msg(h, cmd, NLM_F_DUMP), kp_parse_array_item, a);
 	}
-	if (err == -EAGAIN)	/* not a snapshot, but complete: see libkplane.h */
+	if (err == -EAGAIN)
 		err = 0;
 	if (err) {
-		free(l.eps);
-		return err;
+		kp_array_clear(a);
+		free(a->items);
+		a->items = NULL;
 	}
-	*out = l.eps;
-	*n = l.n;
-	return 0;
+	return err;
+}
+
+int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n)
+{
+	struct kp_array a = { .size = sizeof(**out), .parse = kp_parse_one_endpoint };
+	int err = kp_dump_array(h, KPLANE_CMD_ENDPOINT_GET, &a);
+
+	if (!err) {
+		*out = a.items;
+		*n = a.n;
+	}
+	return err;
 }
 
 unsigned int kp_dump_restarts(const struct kp_handle *h)
 {
 	return h->dump_restarts;
+}
+
+static int kp_put_svc_key(struct nl_msg *msg, const struct kp_service *svc)
+{
+	return kp_put_ip(msg, KPLANE_SVC_A_ADDR, &svc->addr) ||
+	       nla_put_u16(msg, KPLANE_SVC_A_PORT, svc->port) ||
+	       nla_put_u8(msg, KPLANE_SVC_A_PROTO, svc->proto) ? -EMSGSIZE : 0;
+}
+
+static int kp_put_backend(struct nl_msg *msg, const struct kp_backend *be)
+{
+	struct nlattr *nest = nla_nest_start(msg, KPLANE_SVC_A_BACKEND);
+
+	if (!nest || kp_put_ip(msg, KPLANE_BE_A_ADDR, &be->addr) ||
+	    nla_put_u16(msg, KPLANE_BE_A_PORT, be->port) ||
+	    nla_put_u32(msg, KPLANE_BE_A_WEIGHT, be->weight) ||
+	    nla_put_u8(msg, KPLANE_BE_A_STATE, be->state))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+/* Adds KPLANE_A_SERVICE; with @full, everything, else only the frontend. */
+static int kp_put_service(struct nl_msg *msg, const struct kp_service *svc, bool full)
+{
+	struct nlattr *nest = nla_nest_start(msg, KPLANE_A_SERVICE);
+	unsigned int i;
+
+	if (!nest || kp_put_svc_key(msg, svc))
+		return -EMSGSIZE;
+	if (full) {
+		if ((svc->id[0] && nla_put_string(msg, KPLANE_SVC_A_ID, svc->id)) ||
+		    nla_put_u8(msg, KPLANE_SVC_A_TYPE, svc->type) ||
+		    (svc->maglev_size &&
+		     nla_put_u32(msg, KPLANE_SVC_A_MAGLEV_SIZE, svc->maglev_size)))
+			return -EMSGSIZE;
+		for (i = 0; i < svc->n_backends; i++)
+			if (kp_put_backend(msg, &svc->backends[i]))
+				return -EMSGSIZE;
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static struct nl_msg *kp_service_msg(struct kp_handle *h, uint8_t cmd,
+				     const struct kp_service *svc, bool full)
+{
+	/* A service with every backend outgrows libnl's default message. */
+	struct nl_msg *msg = nlmsg_alloc_size(full ? 65536 + svc->n_backends * 64 : 4096);
+
+	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0, 0, cmd,
+				KPLANE_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	if (msg && kp_put_service(msg, svc, full)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int kp_service_set(struct kp_handle *h, const struct kp_service *svc)
+{
+	return kp_exchange(h, kp_service_msg(h, KPLANE_CMD_SERVICE_SET, svc, true), NULL, NULL);
+}
+
+int kp_service_del(struct kp_handle *h, const struct kp_service *key)
+{
+	return kp_exchange(h, kp_service_msg(h, KPLANE_CMD_SERVICE_DEL, key, false), NULL, NULL);
+}
+
+static int kp_parse_backend(struct nlattr *nest, struct kp_backend *be)
+{
+	struct nlattr *tb[KPLANE_BE_A_MAX + 1];
+
+	if (nla_parse_nested(tb, KPLANE_BE_A_MAX, nest, NULL) || !tb[KPLANE_BE_A_ADDR] ||
+	    !tb[KPLANE_BE_A_PORT] || kp_parse_ip(tb[KPLANE_BE_A_ADDR], &be->addr))
+		return -EPROTO;
+	be->port = nla_get_u16(tb[KPLANE_BE_A_PORT]);
+	be->weight = kp_get_u32_or0(tb[KPLANE_BE_A_WEIGHT]);
+	be->state = tb[KPLANE_BE_A_STATE] ? nla_get_u8(tb[KPLANE_BE_A_STATE]) : 0;
+	return 0;
+}
+
+static int kp_parse_service_backends(struct nlattr *nest, struct kp_service *svc)
+{
+	struct nlattr *a;
+	unsigned int n = 0;
+	int rem;
+
+	nla_for_each_nested(a, nest, rem)
+		n += nla_type(a) == KPLANE_SVC_A_BACKEND;
+	svc->backends = calloc(n ? n : 1, sizeof(*svc->backends));
+	if (!svc->backends)
+		return -ENOMEM;
+	nla_for_each_nested(a, nest, rem) {
+		if (nla_type(a) != KPLANE_SVC_A_BACKEND)
+			continue;
+		if (kp_parse_backend(a, &svc->backends[svc->n_backends]))
+			return -EPROTO;
+		svc->n_backends++;
+	}
+	return 0;
+}
+
+static int kp_parse_service(struct nlattr **top, void *arg)
+{
+	struct nlattr *tb[KPLANE_SVC_A_MAX + 1];
+	struct kp_service *svc = arg;
+
+	memset(svc, 0, sizeof(*svc));
+	if (!top[KPLANE_A_SERVICE] ||
+	    nla_parse_nested(tb, KPLANE_SVC_A_MAX, top[KPLANE_A_SERVICE], NULL) ||
+	    !tb[KPLANE_SVC_A_ADDR] || !tb[KPLANE_SVC_A_PORT] || !tb[KPLANE_SVC_A_PROTO] ||
+	    kp_parse_ip(tb[KPLANE_SVC_A_ADDR], &svc->addr))
+		return -EPROTO;
+	if (tb[KPLANE_SVC_A_ID])
+		snprintf(svc->id, sizeof(svc->id), "%s", nla_get_string(tb[KPLANE_SVC_A_ID]));
+	svc->port = nla_get_u16(tb[KPLANE_SVC_A_PORT]);
+	svc->proto = nla_get_u8(tb[KPLANE_SVC_A_PROTO]);
+	svc->type = tb[KPLANE_SVC_A_TYPE] ? nla_get_u8(tb[KPLANE_SVC_A_TYPE]) : 0;
+	svc->maglev_size = kp_get_u32_or0(tb[KPLANE_SVC_A_MAGLEV_SIZE]);
+	return kp_parse_service_backends(top[KPLANE_A_SERVICE], svc);
+}
+
+static void kp_service_release(void *item)
+{
+	struct kp_service *svc = item;
+
+	free(svc->backends);
+	svc->backends = NULL;
+}
+
+int kp_service_get(struct kp_handle *h, const struct kp_service *key, struct kp_service *out)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = kp_exchange(h, kp_service_msg(h, KPLANE_CMD_SERVICE_GET, key, false),
+			  kp_parse_service, out);
+	if (err)
+		kp_service_release(out);
+	return err;
+}
+
+int kp_service_list(struct kp_handle *h, struct kp_service **out, size_t *n)
+{
+	struct kp_array a = { .size = sizeof(**out), .parse = kp_parse_service,
+			      .release = kp_service_release };
+	int err = kp_dump_array(h, KPLANE_CMD_SERVICE_GET, &a);
+
+	if (!err) {
+		*out = a.items;
+		*n = a.n;
+	}
+	return err;
+}
+
+void kp_services_free(struct kp_service *svcs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; svcs && i < n; i++)
+		kp_service_release(&svcs[i]);
+	free(svcs);
 }
 
 int kp_request_raw(struct kp_handle *h, uint8_t cmd, const void *attrs, size_t len)

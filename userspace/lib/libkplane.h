@@ -25,10 +25,33 @@ struct kp_status {
 	uint32_t generation;
 	uint32_t endpoint_count;
 	uint32_t endpoint_limit;
+	uint32_t service_count;
+	uint32_t service_limit;
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
 	uint64_t ep_table_full;
 	uint64_t ep_reaped;
+	uint64_t svc_table_full;
+	uint64_t connect_lb;
+	uint64_t connect_refused;
+};
+
+struct kp_backend {
+	struct kp_ip addr;
+	uint16_t port;
+	uint32_t weight;	/* 1..KPLANE_BE_WEIGHT_MAX */
+	uint8_t state;		/* enum kplane_be_state */
+};
+
+struct kp_service {
+	char id[KPLANE_ID_MAX];	/* optional label */
+	struct kp_ip addr;	/* frontend: addr, port, proto name the service */
+	uint16_t port;
+	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t type;		/* enum kplane_svc_type */
+	uint32_t maglev_size;	/* 0: the kernel's default */
+	unsigned int n_backends;
+	struct kp_backend *backends;
 };
 
 struct kp_endpoint {
@@ -62,6 +85,16 @@ int kp_endpoint_get(struct kp_handle *h, const char *id, struct kp_endpoint *out
 int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n);
 /* How many dumps this handle restarted because the kernel flagged a change. */
 unsigned int kp_dump_restarts(const struct kp_handle *h);
+
+/* Creates or replaces the service with this frontend and all its backends. */
+int kp_service_set(struct kp_handle *h, const struct kp_service *svc);
+/* By frontend (addr, port, proto of @key). */
+int kp_service_del(struct kp_handle *h, const struct kp_service *key);
+/* By frontend; free out->backends. */
+int kp_service_get(struct kp_handle *h, const struct kp_service *key, struct kp_service *out);
+/* Every service; free with kp_services_free(). */
+int kp_service_list(struct kp_handle *h, struct kp_service **out, size_t *n);
+void kp_services_free(struct kp_service *svcs, size_t n);
 
 /*
  * Sends @cmd with caller-built attributes (raw netlink attribute bytes) and

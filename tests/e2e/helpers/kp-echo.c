@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kp-echo: servers that report who they are and whom they see, and a client
+ * that shows what the kernel tells it.
+ *   kp-echo serve tcp|udp ADDR PORT NAME   answer each connection/datagram
+ *                                          with "NAME CLIENT-ADDR"
+ *   kp-echo connect tcp|udp ADDR PORT      connect, print "peer=ADDR:PORT"
+ *                                          (getpeername) and "reply=..."
+ * connect exits 0 on a reply, 3 on ECONNREFUSED (printing "refused in N ms"),
+ * 1 on anything else.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static int parse_addr(const char *s, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (void *)ss;
+	struct sockaddr_in6 *sin6 = (void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(sin->sin_port));
+	} else {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(sin6->sin6_port));
+	}
+	return buf;
+}
+
+/* The client's address without the port. */
+static const char *host_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void *a = ss->ss_family == AF_INET ?
+		(const void *)&((const struct sockaddr_in *)ss)->sin_addr :
+		(const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+	return inet_ntop(ss->ss_family, a, buf, (socklen_t)len) ? buf : "?";
+}
+
+static int serve(int type, const struct sockaddr_storage *ss, socklen_t len, const char *name)
+{
+	struct sockaddr_storage peer;
+	char msg[256], host[INET6_ADDRSTRLEN], in[256];
+	socklen_t plen;
+	int one = 1, fd, c;
+
+	fd = socket(ss->ss_family, type, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (const void *)ss, len) || (type == SOCK_STREAM && listen(fd, 128))) {
+		perror("kp-echo: serve");
+		return 1;
+	}
+	for (;;) {
+		plen = sizeof(peer);
+		if (type == SOCK_DGRAM) {
+			if (recvfrom(fd, in, sizeof(in), 0, (void *)&peer, &plen) < 0)
+				continue;
+			snprintf(msg, sizeof(msg), "%s %s", name, host_str(&peer, host, sizeof(host)));
+			sendto(fd, msg, strlen(msg), 0, (void *)&peer, plen);
+			continue;
+		}
+		c = accept(fd, (void *)&peer, &plen);
+		if (c < 0)
+			continue;
+		snprintf(msg, sizeof(msg), "%s %s", name, host_str(&peer, host, sizeof(host)));
+		if (write(c, msg, strlen(msg)) < 0)
+			perror("kp-echo: write");
+		close(c);
+	}
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int client(int type, const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct timeval tv = { .tv_sec = 3 };
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	char buf[256], a[80];
+	double t0 = now_ms();
+	ssize_t n;
+	int fd = socket(ss->ss_family, type, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (const void *)ss, len)) {
+		if (errno == ECONNREFUSED) {
+			printf("refused in %.0f ms\n", now_ms() - t0);
+			return 3;
+		}
+		perror("kp-echo: connect");
+		return 1;
+	}
+	if (getpeername(fd, (void *)&peer, &plen) == 0)
+		printf("peer=%s\n", addr_str(&peer, a, sizeof(a)));
+	if (type == SOCK_DGRAM && send(fd, "?", 1, 0) != 1) {
+		perror("kp-echo: send");
+		return 1;
+	}
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0) {
+		perror("kp-echo: recv");
+		return 1;
+	}
+	buf[n] = '\0';
+	printf("reply=%s\n", buf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int type;
+
+	if (argc < 5 || parse_addr(argv[3], atoi(argv[4]), &ss, &len)) {
+		fprintf(stderr, "usage: kp-echo serve tcp|udp ADDR PORT NAME | connect tcp|udp ADDR PORT\n");
+		return 2;
+	}
+	type = !strcmp(argv[2], "udp") ? SOCK_DGRAM : SOCK_STREAM;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(argv[1], "serve") && argc == 6)
+		return serve(type, &ss, len, argv[5]);
+	if (!strcmp(argv[1], "connect"))
+		return client(type, &ss, len);
+	return 2;
+}

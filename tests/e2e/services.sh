@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Connect-time service load balancing (issue 3, first part): a node with
+# three server pods and a client pod; connect() to a ClusterIP reaches a
+# backend, the server sees the pod's own address, getpeername() shows the
+# service; TCP and connected UDP, IPv4 and IPv6; empty services refuse at once.
+. /scenarios/lib.sh
+
+kp_load
+ip netns add node1
+ip netns exec node1 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+ip -n node1 link set lo up
+# The pods' gateway; local to the node, so it answers ARP for it on every veth.
+ip -n node1 addr add 169.254.1.1/32 dev lo
+# Calico-style pod wiring: /32 and /128 pod addresses, the node answers on
+# the host veths (proxy ARP, fe80::1) and routes between them.
+pod() {
+	local n=$1
+	kp_pod node1 pod$n veth$n 10.244.1.$n
+	ip -n pod$n addr add fd00:244::$n/128 dev eth0 nodad
+	ip -n pod$n route add 169.254.1.1 dev eth0
+	ip -n pod$n route add default via 169.254.1.1 dev eth0
+	ip -n pod$n -6 route add default via fe80::1 dev eth0
+	ip netns exec node1 sysctl -qw net.ipv4.conf.veth$n.proxy_arp=1
+	ip -n node1 addr add fe80::1/64 dev veth$n nodad
+	ip -n node1 route add 10.244.1.$n/32 dev veth$n
+	ip -n node1 -6 route add fd00:244::$n/128 dev veth$n
+}
+for n in 2 3 4 5; do pod $n; done
+kpctl node1 node enable
+for n in 2 3 4 5; do
+	kpctl node1 endpoint add pod$n dev veth$n netns /run/netns/pod$n addr 10.244.1.$n addr fd00:244::$n
+done
+for n in 2 3 4; do
+	ip netns exec pod$n kp-echo serve tcp 0.0.0.0 8080 web-$n &
+	ip netns exec pod$n kp-echo serve udp 0.0.0.0 8053 dns-$n &
+	ip netns exec pod$n kp-echo serve tcp :: 8081 web6-$n &
+done
+sleep 0.5
+
+kp_check "service set (TCP, 2 backends)" kpctl node1 service set 10.96.0.10:80/tcp id default/web \
+	backend 10.244.1.2:8080 backend 10.244.1.3:8080
+kp_check "service set (UDP)" kpctl node1 service set 10.96.0.53:53/udp id kube-system/dns \
+	backend 10.244.1.4:8053
+kp_check "service set (IPv6 TCP)" kpctl node1 service set '[fd00:96::10]:80/tcp' id default/web6 \
+	backend '[fd00:244::2]:8081' backend '[fd00:244::3]:8081'
+kpctl node1 service list
+kpctl node1 service show 10.96.0.10:80/tcp
+
+out=$(ip netns exec pod5 kp-echo connect tcp 10.96.0.10 80)
+echo "$out"
+kp_eq "TCP: getpeername shows the service" "$(echo "$out" | grep '^peer=')" "peer=10.96.0.10:80"
+kp_check "TCP: a backend answered and saw the pod's own address" \
+	grep -Eq '^reply=web-[23] 10\.244\.1\.5$' <<<"$out"
+seen=$(for i in $(seq 12); do ip netns exec pod5 kp-echo connect tcp 10.96.0.10 80 | sed -n 's/^reply=\(web-[0-9]\).*/\1/p'; done | sort -u | tr '\n' ' ')
+kp_eq "TCP: connections spread over both backends" "$seen" "web-2 web-3 "
+
+out=$(ip netns exec pod5 kp-echo connect udp 10.96.0.53 53)
+echo "$out"
+kp_eq "UDP: getpeername shows the service" "$(echo "$out" | grep '^peer=')" "peer=10.96.0.53:53"
+kp_eq "UDP: the backend answered the pod" "$(echo "$out" | grep '^reply=')" "reply=dns-4 10.244.1.5"
+
+out=$(ip netns exec pod5 kp-echo connect tcp fd00:96::10 80)
+echo "$out"
+kp_eq "IPv6: getpeername shows the service" "$(echo "$out" | grep '^peer=')" "peer=[fd00:96::10]:80"
+kp_check "IPv6: a backend answered and saw the pod's own address" \
+	grep -Eq '^reply=web6-[23] fd00:244::5$' <<<"$out"
+
+out=$(ip netns exec node1 kp-echo connect tcp 10.96.0.10 80)
+kp_check "the node netns itself is load-balanced too [$out]" grep -q '^reply=web-[23] ' <<<"$out"
+ip netns add stranger
+out=$(ip netns exec stranger kp-echo connect tcp 10.96.0.10 80 2>&1)
+kp_check "a netns that is neither node nor pod is left alone" bash -c "! grep -q '^reply=' <<<'$out'"
+
+kp_check "service without backends" kpctl node1 service set 10.96.0.99:80/tcp
+out=$(ip netns exec pod5 kp-echo connect tcp 10.96.0.99 80)
+kp_check "empty service refuses at once [$out]" bash -c "[[ '$out' =~ ^refused\ in\ ([0-9]+)\ ms$ ]] && [ \${BASH_REMATCH[1]} -lt 1000 ]"
+kpctl node1 service set 10.96.0.99:80/tcp backend 10.244.1.2:8080,state=terminating
+out=$(ip netns exec pod5 kp-echo connect tcp 10.96.0.99 80)
+kp_check "only a terminating backend: refused [$out]" grep -q '^refused' <<<"$out"
+kpctl node1 service set 10.96.0.99:80/tcp backend 10.244.1.2:8080,state=terminating \
+	backend 10.244.1.3:8080,state=serving-terminating
+out=$(ip netns exec pod5 kp-echo connect tcp 10.96.0.99 80)
+kp_check "serving-terminating is used when nothing is active [$out]" grep -q '^reply=web-3 ' <<<"$out"
+
+st=$(kpctl node1 --json status)
+echo "$st"
+lb=$(grep -o '"connect_lb":[0-9]*' <<<"$st" | cut -d: -f2)
+refused=$(grep -o '"connect_refused":[0-9]*' <<<"$st" | cut -d: -f2)
+kp_eq "connect_lb counts each balanced connect" "$lb" 17
+kp_eq "connect_refused counts each refusal" "$refused" 2
+kp_eq "services counted" "$(grep -o '"services":[0-9]*' <<<"$st")" '"services":4'
+
+# Bad input: each refused with the kernel's message, nothing applied.
+kp_refused "v4 backend on a v6 service" 1 "Invalid argument" \
+	"backend address family differs from the service's" \
+	kpctl node1 service set '[fd00:96::11]:80/tcp' backend 10.244.1.2:8080
+kp_refused "bad Maglev size" 1 "Invalid argument" "Maglev table size must be one of" \
+	kpctl node1 service set 10.96.0.11:80/tcp maglev 1000
+kp_refused "duplicate backend" 1 "Invalid argument" "duplicate backend" \
+	kpctl node1 service set 10.96.0.11:80/tcp backend 10.244.1.2:80 backend 10.244.1.2:80
+kp_refused "port 0 is a usage error" 2 "frontend is ADDR:PORT" "" \
+	kpctl node1 service set 10.96.0.11:0/tcp
+kp_refused "delete unknown service" 1 "No such file or directory" "no service with this frontend" \
+	kpctl node1 service del 10.96.0.11:80/tcp
+kp_eq "nothing half-applied" "$(kpctl node1 --json status | grep -o '"services":[0-9]*')" '"services":4'
+kp_check "service del" kpctl node1 service del 10.96.0.99:80/tcp
+kp_refused "permission: service set needs CAP_NET_ADMIN" 1 "Operation not permitted" "" \
+	ip netns exec node1 kp-runas nobody kplanectl service set 10.96.0.12:80/tcp
+
+kill $(jobs -p) 2>/dev/null
+wait 2>/dev/null
+kp_check "module unloads with services and load-balanced sockets" kp_unload
+kp_done

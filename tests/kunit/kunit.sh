@@ -29,6 +29,6 @@ while IFS= read -r line; do
 	esac
 done <<<"$ktap"
 suites=$(echo "$ktap" | grep -c '^    # Subtest: ' || true)
-kp_eq "kunit ran all 3 kplane suites" "$suites" 3
+kp_eq "kunit ran all 4 kplane suites" "$suites" 4
 rmmod kplane_kunit
 kp_done

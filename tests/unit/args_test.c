@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kplanectl's argument parser under ASan and UBSan. */
+#include <stdlib.h>
 #include <sys/socket.h>
 #include "args.h"
 #include "kp_test.h"
@@ -70,8 +71,66 @@ static void test_too_many_addrs(void)
 	KP_EXPECT_STR(why, "too many addresses");
 }
 
+static void test_frontend(void)
+{
+	struct kp_service svc;
+	const char *why;
+
+	memset(&svc, 0, sizeof(svc));
+	KP_EXPECT(kp_args_frontend("10.96.0.10:80/tcp", &svc, &why) == 0);
+	KP_EXPECT(svc.addr.family == AF_INET && svc.port == 80 && svc.proto == 6);
+	KP_EXPECT(kp_args_frontend("[fd00::10]:53/udp", &svc, &why) == 0);
+	KP_EXPECT(svc.addr.family == AF_INET6 && svc.port == 53 && svc.proto == 17);
+	KP_EXPECT(kp_args_frontend("fd00::10:53/udp", &svc, &why) < 0);	/* no brackets */
+	KP_EXPECT(kp_args_frontend("10.96.0.10:0/tcp", &svc, &why) < 0);
+	KP_EXPECT(kp_args_frontend("10.96.0.10:65536/tcp", &svc, &why) < 0);
+	KP_EXPECT(kp_args_frontend("10.96.0.10:80/sctp", &svc, &why) < 0);
+	KP_EXPECT(kp_args_frontend("10.96.0.10:80", &svc, &why) < 0);
+	KP_EXPECT(kp_args_frontend("[fd00::10:80/tcp", &svc, &why) < 0);
+	KP_EXPECT(kp_args_frontend("10.96.0.10:+80/tcp", &svc, &why) < 0);
+}
+
+static void test_backend(void)
+{
+	struct kp_backend be;
+	const char *why;
+
+	KP_EXPECT(kp_args_backend("10.0.0.1:8080", &be, &why) == 0);
+	KP_EXPECT(be.port == 8080 && be.weight == 1 && be.state == KPLANE_BE_ACTIVE);
+	KP_EXPECT(kp_args_backend("[fd00::1]:81,weight=7,state=serving-terminating", &be, &why) == 0);
+	KP_EXPECT(be.weight == 7 && be.state == KPLANE_BE_SERVING_TERMINATING);
+	KP_EXPECT(kp_args_backend("10.0.0.1:80,weight=0", &be, &why) < 0);
+	KP_EXPECT(kp_args_backend("10.0.0.1:80,weight=65536", &be, &why) < 0);
+	KP_EXPECT(kp_args_backend("10.0.0.1:80,state=gone", &be, &why) < 0);
+	KP_EXPECT(kp_args_backend("10.0.0.1:80,", &be, &why) < 0);
+	KP_EXPECT_STR(why, "backend is ADDR:PORT[,weight=N][,state=active|terminating|serving-terminating]");
+}
+
+static void test_service(void)
+{
+	char *argv[] = { "10.96.0.10:80/tcp", "id", "default/web", "type", "nodeport",
+			 "maglev", "251", "backend", "10.0.0.1:80", "backend", "10.0.0.2:80" };
+	char *bad[] = { "10.96.0.10:80/tcp", "type", "headless" };
+	struct kp_service svc;
+	const char *why = NULL;
+
+	KP_EXPECT(kp_args_service(11, argv, &svc, &why) == 0);
+	KP_EXPECT_STR(svc.id, "default/web");
+	KP_EXPECT(svc.type == KPLANE_SVC_NODE_PORT && svc.maglev_size == 251);
+	KP_EXPECT(svc.n_backends == 2 && svc.backends[1].addr.ip[3] == 2);
+	free(svc.backends);
+	KP_EXPECT(kp_args_service(3, bad, &svc, &why) < 0);
+	KP_EXPECT_STR(why, "type is clusterip, nodeport, externalip or loadbalancer");
+	free(svc.backends);
+	KP_EXPECT(kp_args_service(0, NULL, &svc, &why) < 0);
+	free(svc.backends);
+}
+
 int main(void)
 {
+	KP_RUN(test_frontend);
+	KP_RUN(test_backend);
+	KP_RUN(test_service);
 	KP_RUN(test_full);
 	KP_RUN(test_errors);
 	KP_RUN(test_too_many_addrs);

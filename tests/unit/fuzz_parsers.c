@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target for the parsers and checks that take untrusted text or
- * bytes: kplanectl's endpoint arguments and kmod/validate.c.  The first byte
+ * bytes: kplanectl's endpoint and service arguments and kmod/validate.c.  The first byte
  * picks the target; the rest is the input (NUL-separated words for argv).
  */
 #include <stdint.h>
@@ -16,6 +16,7 @@ static void fuzz_args(const uint8_t *data, size_t len)
 {
 	char *buf = malloc(len + 1), *argv[KP_FUZZ_MAX_ARGS];
 	struct kp_endpoint ep;
+	struct kp_service svc;
 	const char *ns, *why;
 	int argc = 0;
 	size_t i, start = 0;
@@ -37,6 +38,13 @@ static void fuzz_args(const uint8_t *data, size_t len)
 	} else if (!why) {
 		abort();
 	}
+	if (kp_args_service(argc, argv, &svc, &why) == 0) {
+		if (svc.n_backends > KPLANE_SVC_BACKENDS_MAX || !svc.port)
+			abort();
+	} else if (!why) {
+		abort();
+	}
+	free(svc.backends);
 	free(buf);
 }
 

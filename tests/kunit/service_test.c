@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/* KUnit: service tables and backend choice (kmod/service.c). */
+#include <kunit/test.h>
+#include <linux/in.h>
+#include "node.h"
+#include "service.h"
+
+static struct kp_service *kp_test_svc(struct kunit *test, u8 last, unsigned int n,
+				      const u8 *states)
+{
+	struct kp_service *svc = kp_svc_alloc(n);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, svc);
+	svc->key.family = AF_INET;
+	svc->key.proto = IPPROTO_TCP;
+	svc->key.port = htons(80);
+	svc->key.addr[0] = 10;
+	svc->key.addr[3] = last;
+	svc->maglev_size = 251;
+	for (i = 0; i < n; i++) {
+		struct kp_backend *be = &svc->backends[i];
+
+		be->addr.family = AF_INET;
+		be->addr.ip[0] = 10;
+		be->addr.ip[3] = (u8)(i + 1);
+		be->port = htons(8080);
+		be->weight = 1;
+		be->state = states ? states[i] : KPLANE_BE_ACTIVE;
+	}
+	KUNIT_ASSERT_EQ(test, kp_svc_build(svc, NULL), 0);
+	return svc;
+}
+
+static struct kp_svc_table *kp_test_table(struct kunit *test)
+{
+	struct kp_svc_table *tbl = kunit_kzalloc(test, sizeof(*tbl), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, tbl);
+	KUNIT_ASSERT_EQ(test, kp_svc_table_init(tbl), 0);
+	return tbl;
+}
+
+static void kp_test_table_done(struct kp_svc_table *tbl)
+{
+	mutex_lock(&kplane_mutex);
+	kp_svc_table_destroy(tbl);
+	mutex_unlock(&kplane_mutex);
+}
+
+static int kp_test_set(struct kp_svc_table *tbl, struct kp_service *svc, unsigned int limit)
+{
+	int err;
+
+	mutex_lock(&kplane_mutex);
+	err = kp_svc_table_set(tbl, svc, limit, NULL);
+	mutex_unlock(&kplane_mutex);
+	if (err)
+		kp_svc_free(svc);
+	return err;
+}
+
+static void kp_test_set_replace_keeps_place(struct kunit *test)
+{
+	struct kp_svc_table *tbl = kp_test_table(test);
+	struct kp_service *a = kp_test_svc(test, 1, 2, NULL);
+	struct kp_service *b = kp_test_svc(test, 2, 1, NULL);
+	struct kp_service *a2 = kp_test_svc(test, 1, 3, NULL);
+
+	KUNIT_ASSERT_EQ(test, kp_test_set(tbl, a, 10), 0);
+	KUNIT_ASSERT_EQ(test, kp_test_set(tbl, b, 10), 0);
+	KUNIT_ASSERT_EQ(test, kp_test_set(tbl, a2, 10), 0);	/* replaces a */
+	KUNIT_EXPECT_EQ(test, tbl->count, 2U);
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup(tbl, &a2->key), a2);
+	KUNIT_EXPECT_EQ(test, a2->n_backends, 3U);
+	/* Same dump position as the service it replaced: first. */
+	KUNIT_EXPECT_PTR_EQ(test, list_first_entry(&tbl->list, struct kp_service, list), a2);
+	KUNIT_EXPECT_EQ(test, a2->seq, 1ULL);
+	kp_test_table_done(tbl);
+}
+
+static void kp_test_limit_and_del(struct kunit *test)
+{
+	struct kp_svc_table *tbl = kp_test_table(test);
+	struct kp_service *a = kp_test_svc(test, 1, 1, NULL);
+
+	KUNIT_ASSERT_EQ(test, kp_test_set(tbl, a, 1), 0);
+	KUNIT_EXPECT_EQ(test, kp_test_set(tbl, kp_test_svc(test, 2, 1, NULL), 1), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&tbl->full), 1LL);
+	/* Replacing at the limit is fine: the count does not grow. */
+	KUNIT_EXPECT_EQ(test, kp_test_set(tbl, kp_test_svc(test, 1, 2, NULL), 1), 0);
+	mutex_lock(&kplane_mutex);
+	kp_svc_table_del(tbl, kp_svc_lookup(tbl, &a->key));
+	mutex_unlock(&kplane_mutex);
+	KUNIT_EXPECT_EQ(test, tbl->count, 0U);
+	kp_test_table_done(tbl);
+}
+
+static void kp_test_pick_states(struct kunit *test)
+{
+	static const u8 mixed[] = { KPLANE_BE_TERMINATING, KPLANE_BE_ACTIVE,
+				    KPLANE_BE_SERVING_TERMINATING };
+	static const u8 draining[] = { KPLANE_BE_TERMINATING, KPLANE_BE_SERVING_TERMINATING };
+	static const u8 gone[] = { KPLANE_BE_TERMINATING };
+	struct kp_service *svc;
+	u64 h;
+
+	/* Only the active backend while one is active. */
+	svc = kp_test_svc(test, 1, 3, mixed);
+	KUNIT_EXPECT_EQ(test, svc->n_usable, 1U);
+	for (h = 0; h < 500; h++)
+		KUNIT_EXPECT_PTR_EQ(test, kp_svc_pick(svc, h), &svc->backends[1]);
+	kp_svc_free(svc);
+	/* Serving-terminating when nothing is active. */
+	svc = kp_test_svc(test, 1, 2, draining);
+	for (h = 0; h < 500; h++)
+		KUNIT_EXPECT_PTR_EQ(test, kp_svc_pick(svc, h), &svc->backends[1]);
+	kp_svc_free(svc);
+	/* Terminating alone: nothing to pick, the connect is refused. */
+	svc = kp_test_svc(test, 1, 1, gone);
+	KUNIT_EXPECT_NULL(test, kp_svc_pick(svc, 7));
+	KUNIT_EXPECT_NULL(test, svc->table);
+	kp_svc_free(svc);
+	svc = kp_test_svc(test, 1, 0, NULL);
+	KUNIT_EXPECT_NULL(test, kp_svc_pick(svc, 7));
+	kp_svc_free(svc);
+}
+
+static void kp_test_pick_spreads(struct kunit *test)
+{
+	struct kp_service *svc = kp_test_svc(test, 1, 4, NULL);
+	unsigned int seen[4] = {}, i;
+	u64 h;
+
+	for (h = 0; h < svc->maglev_size; h++)
+		seen[kp_svc_pick(svc, h) - svc->backends]++;
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_GT(test, seen[i], 50U);	/* 251 / 4 ~ 63 */
+	kp_svc_free(svc);
+}
+
+static struct kunit_case kp_svc_cases[] = {
+	KUNIT_CASE(kp_test_set_replace_keeps_place),
+	KUNIT_CASE(kp_test_limit_and_del),
+	KUNIT_CASE(kp_test_pick_states),
+	KUNIT_CASE(kp_test_pick_spreads),
+	{}
+};
+
+/* Replaced and deleted services are freed by call_rcu: land them before unload. */
+static void kp_svc_suite_exit(struct kunit_suite *suite)
+{
+	rcu_barrier();
+}
+
+static struct kunit_suite kp_svc_suite = {
+	.name = "kplane_service",
+	.suite_exit = kp_svc_suite_exit,
+	.test_cases = kp_svc_cases,
+};
+kunit_test_suite(kp_svc_suite);

@@ -18,15 +18,33 @@ module_param_named(max_lb_sockets, kp_max_lb_sockets, uint, 0644);
 MODULE_PARM_DESC(max_lb_sockets,
 		 "Most load-balanced sockets whose service address is remembered (default 1M)");
 
-/* A socket that was connected to a service: what getpeername() must show. */
+/*
+ * What a load-balanced socket must be shown: the service it connect()ed to
+ * (getpeername) and, for unconnected UDP, which service each backend it
+ * sent to stands for (recvfrom's source).  One per socket, dropped when the
+ * socket is released.
+ */
 struct kp_lb_sock {
 	struct rhash_head node;
 	const struct sock *sk;
-	u16 family;
-	__be16 port;
-	u8 addr[16];
+	spinlock_t lock;		/* connected fields and revs */
+	bool connected;
+	struct kp_svc_key svc;		/* the connected service */
+	struct hlist_head revs;		/* struct kp_lb_rev, unconnected UDP */
+	unsigned int n_revs;
 	struct rcu_head rcu;
 };
+
+/* Backend -> service, for one socket's unconnected datagrams. */
+struct kp_lb_rev {
+	struct hlist_node link;
+	struct kp_svc_key backend;	/* proto unused */
+	struct kp_svc_key svc;
+	struct rcu_head rcu;
+};
+
+/* Backends one unconnected UDP socket may be answered from, remembered. */
+#define KP_LB_REVS_MAX 64
 
 static const struct rhashtable_params kp_lb_sock_params = {
 	.head_offset = offsetof(struct kp_lb_sock, node),
@@ -38,39 +56,118 @@ static const struct rhashtable_params kp_lb_sock_params = {
 static struct rhashtable kp_lb_socks;
 static atomic_t kp_lb_sock_count = ATOMIC_INIT(0);
 
+static struct kp_lb_sock *kp_lb_sock_find(const struct sock *sk)
+{
+	if (!atomic_read(&kp_lb_sock_count))
+		return NULL;
+	return rhashtable_lookup(&kp_lb_socks, &sk, kp_lb_sock_params);
+}
+
+static void kp_lb_sock_free_rcu(struct rcu_head *rcu)
+{
+	kfree(container_of(rcu, struct kp_lb_sock, rcu));
+}
+
+static void kp_lb_sock_release(struct kp_lb_sock *e)
+{
+	struct kp_lb_rev *r;
+	struct hlist_node *tmp;
+
+	spin_lock_bh(&e->lock);
+	hlist_for_each_entry_safe(r, tmp, &e->revs, link) {
+		hlist_del_rcu(&r->link);
+		kfree_rcu(r, rcu);
+	}
+	spin_unlock_bh(&e->lock);
+	call_rcu(&e->rcu, kp_lb_sock_free_rcu);
+}
+
 static void kp_lb_sock_forget(const struct sock *sk)
 {
 	struct kp_lb_sock *e;
 
 	rcu_read_lock();
-	e = rhashtable_lookup(&kp_lb_socks, &sk, kp_lb_sock_params);
+	e = kp_lb_sock_find(sk);
 	if (e && !rhashtable_remove_fast(&kp_lb_socks, &e->node, kp_lb_sock_params)) {
 		atomic_dec(&kp_lb_sock_count);
-		kfree_rcu(e, rcu);
+		kp_lb_sock_release(e);
 	}
 	rcu_read_unlock();
 }
 
-static void kp_lb_sock_remember(const struct sock *sk, const struct kp_svc_key *key)
+/* Finds or makes the socket's entry; NULL when full (then the socket shows
+ * backends: degraded, not broken).  Caller is in an RCU read section.
+ */
+static struct kp_lb_sock *kp_lb_sock_get(const struct sock *sk)
 {
-	struct kp_lb_sock *e;
+	struct kp_lb_sock *e = kp_lb_sock_find(sk), *old;
 
-	kp_lb_sock_forget(sk);		/* a reconnect replaces the old service */
+	if (e)
+		return e;
 	if (atomic_inc_return(&kp_lb_sock_count) > READ_ONCE(kp_max_lb_sockets))
 		goto full;
 	e = kzalloc(sizeof(*e), GFP_ATOMIC);
 	if (!e)
 		goto full;
 	e->sk = sk;
-	e->family = key->family;
-	e->port = key->port;
-	memcpy(e->addr, key->addr, sizeof(e->addr));
-	if (!rhashtable_lookup_insert_fast(&kp_lb_socks, &e->node, kp_lb_sock_params))
-		return;
+	spin_lock_init(&e->lock);
+	INIT_HLIST_HEAD(&e->revs);
+	old = rhashtable_lookup_get_insert_fast(&kp_lb_socks, &e->node, kp_lb_sock_params);
+	if (!old)
+		return e;
 	kfree(e);
-full:
-	/* getpeername() then shows the backend: degraded, not broken. */
 	atomic_dec(&kp_lb_sock_count);
+	return IS_ERR(old) ? NULL : old;
+full:
+	atomic_dec(&kp_lb_sock_count);
+	return NULL;
+}
+
+static void kp_lb_sock_connected(const struct sock *sk, const struct kp_svc_key *svc)
+{
+	struct kp_lb_sock *e = svc ? kp_lb_sock_get(sk) : kp_lb_sock_find(sk);
+
+	if (!e)
+		return;
+	spin_lock_bh(&e->lock);
+	e->connected = svc != NULL;
+	if (svc)
+		e->svc = *svc;
+	spin_unlock_bh(&e->lock);
+}
+
+static struct kp_lb_rev *kp_lb_rev_find(struct kp_lb_sock *e, const struct kp_svc_key *backend)
+{
+	struct kp_lb_rev *r;
+
+	hlist_for_each_entry_rcu(r, &e->revs, link)
+		if (!memcmp(&r->backend, backend, sizeof(*backend)))
+			return r;
+	return NULL;
+}
+
+/* Remembers that answers from @backend on @sk are @svc's. */
+static void kp_lb_sock_sent(const struct sock *sk, const struct kp_svc_key *backend,
+			    const struct kp_svc_key *svc)
+{
+	struct kp_lb_sock *e = kp_lb_sock_get(sk);
+	struct kp_lb_rev *r;
+
+	if (!e)
+		return;
+	spin_lock_bh(&e->lock);
+	r = kp_lb_rev_find(e, backend);
+	if (!r && e->n_revs < KP_LB_REVS_MAX) {
+		r = kzalloc(sizeof(*r), GFP_ATOMIC);
+		if (r) {
+			r->backend = *backend;
+			hlist_add_head_rcu(&r->link, &e->revs);
+			e->n_revs++;
+		}
+	}
+	if (r)
+		r->svc = *svc;
+	spin_unlock_bh(&e->lock);
 }
 
 /* The service key of a connect() address, or false if it cannot be one. */
@@ -158,12 +255,15 @@ static int kp_connect_pre(struct kprobe *p, struct pt_regs *regs)
 		be = kp_svc_pick(svc, get_random_u64());
 		if (be) {
 			kp_sockaddr_set(uaddr, key.family, be->addr.ip, be->port);
-			kp_lb_sock_remember(sock->sk, &key);
+			kp_lb_sock_connected(sock->sk, &key);
 		} else {
 			instruction_pointer_set(regs, (unsigned long)kp_connect_refused);
 			refuse = 1;
 		}
 		kp_count_connect(node, refuse);
+	} else {
+		/* A reconnect elsewhere: getpeername must stop naming a service. */
+		kp_lb_sock_connected(sock->sk, NULL);
 	}
 	rcu_read_unlock();
 	return refuse;
@@ -202,9 +302,91 @@ static int kp_getname_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if ((long)regs_return_value(regs) <= 0 || !a->sock->sk)
 		return 0;
 	rcu_read_lock();
-	e = rhashtable_lookup(&kp_lb_socks, &a->sock->sk, kp_lb_sock_params);
-	if (e && e->family == a->uaddr->sa_family)
-		kp_sockaddr_set(a->uaddr, e->family, e->addr, e->port);
+	e = kp_lb_sock_find(a->sock->sk);
+	if (e) {
+		spin_lock_bh(&e->lock);
+		if (e->connected && e->svc.family == a->uaddr->sa_family)
+			kp_sockaddr_set(a->uaddr, e->svc.family, e->svc.addr, e->svc.port);
+		spin_unlock_bh(&e->lock);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+/* udp_sendmsg/udpv6_sendmsg: a datagram to a service goes to a backend. */
+static int kp_sendmsg_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+	struct msghdr *msg = (struct msghdr *)regs_get_kernel_argument(regs, 1);
+	struct kp_svc_key key, backend;
+	const struct kp_backend *be;
+	struct kp_service *svc;
+	struct kp_node *node;
+
+	if (!msg->msg_name || sk->sk_kern_sock ||
+	    !kp_sockaddr_key(sk, msg->msg_name, msg->msg_namelen, &key))
+		return 0;
+	rcu_read_lock();
+	node = kp_node_serving(sock_net(sk));
+	svc = node ? kp_svc_lookup(&node->svcs, &key) : NULL;
+	if (svc) {
+		be = kp_svc_pick(svc, get_random_u64());
+		/* No backend: the datagram goes to the service address and is
+		 * answered like any unreachable one; a later issue refuses it.
+		 */
+		if (be) {
+			kp_sockaddr_set(msg->msg_name, key.family, be->addr.ip, be->port);
+			backend = key;
+			memcpy(backend.addr, be->addr.ip, sizeof(backend.addr));
+			backend.port = be->port;
+			kp_lb_sock_sent(sk, &backend, &key);
+		}
+		kp_count_connect(node, !be);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+struct kp_recvmsg_args {
+	struct sock *sk;
+	struct msghdr *msg;
+	int *addr_len;		/* the source's length: msg_namelen is set later */
+};
+
+static int kp_recvmsg_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct kp_recvmsg_args *a = (void *)ri->data;
+	struct kp_lb_sock *e;
+	bool ours;
+
+	a->sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+	a->msg = (struct msghdr *)regs_get_kernel_argument(regs, 1);
+	a->addr_len = (int *)regs_get_kernel_argument(regs, 4);
+	/* Only sockets that sent to a service take a return probe instance:
+	 * blocked receivers elsewhere must not exhaust the pool.
+	 */
+	rcu_read_lock();
+	e = kp_lb_sock_find(a->sk);
+	ours = e && !hlist_empty(&e->revs) && a->msg->msg_name;
+	rcu_read_unlock();
+	return ours ? 0 : 1;
+}
+
+static int kp_recvmsg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct kp_recvmsg_args *a = (void *)ri->data;
+	struct kp_svc_key from;
+	struct kp_lb_sock *e;
+	struct kp_lb_rev *r;
+
+	if ((long)regs_return_value(regs) < 0 ||
+	    !kp_sockaddr_key(a->sk, a->msg->msg_name, *a->addr_len, &from))
+		return 0;
+	rcu_read_lock();
+	e = kp_lb_sock_find(a->sk);
+	r = e ? kp_lb_rev_find(e, &from) : NULL;
+	if (r)
+		kp_sockaddr_set(a->msg->msg_name, r->svc.family, r->svc.addr, r->svc.port);
 	rcu_read_unlock();
 	return 0;
 }
@@ -212,6 +394,8 @@ static int kp_getname_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 static struct kprobe kp_probes[] = {
 	{ .symbol_name = "inet_stream_connect", .pre_handler = kp_connect_pre },
 	{ .symbol_name = "inet_dgram_connect", .pre_handler = kp_connect_pre },
+	{ .symbol_name = "udp_sendmsg", .pre_handler = kp_sendmsg_pre },
+	{ .symbol_name = "udpv6_sendmsg", .pre_handler = kp_sendmsg_pre },
 	{ .symbol_name = "inet_release", .pre_handler = kp_release_pre },
 };
 
@@ -230,6 +414,20 @@ static struct kretprobe kp_retprobes[] = {
 		.data_size = sizeof(struct kp_getname_args),
 		.maxactive = 64,
 	},
+	{
+		.kp.symbol_name = "udp_recvmsg",
+		.entry_handler = kp_recvmsg_entry,
+		.handler = kp_recvmsg_ret,
+		.data_size = sizeof(struct kp_recvmsg_args),
+		.maxactive = 1024,
+	},
+	{
+		.kp.symbol_name = "udpv6_recvmsg",
+		.entry_handler = kp_recvmsg_entry,
+		.handler = kp_recvmsg_ret,
+		.data_size = sizeof(struct kp_recvmsg_args),
+		.maxactive = 1024,
+	},
 };
 
 static struct kprobe *kp_probe_ptrs[ARRAY_SIZE(kp_probes)];
@@ -237,7 +435,7 @@ static struct kretprobe *kp_retprobe_ptrs[ARRAY_SIZE(kp_retprobes)];
 
 static void kp_lb_sock_free(void *ptr, void *arg)
 {
-	kfree(ptr);
+	kp_lb_sock_release(ptr);
 }
 
 int kp_sockhook_init(void)
@@ -276,4 +474,6 @@ void kp_sockhook_uninit(void)
 	unregister_kretprobes(kp_retprobe_ptrs, ARRAY_SIZE(kp_retprobe_ptrs));
 	unregister_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
 	rhashtable_free_and_destroy(&kp_lb_socks, kp_lb_sock_free, NULL);
+	/* kp_lb_sock_free_rcu is module code. */
+	rcu_barrier();
 }

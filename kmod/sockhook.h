@@ -3,8 +3,10 @@
  * Connect-time service load balancing.  kprobes on the kernel's connect
  * paths rewrite the kernel copy of a service address to a backend before the
  * protocol uses it (syscall and io_uring alike), so no per-packet NAT and no
- * conntrack entry exist for these flows.  The service address is remembered
- * per socket so getpeername() reports it, never the backend.
+ * conntrack entry exist for these flows.  Unconnected UDP is rewritten per
+ * datagram in udp_sendmsg/udpv6_sendmsg.  The service address is remembered
+ * per socket so getpeername() and recvfrom()/recvmsg() report it, never the
+ * backend.
  */
 #ifndef KPLANE_SOCKHOOK_H
 #define KPLANE_SOCKHOOK_H

@@ -34,6 +34,7 @@ for n in 2 3 4; do
 	ip netns exec pod$n kp-echo serve tcp 0.0.0.0 8080 web-$n &
 	ip netns exec pod$n kp-echo serve udp 0.0.0.0 8053 dns-$n &
 	ip netns exec pod$n kp-echo serve tcp :: 8081 web6-$n &
+	ip netns exec pod$n kp-echo serve udp :: 8054 dns6-$n &
 done
 sleep 0.5
 
@@ -58,6 +59,18 @@ out=$(ip netns exec pod5 kp-echo connect udp 10.96.0.53 53)
 echo "$out"
 kp_eq "UDP: getpeername shows the service" "$(echo "$out" | grep '^peer=')" "peer=10.96.0.53:53"
 kp_eq "UDP: the backend answered the pod" "$(echo "$out" | grep '^reply=')" "reply=dns-4 10.244.1.5"
+
+out=$(ip netns exec pod5 kp-echo sendto udp 10.96.0.53 53)
+echo "$out"
+kp_eq "unconnected UDP: recvfrom shows the service" "$(echo "$out" | grep '^from=')" "from=10.96.0.53:53"
+kp_eq "unconnected UDP: the backend answered the pod" "$(echo "$out" | grep '^reply=')" "reply=dns-4 10.244.1.5"
+kp_check "service set (IPv6 UDP)" kpctl node1 service set '[fd00:96::53]:53/udp' \
+	backend '[fd00:244::4]:8054'
+out=$(ip netns exec pod5 kp-echo sendto udp fd00:96::53 53)
+echo "$out"
+kp_eq "unconnected UDP over IPv6: recvfrom shows the service" "$(echo "$out" | grep '^from=')" \
+	"from=[fd00:96::53]:53"
+kp_check "unconnected UDP over IPv6: answered [$out]" grep -q '^reply=dns6-4 fd00:244::5$' <<<"$out"
 
 out=$(ip netns exec pod5 kp-echo connect tcp fd00:96::10 80)
 echo "$out"
@@ -86,9 +99,9 @@ st=$(kpctl node1 --json status)
 echo "$st"
 lb=$(grep -o '"connect_lb":[0-9]*' <<<"$st" | cut -d: -f2)
 refused=$(grep -o '"connect_refused":[0-9]*' <<<"$st" | cut -d: -f2)
-kp_eq "connect_lb counts each balanced connect" "$lb" 17
+kp_eq "connect_lb counts each balanced connect and datagram" "$lb" 19
 kp_eq "connect_refused counts each refusal" "$refused" 2
-kp_eq "services counted" "$(grep -o '"services":[0-9]*' <<<"$st")" '"services":4'
+kp_eq "services counted" "$(grep -o '"services":[0-9]*' <<<"$st")" '"services":5'
 
 # Bad input: each refused with the kernel's message, nothing applied.
 kp_refused "v4 backend on a v6 service" 1 "Invalid argument" \
@@ -102,7 +115,7 @@ kp_refused "port 0 is a usage error" 2 "frontend is ADDR:PORT" "" \
 	kpctl node1 service set 10.96.0.11:0/tcp
 kp_refused "delete unknown service" 1 "No such file or directory" "no service with this frontend" \
 	kpctl node1 service del 10.96.0.11:80/tcp
-kp_eq "nothing half-applied" "$(kpctl node1 --json status | grep -o '"services":[0-9]*')" '"services":4'
+kp_eq "nothing half-applied" "$(kpctl node1 --json status | grep -o '"services":[0-9]*')" '"services":5'
 kp_check "service del" kpctl node1 service del 10.96.0.99:80/tcp
 kp_refused "permission: service set needs CAP_NET_ADMIN" 1 "Operation not permitted" "" \
 	ip netns exec node1 kp-runas nobody kplanectl service set 10.96.0.12:80/tcp

@@ -138,7 +138,7 @@ enum kplane_counter_attr {
 	KPLANE_COUNTER_A_EP_TABLE_FULL,	/* adds refused: endpoint limit */
 	KPLANE_COUNTER_A_EP_REAPED,	/* endpoints dropped: pod netns died */
 	KPLANE_COUNTER_A_SVC_TABLE_FULL,	/* service sets refused: limit */
-	KPLANE_COUNTER_A_CONNECT_LB,	/* connect()s sent to a backend */
+	KPLANE_COUNTER_A_CONNECT_LB,	/* connect()s and unconnected datagrams sent to a backend */
 	KPLANE_COUNTER_A_CONNECT_REFUSED,	/* connect()s to a service without backends */
 
 	__KPLANE_COUNTER_A_MAX,

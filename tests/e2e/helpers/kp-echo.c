@@ -6,6 +6,8 @@
  *                                          with "NAME CLIENT-ADDR"
  *   kp-echo connect tcp|udp ADDR PORT      connect, print "peer=ADDR:PORT"
  *                                          (getpeername) and "reply=..."
+ *   kp-echo sendto udp ADDR PORT           unconnected: sendto, recvfrom; print
+ *                                          "from=ADDR:PORT" and "reply=..."
  * connect exits 0 on a reply, 3 on ECONNREFUSED (printing "refused in N ms"),
  * 1 on anything else.
  */
@@ -144,6 +146,30 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len)
 	return 0;
 }
 
+static int unconnected(const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct timeval tv = { .tv_sec = 3 };
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	char buf[256], a[80];
+	ssize_t n;
+	int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (sendto(fd, "?", 1, 0, (const void *)ss, len) != 1) {
+		perror("kp-echo: sendto");
+		return 1;
+	}
+	n = recvfrom(fd, buf, sizeof(buf) - 1, 0, (void *)&from, &flen);
+	if (n <= 0) {
+		perror("kp-echo: recvfrom");
+		return 1;
+	}
+	buf[n] = '\0';
+	printf("from=%s\nreply=%s\n", addr_str(&from, a, sizeof(a)), buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
@@ -160,5 +186,7 @@ int main(int argc, char **argv)
 		return serve(type, &ss, len, argv[5]);
 	if (!strcmp(argv[1], "connect"))
 		return client(type, &ss, len);
+	if (!strcmp(argv[1], "sendto"))
+		return unconnected(&ss, len);
 	return 2;
 }

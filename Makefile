@@ -41,9 +41,10 @@ $(BUILD)/kplanectl: $(CTL_SRC) $(wildcard userspace/kplanectl/*.h) $(BUILD)/libk
 $(BUILD)/kplaned: $(D_SRC) $(BUILD)/libkplane.a
 	$(CC) $(USER_CFLAGS) $(D_SRC) $(BUILD)/libkplane.a $(PKG_LIBS) -o $@
 
+# Test-only tools for the VM (helpers/): may use liburing, like real clients.
 $(BUILD)/helpers/%: tests/e2e/helpers/%.c $(BUILD)/libkplane.a
 	@mkdir -p $(BUILD)/helpers
-	$(CC) $(USER_CFLAGS) $< $(BUILD)/libkplane.a $(PKG_LIBS) -o $@
+	$(CC) $(USER_CFLAGS) $< $(BUILD)/libkplane.a $(PKG_LIBS) -luring -o $@
 
 # The main job: boot a VM, make a node, add endpoints, show them.  deps runs
 # first and userspace in a fresh make, so pkg-config is there when it is read.

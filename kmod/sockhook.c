@@ -261,8 +261,12 @@ static int kp_connect_pre(struct kprobe *p, struct pt_regs *regs)
 			refuse = 1;
 		}
 		kp_count_connect(node, refuse);
-	} else {
-		/* A reconnect elsewhere: getpeername must stop naming a service. */
+	} else if (key.proto == IPPROTO_UDP) {
+		/*
+		 * A UDP socket reconnected elsewhere: getpeername must stop
+		 * naming a service.  Not TCP: a non-blocking or io_uring connect
+		 * calls again with the (rewritten) backend address to complete.
+		 */
 		kp_lb_sock_connected(sock->sk, NULL);
 	}
 	rcu_read_unlock();

@@ -5,8 +5,8 @@ set -euo pipefail
 PKGS=(
 	# build: module and userspace
 	gcc make pkg-config libnl-genl-3-dev libnl-3-dev rsync kmod
-	# unit tests: sanitizers and libFuzzer
-	clang libclang-rt-14-dev
+	# unit tests: sanitizers and libFuzzer; e2e helpers (io_uring clients)
+	clang libclang-rt-14-dev liburing-dev
 	# kernels users run (QEMU boots them) and their headers (we build against them)
 	linux-image-amd64 linux-headers-amd64 linux-image-cloud-amd64 linux-headers-cloud-amd64
 	# the KUnit/debug kernel, built from Debian's source

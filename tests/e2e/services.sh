@@ -78,6 +78,11 @@ kp_eq "IPv6: getpeername shows the service" "$(echo "$out" | grep '^peer=')" "pe
 kp_check "IPv6: a backend answered and saw the pod's own address" \
 	grep -Eq '^reply=web6-[23] fd00:244::5$' <<<"$out"
 
+out=$(ip netns exec pod5 kp-uring-connect 10.96.0.10 80)
+echo "$out"
+kp_eq "io_uring connect: getpeername shows the service" "$(echo "$out" | grep '^peer=')" "peer=10.96.0.10:80"
+kp_check "io_uring connect: a backend answered the pod" grep -Eq '^reply=web-[23] 10\.244\.1\.5$' <<<"$out"
+
 out=$(ip netns exec node1 kp-echo connect tcp 10.96.0.10 80)
 kp_check "the node netns itself is load-balanced too [$out]" grep -q '^reply=web-[23] ' <<<"$out"
 ip netns add stranger
@@ -99,7 +104,7 @@ st=$(kpctl node1 --json status)
 echo "$st"
 lb=$(grep -o '"connect_lb":[0-9]*' <<<"$st" | cut -d: -f2)
 refused=$(grep -o '"connect_refused":[0-9]*' <<<"$st" | cut -d: -f2)
-kp_eq "connect_lb counts each balanced connect and datagram" "$lb" 19
+kp_eq "connect_lb counts each balanced connect and datagram" "$lb" 20
 kp_eq "connect_refused counts each refusal" "$refused" 2
 kp_eq "services counted" "$(grep -o '"services":[0-9]*' <<<"$st")" '"services":5'
 

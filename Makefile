@@ -17,7 +17,7 @@ D_SRC := userspace/kplaned/kplaned.c
 HELPER_SRC := $(wildcard tests/e2e/helpers/*.c)
 
 .PHONY: all module userspace deps demo check unit kunit e2e e2e-debug dkms-test \
-	dkms-install clean
+	dkms-install bench clean
 
 all: module userspace
 
@@ -74,6 +74,11 @@ dkms-test: userspace
 
 dkms-install:
 	tests/dkms/install.sh
+
+# Measurements, not tests: see tests/bench/run.sh; results land in docs/bench/.
+bench: deps
+	$(MAKE) userspace
+	tests/bench/run.sh
 
 clean:
 	rm -rf $(BUILD) kmod/*.o kmod/.*.cmd *.o .*.cmd *.ko *.mod *.mod.c \

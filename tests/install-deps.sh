@@ -11,8 +11,8 @@ PKGS=(
 	linux-image-amd64 linux-headers-amd64 linux-image-cloud-amd64 linux-headers-cloud-amd64
 	# the KUnit/debug kernel, built from Debian's source
 	linux-source-6.1 bc flex bison libelf-dev libssl-dev dwarves xz-utils cpio
-	# the VM
-	qemu-system-x86 busybox-static iproute2 util-linux
+	# the VM, and the peers measured beside kplane in it
+	qemu-system-x86 busybox-static iproute2 util-linux iptables
 	# DKMS packaging
 	dkms
 )

@@ -67,6 +67,32 @@ kp_pod() {
 	ip -n "$pod" link set lo up
 }
 
+# kp_calico_node NODE: a node netns that routes between Calico-style pods.
+kp_calico_node() {
+	local node=$1
+	ip netns add "$node"
+	ip netns exec "$node" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ip -n "$node" link set lo up
+	# The pods' gateway; local to the node, so it answers ARP for it on every veth.
+	ip -n "$node" addr add 169.254.1.1/32 dev lo
+}
+
+# kp_calico_pod NODE N [PREFIX]: pod netns PREFIXpodN with 10.244.1.N/32 and
+# fd00:244::N/128 behind vethN; the node answers on the host veth (proxy
+# ARP, fe80::1).
+kp_calico_pod() {
+	local node=$1 n=$2 pod=${3:-}pod$2
+	kp_pod "$node" "$pod" "veth$n" "10.244.1.$n"
+	ip -n "$pod" addr add "fd00:244::$n/128" dev eth0 nodad
+	ip -n "$pod" route add 169.254.1.1 dev eth0
+	ip -n "$pod" route add default via 169.254.1.1 dev eth0
+	ip -n "$pod" -6 route add default via fe80::1 dev eth0
+	ip netns exec "$node" sysctl -qw "net.ipv4.conf.veth$n.proxy_arp=1"
+	ip -n "$node" addr add fe80::1/64 dev "veth$n" nodad
+	ip -n "$node" route add "10.244.1.$n/32" dev "veth$n"
+	ip -n "$node" -6 route add "fd00:244::$n/128" dev "veth$n"
+}
+
 # In netns NS: kpctl NS ARGS...
 kpctl() {
 	local ns=$1

@@ -6,26 +6,8 @@
 . /scenarios/lib.sh
 
 kp_load
-ip netns add node1
-ip netns exec node1 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-ip -n node1 link set lo up
-# The pods' gateway; local to the node, so it answers ARP for it on every veth.
-ip -n node1 addr add 169.254.1.1/32 dev lo
-# Calico-style pod wiring: /32 and /128 pod addresses, the node answers on
-# the host veths (proxy ARP, fe80::1) and routes between them.
-pod() {
-	local n=$1
-	kp_pod node1 pod$n veth$n 10.244.1.$n
-	ip -n pod$n addr add fd00:244::$n/128 dev eth0 nodad
-	ip -n pod$n route add 169.254.1.1 dev eth0
-	ip -n pod$n route add default via 169.254.1.1 dev eth0
-	ip -n pod$n -6 route add default via fe80::1 dev eth0
-	ip netns exec node1 sysctl -qw net.ipv4.conf.veth$n.proxy_arp=1
-	ip -n node1 addr add fe80::1/64 dev veth$n nodad
-	ip -n node1 route add 10.244.1.$n/32 dev veth$n
-	ip -n node1 -6 route add fd00:244::$n/128 dev veth$n
-}
-for n in 2 3 4 5; do pod $n; done
+kp_calico_node node1
+for n in 2 3 4 5; do kp_calico_pod node1 $n; done
 kpctl node1 node enable
 for n in 2 3 4 5; do
 	kpctl node1 endpoint add pod$n dev veth$n netns /run/netns/pod$n addr 10.244.1.$n addr fd00:244::$n

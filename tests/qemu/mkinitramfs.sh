@@ -8,6 +8,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out= kver= moddir= module= scenario= extras=()
+envfile=$(mktemp /tmp/kplane-env.XXXXXX)
+: >"$envfile.pending"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--out) out=$2; shift 2 ;;
@@ -16,11 +18,12 @@ while [ $# -gt 0 ]; do
 	--module) module=$2; shift 2 ;;
 	--scenario) scenario=$2; shift 2 ;;
 	--extra=*) extras+=("${1#--extra=}"); shift ;;
+	--env=*) printf '%q\n' "${1#--env=}" >>"$envfile.pending"; shift ;;
 	*) echo "mkinitramfs: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
 # Kernel modules the scenarios may need from a stock (modular) kernel.
-KMODS=(veth dummy)
+KMODS=(veth dummy ip_tables iptable_nat xt_statistic xt_comment xt_nat xt_tcpudp)
 
 root=$(mktemp -d /tmp/kplane-initrd.XXXXXX)
 trap 'rm -rf "$root"' EXIT
@@ -41,6 +44,18 @@ add_bin() {
 add_bin "$(command -v bash)" bin/bash
 # iproute2, not busybox's applet (busybox's 'ip' lacks netns and veth).
 add_bin /usr/sbin/ip bin/ip
+# iptables-legacy: the kube-proxy-style peer the benchmark measures beside us.
+if [ -x /usr/sbin/xtables-legacy-multi ]; then
+	add_bin /usr/sbin/xtables-legacy-multi bin/xtables-legacy-multi
+	for t in iptables-legacy iptables-legacy-restore; do ln -s xtables-legacy-multi "$root/bin/$t"; done
+	mkdir -p "$root/usr/lib/x86_64-linux-gnu"
+	cp -r /usr/lib/x86_64-linux-gnu/xtables "$root/usr/lib/x86_64-linux-gnu/"
+	for so in "$root"/usr/lib/x86_64-linux-gnu/xtables/*.so; do
+		ldd "$so" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+			[ -e "$lib" ] && mkdir -p "$root/$(dirname "$lib")" && cp -Ln "$lib" "$root/$lib" 2>/dev/null
+		done
+	done
+fi
 for tool in nsenter unshare setpriv; do
 	p=$(command -v $tool || true)
 	[ -n "$p" ] && add_bin "$p" "bin/$tool"
@@ -56,6 +71,8 @@ for e in ${extras[@]+"${extras[@]}"}; do cp "$e" "$root/lib/kplane/extra/"; done
 cp "$top"/tests/e2e/*.sh "$root/scenarios/"
 cp "$scenario" "$root/scenarios/"
 basename "$scenario" .sh >"$root/lib/kplane/scenario"
+sed 's/^/export /' "$envfile.pending" >"$root/lib/kplane/env"
+rm -f "$envfile" "$envfile.pending"
 
 # Stock kernel modules in load order (dependencies first).
 : >"$root/lib/kplane/kmods.list"

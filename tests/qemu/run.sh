@@ -11,6 +11,7 @@
 #     --extra FILE   also copy FILE into the guest's /lib/kplane/extra (repeatable)
 #     --log FILE     keep the guest's serial log here
 #     --timeout S    give up after S seconds (default 900)
+#     --env VAR=VAL  set VAR in the scenario's environment (repeatable)
 #
 # Streams the guest's console.  Exits with the scenario's status, or 1 when
 # the guest log shows a kernel WARN/BUG/Oops/KASAN/kmemleak/lockdep report,
@@ -20,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache=${KPLANE_CACHE_DIR:-/var/cache/kplane}
 
-kernel=stock scenario= module= log= timeout=900 extras=()
+kernel=stock scenario= module= log= timeout=900 extras=() envs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -29,13 +30,15 @@ while [ $# -gt 0 ]; do
 	--extra) extras+=("$2"); shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--env) envs+=("$2"); shift 2 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
 [ -n "$scenario" ] || { echo "run.sh: --scenario is required" >&2; exit 2; }
 script=$top/tests/e2e/$scenario.sh
 [ -f "$script" ] || script=$top/tests/kunit/$scenario.sh
-[ -f "$script" ] || { echo "run.sh: no scenario $scenario in tests/e2e or tests/kunit" >&2; exit 2; }
+[ -f "$script" ] || script=$top/tests/bench/$scenario.sh
+[ -f "$script" ] || { echo "run.sh: no scenario $scenario in tests/e2e, tests/kunit or tests/bench" >&2; exit 2; }
 
 # --- the kernel: image, build tree, module directory ------------------------
 case "$kernel" in
@@ -58,12 +61,14 @@ esac
 work=$(mktemp -d /tmp/kplane-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$here/mkinitramfs.sh" --out "$work/initrd.img" --kver "$kver" --moddir "$moddir" \
-	--module "$module" --scenario "$script" ${extras[@]+"${extras[@]/#/--extra=}"}
+	--module "$module" --scenario "$script" ${extras[@]+"${extras[@]/#/--extra=}"} \
+	${envs[@]+"${envs[@]/#/--env=}"}
 
 # --- boot -------------------------------------------------------------------
 accel=$("$here/accel.sh" "$image")
 mem=1024
 [ "$kernel" = debug ] && mem=2048	# KASAN shadow and kmemleak
+[ -n "${KPLANE_VM_MEM:-}" ] && mem=$KPLANE_VM_MEM
 [ -n "$log" ] || log=$work/console.log
 echo "run.sh: booting $kver ($accel) for scenario $scenario" >&2
 set +e

@@ -6,9 +6,14 @@
  *   kp-bulk churn N M LISTS  while a child adds and deletes c-0..c-M-1 (on
  *                            dN..dN+M-1), list LISTS times: each list must
  *                            hold every ep-i exactly once
+ *   kp-bulk services N       set N services 10.96.X.Y:80/tcp (i-th: 10.96.0.0
+ *                            + i), each with backends 10.244.1.2:8080 and
+ *                            10.244.1.3:8080; prints the time taken
  * Exit 0 on success, 1 on a failed check or a refused request.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +161,37 @@ static int cmd_churn(struct kp_handle *h, int n, int m, int lists)
 	return bad;
 }
 
+static void ipv4(struct kp_ip *ip, uint32_t host_order)
+{
+	uint32_t be = htonl(host_order);
+
+	memset(ip, 0, sizeof(*ip));
+	ip->family = AF_INET;
+	memcpy(ip->ip, &be, 4);
+}
+
+static int cmd_services(struct kp_handle *h, int n)
+{
+	struct kp_backend be[2] = {
+		{ .port = 8080, .weight = 1 }, { .port = 8080, .weight = 1 },
+	};
+	struct kp_service svc = { .port = 80, .proto = IPPROTO_TCP, .n_backends = 2,
+				  .backends = be };
+	double t0 = now_ms();
+	int i, err;
+
+	ipv4(&be[0].addr, 0x0af40102);		/* 10.244.1.2 */
+	ipv4(&be[1].addr, 0x0af40103);
+	for (i = 0; i < n; i++) {
+		ipv4(&svc.addr, 0x0a600000 + (uint32_t)i + 1);	/* 10.96.0.0 + i + 1 */
+		err = kp_service_set(h, &svc);
+		if (err)
+			return refused(h, "service set", err);
+	}
+	printf("kp-bulk: set %d services in %.0f ms\n", n, now_ms() - t0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct kp_handle *h;
@@ -172,6 +208,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "add"))
 		rc = cmd_add(h, atoi(argv[2]));
+	else if (!strcmp(argv[1], "services"))
+		rc = cmd_services(h, atoi(argv[2]));
 	else if (!strcmp(argv[1], "check"))
 		rc = cmd_check(h, atoi(argv[2]));
 	else if (!strcmp(argv[1], "churn") && argc == 5)

@@ -336,46 +336,74 @@ struct kp_dump_ctx {
 	bool started;
 };
 
-static int kp_nl_ep_dump(struct sk_buff *skb, struct netlink_callback *cb)
+/*
+ * Head of every node dump part: takes kplane_mutex and records the node's
+ * generation (a change between parts flags the dump NLM_F_DUMP_INTR).
+ * Returns 0 to go on, 1 to end the dump (both locked), or -errno (unlocked).
+ */
+static int kp_dump_lock(struct netlink_callback *cb, struct kp_node *node)
 {
 	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
-	struct net *net = sock_net(skb->sk);
-	struct kp_node *node = kp_node_get(net);
-	struct kp_endpoint *ep;
-	void *hdr;
 
 	BUILD_BUG_ON(sizeof(struct kp_dump_ctx) > sizeof(cb->ctx));
 	mutex_lock(&kplane_mutex);
-	/* A change between two parts of the dump flags it NLM_F_DUMP_INTR. */
 	cb->seq = node->generation;
-	if (!node->enabled) {
-		/*
-		 * Refused here, not in .start: in 6.1 only the dump callback has
-		 * an extack, carried back in NLMSG_DONE.  Later parts just end.
-		 */
-		if (!ctx->started) {
-			mutex_unlock(&kplane_mutex);
-			return kp_require_enabled(node, cb->extack);
-		}
-		goto out;
+	if (node->enabled) {
+		ctx->started = true;
+		return 0;
 	}
-	ctx->started = true;
-	list_for_each_entry(ep, &node->eps.list, list) {
-		if (ep->seq <= ctx->last_seq)
-			continue;
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-				  &kp_family, NLM_F_MULTI, KPLANE_CMD_ENDPOINT_GET);
-		if (!hdr)
-			break;
-		genl_dump_check_consistent(cb, hdr);
-		if (kp_put_endpoint(skb, net, ep)) {
-			genlmsg_cancel(skb, hdr);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-		ctx->last_seq = ep->seq;
+	if (ctx->started)
+		return 1;
+	/*
+	 * Refused here, not in .start: in 6.1 only the dump callback has an
+	 * extack, carried back in NLMSG_DONE.
+	 */
+	mutex_unlock(&kplane_mutex);
+	return kp_require_enabled(node, cb->extack);
+}
+
+/* Puts one object as one dump message; false when the skb is full. */
+static bool kp_dump_one(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd,
+			int (*put)(struct sk_buff *skb, struct net *net, const void *obj),
+			const void *obj, u64 seq)
+{
+	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &kp_family, NLM_F_MULTI, cmd);
+	if (!hdr)
+		return false;
+	genl_dump_check_consistent(cb, hdr);
+	if (put(skb, sock_net(skb->sk), obj)) {
+		genlmsg_cancel(skb, hdr);
+		return false;
 	}
-out:
+	genlmsg_end(skb, hdr);
+	ctx->last_seq = seq;
+	return true;
+}
+
+static int kp_dump_put_endpoint(struct sk_buff *skb, struct net *net, const void *obj)
+{
+	return kp_put_endpoint(skb, net, obj);
+}
+
+static int kp_nl_ep_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
+	struct kp_node *node = kp_node_get(sock_net(skb->sk));
+	struct kp_endpoint *ep;
+	int err = kp_dump_lock(cb, node);
+
+	if (err < 0)
+		return err;
+	if (!err)
+		list_for_each_entry(ep, &node->eps.list, list)
+			if (ep->seq > ctx->last_seq &&
+			    !kp_dump_one(skb, cb, KPLANE_CMD_ENDPOINT_GET,
+					 kp_dump_put_endpoint, ep, ep->seq))
+				break;
 	mutex_unlock(&kplane_mutex);
 	return skb->len;
 }
@@ -522,39 +550,26 @@ static int kp_nl_svc_dump_start(struct netlink_callback *cb)
 	return 0;
 }
 
+static int kp_dump_put_service(struct sk_buff *skb, struct net *net, const void *obj)
+{
+	return kp_put_service(skb, obj);
+}
+
 static int kp_nl_svc_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
 	struct kp_node *node = kp_node_get(sock_net(skb->sk));
 	struct kp_service *svc;
-	void *hdr;
+	int err = kp_dump_lock(cb, node);
 
-	mutex_lock(&kplane_mutex);
-	cb->seq = node->generation;
-	if (!node->enabled) {
-		if (!ctx->started) {
-			mutex_unlock(&kplane_mutex);
-			return kp_require_enabled(node, cb->extack);
-		}
-		goto out;
-	}
-	ctx->started = true;
-	list_for_each_entry(svc, &node->svcs.list, list) {
-		if (svc->seq <= ctx->last_seq)
-			continue;
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-				  &kp_family, NLM_F_MULTI, KPLANE_CMD_SERVICE_GET);
-		if (!hdr)
-			break;
-		genl_dump_check_consistent(cb, hdr);
-		if (kp_put_service(skb, svc)) {
-			genlmsg_cancel(skb, hdr);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-		ctx->last_seq = svc->seq;
-	}
-out:
+	if (err < 0)
+		return err;
+	if (!err)
+		list_for_each_entry(svc, &node->svcs.list, list)
+			if (svc->seq > ctx->last_seq &&
+			    !kp_dump_one(skb, cb, KPLANE_CMD_SERVICE_GET,
+					 kp_dump_put_service, svc, svc->seq))
+				break;
 	mutex_unlock(&kplane_mutex);
 	return skb->len;
 }

@@ -108,7 +108,16 @@ void kp_print_endpoint(FILE *f, const struct kp_endpoint *ep, bool json)
 	kp_print_endpoint_row(f, ep);
 }
 
-void kp_print_endpoints(FILE *f, const struct kp_endpoint *eps, size_t n, bool json)
+/* A list of objects: a JSON array, or a header and one row each. */
+struct kp_lister {
+	size_t size;					/* of one object */
+	void (*json)(FILE *f, const void *obj);
+	void (*row)(FILE *f, const void *obj);
+	void (*header)(FILE *f);
+};
+
+static void kp_print_list(FILE *f, const struct kp_lister *l, const void *objs, size_t n,
+			  bool json)
 {
 	size_t i;
 
@@ -117,14 +126,34 @@ void kp_print_endpoints(FILE *f, const struct kp_endpoint *eps, size_t n, bool j
 		for (i = 0; i < n; i++) {
 			if (i)
 				fputc(',', f);
-			kp_print_endpoint_json(f, &eps[i]);
+			l->json(f, (const char *)objs + i * l->size);
 		}
 		fprintf(f, "]\n");
 		return;
 	}
-	kp_print_header(f);
+	l->header(f);
 	for (i = 0; i < n; i++)
-		kp_print_endpoint_row(f, &eps[i]);
+		l->row(f, (const char *)objs + i * l->size);
+}
+
+static void kp_endpoint_json_any(FILE *f, const void *obj)
+{
+	kp_print_endpoint_json(f, obj);
+}
+
+static void kp_endpoint_row_any(FILE *f, const void *obj)
+{
+	kp_print_endpoint_row(f, obj);
+}
+
+void kp_print_endpoints(FILE *f, const struct kp_endpoint *eps, size_t n, bool json)
+{
+	static const struct kp_lister lister = {
+		sizeof(struct kp_endpoint), kp_endpoint_json_any, kp_endpoint_row_any,
+		kp_print_header,
+	};
+
+	kp_print_list(f, &lister, eps, n, json);
 }
 
 /* "ADDR:PORT", IPv6 in brackets. */
@@ -204,21 +233,22 @@ void kp_print_service(FILE *f, const struct kp_service *svc, bool json)
 			kp_name(kp_be_state_names, __KPLANE_BE_STATE_MAX, svc->backends[i].state));
 }
 
+static void kp_service_json_any(FILE *f, const void *obj)
+{
+	kp_print_service_json(f, obj);
+}
+
+static void kp_service_row_any(FILE *f, const void *obj)
+{
+	kp_print_service_row(f, obj);
+}
+
 void kp_print_services(FILE *f, const struct kp_service *svcs, size_t n, bool json)
 {
-	size_t i;
+	static const struct kp_lister lister = {
+		sizeof(struct kp_service), kp_service_json_any, kp_service_row_any,
+		kp_print_service_header,
+	};
 
-	if (json) {
-		fputc('[', f);
-		for (i = 0; i < n; i++) {
-			if (i)
-				fputc(',', f);
-			kp_print_service_json(f, &svcs[i]);
-		}
-		fprintf(f, "]\n");
-		return;
-	}
-	kp_print_service_header(f);
-	for (i = 0; i < n; i++)
-		kp_print_service_row(f, &svcs[i]);
+	kp_print_list(f, &lister, svcs, n, json);
 }

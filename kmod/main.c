@@ -15,21 +15,21 @@ static int __init kp_mod_init(void)
 	err = kp_endpoint_init();
 	if (err)
 		return err;
-	err = kp_node_init();
-	if (err)
-		goto err_endpoint;
 	err = kp_sockhook_init();
 	if (err)
-		goto err_node;
-	err = kp_netlink_init();
+		goto err_endpoint;
+	err = kp_node_init();
 	if (err)
 		goto err_sockhook;
+	err = kp_netlink_init();
+	if (err)
+		goto err_node;
 	return 0;
 
-err_sockhook:
-	kp_sockhook_uninit();
 err_node:
 	kp_node_uninit();
+err_sockhook:
+	kp_sockhook_uninit();
 err_endpoint:
 	kp_endpoint_uninit();
 	return err;
@@ -38,8 +38,8 @@ err_endpoint:
 static void __exit kp_mod_exit(void)
 {
 	kp_netlink_uninit();
+	kp_node_uninit();	/* disables every node: the last one disarms the probes */
 	kp_sockhook_uninit();
-	kp_node_uninit();
 	kp_endpoint_uninit();
 }
 

@@ -5,6 +5,7 @@
 #include <net/netns/generic.h>
 #include "node.h"
 #include "hooks.h"
+#include "sockhook.h"
 
 DEFINE_MUTEX(kplane_mutex);
 static unsigned int kp_net_id __read_mostly;
@@ -56,10 +57,17 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "cannot register netfilter hooks");
 		goto err_svcs;
 	}
+	err = kp_sockhook_get();
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot register the connect-time probes (see dmesg)");
+		goto err_hooks;
+	}
 	WRITE_ONCE(node->enabled, true);
 	kp_node_changed(node);
 	return 0;
 
+err_hooks:
+	kp_hooks_unregister(node->net);
 err_svcs:
 	kp_svc_table_destroy(&node->svcs);
 err_eps:
@@ -78,6 +86,7 @@ void kp_node_disable(struct kp_node *node)
 	WRITE_ONCE(node->enabled, false);
 	/* Also waits for connect hooks that saw the node enabled (RCU). */
 	kp_hooks_unregister(node->net);
+	kp_sockhook_put();
 	kp_svc_table_destroy(&node->svcs);
 	kp_ep_table_destroy(&node->eps);
 	free_percpu(node->stats);

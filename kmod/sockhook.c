@@ -442,42 +442,83 @@ static void kp_lb_sock_free(void *ptr, void *arg)
 	kp_lb_sock_release(ptr);
 }
 
+static unsigned int kp_sockhook_users;	/* enabled nodes; kplane_mutex */
+
 int kp_sockhook_init(void)
 {
 	unsigned int i;
-	int err;
 
-	err = rhashtable_init(&kp_lb_socks, &kp_lb_sock_params);
-	if (err)
-		return err;
 	for (i = 0; i < ARRAY_SIZE(kp_probes); i++)
 		kp_probe_ptrs[i] = &kp_probes[i];
 	for (i = 0; i < ARRAY_SIZE(kp_retprobes); i++)
 		kp_retprobe_ptrs[i] = &kp_retprobes[i];
-	err = register_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
-	if (err) {
-		pr_err("kplane: connect-time LB unavailable: kprobes: %d\n", err);
-		goto err_table;
-	}
-	err = register_kretprobes(kp_retprobe_ptrs, ARRAY_SIZE(kp_retprobe_ptrs));
-	if (err) {
-		pr_err("kplane: connect-time LB unavailable: kretprobes: %d\n", err);
-		goto err_probes;
-	}
-	return 0;
-
-err_probes:
-	unregister_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
-err_table:
-	rhashtable_destroy(&kp_lb_socks);
-	return err;
+	return rhashtable_init(&kp_lb_socks, &kp_lb_sock_params);
 }
 
 void kp_sockhook_uninit(void)
 {
+	rhashtable_destroy(&kp_lb_socks);
+}
+
+/*
+ * With the probes gone, inet_release no longer drops records: forget them
+ * all now, or a new socket at a freed one's address would inherit its service.
+ */
+static void kp_lb_socks_flush(void)
+{
+	rhashtable_free_and_destroy(&kp_lb_socks, kp_lb_sock_free, NULL);
+	atomic_set(&kp_lb_sock_count, 0);
+	/* Same params as at init, which succeeded; only -ENOMEM could fail. */
+	WARN_ON(rhashtable_init(&kp_lb_socks, &kp_lb_sock_params));
+}
+
+/* Registration fills in addr and flags; a second registration wants them clear. */
+static void kp_probes_reset(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kp_probes); i++) {
+		kp_probes[i].addr = NULL;
+		kp_probes[i].flags = 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(kp_retprobes); i++) {
+		kp_retprobes[i].kp.addr = NULL;
+		kp_retprobes[i].kp.flags = 0;
+	}
+}
+
+int kp_sockhook_get(void)
+{
+	int err;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (kp_sockhook_users++)
+		return 0;
+	kp_probes_reset();
+	err = register_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
+	if (err)
+		goto err_users;
+	err = register_kretprobes(kp_retprobe_ptrs, ARRAY_SIZE(kp_retprobe_ptrs));
+	if (err)
+		goto err_probes;
+	return 0;
+
+err_probes:
+	unregister_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
+err_users:
+	kp_sockhook_users--;
+	pr_err("kplane: connect-time LB unavailable: cannot register probes: %d\n", err);
+	return err;
+}
+
+void kp_sockhook_put(void)
+{
+	lockdep_assert_held(&kplane_mutex);
+	if (--kp_sockhook_users)
+		return;
 	unregister_kretprobes(kp_retprobe_ptrs, ARRAY_SIZE(kp_retprobe_ptrs));
 	unregister_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
-	rhashtable_free_and_destroy(&kp_lb_socks, kp_lb_sock_free, NULL);
+	kp_lb_socks_flush();
 	/* kp_lb_sock_free_rcu is module code. */
 	rcu_barrier();
 }

@@ -13,5 +13,11 @@
 
 int kp_sockhook_init(void);
 void kp_sockhook_uninit(void);
+/*
+ * The probes are armed only while some node is enabled, so a host without
+ * nodes pays nothing on its connect paths.  Caller holds kplane_mutex.
+ */
+int kp_sockhook_get(void);
+void kp_sockhook_put(void);
 
 #endif /* KPLANE_SOCKHOOK_H */

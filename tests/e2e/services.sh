@@ -107,6 +107,14 @@ kp_check "service del" kpctl node1 service del 10.96.0.99:80/tcp
 kp_refused "permission: service set needs CAP_NET_ADMIN" 1 "Operation not permitted" "" \
 	ip netns exec node1 kp-runas nobody kplanectl service set 10.96.0.12:80/tcp
 
+# The connect-path probes exist only while some node is enabled.
+kp_check "probes armed while a node is enabled" grep -q inet_stream_connect /sys/kernel/debug/kprobes/list
+ip netns exec pod5 kp-echo sendto udp 10.96.0.53 53 >/dev/null	# leave a record behind
+kpctl node1 node disable
+kp_check "no probes once no node is enabled" bash -c '! grep -q inet_stream_connect /sys/kernel/debug/kprobes/list'
+kpctl node1 node enable
+kp_check "re-armed when a node is enabled again" grep -q inet_stream_connect /sys/kernel/debug/kprobes/list
+
 kill $(jobs -p) 2>/dev/null
 wait 2>/dev/null
 kp_check "module unloads with services and load-balanced sockets" kp_unload

@@ -36,5 +36,13 @@ for _ in $(seq 50); do
 	sleep 0.2
 done
 kp_check "pod-b1 binds to node-a once node-b is gone" kpctl node-a endpoint show z
-kp_check "module unloads with a node enabled" kp_unload
+# The last node's netns going away disarms the connect-path probes.
+ip netns del node-a
+for _ in $(seq 50); do
+	grep -q inet_stream_connect /sys/kernel/debug/kprobes/list || break
+	sleep 0.2
+done
+kp_check "no probes once the last node's netns is gone" \
+	bash -c '! grep -q inet_stream_connect /sys/kernel/debug/kprobes/list'
+kp_check "module unloads" kp_unload
 kp_done

@@ -17,7 +17,9 @@
 	[KPLANE_A_ENDPOINT_LIMIT]	= KP_REPLY_ONLY,		\
 	[KPLANE_A_COUNTERS]		= KP_REPLY_ONLY,		\
 	[KPLANE_A_SERVICE_COUNT]	= KP_REPLY_ONLY,		\
-	[KPLANE_A_SERVICE_LIMIT]	= KP_REPLY_ONLY
+	[KPLANE_A_SERVICE_LIMIT]	= KP_REPLY_ONLY,		\
+	[KPLANE_A_FLOW_COUNT]		= KP_REPLY_ONLY,		\
+	[KPLANE_A_FLOW_LIMIT]		= KP_REPLY_ONLY
 
 /* Node commands take no attributes. */
 const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1] = {
@@ -60,6 +62,11 @@ static const struct nla_policy kp_be_policy[KPLANE_BE_A_MAX + 1] = {
 	[KPLANE_BE_A_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
 	[KPLANE_BE_A_WEIGHT]	= NLA_POLICY_FULL_RANGE(NLA_U32, &kp_weight_range),
 	[KPLANE_BE_A_STATE]	= NLA_POLICY_MAX(NLA_U8, __KPLANE_BE_STATE_MAX - 1),
+	[KPLANE_BE_A_LOCAL]	= NLA_POLICY_MAX(NLA_U8, 1),
+};
+
+static struct netlink_range_validation kp_affinity_range = {
+	.max = KPLANE_AFFINITY_TIMEOUT_MAX,
 };
 
 static const struct nla_policy kp_svc_policy[KPLANE_SVC_A_MAX + 1] = {
@@ -70,6 +77,9 @@ static const struct nla_policy kp_svc_policy[KPLANE_SVC_A_MAX + 1] = {
 	[KPLANE_SVC_A_TYPE]	= NLA_POLICY_MAX(NLA_U8, __KPLANE_SVC_TYPE_MAX - 1),
 	[KPLANE_SVC_A_MAGLEV_SIZE] = { .type = NLA_U32 },
 	[KPLANE_SVC_A_BACKEND]	= NLA_POLICY_NESTED(kp_be_policy),
+	[KPLANE_SVC_A_EXT_POLICY] = NLA_POLICY_MAX(NLA_U8, __KPLANE_POLICY_MAX - 1),
+	[KPLANE_SVC_A_INT_POLICY] = NLA_POLICY_MAX(NLA_U8, __KPLANE_POLICY_MAX - 1),
+	[KPLANE_SVC_A_AFFINITY_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32, &kp_affinity_range),
 };
 
 const struct nla_policy kp_svc_req_policy[KPLANE_A_MAX + 1] = {
@@ -88,6 +98,11 @@ void kp_set_err(struct netlink_ext_ack *extack, const struct nlattr *attr,
 	extack->bad_attr = attr;
 }
 
+static u8 kp_get_u8_or(const struct nlattr *a, u8 dflt)
+{
+	return a ? nla_get_u8(a) : dflt;
+}
+
 /* Reports a missing attribute the way NL_REQ_ATTR_CHECK does, plus a message. */
 static bool kp_attr_missing(struct netlink_ext_ack *extack,
 			    const struct nlattr *nest, struct nlattr **tb,
@@ -101,7 +116,7 @@ static bool kp_attr_missing(struct netlink_ext_ack *extack,
 	return true;
 }
 
-int kp_addr_parse(const struct nlattr *nest, struct kp_addr *addr,
+int kp_addr_parse(const struct nlattr *nest, struct kp_addr *addr, bool any_ok,
 		  struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[KPLANE_ADDR_A_MAX + 1];
@@ -125,6 +140,9 @@ int kp_addr_parse(const struct nlattr *nest, struct kp_addr *addr,
 	}
 	why = kp_addr_invalid(family, nla_data(tb[KPLANE_ADDR_A_IP]),
 			      nla_len(tb[KPLANE_ADDR_A_IP]));
+	if (why && any_ok && nla_len(tb[KPLANE_ADDR_A_IP]) == kp_addr_len(family) &&
+	    kp_all_zero(nla_data(tb[KPLANE_ADDR_A_IP]), kp_addr_len(family)))
+		why = NULL;
 	if (why) {
 		kp_set_err(extack, tb[KPLANE_ADDR_A_IP], why);
 		return -EINVAL;
@@ -147,7 +165,7 @@ static int kp_ep_parse_addrs(const struct nlattr *nest, struct kp_ep_cfg *cfg,
 			kp_set_err(extack, a, "too many addresses (KPLANE_EP_ADDR_MAX)");
 			return -EINVAL;
 		}
-		err = kp_addr_parse(a, &cfg->addrs[cfg->n_addrs], extack);
+		err = kp_addr_parse(a, &cfg->addrs[cfg->n_addrs], false, extack);
 		if (err)
 			return err;
 		cfg->n_addrs++;
@@ -230,7 +248,7 @@ static int kp_svc_parse_frontend(const struct nlattr *nest, struct nlattr **tb,
 		kp_set_err(extack, tb[KPLANE_SVC_A_PROTO], "protocol must be TCP (6) or UDP (17)");
 		return -EINVAL;
 	}
-	err = kp_addr_parse(tb[KPLANE_SVC_A_ADDR], &addr, extack);
+	err = kp_addr_parse(tb[KPLANE_SVC_A_ADDR], &addr, true, extack);
 	if (err)
 		return err;
 	memset(key, 0, sizeof(*key));
@@ -251,7 +269,8 @@ int kp_svc_parse_key(const struct nlattr *nest, struct kp_svc_key *key,
 	if (err)
 		return err;
 	if (tb[KPLANE_SVC_A_BACKEND] || tb[KPLANE_SVC_A_TYPE] || tb[KPLANE_SVC_A_ID] ||
-	    tb[KPLANE_SVC_A_MAGLEV_SIZE]) {
+	    tb[KPLANE_SVC_A_MAGLEV_SIZE] || tb[KPLANE_SVC_A_EXT_POLICY] ||
+	    tb[KPLANE_SVC_A_INT_POLICY] || tb[KPLANE_SVC_A_AFFINITY_TIMEOUT]) {
 		kp_set_err(extack, nest, "only the frontend names a service here");
 		return -EINVAL;
 	}
@@ -270,7 +289,7 @@ static int kp_be_parse(const struct nlattr *nest, const struct kp_service *svc,
 	if (kp_attr_missing(extack, nest, tb, KPLANE_BE_A_ADDR, "backend address is missing") ||
 	    kp_attr_missing(extack, nest, tb, KPLANE_BE_A_PORT, "backend port is missing"))
 		return -EINVAL;
-	err = kp_addr_parse(tb[KPLANE_BE_A_ADDR], &be->addr, extack);
+	err = kp_addr_parse(tb[KPLANE_BE_A_ADDR], &be->addr, false, extack);
 	if (err)
 		return err;
 	if (be->addr.family != svc->key.family) {
@@ -281,6 +300,7 @@ static int kp_be_parse(const struct nlattr *nest, const struct kp_service *svc,
 	be->port = htons(nla_get_u16(tb[KPLANE_BE_A_PORT]));
 	be->weight = tb[KPLANE_BE_A_WEIGHT] ? nla_get_u32(tb[KPLANE_BE_A_WEIGHT]) : 1;
 	be->state = tb[KPLANE_BE_A_STATE] ? nla_get_u8(tb[KPLANE_BE_A_STATE]) : KPLANE_BE_ACTIVE;
+	be->local = tb[KPLANE_BE_A_LOCAL] && nla_get_u8(tb[KPLANE_BE_A_LOCAL]);
 	return 0;
 }
 
@@ -343,6 +363,16 @@ static int kp_svc_parse_options(struct nlattr **tb, struct kp_service *svc,
 	}
 	svc->type = tb[KPLANE_SVC_A_TYPE] ? nla_get_u8(tb[KPLANE_SVC_A_TYPE]) :
 					    KPLANE_SVC_CLUSTER_IP;
+	if (svc->type != KPLANE_SVC_NODE_PORT &&
+	    kp_all_zero(svc->key.addr, sizeof(svc->key.addr))) {
+		kp_set_err(extack, tb[KPLANE_SVC_A_ADDR],
+			   "only a NodePort service may have the unspecified address");
+		return -EINVAL;
+	}
+	svc->ext_policy = kp_get_u8_or(tb[KPLANE_SVC_A_EXT_POLICY], KPLANE_POLICY_CLUSTER);
+	svc->int_policy = kp_get_u8_or(tb[KPLANE_SVC_A_INT_POLICY], KPLANE_POLICY_CLUSTER);
+	svc->affinity_timeout = tb[KPLANE_SVC_A_AFFINITY_TIMEOUT] ?
+				nla_get_u32(tb[KPLANE_SVC_A_AFFINITY_TIMEOUT]) : 0;
 	svc->maglev_size = tb[KPLANE_SVC_A_MAGLEV_SIZE] ?
 			   nla_get_u32(tb[KPLANE_SVC_A_MAGLEV_SIZE]) : KP_MAGLEV_DEFAULT_SIZE;
 	if (!kp_maglev_size_ok(svc->maglev_size)) {

@@ -40,7 +40,8 @@ enum kp_ep_parse_mode {
 void kp_set_err(struct netlink_ext_ack *extack, const struct nlattr *attr,
 		const char *msg);
 
-int kp_addr_parse(const struct nlattr *nest, struct kp_addr *addr,
+/* @any_ok: the unspecified address is accepted (a NodePort frontend). */
+int kp_addr_parse(const struct nlattr *nest, struct kp_addr *addr, bool any_ok,
 		  struct netlink_ext_ack *extack);
 int kp_ep_parse(const struct nlattr *nest, enum kp_ep_parse_mode mode,
 		struct kp_ep_cfg *cfg, struct netlink_ext_ack *extack);

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Netfilter hooks of an enabled node.  For now they only account what the
- * node receives; the datapath (flow table, policy, service NAT) attaches here.
- * Every path that does not own a packet returns NF_ACCEPT.
+ * Netfilter hooks of an enabled node: accounting and the service packet path
+ * (nat.c).  Every path that does not own a packet returns NF_ACCEPT.
  */
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/skbuff.h>
 #include "hooks.h"
+#include "nat.h"
 #include "node.h"
 
 static unsigned int kp_hook_prerouting(void *priv, struct sk_buff *skb,
@@ -21,11 +21,19 @@ static unsigned int kp_hook_prerouting(void *priv, struct sk_buff *skb,
 	stats->rx_packets++;
 	stats->rx_bytes += skb->len;
 	u64_stats_update_end(&stats->syncp);
-	return NF_ACCEPT;
+	return kp_nat_prerouting(node, skb, state->pf);
+}
+
+static unsigned int kp_hook_postrouting(void *priv, struct sk_buff *skb,
+					const struct nf_hook_state *state)
+{
+	return kp_nat_postrouting(kp_node_get(state->net), skb, state->pf);
 }
 
 /* Before conntrack (-200) and raw (-300): the fast path must see packets first. */
 #define KP_HOOK_PRIORITY (NF_IP_PRI_RAW - 10)
+/* Source NAT after every filter and nf_nat's own (our packets are untracked). */
+#define KP_HOOK_POST_PRIORITY (NF_IP_PRI_NAT_SRC + 10)
 
 static const struct nf_hook_ops kp_hook_ops[] = {
 	{
@@ -39,6 +47,18 @@ static const struct nf_hook_ops kp_hook_ops[] = {
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_PRE_ROUTING,
 		.priority = KP_HOOK_PRIORITY,
+	},
+	{
+		.hook = kp_hook_postrouting,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = KP_HOOK_POST_PRIORITY,
+	},
+	{
+		.hook = kp_hook_postrouting,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = KP_HOOK_POST_PRIORITY,
 	},
 };
 

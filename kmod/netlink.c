@@ -48,32 +48,45 @@ static int kp_nl_node_disable(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+static u64 kp_read_atomic(const struct kp_node *node, const atomic64_t *v)
+{
+	return node->enabled ? atomic64_read(v) : 0;
+}
+
 static int kp_put_counters(struct sk_buff *skb, const struct kp_node *node)
 {
+	const struct kp_flow_table *ft = &node->flows;
 	struct kp_node_counters c;
 	struct nlattr *nest;
+	unsigned int i;
 
 	kp_node_counters(node, &c);
-	nest = nla_nest_start(skb, KPLANE_A_COUNTERS);
-	if (!nest ||
-	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_RX_PACKETS, c.rx_packets,
-			      KPLANE_COUNTER_A_PAD) ||
-	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_RX_BYTES, c.rx_bytes,
-			      KPLANE_COUNTER_A_PAD) ||
-	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_EP_TABLE_FULL,
-			      node->enabled ? atomic64_read(&node->eps.full) : 0,
-			      KPLANE_COUNTER_A_PAD) ||
-	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_EP_REAPED,
-			      node->enabled ? atomic64_read(&node->eps.reaped) : 0,
-			      KPLANE_COUNTER_A_PAD) ||
-	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_SVC_TABLE_FULL,
-			      node->enabled ? atomic64_read(&node->svcs.full) : 0,
-			      KPLANE_COUNTER_A_PAD) ||
-	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_CONNECT_LB, c.connect_lb,
-			      KPLANE_COUNTER_A_PAD) ||
-	    nla_put_u64_64bit(skb, KPLANE_COUNTER_A_CONNECT_REFUSED, c.connect_refused,
-			      KPLANE_COUNTER_A_PAD))
-		return -EMSGSIZE;
+	{
+		const struct { int type; u64 value; } v[] = {
+			{ KPLANE_COUNTER_A_RX_PACKETS, c.rx_packets },
+			{ KPLANE_COUNTER_A_RX_BYTES, c.rx_bytes },
+			{ KPLANE_COUNTER_A_EP_TABLE_FULL, kp_read_atomic(node, &node->eps.full) },
+			{ KPLANE_COUNTER_A_EP_REAPED, kp_read_atomic(node, &node->eps.reaped) },
+			{ KPLANE_COUNTER_A_SVC_TABLE_FULL, kp_read_atomic(node, &node->svcs.full) },
+			{ KPLANE_COUNTER_A_CONNECT_LB, c.connect_lb },
+			{ KPLANE_COUNTER_A_CONNECT_REFUSED, c.connect_refused },
+			{ KPLANE_COUNTER_A_FLOW_CREATED, kp_read_atomic(node, &ft->created) },
+			{ KPLANE_COUNTER_A_FLOW_TABLE_FULL, kp_read_atomic(node, &ft->full) },
+			{ KPLANE_COUNTER_A_FLOW_EXPIRED, kp_read_atomic(node, &ft->expired) },
+			{ KPLANE_COUNTER_A_FLOW_TORN_DOWN, kp_read_atomic(node, &ft->torn_down) },
+			{ KPLANE_COUNTER_A_NAT_PACKETS, c.nat_packets },
+			{ KPLANE_COUNTER_A_NAT_REFUSED, c.nat_refused },
+			{ KPLANE_COUNTER_A_SNAT_EXHAUSTED,
+			  kp_read_atomic(node, &ft->snat_exhausted) },
+		};
+
+		nest = nla_nest_start(skb, KPLANE_A_COUNTERS);
+		if (!nest)
+			return -EMSGSIZE;
+		for (i = 0; i < ARRAY_SIZE(v); i++)
+			if (nla_put_u64_64bit(skb, v[i].type, v[i].value, KPLANE_COUNTER_A_PAD))
+				return -EMSGSIZE;
+	}
 	nla_nest_end(skb, nest);
 	return 0;
 }
@@ -88,7 +101,10 @@ static int kp_fill_node(struct sk_buff *skb, const struct kp_node *node)
 	    nla_put_u32(skb, KPLANE_A_ENDPOINT_LIMIT, READ_ONCE(kp_max_endpoints)) ||
 	    nla_put_u32(skb, KPLANE_A_SERVICE_COUNT,
 			node->enabled ? node->svcs.count : 0) ||
-	    nla_put_u32(skb, KPLANE_A_SERVICE_LIMIT, READ_ONCE(kp_max_services)))
+	    nla_put_u32(skb, KPLANE_A_SERVICE_LIMIT, READ_ONCE(kp_max_services)) ||
+	    nla_put_u32(skb, KPLANE_A_FLOW_COUNT,
+			node->enabled ? atomic_read(&node->flows.count) : 0) ||
+	    nla_put_u32(skb, KPLANE_A_FLOW_LIMIT, READ_ONCE(kp_max_flows)))
 		return -EMSGSIZE;
 	return kp_put_counters(skb, node);
 }
@@ -409,7 +425,7 @@ static int kp_nl_ep_dump(struct sk_buff *skb, struct netlink_callback *cb)
 }
 
 /* Room for the largest service: every backend with every attribute. */
-#define KP_SVC_MSG_MAX (NLMSG_GOODSIZE + KPLANE_SVC_BACKENDS_MAX * 64)
+#define KP_SVC_MSG_MAX (NLMSG_GOODSIZE + KPLANE_SVC_BACKENDS_MAX * 80)
 
 static int kp_put_backend(struct sk_buff *skb, const struct kp_backend *be)
 {
@@ -419,7 +435,8 @@ static int kp_put_backend(struct sk_buff *skb, const struct kp_backend *be)
 	    kp_put_ip(skb, KPLANE_BE_A_ADDR, be->addr.family, be->addr.ip) ||
 	    nla_put_u16(skb, KPLANE_BE_A_PORT, ntohs(be->port)) ||
 	    nla_put_u32(skb, KPLANE_BE_A_WEIGHT, be->weight) ||
-	    nla_put_u8(skb, KPLANE_BE_A_STATE, be->state))
+	    nla_put_u8(skb, KPLANE_BE_A_STATE, be->state) ||
+	    nla_put_u8(skb, KPLANE_BE_A_LOCAL, be->local))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -436,7 +453,10 @@ static int kp_put_service(struct sk_buff *skb, const struct kp_service *svc)
 	    nla_put_u16(skb, KPLANE_SVC_A_PORT, ntohs(svc->key.port)) ||
 	    nla_put_u8(skb, KPLANE_SVC_A_PROTO, svc->key.proto) ||
 	    nla_put_u8(skb, KPLANE_SVC_A_TYPE, svc->type) ||
-	    nla_put_u32(skb, KPLANE_SVC_A_MAGLEV_SIZE, svc->maglev_size))
+	    nla_put_u32(skb, KPLANE_SVC_A_MAGLEV_SIZE, svc->maglev_size) ||
+	    nla_put_u8(skb, KPLANE_SVC_A_EXT_POLICY, svc->ext_policy) ||
+	    nla_put_u8(skb, KPLANE_SVC_A_INT_POLICY, svc->int_policy) ||
+	    nla_put_u32(skb, KPLANE_SVC_A_AFFINITY_TIMEOUT, svc->affinity_timeout))
 		return -EMSGSIZE;
 	for (i = 0; i < svc->n_backends; i++)
 		if (kp_put_backend(skb, &svc->backends[i]))
@@ -462,9 +482,11 @@ static int kp_nl_svc_set_locked(struct genl_info *info, struct kp_service *svc)
 	if (err)
 		return err;
 	err = kp_svc_table_set(&node->svcs, svc, READ_ONCE(kp_max_services), info->extack);
-	if (!err)
-		kp_node_changed(node);
-	return err;
+	if (err)
+		return err;
+	kp_node_changed(node);
+	kp_flow_teardown_udp(&node->flows, &svc->key, svc);
+	return 0;
 }
 
 static int kp_nl_svc_set(struct sk_buff *skb, struct genl_info *info)
@@ -522,8 +544,11 @@ static int kp_nl_svc_del(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(svc)) {
 		err = PTR_ERR(svc);
 	} else {
-		kp_svc_table_del(&kp_info_node(info)->svcs, svc);
-		kp_node_changed(kp_info_node(info));
+		struct kp_node *node = kp_info_node(info);
+
+		kp_flow_teardown_udp(&node->flows, &svc->key, NULL);
+		kp_svc_table_del(&node->svcs, svc);
+		kp_node_changed(node);
 	}
 	mutex_unlock(&kplane_mutex);
 	return err;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Per-netns node state: enable/disable, counters, netns teardown. */
 #include <linux/netdevice.h>
+#include <net/addrconf.h>
+#include <net/route.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include "node.h"
@@ -29,6 +31,29 @@ struct kp_node *kp_node_serving(const struct net *net)
 	return READ_ONCE(node->enabled) ? node : NULL;
 }
 
+/* Loopback is not a NodePort address (as kube-proxy's default). */
+static bool kp_node_has_addr(struct net *net, const struct kp_svc_key *key)
+{
+	__be32 a4;
+
+	if (key->family == AF_INET) {
+		memcpy(&a4, key->addr, 4);
+		return !ipv4_is_loopback(a4) && inet_addr_type(net, a4) == RTN_LOCAL;
+	}
+	return !ipv6_addr_loopback((const struct in6_addr *)key->addr) &&
+	       ipv6_chk_addr(net, (const struct in6_addr *)key->addr, NULL, 0);
+}
+
+struct kp_service *kp_node_service(struct kp_node *node, const struct kp_svc_key *key)
+{
+	struct kp_service *svc = kp_svc_lookup_wild(&node->svcs, key);
+
+	if (svc && kp_all_zero(svc->key.addr, sizeof(svc->key.addr)) &&
+	    !kp_node_has_addr(node->net, key))
+		return NULL;
+	return svc;
+}
+
 void kp_node_changed(struct kp_node *node)
 {
 	/* Never 0: netlink treats a zero dump sequence as "not tracked". */
@@ -52,10 +77,13 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	err = kp_svc_table_init(&node->svcs);
 	if (err)
 		goto err_eps;
+	err = kp_flow_table_init(&node->flows);
+	if (err)
+		goto err_svcs;
 	err = kp_hooks_register(node->net);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot register netfilter hooks");
-		goto err_svcs;
+		goto err_flows;
 	}
 	err = kp_sockhook_get();
 	if (err) {
@@ -68,6 +96,8 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 
 err_hooks:
 	kp_hooks_unregister(node->net);
+err_flows:
+	kp_flow_table_destroy(&node->flows);
 err_svcs:
 	kp_svc_table_destroy(&node->svcs);
 err_eps:
@@ -87,6 +117,7 @@ void kp_node_disable(struct kp_node *node)
 	/* Also waits for connect hooks that saw the node enabled (RCU). */
 	kp_hooks_unregister(node->net);
 	kp_sockhook_put();
+	kp_flow_table_destroy(&node->flows);
 	kp_svc_table_destroy(&node->svcs);
 	kp_ep_table_destroy(&node->eps);
 	free_percpu(node->stats);
@@ -112,11 +143,15 @@ void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 			v.rx_bytes = s->rx_bytes;
 			v.connect_lb = s->connect_lb;
 			v.connect_refused = s->connect_refused;
+			v.nat_packets = s->nat_packets;
+			v.nat_refused = s->nat_refused;
 		} while (u64_stats_fetch_retry(&s->syncp, start));
 		c->rx_packets += v.rx_packets;
 		c->rx_bytes += v.rx_bytes;
 		c->connect_lb += v.connect_lb;
 		c->connect_refused += v.connect_refused;
+		c->nat_packets += v.nat_packets;
+		c->nat_refused += v.nat_refused;
 	}
 }
 

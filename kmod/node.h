@@ -10,6 +10,7 @@
 #include <linux/percpu.h>
 #include <linux/u64_stats_sync.h>
 #include "endpoint.h"
+#include "flow.h"
 #include "service.h"
 
 /*
@@ -24,6 +25,8 @@ struct kp_node_stats {
 	u64 rx_bytes;
 	u64 connect_lb;
 	u64 connect_refused;
+	u64 nat_packets;
+	u64 nat_refused;
 	struct u64_stats_sync syncp;
 };
 
@@ -34,6 +37,7 @@ struct kp_node {
 	u32 generation;
 	struct kp_ep_table eps;
 	struct kp_svc_table svcs;
+	struct kp_flow_table flows;
 	struct kp_node_stats __percpu *stats;
 };
 
@@ -42,6 +46,8 @@ struct kp_node_counters {
 	u64 rx_bytes;
 	u64 connect_lb;
 	u64 connect_refused;
+	u64 nat_packets;
+	u64 nat_refused;
 };
 
 int kp_node_init(void);
@@ -54,6 +60,12 @@ struct kp_node *kp_node_get(const struct net *net);
  * is in an RCU read-side section (node teardown waits for those).
  */
 struct kp_node *kp_node_serving(const struct net *net);
+/*
+ * The service a packet or connect() to @key reaches on @node: the exact
+ * frontend, or a NodePort on every node address when @key's address is one
+ * of the node's.  Caller is in an RCU read-side section.
+ */
+struct kp_service *kp_node_service(struct kp_node *node, const struct kp_svc_key *key);
 int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack);
 void kp_node_disable(struct kp_node *node);
 void kp_node_changed(struct kp_node *node);

@@ -54,7 +54,8 @@ struct kp_service *kp_svc_alloc(unsigned int n)
 
 void kp_svc_free(struct kp_service *svc)
 {
-	kvfree(svc->table);
+	kvfree(svc->local.table);
+	kvfree(svc->all.table);
 	kvfree(svc->backends);
 	kfree(svc);
 }
@@ -64,59 +65,88 @@ static void kp_svc_free_rcu(struct rcu_head *rcu)
 	kp_svc_free(container_of(rcu, struct kp_service, rcu));
 }
 
-/* Active backends, or serving-terminating ones when none is active. */
-static u8 kp_svc_usable_state(const struct kp_service *svc)
+static bool kp_be_in_scope(const struct kp_backend *be, bool local_only)
+{
+	return be->local || !local_only;
+}
+
+/* Active backends in scope, or serving-terminating ones when none is active. */
+static u8 kp_svc_usable_state(const struct kp_service *svc, bool local_only)
 {
 	u32 i;
 
 	for (i = 0; i < svc->n_backends; i++)
-		if (svc->backends[i].state == KPLANE_BE_ACTIVE)
+		if (svc->backends[i].state == KPLANE_BE_ACTIVE &&
+		    kp_be_in_scope(&svc->backends[i], local_only))
 			return KPLANE_BE_ACTIVE;
 	return KPLANE_BE_SERVING_TERMINATING;
 }
 
-static void kp_svc_maglev_input(const struct kp_service *svc, u8 usable,
-				struct kp_maglev_backend *mb)
+static u32 kp_svc_maglev_input(const struct kp_service *svc, bool local_only,
+			       struct kp_maglev_backend *mb)
 {
-	u32 i;
+	u8 usable = kp_svc_usable_state(svc, local_only);
+	u32 i, n_usable = 0;
 
 	for (i = 0; i < svc->n_backends; i++) {
 		const struct kp_backend *be = &svc->backends[i];
+		bool use = be->state == usable && kp_be_in_scope(be, local_only);
 		u8 id[18];
 
 		memcpy(id, be->addr.ip, 16);
 		memcpy(id + 16, &be->port, 2);
 		mb[i].key = kp_hash64(id, sizeof(id), be->addr.family);
-		mb[i].weight = be->state == usable ? be->weight : 0;
+		mb[i].weight = use ? be->weight : 0;
+		n_usable += use;
 	}
+	return n_usable;
+}
+
+static int kp_svc_build_lb(struct kp_service *svc, bool local_only, struct kp_svc_lb *lb,
+			   struct kp_maglev_backend *mb, struct kp_maglev_scratch *scratch)
+{
+	lb->n_usable = kp_svc_maglev_input(svc, local_only, mb);
+	if (!lb->n_usable)
+		return 0;
+	lb->table = kvcalloc(svc->maglev_size, sizeof(*lb->table), GFP_KERNEL);
+	if (!lb->table)
+		return -ENOMEM;
+	return kp_maglev_build(mb, svc->n_backends, scratch, lb->table, svc->maglev_size);
+}
+
+static bool kp_svc_wants_local(const struct kp_service *svc)
+{
+	return svc->ext_policy == KPLANE_POLICY_LOCAL ||
+	       svc->int_policy == KPLANE_POLICY_LOCAL;
 }
 
 int kp_svc_build(struct kp_service *svc, struct netlink_ext_ack *extack)
 {
 	struct kp_maglev_scratch *scratch;
 	struct kp_maglev_backend *mb;
-	u8 usable = kp_svc_usable_state(svc);
 	int err = -ENOMEM;
-	u32 i;
 
-	svc->n_usable = 0;
-	for (i = 0; i < svc->n_backends; i++)
-		svc->n_usable += svc->backends[i].state == usable;
-	if (!svc->n_usable)
+	if (!svc->n_backends)
 		return 0;
 	mb = kvcalloc(svc->n_backends, sizeof(*mb), GFP_KERNEL);
 	scratch = kvcalloc(svc->n_backends, sizeof(*scratch), GFP_KERNEL);
-	svc->table = kvcalloc(svc->maglev_size, sizeof(*svc->table), GFP_KERNEL);
-	if (mb && scratch && svc->table) {
-		kp_svc_maglev_input(svc, usable, mb);
-		err = kp_maglev_build(mb, svc->n_backends, scratch, svc->table,
-				      svc->maglev_size);
+	if (mb && scratch) {
+		err = kp_svc_build_lb(svc, false, &svc->all, mb, scratch);
+		if (!err && kp_svc_wants_local(svc))
+			err = kp_svc_build_lb(svc, true, &svc->local, mb, scratch);
 		if (err)
 			NL_SET_ERR_MSG(extack, "cannot build the Maglev table");
 	}
 	kvfree(scratch);
 	kvfree(mb);
 	return err;
+}
+
+static bool kp_svc_is_wild(const struct kp_service *svc)
+{
+	static const u8 zero[16];
+
+	return svc->type == KPLANE_SVC_NODE_PORT && !memcmp(svc->key.addr, zero, 16);
 }
 
 int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
@@ -133,6 +163,7 @@ int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 		if (err)
 			return err;
 		svc->seq = old->seq;
+		tbl->wild += kp_svc_is_wild(svc) - kp_svc_is_wild(old);
 		list_replace_rcu(&old->list, &svc->list);
 		call_rcu(&old->rcu, kp_svc_free_rcu);
 		return 0;
@@ -148,6 +179,7 @@ int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 	svc->seq = tbl->next_seq++;
 	list_add_tail_rcu(&svc->list, &tbl->list);
 	tbl->count++;
+	tbl->wild += kp_svc_is_wild(svc);
 	return 0;
 }
 
@@ -157,6 +189,7 @@ void kp_svc_table_del(struct kp_svc_table *tbl, struct kp_service *svc)
 	rhashtable_remove_fast(&tbl->ht, &svc->node, kp_svc_params);
 	list_del_rcu(&svc->list);
 	tbl->count--;
+	tbl->wild -= kp_svc_is_wild(svc);
 	call_rcu(&svc->rcu, kp_svc_free_rcu);
 }
 
@@ -165,12 +198,37 @@ struct kp_service *kp_svc_lookup(struct kp_svc_table *tbl, const struct kp_svc_k
 	return rhashtable_lookup_fast(&tbl->ht, key, kp_svc_params);
 }
 
-const struct kp_backend *kp_svc_pick(const struct kp_service *svc, u64 hash)
+struct kp_service *kp_svc_lookup_wild(struct kp_svc_table *tbl, const struct kp_svc_key *key)
 {
+	struct kp_service *svc = kp_svc_lookup(tbl, key);
+	struct kp_svc_key wild;
+
+	if (svc || !READ_ONCE(tbl->wild))
+		return svc;
+	wild = *key;
+	memset(wild.addr, 0, sizeof(wild.addr));
+	svc = kp_svc_lookup(tbl, &wild);
+	return svc && svc->type == KPLANE_SVC_NODE_PORT ? svc : NULL;
+}
+
+const struct kp_backend *kp_svc_pick(const struct kp_service *svc, u64 hash, bool local)
+{
+	const struct kp_svc_lb *lb = local ? &svc->local : &svc->all;
 	u16 idx;
 
-	if (!svc->n_usable)
+	if (!lb->n_usable)
 		return NULL;
-	idx = kp_maglev_pick(svc->table, svc->maglev_size, hash);
+	idx = kp_maglev_pick(lb->table, svc->maglev_size, hash);
 	return idx < svc->n_backends ? &svc->backends[idx] : NULL;
+}
+
+bool kp_svc_has_backend(const struct kp_service *svc, const u8 *addr, __be16 port)
+{
+	u32 i;
+
+	for (i = 0; i < svc->n_backends; i++)
+		if (svc->backends[i].port == port &&
+		    !memcmp(svc->backends[i].addr.ip, addr, 16))
+			return true;
+	return false;
 }

@@ -29,7 +29,14 @@ struct kp_backend {
 	struct kp_addr addr;
 	__be16 port;
 	u8 state;		/* enum kplane_be_state */
+	bool local;		/* runs on this node */
 	u32 weight;
+};
+
+/* One Maglev table over some of a service's backends. */
+struct kp_svc_lb {
+	u32 n_usable;		/* backends the table points at; 0: refuse */
+	u16 *table;		/* maglev_size entries, NULL when n_usable is 0 */
 };
 
 struct kp_service {
@@ -39,11 +46,14 @@ struct kp_service {
 	struct kp_svc_key key;
 	char id[KPLANE_ID_MAX];
 	u8 type;		/* enum kplane_svc_type */
+	u8 ext_policy;		/* enum kplane_traffic_policy */
+	u8 int_policy;
+	u32 affinity_timeout;	/* seconds; 0: no ClientIP affinity */
 	u32 maglev_size;
 	u32 n_backends;
-	u32 n_usable;		/* backends the table points at; 0: refuse */
 	struct kp_backend *backends;
-	u16 *table;		/* maglev_size entries, NULL when n_usable is 0 */
+	struct kp_svc_lb all;	/* every usable backend */
+	struct kp_svc_lb local;	/* usable node-local ones; built for a Local policy */
 	struct rcu_head rcu;
 };
 
@@ -52,6 +62,7 @@ struct kp_svc_table {
 	struct list_head list;
 	unsigned int count;
 	u64 next_seq;
+	unsigned int wild;	/* NodePorts on every node address */
 	atomic64_t full;	/* sets refused at the limit */
 };
 
@@ -70,7 +81,16 @@ int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 		     unsigned int limit, struct netlink_ext_ack *extack);
 void kp_svc_table_del(struct kp_svc_table *tbl, struct kp_service *svc);
 struct kp_service *kp_svc_lookup(struct kp_svc_table *tbl, const struct kp_svc_key *key);
-/* The backend for a flow hash, or NULL when the service has none usable. */
-const struct kp_backend *kp_svc_pick(const struct kp_service *svc, u64 hash);
+/*
+ * The backend for a flow hash, or NULL when the service has none usable.
+ * @local: pick among node-local backends only (a Local traffic policy).
+ */
+const struct kp_backend *kp_svc_pick(const struct kp_service *svc, u64 hash, bool local);
+/* The service for @key: the exact frontend or, failing that, a NodePort on
+ * every node address (the caller checks the address is the node's).
+ */
+struct kp_service *kp_svc_lookup_wild(struct kp_svc_table *tbl, const struct kp_svc_key *key);
+/* Whether @svc still has @be (address and port) among its backends. */
+bool kp_svc_has_backend(const struct kp_service *svc, const u8 *addr, __be16 port);
 
 #endif /* KPLANE_SERVICE_H */

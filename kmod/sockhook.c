@@ -250,9 +250,9 @@ static int kp_connect_pre(struct kprobe *p, struct pt_regs *regs)
 		return 0;
 	rcu_read_lock();
 	node = kp_node_serving(sock_net(sock->sk));
-	svc = node ? kp_svc_lookup(&node->svcs, &key) : NULL;
+	svc = node ? kp_node_service(node, &key) : NULL;
 	if (svc) {
-		be = kp_svc_pick(svc, get_random_u64());
+		be = kp_svc_pick(svc, get_random_u64(), svc->int_policy == KPLANE_POLICY_LOCAL);
 		if (be) {
 			kp_sockaddr_set(uaddr, key.family, be->addr.ip, be->port);
 			kp_lb_sock_connected(sock->sk, &key);
@@ -332,9 +332,9 @@ static int kp_sendmsg_pre(struct kprobe *p, struct pt_regs *regs)
 		return 0;
 	rcu_read_lock();
 	node = kp_node_serving(sock_net(sk));
-	svc = node ? kp_svc_lookup(&node->svcs, &key) : NULL;
+	svc = node ? kp_node_service(node, &key) : NULL;
 	if (svc) {
-		be = kp_svc_pick(svc, get_random_u64());
+		be = kp_svc_pick(svc, get_random_u64(), svc->int_policy == KPLANE_POLICY_LOCAL);
 		/* No backend: the datagram goes to the service address and is
 		 * answered like any unreachable one; a later issue refuses it.
 		 */

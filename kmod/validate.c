@@ -40,7 +40,7 @@ size_t kp_addr_len(u16 family)
 	}
 }
 
-static bool kp_all_zero(const u8 *p, size_t len)
+bool kp_all_zero(const u8 *p, size_t len)
 {
 	size_t i;
 

@@ -16,6 +16,8 @@ struct kp_addr {
 };
 
 const char *kp_id_invalid(const char *id);
+/* The unspecified address (0.0.0.0, ::) is all zero bytes. */
+bool kp_all_zero(const u8 *p, size_t len);
 const char *kp_addr_invalid(u16 family, const void *ip, size_t len);
 /* Fills @out from a checked family/ip pair. */
 void kp_addr_set(struct kp_addr *out, u16 family, const void *ip);

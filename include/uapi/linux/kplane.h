@@ -54,9 +54,21 @@
  *	  KPLANE_SVC_A_MAGLEV_SIZE  prime table size, default 1021
  *	  KPLANE_SVC_A_BACKEND 0..KPLANE_SVC_BACKENDS_MAX nests of KPLANE_BE_A_*:
  *	    ADDR (same family as the frontend), PORT (1..65535),
- *	    WEIGHT (1..KPLANE_BE_WEIGHT_MAX, default 1), STATE (enum kplane_be_state)
+ *	    WEIGHT (1..KPLANE_BE_WEIGHT_MAX, default 1), STATE (enum kplane_be_state),
+ *	    LOCAL (1: runs on this node)
+ *	  KPLANE_SVC_A_EXT_POLICY, _INT_POLICY  enum kplane_traffic_policy
+ *	  KPLANE_SVC_A_AFFINITY_TIMEOUT  0 (none) or 1..KPLANE_AFFINITY_TIMEOUT_MAX
  *	Connections pick among ACTIVE backends, or SERVING_TERMINATING ones when
  *	no backend is active; a service with neither refuses connections at once.
+ *	Where a service is reached:
+ *	  - connect()/sendmsg() from the node netns and registered pod netns, to
+ *	    the frontend (any type) or, for NODE_PORT, to any local address of
+ *	    the node: rewritten to a backend at connect time (internal policy);
+ *	  - packets arriving at the node (PRE_ROUTING) for the frontend: DNAT
+ *	    with reverse NAT, tracked in the node's flow table (external policy);
+ *	    CLUSTER policy SNATs to the node for remote backends.
+ *	A NODE_PORT frontend's address is a node address or the unspecified
+ *	address (0.0.0.0 or ::), which stands for every address of the node.
  *	Errors: ENOENT node not enabled; ENOSPC service limit; EINVAL bad input.
  *
  * KPLANE_CMD_SERVICE_DEL (admin)
@@ -95,6 +107,16 @@ enum kplane_be_state {
 	__KPLANE_BE_STATE_MAX,
 };
 
+/* externalTrafficPolicy / internalTrafficPolicy. */
+enum kplane_traffic_policy {
+	KPLANE_POLICY_CLUSTER,		/* any usable backend */
+	KPLANE_POLICY_LOCAL,		/* node-local backends only; no SNAT */
+	__KPLANE_POLICY_MAX,
+};
+
+/* Longest ClientIP affinity, as Kubernetes' timeoutSeconds. */
+#define KPLANE_AFFINITY_TIMEOUT_MAX	86400
+
 enum kplane_cmd {
 	KPLANE_CMD_UNSPEC,
 	KPLANE_CMD_NODE_ENABLE,
@@ -124,6 +146,8 @@ enum kplane_attr {
 	KPLANE_A_SERVICE,		/* nest, KPLANE_SVC_A_* */
 	KPLANE_A_SERVICE_COUNT,		/* u32 */
 	KPLANE_A_SERVICE_LIMIT,		/* u32 */
+	KPLANE_A_FLOW_COUNT,		/* u32, flows in the node's flow table */
+	KPLANE_A_FLOW_LIMIT,		/* u32 */
 
 	__KPLANE_A_MAX,
 	KPLANE_A_MAX = __KPLANE_A_MAX - 1
@@ -140,6 +164,13 @@ enum kplane_counter_attr {
 	KPLANE_COUNTER_A_SVC_TABLE_FULL,	/* service sets refused: limit */
 	KPLANE_COUNTER_A_CONNECT_LB,	/* connect()s and unconnected datagrams sent to a backend */
 	KPLANE_COUNTER_A_CONNECT_REFUSED,	/* connect()s to a service without backends */
+	KPLANE_COUNTER_A_FLOW_CREATED,	/* packet-path flows made (external traffic) */
+	KPLANE_COUNTER_A_FLOW_TABLE_FULL,	/* new flows refused: flow limit */
+	KPLANE_COUNTER_A_FLOW_EXPIRED,	/* flows reclaimed by the collector */
+	KPLANE_COUNTER_A_FLOW_TORN_DOWN,	/* UDP flows dropped: their backend left */
+	KPLANE_COUNTER_A_NAT_PACKETS,	/* packets rewritten by the packet path */
+	KPLANE_COUNTER_A_NAT_REFUSED,	/* packets to a service without backends */
+	KPLANE_COUNTER_A_SNAT_EXHAUSTED,	/* new flows refused: no free SNAT port */
 
 	__KPLANE_COUNTER_A_MAX,
 	KPLANE_COUNTER_A_MAX = __KPLANE_COUNTER_A_MAX - 1
@@ -169,6 +200,9 @@ enum kplane_service_attr {
 	KPLANE_SVC_A_TYPE,		/* u8, enum kplane_svc_type */
 	KPLANE_SVC_A_MAGLEV_SIZE,	/* u32 */
 	KPLANE_SVC_A_BACKEND,		/* nest, KPLANE_BE_A_*, repeated */
+	KPLANE_SVC_A_EXT_POLICY,	/* u8, enum kplane_traffic_policy */
+	KPLANE_SVC_A_INT_POLICY,	/* u8, enum kplane_traffic_policy */
+	KPLANE_SVC_A_AFFINITY_TIMEOUT,	/* u32 seconds, ClientIP affinity; 0: none */
 
 	__KPLANE_SVC_A_MAX,
 	KPLANE_SVC_A_MAX = __KPLANE_SVC_A_MAX - 1
@@ -181,6 +215,7 @@ enum kplane_backend_attr {
 	KPLANE_BE_A_PORT,		/* u16, host order */
 	KPLANE_BE_A_WEIGHT,		/* u32 */
 	KPLANE_BE_A_STATE,		/* u8, enum kplane_be_state */
+	KPLANE_BE_A_LOCAL,		/* u8, 1: the backend runs on this node */
 
 	__KPLANE_BE_A_MAX,
 	KPLANE_BE_A_MAX = __KPLANE_BE_A_MAX - 1

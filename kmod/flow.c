@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The node flow table: see flow.h. */
+#include <linux/jhash.h>
+#include <linux/module.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <net/tcp.h>
+#include "flow.h"
+
+unsigned int kp_max_flows = 262144;
+module_param_named(max_flows, kp_max_flows, uint, 0644);
+MODULE_PARM_DESC(max_flows, "Most packet-path flows per node (default 262144)");
+
+static unsigned int kp_flow_timeout_tcp = 3600;
+module_param_named(flow_timeout_tcp, kp_flow_timeout_tcp, uint, 0644);
+MODULE_PARM_DESC(flow_timeout_tcp, "Idle seconds before an established TCP flow is reclaimed (default 3600)");
+
+static unsigned int kp_flow_timeout_udp = 120;
+module_param_named(flow_timeout_udp, kp_flow_timeout_udp, uint, 0644);
+MODULE_PARM_DESC(flow_timeout_udp, "Idle seconds before an answered UDP flow is reclaimed (default 120)");
+
+/* Unanswered flows and closed TCP ones go sooner, as in nf_conntrack. */
+#define KP_FLOW_TIMEOUT_UNREPLIED	(30 * HZ)
+#define KP_FLOW_TIMEOUT_SYN		(60 * HZ)
+#define KP_FLOW_TIMEOUT_CLOSING		(10 * HZ)
+#define KP_FLOW_GC_INTERVAL		HZ
+/* Walk this many entries per RCU section, then let others run. */
+#define KP_FLOW_GC_BATCH		1024
+
+/*
+ * SNAT ports come from above the default ephemeral range (32768-60999) so a
+ * translated flow does not collide with the node's own connections.
+ */
+#define KP_SNAT_PORT_MIN	61000
+#define KP_SNAT_PORT_MAX	65535
+#define KP_SNAT_TRIES		64
+
+enum kp_flow_state {
+	KP_FLOW_NEW,		/* nothing came back yet */
+	KP_FLOW_REPLIED,
+	KP_FLOW_CLOSING,	/* TCP FIN or RST seen */
+};
+
+static const struct rhashtable_params kp_flow_params = {
+	.head_offset = offsetof(struct kp_flow_node, node),
+	.key_offset = offsetof(struct kp_flow_node, key),
+	.key_len = sizeof(struct kp_tuple),
+	.automatic_shrinking = true,
+};
+
+static void kp_flow_gc_work(struct work_struct *work);
+
+int kp_flow_table_init(struct kp_flow_table *tbl)
+{
+	spin_lock_init(&tbl->lock);
+	atomic_set(&tbl->count, 0);
+	atomic64_set(&tbl->created, 0);
+	atomic64_set(&tbl->full, 0);
+	atomic64_set(&tbl->expired, 0);
+	atomic64_set(&tbl->torn_down, 0);
+	atomic64_set(&tbl->snat_exhausted, 0);
+	INIT_DELAYED_WORK(&tbl->gc, kp_flow_gc_work);
+	return rhashtable_init(&tbl->ht, &kp_flow_params);
+}
+
+static void kp_flow_free_node(void *ptr, void *arg)
+{
+	struct kp_flow_node *fn = ptr;
+
+	/* Every flow is hashed under ORIG_PRE; free it once, from there. */
+	if (fn->role == KP_ROLE_ORIG_PRE)
+		kfree(fn->flow);
+}
+
+void kp_flow_table_destroy(struct kp_flow_table *tbl)
+{
+	cancel_delayed_work_sync(&tbl->gc);
+	rhashtable_free_and_destroy(&tbl->ht, kp_flow_free_node, NULL);
+}
+
+struct kp_flow_node *kp_flow_lookup(struct kp_flow_table *tbl, const struct kp_tuple *t)
+{
+	if (!atomic_read(&tbl->count))
+		return NULL;
+	return rhashtable_lookup(&tbl->ht, t, kp_flow_params);
+}
+
+static void kp_flow_unhash(struct kp_flow_table *tbl, struct kp_flow *f)
+{
+	int i;
+
+	for (i = 0; i < KP_ROLES; i++) {
+		if (!f->tn[i].hashed)
+			continue;
+		rhashtable_remove_fast(&tbl->ht, &f->tn[i].node, kp_flow_params);
+		f->tn[i].hashed = false;
+	}
+}
+
+/* Removes @f once, whoever asks first (collector, teardown). */
+static bool kp_flow_kill(struct kp_flow_table *tbl, struct kp_flow *f)
+{
+	if (test_and_set_bit(0, &f->dead))
+		return false;
+	spin_lock_bh(&tbl->lock);
+	kp_flow_unhash(tbl, f);
+	spin_unlock_bh(&tbl->lock);
+	atomic_dec(&tbl->count);
+	kfree_rcu(f, rcu);
+	return true;
+}
+
+static void kp_tuple_set(struct kp_tuple *t, const struct kp_flow *f, u8 stage,
+			 const u8 *saddr, __be16 sport, const u8 *daddr, __be16 dport)
+{
+	memset(t, 0, sizeof(*t));
+	t->family = f->family;
+	t->proto = f->proto;
+	t->stage = stage;
+	t->sport = sport;
+	t->dport = dport;
+	memcpy(t->saddr, saddr, 16);
+	memcpy(t->daddr, daddr, 16);
+}
+
+/* The four tuples of @f from its addresses (ORIG_POST only with SNAT). */
+static void kp_flow_keys(struct kp_flow *f)
+{
+	const struct kp_flow_nat *n = &f->nat;
+	int i;
+
+	kp_tuple_set(&f->tn[KP_ROLE_ORIG_PRE].key, f, KP_STAGE_PRE,
+		     n->client, n->cport, n->front, n->fport);
+	kp_tuple_set(&f->tn[KP_ROLE_ORIG_POST].key, f, KP_STAGE_POST,
+		     n->client, n->cport, n->backend, n->bport);
+	kp_tuple_set(&f->tn[KP_ROLE_REPLY_PRE].key, f, KP_STAGE_PRE,
+		     n->backend, n->bport, n->snat, n->sport);
+	kp_tuple_set(&f->tn[KP_ROLE_REPLY_POST].key, f, KP_STAGE_POST,
+		     n->backend, n->bport, n->client, n->cport);
+	for (i = 0; i < KP_ROLES; i++) {
+		f->tn[i].flow = f;
+		f->tn[i].role = i;
+	}
+}
+
+static int kp_flow_hash_one(struct kp_flow_table *tbl, struct kp_flow_node *fn)
+{
+	int err = rhashtable_lookup_insert_fast(&tbl->ht, &fn->node, kp_flow_params);
+
+	fn->hashed = !err;
+	return err;
+}
+
+/* Tries SNAT ports until the reply tuple is free; caller holds the lock. */
+static int kp_flow_hash_snat(struct kp_flow_table *tbl, struct kp_flow *f)
+{
+	const u32 span = KP_SNAT_PORT_MAX - KP_SNAT_PORT_MIN + 1;
+	u32 base = jhash(&f->tn[KP_ROLE_ORIG_PRE].key, sizeof(struct kp_tuple), 0);
+	struct kp_flow_node *reply = &f->tn[KP_ROLE_REPLY_PRE];
+	int i, err = -EADDRINUSE;
+
+	for (i = 0; i < KP_SNAT_TRIES; i++) {
+		f->nat.sport = htons(KP_SNAT_PORT_MIN + (base + i * 7919) % span);
+		reply->key.dport = f->nat.sport;
+		err = kp_flow_hash_one(tbl, reply);
+		if (err != -EEXIST)
+			return err;
+	}
+	atomic64_inc(&tbl->snat_exhausted);
+	return -EADDRINUSE;
+}
+
+static int kp_flow_hash(struct kp_flow_table *tbl, struct kp_flow *f)
+{
+	int err;
+
+	err = kp_flow_hash_one(tbl, &f->tn[KP_ROLE_ORIG_PRE]);
+	if (err)
+		return err;
+	err = f->snat ? kp_flow_hash_snat(tbl, f) :
+			kp_flow_hash_one(tbl, &f->tn[KP_ROLE_REPLY_PRE]);
+	if (!err && f->snat)
+		err = kp_flow_hash_one(tbl, &f->tn[KP_ROLE_ORIG_POST]);
+	if (!err)
+		err = kp_flow_hash_one(tbl, &f->tn[KP_ROLE_REPLY_POST]);
+	if (err)
+		kp_flow_unhash(tbl, f);
+	return err;
+}
+
+static struct kp_flow *kp_flow_alloc(const struct kp_tuple *t, const struct kp_service *svc,
+				     const struct kp_backend *be, const u8 *snat_addr)
+{
+	struct kp_flow *f = kzalloc(sizeof(*f), GFP_ATOMIC);
+	struct kp_flow_nat *n;
+
+	if (!f)
+		return NULL;
+	n = &f->nat;
+	f->family = t->family;
+	f->proto = t->proto;
+	f->svc = svc->key;
+	f->snat = snat_addr != NULL;
+	memcpy(n->client, t->saddr, 16);
+	n->cport = t->sport;
+	memcpy(n->front, t->daddr, 16);
+	n->fport = t->dport;
+	memcpy(n->backend, be->addr.ip, 16);
+	n->bport = be->port;
+	memcpy(n->snat, snat_addr ?: t->saddr, 16);
+	n->sport = t->sport;
+	f->expires = jiffies + (t->proto == IPPROTO_TCP ? KP_FLOW_TIMEOUT_SYN :
+							   KP_FLOW_TIMEOUT_UNREPLIED);
+	kp_flow_keys(f);
+	return f;
+}
+
+struct kp_flow_node *kp_flow_create(struct kp_flow_table *tbl, const struct kp_tuple *t,
+				    const struct kp_service *svc, const struct kp_backend *be,
+				    const u8 *snat_addr)
+{
+	struct kp_flow_node *fn;
+	struct kp_flow *f;
+	int err;
+
+	if (atomic_inc_return(&tbl->count) > READ_ONCE(kp_max_flows)) {
+		atomic_dec(&tbl->count);
+		atomic64_inc(&tbl->full);
+		return ERR_PTR(-ENOSPC);
+	}
+	f = kp_flow_alloc(t, svc, be, snat_addr);
+	if (!f) {
+		atomic_dec(&tbl->count);
+		return ERR_PTR(-ENOMEM);
+	}
+	spin_lock_bh(&tbl->lock);
+	err = kp_flow_hash(tbl, f);
+	/* Another CPU made this flow first: use that one. */
+	fn = err == -EEXIST ? rhashtable_lookup(&tbl->ht, t, kp_flow_params) : NULL;
+	spin_unlock_bh(&tbl->lock);
+	if (!err) {
+		atomic64_inc(&tbl->created);
+		if (!delayed_work_pending(&tbl->gc))
+			queue_delayed_work(system_power_efficient_wq, &tbl->gc,
+					   KP_FLOW_GC_INTERVAL);
+		return &f->tn[KP_ROLE_ORIG_PRE];
+	}
+	atomic_dec(&tbl->count);
+	kfree(f);
+	return fn ?: ERR_PTR(err);
+}
+
+static unsigned long kp_flow_timeout(const struct kp_flow *f)
+{
+	if (f->state == KP_FLOW_CLOSING)
+		return KP_FLOW_TIMEOUT_CLOSING;
+	if (f->state == KP_FLOW_NEW)
+		return f->proto == IPPROTO_TCP ? KP_FLOW_TIMEOUT_SYN : KP_FLOW_TIMEOUT_UNREPLIED;
+	if (f->proto == IPPROTO_TCP)
+		return (unsigned long)READ_ONCE(kp_flow_timeout_tcp) * HZ;
+	return (unsigned long)READ_ONCE(kp_flow_timeout_udp) * HZ;
+}
+
+void kp_flow_seen(struct kp_flow_node *fn, u8 tcp_flags)
+{
+	struct kp_flow *f = fn->flow;
+	u8 state = READ_ONCE(f->state);
+	unsigned long expires;
+
+	if (tcp_flags & (TCPHDR_FIN | TCPHDR_RST))
+		state = KP_FLOW_CLOSING;
+	else if (state == KP_FLOW_NEW && fn->role >= KP_ROLE_REPLY_PRE)
+		state = KP_FLOW_REPLIED;
+	if (state != f->state)
+		WRITE_ONCE(f->state, state);
+	expires = jiffies + kp_flow_timeout(f);
+	/* Refresh at most about once a second: the line is shared by CPUs. */
+	if (time_after(expires, READ_ONCE(f->expires) + HZ) || state == KP_FLOW_CLOSING)
+		WRITE_ONCE(f->expires, expires);
+}
+
+/*
+ * Visits every flow once (from its ORIG_PRE node) and kills those @dead
+ * says so, in RCU sections of a bounded size.
+ */
+static unsigned int kp_flow_sweep(struct kp_flow_table *tbl,
+				  bool (*dead)(const struct kp_flow *f, const void *arg),
+				  const void *arg)
+{
+	struct rhashtable_iter iter;
+	struct kp_flow_node *fn;
+	unsigned int seen = 0, killed = 0;
+
+	rhashtable_walk_enter(&tbl->ht, &iter);
+	rhashtable_walk_start(&iter);
+	while ((fn = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(fn))
+			continue;	/* -EAGAIN: a resize; the walk goes on */
+		if (fn->role == KP_ROLE_ORIG_PRE && dead(fn->flow, arg) &&
+		    kp_flow_kill(tbl, fn->flow))
+			killed++;
+		if (++seen % KP_FLOW_GC_BATCH == 0) {
+			rhashtable_walk_stop(&iter);
+			cond_resched();
+			rhashtable_walk_start(&iter);
+		}
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+	return killed;
+}
+
+static bool kp_flow_expired(const struct kp_flow *f, const void *now)
+{
+	return time_after_eq(*(const unsigned long *)now, READ_ONCE(f->expires));
+}
+
+static void kp_flow_gc_work(struct work_struct *work)
+{
+	struct kp_flow_table *tbl = container_of(to_delayed_work(work),
+						 struct kp_flow_table, gc);
+	unsigned long now = jiffies;
+
+	atomic64_add(kp_flow_sweep(tbl, kp_flow_expired, &now), &tbl->expired);
+	if (atomic_read(&tbl->count))
+		queue_delayed_work(system_power_efficient_wq, &tbl->gc, KP_FLOW_GC_INTERVAL);
+}
+
+struct kp_teardown {
+	const struct kp_svc_key *key;
+	const struct kp_service *svc;
+};
+
+static bool kp_flow_backend_gone(const struct kp_flow *f, const void *arg)
+{
+	const struct kp_teardown *td = arg;
+
+	return f->proto == IPPROTO_UDP && !memcmp(&f->svc, td->key, sizeof(f->svc)) &&
+	       (!td->svc || !kp_svc_has_backend(td->svc, f->nat.backend, f->nat.bport));
+}
+
+unsigned int kp_flow_teardown_udp(struct kp_flow_table *tbl, const struct kp_svc_key *key,
+				  const struct kp_service *svc)
+{
+	struct kp_teardown td = { .key = key, .svc = svc };
+	unsigned int n;
+
+	if (key->proto != IPPROTO_UDP || !atomic_read(&tbl->count))
+		return 0;
+	n = kp_flow_sweep(tbl, kp_flow_backend_gone, &td);
+	atomic64_add(n, &tbl->torn_down);
+	return n;
+}

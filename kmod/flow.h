@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The node's own flow table: one entry per translated connection of the
+ * packet path, so later packets skip the service lookup and nf_conntrack.
+ *
+ * A flow is hashed under up to four tuples, one per place a packet of it is
+ * met: its original direction before routing (PRE: rewrite the destination
+ * to the backend) and after (POST: SNAT, if any), its reply direction before
+ * routing (PRE: rewrite the destination back to the client) and after (POST:
+ * rewrite the source back to the frontend).  Destinations are rewritten
+ * before routing so the route follows them; sources after, because a local
+ * source address arriving on an interface is a martian.
+ *
+ * Lookups are lockless (RCU); creation and removal take the table lock.
+ * Bounded by max_flows; a delayed work reclaims idle flows.
+ */
+#ifndef KPLANE_FLOW_H
+#define KPLANE_FLOW_H
+
+#include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include "service.h"
+
+enum kp_flow_stage {
+	KP_STAGE_PRE,		/* PRE_ROUTING */
+	KP_STAGE_POST,		/* POST_ROUTING */
+};
+
+enum kp_flow_role {
+	KP_ROLE_ORIG_PRE,	/* client -> frontend: destination := backend */
+	KP_ROLE_ORIG_POST,	/* client -> backend: source := SNAT address */
+	KP_ROLE_REPLY_PRE,	/* backend -> SNAT address: destination := client */
+	KP_ROLE_REPLY_POST,	/* backend -> client: source := frontend */
+	KP_ROLES,
+};
+
+/* A packet as the flow table keys it; compared as bytes. */
+struct kp_tuple {
+	u8 family;
+	u8 proto;
+	u8 stage;		/* enum kp_flow_stage */
+	u8 pad;
+	__be16 sport;
+	__be16 dport;
+	u8 saddr[16];
+	u8 daddr[16];
+};
+
+struct kp_flow;
+
+struct kp_flow_node {
+	struct rhash_head node;
+	struct kp_tuple key;
+	struct kp_flow *flow;
+	u8 role;		/* enum kp_flow_role */
+	bool hashed;
+};
+
+/* The addresses a flow rewrites to, per direction. */
+struct kp_flow_nat {
+	u8 client[16];		/* c: who connected */
+	u8 front[16];		/* v: the address it connected to */
+	u8 backend[16];		/* b */
+	u8 snat[16];		/* c': the client as the backend sees it */
+	__be16 cport, fport, bport, sport;
+};
+
+struct kp_flow {
+	struct kp_flow_node tn[KP_ROLES];
+	struct kp_flow_nat nat;
+	struct kp_svc_key svc;	/* which service made it (teardown) */
+	u8 family;
+	u8 proto;
+	bool snat;
+	u8 state;		/* enum kp_flow_state (flow.c) */
+	unsigned long expires;	/* jiffies; refreshed by packets */
+	unsigned long dead;	/* bit 0: unhashed, going away */
+	struct rcu_head rcu;
+};
+
+struct kp_flow_table {
+	struct rhashtable ht;
+	spinlock_t lock;	/* creation and removal */
+	atomic_t count;
+	struct delayed_work gc;
+	atomic64_t created;
+	atomic64_t full;
+	atomic64_t expired;
+	atomic64_t torn_down;
+	atomic64_t snat_exhausted;
+};
+
+extern unsigned int kp_max_flows;
+
+int kp_flow_table_init(struct kp_flow_table *tbl);
+/* Caller has unhooked the node and waited for packets in flight. */
+void kp_flow_table_destroy(struct kp_flow_table *tbl);
+
+struct kp_flow_node *kp_flow_lookup(struct kp_flow_table *tbl, const struct kp_tuple *t);
+/*
+ * Creates the flow of a first packet @t (stage PRE) to @svc, translated to
+ * @be; with @snat_addr non-NULL the backend sees the client as that address
+ * and a port from the SNAT range.  Returns the ORIG_PRE node, or ERR_PTR:
+ * -ENOSPC table full, -EADDRINUSE no free SNAT port, -ENOMEM.
+ */
+struct kp_flow_node *kp_flow_create(struct kp_flow_table *tbl, const struct kp_tuple *t,
+				    const struct kp_service *svc, const struct kp_backend *be,
+				    const u8 *snat_addr);
+/* Accounts a packet of @fn's flow: state and idle timeout. */
+void kp_flow_seen(struct kp_flow_node *fn, u8 tcp_flags);
+/*
+ * Drops the UDP flows of service @key whose backend is no longer among
+ * @svc's (@svc NULL: the service is gone), so the next datagram of the same
+ * 5-tuple picks a live backend.  Returns how many.
+ */
+unsigned int kp_flow_teardown_udp(struct kp_flow_table *tbl, const struct kp_svc_key *key,
+				  const struct kp_service *svc);
+
+#endif /* KPLANE_FLOW_H */

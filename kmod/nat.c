@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The service packet path: traffic arriving at the node for a frontend is
+ * DNATed before routing, its replies reverse-NATed, and the flow remembered
+ * in the node's flow table (flow.h).  These packets are untracked for
+ * nf_conntrack.  Anything not ours is NF_ACCEPT, untouched.
+ */
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netfilter.h>
+#include <net/tcp.h>
+#include <linux/udp.h>
+#include <net/addrconf.h>
+#include <net/checksum.h>
+#include <net/icmp.h>
+#include <net/ip6_route.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/route.h>
+#include "flow.h"
+#include "maglev.h"
+#include "nat.h"
+#include "node.h"
+
+struct kp_pkt {
+	struct kp_tuple t;
+	unsigned int l4off;	/* from skb->data */
+	u8 tcp_flags;
+};
+
+/* Fragments and IPv6 extension headers are left to the stack. */
+static bool kp_pkt_parse_l3(struct sk_buff *skb, struct kp_pkt *p)
+{
+	if (p->t.family == AF_INET) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (ip_is_fragment(iph))
+			return false;
+		p->t.proto = iph->protocol;
+		memcpy(p->t.saddr, &iph->saddr, 4);
+		memcpy(p->t.daddr, &iph->daddr, 4);
+		p->l4off = skb_network_offset(skb) + iph->ihl * 4;
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		p->t.proto = ip6h->nexthdr;
+		memcpy(p->t.saddr, &ip6h->saddr, 16);
+		memcpy(p->t.daddr, &ip6h->daddr, 16);
+		p->l4off = skb_network_offset(skb) + sizeof(*ip6h);
+	}
+	return p->t.proto == IPPROTO_TCP || p->t.proto == IPPROTO_UDP;
+}
+
+static bool kp_pkt_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p)
+{
+	const struct tcphdr *th;
+	struct tcphdr buf;
+	unsigned int len;
+
+	memset(p, 0, sizeof(*p));
+	p->t.family = pf;	/* NFPROTO_IPV4/6 are AF_INET/6 */
+	p->t.stage = stage;
+	if (!kp_pkt_parse_l3(skb, p))
+		return false;
+	len = p->t.proto == IPPROTO_TCP ? sizeof(struct tcphdr) : sizeof(struct udphdr);
+	th = skb_header_pointer(skb, p->l4off, len, &buf);
+	if (!th)
+		return false;
+	/* TCP and UDP both start with the two ports. */
+	p->t.sport = th->source;
+	p->t.dport = th->dest;
+	if (p->t.proto == IPPROTO_TCP)
+		p->tcp_flags = tcp_flag_byte(th);
+	return true;
+}
+
+static void kp_pkt_rewrite_l3(struct sk_buff *skb, const struct kp_pkt *p, bool src,
+			      const u8 *addr, __sum16 *check)
+{
+	if (p->t.family == AF_INET) {
+		struct iphdr *iph = ip_hdr(skb);
+		__be32 *a = src ? &iph->saddr : &iph->daddr;
+		__be32 to;
+
+		memcpy(&to, addr, 4);
+		if (check)
+			inet_proto_csum_replace4(check, skb, *a, to, true);
+		csum_replace4(&iph->check, *a, to);
+		*a = to;
+	} else {
+		struct ipv6hdr *ip6h = ipv6_hdr(skb);
+		struct in6_addr *a = src ? &ip6h->saddr : &ip6h->daddr;
+		struct in6_addr to;
+
+		memcpy(&to, addr, 16);
+		if (check)
+			inet_proto_csum_replace16(check, skb, a->s6_addr32, to.s6_addr32, true);
+		*a = to;
+	}
+}
+
+/* Sets the source (@src) or destination address and port, fixing checksums. */
+static int kp_pkt_rewrite(struct sk_buff *skb, const struct kp_pkt *p, bool src,
+			  const u8 *addr, __be16 port)
+{
+	bool tcp = p->t.proto == IPPROTO_TCP;
+	unsigned int hlen = tcp ? sizeof(struct tcphdr) : sizeof(struct udphdr);
+	__sum16 *check;
+	__be16 *pport;
+	void *l4;
+
+	if (skb_ensure_writable(skb, p->l4off + hlen))
+		return -ENOMEM;
+	l4 = skb->data + p->l4off;
+	if (tcp) {
+		check = &((struct tcphdr *)l4)->check;
+		pport = src ? &((struct tcphdr *)l4)->source : &((struct tcphdr *)l4)->dest;
+	} else {
+		check = &((struct udphdr *)l4)->check;
+		pport = src ? &((struct udphdr *)l4)->source : &((struct udphdr *)l4)->dest;
+		/* A zero IPv4 UDP checksum means none; keep it so. */
+		if (p->t.family == AF_INET && !*check && skb->ip_summed != CHECKSUM_PARTIAL)
+			check = NULL;
+	}
+	kp_pkt_rewrite_l3(skb, p, src, addr, check);
+	if (check)
+		inet_proto_csum_replace2(check, skb, *pport, port, false);
+	*pport = port;
+	if (check && !tcp && !*check)
+		*check = CSUM_MANGLED_0;
+	return 0;
+}
+
+static void kp_count_nat(struct kp_node *node, bool refused)
+{
+	struct kp_node_stats *stats = this_cpu_ptr(node->stats);
+
+	u64_stats_update_begin(&stats->syncp);
+	if (refused)
+		stats->nat_refused++;
+	else
+		stats->nat_packets++;
+	u64_stats_update_end(&stats->syncp);
+}
+
+static void kp_flow_untrack(struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	if (!skb->_nfct)
+		nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+#endif
+}
+
+static unsigned int kp_nat_apply(struct kp_node *node, struct sk_buff *skb,
+				 const struct kp_pkt *p, struct kp_flow_node *fn)
+{
+	const struct kp_flow_nat *n = &fn->flow->nat;
+	int err;
+
+	kp_flow_seen(fn, p->tcp_flags);
+	kp_flow_untrack(skb);
+	switch (fn->role) {
+	case KP_ROLE_ORIG_PRE:
+		err = kp_pkt_rewrite(skb, p, false, n->backend, n->bport);
+		break;
+	case KP_ROLE_ORIG_POST:
+		err = kp_pkt_rewrite(skb, p, true, n->snat, n->sport);
+		break;
+	case KP_ROLE_REPLY_PRE:
+		if (!fn->flow->snat)
+			return NF_ACCEPT;	/* already addressed to the client */
+		err = kp_pkt_rewrite(skb, p, false, n->client, n->cport);
+		break;
+	default:
+		err = kp_pkt_rewrite(skb, p, true, n->front, n->fport);
+		break;
+	}
+	if (err)
+		return NF_DROP;
+	kp_count_nat(node, false);
+	return NF_ACCEPT;
+}
+
+/* The node's source address toward @backend, as MASQUERADE would pick it. */
+static int kp_nat_snat_addr(struct net *net, u8 family, const u8 *backend, u8 *out)
+{
+	memset(out, 0, 16);
+	if (family == AF_INET) {
+		struct flowi4 fl4 = {};
+		struct rtable *rt;
+
+		memcpy(&fl4.daddr, backend, 4);
+		rt = ip_route_output_key(net, &fl4);
+		if (IS_ERR(rt))
+			return PTR_ERR(rt);
+		memcpy(out, &fl4.saddr, 4);
+		ip_rt_put(rt);
+		return 0;
+	} else {
+		struct flowi6 fl6 = {};
+		struct dst_entry *dst;
+		int err;
+
+		memcpy(&fl6.daddr, backend, 16);
+		dst = ip6_route_output(net, NULL, &fl6);
+		err = dst->error;
+		if (!err)
+			err = ipv6_dev_get_saddr(net, dst->dev, &fl6.daddr, 0,
+						 (struct in6_addr *)out);
+		dst_release(dst);
+		return err;
+	}
+}
+
+/* ICMP port unreachable to the client: a service without backends refuses. */
+static void kp_nat_refuse(struct net *net, struct sk_buff *skb, const struct kp_pkt *p)
+{
+	if (p->t.family == AF_INET) {
+		struct flowi4 fl4 = {};
+		struct rtable *rt;
+
+		memcpy(&fl4.daddr, p->t.saddr, 4);
+		rt = ip_route_output_key(net, &fl4);
+		if (IS_ERR(rt))
+			return;
+		skb_dst_drop(skb);
+		skb_dst_set(skb, &rt->dst);
+		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+	} else {
+		struct flowi6 fl6 = {};
+		struct dst_entry *dst;
+
+		memcpy(&fl6.daddr, p->t.saddr, 16);
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (dst->error) {
+			dst_release(dst);
+			return;
+		}
+		skb_dst_drop(skb);
+		skb_dst_set(skb, dst);
+		icmpv6_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
+	}
+}
+
+static struct kp_flow_node *kp_nat_new_flow(struct kp_node *node, struct sk_buff *skb,
+					    const struct kp_pkt *p, unsigned int *verdict)
+{
+	struct kp_svc_key key = {
+		.family = p->t.family, .proto = p->t.proto, .port = p->t.dport,
+	};
+	const struct kp_backend *be;
+	struct kp_service *svc;
+	struct kp_flow_node *fn;
+	bool local, snat;
+	u8 snat_addr[16];
+
+	memcpy(key.addr, p->t.daddr, sizeof(key.addr));
+	svc = kp_node_service(node, &key);
+	if (!svc)
+		return NULL;
+	*verdict = NF_DROP;
+	local = svc->ext_policy == KPLANE_POLICY_LOCAL;
+	be = kp_svc_pick(svc, kp_hash64(&p->t, sizeof(p->t), 0), local);
+	if (!be) {
+		kp_count_nat(node, true);
+		kp_nat_refuse(node->net, skb, p);
+		return NULL;
+	}
+	/* A remote backend must answer through this node; a Local policy
+	 * keeps the client's address and only picks local backends.
+	 */
+	snat = !local && !be->local;
+	if (snat && kp_nat_snat_addr(node->net, p->t.family, be->addr.ip, snat_addr))
+		return NULL;
+	fn = kp_flow_create(&node->flows, &p->t, svc, be, snat ? snat_addr : NULL);
+	return IS_ERR(fn) ? NULL : fn;
+}
+
+unsigned int kp_nat_prerouting(struct kp_node *node, struct sk_buff *skb, u8 pf)
+{
+	unsigned int verdict = NF_ACCEPT;
+	struct kp_flow_node *fn;
+	struct kp_pkt p;
+
+	if (!kp_pkt_parse(skb, pf, KP_STAGE_PRE, &p))
+		return NF_ACCEPT;
+	fn = kp_flow_lookup(&node->flows, &p.t);
+	if (!fn)
+		fn = kp_nat_new_flow(node, skb, &p, &verdict);
+	return fn ? kp_nat_apply(node, skb, &p, fn) : verdict;
+}
+
+unsigned int kp_nat_postrouting(struct kp_node *node, struct sk_buff *skb, u8 pf)
+{
+	struct kp_flow_node *fn;
+	struct kp_pkt p;
+
+	if (!atomic_read(&node->flows.count) || !kp_pkt_parse(skb, pf, KP_STAGE_POST, &p))
+		return NF_ACCEPT;
+	fn = kp_flow_lookup(&node->flows, &p.t);
+	return fn ? kp_nat_apply(node, skb, &p, fn) : NF_ACCEPT;
+}

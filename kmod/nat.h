@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The service packet path (external traffic), called from the node's hooks. */
+#ifndef KPLANE_NAT_H
+#define KPLANE_NAT_H
+
+#include <linux/skbuff.h>
+
+struct kp_node;
+
+/* Both return a netfilter verdict; @pf is NFPROTO_IPV4 or NFPROTO_IPV6. */
+unsigned int kp_nat_prerouting(struct kp_node *node, struct sk_buff *skb, u8 pf);
+unsigned int kp_nat_postrouting(struct kp_node *node, struct sk_buff *skb, u8 pf);
+
+#endif /* KPLANE_NAT_H */

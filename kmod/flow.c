@@ -63,19 +63,24 @@ int kp_flow_table_init(struct kp_flow_table *tbl)
 	return rhashtable_init(&tbl->ht, &kp_flow_params);
 }
 
-static void kp_flow_free_node(void *ptr, void *arg)
-{
-	struct kp_flow_node *fn = ptr;
+static unsigned int kp_flow_sweep(struct kp_flow_table *tbl,
+				  bool (*dead)(const struct kp_flow *f, const void *arg),
+				  const void *arg);
 
-	/* Every flow is hashed under ORIG_PRE; free it once, from there. */
-	if (fn->role == KP_ROLE_ORIG_PRE)
-		kfree(fn->flow);
+static bool kp_flow_any(const struct kp_flow *f, const void *arg)
+{
+	return true;
 }
 
 void kp_flow_table_destroy(struct kp_flow_table *tbl)
 {
 	cancel_delayed_work_sync(&tbl->gc);
-	rhashtable_free_and_destroy(&tbl->ht, kp_flow_free_node, NULL);
+	/*
+	 * Not rhashtable_free_and_destroy(): a flow spans up to four chain
+	 * entries, and freeing it from one would leave the walk on the others.
+	 */
+	kp_flow_sweep(tbl, kp_flow_any, NULL);
+	rhashtable_destroy(&tbl->ht);
 }
 
 struct kp_flow_node *kp_flow_lookup(struct kp_flow_table *tbl, const struct kp_tuple *t)

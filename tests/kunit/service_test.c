@@ -5,8 +5,9 @@
 #include "node.h"
 #include "service.h"
 
-static struct kp_service *kp_test_svc(struct kunit *test, u8 last, unsigned int n,
-				      const u8 *states)
+/* Backend i is local when bit i of @local is set; Local policies with @local_policy. */
+static struct kp_service *kp_test_svc_ex(struct kunit *test, u8 last, unsigned int n,
+					 const u8 *states, u32 local, bool local_policy)
 {
 	struct kp_service *svc = kp_svc_alloc(n);
 	unsigned int i;
@@ -27,9 +28,17 @@ static struct kp_service *kp_test_svc(struct kunit *test, u8 last, unsigned int 
 		be->port = htons(8080);
 		be->weight = 1;
 		be->state = states ? states[i] : KPLANE_BE_ACTIVE;
+		be->local = local & (1U << i);
 	}
+	svc->int_policy = local_policy ? KPLANE_POLICY_LOCAL : KPLANE_POLICY_CLUSTER;
 	KUNIT_ASSERT_EQ(test, kp_svc_build(svc, NULL), 0);
 	return svc;
+}
+
+static struct kp_service *kp_test_svc(struct kunit *test, u8 last, unsigned int n,
+				      const u8 *states)
+{
+	return kp_test_svc_ex(test, last, n, states, 0, false);
 }
 
 static struct kp_svc_table *kp_test_table(struct kunit *test)
@@ -107,22 +116,22 @@ static void kp_test_pick_states(struct kunit *test)
 
 	/* Only the active backend while one is active. */
 	svc = kp_test_svc(test, 1, 3, mixed);
-	KUNIT_EXPECT_EQ(test, svc->n_usable, 1U);
+	KUNIT_EXPECT_EQ(test, svc->all.n_usable, 1U);
 	for (h = 0; h < 500; h++)
-		KUNIT_EXPECT_PTR_EQ(test, kp_svc_pick(svc, h), &svc->backends[1]);
+		KUNIT_EXPECT_PTR_EQ(test, kp_svc_pick(svc, h, false), &svc->backends[1]);
 	kp_svc_free(svc);
 	/* Serving-terminating when nothing is active. */
 	svc = kp_test_svc(test, 1, 2, draining);
 	for (h = 0; h < 500; h++)
-		KUNIT_EXPECT_PTR_EQ(test, kp_svc_pick(svc, h), &svc->backends[1]);
+		KUNIT_EXPECT_PTR_EQ(test, kp_svc_pick(svc, h, false), &svc->backends[1]);
 	kp_svc_free(svc);
 	/* Terminating alone: nothing to pick, the connect is refused. */
 	svc = kp_test_svc(test, 1, 1, gone);
-	KUNIT_EXPECT_NULL(test, kp_svc_pick(svc, 7));
-	KUNIT_EXPECT_NULL(test, svc->table);
+	KUNIT_EXPECT_NULL(test, kp_svc_pick(svc, 7, false));
+	KUNIT_EXPECT_NULL(test, svc->all.table);
 	kp_svc_free(svc);
 	svc = kp_test_svc(test, 1, 0, NULL);
-	KUNIT_EXPECT_NULL(test, kp_svc_pick(svc, 7));
+	KUNIT_EXPECT_NULL(test, kp_svc_pick(svc, 7, false));
 	kp_svc_free(svc);
 }
 
@@ -133,13 +142,78 @@ static void kp_test_pick_spreads(struct kunit *test)
 	u64 h;
 
 	for (h = 0; h < svc->maglev_size; h++)
-		seen[kp_svc_pick(svc, h) - svc->backends]++;
+		seen[kp_svc_pick(svc, h, false) - svc->backends]++;
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_GT(test, seen[i], 50U);	/* 251 / 4 ~ 63 */
 	kp_svc_free(svc);
 }
 
+/* A Local policy picks node-local backends only, with the same fallbacks. */
+static void kp_test_pick_local(struct kunit *test)
+{
+	static const u8 states[] = { KPLANE_BE_ACTIVE, KPLANE_BE_ACTIVE,
+				     KPLANE_BE_SERVING_TERMINATING, KPLANE_BE_ACTIVE };
+	struct kp_service *svc;
+	const struct kp_backend *be;
+	bool remote_seen = false;
+	u64 h;
+
+	/* Backends 1 and 2 are local; 2 only serving-terminating: 1 alone. */
+	svc = kp_test_svc_ex(test, 1, 4, states, 0x6, true);
+	KUNIT_EXPECT_EQ(test, svc->local.n_usable, 1U);
+	KUNIT_EXPECT_EQ(test, svc->all.n_usable, 3U);
+	for (h = 0; h < 500; h++) {
+		KUNIT_EXPECT_PTR_EQ(test, kp_svc_pick(svc, h, true), &svc->backends[1]);
+		be = kp_svc_pick(svc, h, false);
+		remote_seen |= !be->local;
+	}
+	KUNIT_EXPECT_TRUE(test, remote_seen);
+	kp_svc_free(svc);
+	/* Only the serving-terminating local one: it serves Local picks. */
+	svc = kp_test_svc_ex(test, 1, 4, states, 0x4, true);
+	for (h = 0; h < 100; h++)
+		KUNIT_EXPECT_PTR_EQ(test, kp_svc_pick(svc, h, true), &svc->backends[2]);
+	kp_svc_free(svc);
+	/* No local backend at all: nothing to pick (refused), Cluster still works. */
+	svc = kp_test_svc_ex(test, 1, 4, states, 0, true);
+	KUNIT_EXPECT_NULL(test, kp_svc_pick(svc, 3, true));
+	KUNIT_EXPECT_NOT_NULL(test, kp_svc_pick(svc, 3, false));
+	kp_svc_free(svc);
+	/* Without a Local policy no local table is built. */
+	svc = kp_test_svc_ex(test, 1, 4, states, 0x6, false);
+	KUNIT_EXPECT_NULL(test, svc->local.table);
+	kp_svc_free(svc);
+}
+
+/* A NodePort on the unspecified address answers for any address; exact wins. */
+static void kp_test_lookup_wild(struct kunit *test)
+{
+	struct kp_svc_table *tbl = kp_test_table(test);
+	struct kp_service *wild = kp_test_svc(test, 0, 1, NULL);
+	struct kp_service *exact = kp_test_svc(test, 7, 2, NULL);
+	struct kp_svc_key key = exact->key;
+
+	memset(wild->key.addr, 0, sizeof(wild->key.addr));
+	wild->type = KPLANE_SVC_NODE_PORT;
+	KUNIT_EXPECT_NULL(test, kp_svc_lookup_wild(tbl, &key));
+	KUNIT_ASSERT_EQ(test, kp_test_set(tbl, wild, 10), 0);
+	KUNIT_EXPECT_EQ(test, tbl->wild, 1U);
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup_wild(tbl, &key), wild);
+	KUNIT_ASSERT_EQ(test, kp_test_set(tbl, exact, 10), 0);
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup_wild(tbl, &key), exact);
+	key.port = htons(81);
+	KUNIT_EXPECT_NULL(test, kp_svc_lookup_wild(tbl, &key));
+	KUNIT_EXPECT_TRUE(test, kp_svc_has_backend(exact, exact->backends[1].addr.ip,
+						   htons(8080)));
+	KUNIT_EXPECT_FALSE(test, kp_svc_has_backend(exact, exact->backends[1].addr.ip,
+						    htons(8081)));
+	kp_test_table_done(tbl);
+	KUNIT_EXPECT_EQ(test, tbl->wild, 0U);
+}
+
 static struct kunit_case kp_svc_cases[] = {
+	KUNIT_CASE(kp_test_pick_local),
+	KUNIT_CASE(kp_test_lookup_wild),
 	KUNIT_CASE(kp_test_set_replace_keeps_place),
 	KUNIT_CASE(kp_test_limit_and_del),
 	KUNIT_CASE(kp_test_pick_states),

@@ -103,7 +103,32 @@ static void test_backend(void)
 	KP_EXPECT(kp_args_backend("10.0.0.1:80,weight=65536", &be, &why) < 0);
 	KP_EXPECT(kp_args_backend("10.0.0.1:80,state=gone", &be, &why) < 0);
 	KP_EXPECT(kp_args_backend("10.0.0.1:80,", &be, &why) < 0);
-	KP_EXPECT_STR(why, "backend is ADDR:PORT[,weight=N][,state=active|terminating|serving-terminating]");
+	KP_EXPECT_STR(why, "backend is ADDR:PORT[,weight=N][,state=active|terminating|serving-terminating][,local]");
+	KP_EXPECT(kp_args_backend("10.0.0.1:80,local,weight=3", &be, &why) == 0);
+	KP_EXPECT(be.local && be.weight == 3);
+	KP_EXPECT(kp_args_backend("10.0.0.1:80", &be, &why) == 0 && !be.local);
+	KP_EXPECT(kp_args_backend("10.0.0.1:80,locally", &be, &why) < 0);
+}
+
+static void test_service_policies(void)
+{
+	char *argv[] = { "0.0.0.0:30080/tcp", "type", "nodeport", "external-policy", "local",
+			 "internal-policy", "cluster", "affinity", "10800" };
+	char *bad_policy[] = { "10.96.0.10:80/tcp", "external-policy", "nearby" };
+	char *bad_affinity[] = { "10.96.0.10:80/tcp", "affinity", "-1" };
+	struct kp_service svc;
+	const char *why = NULL;
+
+	KP_EXPECT(kp_args_service(9, argv, &svc, &why) == 0);
+	KP_EXPECT(svc.ext_policy == KPLANE_POLICY_LOCAL && svc.int_policy == KPLANE_POLICY_CLUSTER);
+	KP_EXPECT(svc.affinity_timeout == 10800 && svc.addr.family == AF_INET);
+	free(svc.backends);
+	KP_EXPECT(kp_args_service(3, bad_policy, &svc, &why) < 0);
+	KP_EXPECT_STR(why, "a traffic policy is cluster or local");
+	free(svc.backends);
+	KP_EXPECT(kp_args_service(3, bad_affinity, &svc, &why) < 0);
+	KP_EXPECT_STR(why, "affinity takes a timeout in seconds (0: none)");
+	free(svc.backends);
 }
 
 static void test_service(void)
@@ -131,6 +156,7 @@ int main(void)
 	KP_RUN(test_frontend);
 	KP_RUN(test_backend);
 	KP_RUN(test_service);
+	KP_RUN(test_service_policies);
 	KP_RUN(test_full);
 	KP_RUN(test_errors);
 	KP_RUN(test_too_many_addrs);

@@ -100,6 +100,11 @@ const char *const kp_svc_type_names[__KPLANE_SVC_TYPE_MAX] = {
 	[KPLANE_SVC_LOAD_BALANCER] = "loadbalancer",
 };
 
+const char *const kp_policy_names[__KPLANE_POLICY_MAX] = {
+	[KPLANE_POLICY_CLUSTER] = "cluster",
+	[KPLANE_POLICY_LOCAL] = "local",
+};
+
 const char *const kp_be_state_names[__KPLANE_BE_STATE_MAX] = {
 	[KPLANE_BE_ACTIVE] = "active",
 	[KPLANE_BE_TERMINATING] = "terminating",
@@ -188,6 +193,10 @@ static int kp_args_backend_option(const char *opt, size_t len, struct kp_backend
 		return -EINVAL;
 	memcpy(buf, opt, len);
 	buf[len] = '\0';
+	if (!strcmp(buf, "local")) {
+		be->local = true;
+		return 0;
+	}
 	if (!strncmp(buf, "weight=", 7)) {
 		if (kp_args_uint(buf + 7, 1, KPLANE_BE_WEIGHT_MAX, &w))
 			return -EINVAL;
@@ -211,7 +220,7 @@ int kp_args_backend(const char *s, struct kp_backend *be, const char **why)
 
 	memset(be, 0, sizeof(*be));
 	be->weight = 1;
-	*why = "backend is ADDR:PORT[,weight=N][,state=active|terminating|serving-terminating]";
+	*why = "backend is ADDR:PORT[,weight=N][,state=active|terminating|serving-terminating][,local]";
 	if (kp_args_hostport(s, len, &be->addr, &be->port))
 		return -EINVAL;
 	while (comma) {
@@ -249,6 +258,22 @@ static int kp_args_service_pair(const char *key, const char *val, struct kp_serv
 		svc->type = (uint8_t)type;
 		return 0;
 	}
+	if (!strcmp(key, "external-policy") || !strcmp(key, "internal-policy")) {
+		int policy = kp_args_name(val, kp_policy_names, __KPLANE_POLICY_MAX);
+
+		*why = "a traffic policy is cluster or local";
+		if (policy < 0)
+			return -EINVAL;
+		*(key[0] == 'e' ? &svc->ext_policy : &svc->int_policy) = (uint8_t)policy;
+		return 0;
+	}
+	if (!strcmp(key, "affinity")) {
+		*why = "affinity takes a timeout in seconds (0: none)";
+		if (kp_args_uint(val, 0, UINT32_MAX, &size))
+			return -EINVAL;
+		svc->affinity_timeout = (uint32_t)size;
+		return 0;
+	}
 	if (!strcmp(key, "maglev")) {
 		*why = "maglev takes a table size";
 		if (kp_args_uint(val, 1, UINT32_MAX, &size))
@@ -256,7 +281,7 @@ static int kp_args_service_pair(const char *key, const char *val, struct kp_serv
 		svc->maglev_size = (uint32_t)size;
 		return 0;
 	}
-	*why = "expected backend, id, type or maglev";
+	*why = "expected backend, id, type, maglev, external-policy, internal-policy or affinity";
 	return -EINVAL;
 }
 

@@ -27,5 +27,6 @@ int kp_args_service(int argc, char **argv, struct kp_service *svc, const char **
 
 extern const char *const kp_svc_type_names[__KPLANE_SVC_TYPE_MAX];
 extern const char *const kp_be_state_names[__KPLANE_BE_STATE_MAX];
+extern const char *const kp_policy_names[__KPLANE_POLICY_MAX];
 
 #endif /* KPLANECTL_ARGS_H */

@@ -257,11 +257,17 @@ static const struct kp_cmd kp_cmds[] = {
 	{ "endpoint", "list", kp_run_endpoint_list, "", "List every workload endpoint." },
 	{ "service", "set", kp_run_service_set,
 	  "ADDR:PORT/tcp|udp [id ID] [type clusterip|nodeport|externalip|loadbalancer]\n"
-	  "        [maglev SIZE] [backend ADDR:PORT[,weight=N][,state=S]]...",
+	  "        [maglev SIZE] [external-policy cluster|local] [internal-policy cluster|local]\n"
+	  "        [affinity SECONDS] [backend ADDR:PORT[,weight=N][,state=S][,local]]...",
 	  "Create or replace a service with all its backends, in one step. IPv6\n"
 	  "addresses go in brackets: [fd00::1]:80/tcp. Backend states: active,\n"
 	  "terminating (existing flows only), serving-terminating (used only when no\n"
-	  "backend is active). Connections pick backends by Maglev hashing." },
+	  "backend is active); ',local' marks a backend on this node. Connections\n"
+	  "pick backends by Maglev hashing. Connects from the node and its pods are\n"
+	  "balanced at connect time (internal policy); packets arriving at the node\n"
+	  "are NATed (external policy; cluster SNATs to the node for remote\n"
+	  "backends). A nodeport frontend 0.0.0.0:PORT or [::]:PORT matches every\n"
+	  "node address." },
 	{ "service", "del", kp_run_service_del, "ADDR:PORT/tcp|udp", "Delete a service." },
 	{ "service", "show", kp_run_service_show, "ADDR:PORT/tcp|udp",
 	  "Show a service and its backends." },

@@ -37,12 +37,19 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 			",\"counters\":{\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
 			",\"endpoint_table_full\":%" PRIu64 ",\"endpoints_reaped\":%" PRIu64
 			",\"service_table_full\":%" PRIu64 ",\"connect_lb\":%" PRIu64
-			",\"connect_refused\":%" PRIu64 "},\"services\":%" PRIu32
-			",\"service_limit\":%" PRIu32 "}\n",
+			",\"connect_refused\":%" PRIu64 ",\"flows_created\":%" PRIu64
+			",\"flow_table_full\":%" PRIu64 ",\"flows_expired\":%" PRIu64
+			",\"flows_torn_down\":%" PRIu64 ",\"nat_packets\":%" PRIu64
+			",\"nat_refused\":%" PRIu64 ",\"snat_exhausted\":%" PRIu64
+			"},\"services\":%" PRIu32 ",\"service_limit\":%" PRIu32
+			",\"flows\":%" PRIu32 ",\"flow_limit\":%" PRIu32 "}\n",
 			st->version, st->enabled ? "true" : "false", st->generation,
 			st->endpoint_count, st->endpoint_limit, st->rx_packets, st->rx_bytes,
 			st->ep_table_full, st->ep_reaped, st->svc_table_full, st->connect_lb,
-			st->connect_refused, st->service_count, st->service_limit);
+			st->connect_refused, st->flow_created, st->flow_table_full,
+			st->flow_expired, st->flow_torn_down, st->nat_packets, st->nat_refused,
+			st->snat_exhausted, st->service_count, st->service_limit,
+			st->flow_count, st->flow_limit);
 		return;
 	}
 	fprintf(f, "node:        %s (generation %" PRIu32 ", ABI version %" PRIu32 ")\n",
@@ -58,6 +65,14 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 	fprintf(f, "refused:     %" PRIu64 " endpoint adds (table full)\n", st->ep_table_full);
 	fprintf(f, "reaped:      %" PRIu64 " endpoints (pod netns gone)\n", st->ep_reaped);
 	fprintf(f, "refused:     %" PRIu64 " service sets (table full)\n", st->svc_table_full);
+	fprintf(f, "flows:       %" PRIu32 " of %" PRIu32 "; %" PRIu64 " created, %" PRIu64
+		" expired, %" PRIu64 " torn down (UDP backend left)\n",
+		st->flow_count, st->flow_limit, st->flow_created, st->flow_expired,
+		st->flow_torn_down);
+	fprintf(f, "packet NAT:  %" PRIu64 " packets rewritten, %" PRIu64
+		" refused (no backend)\n", st->nat_packets, st->nat_refused);
+	fprintf(f, "refused:     %" PRIu64 " new flows (table full), %" PRIu64
+		" (no SNAT port)\n", st->flow_table_full, st->snat_exhausted);
 }
 
 static void kp_print_endpoint_json(FILE *f, const struct kp_endpoint *ep)
@@ -184,16 +199,21 @@ static void kp_print_service_json(FILE *f, const struct kp_service *svc)
 	fprintf(f, "{\"id\":");
 	kp_json_string(f, svc->id);
 	fprintf(f, ",\"address\":\"%s\",\"port\":%u,\"protocol\":\"%s\",\"type\":\"%s\","
-		"\"maglev_size\":%" PRIu32 ",\"backends\":[",
+		"\"maglev_size\":%" PRIu32 ",\"external_policy\":\"%s\","
+		"\"internal_policy\":\"%s\",\"affinity_timeout\":%" PRIu32 ",\"backends\":[",
 		kp_ip_str(&svc->addr, buf, sizeof(buf)), svc->port, kp_proto_str(svc->proto),
-		kp_name(kp_svc_type_names, __KPLANE_SVC_TYPE_MAX, svc->type), svc->maglev_size);
+		kp_name(kp_svc_type_names, __KPLANE_SVC_TYPE_MAX, svc->type), svc->maglev_size,
+		kp_name(kp_policy_names, __KPLANE_POLICY_MAX, svc->ext_policy),
+		kp_name(kp_policy_names, __KPLANE_POLICY_MAX, svc->int_policy),
+		svc->affinity_timeout);
 	for (i = 0; i < svc->n_backends; i++) {
 		const struct kp_backend *be = &svc->backends[i];
 
 		fprintf(f, "%s{\"address\":\"%s\",\"port\":%u,\"weight\":%" PRIu32
-			",\"state\":\"%s\"}", i ? "," : "", kp_ip_str(&be->addr, buf, sizeof(buf)),
-			be->port, be->weight,
-			kp_name(kp_be_state_names, __KPLANE_BE_STATE_MAX, be->state));
+			",\"state\":\"%s\",\"local\":%s}", i ? "," : "",
+			kp_ip_str(&be->addr, buf, sizeof(buf)), be->port, be->weight,
+			kp_name(kp_be_state_names, __KPLANE_BE_STATE_MAX, be->state),
+			be->local ? "true" : "false");
 	}
 	fprintf(f, "]}");
 }
@@ -225,12 +245,17 @@ void kp_print_service(FILE *f, const struct kp_service *svc, bool json)
 	}
 	kp_print_service_header(f);
 	kp_print_service_row(f, svc);
-	fprintf(f, "  maglev table size %" PRIu32 "\n", svc->maglev_size);
+	fprintf(f, "  maglev table size %" PRIu32 ", external policy %s, internal policy %s, "
+		"affinity %s%" PRIu32 "\n", svc->maglev_size,
+		kp_name(kp_policy_names, __KPLANE_POLICY_MAX, svc->ext_policy),
+		kp_name(kp_policy_names, __KPLANE_POLICY_MAX, svc->int_policy),
+		svc->affinity_timeout ? "ClientIP " : "none ", svc->affinity_timeout);
 	for (i = 0; i < svc->n_backends; i++)
-		fprintf(f, "  backend %-46s weight %-5" PRIu32 " %s\n",
+		fprintf(f, "  backend %-46s weight %-5" PRIu32 " %s%s\n",
 			kp_hostport_str(&svc->backends[i].addr, svc->backends[i].port, be, sizeof(be)),
 			svc->backends[i].weight,
-			kp_name(kp_be_state_names, __KPLANE_BE_STATE_MAX, svc->backends[i].state));
+			kp_name(kp_be_state_names, __KPLANE_BE_STATE_MAX, svc->backends[i].state),
+			svc->backends[i].local ? " local" : "");
 }
 
 static void kp_service_json_any(FILE *f, const void *obj)

@@ -287,6 +287,15 @@ static int kp_parse_status(struct nlattr **tb, void *arg)
 	st->rx_bytes = kp_get_u64_or0(c[KPLANE_COUNTER_A_RX_BYTES]);
 	st->ep_table_full = kp_get_u64_or0(c[KPLANE_COUNTER_A_EP_TABLE_FULL]);
 	st->ep_reaped = kp_get_u64_or0(c[KPLANE_COUNTER_A_EP_REAPED]);
+	st->flow_count = kp_get_u32_or0(tb[KPLANE_A_FLOW_COUNT]);
+	st->flow_limit = kp_get_u32_or0(tb[KPLANE_A_FLOW_LIMIT]);
+	st->flow_created = kp_get_u64_or0(c[KPLANE_COUNTER_A_FLOW_CREATED]);
+	st->flow_table_full = kp_get_u64_or0(c[KPLANE_COUNTER_A_FLOW_TABLE_FULL]);
+	st->flow_expired = kp_get_u64_or0(c[KPLANE_COUNTER_A_FLOW_EXPIRED]);
+	st->flow_torn_down = kp_get_u64_or0(c[KPLANE_COUNTER_A_FLOW_TORN_DOWN]);
+	st->nat_packets = kp_get_u64_or0(c[KPLANE_COUNTER_A_NAT_PACKETS]);
+	st->nat_refused = kp_get_u64_or0(c[KPLANE_COUNTER_A_NAT_REFUSED]);
+	st->snat_exhausted = kp_get_u64_or0(c[KPLANE_COUNTER_A_SNAT_EXHAUSTED]);
 	return 0;
 }
 
@@ -513,7 +522,8 @@ static int kp_put_backend(struct nl_msg *msg, const struct kp_backend *be)
 	if (!nest || kp_put_ip(msg, KPLANE_BE_A_ADDR, &be->addr) ||
 	    nla_put_u16(msg, KPLANE_BE_A_PORT, be->port) ||
 	    nla_put_u32(msg, KPLANE_BE_A_WEIGHT, be->weight) ||
-	    nla_put_u8(msg, KPLANE_BE_A_STATE, be->state))
+	    nla_put_u8(msg, KPLANE_BE_A_STATE, be->state) ||
+	    (be->local && nla_put_u8(msg, KPLANE_BE_A_LOCAL, 1)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -531,7 +541,11 @@ static int kp_put_service(struct nl_msg *msg, const struct kp_service *svc, bool
 		if ((svc->id[0] && nla_put_string(msg, KPLANE_SVC_A_ID, svc->id)) ||
 		    nla_put_u8(msg, KPLANE_SVC_A_TYPE, svc->type) ||
 		    (svc->maglev_size &&
-		     nla_put_u32(msg, KPLANE_SVC_A_MAGLEV_SIZE, svc->maglev_size)))
+		     nla_put_u32(msg, KPLANE_SVC_A_MAGLEV_SIZE, svc->maglev_size)) ||
+		    nla_put_u8(msg, KPLANE_SVC_A_EXT_POLICY, svc->ext_policy) ||
+		    nla_put_u8(msg, KPLANE_SVC_A_INT_POLICY, svc->int_policy) ||
+		    (svc->affinity_timeout &&
+		     nla_put_u32(msg, KPLANE_SVC_A_AFFINITY_TIMEOUT, svc->affinity_timeout)))
 			return -EMSGSIZE;
 		for (i = 0; i < svc->n_backends; i++)
 			if (kp_put_backend(msg, &svc->backends[i]))
@@ -545,7 +559,7 @@ static struct nl_msg *kp_service_msg(struct kp_handle *h, uint8_t cmd,
 				     const struct kp_service *svc, bool full)
 {
 	/* A service with every backend outgrows libnl's default message. */
-	struct nl_msg *msg = nlmsg_alloc_size(full ? 65536 + svc->n_backends * 64 : 4096);
+	struct nl_msg *msg = nlmsg_alloc_size(full ? 65536 + svc->n_backends * 80 : 4096);
 
 	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0, 0, cmd,
 				KPLANE_GENL_VERSION)) {
@@ -579,6 +593,7 @@ static int kp_parse_backend(struct nlattr *nest, struct kp_backend *be)
 	be->port = nla_get_u16(tb[KPLANE_BE_A_PORT]);
 	be->weight = kp_get_u32_or0(tb[KPLANE_BE_A_WEIGHT]);
 	be->state = tb[KPLANE_BE_A_STATE] ? nla_get_u8(tb[KPLANE_BE_A_STATE]) : 0;
+	be->local = tb[KPLANE_BE_A_LOCAL] && nla_get_u8(tb[KPLANE_BE_A_LOCAL]);
 	return 0;
 }
 
@@ -620,6 +635,9 @@ static int kp_parse_service(struct nlattr **top, void *arg)
 	svc->proto = nla_get_u8(tb[KPLANE_SVC_A_PROTO]);
 	svc->type = tb[KPLANE_SVC_A_TYPE] ? nla_get_u8(tb[KPLANE_SVC_A_TYPE]) : 0;
 	svc->maglev_size = kp_get_u32_or0(tb[KPLANE_SVC_A_MAGLEV_SIZE]);
+	svc->ext_policy = tb[KPLANE_SVC_A_EXT_POLICY] ? nla_get_u8(tb[KPLANE_SVC_A_EXT_POLICY]) : 0;
+	svc->int_policy = tb[KPLANE_SVC_A_INT_POLICY] ? nla_get_u8(tb[KPLANE_SVC_A_INT_POLICY]) : 0;
+	svc->affinity_timeout = kp_get_u32_or0(tb[KPLANE_SVC_A_AFFINITY_TIMEOUT]);
 	return kp_parse_service_backends(top[KPLANE_A_SERVICE], svc);
 }
 

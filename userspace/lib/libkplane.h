@@ -34,6 +34,15 @@ struct kp_status {
 	uint64_t svc_table_full;
 	uint64_t connect_lb;
 	uint64_t connect_refused;
+	uint32_t flow_count;
+	uint32_t flow_limit;
+	uint64_t flow_created;
+	uint64_t flow_table_full;
+	uint64_t flow_expired;
+	uint64_t flow_torn_down;
+	uint64_t nat_packets;
+	uint64_t nat_refused;
+	uint64_t snat_exhausted;
 };
 
 struct kp_backend {
@@ -41,6 +50,7 @@ struct kp_backend {
 	uint16_t port;
 	uint32_t weight;	/* 1..KPLANE_BE_WEIGHT_MAX */
 	uint8_t state;		/* enum kplane_be_state */
+	bool local;		/* runs on this node */
 };
 
 struct kp_service {
@@ -50,6 +60,9 @@ struct kp_service {
 	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t type;		/* enum kplane_svc_type */
 	uint32_t maglev_size;	/* 0: the kernel's default */
+	uint8_t ext_policy;	/* enum kplane_traffic_policy */
+	uint8_t int_policy;
+	uint32_t affinity_timeout;	/* seconds; 0: none */
 	unsigned int n_backends;
 	struct kp_backend *backends;
 };

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/* KUnit: the node flow table (kmod/flow.c). */
+#include <kunit/test.h>
+#include <linux/in.h>
+#include "flow.h"
+
+struct kp_flow_fixture {
+	struct kp_flow_table tbl;
+	struct kp_service svc;
+	struct kp_backend be[2];
+	struct kp_tuple t;
+	u8 node_addr[16];
+};
+
+static void kp_ip4(u8 *out, u8 a, u8 b, u8 c, u8 d)
+{
+	memset(out, 0, 16);
+	out[0] = a;
+	out[1] = b;
+	out[2] = c;
+	out[3] = d;
+}
+
+static int kp_flow_test_init(struct kunit *test)
+{
+	struct kp_flow_fixture *fx = kunit_kzalloc(test, sizeof(*fx), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, fx);
+	KUNIT_ASSERT_EQ(test, kp_flow_table_init(&fx->tbl), 0);
+	fx->svc.key.family = AF_INET;
+	fx->svc.key.proto = IPPROTO_TCP;
+	fx->svc.key.port = htons(30080);
+	fx->svc.backends = fx->be;
+	fx->svc.n_backends = 2;
+	for (i = 0; i < 2; i++) {
+		fx->be[i].addr.family = AF_INET;
+		kp_ip4(fx->be[i].addr.ip, 10, 244, 1, (u8)(5 + i));
+		fx->be[i].port = htons(8080);
+	}
+	fx->t.family = AF_INET;
+	fx->t.proto = IPPROTO_TCP;
+	fx->t.stage = KP_STAGE_PRE;
+	kp_ip4(fx->t.saddr, 10, 0, 0, 9);
+	kp_ip4(fx->t.daddr, 192, 168, 1, 1);
+	fx->t.sport = htons(40000);
+	fx->t.dport = htons(30080);
+	kp_ip4(fx->node_addr, 10, 1, 0, 1);
+	test->priv = fx;
+	return 0;
+}
+
+static void kp_flow_test_exit(struct kunit *test)
+{
+	struct kp_flow_fixture *fx = test->priv;
+
+	kp_flow_table_destroy(&fx->tbl);
+	rcu_barrier();
+}
+
+/* The datapath calls in from netfilter hooks, inside an RCU read section. */
+static struct kp_flow_node *kp_test_create(struct kp_flow_table *tbl, const struct kp_tuple *t,
+					   const struct kp_service *svc,
+					   const struct kp_backend *be, const u8 *snat)
+{
+	struct kp_flow_node *fn;
+
+	rcu_read_lock();
+	fn = kp_flow_create(tbl, t, svc, be, snat);
+	rcu_read_unlock();
+	return fn;
+}
+
+static struct kp_flow_node *kp_test_lookup(struct kp_flow_table *tbl, const struct kp_tuple *t)
+{
+	struct kp_flow_node *fn;
+
+	rcu_read_lock();
+	fn = kp_flow_lookup(tbl, t);
+	rcu_read_unlock();
+	return fn;
+}
+
+static struct kp_tuple kp_tuple_of(const struct kp_tuple *t, u8 stage, const u8 *saddr,
+				   __be16 sport, const u8 *daddr, __be16 dport)
+{
+	struct kp_tuple k = *t;
+
+	k.stage = stage;
+	memcpy(k.saddr, saddr, 16);
+	memcpy(k.daddr, daddr, 16);
+	k.sport = sport;
+	k.dport = dport;
+	return k;
+}
+
+/* With SNAT the flow is found under all four tuples, the reply at a SNAT port. */
+static void kp_test_flow_snat_tuples(struct kunit *test)
+{
+	struct kp_flow_fixture *fx = test->priv;
+	const struct kp_backend *be = &fx->be[0];
+	struct kp_flow_node *fn, *again;
+	struct kp_tuple k;
+	u16 sport;
+
+	fn = kp_test_create(&fx->tbl, &fx->t, &fx->svc, be, fx->node_addr);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fn));
+	KUNIT_EXPECT_EQ(test, fn->role, KP_ROLE_ORIG_PRE);
+	KUNIT_EXPECT_PTR_EQ(test, kp_test_lookup(&fx->tbl, &fx->t), fn);
+	sport = ntohs(fn->flow->nat.sport);
+	KUNIT_EXPECT_GE(test, sport, 61000);
+	k = kp_tuple_of(&fx->t, KP_STAGE_PRE, be->addr.ip, be->port, fx->node_addr,
+			fn->flow->nat.sport);
+	KUNIT_EXPECT_EQ(test, kp_test_lookup(&fx->tbl, &k)->role, KP_ROLE_REPLY_PRE);
+	k = kp_tuple_of(&fx->t, KP_STAGE_POST, fx->t.saddr, fx->t.sport, be->addr.ip, be->port);
+	KUNIT_EXPECT_EQ(test, kp_test_lookup(&fx->tbl, &k)->role, KP_ROLE_ORIG_POST);
+	k = kp_tuple_of(&fx->t, KP_STAGE_POST, be->addr.ip, be->port, fx->t.saddr, fx->t.sport);
+	KUNIT_EXPECT_EQ(test, kp_test_lookup(&fx->tbl, &k)->role, KP_ROLE_REPLY_POST);
+	/* A second first packet (another CPU) finds the same flow. */
+	again = kp_test_create(&fx->tbl, &fx->t, &fx->svc, be, fx->node_addr);
+	KUNIT_EXPECT_PTR_EQ(test, again, fn);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->tbl.count), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->tbl.created), 1LL);
+}
+
+/* Two clients that differ only in port get distinct SNAT ports. */
+static void kp_test_flow_snat_ports_distinct(struct kunit *test)
+{
+	struct kp_flow_fixture *fx = test->priv;
+	struct kp_flow_node *a, *b;
+	struct kp_tuple t2 = fx->t;
+
+	a = kp_test_create(&fx->tbl, &fx->t, &fx->svc, &fx->be[0], fx->node_addr);
+	t2.sport = htons(40001);
+	b = kp_test_create(&fx->tbl, &t2, &fx->svc, &fx->be[0], fx->node_addr);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a) || IS_ERR(b));
+	KUNIT_EXPECT_NE(test, a->flow->nat.sport, b->flow->nat.sport);
+}
+
+/* Without SNAT the backend answers the client itself; no ORIG_POST tuple. */
+static void kp_test_flow_no_snat(struct kunit *test)
+{
+	struct kp_flow_fixture *fx = test->priv;
+	const struct kp_backend *be = &fx->be[1];
+	struct kp_flow_node *fn;
+	struct kp_tuple k;
+
+	fn = kp_test_create(&fx->tbl, &fx->t, &fx->svc, be, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fn));
+	KUNIT_EXPECT_FALSE(test, fn->flow->snat);
+	k = kp_tuple_of(&fx->t, KP_STAGE_PRE, be->addr.ip, be->port, fx->t.saddr, fx->t.sport);
+	KUNIT_EXPECT_EQ(test, kp_test_lookup(&fx->tbl, &k)->role, KP_ROLE_REPLY_PRE);
+	k = kp_tuple_of(&fx->t, KP_STAGE_POST, fx->t.saddr, fx->t.sport, be->addr.ip, be->port);
+	KUNIT_EXPECT_NULL(test, kp_test_lookup(&fx->tbl, &k));
+}
+
+/* The limit refuses new flows and counts them. */
+static void kp_test_flow_limit(struct kunit *test)
+{
+	struct kp_flow_fixture *fx = test->priv;
+	unsigned int saved = kp_max_flows;
+	struct kp_flow_node *fn;
+	struct kp_tuple t = fx->t;
+	int i;
+
+	kp_max_flows = 2;
+	for (i = 0; i < 3; i++) {
+		t.sport = htons(50000 + i);
+		fn = kp_test_create(&fx->tbl, &t, &fx->svc, &fx->be[0], NULL);
+		KUNIT_EXPECT_EQ(test, IS_ERR(fn), i == 2);
+	}
+	kp_max_flows = saved;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(fn), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->tbl.count), 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->tbl.full), 1LL);
+}
+
+/* UDP flows to a backend the service no longer has are dropped; others stay. */
+static void kp_test_flow_teardown_udp(struct kunit *test)
+{
+	struct kp_flow_fixture *fx = test->priv;
+	struct kp_tuple t0 = fx->t, t1 = fx->t;
+
+	fx->svc.key.proto = IPPROTO_UDP;
+	t0.proto = t1.proto = IPPROTO_UDP;
+	t1.sport = htons(40001);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kp_test_create(&fx->tbl, &t0, &fx->svc, &fx->be[0], NULL)));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kp_test_create(&fx->tbl, &t1, &fx->svc, &fx->be[1], NULL)));
+	/* The service keeps backend 1 only. */
+	fx->svc.backends = &fx->be[1];
+	fx->svc.n_backends = 1;
+	KUNIT_EXPECT_EQ(test, kp_flow_teardown_udp(&fx->tbl, &fx->svc.key, &fx->svc), 1U);
+	KUNIT_EXPECT_NULL(test, kp_test_lookup(&fx->tbl, &t0));
+	KUNIT_EXPECT_NOT_NULL(test, kp_test_lookup(&fx->tbl, &t1));
+	/* The service is deleted: every one of its UDP flows goes. */
+	KUNIT_EXPECT_EQ(test, kp_flow_teardown_udp(&fx->tbl, &fx->svc.key, NULL), 1U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->tbl.count), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->tbl.torn_down), 2LL);
+}
+
+static struct kunit_case kp_flow_cases[] = {
+	KUNIT_CASE(kp_test_flow_snat_tuples),
+	KUNIT_CASE(kp_test_flow_snat_ports_distinct),
+	KUNIT_CASE(kp_test_flow_no_snat),
+	KUNIT_CASE(kp_test_flow_limit),
+	KUNIT_CASE(kp_test_flow_teardown_udp),
+	{}
+};
+
+static struct kunit_suite kp_flow_suite = {
+	.name = "kplane_flow",
+	.init = kp_flow_test_init,
+	.exit = kp_flow_test_exit,
+	.test_cases = kp_flow_cases,
+};
+kunit_test_suite(kp_flow_suite);

@@ -269,18 +269,20 @@ static unsigned long kp_flow_timeout(const struct kp_flow *f)
 void kp_flow_seen(struct kp_flow_node *fn, u8 tcp_flags)
 {
 	struct kp_flow *f = fn->flow;
-	u8 state = READ_ONCE(f->state);
+	u8 state = READ_ONCE(f->state), was = state;
 	unsigned long expires;
+	bool changed;
 
 	if (tcp_flags & (TCPHDR_FIN | TCPHDR_RST))
-		state = KP_FLOW_CLOSING;
+		state = KP_FLOW_CLOSING;	/* idles out in seconds, not an hour */
 	else if (state == KP_FLOW_NEW && fn->role >= KP_ROLE_REPLY_PRE)
 		state = KP_FLOW_REPLIED;
-	if (state != f->state)
+	changed = state != was;
+	if (changed)
 		WRITE_ONCE(f->state, state);
 	expires = jiffies + kp_flow_timeout(f);
 	/* Refresh at most about once a second: the line is shared by CPUs. */
-	if (time_after(expires, READ_ONCE(f->expires) + HZ) || state == KP_FLOW_CLOSING)
+	if (changed || time_after(expires, READ_ONCE(f->expires) + HZ))
 		WRITE_ONCE(f->expires, expires);
 }
 

@@ -16,6 +16,8 @@
 #include <net/checksum.h>
 #include <net/icmp.h>
 #include <net/ip6_route.h>
+#include <net/netfilter/ipv4/nf_reject.h>
+#include <net/netfilter/ipv6/nf_reject.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/route.h>
 #include "flow.h"
@@ -213,33 +215,26 @@ static int kp_nat_snat_addr(struct net *net, u8 family, const u8 *backend, u8 *o
 	}
 }
 
-/* ICMP port unreachable to the client: a service without backends refuses. */
+/*
+ * A service without backends refuses: TCP RST (an ICMP error that arrives
+ * while connect() holds the socket would only be noted softly, leaving the
+ * client to retransmit), ICMP port unreachable for UDP.  The kernel's own
+ * REJECT helpers do it, routing included.
+ */
 static void kp_nat_refuse(struct net *net, struct sk_buff *skb, const struct kp_pkt *p)
 {
+	bool tcp = p->t.proto == IPPROTO_TCP;
+
 	if (p->t.family == AF_INET) {
-		struct flowi4 fl4 = {};
-		struct rtable *rt;
-
-		memcpy(&fl4.daddr, p->t.saddr, 4);
-		rt = ip_route_output_key(net, &fl4);
-		if (IS_ERR(rt))
-			return;
-		skb_dst_drop(skb);
-		skb_dst_set(skb, &rt->dst);
-		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+		if (tcp)
+			nf_send_reset(net, NULL, skb, NF_INET_PRE_ROUTING);
+		else
+			nf_send_unreach(skb, ICMP_PORT_UNREACH, NF_INET_PRE_ROUTING);
 	} else {
-		struct flowi6 fl6 = {};
-		struct dst_entry *dst;
-
-		memcpy(&fl6.daddr, p->t.saddr, 16);
-		dst = ip6_route_output(net, NULL, &fl6);
-		if (dst->error) {
-			dst_release(dst);
-			return;
-		}
-		skb_dst_drop(skb);
-		skb_dst_set(skb, dst);
-		icmpv6_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
+		if (tcp)
+			nf_send_reset6(net, NULL, skb, NF_INET_PRE_ROUTING);
+		else
+			nf_send_unreach6(net, skb, ICMPV6_PORT_UNREACH, NF_INET_PRE_ROUTING);
 	}
 }
 

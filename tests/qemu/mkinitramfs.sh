@@ -23,7 +23,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 # Kernel modules the scenarios may need from a stock (modular) kernel.
-KMODS=(veth dummy ip_tables iptable_nat xt_statistic xt_comment xt_nat xt_tcpudp)
+KMODS=(veth dummy ip_tables iptable_nat xt_statistic xt_comment xt_nat xt_tcpudp nf_conntrack_netlink
+	nf_reject_ipv4 nf_reject_ipv6)
 
 root=$(mktemp -d /tmp/kplane-initrd.XXXXXX)
 trap 'rm -rf "$root"' EXIT
@@ -56,7 +57,7 @@ if [ -x /usr/sbin/xtables-legacy-multi ]; then
 		done
 	done
 fi
-for tool in nsenter unshare setpriv; do
+for tool in nsenter unshare setpriv conntrack; do
 	p=$(command -v $tool || true)
 	[ -n "$p" ] && add_bin "$p" "bin/$tool"
 done

@@ -4,12 +4,13 @@
  * that shows what the kernel tells it.
  *   kp-echo serve tcp|udp ADDR PORT NAME   answer each connection/datagram
  *                                          with "NAME CLIENT-ADDR"
- *   kp-echo connect tcp|udp ADDR PORT      connect, print "peer=ADDR:PORT"
+ *   kp-echo connect tcp|udp ADDR PORT [SPORT]  connect (from source port
+ *                                          SPORT), print "peer=ADDR:PORT"
  *                                          (getpeername) and "reply=..."
  *   kp-echo sendto udp ADDR PORT           unconnected: sendto, recvfrom; print
  *                                          "from=ADDR:PORT" and "reply=..."
- * connect exits 0 on a reply, 3 on ECONNREFUSED (printing "refused in N ms"),
- * 1 on anything else.
+ * connect exits 0 on a reply, 3 on ECONNREFUSED from connect() or, for UDP,
+ * from recv() (printing "refused in N ms"), 1 on anything else.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -111,7 +112,25 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int client(int type, const struct sockaddr_storage *ss, socklen_t len)
+/* Binds @fd to the wildcard address of @family at @port (reused at once). */
+static int bind_port(int fd, int family, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	parse_addr(family == AF_INET ? "0.0.0.0" : "::", port, &ss, &len);
+	return bind(fd, (void *)&ss, len);
+}
+
+static int refused(double t0)
+{
+	printf("refused in %.0f ms\n", now_ms() - t0);
+	return 3;
+}
+
+static int client(int type, const struct sockaddr_storage *ss, socklen_t len, int sport)
 {
 	struct timeval tv = { .tv_sec = 3 };
 	struct sockaddr_storage peer;
@@ -122,11 +141,13 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len)
 	int fd = socket(ss->ss_family, type, 0);
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (sport && bind_port(fd, ss->ss_family, sport)) {
+		perror("kp-echo: bind");
+		return 1;
+	}
 	if (connect(fd, (const void *)ss, len)) {
-		if (errno == ECONNREFUSED) {
-			printf("refused in %.0f ms\n", now_ms() - t0);
-			return 3;
-		}
+		if (errno == ECONNREFUSED)
+			return refused(t0);
 		perror("kp-echo: connect");
 		return 1;
 	}
@@ -137,6 +158,8 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len)
 		return 1;
 	}
 	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0 && errno == ECONNREFUSED)
+		return refused(t0);
 	if (n <= 0) {
 		perror("kp-echo: recv");
 		return 1;
@@ -185,7 +208,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "serve") && argc == 6)
 		return serve(type, &ss, len, argv[5]);
 	if (!strcmp(argv[1], "connect"))
-		return client(type, &ss, len);
+		return client(type, &ss, len, argc > 5 ? atoi(argv[5]) : 0);
 	if (!strcmp(argv[1], "sendto"))
 		return unconnected(&ss, len);
 	return 2;

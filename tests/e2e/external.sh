@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# The service packet path (issue 3): traffic from outside the node to a
+# NodePort, ExternalIP or LoadBalancer address is DNATed before routing,
+# answered through reverse NAT, SNATed to the node for remote backends (not
+# with externalTrafficPolicy=Local), kept out of nf_conntrack, tracked in
+# kplane's own flow table with timeouts and a limit; UDP flows to a removed
+# backend are torn down; empty services refuse at once.  Also NodePort and
+# internalTrafficPolicy=Local at connect time from a pod.
+#
+#   outside (192.168.50.2, fd00:50::2) --ext0-- node1 --n12-- node2 -- rpod6
+#                                                 |                  10.244.2.6
+#                                      pod2, pod3 (backends), pod5 (client)
+. /scenarios/lib.sh
+
+kp_load
+kp_calico_node node1
+for n in 2 3 5; do kp_calico_pod node1 $n; done
+kpctl node1 node enable
+for n in 2 3 5; do
+	kpctl node1 endpoint add pod$n dev veth$n netns /run/netns/pod$n addr 10.244.1.$n addr fd00:244::$n
+done
+# nf_conntrack is live in node1 (a NAT rule needs it): it would track
+# every flow that kplane does not take out of its hands.
+ip netns exec node1 iptables-legacy -t nat -A PREROUTING -d 127.0.0.2 -p tcp --dport 1 \
+	-j DNAT --to-destination 127.0.0.3
+
+ip netns add outside
+ip -n node1 link add ext0 type veth peer name eth0 netns outside
+ip -n node1 addr add 192.168.50.1/24 dev ext0
+ip -n node1 addr add fd00:50::1/64 dev ext0 nodad
+ip -n node1 link set ext0 up
+ip -n outside addr add 192.168.50.2/24 dev eth0
+ip -n outside addr add fd00:50::2/64 dev eth0 nodad
+ip -n outside link set eth0 up
+ip -n outside link set lo up
+for net in 192.168.100.0/24 10.244.1.0/24 10.0.12.0/24; do
+	ip -n outside route add $net via 192.168.50.1
+done
+ip -n outside -6 route add fd00:100::/64 via fd00:50::1
+
+# node2 and its pod rpod6: remote backends, reached through node1's n12.
+ip netns add node2
+ip netns exec node2 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+ip -n node2 link set lo up
+ip -n node2 addr add 169.254.1.1/32 dev lo
+ip -n node1 link add n12 type veth peer name n21 netns node2
+ip -n node1 addr add 10.0.12.1/24 dev n12
+ip -n node1 addr add fd00:12::1/64 dev n12 nodad
+ip -n node1 link set n12 up
+ip -n node2 addr add 10.0.12.2/24 dev n21
+ip -n node2 addr add fd00:12::2/64 dev n21 nodad
+ip -n node2 link set n21 up
+kp_pod node2 rpod6 rveth6 10.244.2.6
+ip -n rpod6 addr add fd00:245::6/128 dev eth0 nodad
+ip -n rpod6 route add 169.254.1.1 dev eth0
+ip -n rpod6 route add default via 169.254.1.1 dev eth0
+ip -n rpod6 -6 route add default via fe80::1 dev eth0
+ip netns exec node2 sysctl -qw net.ipv4.conf.rveth6.proxy_arp=1
+ip -n node2 addr add fe80::1/64 dev rveth6 nodad
+ip -n node2 route add 10.244.2.6/32 dev rveth6
+ip -n node2 -6 route add fd00:245::6/128 dev rveth6
+ip -n node2 route add 10.244.1.0/24 via 10.0.12.1
+ip -n node2 -6 route add fd00:244::/64 via fd00:12::1
+ip -n node1 route add 10.244.2.0/24 via 10.0.12.2
+ip -n node1 -6 route add fd00:245::/64 via fd00:12::2
+
+for p in pod2:2 pod3:3 rpod6:6; do
+	ns=${p%:*} n=${p#*:}
+	ip netns exec $ns kp-echo serve tcp 0.0.0.0 8080 web-$n &
+	ip netns exec $ns kp-echo serve udp 0.0.0.0 8053 dns-$n &
+	ip netns exec $ns kp-echo serve tcp :: 8081 web6-$n &
+done
+sleep 0.5
+
+st() { kpctl node1 --json status | grep -o "\"$1\":[0-9]*" | cut -d: -f2; }
+# replies FROM-NS N ADDR PORT: the "reply=" lines of N TCP connects.
+replies() {
+	local i
+	for i in $(seq "$2"); do
+		ip netns exec "$1" kp-echo connect tcp "$3" "$4" | sed -n 's/^reply=//p'
+	done
+}
+
+kp_check "NodePort on every node address" kpctl node1 service set 0.0.0.0:30080/tcp \
+	type nodeport id default/web-np backend 10.244.1.2:8080,local \
+	backend 10.244.1.3:8080,local backend 10.244.2.6:8080
+kp_check "NodePort with externalTrafficPolicy=Local" kpctl node1 service set 0.0.0.0:30081/tcp \
+	type nodeport external-policy local backend 10.244.1.2:8080,local \
+	backend 10.244.1.3:8080,local backend 10.244.2.6:8080
+kp_check "ExternalIP with a remote backend" kpctl node1 service set 192.168.100.10:80/tcp \
+	type externalip backend 10.244.2.6:8080
+kp_check "IPv6 ExternalIP, local backend" kpctl node1 service set '[fd00:100::10]:80/tcp' \
+	type externalip backend '[fd00:244::2]:8081,local'
+kp_check "IPv6 LoadBalancer, remote backend" kpctl node1 service set '[fd00:100::11]:80/tcp' \
+	type loadbalancer backend '[fd00:245::6]:8081'
+kp_check "UDP ExternalIP" kpctl node1 service set 192.168.100.53:53/udp type externalip \
+	backend 10.244.1.2:8053,local backend 10.244.1.3:8053,local
+kpctl node1 service show 0.0.0.0:30081/tcp
+
+got=$(replies outside 12 192.168.50.1 30080)
+echo "$got"
+kp_check "NodePort from outside: local backends see the client, the remote one the node" \
+	bash -c "! grep -Evq '^(web-[23] 192\.168\.50\.2|web-6 10\.0\.12\.1)$' <<<'$got'"
+kp_eq "NodePort from outside: all three backends used" \
+	"$(sed 's/ .*//' <<<"$got" | sort -u | tr '\n' ' ')" "web-2 web-3 web-6 "
+got=$(replies outside 3 10.0.12.1 30080)
+kp_check "NodePort on the node's other address [$(echo $got)]" grep -Eq '^web-[236] ' <<<"$got"
+got=$(replies outside 10 192.168.50.1 30081)
+kp_check "externalTrafficPolicy=Local: local backends only, client address kept [$(echo $got | tr '\n' ' ')]" \
+	bash -c "[ -n '$got' ] && ! grep -Evq '^web-[23] 192\.168\.50\.2$' <<<'$got'"
+out=$(ip netns exec outside kp-echo connect tcp 192.168.100.10 80)
+kp_eq "ExternalIP: getpeername at the client shows the ExternalIP" \
+	"$(grep '^peer=' <<<"$out")" "peer=192.168.100.10:80"
+kp_eq "ExternalIP to a remote backend: SNAT to the node" "$(grep '^reply=' <<<"$out")" \
+	"reply=web-6 10.0.12.1"
+out=$(ip netns exec outside kp-echo connect tcp fd00:100::10 80)
+kp_eq "IPv6 ExternalIP: local backend sees the client" "$(grep '^reply=' <<<"$out")" \
+	"reply=web6-2 fd00:50::2"
+out=$(ip netns exec outside kp-echo connect tcp fd00:100::11 80)
+kp_eq "IPv6 LoadBalancer: remote backend sees the node" "$(grep '^reply=' <<<"$out")" \
+	"reply=web6-6 fd00:12::1"
+out=$(ip netns exec outside kp-echo connect udp 192.168.100.53 53)
+kp_check "UDP ExternalIP answered through reverse NAT [$out]" \
+	bash -c "grep -q '^peer=192.168.100.53:53$' <<<'$out' && grep -Eq '^reply=dns-[23] 192\.168\.50\.2$' <<<'$out'"
+kp_check "flows are in kplane's table" test "$(st flows)" -gt 0
+kp_check "packets were rewritten" test "$(st nat_packets)" -gt 0
+
+# Empty services refuse at once (TCP RST, ICMP port unreachable), v4 and v6.
+kpctl node1 service set 192.168.100.99:80/tcp type externalip
+kpctl node1 service set 192.168.100.99:53/udp type externalip
+kpctl node1 service set '[fd00:100::99]:80/tcp' type externalip
+kpctl node1 service set '[fd00:100::99]:53/udp' type externalip
+for target in "tcp 192.168.100.99 80" "udp 192.168.100.99 53" "tcp fd00:100::99 80" \
+	"udp fd00:100::99 53"; do
+	out=$(ip netns exec outside kp-echo connect $target)
+	kp_check "no backend: $target refused at once [$out]" \
+		bash -c "[[ '$out' =~ refused\ in\ ([0-9]+)\ ms ]] && [ \${BASH_REMATCH[1]} -lt 1000 ]"
+done
+kp_eq "refusals counted" "$(st nat_refused)" 4
+
+# UDP: a removed backend's flow is torn down; the same 5-tuple moves on.
+out=$(ip netns exec outside kp-echo connect udp 192.168.100.53 53 5353 | sed -n 's/^reply=dns-\([0-9]\).*/\1/p')
+keep=$((out == 2 ? 3 : 2))
+kpctl node1 service set 192.168.100.53:53/udp type externalip backend 10.244.1.$keep:8053,local
+again=$(ip netns exec outside kp-echo connect udp 192.168.100.53 53 5353 | sed -n 's/^reply=dns-\([0-9]\).*/\1/p')
+kp_eq "UDP: the same 5-tuple reaches a live backend after its backend left (was dns-$out)" \
+	"$again" "$keep"
+kp_check "UDP: torn-down flows counted" test "$(st flows_torn_down)" -ge 1
+
+# Connect-time from a pod: no flow-table entry, no per-packet NAT.
+created=$(st flows_created)
+out=$(ip netns exec pod5 kp-echo connect tcp 192.168.50.1 30080)
+kp_eq "pod to NodeIP:NodePort is balanced at connect time" "$(grep '^peer=' <<<"$out")" \
+	"peer=192.168.50.1:30080"
+kp_check "pod to NodeIP:NodePort reaches a backend [$out]" grep -Eq '^reply=web-[236] ' <<<"$out"
+out=$(ip netns exec pod5 kp-echo connect tcp 192.168.100.10 80)
+kp_eq "pod to an ExternalIP is balanced at connect time, no SNAT" \
+	"$(grep '^reply=' <<<"$out")" "reply=web-6 10.244.1.5"
+kp_eq "connect-time flows leave the flow table alone" "$(st flows_created)" "$created"
+kp_check "internalTrafficPolicy=Local" kpctl node1 service set 10.96.0.20:80/tcp \
+	internal-policy local backend 10.244.1.2:8080,local backend 10.244.2.6:8080
+got=$(replies pod5 8 10.96.0.20 80 | sed 's/ .*//' | sort -u | tr '\n' ' ')
+kp_eq "internalTrafficPolicy=Local: only the node-local backend" "$got" "web-2 "
+
+# No nf_conntrack entry for kplane's flows; a plain forwarded flow has one.
+kpctl node1 service set 0.0.0.0:30082/tcp type nodeport backend 10.244.1.2:8080,local
+ip netns exec outside kp-echo connect tcp 192.168.50.1 30082 >/dev/null
+ip netns exec outside kp-echo connect tcp 10.244.1.3 8080 >/dev/null
+ct=$(ip netns exec node1 conntrack -L 2>/dev/null)
+echo "$ct"
+kp_check "conntrack tracks the plain forwarded flow" grep -q 'dst=10.244.1.3 .*dport=8080' <<<"$ct"
+# Packet-path flows would show the client or the SNAT address facing a
+# backend; no entry anywhere may name a service address.  (Connect-time flows
+# are plain pod-to-backend forwarding here, tracked like any pod traffic.)
+kp_check "conntrack has no entry for any kplane flow or service address" \
+	bash -c "! grep -Eq 'dport=3008[0-2]|192\.168\.100\.|src=(192\.168\.50\.2|10\.0\.12\.1) dst=10\.244\.(1\.2|2\.6) |fd00:(100|50)::' <<<'$ct'"
+
+# Idle flows are reclaimed; a full table refuses new flows and counts them.
+echo 1 >/sys/module/kplane/parameters/flow_timeout_udp
+flows=$(st flows) expired=$(st flows_expired)
+ip netns exec outside kp-echo connect udp 192.168.100.53 53 6000 >/dev/null
+kp_eq "an answered UDP flow is in the table" "$(st flows)" $((flows + 1))
+for i in $(seq 40); do [ "$(st flows)" -le "$flows" ] && break; sleep 0.5; done
+kp_check "the idle flow is reclaimed by the collector ($(st flows) flows left)" \
+	test "$(st flows)" -le "$flows"
+kp_check "expired flows counted" test "$(st flows_expired)" -gt "$expired"
+echo $(($(st flows) + 1)) >/sys/module/kplane/parameters/max_flows
+ip netns exec outside kp-echo connect udp 192.168.100.53 53 6001 >/dev/null
+kp_check "a full table refuses a new flow" \
+	bash -c "! ip netns exec outside kp-echo connect udp 192.168.100.53 53 6002 >/dev/null 2>&1"
+kp_check "refused flows counted" test "$(st flow_table_full)" -ge 1
+echo 262144 >/sys/module/kplane/parameters/max_flows
+echo 120 >/sys/module/kplane/parameters/flow_timeout_udp
+
+kp_refused "unspecified address on a ClusterIP" 1 "Invalid argument" \
+	"only a NodePort service may have the unspecified address" \
+	kpctl node1 service set 0.0.0.0:80/tcp backend 10.244.1.2:8080
+kp_refused "affinity beyond a day" 1 "Numerical result out of range" "" \
+	kpctl node1 service set 10.96.0.21:80/tcp affinity 86401
+kp_refused "unknown traffic policy is a usage error" 2 "a traffic policy is cluster or local" "" \
+	kpctl node1 service set 10.96.0.21:80/tcp external-policy nearby
+
+kill $(jobs -p) 2>/dev/null
+wait 2>/dev/null
+kp_check "node disable drops the flow table" kpctl node1 node disable
+kp_check "module unloads after the packet path ran" kp_unload
+kp_done

@@ -193,6 +193,12 @@ static int kp_flow_hash(struct kp_flow_table *tbl, struct kp_flow *f)
 	return err;
 }
 
+static void kp_flow_gc_arm(struct kp_flow_table *tbl)
+{
+	if (!delayed_work_pending(&tbl->gc))
+		queue_delayed_work(system_power_efficient_wq, &tbl->gc, KP_FLOW_GC_INTERVAL);
+}
+
 static struct kp_flow *kp_flow_alloc(const struct kp_tuple *t, const struct kp_service *svc,
 				     const struct kp_backend *be, const u8 *snat_addr)
 {
@@ -245,9 +251,7 @@ struct kp_flow_node *kp_flow_create(struct kp_flow_table *tbl, const struct kp_t
 	spin_unlock_bh(&tbl->lock);
 	if (!err) {
 		atomic64_inc(&tbl->created);
-		if (!delayed_work_pending(&tbl->gc))
-			queue_delayed_work(system_power_efficient_wq, &tbl->gc,
-					   KP_FLOW_GC_INTERVAL);
+		kp_flow_gc_arm(tbl);
 		return &f->tn[KP_ROLE_ORIG_PRE];
 	}
 	atomic_dec(&tbl->count);
@@ -333,6 +337,78 @@ static void kp_flow_gc_work(struct work_struct *work)
 		queue_delayed_work(system_power_efficient_wq, &tbl->gc, KP_FLOW_GC_INTERVAL);
 }
 
+static void kp_affinity_key(struct kp_tuple *t, const struct kp_service *svc,
+			    const u8 *client)
+{
+	memset(t, 0, sizeof(*t));
+	t->family = svc->key.family;
+	t->proto = svc->key.proto;
+	t->stage = KP_STAGE_AFFINITY;
+	t->dport = svc->key.port;
+	memcpy(t->saddr, client, 16);
+	memcpy(t->daddr, svc->key.addr, 16);
+}
+
+const struct kp_backend *kp_affinity_get(struct kp_flow_table *tbl,
+					 const struct kp_service *svc, const u8 *client,
+					 bool local)
+{
+	const struct kp_backend *be;
+	struct kp_flow_node *fn;
+	struct kp_flow *f;
+	struct kp_tuple t;
+
+	kp_affinity_key(&t, svc, client);
+	fn = kp_flow_lookup(tbl, &t);
+	if (!fn)
+		return NULL;
+	f = fn->flow;
+	if (time_after_eq(jiffies, READ_ONCE(f->expires)))
+		return NULL;
+	be = kp_svc_usable(svc, f->nat.backend, f->nat.bport, local);
+	if (be)
+		WRITE_ONCE(f->expires, jiffies + (unsigned long)svc->affinity_timeout * HZ);
+	return be;
+}
+
+void kp_affinity_set(struct kp_flow_table *tbl, const struct kp_service *svc,
+		     const u8 *client, const struct kp_backend *be)
+{
+	struct kp_flow_node *old;
+	struct kp_flow *f;
+	struct kp_tuple t;
+
+	kp_affinity_key(&t, svc, client);
+	old = kp_flow_lookup(tbl, &t);
+	if (old)
+		kp_flow_kill(tbl, old->flow);
+	if (atomic_inc_return(&tbl->count) > READ_ONCE(kp_max_flows))
+		goto full;
+	f = kzalloc(sizeof(*f), GFP_ATOMIC);
+	if (!f)
+		goto full;
+	f->family = t.family;
+	f->proto = t.proto;
+	f->svc = svc->key;
+	memcpy(f->nat.backend, be->addr.ip, 16);
+	f->nat.bport = be->port;
+	f->expires = jiffies + (unsigned long)svc->affinity_timeout * HZ;
+	f->tn[KP_ROLE_ORIG_PRE].key = t;
+	f->tn[KP_ROLE_ORIG_PRE].flow = f;
+	spin_lock_bh(&tbl->lock);
+	/* Losing a race to another CPU's binding is fine: it holds. */
+	if (kp_flow_hash_one(tbl, &f->tn[KP_ROLE_ORIG_PRE])) {
+		spin_unlock_bh(&tbl->lock);
+		kfree(f);
+		goto full;
+	}
+	spin_unlock_bh(&tbl->lock);
+	kp_flow_gc_arm(tbl);
+	return;
+full:
+	atomic_dec(&tbl->count);
+}
+
 struct kp_teardown {
 	const struct kp_svc_key *key;
 	const struct kp_service *svc;
@@ -342,7 +418,7 @@ static bool kp_flow_backend_gone(const struct kp_flow *f, const void *arg)
 {
 	const struct kp_teardown *td = arg;
 
-	return f->proto == IPPROTO_UDP && !memcmp(&f->svc, td->key, sizeof(f->svc)) &&
+	return f->proto == IPPROTO_UDP && f->tn[KP_ROLE_ORIG_PRE].key.stage == KP_STAGE_PRE && !memcmp(&f->svc, td->key, sizeof(f->svc)) &&
 	       (!td->svc || !kp_svc_has_backend(td->svc, f->nat.backend, f->nat.bport));
 }
 

@@ -25,6 +25,7 @@
 enum kp_flow_stage {
 	KP_STAGE_PRE,		/* PRE_ROUTING */
 	KP_STAGE_POST,		/* POST_ROUTING */
+	KP_STAGE_AFFINITY,	/* not a packet: client -> service, ClientIP affinity */
 };
 
 enum kp_flow_role {
@@ -114,6 +115,20 @@ void kp_flow_seen(struct kp_flow_node *fn, u8 tcp_flags);
  * @svc's (@svc NULL: the service is gone), so the next datagram of the same
  * 5-tuple picks a live backend.  Returns how many.
  */
+/*
+ * ClientIP session affinity, kept in the flow table (one tuple per client and
+ * service, expiring after the service's timeout of idleness).
+ * kp_affinity_get: the backend @client is bound to, if still bound and
+ * usable (@local: among node-local ones); refreshes the binding.
+ * kp_affinity_set: binds @client to @be, replacing an older binding.
+ * Callers are in an RCU read-side section.
+ */
+const struct kp_backend *kp_affinity_get(struct kp_flow_table *tbl,
+					 const struct kp_service *svc, const u8 *client,
+					 bool local);
+void kp_affinity_set(struct kp_flow_table *tbl, const struct kp_service *svc,
+		     const u8 *client, const struct kp_backend *be);
+
 unsigned int kp_flow_teardown_udp(struct kp_flow_table *tbl, const struct kp_svc_key *key,
 				  const struct kp_service *svc);
 

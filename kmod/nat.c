@@ -256,7 +256,7 @@ static struct kp_flow_node *kp_nat_new_flow(struct kp_node *node, struct sk_buff
 		return NULL;
 	*verdict = NF_DROP;
 	local = svc->ext_policy == KPLANE_POLICY_LOCAL;
-	be = kp_svc_pick(svc, kp_hash64(&p->t, sizeof(p->t), 0), local);
+	be = kp_node_pick(node, svc, p->t.saddr, kp_hash64(&p->t, sizeof(p->t), 0), local);
 	if (!be) {
 		kp_count_nat(node, true);
 		kp_nat_refuse(node->net, skb, p);

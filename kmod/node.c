@@ -54,6 +54,22 @@ struct kp_service *kp_node_service(struct kp_node *node, const struct kp_svc_key
 	return svc;
 }
 
+const struct kp_backend *kp_node_pick(struct kp_node *node, const struct kp_service *svc,
+				      const u8 *client, u64 hash, bool local)
+{
+	const struct kp_backend *be;
+
+	if (svc->affinity_timeout) {
+		be = kp_affinity_get(&node->flows, svc, client, local);
+		if (be)
+			return be;
+	}
+	be = kp_svc_pick(svc, hash, local);
+	if (be && svc->affinity_timeout)
+		kp_affinity_set(&node->flows, svc, client, be);
+	return be;
+}
+
 void kp_node_changed(struct kp_node *node)
 {
 	/* Never 0: netlink treats a zero dump sequence as "not tracked". */

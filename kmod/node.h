@@ -66,6 +66,13 @@ struct kp_node *kp_node_serving(const struct net *net);
  * of the node's.  Caller is in an RCU read-side section.
  */
 struct kp_service *kp_node_service(struct kp_node *node, const struct kp_svc_key *key);
+/*
+ * The backend for a new connection from @client to @svc: the client's
+ * affinity binding if the service has ClientIP affinity and it still holds,
+ * else a Maglev pick by @hash (then bound).  @local: node-local backends only.
+ */
+const struct kp_backend *kp_node_pick(struct kp_node *node, const struct kp_service *svc,
+				      const u8 *client, u64 hash, bool local);
 int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack);
 void kp_node_disable(struct kp_node *node);
 void kp_node_changed(struct kp_node *node);

@@ -222,6 +222,21 @@ const struct kp_backend *kp_svc_pick(const struct kp_service *svc, u64 hash, boo
 	return idx < svc->n_backends ? &svc->backends[idx] : NULL;
 }
 
+const struct kp_backend *kp_svc_usable(const struct kp_service *svc, const u8 *addr,
+				       __be16 port, bool local)
+{
+	u8 usable = kp_svc_usable_state(svc, local);
+	u32 i;
+
+	for (i = 0; i < svc->n_backends; i++) {
+		const struct kp_backend *be = &svc->backends[i];
+
+		if (be->port == port && !memcmp(be->addr.ip, addr, 16))
+			return be->state == usable && kp_be_in_scope(be, local) ? be : NULL;
+	}
+	return NULL;
+}
+
 bool kp_svc_has_backend(const struct kp_service *svc, const u8 *addr, __be16 port)
 {
 	u32 i;

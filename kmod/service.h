@@ -92,5 +92,8 @@ const struct kp_backend *kp_svc_pick(const struct kp_service *svc, u64 hash, boo
 struct kp_service *kp_svc_lookup_wild(struct kp_svc_table *tbl, const struct kp_svc_key *key);
 /* Whether @svc still has @be (address and port) among its backends. */
 bool kp_svc_has_backend(const struct kp_service *svc, const u8 *addr, __be16 port);
+/* The backend at @addr/@port if new connections may use it (@local scope). */
+const struct kp_backend *kp_svc_usable(const struct kp_service *svc, const u8 *addr,
+				       __be16 port, bool local);
 
 #endif /* KPLANE_SERVICE_H */

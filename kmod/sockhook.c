@@ -8,6 +8,7 @@
 #include <linux/random.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
 #include "node.h"
 #include "service.h"
@@ -225,11 +226,58 @@ static void kp_count_connect(struct kp_node *node, bool refused)
 }
 
 /*
+ * Who the client is for ClientIP affinity: the socket's bound address, else
+ * its pod's address of that family, else (an unbound node socket) the node
+ * as one client.
+ */
+static void kp_sock_client(const struct sock *sk, u8 family, u8 *out)
+{
+	const struct kp_endpoint *ep;
+	unsigned int i;
+
+	memset(out, 0, 16);
+	if (family == AF_INET && sk->sk_rcv_saddr) {
+		memcpy(out, &sk->sk_rcv_saddr, 4);
+		return;
+	}
+	if (family == AF_INET6 && !ipv6_addr_any(&sk->sk_v6_rcv_saddr)) {
+		memcpy(out, &sk->sk_v6_rcv_saddr, 16);
+		return;
+	}
+	ep = kp_ep_lookup_netns(sock_net(sk));
+	for (i = 0; ep && i < ep->n_addrs; i++) {
+		if (ep->addrs[i].family == family) {
+			memcpy(out, ep->addrs[i].ip, 16);
+			return;
+		}
+	}
+}
+
+/* A backend for a connect() or datagram from @sk (internal traffic policy). */
+static const struct kp_backend *kp_sock_pick(struct kp_node *node,
+					     const struct kp_service *svc,
+					     const struct sock *sk)
+{
+	u8 client[16];
+
+	if (svc->affinity_timeout)
+		kp_sock_client(sk, svc->key.family, client);
+	return kp_node_pick(node, svc, client, get_random_u64(),
+			    svc->int_policy == KPLANE_POLICY_LOCAL);
+}
+
+/*
  * Entered instead of the connect function when a service has no usable
  * backend: the caller gets ECONNREFUSED at once, nothing is sent.
  */
 static noinline int kp_connect_refused(struct socket *sock, struct sockaddr *uaddr,
 				       int addr_len, int flags)
+{
+	return -ECONNREFUSED;
+}
+
+/* The same for a datagram to such a service: nothing is black-holed. */
+static noinline int kp_sendmsg_refused(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	return -ECONNREFUSED;
 }
@@ -252,7 +300,7 @@ static int kp_connect_pre(struct kprobe *p, struct pt_regs *regs)
 	node = kp_node_serving(sock_net(sock->sk));
 	svc = node ? kp_node_service(node, &key) : NULL;
 	if (svc) {
-		be = kp_svc_pick(svc, get_random_u64(), svc->int_policy == KPLANE_POLICY_LOCAL);
+		be = kp_sock_pick(node, svc, sock->sk);
 		if (be) {
 			kp_sockaddr_set(uaddr, key.family, be->addr.ip, be->port);
 			kp_lb_sock_connected(sock->sk, &key);
@@ -326,6 +374,7 @@ static int kp_sendmsg_pre(struct kprobe *p, struct pt_regs *regs)
 	const struct kp_backend *be;
 	struct kp_service *svc;
 	struct kp_node *node;
+	int refuse = 0;
 
 	if (!msg->msg_name || sk->sk_kern_sock ||
 	    !kp_sockaddr_key(sk, msg->msg_name, msg->msg_namelen, &key))
@@ -334,21 +383,21 @@ static int kp_sendmsg_pre(struct kprobe *p, struct pt_regs *regs)
 	node = kp_node_serving(sock_net(sk));
 	svc = node ? kp_node_service(node, &key) : NULL;
 	if (svc) {
-		be = kp_svc_pick(svc, get_random_u64(), svc->int_policy == KPLANE_POLICY_LOCAL);
-		/* No backend: the datagram goes to the service address and is
-		 * answered like any unreachable one; a later issue refuses it.
-		 */
+		be = kp_sock_pick(node, svc, sk);
 		if (be) {
 			kp_sockaddr_set(msg->msg_name, key.family, be->addr.ip, be->port);
 			backend = key;
 			memcpy(backend.addr, be->addr.ip, sizeof(backend.addr));
 			backend.port = be->port;
 			kp_lb_sock_sent(sk, &backend, &key);
+		} else {
+			instruction_pointer_set(regs, (unsigned long)kp_sendmsg_refused);
+			refuse = 1;
 		}
 		kp_count_connect(node, !be);
 	}
 	rcu_read_unlock();
-	return 0;
+	return refuse;
 }
 
 struct kp_recvmsg_args {

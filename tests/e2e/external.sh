@@ -192,6 +192,36 @@ kp_check "refused flows counted" test "$(st flow_table_full)" -ge 1
 echo 262144 >/sys/module/kplane/parameters/max_flows
 echo 120 >/sys/module/kplane/parameters/flow_timeout_udp
 
+# ClientIP affinity: one client, one backend, until timeoutSeconds idle.
+kp_check "NodePort with ClientIP affinity (2 s)" kpctl node1 service set 0.0.0.0:30083/tcp \
+	type nodeport affinity 2 backend 10.244.1.2:8080,local backend 10.244.1.3:8080,local \
+	backend 10.244.2.6:8080
+backend_of() { ip netns exec "$1" kp-echo connect tcp "$2" "$3" | sed -n 's/^reply=\([^ ]*\).*/\1/p'; }
+first=$(backend_of outside 192.168.50.1 30083)
+uses=$first
+for i in $(seq 10); do sleep 0.4; uses="$uses $(backend_of outside 192.168.50.1 30083)"; done
+kp_eq "affinity: 11 connections, each within 2 s of the last, all to $first" \
+	"$(tr ' ' '\n' <<<"$uses" | sort -u)" "$first"
+moved=
+for i in $(seq 8); do
+	sleep 2.5
+	b=$(backend_of outside 192.168.50.1 30083)
+	[ "$b" != "$first" ] && { moved=$b; break; }
+done
+# After each idle period the pick is free again; all 8 landing on the old
+# backend would happen 1 time in 3^8.
+kp_check "affinity: the binding expires after 2 s idle ($first -> ${moved:-none})" test -n "$moved"
+kp_check "ClusterIP with ClientIP affinity" kpctl node1 service set 10.96.0.30:80/tcp \
+	affinity 60 backend 10.244.1.2:8080 backend 10.244.1.3:8080 backend 10.244.2.6:8080
+got=$(replies pod5 8 10.96.0.30 80 | sed 's/ .*//' | sort -u)
+kp_eq "affinity at connect time: a pod sticks to one backend" "$(wc -l <<<"$got")" 1
+rest=$(for b in 10.244.1.2 10.244.1.3 10.244.2.6; do
+	[ "web-${b##*.}" = "$got" ] || echo "backend $b:8080"; done)
+kpctl node1 service set 10.96.0.30:80/tcp affinity 60 $rest
+again=$(replies pod5 6 10.96.0.30 80 | sed 's/ .*//' | sort -u)
+kp_check "affinity: the bound backend left, the pod moves and sticks [$(echo $again)]" \
+	bash -c "[ \$(wc -l <<<'$again') = 1 ] && [ '$again' != '$got' ]"
+
 kp_refused "unspecified address on a ClusterIP" 1 "Invalid argument" \
 	"only a NodePort service may have the unspecified address" \
 	kpctl node1 service set 0.0.0.0:80/tcp backend 10.244.1.2:8080

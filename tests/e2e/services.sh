@@ -74,6 +74,11 @@ kp_check "a netns that is neither node nor pod is left alone" bash -c "! grep -q
 kp_check "service without backends" kpctl node1 service set 10.96.0.99:80/tcp
 out=$(ip netns exec pod5 kp-echo connect tcp 10.96.0.99 80)
 kp_check "empty service refuses at once [$out]" bash -c "[[ '$out' =~ ^refused\ in\ ([0-9]+)\ ms$ ]] && [ \${BASH_REMATCH[1]} -lt 1000 ]"
+kpctl node1 service set 10.96.0.98:53/udp
+out=$(ip netns exec pod5 kp-echo sendto udp 10.96.0.98 53)
+kp_check "unconnected UDP to an empty service: sendto refused at once [$out]" \
+	bash -c "[[ '$out' =~ ^refused\ in\ ([0-9]+)\ ms$ ]] && [ \${BASH_REMATCH[1]} -lt 1000 ]"
+kpctl node1 service del 10.96.0.98:53/udp
 kpctl node1 service set 10.96.0.99:80/tcp backend 10.244.1.2:8080,state=terminating
 out=$(ip netns exec pod5 kp-echo connect tcp 10.96.0.99 80)
 kp_check "only a terminating backend: refused [$out]" grep -q '^refused' <<<"$out"
@@ -87,7 +92,7 @@ echo "$st"
 lb=$(grep -o '"connect_lb":[0-9]*' <<<"$st" | cut -d: -f2)
 refused=$(grep -o '"connect_refused":[0-9]*' <<<"$st" | cut -d: -f2)
 kp_eq "connect_lb counts each balanced connect and datagram" "$lb" 20
-kp_eq "connect_refused counts each refusal" "$refused" 2
+kp_eq "connect_refused counts each refusal" "$refused" 3
 kp_eq "services counted" "$(grep -o '"services":[0-9]*' <<<"$st")" '"services":5'
 
 # Bad input: each refused with the kernel's message, nothing applied.

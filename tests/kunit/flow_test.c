@@ -198,7 +198,62 @@ static void kp_test_flow_teardown_udp(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->tbl.torn_down), 2LL);
 }
 
+static const struct kp_backend *kp_test_affinity_get(struct kp_flow_fixture *fx,
+						     const u8 *client)
+{
+	const struct kp_backend *be;
+
+	rcu_read_lock();
+	be = kp_affinity_get(&fx->tbl, &fx->svc, client, false);
+	rcu_read_unlock();
+	return be;
+}
+
+/* A binding holds while fresh and usable; it expires; rebinding replaces it. */
+static void kp_test_affinity(struct kunit *test)
+{
+	struct kp_flow_fixture *fx = test->priv;
+	struct kp_flow_node *fn;
+	struct kp_tuple k = {};
+	u8 other[16];
+
+	fx->svc.affinity_timeout = 10;
+	fx->svc.key.proto = IPPROTO_UDP;	/* so the teardown below could see it */
+	kp_ip4(other, 10, 0, 0, 10);
+	KUNIT_EXPECT_NULL(test, kp_test_affinity_get(fx, fx->t.saddr));
+	rcu_read_lock();
+	kp_affinity_set(&fx->tbl, &fx->svc, fx->t.saddr, &fx->be[1]);
+	rcu_read_unlock();
+	KUNIT_EXPECT_PTR_EQ(test, kp_test_affinity_get(fx, fx->t.saddr), &fx->be[1]);
+	KUNIT_EXPECT_NULL(test, kp_test_affinity_get(fx, other));
+	/* Rebinding the same client replaces, it does not add. */
+	rcu_read_lock();
+	kp_affinity_set(&fx->tbl, &fx->svc, fx->t.saddr, &fx->be[0]);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->tbl.count), 1);
+	KUNIT_EXPECT_PTR_EQ(test, kp_test_affinity_get(fx, fx->t.saddr), &fx->be[0]);
+	/* A terminating backend is not used for new connections. */
+	fx->be[0].state = KPLANE_BE_TERMINATING;
+	KUNIT_EXPECT_NULL(test, kp_test_affinity_get(fx, fx->t.saddr));
+	fx->be[0].state = KPLANE_BE_ACTIVE;
+	/* Idle past the timeout: gone. */
+	k.family = AF_INET;
+	k.proto = IPPROTO_UDP;
+	k.stage = KP_STAGE_AFFINITY;
+	k.dport = fx->svc.key.port;
+	memcpy(k.saddr, fx->t.saddr, 16);
+	memcpy(k.daddr, fx->svc.key.addr, 16);
+	fn = kp_test_lookup(&fx->tbl, &k);
+	KUNIT_ASSERT_NOT_NULL(test, fn);
+	fn->flow->expires = jiffies - 1;
+	KUNIT_EXPECT_NULL(test, kp_test_affinity_get(fx, fx->t.saddr));
+	/* UDP teardown leaves affinity bindings alone. */
+	fx->svc.n_backends = 0;
+	KUNIT_EXPECT_EQ(test, kp_flow_teardown_udp(&fx->tbl, &fx->svc.key, &fx->svc), 0U);
+}
+
 static struct kunit_case kp_flow_cases[] = {
+	KUNIT_CASE(kp_test_affinity),
 	KUNIT_CASE(kp_test_flow_snat_tuples),
 	KUNIT_CASE(kp_test_flow_snat_ports_distinct),
 	KUNIT_CASE(kp_test_flow_no_snat),

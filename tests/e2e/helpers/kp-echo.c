@@ -176,10 +176,13 @@ static int unconnected(const struct sockaddr_storage *ss, socklen_t len)
 	socklen_t flen = sizeof(from);
 	char buf[256], a[80];
 	ssize_t n;
+	double t0 = now_ms();
 	int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (sendto(fd, "?", 1, 0, (const void *)ss, len) != 1) {
+		if (errno == ECONNREFUSED)
+			return refused(t0);
 		perror("kp-echo: sendto");
 		return 1;
 	}

@@ -13,6 +13,7 @@
 #include "netlink.h"
 #include "node.h"
 #include "service.h"
+#include "sockhook.h"
 
 static struct genl_family kp_family;
 
@@ -486,6 +487,7 @@ static int kp_nl_svc_set_locked(struct genl_info *info, struct kp_service *svc)
 		return err;
 	kp_node_changed(node);
 	kp_flow_teardown_udp(&node->flows, &svc->key, svc);
+	kp_sockhook_resteer_udp(node, svc);
 	return 0;
 }
 

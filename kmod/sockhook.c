@@ -31,6 +31,7 @@ struct kp_lb_sock {
 	spinlock_t lock;		/* connected fields and revs */
 	bool connected;
 	struct kp_svc_key svc;		/* the connected service */
+	struct kp_svc_key backend;	/* and the backend it went to */
 	struct hlist_head revs;		/* struct kp_lb_rev, unconnected UDP */
 	unsigned int n_revs;
 	struct rcu_head rcu;
@@ -55,6 +56,7 @@ static const struct rhashtable_params kp_lb_sock_params = {
 };
 
 static struct rhashtable kp_lb_socks;
+static unsigned int kp_sockhook_users;	/* enabled nodes; kplane_mutex */
 static atomic_t kp_lb_sock_count = ATOMIC_INIT(0);
 
 static struct kp_lb_sock *kp_lb_sock_find(const struct sock *sk)
@@ -124,7 +126,18 @@ full:
 	return NULL;
 }
 
-static void kp_lb_sock_connected(const struct sock *sk, const struct kp_svc_key *svc)
+/* The key of @be as the address a socket sends to. */
+static void kp_backend_key(struct kp_svc_key *out, const struct kp_svc_key *svc,
+			   const struct kp_backend *be)
+{
+	*out = *svc;
+	memcpy(out->addr, be->addr.ip, sizeof(out->addr));
+	out->port = be->port;
+}
+
+/* @sk connect()ed to @svc (NULL: to no service), which sent it to @backend. */
+static void kp_lb_sock_connected(const struct sock *sk, const struct kp_svc_key *svc,
+				 const struct kp_svc_key *backend)
 {
 	struct kp_lb_sock *e = svc ? kp_lb_sock_get(sk) : kp_lb_sock_find(sk);
 
@@ -132,8 +145,10 @@ static void kp_lb_sock_connected(const struct sock *sk, const struct kp_svc_key 
 		return;
 	spin_lock_bh(&e->lock);
 	e->connected = svc != NULL;
-	if (svc)
+	if (svc) {
 		e->svc = *svc;
+		e->backend = *backend;
+	}
 	spin_unlock_bh(&e->lock);
 }
 
@@ -302,8 +317,11 @@ static int kp_connect_pre(struct kprobe *p, struct pt_regs *regs)
 	if (svc) {
 		be = kp_sock_pick(node, svc, sock->sk);
 		if (be) {
+			struct kp_svc_key backend;
+
 			kp_sockaddr_set(uaddr, key.family, be->addr.ip, be->port);
-			kp_lb_sock_connected(sock->sk, &key);
+			kp_backend_key(&backend, &key, be);
+			kp_lb_sock_connected(sock->sk, &key, &backend);
 		} else {
 			instruction_pointer_set(regs, (unsigned long)kp_connect_refused);
 			refuse = 1;
@@ -315,7 +333,7 @@ static int kp_connect_pre(struct kprobe *p, struct pt_regs *regs)
 		 * naming a service.  Not TCP: a non-blocking or io_uring connect
 		 * calls again with the (rewritten) backend address to complete.
 		 */
-		kp_lb_sock_connected(sock->sk, NULL);
+		kp_lb_sock_connected(sock->sk, NULL, NULL);
 	}
 	rcu_read_unlock();
 	return refuse;
@@ -386,9 +404,7 @@ static int kp_sendmsg_pre(struct kprobe *p, struct pt_regs *regs)
 		be = kp_sock_pick(node, svc, sk);
 		if (be) {
 			kp_sockaddr_set(msg->msg_name, key.family, be->addr.ip, be->port);
-			backend = key;
-			memcpy(backend.addr, be->addr.ip, sizeof(backend.addr));
-			backend.port = be->port;
+			kp_backend_key(&backend, &key, be);
 			kp_lb_sock_sent(sk, &backend, &key);
 		} else {
 			instruction_pointer_set(regs, (unsigned long)kp_sendmsg_refused);
@@ -444,6 +460,102 @@ static int kp_recvmsg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * Connected UDP sockets of @node whose backend @svc no longer has.  Found
+ * under RCU: UDP sockets are freed after a grace period (SOCK_RCU_FREE) and
+ * lose their record in inet_release, so a record's socket is safe to pin.
+ */
+static unsigned int kp_lb_socks_stale(struct kp_node *node, const struct kp_service *svc,
+				      struct sock **out, unsigned int max)
+{
+	struct rhashtable_iter iter;
+	struct kp_lb_sock *e;
+	unsigned int n = 0;
+
+	rhashtable_walk_enter(&kp_lb_socks, &iter);
+	rhashtable_walk_start(&iter);
+	while (n < max && (e = rhashtable_walk_next(&iter))) {
+		struct sock *sk;
+		bool stale;
+
+		if (IS_ERR(e))
+			continue;
+		sk = (struct sock *)e->sk;
+		spin_lock_bh(&e->lock);
+		stale = e->connected && sk->sk_protocol == IPPROTO_UDP &&
+			!memcmp(&e->svc, &svc->key, sizeof(e->svc)) &&
+			!kp_svc_has_backend(svc, e->backend.addr, e->backend.port);
+		spin_unlock_bh(&e->lock);
+		if (stale && kp_node_serving(sock_net(sk)) == node &&
+		    refcount_inc_not_zero(&sk->sk_refcnt))
+			out[n++] = sk;
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+	return n;
+}
+
+/*
+ * Connects @sk to a live backend of @svc, as its own connect() would have,
+ * unless the application connected it elsewhere meanwhile (the record then
+ * no longer names the old backend, and the application's connect wins).
+ */
+static bool kp_lb_sock_resteer(struct kp_node *node, const struct kp_service *svc,
+			       struct sock *sk)
+{
+	struct sockaddr_in6 sa = { .sin6_family = svc->key.family };
+	int len = svc->key.family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(sa);
+	struct kp_svc_key backend, old;
+	const struct kp_backend *be;
+	struct kp_lb_sock *e;
+	bool done = false;
+	int err;
+
+	rcu_read_lock();
+	e = kp_lb_sock_find(sk);
+	be = e ? kp_sock_pick(node, svc, sk) : NULL;
+	if (be) {
+		old = e->backend;
+		kp_backend_key(&backend, &svc->key, be);
+	}
+	rcu_read_unlock();
+	if (!be)
+		return false;	/* nowhere to go: its datagrams fail as before */
+	kp_sockaddr_set((struct sockaddr *)&sa, svc->key.family, backend.addr, backend.port);
+	err = sk->sk_prot->connect(sk, (struct sockaddr *)&sa, len);
+	rcu_read_lock();
+	e = err ? NULL : kp_lb_sock_find(sk);
+	if (e) {
+		spin_lock_bh(&e->lock);
+		done = e->connected && !memcmp(&e->backend, &old, sizeof(old));
+		if (done)
+			e->backend = backend;
+		spin_unlock_bh(&e->lock);
+	}
+	rcu_read_unlock();
+	return done;
+}
+
+#define KP_RESTEER_BATCH 64
+
+unsigned int kp_sockhook_resteer_udp(struct kp_node *node, const struct kp_service *svc)
+{
+	struct sock *batch[KP_RESTEER_BATCH];
+	unsigned int n, i, moved = 0;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (svc->key.proto != IPPROTO_UDP || !kp_sockhook_users)
+		return 0;
+	do {
+		n = kp_lb_socks_stale(node, svc, batch, ARRAY_SIZE(batch));
+		for (i = 0; i < n; i++) {
+			moved += kp_lb_sock_resteer(node, svc, batch[i]);
+			sock_put(batch[i]);
+		}
+	} while (n == ARRAY_SIZE(batch));
+	return moved;
+}
+
 static struct kprobe kp_probes[] = {
 	{ .symbol_name = "inet_stream_connect", .pre_handler = kp_connect_pre },
 	{ .symbol_name = "inet_dgram_connect", .pre_handler = kp_connect_pre },
@@ -491,7 +603,6 @@ static void kp_lb_sock_free(void *ptr, void *arg)
 	kp_lb_sock_release(ptr);
 }
 
-static unsigned int kp_sockhook_users;	/* enabled nodes; kplane_mutex */
 
 int kp_sockhook_init(void)
 {

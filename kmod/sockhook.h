@@ -20,4 +20,14 @@ void kp_sockhook_uninit(void);
 int kp_sockhook_get(void);
 void kp_sockhook_put(void);
 
+struct kp_node;
+struct kp_service;
+/*
+ * After @svc (UDP) changed on @node: connected sockets whose backend left
+ * are connected to a live one, so their next datagram (same socket, same
+ * service address) is answered; kube-proxy's stale-conntrack UDP failure
+ * (kubernetes#19029) cannot happen.  Returns how many moved.
+ */
+unsigned int kp_sockhook_resteer_udp(struct kp_node *node, const struct kp_service *svc);
+
 #endif /* KPLANE_SOCKHOOK_H */

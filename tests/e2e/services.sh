@@ -95,6 +95,22 @@ kp_eq "connect_lb counts each balanced connect and datagram" "$lb" 20
 kp_eq "connect_refused counts each refusal" "$refused" 3
 kp_eq "services counted" "$(grep -o '"services":[0-9]*' <<<"$st")" '"services":5'
 
+# A connected UDP socket whose backend leaves is connected to a live one:
+# its next datagram is answered (kubernetes#19029 cannot happen here).
+kpctl node1 service set 10.96.0.54:53/udp backend 10.244.1.3:8053
+ip netns exec pod5 kp-echo repeat udp 10.96.0.54 53 8 300 >/tmp/repeat.out &
+rp=$!
+for i in $(seq 20); do grep -q '^reply=' /tmp/repeat.out && break; sleep 0.2; done
+kpctl node1 service set 10.96.0.54:53/udp backend 10.244.1.4:8053
+wait $rp
+cat /tmp/repeat.out
+kp_eq "connected UDP: answered by the first backend" "$(head -1 /tmp/repeat.out)" \
+	"reply=dns-3 10.244.1.5"
+kp_eq "connected UDP: same socket answered by the new backend once the old left" \
+	"$(tail -1 /tmp/repeat.out)" "reply=dns-4 10.244.1.5"
+kp_check "connected UDP: no datagram went unanswered" bash -c '! grep -q "^error=" /tmp/repeat.out'
+kpctl node1 service del 10.96.0.54:53/udp
+
 # Bad input: each refused with the kernel's message, nothing applied.
 kp_refused "v4 backend on a v6 service" 1 "Invalid argument" \
 	"backend address family differs from the service's" \

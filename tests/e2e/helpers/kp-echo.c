@@ -7,6 +7,9 @@
  *   kp-echo connect tcp|udp ADDR PORT [SPORT]  connect (from source port
  *                                          SPORT), print "peer=ADDR:PORT"
  *                                          (getpeername) and "reply=..."
+ *   kp-echo repeat udp ADDR PORT N MS      one connected socket: N times send,
+ *                                          print "reply=..." (or "error=..."),
+ *                                          sleep MS
  *   kp-echo sendto udp ADDR PORT           unconnected: sendto, recvfrom; print
  *                                          "from=ADDR:PORT" and "reply=..."
  * connect exits 0 on a reply, 3 on ECONNREFUSED from connect() or, for UDP,
@@ -169,6 +172,31 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len, in
 	return 0;
 }
 
+static int repeat(const struct sockaddr_storage *ss, socklen_t len, int count, int ms)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	char buf[256];
+	ssize_t n;
+	int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (const void *)ss, len)) {
+		perror("kp-echo: connect");
+		return 1;
+	}
+	while (count-- > 0) {
+		n = send(fd, "?", 1, 0) == 1 ? recv(fd, buf, sizeof(buf) - 1, 0) : -1;
+		if (n > 0) {
+			buf[n] = '\0';
+			printf("reply=%s\n", buf);
+		} else {
+			printf("error=%s\n", strerror(errno));
+		}
+		usleep((useconds_t)ms * 1000);
+	}
+	return 0;
+}
+
 static int unconnected(const struct sockaddr_storage *ss, socklen_t len)
 {
 	struct timeval tv = { .tv_sec = 3 };
@@ -212,6 +240,8 @@ int main(int argc, char **argv)
 		return serve(type, &ss, len, argv[5]);
 	if (!strcmp(argv[1], "connect"))
 		return client(type, &ss, len, argc > 5 ? atoi(argv[5]) : 0);
+	if (!strcmp(argv[1], "repeat") && argc == 7)
+		return repeat(&ss, len, atoi(argv[5]), atoi(argv[6]));
 	if (!strcmp(argv[1], "sendto"))
 		return unconnected(&ss, len);
 	return 2;

@@ -28,6 +28,18 @@ const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1] = {
 		.reject_message = "node commands take no endpoint" },
 	[KPLANE_A_SERVICE]		= { .type = NLA_REJECT,
 		.reject_message = "node commands take no service" },
+	[KPLANE_A_TXN_ID]		= { .type = NLA_REJECT,
+		.reject_message = "node commands are not transactional" },
+};
+
+/* Transaction commands: only the id (commit, abort). */
+const struct nla_policy kp_txn_req_policy[KPLANE_A_MAX + 1] = {
+	KP_NODE_STATUS_REPLY_ONLY,
+	[KPLANE_A_ENDPOINT]		= { .type = NLA_REJECT,
+		.reject_message = "transaction commands take no endpoint" },
+	[KPLANE_A_SERVICE]		= { .type = NLA_REJECT,
+		.reject_message = "transaction commands take no service" },
+	[KPLANE_A_TXN_ID]		= { .type = NLA_U32 },
 };
 
 const struct nla_policy kp_addr_policy[KPLANE_ADDR_A_MAX + 1] = {
@@ -49,6 +61,8 @@ const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1] = {
 	[KPLANE_A_ENDPOINT]		= NLA_POLICY_NESTED(kp_ep_policy),
 	[KPLANE_A_SERVICE]		= { .type = NLA_REJECT,
 		.reject_message = "endpoint commands take no service" },
+	[KPLANE_A_TXN_ID]		= { .type = NLA_REJECT,
+		.reject_message = "endpoint changes are not transactional yet" },
 };
 
 /* nla_policy's own min/max are s16: wider bounds go through a range struct. */
@@ -87,6 +101,7 @@ const struct nla_policy kp_svc_req_policy[KPLANE_A_MAX + 1] = {
 	[KPLANE_A_ENDPOINT]		= { .type = NLA_REJECT,
 		.reject_message = "service commands take no endpoint" },
 	[KPLANE_A_SERVICE]		= NLA_POLICY_NESTED(kp_svc_policy),
+	[KPLANE_A_TXN_ID]		= { .type = NLA_U32 },
 };
 
 void kp_set_err(struct netlink_ext_ack *extack, const struct nlattr *attr,

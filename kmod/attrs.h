@@ -20,6 +20,7 @@ extern const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1];
 extern const struct nla_policy kp_ep_policy[KPLANE_EP_A_MAX + 1];
 extern const struct nla_policy kp_addr_policy[KPLANE_ADDR_A_MAX + 1];
 extern const struct nla_policy kp_svc_req_policy[KPLANE_A_MAX + 1];
+extern const struct nla_policy kp_txn_req_policy[KPLANE_A_MAX + 1];
 
 struct kp_ep_cfg {
 	char id[KPLANE_ID_MAX];

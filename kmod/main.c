@@ -7,6 +7,7 @@
 #include "netlink.h"
 #include "node.h"
 #include "sockhook.h"
+#include "txn.h"
 
 static int __init kp_mod_init(void)
 {
@@ -21,11 +22,16 @@ static int __init kp_mod_init(void)
 	err = kp_node_init();
 	if (err)
 		goto err_sockhook;
-	err = kp_netlink_init();
+	err = kp_txn_init();
 	if (err)
 		goto err_node;
+	err = kp_netlink_init();
+	if (err)
+		goto err_txn;
 	return 0;
 
+err_txn:
+	kp_txn_uninit();
 err_node:
 	kp_node_uninit();
 err_sockhook:
@@ -38,6 +44,7 @@ err_endpoint:
 static void __exit kp_mod_exit(void)
 {
 	kp_netlink_uninit();
+	kp_txn_uninit();
 	kp_node_uninit();	/* disables every node: the last one disarms the probes */
 	kp_sockhook_uninit();
 	kp_endpoint_uninit();

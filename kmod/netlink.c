@@ -14,6 +14,7 @@
 #include "node.h"
 #include "service.h"
 #include "sockhook.h"
+#include "txn.h"
 
 static struct genl_family kp_family;
 
@@ -491,6 +492,40 @@ static int kp_nl_svc_set_locked(struct genl_info *info, struct kp_service *svc)
 	return 0;
 }
 
+/*
+ * The transaction a change names with KPLANE_A_TXN_ID: NULL when it names
+ * none (apply now), else the transaction or ERR_PTR.  Under kplane_mutex.
+ */
+static struct kp_txn *kp_nl_txn(struct genl_info *info)
+{
+	struct nlattr *a = info->attrs[KPLANE_A_TXN_ID];
+	struct kp_txn *txn;
+
+	if (!a)
+		return NULL;
+	txn = kp_txn_find(kp_info_node(info), nla_get_u32(a), info->snd_portid, info->extack);
+	if (!txn) {
+		NL_SET_BAD_ATTR(info->extack, a);
+		return ERR_PTR(-ENOENT);
+	}
+	return txn;
+}
+
+static int kp_nl_svc_stage_or_set(struct genl_info *info, struct kp_service *svc)
+{
+	struct kp_txn *txn;
+	int err;
+
+	err = kp_require_enabled(kp_info_node(info), info->extack);
+	if (err)
+		return err;
+	txn = kp_nl_txn(info);
+	if (IS_ERR(txn))
+		return PTR_ERR(txn);
+	return txn ? kp_txn_stage_svc_set(txn, svc, info->extack) :
+		     kp_nl_svc_set_locked(info, svc);
+}
+
 static int kp_nl_svc_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kp_service *svc;
@@ -505,11 +540,23 @@ static int kp_nl_svc_set(struct sk_buff *skb, struct genl_info *info)
 	err = kp_svc_build(svc, info->extack);
 	if (!err) {
 		mutex_lock(&kplane_mutex);
-		err = kp_nl_svc_set_locked(info, svc);
+		err = kp_nl_svc_stage_or_set(info, svc);
 		mutex_unlock(&kplane_mutex);
 	}
 	if (err)
 		kp_svc_free(svc);
+	return err;
+}
+
+/* Parses the frontend of a request about one service. */
+static int kp_nl_svc_key(struct genl_info *info, struct kp_svc_key *key)
+{
+	int err = kp_nl_svc_require(info);
+
+	if (!err)
+		err = kp_svc_parse_key(info->attrs[KPLANE_A_SERVICE], key, info->extack);
+	if (!err)
+		err = kp_require_enabled(kp_info_node(info), info->extack);
 	return err;
 }
 
@@ -521,11 +568,7 @@ static struct kp_service *kp_nl_svc_find(struct genl_info *info)
 	struct kp_svc_key key;
 	int err;
 
-	err = kp_nl_svc_require(info);
-	if (!err)
-		err = kp_svc_parse_key(info->attrs[KPLANE_A_SERVICE], &key, info->extack);
-	if (!err)
-		err = kp_require_enabled(node, info->extack);
+	err = kp_nl_svc_key(info, &key);
 	if (err)
 		return ERR_PTR(err);
 	svc = kp_svc_lookup(&node->svcs, &key);
@@ -536,24 +579,93 @@ static struct kp_service *kp_nl_svc_find(struct genl_info *info)
 	return svc;
 }
 
+static int kp_nl_svc_del_locked(struct genl_info *info)
+{
+	struct kp_node *node = kp_info_node(info);
+	struct kp_service *svc;
+	struct kp_svc_key key;
+	struct kp_txn *txn;
+	int err;
+
+	if (info->attrs[KPLANE_A_TXN_ID]) {
+		err = kp_nl_svc_key(info, &key);
+		txn = err ? ERR_PTR(err) : kp_nl_txn(info);
+		if (IS_ERR(txn))
+			return PTR_ERR(txn);
+		return kp_txn_stage_svc_del(node, txn, &key, info->extack);
+	}
+	svc = kp_nl_svc_find(info);
+	if (IS_ERR(svc))
+		return PTR_ERR(svc);
+	kp_flow_teardown_udp(&node->flows, &svc->key, NULL);
+	kp_svc_table_del(&node->svcs, svc);
+	kp_node_changed(node);
+	return 0;
+}
+
 static int kp_nl_svc_del(struct sk_buff *skb, struct genl_info *info)
 {
-	struct kp_service *svc;
-	int err = 0;
+	int err;
 
 	mutex_lock(&kplane_mutex);
-	svc = kp_nl_svc_find(info);
-	if (IS_ERR(svc)) {
-		err = PTR_ERR(svc);
-	} else {
-		struct kp_node *node = kp_info_node(info);
-
-		kp_flow_teardown_udp(&node->flows, &svc->key, NULL);
-		kp_svc_table_del(&node->svcs, svc);
-		kp_node_changed(node);
-	}
+	err = kp_nl_svc_del_locked(info);
 	mutex_unlock(&kplane_mutex);
 	return err;
+}
+
+static int kp_fill_txn_begin(struct sk_buff *msg, struct genl_info *info)
+{
+	struct kp_node *node = kp_info_node(info);
+	int err;
+	u32 id;
+
+	err = kp_require_enabled(node, info->extack);
+	if (!err)
+		err = kp_txn_begin(node, info->snd_portid, &id, info->extack);
+	if (!err && nla_put_u32(msg, KPLANE_A_TXN_ID, id)) {
+		kp_txn_abort(node, kp_txn_find(node, id, info->snd_portid, NULL));
+		err = -EMSGSIZE;
+	}
+	return err;
+}
+
+static int kp_nl_txn_begin(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_reply(info, KPLANE_CMD_TXN_BEGIN, NLMSG_GOODSIZE, kp_fill_txn_begin);
+}
+
+/* Commit (@commit) or abort the transaction the request names. */
+static int kp_nl_txn_end(struct genl_info *info, bool commit)
+{
+	struct kp_node *node = kp_info_node(info);
+	struct kp_txn *txn;
+	int err = 0;
+
+	if (GENL_REQ_ATTR_CHECK(info, KPLANE_A_TXN_ID)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "transaction id (KPLANE_A_TXN_ID) is missing: commit or abort without begin");
+		return -EINVAL;
+	}
+	mutex_lock(&kplane_mutex);
+	txn = kp_nl_txn(info);
+	if (IS_ERR(txn))
+		err = PTR_ERR(txn);
+	else if (commit)
+		err = kp_txn_commit(node, txn, info->extack);
+	else
+		kp_txn_abort(node, txn);
+	mutex_unlock(&kplane_mutex);
+	return err;
+}
+
+static int kp_nl_txn_commit(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_txn_end(info, true);
+}
+
+static int kp_nl_txn_abort(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_txn_end(info, false);
 }
 
 static int kp_fill_svc_reply(struct sk_buff *msg, struct genl_info *info)
@@ -664,6 +776,27 @@ static const struct genl_ops kp_genl_ops[] = {
 		.dumpit = kp_nl_svc_dump,
 		.policy = kp_svc_req_policy,
 		.maxattr = KPLANE_A_MAX,
+	},
+	{
+		.cmd = KPLANE_CMD_TXN_BEGIN,
+		.doit = kp_nl_txn_begin,
+		.policy = kp_txn_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_TXN_COMMIT,
+		.doit = kp_nl_txn_commit,
+		.policy = kp_txn_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_TXN_ABORT,
+		.doit = kp_nl_txn_abort,
+		.policy = kp_txn_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };
 

@@ -8,6 +8,7 @@
 #include "node.h"
 #include "hooks.h"
 #include "sockhook.h"
+#include "txn.h"
 
 DEFINE_MUTEX(kplane_mutex);
 static unsigned int kp_net_id __read_mostly;
@@ -130,6 +131,7 @@ void kp_node_disable(struct kp_node *node)
 	if (!node->enabled)
 		return;
 	WRITE_ONCE(node->enabled, false);
+	kp_txn_abort_all(node);
 	/* Also waits for connect hooks that saw the node enabled (RCU). */
 	kp_hooks_unregister(node->net);
 	kp_sockhook_put();
@@ -177,6 +179,7 @@ static int __net_init kp_net_init(struct net *net)
 
 	node->net = net;
 	node->generation = 1;
+	INIT_LIST_HEAD(&node->txns);
 	return 0;
 }
 

@@ -38,6 +38,9 @@ struct kp_node {
 	struct kp_ep_table eps;
 	struct kp_svc_table svcs;
 	struct kp_flow_table flows;
+	struct list_head txns;		/* open transactions (txn.c) */
+	unsigned int n_txns;
+	u32 next_txn_id;
 	struct kp_node_stats __percpu *stats;
 };
 

@@ -186,6 +186,125 @@ static int kp_run_service_set(struct kp_cli *cli, int argc, char **argv)
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
 
+/* Longest batch line, and most words on one. */
+#define KP_BATCH_LINE	65536
+#define KP_BATCH_WORDS	(2 * KPLANE_SVC_BACKENDS_MAX + 32)
+
+/* Splits @line on blanks in place; returns the word count or -1 if too many. */
+static int kp_split(char *line, char **words)
+{
+	int n = 0;
+	char *w;
+
+	for (w = strtok(line, " \t\r\n"); w; w = strtok(NULL, " \t\r\n")) {
+		if (n == KP_BATCH_WORDS)
+			return -1;
+		words[n++] = w;
+	}
+	return n;
+}
+
+/* Queues one batch line ("service set ..." or "service del ..."). */
+static int kp_batch_line(struct kp_cli *cli, char **w, int n, const char **why)
+{
+	struct kp_service svc;
+	int err;
+
+	*why = "expected \"service set ...\" or \"service del FRONTEND\"";
+	if (n < 3 || strcmp(w[0], "service"))
+		return -EINVAL;
+	if (!strcmp(w[1], "set")) {
+		if (kp_args_service(n - 2, w + 2, &svc, why)) {
+			free(svc.backends);
+			return -EINVAL;
+		}
+		err = kp_batch_service_set(cli->h, &svc);
+		free(svc.backends);
+		return err;
+	}
+	if (!strcmp(w[1], "del") && n == 3) {
+		memset(&svc, 0, sizeof(svc));
+		return kp_args_frontend(w[2], &svc, why) ?: kp_batch_service_del(cli->h, &svc);
+	}
+	return -EINVAL;
+}
+
+/* Reads and queues every line; usage errors name the line. */
+static int kp_batch_read(struct kp_cli *cli, FILE *in, unsigned int **lines, size_t *n)
+{
+	char *buf = malloc(KP_BATCH_LINE), **words = calloc(KP_BATCH_WORDS, sizeof(*words));
+	unsigned int lineno = 0, *l;
+	const char *why = "out of memory";
+	int nw, err = 0;
+
+	while (buf && words && fgets(buf, KP_BATCH_LINE, in)) {
+		lineno++;
+		nw = kp_split(buf, words);
+		if (nw == 0 || (nw > 0 && words[0][0] == '#'))
+			continue;
+		err = nw < 0 ? -E2BIG : kp_batch_line(cli, words, nw, &why);
+		if (err)
+			break;
+		l = realloc(*lines, (*n + 1) * sizeof(**lines));
+		if (!l) {
+			err = -ENOMEM;
+			break;
+		}
+		*lines = l;
+		(*lines)[(*n)++] = lineno;
+	}
+	if (!buf || !words)
+		err = -ENOMEM;
+	free(buf);
+	free(words);
+	if (err == -E2BIG)
+		why = "too many words";
+	if (err)
+		fprintf(stderr, "kplanectl: batch: line %u: %s\n", lineno, why);
+	return err;
+}
+
+static int kp_run_batch(struct kp_cli *cli, int argc, char **argv)
+{
+	FILE *in = argc == 1 && strcmp(argv[0], "-") ? fopen(argv[0], "r") : stdin;
+	unsigned int *lines = NULL;
+	size_t n = 0, failed;
+	int err;
+
+	if (argc > 1)
+		return kp_usage(cli->cmd, "takes at most one file");
+	if (!in) {
+		fprintf(stderr, "kplanectl: batch: %s: %s\n", argv[0], strerror(errno));
+		return KP_EXIT_USAGE;
+	}
+	/* Every change carries the transaction's id: begin before queueing. */
+	err = kp_txn_begin(cli->h);
+	if (err) {
+		if (in != stdin)
+			fclose(in);
+		return kp_refused(cli, err);
+	}
+	err = kp_batch_read(cli, in, &lines, &n);
+	if (in != stdin)
+		fclose(in);
+	if (err) {
+		free(lines);
+		kp_txn_abort(cli->h);
+		return KP_EXIT_USAGE;
+	}
+	err = kp_batch_flush(cli->h, &failed);
+	if (err) {
+		fprintf(stderr, "kplanectl: batch: line %u: %s: %s\n",
+			failed < n ? lines[failed] : 0, strerror(-err), kp_error(cli->h));
+		free(lines);
+		kp_txn_abort(cli->h);
+		return KP_EXIT_REFUSED;
+	}
+	free(lines);
+	err = kp_txn_commit(cli->h);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
 /* Commands that name a service by its frontend alone. */
 static int kp_service_key_arg(struct kp_cli *cli, int argc, char **argv, struct kp_service *key)
 {
@@ -272,6 +391,11 @@ static const struct kp_cmd kp_cmds[] = {
 	{ "service", "show", kp_run_service_show, "ADDR:PORT/tcp|udp",
 	  "Show a service and its backends." },
 	{ "service", "list", kp_run_service_list, "", "List every service." },
+	{ NULL, "batch", kp_run_batch, "[FILE|-]",
+	  "Apply a file (default stdin) of \"service set ...\" and \"service del\n"
+	  "FRONTEND\" lines, as one transaction: every change is checked, then all\n"
+	  "apply together or none does. Blank lines and # comments are skipped.\n"
+	  "Refusals name the line. Sent many changes per system call." },
 	{ 0 }
 };
 

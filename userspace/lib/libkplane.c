@@ -26,6 +26,10 @@ struct kp_handle {
 	struct nl_sock *sk;
 	int family;
 	unsigned int dump_restarts;
+	uint32_t txn;			/* open transaction, 0: none */
+	struct nl_msg **batch;		/* queued changes */
+	size_t n_batch, batch_cap;
+	uint32_t batch_seq;		/* our own: libnl counts acks it reads */
 	char error[512];
 };
 
@@ -90,6 +94,11 @@ int kp_open(struct kp_handle **out)
 	setsockopt(nl_socket_get_fd(h->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	/* Services with many backends make large messages: size reads to fit. */
 	nl_socket_enable_msg_peek(h->sk);
+	/*
+	 * libnl's 32 KiB buffers hold neither a batch nor its acks: ask for
+	 * more (the kernel caps this at net.core.[rw]mem_max).
+	 */
+	nl_socket_set_buffer_size(h->sk, 1 << 20, 1 << 20);
 	h->family = genl_ctrl_resolve(h->sk, KPLANE_GENL_NAME);
 	if (h->family < 0) {
 		err = h->family;
@@ -105,10 +114,21 @@ err_nl:
 	return err;
 }
 
+static void kp_batch_clear(struct kp_handle *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_batch; i++)
+		nlmsg_free(h->batch[i]);
+	h->n_batch = 0;
+}
+
 void kp_close(struct kp_handle *h)
 {
 	if (!h)
 		return;
+	kp_batch_clear(h);
+	free(h->batch);
 	nl_socket_free(h->sk);
 	free(h);
 }
@@ -559,14 +579,15 @@ static struct nl_msg *kp_service_msg(struct kp_handle *h, uint8_t cmd,
 				     const struct kp_service *svc, bool full)
 {
 	/* A service with every backend outgrows libnl's default message. */
-	struct nl_msg *msg = nlmsg_alloc_size(full ? 65536 + svc->n_backends * 80 : 4096);
+	struct nl_msg *msg = nlmsg_alloc_size(1024 + (full ? svc->n_backends * 80 : 0));
 
 	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0, 0, cmd,
 				KPLANE_GENL_VERSION)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
-	if (msg && kp_put_service(msg, svc, full)) {
+	if (msg && (kp_put_service(msg, svc, full) ||
+		    (h->txn && nla_put_u32(msg, KPLANE_A_TXN_ID, h->txn)))) {
 		nlmsg_free(msg);
 		return NULL;
 	}
@@ -681,6 +702,179 @@ void kp_services_free(struct kp_service *svcs, size_t n)
 	for (i = 0; svcs && i < n; i++)
 		kp_service_release(&svcs[i]);
 	free(svcs);
+}
+
+static int kp_parse_txn_id(struct nlattr **tb, void *arg)
+{
+	if (!tb[KPLANE_A_TXN_ID])
+		return -EPROTO;
+	*(uint32_t *)arg = nla_get_u32(tb[KPLANE_A_TXN_ID]);
+	return 0;
+}
+
+int kp_txn_begin(struct kp_handle *h)
+{
+	uint32_t id = 0;
+	int err = kp_exchange(h, kp_msg(h, KPLANE_CMD_TXN_BEGIN, 0), kp_parse_txn_id, &id);
+
+	if (!err)
+		h->txn = id;
+	return err;
+}
+
+/* Commit or abort; the handle has no transaction afterwards either way. */
+static int kp_txn_end(struct kp_handle *h, uint8_t cmd)
+{
+	struct nl_msg *msg = kp_msg(h, cmd, 0);
+
+	if (msg && nla_put_u32(msg, KPLANE_A_TXN_ID, h->txn)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	h->txn = 0;
+	return kp_exchange(h, msg, NULL, NULL);
+}
+
+int kp_txn_commit(struct kp_handle *h)
+{
+	return kp_txn_end(h, KPLANE_CMD_TXN_COMMIT);
+}
+
+int kp_txn_abort(struct kp_handle *h)
+{
+	return kp_txn_end(h, KPLANE_CMD_TXN_ABORT);
+}
+
+static int kp_batch_add(struct kp_handle *h, struct nl_msg *msg)
+{
+	if (!msg)
+		return kp_fail(h, -ENOMEM, "out of memory");
+	if (h->n_batch == h->batch_cap) {
+		size_t cap = h->batch_cap ? h->batch_cap * 2 : 256;
+		struct nl_msg **b = realloc(h->batch, cap * sizeof(*b));
+
+		if (!b) {
+			nlmsg_free(msg);
+			return kp_fail(h, -ENOMEM, "out of memory");
+		}
+		h->batch = b;
+		h->batch_cap = cap;
+	}
+	h->batch[h->n_batch++] = msg;
+	return 0;
+}
+
+int kp_batch_service_set(struct kp_handle *h, const struct kp_service *svc)
+{
+	return kp_batch_add(h, kp_service_msg(h, KPLANE_CMD_SERVICE_SET, svc, true));
+}
+
+int kp_batch_service_del(struct kp_handle *h, const struct kp_service *key)
+{
+	return kp_batch_add(h, kp_service_msg(h, KPLANE_CMD_SERVICE_DEL, key, false));
+}
+
+/*
+ * Requests per sendmsg, by bytes and by count: the kernel handles them one
+ * by one while we are in sendmsg, and each ack must fit in our receive
+ * buffer meanwhile (see kp_open).
+ */
+#define KP_BATCH_BYTES (64 * 1024)
+#define KP_BATCH_MSGS 128
+
+/* Reads acks until @want arrived; notes the first error and its index. */
+static int kp_batch_acks(struct kp_handle *h, uint32_t seq0, size_t want, size_t *failed,
+			 int *first)
+{
+	struct sockaddr_nl nla;
+	unsigned char *buf;
+	struct nlmsghdr *nlh;
+	int n;
+
+	while (want) {
+		n = nl_recv(h->sk, &nla, &buf, NULL);
+		if (n <= 0)
+			return kp_nlerr(h, n ? n : -NLE_MSG_TRUNC);
+		for (nlh = (void *)buf; nlmsg_ok(nlh, n); nlh = nlmsg_next(nlh, &n)) {
+			struct nlmsgerr *e = nlmsg_data(nlh);
+
+			if (nlh->nlmsg_type != NLMSG_ERROR || !want)
+				continue;
+			want--;
+			if (e->error && !*first) {
+				*first = e->error;
+				*failed = nlh->nlmsg_seq - seq0;
+				kp_take_extack(h, nlh, sizeof(*e));
+			}
+		}
+		free(buf);
+	}
+	return 0;
+}
+
+/* Packs requests [*next, ...) into @buf up to KP_BATCH_BYTES; returns the bytes. */
+static size_t kp_batch_pack(struct kp_handle *h, char *buf, size_t *next)
+{
+	size_t used = 0, first = *next;
+
+	while (*next < h->n_batch) {
+		struct nl_msg *msg = h->batch[*next];
+		struct nlmsghdr *nlh = nlmsg_hdr(msg);
+		size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
+
+		if (used && (used + len > KP_BATCH_BYTES || *next - first >= KP_BATCH_MSGS))
+			break;
+		/* Sequence numbers apart from libnl's, which tracks only what
+		 * it reads itself; these acks are read here.
+		 */
+		nlh->nlmsg_pid = nl_socket_get_local_port(h->sk);
+		nlh->nlmsg_seq = 0x80000000u | (h->batch_seq++ & 0x7fffffffu);
+		nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+		memcpy(buf + used, nlh, nlh->nlmsg_len);
+		memset(buf + used + nlh->nlmsg_len, 0, len - nlh->nlmsg_len);
+		used += len;
+		(*next)++;
+		if (len > KP_BATCH_BYTES)
+			break;
+	}
+	return used;
+}
+
+int kp_batch_flush(struct kp_handle *h, size_t *failed)
+{
+	size_t next = 0, sent_from, cap = KP_BATCH_BYTES;
+	uint32_t seq0 = 0;
+	char *buf = NULL;
+	int err = 0, first = 0;
+
+	h->error[0] = '\0';
+	*failed = 0;
+	while (!err && next < h->n_batch) {
+		size_t len = NLMSG_ALIGN(nlmsg_hdr(h->batch[next])->nlmsg_len), used;
+		char *b = len > cap || !buf ? realloc(buf, len > cap ? len : cap) : buf;
+
+		if (!b) {
+			err = kp_fail(h, -ENOMEM, "out of memory");
+			break;
+		}
+		buf = b;
+		cap = len > cap ? len : cap;
+		sent_from = next;
+		used = kp_batch_pack(h, buf, &next);
+		if (!sent_from)
+			seq0 = nlmsg_hdr(h->batch[0])->nlmsg_seq;
+		err = nl_sendto(h->sk, buf, used);
+		err = err < 0 ? kp_nlerr(h, err) :
+			kp_batch_acks(h, seq0, next - sent_from, failed, &first);
+	}
+	free(buf);
+	kp_batch_clear(h);
+	if (!err && first) {
+		err = first;
+		if (!h->error[0])
+			snprintf(h->error, sizeof(h->error), "%s", strerror(-err));
+	}
+	return err;
 }
 
 int kp_request_raw(struct kp_handle *h, uint8_t cmd, const void *attrs, size_t len)

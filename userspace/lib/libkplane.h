@@ -110,6 +110,28 @@ int kp_service_list(struct kp_handle *h, struct kp_service **out, size_t *n);
 void kp_services_free(struct kp_service *svcs, size_t n);
 
 /*
+ * Transactions.  kp_txn_begin opens one owned by this handle's socket; until
+ * kp_txn_commit or kp_txn_abort, service changes sent through the handle are
+ * staged in it and applied by the commit all together, or not at all.
+ * Closing the handle aborts it.  Commit/abort with none open is refused by
+ * the kernel (ENOENT).
+ */
+int kp_txn_begin(struct kp_handle *h);
+int kp_txn_commit(struct kp_handle *h);
+int kp_txn_abort(struct kp_handle *h);
+
+/*
+ * Batches: changes queued on the handle, then sent many to a sendmsg, each
+ * still acknowledged on its own (as nft -f and iptables-restore do).
+ * kp_batch_flush returns 0 or the first refusal, with *failed the index of
+ * the refused change among those queued since the last flush.  Outside a
+ * transaction, changes after a refused one are still applied.
+ */
+int kp_batch_service_set(struct kp_handle *h, const struct kp_service *svc);
+int kp_batch_service_del(struct kp_handle *h, const struct kp_service *key);
+int kp_batch_flush(struct kp_handle *h, size_t *failed);
+
+/*
  * Sends @cmd with caller-built attributes (raw netlink attribute bytes) and
  * waits for the ack.  For tests that must send what the typed calls never
  * would: wrong types, unknown attributes.

@@ -77,6 +77,21 @@
  * KPLANE_CMD_SERVICE_GET
  *	doit: by frontend as for DEL; dumpit: every service of the node (with
  *	its backends), with the same cursor guarantee as endpoint dumps.
+ *
+ * KPLANE_CMD_TXN_BEGIN (admin)
+ *	Opens a transaction owned by the requesting socket; replies
+ *	KPLANE_A_TXN_ID.  SERVICE_SET and SERVICE_DEL carrying that
+ *	KPLANE_A_TXN_ID are validated and staged, not applied; within a
+ *	transaction the last change to a frontend wins.  At most 16 open per
+ *	node (EBUSY); at most max_txn_ops changes each (ENOSPC).
+ * KPLANE_CMD_TXN_COMMIT (admin)
+ *	KPLANE_A_TXN_ID: re-checks every staged change against the tables as
+ *	they are now (a deleted service must still exist, the service limit
+ *	must hold) and applies all of them, or none (ENOENT/ENOSPC with a
+ *	message).  Each service is swapped atomically for traffic.
+ * KPLANE_CMD_TXN_ABORT (admin)
+ *	KPLANE_A_TXN_ID: discards everything staged.  Closing the socket aborts
+ *	its open transactions.  An unknown id (commit without begin) is ENOENT.
  */
 #ifndef _UAPI_LINUX_KPLANE_H
 #define _UAPI_LINUX_KPLANE_H
@@ -128,6 +143,9 @@ enum kplane_cmd {
 	KPLANE_CMD_SERVICE_SET,
 	KPLANE_CMD_SERVICE_DEL,
 	KPLANE_CMD_SERVICE_GET,
+	KPLANE_CMD_TXN_BEGIN,
+	KPLANE_CMD_TXN_COMMIT,
+	KPLANE_CMD_TXN_ABORT,
 
 	__KPLANE_CMD_MAX,
 	KPLANE_CMD_MAX = __KPLANE_CMD_MAX - 1
@@ -148,6 +166,7 @@ enum kplane_attr {
 	KPLANE_A_SERVICE_LIMIT,		/* u32 */
 	KPLANE_A_FLOW_COUNT,		/* u32, flows in the node's flow table */
 	KPLANE_A_FLOW_LIMIT,		/* u32 */
+	KPLANE_A_TXN_ID,		/* u32, a transaction of this socket */
 
 	__KPLANE_A_MAX,
 	KPLANE_A_MAX = __KPLANE_A_MAX - 1

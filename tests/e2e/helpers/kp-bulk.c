@@ -170,6 +170,50 @@ static void ipv4(struct kp_ip *ip, uint32_t host_order)
 	memcpy(ip->ip, &be, 4);
 }
 
+static void bulk_service(struct kp_service *svc, struct kp_backend *be, int i)
+{
+	memset(svc, 0, sizeof(*svc));
+	memset(be, 0, 2 * sizeof(*be));
+	svc->port = 80;
+	svc->proto = IPPROTO_TCP;
+	svc->n_backends = 2;
+	svc->backends = be;
+	ipv4(&svc->addr, 0x0a600000 + (uint32_t)i + 1);	/* 10.96.0.0 + i + 1 */
+	ipv4(&be[0].addr, 0x0af40102);			/* 10.244.1.2 */
+	ipv4(&be[1].addr, 0x0af40103);
+	be[0].port = be[1].port = 8080;
+	be[0].weight = be[1].weight = 1;
+}
+
+/* The same N services as "services", in one transaction of batched sends. */
+static int cmd_services_batch(struct kp_handle *h, int n, bool commit)
+{
+	struct kp_backend be[2];
+	struct kp_service svc;
+	double t0 = now_ms();
+	size_t failed;
+	int i, err;
+
+	err = kp_txn_begin(h);
+	if (err)
+		return refused(h, "txn begin", err);
+	for (i = 0; i < n && !err; i++) {
+		bulk_service(&svc, be, i);
+		err = kp_batch_service_set(h, &svc);
+	}
+	if (!err)
+		err = kp_batch_flush(h, &failed);
+	if (err)
+		return refused(h, "batch", err);
+	if (!commit)
+		return 0;	/* exit with the transaction open: closing aborts it */
+	err = kp_txn_commit(h);
+	if (err)
+		return refused(h, "txn commit", err);
+	printf("kp-bulk: set %d services in one transaction in %.0f ms\n", n, now_ms() - t0);
+	return 0;
+}
+
 static int cmd_services(struct kp_handle *h, int n)
 {
 	struct kp_backend be[2] = {
@@ -198,7 +242,8 @@ int main(int argc, char **argv)
 	int err, rc = 2;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: kp-bulk add N | check N | churn N M LISTS\n");
+		fprintf(stderr, "usage: kp-bulk add N | check N | churn N M LISTS | services N |\n"
+			"       services-batch N | txn-leak N | commit-without-begin 0\n");
 		return 2;
 	}
 	err = kp_open(&h);
@@ -210,6 +255,12 @@ int main(int argc, char **argv)
 		rc = cmd_add(h, atoi(argv[2]));
 	else if (!strcmp(argv[1], "services"))
 		rc = cmd_services(h, atoi(argv[2]));
+	else if (!strcmp(argv[1], "services-batch"))
+		rc = cmd_services_batch(h, atoi(argv[2]), true);
+	else if (!strcmp(argv[1], "txn-leak"))
+		rc = cmd_services_batch(h, atoi(argv[2]), false);
+	else if (!strcmp(argv[1], "commit-without-begin"))
+		rc = kp_txn_commit(h) ? refused(h, "txn commit", -ENOENT) : 0;
 	else if (!strcmp(argv[1], "check"))
 		rc = cmd_check(h, atoi(argv[2]));
 	else if (!strcmp(argv[1], "churn") && argc == 5)

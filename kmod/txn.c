@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Transactions over a node's configuration: see txn.h. */
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <net/net_namespace.h>
+#include "flow.h"
+#include "node.h"
+#include "sockhook.h"
+#include "txn.h"
+
+unsigned int kp_max_txn_ops = 262144;
+module_param_named(max_txn_ops, kp_max_txn_ops, uint, 0644);
+MODULE_PARM_DESC(max_txn_ops, "Most changes one transaction may stage (default 262144)");
+
+/* The final change to one frontend: set to @svc, or delete (@svc NULL). */
+struct kp_txn_op {
+	struct rhash_head node;
+	struct kp_svc_key key;
+	struct list_head list;
+	struct kp_service *svc;
+};
+
+static const struct rhashtable_params kp_txn_op_params = {
+	.head_offset = offsetof(struct kp_txn_op, node),
+	.key_offset = offsetof(struct kp_txn_op, key),
+	.key_len = sizeof(struct kp_svc_key),
+	.automatic_shrinking = true,
+};
+
+int kp_txn_begin(struct kp_node *node, u32 portid, u32 *id, struct netlink_ext_ack *extack)
+{
+	struct kp_txn *txn;
+	int err;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (node->n_txns >= KP_TXNS_MAX) {
+		NL_SET_ERR_MSG(extack, "too many open transactions on this node");
+		return -EBUSY;
+	}
+	txn = kzalloc(sizeof(*txn), GFP_KERNEL);
+	if (!txn)
+		return -ENOMEM;
+	err = rhashtable_init(&txn->ops, &kp_txn_op_params);
+	if (err) {
+		kfree(txn);
+		return err;
+	}
+	INIT_LIST_HEAD(&txn->order);
+	txn->portid = portid;
+	/* Never 0: 0 stands for "no transaction". */
+	do {
+		txn->id = ++node->next_txn_id;
+	} while (!txn->id);
+	list_add_tail(&txn->list, &node->txns);
+	node->n_txns++;
+	*id = txn->id;
+	return 0;
+}
+
+struct kp_txn *kp_txn_find(struct kp_node *node, u32 id, u32 portid,
+			   struct netlink_ext_ack *extack)
+{
+	struct kp_txn *txn;
+
+	lockdep_assert_held(&kplane_mutex);
+	list_for_each_entry(txn, &node->txns, list)
+		if (txn->id == id && txn->portid == portid)
+			return txn;
+	NL_SET_ERR_MSG(extack, "no such transaction (begin one on this socket first)");
+	return NULL;
+}
+
+static void kp_txn_op_free(struct kp_txn *txn, struct kp_txn_op *op)
+{
+	rhashtable_remove_fast(&txn->ops, &op->node, kp_txn_op_params);
+	list_del(&op->list);
+	txn->n_ops--;
+	if (op->svc)
+		kp_svc_free(op->svc);
+	kfree(op);
+}
+
+/* The op for @key, made if new (NULL: out of memory or over the limit). */
+static struct kp_txn_op *kp_txn_op_get(struct kp_txn *txn, const struct kp_svc_key *key,
+				       struct netlink_ext_ack *extack)
+{
+	struct kp_txn_op *op = rhashtable_lookup_fast(&txn->ops, key, kp_txn_op_params);
+
+	if (op)
+		return op;
+	if (txn->n_ops >= READ_ONCE(kp_max_txn_ops)) {
+		NL_SET_ERR_MSG(extack, "transaction has too many changes (see max_txn_ops)");
+		return ERR_PTR(-ENOSPC);
+	}
+	op = kzalloc(sizeof(*op), GFP_KERNEL);
+	if (!op)
+		return ERR_PTR(-ENOMEM);
+	op->key = *key;
+	if (rhashtable_insert_fast(&txn->ops, &op->node, kp_txn_op_params)) {
+		kfree(op);
+		return ERR_PTR(-ENOMEM);
+	}
+	list_add_tail(&op->list, &txn->order);
+	txn->n_ops++;
+	return op;
+}
+
+int kp_txn_stage_svc_set(struct kp_txn *txn, struct kp_service *svc,
+			 struct netlink_ext_ack *extack)
+{
+	struct kp_txn_op *op = kp_txn_op_get(txn, &svc->key, extack);
+
+	if (IS_ERR(op))
+		return PTR_ERR(op);
+	if (op->svc)
+		kp_svc_free(op->svc);
+	op->svc = svc;
+	return 0;
+}
+
+int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,
+			 const struct kp_svc_key *key, struct netlink_ext_ack *extack)
+{
+	bool exists = kp_svc_lookup(&node->svcs, key);
+	struct kp_txn_op *op = rhashtable_lookup_fast(&txn->ops, key, kp_txn_op_params);
+
+	if (!exists && !(op && op->svc)) {
+		NL_SET_ERR_MSG(extack, "no service with this frontend");
+		return -ENOENT;
+	}
+	if (!exists) {		/* made in this transaction: unmade */
+		kp_txn_op_free(txn, op);
+		return 0;
+	}
+	op = kp_txn_op_get(txn, key, extack);
+	if (IS_ERR(op))
+		return PTR_ERR(op);
+	if (op->svc)
+		kp_svc_free(op->svc);
+	op->svc = NULL;
+	return 0;
+}
+
+/* Whether every staged change can apply to the tables as they are now. */
+static int kp_txn_check(struct kp_node *node, struct kp_txn *txn,
+			struct netlink_ext_ack *extack)
+{
+	long count = node->svcs.count;
+	struct kp_txn_op *op;
+
+	list_for_each_entry(op, &txn->order, list) {
+		bool exists = kp_svc_lookup(&node->svcs, &op->key);
+
+		if (!op->svc && !exists) {
+			NL_SET_ERR_MSG(extack,
+				       "transaction deletes a service that no longer exists");
+			return -ENOENT;
+		}
+		count += op->svc ? !exists : -1;
+	}
+	if (count > READ_ONCE(kp_max_services)) {
+		atomic64_inc(&node->svcs.full);
+		NL_SET_ERR_MSG(extack, "transaction would exceed the service limit (see max_services)");
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/*
+ * Deletions first, so the table never holds more than its final count.
+ * Each service swaps atomically for the datapath; the objects were built
+ * at staging, so this loop only links and unlinks.
+ */
+static int kp_txn_apply(struct kp_node *node, struct kp_txn *txn,
+			struct netlink_ext_ack *extack)
+{
+	struct kp_txn_op *op;
+	int err = 0, e;
+
+	list_for_each_entry(op, &txn->order, list) {
+		if (op->svc)
+			continue;
+		kp_flow_teardown_udp(&node->flows, &op->key, NULL);
+		kp_svc_table_del(&node->svcs, kp_svc_lookup(&node->svcs, &op->key));
+	}
+	list_for_each_entry(op, &txn->order, list) {
+		if (!op->svc)
+			continue;
+		e = kp_svc_table_set(&node->svcs, op->svc, UINT_MAX, extack);
+		if (e) {	/* only an allocation in rhashtable can fail here */
+			err = err ?: e;
+			continue;
+		}
+		kp_flow_teardown_udp(&node->flows, &op->key, op->svc);
+		kp_sockhook_resteer_udp(node, op->svc);
+		op->svc = NULL;		/* the table owns it now */
+	}
+	return err;
+}
+
+static void kp_txn_free(struct kp_node *node, struct kp_txn *txn)
+{
+	struct kp_txn_op *op, *tmp;
+
+	list_for_each_entry_safe(op, tmp, &txn->order, list)
+		kp_txn_op_free(txn, op);
+	rhashtable_destroy(&txn->ops);
+	list_del(&txn->list);
+	node->n_txns--;
+	kfree(txn);
+}
+
+int kp_txn_commit(struct kp_node *node, struct kp_txn *txn, struct netlink_ext_ack *extack)
+{
+	int err;
+
+	lockdep_assert_held(&kplane_mutex);
+	err = kp_txn_check(node, txn, extack);
+	if (!err) {
+		err = kp_txn_apply(node, txn, extack);
+		if (err)
+			NL_SET_ERR_MSG(extack, "out of memory while applying; some changes applied");
+		kp_node_changed(node);
+	}
+	kp_txn_free(node, txn);
+	return err;
+}
+
+void kp_txn_abort(struct kp_node *node, struct kp_txn *txn)
+{
+	lockdep_assert_held(&kplane_mutex);
+	kp_txn_free(node, txn);
+}
+
+void kp_txn_abort_all(struct kp_node *node)
+{
+	struct kp_txn *txn, *tmp;
+
+	list_for_each_entry_safe(txn, tmp, &node->txns, list)
+		kp_txn_free(node, txn);
+}
+
+/* A client that goes away without commit or abort: its transactions go too. */
+static int kp_txn_netlink_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct kp_txn *txn, *tmp;
+	struct kp_node *node;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC || !n->portid)
+		return NOTIFY_DONE;
+	mutex_lock(&kplane_mutex);
+	node = kp_node_get(n->net);
+	list_for_each_entry_safe(txn, tmp, &node->txns, list)
+		if (txn->portid == n->portid)
+			kp_txn_free(node, txn);
+	mutex_unlock(&kplane_mutex);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block kp_txn_notifier = {
+	.notifier_call = kp_txn_netlink_event,
+};
+
+int kp_txn_init(void)
+{
+	return netlink_register_notifier(&kp_txn_notifier);
+}
+
+void kp_txn_uninit(void)
+{
+	netlink_unregister_notifier(&kp_txn_notifier);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Transactions: a client begins one on its node, stages changes (validated
+ * and built as they arrive, so a refused change is refused at once), then
+ * commits or aborts.  Commit checks every staged change against the current
+ * tables before touching any, then applies them all under kplane_mutex; an
+ * abort (or the client's socket closing) discards them, and nothing it
+ * staged was ever visible.
+ *
+ * A transaction belongs to the netlink socket that began it.  Within one,
+ * the last change to a frontend wins.  All under kplane_mutex.
+ */
+#ifndef KPLANE_TXN_H
+#define KPLANE_TXN_H
+
+#include <linux/list.h>
+#include <linux/rhashtable-types.h>
+#include "service.h"
+
+struct kp_node;
+struct netlink_ext_ack;
+
+struct kp_txn {
+	struct list_head list;		/* node->txns */
+	u32 id;
+	u32 portid;			/* the owning socket */
+	unsigned int n_ops;
+	struct rhashtable ops;		/* struct kp_txn_op by service key */
+	struct list_head order;		/* the same, in staging order */
+};
+
+/* Open transactions per node, and the changes one may stage. */
+#define KP_TXNS_MAX	16
+extern unsigned int kp_max_txn_ops;
+
+int kp_txn_init(void);
+void kp_txn_uninit(void);
+
+int kp_txn_begin(struct kp_node *node, u32 portid, u32 *id, struct netlink_ext_ack *extack);
+/* The open transaction @id of @portid, or NULL with an extack message. */
+struct kp_txn *kp_txn_find(struct kp_node *node, u32 id, u32 portid,
+			   struct netlink_ext_ack *extack);
+/* Stages @svc (built); the transaction owns it on success. */
+int kp_txn_stage_svc_set(struct kp_txn *txn, struct kp_service *svc,
+			 struct netlink_ext_ack *extack);
+int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,
+			 const struct kp_svc_key *key, struct netlink_ext_ack *extack);
+/* Applies everything or nothing; the transaction is gone either way. */
+int kp_txn_commit(struct kp_node *node, struct kp_txn *txn, struct netlink_ext_ack *extack);
+void kp_txn_abort(struct kp_node *node, struct kp_txn *txn);
+/* Node disable: every open transaction goes. */
+void kp_txn_abort_all(struct kp_node *node);
+
+#endif /* KPLANE_TXN_H */

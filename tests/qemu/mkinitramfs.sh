@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
 done
 # Kernel modules the scenarios may need from a stock (modular) kernel.
 KMODS=(veth dummy ip_tables iptable_nat xt_statistic xt_comment xt_nat xt_tcpudp nf_conntrack_netlink
-	nf_reject_ipv4 nf_reject_ipv6)
+	nf_reject_ipv4 nf_reject_ipv6 nf_tables nft_chain_nat nft_nat nft_numgen ip_vs ip_vs_rr)
 
 root=$(mktemp -d /tmp/kplane-initrd.XXXXXX)
 trap 'rm -rf "$root"' EXIT
@@ -57,7 +57,7 @@ if [ -x /usr/sbin/xtables-legacy-multi ]; then
 		done
 	done
 fi
-for tool in nsenter unshare setpriv conntrack; do
+for tool in nsenter unshare setpriv conntrack nft ipvsadm; do
 	p=$(command -v $tool || true)
 	[ -n "$p" ] && add_bin "$p" "bin/$tool"
 done

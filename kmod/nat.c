@@ -134,18 +134,6 @@ static int kp_pkt_rewrite(struct sk_buff *skb, const struct kp_pkt *p, bool src,
 	return 0;
 }
 
-static void kp_count_nat(struct kp_node *node, bool refused)
-{
-	struct kp_node_stats *stats = this_cpu_ptr(node->stats);
-
-	u64_stats_update_begin(&stats->syncp);
-	if (refused)
-		stats->nat_refused++;
-	else
-		stats->nat_packets++;
-	u64_stats_update_end(&stats->syncp);
-}
-
 static void kp_flow_untrack(struct sk_buff *skb)
 {
 #if IS_ENABLED(CONFIG_NF_CONNTRACK)
@@ -180,7 +168,7 @@ static unsigned int kp_nat_apply(struct kp_node *node, struct sk_buff *skb,
 	}
 	if (err)
 		return NF_DROP;
-	kp_count_nat(node, false);
+	kp_node_inc(node, nat_packets);
 	return NF_ACCEPT;
 }
 
@@ -258,7 +246,7 @@ static struct kp_flow_node *kp_nat_new_flow(struct kp_node *node, struct sk_buff
 	local = svc->ext_policy == KPLANE_POLICY_LOCAL;
 	be = kp_node_pick(node, svc, p->t.saddr, kp_hash64(&p->t, sizeof(p->t), 0), local);
 	if (!be) {
-		kp_count_nat(node, true);
+		kp_node_inc(node, nat_refused);
 		kp_nat_refuse(node->net, skb, p);
 		return NULL;
 	}

@@ -44,6 +44,15 @@ struct kp_node {
 	struct kp_node_stats __percpu *stats;
 };
 
+/* One more on a per-CPU counter of @node (softirq or preemption off). */
+#define kp_node_inc(node, field) do {					\
+	struct kp_node_stats *__s = this_cpu_ptr((node)->stats);	\
+									\
+	u64_stats_update_begin(&__s->syncp);				\
+	__s->field++;							\
+	u64_stats_update_end(&__s->syncp);				\
+} while (0)
+
 struct kp_node_counters {
 	u64 rx_packets;
 	u64 rx_bytes;

@@ -230,14 +230,10 @@ static void kp_sockaddr_set(struct sockaddr *sa, u16 family, const u8 *addr, __b
 
 static void kp_count_connect(struct kp_node *node, bool refused)
 {
-	struct kp_node_stats *stats = this_cpu_ptr(node->stats);
-
-	u64_stats_update_begin(&stats->syncp);
 	if (refused)
-		stats->connect_refused++;
+		kp_node_inc(node, connect_refused);
 	else
-		stats->connect_lb++;
-	u64_stats_update_end(&stats->syncp);
+		kp_node_inc(node, connect_lb);
 }
 
 /*

@@ -108,10 +108,11 @@ static struct kp_txn_op *kp_txn_op_get(struct kp_txn *txn, const struct kp_svc_k
 	return op;
 }
 
-int kp_txn_stage_svc_set(struct kp_txn *txn, struct kp_service *svc,
-			 struct netlink_ext_ack *extack)
+/* Makes @svc (NULL: deletion) the final change to frontend @key. */
+static int kp_txn_stage(struct kp_txn *txn, const struct kp_svc_key *key,
+			struct kp_service *svc, struct netlink_ext_ack *extack)
 {
-	struct kp_txn_op *op = kp_txn_op_get(txn, &svc->key, extack);
+	struct kp_txn_op *op = kp_txn_op_get(txn, key, extack);
 
 	if (IS_ERR(op))
 		return PTR_ERR(op);
@@ -119,6 +120,12 @@ int kp_txn_stage_svc_set(struct kp_txn *txn, struct kp_service *svc,
 		kp_svc_free(op->svc);
 	op->svc = svc;
 	return 0;
+}
+
+int kp_txn_stage_svc_set(struct kp_txn *txn, struct kp_service *svc,
+			 struct netlink_ext_ack *extack)
+{
+	return kp_txn_stage(txn, &svc->key, svc, extack);
 }
 
 int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,
@@ -135,13 +142,7 @@ int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,
 		kp_txn_op_free(txn, op);
 		return 0;
 	}
-	op = kp_txn_op_get(txn, key, extack);
-	if (IS_ERR(op))
-		return PTR_ERR(op);
-	if (op->svc)
-		kp_svc_free(op->svc);
-	op->svc = NULL;
-	return 0;
+	return kp_txn_stage(txn, key, NULL, extack);
 }
 
 /* Whether every staged change can apply to the tables as they are now. */

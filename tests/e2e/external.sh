@@ -13,25 +13,14 @@
 . /scenarios/lib.sh
 
 kp_load
-kp_calico_node node1
-for n in 2 3 5; do kp_calico_pod node1 $n; done
-kpctl node1 node enable
-for n in 2 3 5; do
-	kpctl node1 endpoint add pod$n dev veth$n netns /run/netns/pod$n addr 10.244.1.$n addr fd00:244::$n
-done
+kp_kplane_node node1 2 3 5
 # nf_conntrack is live in node1 (a NAT rule needs it): it would track
 # every flow that kplane does not take out of its hands.
 ip netns exec node1 iptables-legacy -t nat -A PREROUTING -d 127.0.0.2 -p tcp --dport 1 \
 	-j DNAT --to-destination 127.0.0.3
 
 ip netns add outside
-ip -n node1 link add ext0 type veth peer name eth0 netns outside
-ip -n node1 addr add 192.168.50.1/24 dev ext0
-ip -n node1 addr add fd00:50::1/64 dev ext0 nodad
-ip -n node1 link set ext0 up
-ip -n outside addr add 192.168.50.2/24 dev eth0
-ip -n outside addr add fd00:50::2/64 dev eth0 nodad
-ip -n outside link set eth0 up
+kp_link node1 ext0 outside eth0 192.168.50 fd00:50
 ip -n outside link set lo up
 for net in 192.168.100.0/24 10.244.1.0/24 10.0.12.0/24; do
 	ip -n outside route add $net via 192.168.50.1
@@ -43,13 +32,7 @@ ip netns add node2
 ip netns exec node2 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 ip -n node2 link set lo up
 ip -n node2 addr add 169.254.1.1/32 dev lo
-ip -n node1 link add n12 type veth peer name n21 netns node2
-ip -n node1 addr add 10.0.12.1/24 dev n12
-ip -n node1 addr add fd00:12::1/64 dev n12 nodad
-ip -n node1 link set n12 up
-ip -n node2 addr add 10.0.12.2/24 dev n21
-ip -n node2 addr add fd00:12::2/64 dev n21 nodad
-ip -n node2 link set n21 up
+kp_link node1 n12 node2 n21 10.0.12 fd00:12
 kp_pod node2 rpod6 rveth6 10.244.2.6
 ip -n rpod6 addr add fd00:245::6/128 dev eth0 nodad
 ip -n rpod6 route add 169.254.1.1 dev eth0

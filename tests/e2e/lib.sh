@@ -93,6 +93,34 @@ kp_calico_pod() {
 	ip -n "$node" -6 route add "fd00:244::$n/128" dev "veth$n"
 }
 
+# kp_kplane_node NODE N...: a Calico-style node with pods N..., kplane
+# enabled on it and each pod registered as endpoint podN (both addresses).
+kp_kplane_node() {
+	local node=$1 n
+	shift
+	kp_calico_node "$node"
+	for n in "$@"; do kp_calico_pod "$node" "$n"; done
+	kpctl "$node" node enable
+	for n in "$@"; do
+		kpctl "$node" endpoint add "pod$n" dev "veth$n" netns "/run/netns/pod$n" \
+			addr "10.244.1.$n" addr "fd00:244::$n"
+	done
+}
+
+# kp_link NS1 IF1 NS2 IF2 V4PREFIX V6PREFIX: a veth between two netns, NS1
+# at V4PREFIX.1/24 and V6PREFIX::1/64, NS2 at .2 and ::2, both up.
+kp_link() {
+	local ns1=$1 if1=$2 ns2=$3 if2=$4 v4=$5 v6=$6 i=1 ns ifc
+	ip -n "$ns1" link add "$if1" type veth peer name "$if2" netns "$ns2"
+	for ns in "$ns1" "$ns2"; do
+		ifc=$([ $i = 1 ] && echo "$if1" || echo "$if2")
+		ip -n "$ns" addr add "$v4.$i/24" dev "$ifc"
+		ip -n "$ns" addr add "$v6::$i/64" dev "$ifc" nodad
+		ip -n "$ns" link set "$ifc" up
+		i=2
+	done
+}
+
 # In netns NS: kpctl NS ARGS...
 kpctl() {
 	local ns=$1

@@ -6,12 +6,7 @@
 . /scenarios/lib.sh
 
 kp_load
-kp_calico_node node1
-for n in 2 3 4 5; do kp_calico_pod node1 $n; done
-kpctl node1 node enable
-for n in 2 3 4 5; do
-	kpctl node1 endpoint add pod$n dev veth$n netns /run/netns/pod$n addr 10.244.1.$n addr fd00:244::$n
-done
+kp_kplane_node node1 2 3 4 5
 for n in 2 3 4; do
 	ip netns exec pod$n kp-echo serve tcp 0.0.0.0 8080 web-$n &
 	ip netns exec pod$n kp-echo serve udp 0.0.0.0 8053 dns-$n &

@@ -52,6 +52,7 @@ for p in pod2:2 pod3:3 rpod6:6; do
 	ip netns exec $ns kp-echo serve tcp 0.0.0.0 8080 web-$n &
 	ip netns exec $ns kp-echo serve udp 0.0.0.0 8053 dns-$n &
 	ip netns exec $ns kp-echo serve tcp :: 8081 web6-$n &
+	ip netns exec $ns kp-echo serve tcp 0.0.0.0 8090 hold-$n hold &
 done
 sleep 0.5
 
@@ -79,6 +80,22 @@ kp_check "IPv6 LoadBalancer, remote backend" kpctl node1 service set '[fd00:100:
 kp_check "UDP ExternalIP" kpctl node1 service set 192.168.100.53:53/udp type externalip \
 	backend 10.244.1.2:8053,local backend 10.244.1.3:8053,local
 kpctl node1 service show 0.0.0.0:30081/tcp
+
+# First, while the table is empty: idle flows are reclaimed; a full table
+# refuses new flows and counts them.
+echo 1 >/sys/module/kplane/parameters/flow_timeout_udp
+ip netns exec outside kp-echo connect udp 192.168.100.53 53 6000 >/dev/null
+kp_eq "an answered UDP flow is in the table" "$(st flows)" 1
+for i in $(seq 40); do [ "$(st flows)" = 0 ] && break; sleep 0.5; done
+kp_eq "the idle flow is reclaimed by the collector" "$(st flows)" 0
+kp_eq "expired flows counted" "$(st flows_expired)" 1
+echo 120 >/sys/module/kplane/parameters/flow_timeout_udp
+echo 1 >/sys/module/kplane/parameters/max_flows
+ip netns exec outside kp-echo connect udp 192.168.100.53 53 6001 >/dev/null
+kp_check "a full table refuses a new flow" \
+	bash -c "! ip netns exec outside kp-echo connect udp 192.168.100.53 53 6002 >/dev/null 2>&1"
+kp_eq "refused flows counted" "$(st flow_table_full)" 1
+echo 262144 >/sys/module/kplane/parameters/max_flows
 
 got=$(replies outside 12 192.168.50.1 30080)
 echo "$got"
@@ -158,22 +175,29 @@ kp_check "conntrack tracks the plain forwarded flow" grep -q 'dst=10.244.1.3 .*d
 kp_check "conntrack has no entry for any kplane flow or service address" \
 	bash -c "! grep -Eq 'dport=3008[0-2]|192\.168\.100\.|src=(192\.168\.50\.2|10\.0\.12\.1) dst=10\.244\.(1\.2|2\.6) |fd00:(100|50)::' <<<'$ct'"
 
-# Idle flows are reclaimed; a full table refuses new flows and counts them.
-echo 1 >/sys/module/kplane/parameters/flow_timeout_udp
-flows=$(st flows) expired=$(st flows_expired)
-ip netns exec outside kp-echo connect udp 192.168.100.53 53 6000 >/dev/null
-kp_eq "an answered UDP flow is in the table" "$(st flows)" $((flows + 1))
-for i in $(seq 40); do [ "$(st flows)" -le "$flows" ] && break; sleep 0.5; done
-kp_check "the idle flow is reclaimed by the collector ($(st flows) flows left)" \
-	test "$(st flows)" -le "$flows"
-kp_check "expired flows counted" test "$(st flows_expired)" -gt "$expired"
-echo $(($(st flows) + 1)) >/sys/module/kplane/parameters/max_flows
-ip netns exec outside kp-echo connect udp 192.168.100.53 53 6001 >/dev/null
-kp_check "a full table refuses a new flow" \
-	bash -c "! ip netns exec outside kp-echo connect udp 192.168.100.53 53 6002 >/dev/null 2>&1"
-kp_check "refused flows counted" test "$(st flow_table_full)" -ge 1
-echo 262144 >/sys/module/kplane/parameters/max_flows
-echo 120 >/sys/module/kplane/parameters/flow_timeout_udp
+
+# A backend that starts terminating keeps its established flows; new flows
+# go elsewhere.  From outside (packet path) and from a pod (connect time).
+terminating_keeps_flows() {	# FROM-NS ADDR PORT FRONTEND
+	local out first other
+	ip netns exec "$1" kp-echo repeat tcp "$2" "$3" 8 300 >/tmp/hold.out &
+	for i in $(seq 20); do grep -q '^reply=' /tmp/hold.out && break; sleep 0.2; done
+	first=$(sed -n '1s/^reply=hold-\([0-9]\).*/\1/p' /tmp/hold.out)
+	other=$((first == 2 ? 3 : 2))
+	kpctl node1 service set "$4" $5 backend 10.244.1.$first:8090,local,state=terminating \
+		backend 10.244.1.$other:8090,local
+	wait $!
+	out=$(sed 's/ .*//' /tmp/hold.out | sort | uniq -c | tr -s ' ')
+	kp_eq "$1: an established flow stays on its now terminating backend [$out]" \
+		"$out" " 8 reply=hold-$first"
+	out=$(replies "$1" 3 "$2" "$3" | sed 's/ .*//' | sort -u)
+	kp_eq "$1: new connections avoid the terminating backend" "$out" "hold-$other"
+}
+kpctl node1 service set 0.0.0.0:30084/tcp type nodeport \
+	backend 10.244.1.2:8090,local backend 10.244.1.3:8090,local
+terminating_keeps_flows outside 192.168.50.1 30084 0.0.0.0:30084/tcp "type nodeport"
+kpctl node1 service set 10.96.0.50:80/tcp backend 10.244.1.2:8090,local backend 10.244.1.3:8090,local
+terminating_keeps_flows pod5 10.96.0.50 80 10.96.0.50:80/tcp ""
 
 # ClientIP affinity: one client, one backend, until timeoutSeconds idle.
 kp_check "NodePort with ClientIP affinity (2 s)" kpctl node1 service set 0.0.0.0:30083/tcp \

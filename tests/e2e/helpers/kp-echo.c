@@ -2,20 +2,25 @@
 /*
  * kp-echo: servers that report who they are and whom they see, and a client
  * that shows what the kernel tells it.
- *   kp-echo serve tcp|udp ADDR PORT NAME   answer each connection/datagram
- *                                          with "NAME CLIENT-ADDR"
+ *   kp-echo serve tcp|udp ADDR PORT NAME [hold]  answer each connection/
+ *                                          datagram with "NAME CLIENT-ADDR";
+ *                                          hold: TCP connections stay open and
+ *                                          each message gets that answer again
  *   kp-echo connect tcp|udp ADDR PORT [SPORT]  connect (from source port
  *                                          SPORT), print "peer=ADDR:PORT"
  *                                          (getpeername) and "reply=..."
- *   kp-echo repeat udp ADDR PORT N MS      one connected socket: N times send,
- *                                          print "reply=..." (or "error=..."),
- *                                          sleep MS
+ *   kp-echo repeat tcp|udp ADDR PORT N MS  one connected socket, N answers
+ *                                          (TCP: the greeting, then one per
+ *                                          message), each printed as
+ *                                          "reply=..." or "error=...", MS apart
  *   kp-echo sendto udp ADDR PORT           unconnected: sendto, recvfrom; print
  *                                          "from=ADDR:PORT" and "reply=..."
  * connect exits 0 on a reply, 3 on ECONNREFUSED from connect() or, for UDP,
  * from recv() (printing "refused in N ms"), 1 on anything else.
  */
 #include <arpa/inet.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -75,13 +80,15 @@ static const char *host_str(const struct sockaddr_storage *ss, char *buf, size_t
 	return inet_ntop(ss->ss_family, a, buf, (socklen_t)len) ? buf : "?";
 }
 
-static int serve(int type, const struct sockaddr_storage *ss, socklen_t len, const char *name)
+static int serve(int type, const struct sockaddr_storage *ss, socklen_t len, const char *name,
+		 bool hold)
 {
 	struct sockaddr_storage peer;
 	char msg[256], host[INET6_ADDRSTRLEN], in[256];
 	socklen_t plen;
 	int one = 1, fd, c;
 
+	signal(SIGCHLD, SIG_IGN);	/* "hold" children reap themselves */
 	fd = socket(ss->ss_family, type, 0);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd < 0 || bind(fd, (const void *)ss, len) || (type == SOCK_STREAM && listen(fd, 128))) {
@@ -101,8 +108,18 @@ static int serve(int type, const struct sockaddr_storage *ss, socklen_t len, con
 		if (c < 0)
 			continue;
 		snprintf(msg, sizeof(msg), "%s %s", name, host_str(&peer, host, sizeof(host)));
-		if (write(c, msg, strlen(msg)) < 0)
-			perror("kp-echo: write");
+		/* "hold": a greeting, then one more per message until the client
+		 * closes (in a child: long-lived clients must not hold up others).
+		 */
+		if (!hold) {
+			if (write(c, msg, strlen(msg)) < 0)
+				perror("kp-echo: write");
+		} else if (fork() == 0) {
+			close(fd);
+			while (write(c, msg, strlen(msg)) > 0 && read(c, in, sizeof(in)) > 0)
+				;
+			_exit(0);
+		}
 		close(c);
 	}
 }
@@ -172,12 +189,12 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len, in
 	return 0;
 }
 
-static int repeat(const struct sockaddr_storage *ss, socklen_t len, int count, int ms)
+static int repeat(int type, const struct sockaddr_storage *ss, socklen_t len, int count, int ms)
 {
 	struct timeval tv = { .tv_sec = 1 };
 	char buf[256];
 	ssize_t n;
-	int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+	int fd = socket(ss->ss_family, type, 0);
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (const void *)ss, len)) {
@@ -185,7 +202,13 @@ static int repeat(const struct sockaddr_storage *ss, socklen_t len, int count, i
 		return 1;
 	}
 	while (count-- > 0) {
-		n = send(fd, "?", 1, 0) == 1 ? recv(fd, buf, sizeof(buf) - 1, 0) : -1;
+		/* TCP: the greeting first, then one answer per message sent. */
+		if (type == SOCK_STREAM)
+			n = recv(fd, buf, sizeof(buf) - 1, 0);
+		else
+			n = send(fd, "?", 1, 0) == 1 ? recv(fd, buf, sizeof(buf) - 1, 0) : -1;
+		if (type == SOCK_STREAM && n > 0 && count > 0 && send(fd, "?", 1, 0) != 1)
+			n = -1;
 		if (n > 0) {
 			buf[n] = '\0';
 			printf("reply=%s\n", buf);
@@ -236,12 +259,12 @@ int main(int argc, char **argv)
 	}
 	type = !strcmp(argv[2], "udp") ? SOCK_DGRAM : SOCK_STREAM;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!strcmp(argv[1], "serve") && argc == 6)
-		return serve(type, &ss, len, argv[5]);
+	if (!strcmp(argv[1], "serve") && (argc == 6 || argc == 7))
+		return serve(type, &ss, len, argv[5], argc == 7 && !strcmp(argv[6], "hold"));
 	if (!strcmp(argv[1], "connect"))
 		return client(type, &ss, len, argc > 5 ? atoi(argv[5]) : 0);
 	if (!strcmp(argv[1], "repeat") && argc == 7)
-		return repeat(&ss, len, atoi(argv[5]), atoi(argv[6]));
+		return repeat(type, &ss, len, atoi(argv[5]), atoi(argv[6]));
 	if (!strcmp(argv[1], "sendto"))
 		return unconnected(&ss, len);
 	return 2;

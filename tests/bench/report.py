@@ -16,11 +16,14 @@ from collections import defaultdict
 PEERS = ["kplane", "iptables", "ipvs", "nftables"]
 lat, p99, rate = defaultdict(list), defaultdict(list), defaultdict(list)
 prog, add1 = {}, {}
+skipped = []
 
 for line in open(sys.argv[1]):
     kv = dict(re.findall(r'(\w+)=(\S+)', line))
     if line.startswith('BENCH-PROGRAM'):
         prog[(kv['peer'], int(kv['services']))] = int(kv['ms'])
+    elif line.startswith('BENCH-SKIP'):
+        skipped.append(f"{kv['peer']} at {kv['services']} services")
     elif line.startswith('BENCH-ADD1'):
         add1[(kv['peer'], int(kv['services']))] = int(kv['ms'])
     elif line.startswith('BENCH '):
@@ -77,6 +80,8 @@ table("Time to program S services from scratch, ms (kplane: one batched transact
 table("Time to add one service when S exist, ms (each peer's own way; includes exec)",
       ["services"] + peers,
       [[s] + [add1.get((p, s), "-") for p in peers] for s in sizes])
+if skipped:
+    print("\nNot measured (too slow to program here; see BENCH_NFT_MAX): " + ", ".join(skipped) + ".")
 print("\nRounds per cell: " + ", ".join(f"{p}@{s}: {len(v)}" for (p, s), v in sorted(lat.items())))
 
 if len(sys.argv) > 3:

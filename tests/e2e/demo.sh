@@ -1,53 +1,74 @@
 #!/usr/bin/env bash
 # The demo (make demo): a small cluster of namespaces on one VM — a node with
-# three pods behind veths — made a kplane node and shown with kplanectl.
+# three pods behind veths and an outside client — made a kplane node, with a
+# service reached from a pod (connect time) and from outside (packet path).
 . /scenarios/lib.sh
 
 say() { printf '\n\033[1m### %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
+n1() { run ip netns exec node1 "$@"; }
 
 say "load the kplane module"
 run insmod /lib/kplane/kplane.ko
 run kplanectl status
 
-say "the cluster: node netns 'node1' with three pods behind veth pairs"
-ip netns add node1
-for i in 1 2 3; do
-	kp_pod node1 pod$i veth-pod$i 10.244.1.$((i + 1))
-	ip -n pod$i addr add fd00:244:1::$((i + 1))/128 dev eth0 nodad
-	ip -n node1 route add 10.244.1.$((i + 1))/32 dev veth-pod$i
-	ip -n pod$i route add default dev eth0
+say "the cluster: node netns 'node1', pods pod2..pod4 behind veths, a client 'outside'"
+kp_calico_node node1
+for n in 2 3 4; do kp_calico_pod node1 $n; done
+ip netns add outside
+kp_link node1 ext0 outside eth0 192.168.50 fd00:50
+for n in 2 3; do ip netns exec pod$n kp-echo serve tcp 0.0.0.0 8080 web-$n & done
+run ip -n node1 -br addr
+
+say "make node1 a kplane node (what kplaned does at start) and register the pods"
+n1 kplanectl node enable
+for n in 2 3 4; do
+	n1 kplanectl endpoint add default/pod$n dev veth$n netns /run/netns/pod$n addr 10.244.1.$n
 done
-ip -n node1 addr add 10.244.1.1/32 dev lo
-run ip -n node1 -br link
+n1 kplanectl endpoint list
 
-say "make node1 a kplane node (what kplaned does at start)"
-run ip netns exec node1 kplanectl node enable
+say "a ClusterIP service and a NodePort for it (backends on this node)"
+n1 kplanectl service set 10.96.0.10:80/tcp id default/web \
+	backend 10.244.1.2:8080,local backend 10.244.1.3:8080,local
+n1 kplanectl service set 0.0.0.0:30080/tcp id default/web type nodeport \
+	backend 10.244.1.2:8080,local backend 10.244.1.3:8080,local
+n1 kplanectl service list
+n1 kplanectl service show 10.96.0.10:80/tcp
 
-say "register the pods as workload endpoints"
-for i in 1 2 3; do
-	run ip netns exec node1 kplanectl endpoint add default/web-$i dev veth-pod$i \
-		netns /run/netns/pod$i addr 10.244.1.$((i + 1)) addr fd00:244:1::$((i + 1))
-done
-run ip netns exec node1 kplanectl endpoint list
-run ip netns exec node1 kplanectl endpoint show default/web-2
-run ip netns exec node1 kplanectl --json endpoint show default/web-2
+say "pod4 connects to the ClusterIP: rewritten at connect(); getpeername() shows the service"
+for i in 1 2 3; do run ip netns exec pod4 kp-echo connect tcp 10.96.0.10 80; done
 
-say "pods send traffic; the node's hooks count it"
-for i in 1 2 3; do ip netns exec pod$i ping -c 2 -W 1 10.244.1.1 >/dev/null; done
-run ip netns exec node1 kplanectl status
+say "the outside client connects to NodeIP:NodePort: DNAT on the packet path, client address kept"
+for i in 1 2 3; do run ip netns exec outside kp-echo connect tcp 192.168.50.1 30080; done
+
+say "a batch: all changes in one transaction (web-3 only now)"
+printf 'service set 10.96.0.10:80/tcp id default/web backend 10.244.1.3:8080,local\nservice set 10.96.0.11:80/tcp\n' \
+	>/tmp/demo.batch
+run cat /tmp/demo.batch
+run ip netns exec node1 kplanectl batch /tmp/demo.batch
+run ip netns exec pod4 kp-echo connect tcp 10.96.0.10 80
+
+say "a service without backends refuses at once"
+run ip netns exec pod4 kp-echo connect tcp 10.96.0.11 80
 
 say "the kernel explains what it refuses"
-run ip netns exec node1 kplanectl endpoint add default/web-4 dev veth-nope
-run ip netns exec node1 kplanectl endpoint add default/web-1 dev veth-pod1
+n1 kplanectl endpoint add default/pod5 dev veth-nope
+n1 kplanectl service set '[fd00:96::1]:80/tcp' backend 10.244.1.2:8080
+printf 'service set 10.96.0.12:80/tcp\nservice del 10.96.0.99:80/tcp\n' >/tmp/bad.batch
+n1 kplanectl batch /tmp/bad.batch
+n1 kplanectl service list
+
+say "counters"
+n1 kplanectl status
 
 say "a pod goes away: its endpoint goes with its netns"
-run ip netns del pod3
+run ip netns del pod4
 sleep 1
-run ip netns exec node1 kplanectl endpoint list
-run ip netns exec node1 kplanectl status
+n1 kplanectl endpoint list
 
 say "unload"
+kill $(jobs -p) 2>/dev/null
+wait 2>/dev/null
 run rmmod kplane
 kp_ok "demo ran"
 kp_done

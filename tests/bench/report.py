@@ -81,7 +81,7 @@ table("Time to add one service when S exist, ms (each peer's own way; includes e
       ["services"] + peers,
       [[s] + [add1.get((p, s), "-") for p in peers] for s in sizes])
 if skipped:
-    print("\nNot measured (too slow to program here; see BENCH_NFT_MAX): " + ", ".join(skipped) + ".")
+    print("\nNot measured (too slow to program here; see BENCH_SLOW_MAX): " + ", ".join(skipped) + ".")
 print("\nRounds per cell: " + ", ".join(f"{p}@{s}: {len(v)}" for (p, s), v in sorted(lat.items())))
 
 if len(sys.argv) > 3:
@@ -93,12 +93,15 @@ if len(sys.argv) > 3:
         print("\n(no plot: matplotlib is not installed)")
         sys.exit(0)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    color = {p: f"C{i}" for i, p in enumerate(["floor"] + PEERS)}
+    prog_sizes = sorted({s for _, s in prog})
     for p in ["floor"] + peers:
         xs = [s for s in sizes if (p, s) in med]
-        ax1.plot(xs, [med[(p, s)] for s in xs], marker="o", label=p)
+        ax1.plot(xs, [med[(p, s)] for s in xs], marker="o", label=p, color=color[p])
         if p != "floor":
-            xs = [s for s in sizes if (p, s) in prog]
-            ax2.plot(xs, [prog[(p, s)] / 1000 for s in xs], marker="o", label=p)
+            xs = [s for s in prog_sizes if (p, s) in prog]
+            ax2.plot(xs, [prog[(p, s)] / 1000 for s in xs], marker="o", label=p,
+                     color=color[p])
     ax1.set(xscale="log", yscale="log", xlabel="services installed",
             ylabel="median connect() µs", title="connect() latency (lower is better)")
     ax2.set(xscale="log", yscale="log", xlabel="services", ylabel="seconds",

@@ -6,7 +6,7 @@
 # medians over rounds), docs/bench/services.png, and keeps the raw lines in
 # docs/bench/services.raw.
 #   BENCH_SIZES="1 1000 10000 100000" BENCH_ROUNDS=5 BENCH_CONNS=500 make bench
-#   BENCH_NFT_MAX=10000: largest size the nftables peer is run at (slow to program)
+#   BENCH_SLOW_MAX=10000: largest size the IPVS and nftables peers run at (slow to program)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # The peers' tools (copied into the VM) and the plotter, if missing.
@@ -28,7 +28,7 @@ mkdir -p "$out" "$top/build"
 log=$top/build/bench-services.log
 KPLANE_VM_MEM=2048 "$top/tests/qemu/run.sh" --kernel stock --scenario svc_connect \
 	--timeout 3600 --env "BENCH_SIZES=$sizes" --env "BENCH_ROUNDS=$rounds" \
-	--env "BENCH_CONNS=$conns" --env "BENCH_NFT_MAX=${BENCH_NFT_MAX:-10000}" >"$log" 2>&1 || echo "bench: the VM run reported failures (see $log)" >&2
+	--env "BENCH_CONNS=$conns" --env "BENCH_SLOW_MAX=${BENCH_SLOW_MAX:-10000}" >"$log" 2>&1 || echo "bench: the VM run reported failures (see $log)" >&2
 grep -a '^BENCH' "$log" >"$out/services.raw"
 # The system python: matplotlib comes from Debian.
 /usr/bin/python3 "$top/tests/bench/report.py" "$out/services.raw" "$(uname -r) host, guest $(tests/qemu/kernels.sh stock-version), $(cat /var/cache/kplane/accel 2>/dev/null || echo tcg)" \

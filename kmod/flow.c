@@ -199,6 +199,15 @@ static void kp_flow_gc_arm(struct kp_flow_table *tbl)
 		queue_delayed_work(system_power_efficient_wq, &tbl->gc, KP_FLOW_GC_INTERVAL);
 }
 
+/* Takes one of the table's max_flows places; false when none is left. */
+static bool kp_flow_reserve(struct kp_flow_table *tbl)
+{
+	if (atomic_inc_return(&tbl->count) <= READ_ONCE(kp_max_flows))
+		return true;
+	atomic_dec(&tbl->count);
+	return false;
+}
+
 static struct kp_flow *kp_flow_alloc(const struct kp_tuple *t, const struct kp_service *svc,
 				     const struct kp_backend *be, const u8 *snat_addr)
 {
@@ -234,8 +243,7 @@ struct kp_flow_node *kp_flow_create(struct kp_flow_table *tbl, const struct kp_t
 	struct kp_flow *f;
 	int err;
 
-	if (atomic_inc_return(&tbl->count) > READ_ONCE(kp_max_flows)) {
-		atomic_dec(&tbl->count);
+	if (!kp_flow_reserve(tbl)) {
 		atomic64_inc(&tbl->full);
 		return ERR_PTR(-ENOSPC);
 	}
@@ -382,11 +390,11 @@ void kp_affinity_set(struct kp_flow_table *tbl, const struct kp_service *svc,
 	old = kp_flow_lookup(tbl, &t);
 	if (old)
 		kp_flow_kill(tbl, old->flow);
-	if (atomic_inc_return(&tbl->count) > READ_ONCE(kp_max_flows))
-		goto full;
+	if (!kp_flow_reserve(tbl))
+		return;
 	f = kzalloc(sizeof(*f), GFP_ATOMIC);
 	if (!f)
-		goto full;
+		goto unreserve;
 	f->family = t.family;
 	f->proto = t.proto;
 	f->svc = svc->key;
@@ -400,12 +408,12 @@ void kp_affinity_set(struct kp_flow_table *tbl, const struct kp_service *svc,
 	if (kp_flow_hash_one(tbl, &f->tn[KP_ROLE_ORIG_PRE])) {
 		spin_unlock_bh(&tbl->lock);
 		kfree(f);
-		goto full;
+		goto unreserve;
 	}
 	spin_unlock_bh(&tbl->lock);
 	kp_flow_gc_arm(tbl);
 	return;
-full:
+unreserve:
 	atomic_dec(&tbl->count);
 }
 
@@ -418,7 +426,9 @@ static bool kp_flow_backend_gone(const struct kp_flow *f, const void *arg)
 {
 	const struct kp_teardown *td = arg;
 
-	return f->proto == IPPROTO_UDP && f->tn[KP_ROLE_ORIG_PRE].key.stage == KP_STAGE_PRE && !memcmp(&f->svc, td->key, sizeof(f->svc)) &&
+	/* Affinity bindings (stage AFFINITY) are not flows: they stay. */
+	return f->proto == IPPROTO_UDP && f->tn[KP_ROLE_ORIG_PRE].key.stage == KP_STAGE_PRE &&
+	       !memcmp(&f->svc, td->key, sizeof(f->svc)) &&
 	       (!td->svc || !kp_svc_has_backend(td->svc, f->nat.backend, f->nat.bport));
 }
 

@@ -13,7 +13,6 @@
 #include "netlink.h"
 #include "node.h"
 #include "service.h"
-#include "sockhook.h"
 #include "txn.h"
 
 static struct genl_family kp_family;
@@ -475,21 +474,16 @@ static int kp_nl_svc_require(struct genl_info *info)
 	return -EINVAL;
 }
 
+/* Applies @svc now; the caller checked the node is enabled. */
 static int kp_nl_svc_set_locked(struct genl_info *info, struct kp_service *svc)
 {
 	struct kp_node *node = kp_info_node(info);
 	int err;
 
-	err = kp_require_enabled(node, info->extack);
-	if (err)
-		return err;
-	err = kp_svc_table_set(&node->svcs, svc, READ_ONCE(kp_max_services), info->extack);
-	if (err)
-		return err;
-	kp_node_changed(node);
-	kp_flow_teardown_udp(&node->flows, &svc->key, svc);
-	kp_sockhook_resteer_udp(node, svc);
-	return 0;
+	err = kp_node_svc_set(node, svc, READ_ONCE(kp_max_services), info->extack);
+	if (!err)
+		kp_node_changed(node);
+	return err;
 }
 
 /*
@@ -597,8 +591,7 @@ static int kp_nl_svc_del_locked(struct genl_info *info)
 	svc = kp_nl_svc_find(info);
 	if (IS_ERR(svc))
 		return PTR_ERR(svc);
-	kp_flow_teardown_udp(&node->flows, &svc->key, NULL);
-	kp_svc_table_del(&node->svcs, svc);
+	kp_node_svc_del(node, svc);
 	kp_node_changed(node);
 	return 0;
 }

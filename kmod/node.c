@@ -49,10 +49,27 @@ struct kp_service *kp_node_service(struct kp_node *node, const struct kp_svc_key
 {
 	struct kp_service *svc = kp_svc_lookup_wild(&node->svcs, key);
 
-	if (svc && kp_all_zero(svc->key.addr, sizeof(svc->key.addr)) &&
-	    !kp_node_has_addr(node->net, key))
+	if (svc && kp_svc_is_wild(svc) && !kp_node_has_addr(node->net, key))
 		return NULL;
 	return svc;
+}
+
+int kp_node_svc_set(struct kp_node *node, struct kp_service *svc, unsigned int limit,
+		    struct netlink_ext_ack *extack)
+{
+	int err = kp_svc_table_set(&node->svcs, svc, limit, extack);
+
+	if (err)
+		return err;
+	kp_flow_teardown_udp(&node->flows, &svc->key, svc);
+	kp_sockhook_resteer_udp(node, svc);
+	return 0;
+}
+
+void kp_node_svc_del(struct kp_node *node, struct kp_service *svc)
+{
+	kp_flow_teardown_udp(&node->flows, &svc->key, NULL);
+	kp_svc_table_del(&node->svcs, svc);
 }
 
 const struct kp_backend *kp_node_pick(struct kp_node *node, const struct kp_service *svc,

@@ -79,6 +79,15 @@ struct kp_node *kp_node_serving(const struct net *net);
  */
 struct kp_service *kp_node_service(struct kp_node *node, const struct kp_svc_key *key);
 /*
+ * Create or replace (kp_node_svc_set, which then owns @svc) or delete a
+ * service, and let what followed its departed backends move: UDP flows of
+ * the packet path are dropped, connected UDP sockets reconnected.  Callers
+ * hold kplane_mutex and bump the generation.
+ */
+int kp_node_svc_set(struct kp_node *node, struct kp_service *svc, unsigned int limit,
+		    struct netlink_ext_ack *extack);
+void kp_node_svc_del(struct kp_node *node, struct kp_service *svc);
+/*
  * The backend for a new connection from @client to @svc: the client's
  * affinity binding if the service has ClientIP affinity and it still holds,
  * else a Maglev pick by @hash (then bound).  @local: node-local backends only.

@@ -142,11 +142,10 @@ int kp_svc_build(struct kp_service *svc, struct netlink_ext_ack *extack)
 	return err;
 }
 
-static bool kp_svc_is_wild(const struct kp_service *svc)
+bool kp_svc_is_wild(const struct kp_service *svc)
 {
-	static const u8 zero[16];
-
-	return svc->type == KPLANE_SVC_NODE_PORT && !memcmp(svc->key.addr, zero, 16);
+	return svc->type == KPLANE_SVC_NODE_PORT &&
+	       kp_all_zero(svc->key.addr, sizeof(svc->key.addr));
 }
 
 int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
@@ -222,28 +221,29 @@ const struct kp_backend *kp_svc_pick(const struct kp_service *svc, u64 hash, boo
 	return idx < svc->n_backends ? &svc->backends[idx] : NULL;
 }
 
-const struct kp_backend *kp_svc_usable(const struct kp_service *svc, const u8 *addr,
-				       __be16 port, bool local)
-{
-	u8 usable = kp_svc_usable_state(svc, local);
-	u32 i;
-
-	for (i = 0; i < svc->n_backends; i++) {
-		const struct kp_backend *be = &svc->backends[i];
-
-		if (be->port == port && !memcmp(be->addr.ip, addr, 16))
-			return be->state == usable && kp_be_in_scope(be, local) ? be : NULL;
-	}
-	return NULL;
-}
-
-bool kp_svc_has_backend(const struct kp_service *svc, const u8 *addr, __be16 port)
+static const struct kp_backend *kp_svc_find_backend(const struct kp_service *svc,
+						    const u8 *addr, __be16 port)
 {
 	u32 i;
 
 	for (i = 0; i < svc->n_backends; i++)
 		if (svc->backends[i].port == port &&
 		    !memcmp(svc->backends[i].addr.ip, addr, 16))
-			return true;
-	return false;
+			return &svc->backends[i];
+	return NULL;
+}
+
+const struct kp_backend *kp_svc_usable(const struct kp_service *svc, const u8 *addr,
+				       __be16 port, bool local)
+{
+	const struct kp_backend *be = kp_svc_find_backend(svc, addr, port);
+
+	if (be && be->state == kp_svc_usable_state(svc, local) && kp_be_in_scope(be, local))
+		return be;
+	return NULL;
+}
+
+bool kp_svc_has_backend(const struct kp_service *svc, const u8 *addr, __be16 port)
+{
+	return kp_svc_find_backend(svc, addr, port);
 }

@@ -90,6 +90,8 @@ const struct kp_backend *kp_svc_pick(const struct kp_service *svc, u64 hash, boo
  * every node address (the caller checks the address is the node's).
  */
 struct kp_service *kp_svc_lookup_wild(struct kp_svc_table *tbl, const struct kp_svc_key *key);
+/* A NodePort on every node address (its frontend address is unspecified). */
+bool kp_svc_is_wild(const struct kp_service *svc);
 /* Whether @svc still has @be (address and port) among its backends. */
 bool kp_svc_has_backend(const struct kp_service *svc, const u8 *addr, __be16 port);
 /* The backend at @addr/@port if new connections may use it (@local scope). */

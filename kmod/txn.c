@@ -6,9 +6,7 @@
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <net/net_namespace.h>
-#include "flow.h"
 #include "node.h"
-#include "sockhook.h"
 #include "txn.h"
 
 unsigned int kp_max_txn_ops = 262144;
@@ -184,19 +182,16 @@ static int kp_txn_apply(struct kp_node *node, struct kp_txn *txn,
 	list_for_each_entry(op, &txn->order, list) {
 		if (op->svc)
 			continue;
-		kp_flow_teardown_udp(&node->flows, &op->key, NULL);
-		kp_svc_table_del(&node->svcs, kp_svc_lookup(&node->svcs, &op->key));
+		kp_node_svc_del(node, kp_svc_lookup(&node->svcs, &op->key));
 	}
 	list_for_each_entry(op, &txn->order, list) {
 		if (!op->svc)
 			continue;
-		e = kp_svc_table_set(&node->svcs, op->svc, UINT_MAX, extack);
+		e = kp_node_svc_set(node, op->svc, UINT_MAX, extack);
 		if (e) {	/* only an allocation in rhashtable can fail here */
 			err = err ?: e;
 			continue;
 		}
-		kp_flow_teardown_udp(&node->flows, &op->key, op->svc);
-		kp_sockhook_resteer_udp(node, op->svc);
 		op->svc = NULL;		/* the table owns it now */
 	}
 	return err;

@@ -163,18 +163,24 @@ static void kp_take_extack(struct kp_handle *h, struct nlmsghdr *nlh, size_t off
 			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
 }
 
+/* The extack of an NLMSG_ERROR: its TLVs follow the (maybe capped) request. */
+static void kp_take_error_extack(struct kp_handle *h, struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = nlmsg_data(nlh);
+	size_t off = sizeof(*e);
+
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	kp_take_extack(h, nlh, off);
+}
+
 static int kp_cb_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	struct kp_exchange *x = arg;
 
-	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	size_t off = sizeof(*e);
-
 	(void)nla;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
 	x->err = e->error;
-	kp_take_extack(x->h, nlh, off);
+	kp_take_error_extack(x->h, (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN));
 	x->done = 1;
 	return NL_STOP;
 }
@@ -804,7 +810,7 @@ static int kp_batch_acks(struct kp_handle *h, uint32_t seq0, size_t want, size_t
 			if (e->error && !*first) {
 				*first = e->error;
 				*failed = nlh->nlmsg_seq - seq0;
-				kp_take_extack(h, nlh, sizeof(*e));
+				kp_take_error_extack(h, nlh);
 			}
 		}
 		free(buf);
@@ -834,8 +840,6 @@ static size_t kp_batch_pack(struct kp_handle *h, char *buf, size_t *next)
 		memset(buf + used + nlh->nlmsg_len, 0, len - nlh->nlmsg_len);
 		used += len;
 		(*next)++;
-		if (len > KP_BATCH_BYTES)
-			break;
 	}
 	return used;
 }
@@ -851,14 +855,18 @@ int kp_batch_flush(struct kp_handle *h, size_t *failed)
 	*failed = 0;
 	while (!err && next < h->n_batch) {
 		size_t len = NLMSG_ALIGN(nlmsg_hdr(h->batch[next])->nlmsg_len), used;
-		char *b = len > cap || !buf ? realloc(buf, len > cap ? len : cap) : buf;
 
-		if (!b) {
-			err = kp_fail(h, -ENOMEM, "out of memory");
-			break;
+		/* A request larger than a batch goes alone, in a buffer of its size. */
+		if (!buf || len > cap) {
+			char *b = realloc(buf, len > cap ? len : cap);
+
+			if (!b) {
+				err = kp_fail(h, -ENOMEM, "out of memory");
+				break;
+			}
+			buf = b;
+			cap = len > cap ? len : cap;
 		}
-		buf = b;
-		cap = len > cap ? len : cap;
 		sent_from = next;
 		used = kp_batch_pack(h, buf, &next);
 		if (!sent_from)

@@ -13,6 +13,14 @@
 #include <linux/errno.h>
 #include <linux/string.h>
 #include <linux/socket.h>
+#include <linux/in.h>
+#include <linux/sort.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+/* Large tables (IP sets, rule lists) may not fit one page run. */
+static inline void *kp_zalloc(size_t n) { return kvzalloc(n, GFP_KERNEL); }
+static inline void kp_free(const void *p) { kvfree(p); }
 #else
 #include "kp_shim.h"
 #endif

@@ -14,8 +14,10 @@ cc=${CC:-gcc}
 "$cc" "${cflags[@]}" "$top/tests/unit/validate_test.c" "$top/kmod/validate.c" -o "$out/validate_test"
 "$cc" "${cflags[@]}" "$top/tests/unit/args_test.c" "$top/userspace/kplanectl/args.c" -o "$out/args_test"
 "$cc" "${cflags[@]}" "$top/tests/unit/maglev_test.c" "$top/kmod/maglev.c" -o "$out/maglev_test"
+"$cc" "${cflags[@]}" "$top/tests/unit/match_test.c" "$top/kmod/match.c" "$top/kmod/prefix.c" \
+	-o "$out/match_test"
 fail=0
-for t in validate_test args_test maglev_test; do
+for t in validate_test args_test maglev_test match_test; do
 	echo "# unit: $t"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$out/$t" || fail=1
 done

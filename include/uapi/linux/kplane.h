@@ -132,6 +132,35 @@ enum kplane_traffic_policy {
 /* Longest ClientIP affinity, as Kubernetes' timeoutSeconds. */
 #define KPLANE_AFFINITY_TIMEOUT_MAX	86400
 
+/* What a policy rule does with a packet it matches (Calico's actions). */
+enum kplane_action {
+	KPLANE_ACTION_ALLOW,
+	KPLANE_ACTION_DENY,
+	KPLANE_ACTION_PASS,		/* skip to the next tier */
+	KPLANE_ACTION_LOG,		/* log the packet, go on with the next rule */
+	__KPLANE_ACTION_MAX,
+};
+
+/* Directions, seen from the endpoint. */
+enum kplane_dir {
+	KPLANE_DIR_INGRESS,		/* to the endpoint */
+	KPLANE_DIR_EGRESS,		/* from the endpoint */
+	__KPLANE_DIR_MAX,
+};
+
+/* Bits of KPLANE_POL_A_TYPES. */
+#define KPLANE_POLICY_INGRESS	(1U << KPLANE_DIR_INGRESS)
+#define KPLANE_POLICY_EGRESS	(1U << KPLANE_DIR_EGRESS)
+
+/* Why a verdict was reached (KPLANE_TRACE_A_REASON). */
+enum kplane_verdict_reason {
+	KPLANE_REASON_NO_POLICY,	/* no tier had a policy for the direction: allowed */
+	KPLANE_REASON_RULE,		/* an Allow or Deny rule decided */
+	KPLANE_REASON_END_OF_TIER,	/* policies in the tier, none decided: denied */
+	KPLANE_REASON_PASSED,		/* every tier passed it on: allowed */
+	__KPLANE_REASON_MAX,
+};
+
 enum kplane_cmd {
 	KPLANE_CMD_UNSPEC,
 	KPLANE_CMD_NODE_ENABLE,

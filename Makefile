@@ -10,7 +10,7 @@ PKG_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-Iinclude/uapi -Iinclude -Iuserspace/lib $(PKG_CFLAGS)
 
-LIB_SRC := userspace/lib/libkplane.c
+LIB_SRC := userspace/lib/libkplane.c userspace/lib/policy.c
 CTL_SRC := userspace/kplanectl/kplanectl.c userspace/kplanectl/args.c \
 	userspace/kplanectl/output.c
 D_SRC := userspace/kplaned/kplaned.c
@@ -30,10 +30,15 @@ module:
 userspace: $(BUILD)/kplanectl $(BUILD)/kplaned $(BUILD)/libkplane.a \
 	$(patsubst tests/e2e/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 
-$(BUILD)/libkplane.a: $(LIB_SRC) userspace/lib/libkplane.h include/uapi/linux/kplane.h
-	@mkdir -p $(BUILD)
-	$(CC) $(USER_CFLAGS) -c $(LIB_SRC) -o $(BUILD)/libkplane.o
-	$(AR) rcs $@ $(BUILD)/libkplane.o
+LIB_OBJ := $(patsubst userspace/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
+
+$(BUILD)/lib/%.o: userspace/lib/%.c userspace/lib/libkplane.h userspace/lib/libkplane_int.h \
+		include/uapi/linux/kplane.h
+	@mkdir -p $(BUILD)/lib
+	$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(BUILD)/libkplane.a: $(LIB_OBJ)
+	$(AR) rcs $@ $(LIB_OBJ)
 
 $(BUILD)/kplanectl: $(CTL_SRC) $(wildcard userspace/kplanectl/*.h) $(BUILD)/libkplane.a
 	$(CC) $(USER_CFLAGS) $(CTL_SRC) $(BUILD)/libkplane.a $(PKG_LIBS) -o $@

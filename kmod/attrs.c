@@ -3,23 +3,8 @@
 #include <linux/in.h>
 #include "attrs.h"
 #include "maglev.h"
+#include "policy_attrs.h"
 #include "service.h"
-
-#define KP_REPLY_ONLY { .type = NLA_REJECT, \
-			.reject_message = "attribute is only sent by the kernel" }
-
-/* Top-level attributes only the kernel sends (node status). */
-#define KP_NODE_STATUS_REPLY_ONLY					\
-	[KPLANE_A_VERSION]		= KP_REPLY_ONLY,		\
-	[KPLANE_A_NODE_ENABLED]		= KP_REPLY_ONLY,		\
-	[KPLANE_A_GENERATION]		= KP_REPLY_ONLY,		\
-	[KPLANE_A_ENDPOINT_COUNT]	= KP_REPLY_ONLY,		\
-	[KPLANE_A_ENDPOINT_LIMIT]	= KP_REPLY_ONLY,		\
-	[KPLANE_A_COUNTERS]		= KP_REPLY_ONLY,		\
-	[KPLANE_A_SERVICE_COUNT]	= KP_REPLY_ONLY,		\
-	[KPLANE_A_SERVICE_LIMIT]	= KP_REPLY_ONLY,		\
-	[KPLANE_A_FLOW_COUNT]		= KP_REPLY_ONLY,		\
-	[KPLANE_A_FLOW_LIMIT]		= KP_REPLY_ONLY
 
 /* Node commands take no attributes. */
 const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1] = {
@@ -54,6 +39,9 @@ const struct nla_policy kp_ep_policy[KPLANE_EP_A_MAX + 1] = {
 	[KPLANE_EP_A_NETNS_FD]	= { .type = NLA_U32 },
 	[KPLANE_EP_A_NETNSID]	= KP_REPLY_ONLY,
 	[KPLANE_EP_A_ADDR]	= NLA_POLICY_NESTED(kp_addr_policy),
+	[KPLANE_EP_A_HOST]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[KPLANE_EP_A_INGRESS]	= NLA_POLICY_NESTED(kp_prog_policy),
+	[KPLANE_EP_A_EGRESS]	= NLA_POLICY_NESTED(kp_prog_policy),
 };
 
 const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1] = {
@@ -118,8 +106,7 @@ static u8 kp_get_u8_or(const struct nlattr *a, u8 dflt)
 	return a ? nla_get_u8(a) : dflt;
 }
 
-/* Reports a missing attribute the way NL_REQ_ATTR_CHECK does, plus a message. */
-static bool kp_attr_missing(struct netlink_ext_ack *extack,
+bool kp_attr_missing(struct netlink_ext_ack *extack,
 			    const struct nlattr *nest, struct nlattr **tb,
 			    int type, const char *msg)
 {
@@ -209,11 +196,22 @@ static int kp_ep_parse_id(const struct nlattr *nest, struct nlattr **tb,
 	return 0;
 }
 
-static const char *kp_ep_key_extra(struct nlattr **tb)
+static const char *kp_ep_key_extra(struct nlattr **tb, enum kp_ep_parse_mode mode)
 {
-	if (tb[KPLANE_EP_A_IFNAME] || tb[KPLANE_EP_A_NETNS_FD] || tb[KPLANE_EP_A_ADDR])
+	if (tb[KPLANE_EP_A_IFNAME] || tb[KPLANE_EP_A_NETNS_FD] || tb[KPLANE_EP_A_ADDR] ||
+	    tb[KPLANE_EP_A_HOST])
 		return "only the id names an endpoint here";
+	if (mode == KP_EP_PARSE_KEY && (tb[KPLANE_EP_A_INGRESS] || tb[KPLANE_EP_A_EGRESS]))
+		return "policies are set with ENDPOINT_ADD or ENDPOINT_POLICY";
 	return NULL;
+}
+
+static int kp_ep_parse_policy(struct nlattr **tb, struct kp_ep_cfg *cfg,
+			      struct netlink_ext_ack *extack)
+{
+	cfg->has_policy = tb[KPLANE_EP_A_INGRESS] || tb[KPLANE_EP_A_EGRESS];
+	return kp_attach_parse(tb[KPLANE_EP_A_INGRESS], tb[KPLANE_EP_A_EGRESS],
+			       &cfg->attach, &cfg->n_attach, extack);
 }
 
 int kp_ep_parse(const struct nlattr *nest, enum kp_ep_parse_mode mode,
@@ -229,12 +227,12 @@ int kp_ep_parse(const struct nlattr *nest, enum kp_ep_parse_mode mode,
 	err = kp_ep_parse_id(nest, tb, cfg, extack);
 	if (err)
 		return err;
-	if (mode == KP_EP_PARSE_KEY) {
-		if (kp_ep_key_extra(tb)) {
-			kp_set_err(extack, nest, kp_ep_key_extra(tb));
+	if (mode != KP_EP_PARSE_FULL) {
+		if (kp_ep_key_extra(tb, mode)) {
+			kp_set_err(extack, nest, kp_ep_key_extra(tb, mode));
 			return -EINVAL;
 		}
-		return 0;
+		return mode == KP_EP_PARSE_POLICY ? kp_ep_parse_policy(tb, cfg, extack) : 0;
 	}
 	if (kp_attr_missing(extack, nest, tb, KPLANE_EP_A_IFNAME,
 			    "endpoint interface (ifname) is missing"))
@@ -244,7 +242,15 @@ int kp_ep_parse(const struct nlattr *nest, enum kp_ep_parse_mode mode,
 		cfg->has_netns_fd = true;
 		cfg->netns_fd = nla_get_u32(tb[KPLANE_EP_A_NETNS_FD]);
 	}
-	return kp_ep_parse_addrs(nest, cfg, extack);
+	cfg->host = tb[KPLANE_EP_A_HOST] && nla_get_u8(tb[KPLANE_EP_A_HOST]);
+	if (cfg->host && cfg->has_netns_fd) {
+		kp_set_err(extack, tb[KPLANE_EP_A_NETNS_FD], "a host endpoint has no pod netns");
+		return -EINVAL;
+	}
+	err = kp_ep_parse_addrs(nest, cfg, extack);
+	if (err)
+		return err;
+	return kp_ep_parse_policy(tb, cfg, extack);
 }
 
 static int kp_svc_parse_frontend(const struct nlattr *nest, struct nlattr **tb,

@@ -14,6 +14,24 @@
 
 struct kp_service;
 struct kp_svc_key;
+struct kp_attach;
+
+#define KP_REPLY_ONLY { .type = NLA_REJECT, \
+			.reject_message = "attribute is only sent by the kernel" }
+
+/* Top-level attributes only the kernel sends (node status). */
+#define KP_NODE_STATUS_REPLY_ONLY					\
+	[KPLANE_A_VERSION]		= KP_REPLY_ONLY,		\
+	[KPLANE_A_NODE_ENABLED]		= KP_REPLY_ONLY,		\
+	[KPLANE_A_GENERATION]		= KP_REPLY_ONLY,		\
+	[KPLANE_A_ENDPOINT_COUNT]	= KP_REPLY_ONLY,		\
+	[KPLANE_A_ENDPOINT_LIMIT]	= KP_REPLY_ONLY,		\
+	[KPLANE_A_COUNTERS]		= KP_REPLY_ONLY,		\
+	[KPLANE_A_SERVICE_COUNT]	= KP_REPLY_ONLY,		\
+	[KPLANE_A_SERVICE_LIMIT]	= KP_REPLY_ONLY,		\
+	[KPLANE_A_FLOW_COUNT]		= KP_REPLY_ONLY,		\
+	[KPLANE_A_FLOW_LIMIT]		= KP_REPLY_ONLY,		\
+	[KPLANE_A_POLICY_REVISION]	= KP_REPLY_ONLY
 
 extern const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1];
 extern const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1];
@@ -25,6 +43,10 @@ extern const struct nla_policy kp_txn_req_policy[KPLANE_A_MAX + 1];
 struct kp_ep_cfg {
 	char id[KPLANE_ID_MAX];
 	char ifname[IFNAMSIZ];
+	bool host;
+	bool has_policy;		/* INGRESS or EGRESS given */
+	u32 n_attach;
+	struct kp_attach *attach;	/* kvfree() it */
 	bool has_netns_fd;
 	u32 netns_fd;
 	unsigned int n_addrs;
@@ -35,8 +57,12 @@ struct kp_ep_cfg {
 enum kp_ep_parse_mode {
 	KP_EP_PARSE_KEY,	/* del, get: the id alone */
 	KP_EP_PARSE_FULL,	/* add: everything */
+	KP_EP_PARSE_POLICY,	/* policy: the id, INGRESS and EGRESS */
 };
 
+/* Reports a missing attribute the way NL_REQ_ATTR_CHECK does, plus a message. */
+bool kp_attr_missing(struct netlink_ext_ack *extack, const struct nlattr *nest,
+		     struct nlattr **tb, int type, const char *msg);
 /* Sets the extack message and offending attribute; @msg must be static. */
 void kp_set_err(struct netlink_ext_ack *extack, const struct nlattr *attr,
 		const char *msg);

@@ -14,6 +14,7 @@
 #include <linux/string.h>
 #include <linux/socket.h>
 #include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/sort.h>
 #include <linux/mm.h>
 #include <linux/slab.h>

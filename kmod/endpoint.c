@@ -29,6 +29,13 @@ static const struct rhashtable_params kp_ep_ifindex_params = {
 	.automatic_shrinking = true,
 };
 
+static const struct rhashtable_params kp_ep_addr_params = {
+	.head_offset = offsetof(struct kp_ep_addr_ent, node),
+	.key_offset = offsetof(struct kp_ep_addr_ent, key),
+	.key_len = sizeof(struct kp_addr),
+	.automatic_shrinking = true,
+};
+
 static const struct rhashtable_params kp_ep_netns_params = {
 	.head_offset = offsetof(struct kp_endpoint, netns_node),
 	.key_offset = offsetof(struct kp_endpoint, pod_net),
@@ -75,7 +82,16 @@ int kp_ep_table_init(struct kp_ep_table *tbl)
 		return err;
 	err = rhashtable_init(&tbl->by_ifindex, &kp_ep_ifindex_params);
 	if (err)
-		rhashtable_destroy(&tbl->by_id);
+		goto err_id;
+	err = rhashtable_init(&tbl->by_addr, &kp_ep_addr_params);
+	if (err)
+		goto err_ifindex;
+	return 0;
+
+err_ifindex:
+	rhashtable_destroy(&tbl->by_ifindex);
+err_id:
+	rhashtable_destroy(&tbl->by_id);
 	return err;
 }
 
@@ -85,6 +101,7 @@ void kp_ep_table_destroy(struct kp_ep_table *tbl)
 
 	list_for_each_entry_safe(ep, tmp, &tbl->list, list)
 		kp_ep_table_del(ep);
+	rhashtable_destroy(&tbl->by_addr);
 	rhashtable_destroy(&tbl->by_ifindex);
 	rhashtable_destroy(&tbl->by_id);
 }
@@ -96,7 +113,45 @@ struct kp_endpoint *kp_ep_alloc(void)
 
 void kp_ep_free(struct kp_endpoint *ep)
 {
+	/* Nobody reads it any more: after a grace period, or never published. */
+	kvfree(rcu_access_pointer(ep->pol));
 	kmem_cache_free(kp_ep_cache, ep);
+}
+
+static void kp_ep_unindex_addrs(struct kp_ep_table *tbl, struct kp_endpoint *ep,
+				unsigned int n)
+{
+	while (n--)
+		rhashtable_remove_fast(&tbl->by_addr, &ep->addr_ents[n].node,
+				       kp_ep_addr_params);
+}
+
+/* Workload addresses are unique on a node: policy finds endpoints by them. */
+static int kp_ep_index_addrs(struct kp_ep_table *tbl, struct kp_endpoint *ep,
+			     struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; !ep->host && i < ep->n_addrs; i++) {
+		struct kp_ep_addr_ent *e = &ep->addr_ents[i];
+
+		e->key = ep->addrs[i];
+		e->ep = ep;
+		err = rhashtable_lookup_insert_fast(&tbl->by_addr, &e->node, kp_ep_addr_params);
+		if (err) {
+			if (err == -EEXIST)
+				NL_SET_ERR_MSG(extack, "address belongs to another endpoint");
+			kp_ep_unindex_addrs(tbl, ep, i);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static unsigned int kp_ep_indexed(const struct kp_endpoint *ep)
+{
+	return ep->host ? 0 : ep->n_addrs;
 }
 
 static void kp_ep_free_rcu(struct rcu_head *rcu)
@@ -129,13 +184,16 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 			NL_SET_ERR_MSG(extack, "interface belongs to another endpoint");
 		goto err_id;
 	}
+	err = kp_ep_index_addrs(tbl, ep, extack);
+	if (err)
+		goto err_ifindex;
 	if (ep->pod_net) {
 		err = rhashtable_lookup_insert_fast(&kp_ep_by_netns, &ep->netns_node,
 						    kp_ep_netns_params);
 		if (err) {
 			if (err == -EEXIST)
 				NL_SET_ERR_MSG(extack, "pod netns is bound to another endpoint");
-			goto err_ifindex;
+			goto err_addrs;
 		}
 	}
 	ep->table = tbl;
@@ -144,6 +202,8 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 	tbl->count++;
 	return 0;
 
+err_addrs:
+	kp_ep_unindex_addrs(tbl, ep, kp_ep_indexed(ep));
 err_ifindex:
 	rhashtable_remove_fast(&tbl->by_ifindex, &ep->ifindex_node, kp_ep_ifindex_params);
 err_id:
@@ -163,6 +223,7 @@ void kp_ep_table_del(struct kp_endpoint *ep)
 	if (ep->pod_net)
 		rhashtable_remove_fast(&kp_ep_by_netns, &ep->netns_node,
 				       kp_ep_netns_params);
+	kp_ep_unindex_addrs(tbl, ep, kp_ep_indexed(ep));
 	rhashtable_remove_fast(&tbl->by_ifindex, &ep->ifindex_node,
 			       kp_ep_ifindex_params);
 	rhashtable_remove_fast(&tbl->by_id, &ep->id_node, kp_ep_id_params);
@@ -191,6 +252,18 @@ struct kp_endpoint *kp_ep_lookup_netns(const struct net *pod_net)
 				      kp_ep_netns_params);
 }
 
+struct kp_endpoint *kp_ep_lookup_addr(struct kp_ep_table *tbl, u16 family, const u8 *ip)
+{
+	struct kp_ep_addr_ent *e;
+	struct kp_addr key;
+
+	memset(&key, 0, sizeof(key));
+	key.family = family;
+	memcpy(key.ip, ip, kp_addr_len(family));
+	e = rhashtable_lookup_fast(&tbl->by_addr, &key, kp_ep_addr_params);
+	return e ? e->ep : NULL;
+}
+
 void kp_ep_reap_netns(const struct net *net)
 {
 	struct kp_endpoint *ep;
@@ -203,5 +276,5 @@ void kp_ep_reap_netns(const struct net *net)
 	tbl = ep->table;
 	atomic64_inc(&tbl->reaped);
 	kp_ep_table_del(ep);
-	kp_node_changed(kp_node_of_table(tbl));
+	kp_pol_changed(kp_node_of_table(tbl));
 }

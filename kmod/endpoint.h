@@ -19,6 +19,16 @@
 struct net;
 struct netlink_ext_ack;
 
+struct kp_endpoint;
+struct kp_ep_policy;
+
+/* One address of a workload endpoint, in the node's by-address index. */
+struct kp_ep_addr_ent {
+	struct rhash_head node;
+	struct kp_addr key;
+	struct kp_endpoint *ep;
+};
+
 struct kp_endpoint {
 	struct rhash_head id_node;
 	struct rhash_head ifindex_node;
@@ -37,12 +47,17 @@ struct kp_endpoint {
 	struct net *pod_net;
 	unsigned int n_addrs;
 	struct kp_addr addrs[KPLANE_EP_ADDR_MAX];
+	/* Workload endpoints only; a host endpoint's are the node's own. */
+	struct kp_ep_addr_ent addr_ents[KPLANE_EP_ADDR_MAX];
+	bool host;		/* a node interface, not a pod */
+	struct kp_ep_policy __rcu *pol;	/* policy.h; NULL: none attached */
 	struct rcu_head rcu;
 };
 
 struct kp_ep_table {
 	struct rhashtable by_id;
 	struct rhashtable by_ifindex;
+	struct rhashtable by_addr;	/* kp_ep_addr_ent */
 	struct list_head list;
 	unsigned int count;
 	u64 next_seq;
@@ -69,6 +84,8 @@ void kp_ep_table_del(struct kp_endpoint *ep);
 struct kp_endpoint *kp_ep_lookup_id(struct kp_ep_table *tbl, const char *id);
 struct kp_endpoint *kp_ep_lookup_ifindex(struct kp_ep_table *tbl, int ifindex);
 struct kp_endpoint *kp_ep_lookup_netns(const struct net *pod_net);
+/* The workload endpoint with address @ip (4 or 16 bytes by @family). */
+struct kp_endpoint *kp_ep_lookup_addr(struct kp_ep_table *tbl, u16 family, const u8 *ip);
 /* Called when @net is destroyed: drop the endpoint bound to it, if any. */
 void kp_ep_reap_netns(const struct net *net);
 

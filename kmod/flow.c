@@ -182,12 +182,17 @@ static int kp_flow_hash(struct kp_flow_table *tbl, struct kp_flow *f)
 	err = kp_flow_hash_one(tbl, &f->tn[KP_ROLE_ORIG_PRE]);
 	if (err)
 		return err;
+	if (f->tn[KP_ROLE_ORIG_PRE].key.stage == KP_STAGE_POLICY) {
+		err = kp_flow_hash_one(tbl, &f->tn[KP_ROLE_REPLY_PRE]);
+		goto out;
+	}
 	err = f->snat ? kp_flow_hash_snat(tbl, f) :
 			kp_flow_hash_one(tbl, &f->tn[KP_ROLE_REPLY_PRE]);
 	if (!err && f->snat)
 		err = kp_flow_hash_one(tbl, &f->tn[KP_ROLE_ORIG_POST]);
 	if (!err)
 		err = kp_flow_hash_one(tbl, &f->tn[KP_ROLE_REPLY_POST]);
+out:
 	if (err)
 		kp_flow_unhash(tbl, f);
 	return err;
@@ -235,23 +240,13 @@ static struct kp_flow *kp_flow_alloc(const struct kp_tuple *t, const struct kp_s
 	return f;
 }
 
-struct kp_flow_node *kp_flow_create(struct kp_flow_table *tbl, const struct kp_tuple *t,
-				    const struct kp_service *svc, const struct kp_backend *be,
-				    const u8 *snat_addr)
+/* Hashes a new flow @f of first packet @t, or finds the one a racing CPU made. */
+static struct kp_flow_node *kp_flow_publish(struct kp_flow_table *tbl, struct kp_flow *f,
+					    const struct kp_tuple *t)
 {
 	struct kp_flow_node *fn;
-	struct kp_flow *f;
 	int err;
 
-	if (!kp_flow_reserve(tbl)) {
-		atomic64_inc(&tbl->full);
-		return ERR_PTR(-ENOSPC);
-	}
-	f = kp_flow_alloc(t, svc, be, snat_addr);
-	if (!f) {
-		atomic_dec(&tbl->count);
-		return ERR_PTR(-ENOMEM);
-	}
 	spin_lock_bh(&tbl->lock);
 	err = kp_flow_hash(tbl, f);
 	/* Another CPU made this flow first: use that one. */
@@ -265,6 +260,53 @@ struct kp_flow_node *kp_flow_create(struct kp_flow_table *tbl, const struct kp_t
 	atomic_dec(&tbl->count);
 	kfree(f);
 	return fn ?: ERR_PTR(err);
+}
+
+struct kp_flow_node *kp_flow_create(struct kp_flow_table *tbl, const struct kp_tuple *t,
+				    const struct kp_service *svc, const struct kp_backend *be,
+				    const u8 *snat_addr)
+{
+	struct kp_flow *f;
+
+	if (!kp_flow_reserve(tbl)) {
+		atomic64_inc(&tbl->full);
+		return ERR_PTR(-ENOSPC);
+	}
+	f = kp_flow_alloc(t, svc, be, snat_addr);
+	if (!f) {
+		atomic_dec(&tbl->count);
+		return ERR_PTR(-ENOMEM);
+	}
+	return kp_flow_publish(tbl, f, t);
+}
+
+struct kp_flow_node *kp_flow_create_verdict(struct kp_flow_table *tbl, const struct kp_tuple *t,
+					    const struct kp_flow_verdict *v)
+{
+	struct kp_flow *f;
+
+	if (!kp_flow_reserve(tbl)) {
+		atomic64_inc(&tbl->full);
+		return ERR_PTR(-ENOSPC);
+	}
+	f = kzalloc(sizeof(*f), GFP_ATOMIC);
+	if (!f) {
+		atomic_dec(&tbl->count);
+		return ERR_PTR(-ENOMEM);
+	}
+	f->family = t->family;
+	f->proto = t->proto;
+	f->verdict = *v;
+	f->expires = jiffies + (t->proto == IPPROTO_TCP ? KP_FLOW_TIMEOUT_SYN :
+							   KP_FLOW_TIMEOUT_UNREPLIED);
+	kp_tuple_set(&f->tn[KP_ROLE_ORIG_PRE].key, f, KP_STAGE_POLICY,
+		     t->saddr, t->sport, t->daddr, t->dport);
+	kp_tuple_set(&f->tn[KP_ROLE_REPLY_PRE].key, f, KP_STAGE_POLICY,
+		     t->daddr, t->dport, t->saddr, t->sport);
+	f->tn[KP_ROLE_ORIG_PRE].flow = f->tn[KP_ROLE_REPLY_PRE].flow = f;
+	f->tn[KP_ROLE_ORIG_PRE].role = KP_ROLE_ORIG_PRE;
+	f->tn[KP_ROLE_REPLY_PRE].role = KP_ROLE_REPLY_PRE;
+	return kp_flow_publish(tbl, f, t);
 }
 
 static unsigned long kp_flow_timeout(const struct kp_flow *f)

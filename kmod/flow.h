@@ -20,12 +20,14 @@
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include "match.h"
 #include "service.h"
 
 enum kp_flow_stage {
 	KP_STAGE_PRE,		/* PRE_ROUTING */
 	KP_STAGE_POST,		/* POST_ROUTING */
 	KP_STAGE_AFFINITY,	/* not a packet: client -> service, ClientIP affinity */
+	KP_STAGE_POLICY,	/* a policy verdict, keyed as packets leave NAT at PRE */
 };
 
 enum kp_flow_role {
@@ -67,9 +69,28 @@ struct kp_flow_nat {
 	__be16 cport, fport, bport, sport;
 };
 
+struct kp_rule_stats;
+
+/*
+ * A cached policy verdict (KP_STAGE_POLICY flows: hashed under ORIG_PRE and
+ * its reverse, REPLY_PRE).  What it depends on is kept so it can be
+ * re-checked when the node's policy revision moves on: the first packet and
+ * where it entered.  @rev is written last (release) and read first
+ * (acquire), so a reader that sees the current revision sees its verdict.
+ */
+struct kp_flow_verdict {
+	u32 rev;
+	u8 action;			/* KPLANE_ACTION_ALLOW or _DENY */
+	int in_ifindex;			/* arrival interface; 0: sent by the node */
+	int out_ifindex;		/* the device a node-sent packet leaves by */
+	struct kp_rule_stats *stats[2];	/* the deciding rules', or NULL */
+	struct kp_match_pkt first;
+};
+
 struct kp_flow {
 	struct kp_flow_node tn[KP_ROLES];
 	struct kp_flow_nat nat;
+	struct kp_flow_verdict verdict;
 	struct kp_svc_key svc;	/* which service made it (teardown) */
 	u8 family;
 	u8 proto;
@@ -108,6 +129,13 @@ struct kp_flow_node *kp_flow_lookup(struct kp_flow_table *tbl, const struct kp_t
 struct kp_flow_node *kp_flow_create(struct kp_flow_table *tbl, const struct kp_tuple *t,
 				    const struct kp_service *svc, const struct kp_backend *be,
 				    const u8 *snat_addr);
+/*
+ * Caches the verdict @v for the flow of first packet @t (stage POLICY), under
+ * @t and its reverse.  Returns the ORIG_PRE node, or ERR_PTR: -ENOSPC table
+ * full, -EEXIST the reverse belongs to another flow, -ENOMEM.
+ */
+struct kp_flow_node *kp_flow_create_verdict(struct kp_flow_table *tbl, const struct kp_tuple *t,
+					    const struct kp_flow_verdict *v);
 /* Accounts a packet of @fn's flow: state and idle timeout. */
 void kp_flow_seen(struct kp_flow_node *fn, u8 tcp_flags);
 /*

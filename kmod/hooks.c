@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Netfilter hooks of an enabled node: accounting and the service packet path
- * (nat.c).  Every path that does not own a packet returns NF_ACCEPT.
+ * Netfilter hooks of an enabled node: accounting, the service packet path
+ * (nat.c), then policy (filter.c) on packets as NAT left them.  Every path
+ * that does not own a packet returns NF_ACCEPT.
  */
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/skbuff.h>
+#include <net/dst.h>
+#include "filter.h"
 #include "hooks.h"
 #include "nat.h"
 #include "node.h"
@@ -16,12 +19,30 @@ static unsigned int kp_hook_prerouting(void *priv, struct sk_buff *skb,
 {
 	struct kp_node *node = kp_node_get(state->net);
 	struct kp_node_stats *stats = this_cpu_ptr(node->stats);
+	struct kp_filter_at at = {};
+	unsigned int verdict;
 
 	u64_stats_update_begin(&stats->syncp);
 	stats->rx_packets++;
 	stats->rx_bytes += skb->len;
 	u64_stats_update_end(&stats->syncp);
-	return kp_nat_prerouting(node, skb, state->pf);
+	verdict = kp_nat_prerouting(node, skb, state->pf);
+	if (verdict != NF_ACCEPT)
+		return verdict;
+	at.in_ifindex = state->in->ifindex;
+	return kp_filter_packet(node, skb, state->pf, &at, NF_INET_PRE_ROUTING);
+}
+
+/* Sent by the node: the route, hence the leaving device, is already chosen. */
+static unsigned int kp_hook_local_out(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
+{
+	struct kp_filter_at at = {};
+
+	if (skb_dst(skb))
+		at.out_ifindex = skb_dst(skb)->dev->ifindex;
+	return kp_filter_packet(kp_node_get(state->net), skb, state->pf, &at,
+				NF_INET_LOCAL_OUT);
 }
 
 static unsigned int kp_hook_postrouting(void *priv, struct sk_buff *skb,
@@ -46,6 +67,18 @@ static const struct nf_hook_ops kp_hook_ops[] = {
 		.hook = kp_hook_prerouting,
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = KP_HOOK_PRIORITY,
+	},
+	{
+		.hook = kp_hook_local_out,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = KP_HOOK_PRIORITY,
+	},
+	{
+		.hook = kp_hook_local_out,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_OUT,
 		.priority = KP_HOOK_PRIORITY,
 	},
 	{

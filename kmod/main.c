@@ -4,6 +4,7 @@
 #include <net/genetlink.h>
 #include <uapi/linux/kplane.h>
 #include "endpoint.h"
+#include "filter.h"
 #include "netlink.h"
 #include "node.h"
 #include "sockhook.h"
@@ -13,6 +14,9 @@ static int __init kp_mod_init(void)
 {
 	int err;
 
+	err = kp_filter_init();
+	if (err)
+		return err;
 	err = kp_endpoint_init();
 	if (err)
 		return err;

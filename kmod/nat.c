@@ -23,57 +23,13 @@
 #include "maglev.h"
 #include "nat.h"
 #include "node.h"
+#include "packet.h"
 
-struct kp_pkt {
-	struct kp_tuple t;
-	unsigned int l4off;	/* from skb->data */
-	u8 tcp_flags;
-};
-
-/* Fragments and IPv6 extension headers are left to the stack. */
-static bool kp_pkt_parse_l3(struct sk_buff *skb, struct kp_pkt *p)
+/* The packet path translates whole TCP and UDP packets with plain headers. */
+static bool kp_nat_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p)
 {
-	if (p->t.family == AF_INET) {
-		const struct iphdr *iph = ip_hdr(skb);
-
-		if (ip_is_fragment(iph))
-			return false;
-		p->t.proto = iph->protocol;
-		memcpy(p->t.saddr, &iph->saddr, 4);
-		memcpy(p->t.daddr, &iph->daddr, 4);
-		p->l4off = skb_network_offset(skb) + iph->ihl * 4;
-	} else {
-		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
-
-		p->t.proto = ip6h->nexthdr;
-		memcpy(p->t.saddr, &ip6h->saddr, 16);
-		memcpy(p->t.daddr, &ip6h->daddr, 16);
-		p->l4off = skb_network_offset(skb) + sizeof(*ip6h);
-	}
-	return p->t.proto == IPPROTO_TCP || p->t.proto == IPPROTO_UDP;
-}
-
-static bool kp_pkt_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p)
-{
-	const struct tcphdr *th;
-	struct tcphdr buf;
-	unsigned int len;
-
-	memset(p, 0, sizeof(*p));
-	p->t.family = pf;	/* NFPROTO_IPV4/6 are AF_INET/6 */
-	p->t.stage = stage;
-	if (!kp_pkt_parse_l3(skb, p))
-		return false;
-	len = p->t.proto == IPPROTO_TCP ? sizeof(struct tcphdr) : sizeof(struct udphdr);
-	th = skb_header_pointer(skb, p->l4off, len, &buf);
-	if (!th)
-		return false;
-	/* TCP and UDP both start with the two ports. */
-	p->t.sport = th->source;
-	p->t.dport = th->dest;
-	if (p->t.proto == IPPROTO_TCP)
-		p->tcp_flags = tcp_flag_byte(th);
-	return true;
+	return kp_pkt_parse(skb, pf, stage, p) && p->plain && p->has_l4 &&
+	       (p->t.proto == IPPROTO_TCP || p->t.proto == IPPROTO_UDP);
 }
 
 static void kp_pkt_rewrite_l3(struct sk_buff *skb, const struct kp_pkt *p, bool src,
@@ -133,14 +89,6 @@ static int kp_pkt_rewrite(struct sk_buff *skb, const struct kp_pkt *p, bool src,
 	return 0;
 }
 
-static void kp_flow_untrack(struct sk_buff *skb)
-{
-#if IS_ENABLED(CONFIG_NF_CONNTRACK)
-	if (!skb->_nfct)
-		nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
-#endif
-}
-
 static unsigned int kp_nat_apply(struct kp_node *node, struct sk_buff *skb,
 				 const struct kp_pkt *p, struct kp_flow_node *fn)
 {
@@ -148,7 +96,7 @@ static unsigned int kp_nat_apply(struct kp_node *node, struct sk_buff *skb,
 	int err;
 
 	kp_flow_seen(fn, p->tcp_flags);
-	kp_flow_untrack(skb);
+	kp_pkt_untrack(skb);
 	switch (fn->role) {
 	case KP_ROLE_ORIG_PRE:
 		err = kp_pkt_rewrite(skb, p, false, n->backend, n->bport);
@@ -265,7 +213,7 @@ unsigned int kp_nat_prerouting(struct kp_node *node, struct sk_buff *skb, u8 pf)
 	struct kp_flow_node *fn;
 	struct kp_pkt p;
 
-	if (!kp_pkt_parse(skb, pf, KP_STAGE_PRE, &p))
+	if (!kp_nat_parse(skb, pf, KP_STAGE_PRE, &p))
 		return NF_ACCEPT;
 	fn = kp_flow_lookup(&node->flows, &p.t);
 	if (!fn)
@@ -278,7 +226,7 @@ unsigned int kp_nat_postrouting(struct kp_node *node, struct sk_buff *skb, u8 pf
 	struct kp_flow_node *fn;
 	struct kp_pkt p;
 
-	if (!atomic_read(&node->flows.count) || !kp_pkt_parse(skb, pf, KP_STAGE_POST, &p))
+	if (!atomic_read(&node->flows.count) || !kp_nat_parse(skb, pf, KP_STAGE_POST, &p))
 		return NF_ACCEPT;
 	fn = kp_flow_lookup(&node->flows, &p.t);
 	return fn ? kp_nat_apply(node, skb, &p, fn) : NF_ACCEPT;

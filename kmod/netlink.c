@@ -12,18 +12,20 @@
 #include "endpoint.h"
 #include "netlink.h"
 #include "node.h"
+#include "policy_attrs.h"
+#include "policy_nl.h"
 #include "service.h"
 #include "txn.h"
 
 static struct genl_family kp_family;
 
-static struct kp_node *kp_info_node(struct genl_info *info)
+struct kp_node *kp_info_node(struct genl_info *info)
 {
 	return kp_node_get(genl_info_net(info));
 }
 
 /* Endpoint commands need an enabled node; says so plainly if not. */
-static int kp_require_enabled(struct kp_node *node, struct netlink_ext_ack *extack)
+int kp_require_enabled(struct kp_node *node, struct netlink_ext_ack *extack)
 {
 	if (node->enabled)
 		return 0;
@@ -79,6 +81,10 @@ static int kp_put_counters(struct sk_buff *skb, const struct kp_node *node)
 			{ KPLANE_COUNTER_A_NAT_REFUSED, c.nat_refused },
 			{ KPLANE_COUNTER_A_SNAT_EXHAUSTED,
 			  kp_read_atomic(node, &ft->snat_exhausted) },
+			{ KPLANE_COUNTER_A_POLICY_CHECKED, c.policy_checked },
+			{ KPLANE_COUNTER_A_POLICY_BYPASSED, c.policy_bypassed },
+			{ KPLANE_COUNTER_A_POLICY_DENIED, c.policy_denied },
+			{ KPLANE_COUNTER_A_POLICY_FAILSAFE, c.policy_failsafe },
 		};
 
 		nest = nla_nest_start(skb, KPLANE_A_COUNTERS);
@@ -105,14 +111,15 @@ static int kp_fill_node(struct sk_buff *skb, const struct kp_node *node)
 	    nla_put_u32(skb, KPLANE_A_SERVICE_LIMIT, READ_ONCE(kp_max_services)) ||
 	    nla_put_u32(skb, KPLANE_A_FLOW_COUNT,
 			node->enabled ? atomic_read(&node->flows.count) : 0) ||
-	    nla_put_u32(skb, KPLANE_A_FLOW_LIMIT, READ_ONCE(kp_max_flows)))
+	    nla_put_u32(skb, KPLANE_A_FLOW_LIMIT, READ_ONCE(kp_max_flows)) ||
+	    nla_put_u32(skb, KPLANE_A_POLICY_REVISION, node->enabled ? node->pol.rev : 0))
 		return -EMSGSIZE;
 	return kp_put_counters(skb, node);
 }
 
 /* Fills one reply with @fill under kplane_mutex and sends it. */
-static int kp_nl_reply(struct genl_info *info, u8 cmd, size_t size,
-		       int (*fill)(struct sk_buff *msg, struct genl_info *info))
+int kp_nl_reply(struct genl_info *info, u8 cmd, size_t size,
+		int (*fill)(struct sk_buff *msg, struct genl_info *info))
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -147,7 +154,7 @@ static int kp_nl_node_get(struct sk_buff *skb, struct genl_info *info)
 	return kp_nl_reply(info, KPLANE_CMD_NODE_GET, NLMSG_GOODSIZE, kp_fill_node_reply);
 }
 
-static int kp_put_ip(struct sk_buff *skb, int type, u16 family, const void *ip)
+int kp_put_ip(struct sk_buff *skb, int type, u16 family, const void *ip)
 {
 	struct nlattr *nest = nla_nest_start(skb, type);
 
@@ -176,6 +183,8 @@ static int kp_put_endpoint(struct sk_buff *skb, struct net *net,
 	for (i = 0; i < ep->n_addrs; i++)
 		if (kp_put_ip(skb, KPLANE_EP_A_ADDR, ep->addrs[i].family, ep->addrs[i].ip))
 			return -EMSGSIZE;
+	if ((ep->host && nla_put_u8(skb, KPLANE_EP_A_HOST, 1)) || kp_put_ep_policy(skb, ep))
+		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
 }
@@ -229,6 +238,7 @@ static int kp_ep_build(struct net *net, const struct kp_ep_cfg *cfg,
 	strscpy(ep->ifname, cfg->ifname, sizeof(ep->ifname));
 	ep->n_addrs = cfg->n_addrs;
 	memcpy(ep->addrs, cfg->addrs, sizeof(cfg->addrs));
+	ep->host = cfg->host;
 	return 0;
 }
 
@@ -253,6 +263,9 @@ static int kp_nl_ep_add_locked(struct genl_info *info, const struct kp_ep_cfg *c
 	if (!ep)
 		return -ENOMEM;
 	err = kp_ep_build(genl_info_net(info), cfg, ep, info->extack);
+	/* Policy before publishing: no packet may see the pod unprotected. */
+	if (!err && cfg->n_attach)
+		err = kp_ep_policy_set(node, ep, cfg->attach, cfg->n_attach, info->extack);
 	if (!err)
 		err = kp_ep_table_add(&node->eps, ep, READ_ONCE(kp_max_endpoints),
 				      info->extack);
@@ -260,7 +273,7 @@ static int kp_nl_ep_add_locked(struct genl_info *info, const struct kp_ep_cfg *c
 		kp_ep_free(ep);
 		return err;
 	}
-	kp_node_changed(node);
+	kp_pol_changed(node);
 	return 0;
 }
 
@@ -281,6 +294,7 @@ static int kp_nl_ep_add(struct sk_buff *skb, struct genl_info *info)
 		mutex_lock(&kplane_mutex);
 		err = kp_nl_ep_add_locked(info, cfg);
 		mutex_unlock(&kplane_mutex);
+		kvfree(cfg->attach);
 	}
 	kfree(cfg);
 	return err;
@@ -321,7 +335,7 @@ static int kp_nl_ep_del(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(ep);
 	} else {
 		kp_ep_table_del(ep);
-		kp_node_changed(kp_info_node(info));
+		kp_pol_changed(kp_info_node(info));
 	}
 	mutex_unlock(&kplane_mutex);
 	return err;
@@ -342,23 +356,11 @@ static int kp_nl_ep_get(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * Dump cursor, for endpoints and services: the insertion number of the last
- * object sent.  Unlike a
- * position, it survives deletions earlier in the list, so an endpoint that
- * exists for the whole dump is sent exactly once even when the dump is
- * flagged NLM_F_DUMP_INTR.
- */
-struct kp_dump_ctx {
-	u64 last_seq;
-	bool started;
-};
-
-/*
  * Head of every node dump part: takes kplane_mutex and records the node's
  * generation (a change between parts flags the dump NLM_F_DUMP_INTR).
  * Returns 0 to go on, 1 to end the dump (both locked), or -errno (unlocked).
  */
-static int kp_dump_lock(struct netlink_callback *cb, struct kp_node *node)
+int kp_dump_lock(struct netlink_callback *cb, struct kp_node *node)
 {
 	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
 
@@ -380,18 +382,26 @@ static int kp_dump_lock(struct netlink_callback *cb, struct kp_node *node)
 }
 
 /* Puts one object as one dump message; false when the skb is full. */
-static bool kp_dump_one(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd,
-			int (*put)(struct sk_buff *skb, struct net *net, const void *obj),
-			const void *obj, u64 seq)
+void *kp_dump_put_hdr(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd)
+{
+	void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				&kp_family, NLM_F_MULTI, cmd);
+
+	if (hdr)
+		genl_dump_check_consistent(cb, hdr);
+	return hdr;
+}
+
+bool kp_dump_one(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd,
+		 int (*put)(struct sk_buff *skb, struct net *net, const void *obj),
+		 const void *obj, u64 seq)
 {
 	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
 	void *hdr;
 
-	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			  &kp_family, NLM_F_MULTI, cmd);
+	hdr = kp_dump_put_hdr(skb, cb, cmd);
 	if (!hdr)
 		return false;
-	genl_dump_check_consistent(cb, hdr);
 	if (put(skb, sock_net(skb->sk), obj)) {
 		genlmsg_cancel(skb, hdr);
 		return false;
@@ -790,6 +800,66 @@ static const struct genl_ops kp_genl_ops[] = {
 		.policy = kp_txn_req_policy,
 		.maxattr = KPLANE_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_IPSET_SET,
+		.doit = kp_nl_ipset_set,
+		.policy = kp_ipset_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_IPSET_UPDATE,
+		.doit = kp_nl_ipset_update,
+		.policy = kp_ipset_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_IPSET_DEL,
+		.doit = kp_nl_ipset_del,
+		.policy = kp_ipset_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_IPSET_GET,
+		.dumpit = kp_nl_ipset_dump,
+		.policy = kp_ipset_req_policy,
+		.maxattr = KPLANE_A_MAX,
+	},
+	{
+		.cmd = KPLANE_CMD_POLICY_SET,
+		.doit = kp_nl_pol_set,
+		.policy = kp_pol_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_POLICY_DEL,
+		.doit = kp_nl_pol_del,
+		.policy = kp_pol_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_POLICY_GET,
+		.dumpit = kp_nl_pol_dump,
+		.policy = kp_pol_req_policy,
+		.maxattr = KPLANE_A_MAX,
+	},
+	{
+		.cmd = KPLANE_CMD_ENDPOINT_POLICY,
+		.doit = kp_nl_ep_policy,
+		.policy = kp_ep_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_TRACE,
+		.doit = kp_nl_trace,
+		.policy = kp_trace_req_policy,
+		.maxattr = KPLANE_A_MAX,
 	},
 };
 

@@ -114,10 +114,13 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	err = kp_flow_table_init(&node->flows);
 	if (err)
 		goto err_svcs;
+	err = kp_pol_table_init(&node->pol);
+	if (err)
+		goto err_flows;
 	err = kp_hooks_register(node->net);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot register netfilter hooks");
-		goto err_flows;
+		goto err_pol;
 	}
 	err = kp_sockhook_get();
 	if (err) {
@@ -130,6 +133,8 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 
 err_hooks:
 	kp_hooks_unregister(node->net);
+err_pol:
+	kp_pol_table_destroy(&node->pol);
 err_flows:
 	kp_flow_table_destroy(&node->flows);
 err_svcs:
@@ -155,6 +160,7 @@ void kp_node_disable(struct kp_node *node)
 	kp_flow_table_destroy(&node->flows);
 	kp_svc_table_destroy(&node->svcs);
 	kp_ep_table_destroy(&node->eps);
+	kp_pol_table_destroy(&node->pol);
 	free_percpu(node->stats);
 	node->stats = NULL;
 	kp_node_changed(node);
@@ -180,6 +186,10 @@ void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 			v.connect_refused = s->connect_refused;
 			v.nat_packets = s->nat_packets;
 			v.nat_refused = s->nat_refused;
+			v.policy_checked = s->policy_checked;
+			v.policy_bypassed = s->policy_bypassed;
+			v.policy_denied = s->policy_denied;
+			v.policy_failsafe = s->policy_failsafe;
 		} while (u64_stats_fetch_retry(&s->syncp, start));
 		c->rx_packets += v.rx_packets;
 		c->rx_bytes += v.rx_bytes;
@@ -187,6 +197,10 @@ void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 		c->connect_refused += v.connect_refused;
 		c->nat_packets += v.nat_packets;
 		c->nat_refused += v.nat_refused;
+		c->policy_checked += v.policy_checked;
+		c->policy_bypassed += v.policy_bypassed;
+		c->policy_denied += v.policy_denied;
+		c->policy_failsafe += v.policy_failsafe;
 	}
 }
 

@@ -11,6 +11,7 @@
 #include <linux/u64_stats_sync.h>
 #include "endpoint.h"
 #include "flow.h"
+#include "policy.h"
 #include "service.h"
 
 /*
@@ -27,6 +28,10 @@ struct kp_node_stats {
 	u64 connect_refused;
 	u64 nat_packets;
 	u64 nat_refused;
+	u64 policy_checked;
+	u64 policy_bypassed;
+	u64 policy_denied;
+	u64 policy_failsafe;
 	struct u64_stats_sync syncp;
 };
 
@@ -38,6 +43,7 @@ struct kp_node {
 	struct kp_ep_table eps;
 	struct kp_svc_table svcs;
 	struct kp_flow_table flows;
+	struct kp_pol_table pol;
 	struct list_head txns;		/* open transactions (txn.c) */
 	unsigned int n_txns;
 	u32 next_txn_id;
@@ -60,6 +66,10 @@ struct kp_node_counters {
 	u64 connect_refused;
 	u64 nat_packets;
 	u64 nat_refused;
+	u64 policy_checked;
+	u64 policy_bypassed;
+	u64 policy_denied;
+	u64 policy_failsafe;
 };
 
 int kp_node_init(void);

@@ -87,7 +87,7 @@ u32 kp_prefix_set_build(struct kp_prefix_set *s, struct kp_prefix *p, u32 n)
 static const struct kp_prefix *kp_prefix_search(const struct kp_prefix_set *s,
 						const struct kp_prefix *key)
 {
-	u32 lo = 0, hi = s->n;
+	u32 lo = 0, hi = s ? s->n : 0;
 
 	while (lo < hi) {
 		u32 mid = lo + (hi - lo) / 2;
@@ -127,5 +127,31 @@ const struct kp_prefix *kp_prefix_set_lookup(const struct kp_prefix_set *s, u8 f
 
 bool kp_prefix_set_has(const struct kp_prefix_set *s, const struct kp_prefix *p)
 {
-	return s && s->n && kp_prefix_search(s, p);
+	return kp_prefix_search(s, p);
+}
+
+u32 kp_prefix_set_remove(struct kp_prefix_set *s, const struct kp_prefix *del, u32 n_del)
+{
+	u32 i, kept = 0, gone = 0;
+
+	for (i = 0; i < n_del; i++) {
+		struct kp_prefix *hit = (struct kp_prefix *)kp_prefix_search(s, &del[i]);
+
+		if (hit && !hit->pad[0]) {
+			hit->pad[0] = 1;	/* marked; never set in a published set */
+			gone++;
+		}
+	}
+	if (!gone)
+		return 0;
+	s->lens4 = 0;
+	memset(s->lens6, 0, sizeof(s->lens6));
+	for (i = 0; i < s->n; i++) {
+		if (s->p[i].pad[0])
+			continue;
+		s->p[kept++] = s->p[i];
+		kp_prefix_set_len(s, &s->p[i]);
+	}
+	s->n = kept;
+	return gone;
 }

@@ -37,6 +37,11 @@ u32 kp_prefix_set_build(struct kp_prefix_set *s, struct kp_prefix *p, u32 n);
 /* The longest prefix of @s holding @addr, or NULL. */
 const struct kp_prefix *kp_prefix_set_lookup(const struct kp_prefix_set *s, u8 family,
 					     const u8 *addr);
+/*
+ * Drops from @s every prefix equal to one of @del[0..n_del-1] (masked),
+ * in place; returns how many went.
+ */
+u32 kp_prefix_set_remove(struct kp_prefix_set *s, const struct kp_prefix *del, u32 n_del);
 /* Whether @s holds exactly @p (masked). */
 bool kp_prefix_set_has(const struct kp_prefix_set *s, const struct kp_prefix *p);
 int kp_prefix_cmp(const void *a, const void *b);

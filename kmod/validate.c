@@ -92,3 +92,52 @@ const char *kp_addr_list_invalid(const struct kp_addr *addrs, unsigned int n)
 				return "duplicate address";
 	return NULL;
 }
+
+static const char *kp_failsafe_one(const char **s, struct kp_proto_port *pp)
+{
+	static const struct { const char *name; u8 proto; } protos[] = {
+		{ "tcp:", IPPROTO_TCP }, { "udp:", IPPROTO_UDP }, { "sctp:", IPPROTO_SCTP },
+	};
+	unsigned int i, port = 0, digits = 0;
+
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (!strncmp(*s, protos[i].name, strlen(protos[i].name)))
+			break;
+	if (i == sizeof(protos) / sizeof(protos[0]))
+		return "failsafe entries are tcp:PORT, udp:PORT or sctp:PORT";
+	pp->proto = protos[i].proto;
+	*s += strlen(protos[i].name);
+	for (; **s >= '0' && **s <= '9'; (*s)++, digits++) {
+		port = port * 10 + (unsigned int)(**s - '0');
+		if (port > 65535)
+			return "failsafe port must be 1..65535";
+	}
+	if (!digits || !port)
+		return "failsafe port must be 1..65535";
+	if (**s && **s != ',' && **s != '\n')
+		return "failsafe entries are separated by commas";
+	pp->port = (u16)port;
+	return NULL;
+}
+
+const char *kp_failsafe_parse(const char *s, struct kp_proto_port *out, unsigned int *n)
+{
+	struct kp_proto_port tmp[KP_FAILSAFE_MAX];
+	unsigned int count = 0;
+
+	while (*s && *s != '\n') {
+		const char *err;
+
+		if (count == KP_FAILSAFE_MAX)
+			return "at most 32 failsafe entries";
+		err = kp_failsafe_one(&s, &tmp[count]);
+		if (err)
+			return err;
+		count++;
+		if (*s == ',')
+			s++;
+	}
+	memcpy(out, tmp, count * sizeof(*tmp));
+	*n = count;
+	return NULL;
+}

@@ -26,4 +26,18 @@ bool kp_addr_equal(const struct kp_addr *a, const struct kp_addr *b);
 /* Rejects repeated addresses; n <= KPLANE_EP_ADDR_MAX is the caller's job. */
 const char *kp_addr_list_invalid(const struct kp_addr *addrs, unsigned int n);
 
+/* A protocol and port, as in Calico's failsafe lists ("tcp:22"). */
+struct kp_proto_port {
+	u8 proto;		/* IPPROTO_TCP, _UDP or _SCTP */
+	u16 port;
+};
+
+#define KP_FAILSAFE_MAX 32
+
+/*
+ * Parses "tcp:22,udp:68,..." (empty: none) into @out; returns NULL and sets
+ * *@n, or why the list is invalid (then @out is unchanged).
+ */
+const char *kp_failsafe_parse(const char *s, struct kp_proto_port *out, unsigned int *n);
+
 #endif /* KPLANE_VALIDATE_H */

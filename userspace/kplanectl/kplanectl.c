@@ -151,6 +151,7 @@ static int kp_run_endpoint_show(struct kp_cli *cli, int argc, char **argv)
 	if (err)
 		return kp_refused(cli, err);
 	kp_print_endpoint(stdout, &ep, cli->json);
+	kp_endpoint_release(&ep);
 	return KP_EXIT_OK;
 }
 
@@ -167,7 +168,7 @@ static int kp_run_endpoint_list(struct kp_cli *cli, int argc, char **argv)
 	if (err)
 		return kp_refused(cli, err);
 	kp_print_endpoints(stdout, eps, n, cli->json);
-	free(eps);
+	kp_endpoints_free(eps, n);
 	return KP_EXIT_OK;
 }
 

@@ -14,6 +14,7 @@
 #include <netlink/genl/genl.h>
 #include <netlink/genl/ctrl.h>
 #include "libkplane.h"
+#include "libkplane_int.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -33,7 +34,6 @@ struct kp_handle {
 	char error[512];
 };
 
-typedef int (*kp_parse_fn)(struct nlattr **tb, void *arg);
 
 /* State of one request/response exchange. */
 struct kp_exchange {
@@ -45,7 +45,7 @@ struct kp_exchange {
 	bool interrupted;	/* a dump part carried NLM_F_DUMP_INTR */
 };
 
-static int kp_fail(struct kp_handle *h, int err, const char *msg)
+int kp_fail(struct kp_handle *h, int err, const char *msg)
 {
 	snprintf(h->error, sizeof(h->error), "%s", msg);
 	return err;
@@ -133,9 +133,9 @@ void kp_close(struct kp_handle *h)
 	free(h);
 }
 
-static struct nl_msg *kp_msg(struct kp_handle *h, uint8_t cmd, int flags)
+struct nl_msg *kp_msg_sized(struct kp_handle *h, uint8_t cmd, int flags, size_t size)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	struct nl_msg *msg = size ? nlmsg_alloc_size(size) : nlmsg_alloc();
 
 	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0,
 				flags, cmd, KPLANE_GENL_VERSION)) {
@@ -143,6 +143,11 @@ static struct nl_msg *kp_msg(struct kp_handle *h, uint8_t cmd, int flags)
 		msg = NULL;
 	}
 	return msg;
+}
+
+struct nl_msg *kp_msg(struct kp_handle *h, uint8_t cmd, int flags)
+{
+	return kp_msg_sized(h, cmd, flags, 0);
 }
 
 /*
@@ -235,8 +240,7 @@ static int kp_cb_valid(struct nl_msg *msg, void *arg)
  * handing each reply's top-level attributes to @parse.  Returns 0, -errno
  * (kernel's or parser's) or -EAGAIN when a dump was interrupted by a change.
  */
-static int kp_exchange(struct kp_handle *h, struct nl_msg *msg, kp_parse_fn parse,
-		       void *arg)
+int kp_exchange(struct kp_handle *h, struct nl_msg *msg, kp_parse_fn parse, void *arg)
 {
 	struct kp_exchange x = { .h = h, .parse = parse, .arg = arg };
 	struct nl_cb *cb;
@@ -279,12 +283,12 @@ int kp_node_disable(struct kp_handle *h)
 	return kp_exchange(h, kp_msg(h, KPLANE_CMD_NODE_DISABLE, 0), NULL, NULL);
 }
 
-static uint64_t kp_get_u64_or0(struct nlattr *a)
+uint64_t kp_get_u64_or0(struct nlattr *a)
 {
 	return a ? nla_get_u64(a) : 0;
 }
 
-static uint32_t kp_get_u32_or0(struct nlattr *a)
+uint32_t kp_get_u32_or0(struct nlattr *a)
 {
 	return a ? nla_get_u32(a) : 0;
 }
@@ -322,6 +326,11 @@ static int kp_parse_status(struct nlattr **tb, void *arg)
 	st->nat_packets = kp_get_u64_or0(c[KPLANE_COUNTER_A_NAT_PACKETS]);
 	st->nat_refused = kp_get_u64_or0(c[KPLANE_COUNTER_A_NAT_REFUSED]);
 	st->snat_exhausted = kp_get_u64_or0(c[KPLANE_COUNTER_A_SNAT_EXHAUSTED]);
+	st->policy_revision = kp_get_u32_or0(tb[KPLANE_A_POLICY_REVISION]);
+	st->policy_checked = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_CHECKED]);
+	st->policy_bypassed = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_BYPASSED]);
+	st->policy_denied = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_DENIED]);
+	st->policy_failsafe = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_FAILSAFE]);
 	return 0;
 }
 
@@ -331,7 +340,7 @@ int kp_node_status(struct kp_handle *h, struct kp_status *st)
 	return kp_exchange(h, kp_msg(h, KPLANE_CMD_NODE_GET, 0), kp_parse_status, st);
 }
 
-static int kp_put_ip(struct nl_msg *msg, int type, const struct kp_ip *ip)
+int kp_put_ip(struct nl_msg *msg, int type, const struct kp_ip *ip)
 {
 	struct nlattr *nest = nla_nest_start(msg, type);
 	size_t len = ip->family == AF_INET6 ? 16 : 4;
@@ -341,6 +350,49 @@ static int kp_put_ip(struct nl_msg *msg, int type, const struct kp_ip *ip)
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
+}
+
+/* One direction's tiers: consecutive entries of one tier form it. */
+static int kp_put_attach(struct nl_msg *msg, int type, const struct kp_endpoint *ep,
+			 uint8_t dir)
+{
+	struct nlattr *prog = NULL, *tier = NULL;
+	const char *last = NULL;
+	unsigned int i;
+
+	for (i = 0; i < ep->n_attach; i++) {
+		const struct kp_ep_attach *a = &ep->attach[i];
+
+		if (a->dir != dir)
+			continue;
+		if (!prog && !(prog = nla_nest_start(msg, type)))
+			return -EMSGSIZE;
+		if (!last || strcmp(last, a->tier)) {
+			if (tier)
+				nla_nest_end(msg, tier);
+			tier = nla_nest_start(msg, KPLANE_PROG_A_TIER);
+			if (!tier || nla_put_string(msg, KPLANE_TIER_A_NAME, a->tier))
+				return -EMSGSIZE;
+			last = a->tier;
+		}
+		if (a->policy[0] && nla_put_string(msg, KPLANE_TIER_A_POLICY, a->policy))
+			return -EMSGSIZE;
+	}
+	if (tier)
+		nla_nest_end(msg, tier);
+	/* An empty nest clears the direction. */
+	if (!prog && !(prog = nla_nest_start(msg, type)))
+		return -EMSGSIZE;
+	nla_nest_end(msg, prog);
+	return 0;
+}
+
+static int kp_put_attachments(struct nl_msg *msg, const struct kp_endpoint *ep)
+{
+	if (!ep->has_policy)
+		return 0;
+	return kp_put_attach(msg, KPLANE_EP_A_INGRESS, ep, KPLANE_DIR_INGRESS) ||
+	       kp_put_attach(msg, KPLANE_EP_A_EGRESS, ep, KPLANE_DIR_EGRESS) ? -EMSGSIZE : 0;
 }
 
 /* Adds KPLANE_A_ENDPOINT; with @full, everything, else only the id. */
@@ -360,6 +412,9 @@ static int kp_put_endpoint(struct nl_msg *msg, const struct kp_endpoint *ep, boo
 		for (i = 0; i < ep->n_addrs && i < KPLANE_EP_ADDR_MAX; i++)
 			if (kp_put_ip(msg, KPLANE_EP_A_ADDR, &ep->addrs[i]))
 				return -EMSGSIZE;
+		if ((ep->host && nla_put_u8(msg, KPLANE_EP_A_HOST, 1)) ||
+		    kp_put_attachments(msg, ep))
+			return -EMSGSIZE;
 	}
 	nla_nest_end(msg, nest);
 	return 0;
@@ -383,6 +438,22 @@ int kp_endpoint_add(struct kp_handle *h, const struct kp_endpoint *ep)
 			   NULL, NULL);
 }
 
+int kp_endpoint_policy(struct kp_handle *h, const struct kp_endpoint *ep)
+{
+	struct nl_msg *msg = kp_msg(h, KPLANE_CMD_ENDPOINT_POLICY, 0);
+	struct nlattr *nest = msg ? nla_nest_start(msg, KPLANE_A_ENDPOINT) : NULL;
+	struct kp_endpoint only = *ep;
+
+	only.has_policy = true;
+	if (!nest || nla_put_string(msg, KPLANE_EP_A_ID, ep->id) ||
+	    kp_put_attachments(msg, &only)) {
+		nlmsg_free(msg);
+		return kp_fail(h, -ENOMEM, "out of memory");
+	}
+	nla_nest_end(msg, nest);
+	return kp_exchange(h, msg, NULL, NULL);
+}
+
 static int kp_id_request(struct kp_handle *h, uint8_t cmd, const char *id,
 			 kp_parse_fn parse, void *arg)
 {
@@ -399,7 +470,7 @@ int kp_endpoint_del(struct kp_handle *h, const char *id)
 	return kp_id_request(h, KPLANE_CMD_ENDPOINT_DEL, id, NULL, NULL);
 }
 
-static int kp_parse_ip(struct nlattr *nest, struct kp_ip *ip)
+int kp_parse_ip(struct nlattr *nest, struct kp_ip *ip)
 {
 	struct nlattr *tb[KPLANE_ADDR_A_MAX + 1];
 	int len;
@@ -413,6 +484,61 @@ static int kp_parse_ip(struct nlattr *nest, struct kp_ip *ip)
 		return -EPROTO;
 	memset(ip->ip, 0, sizeof(ip->ip));
 	memcpy(ip->ip, nla_data(tb[KPLANE_ADDR_A_IP]), (size_t)len);
+	return 0;
+}
+
+static int kp_attach_push(struct kp_endpoint *ep, uint8_t dir, const char *tier,
+			  const char *policy)
+{
+	struct kp_ep_attach *a = realloc(ep->attach, (ep->n_attach + 1) * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	ep->attach = a;
+	a += ep->n_attach++;
+	memset(a, 0, sizeof(*a));
+	a->dir = dir;
+	snprintf(a->tier, sizeof(a->tier), "%s", tier);
+	snprintf(a->policy, sizeof(a->policy), "%s", policy);
+	ep->has_policy = true;
+	return 0;
+}
+
+static int kp_parse_tier(struct nlattr *nest, uint8_t dir, struct kp_endpoint *ep)
+{
+	struct nlattr *tb[KPLANE_TIER_A_MAX + 1], *p;
+	unsigned int before = ep->n_attach;
+	int rem, err;
+
+	if (nla_parse_nested(tb, KPLANE_TIER_A_MAX, nest, NULL) || !tb[KPLANE_TIER_A_NAME])
+		return -EPROTO;
+	nla_for_each_nested(p, nest, rem) {
+		if (nla_type(p) != KPLANE_TIER_A_POLICY)
+			continue;
+		err = kp_attach_push(ep, dir, nla_get_string(tb[KPLANE_TIER_A_NAME]),
+				     nla_get_string(p));
+		if (err)
+			return err;
+	}
+	if (ep->n_attach == before)
+		return kp_attach_push(ep, dir, nla_get_string(tb[KPLANE_TIER_A_NAME]), "");
+	return 0;
+}
+
+static int kp_parse_attach(struct nlattr *prog, uint8_t dir, struct kp_endpoint *ep)
+{
+	struct nlattr *t;
+	int rem, err;
+
+	if (!prog)
+		return 0;
+	nla_for_each_nested(t, prog, rem) {
+		if (nla_type(t) != KPLANE_PROG_A_TIER)
+			continue;
+		err = kp_parse_tier(t, dir, ep);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -442,7 +568,30 @@ static int kp_parse_endpoint(struct nlattr **top, struct kp_endpoint *ep)
 			return -EPROTO;
 		ep->n_addrs++;
 	}
-	return 0;
+	ep->host = tb[KPLANE_EP_A_HOST] && nla_get_u8(tb[KPLANE_EP_A_HOST]);
+	return kp_parse_attach(tb[KPLANE_EP_A_INGRESS], KPLANE_DIR_INGRESS, ep) ?:
+	       kp_parse_attach(tb[KPLANE_EP_A_EGRESS], KPLANE_DIR_EGRESS, ep);
+}
+
+void kp_endpoint_release(struct kp_endpoint *ep)
+{
+	free(ep->attach);
+	ep->attach = NULL;
+	ep->n_attach = 0;
+}
+
+static void kp_endpoint_release_item(void *item)
+{
+	kp_endpoint_release(item);
+}
+
+void kp_endpoints_free(struct kp_endpoint *eps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; eps && i < n; i++)
+		kp_endpoint_release(&eps[i]);
+	free(eps);
 }
 
 static int kp_parse_one_endpoint(struct nlattr **tb, void *arg)
@@ -455,14 +604,6 @@ int kp_endpoint_get(struct kp_handle *h, const char *id, struct kp_endpoint *out
 	return kp_id_request(h, KPLANE_CMD_ENDPOINT_GET, id, kp_parse_one_endpoint, out);
 }
 
-/* The objects of a dump, parsed into a growing array. */
-struct kp_array {
-	void *items;
-	size_t n, cap, size;
-	kp_parse_fn parse;		/* parses one reply into one item */
-	void (*release)(void *item);	/* frees what an item owns, or NULL */
-};
-
 static void kp_array_clear(struct kp_array *a)
 {
 	size_t i;
@@ -473,9 +614,8 @@ static void kp_array_clear(struct kp_array *a)
 	a->n = 0;
 }
 
-static int kp_parse_array_item(struct nlattr **tb, void *arg)
+void *kp_array_push(struct kp_array *a)
 {
-	struct kp_array *a = arg;
 	void *item;
 
 	if (a->n == a->cap) {
@@ -483,21 +623,29 @@ static int kp_parse_array_item(struct nlattr **tb, void *arg)
 		void *items = realloc(a->items, cap * a->size);
 
 		if (!items)
-			return -ENOMEM;
+			return NULL;
 		a->items = items;
 		a->cap = cap;
 	}
 	item = (char *)a->items + a->n * a->size;
 	memset(item, 0, a->size);
 	a->n++;
-	return a->parse(tb, item);
+	return item;
+}
+
+static int kp_parse_array_item(struct nlattr **tb, void *arg)
+{
+	struct kp_array *a = arg;
+	void *item = kp_array_push(a);
+
+	return item ? a->parse(tb, item) : -ENOMEM;
 }
 
 /*
  * Dumps @cmd into @a, retried for a snapshot while the kernel flags a change;
  * if changes keep coming the last, complete listing stands (libkplane.h).
  */
-static int kp_dump_array(struct kp_handle *h, uint8_t cmd, struct kp_array *a)
+int kp_dump_array(struct kp_handle *h, uint8_t cmd, struct kp_array *a)
 {
 	int tries, err = -EAGAIN;
 
@@ -505,7 +653,8 @@ static int kp_dump_array(struct kp_handle *h, uint8_t cmd, struct kp_array *a)
 		if (tries)
 			h->dump_restarts++;
 		kp_array_clear(a);
-		err = kp_exchange(h, kp_msg(h, cmd, NLM_F_DUMP), kp_parse_array_item, a);
+		err = kp_exchange(h, kp_msg(h, cmd, NLM_F_DUMP),
+				  a->parse_reply ?: kp_parse_array_item, a);
 	}
 	if (err == -EAGAIN)
 		err = 0;
@@ -519,7 +668,8 @@ static int kp_dump_array(struct kp_handle *h, uint8_t cmd, struct kp_array *a)
 
 int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n)
 {
-	struct kp_array a = { .size = sizeof(**out), .parse = kp_parse_one_endpoint };
+	struct kp_array a = { .size = sizeof(**out), .parse = kp_parse_one_endpoint,
+			      .release = kp_endpoint_release_item };
 	int err = kp_dump_array(h, KPLANE_CMD_ENDPOINT_GET, &a);
 
 	if (!err) {
@@ -585,13 +735,8 @@ static struct nl_msg *kp_service_msg(struct kp_handle *h, uint8_t cmd,
 				     const struct kp_service *svc, bool full)
 {
 	/* A service with every backend outgrows libnl's default message. */
-	struct nl_msg *msg = nlmsg_alloc_size(1024 + (full ? svc->n_backends * 80 : 0));
+	struct nl_msg *msg = kp_msg_sized(h, cmd, 0, 1024 + (full ? svc->n_backends * 80 : 0));
 
-	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0, 0, cmd,
-				KPLANE_GENL_VERSION)) {
-		nlmsg_free(msg);
-		return NULL;
-	}
 	if (msg && (kp_put_service(msg, svc, full) ||
 		    (h->txn && nla_put_u32(msg, KPLANE_A_TXN_ID, h->txn)))) {
 		nlmsg_free(msg);

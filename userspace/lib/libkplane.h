@@ -43,6 +43,18 @@ struct kp_status {
 	uint64_t nat_packets;
 	uint64_t nat_refused;
 	uint64_t snat_exhausted;
+	uint32_t policy_revision;
+	uint64_t policy_checked;
+	uint64_t policy_bypassed;
+	uint64_t policy_denied;
+	uint64_t policy_failsafe;
+};
+
+/* One policy an endpoint attaches, under a tier, in a direction. */
+struct kp_ep_attach {
+	uint8_t dir;			/* enum kplane_dir */
+	char tier[KPLANE_ID_MAX];
+	char policy[KPLANE_ID_MAX];	/* "": the tier is listed with no policy */
 };
 
 struct kp_backend {
@@ -76,6 +88,83 @@ struct kp_endpoint {
 	int32_t netnsid;
 	unsigned int n_addrs;
 	struct kp_ip addrs[KPLANE_EP_ADDR_MAX];
+	bool host;		/* a host endpoint (node interface) */
+	/*
+	 * Tiers and policies, per direction, in evaluation order of tiers:
+	 * consecutive entries of one direction and tier form that tier.
+	 * Requests send them when has_policy; replies allocate them
+	 * (kp_endpoint_release()).
+	 */
+	bool has_policy;
+	unsigned int n_attach;
+	struct kp_ep_attach *attach;
+};
+
+/* One criterion of a rule side; @kind is a KPLANE_SIDE_A_* type. */
+struct kp_rule_item {
+	bool dst;		/* destination side, else source */
+	uint8_t kind;
+	union {
+		struct kplane_prefix prefix;	/* NET, NOT_NET */
+		char set[KPLANE_ID_MAX];	/* SET, NOT_SET */
+		struct kplane_port_range ports;	/* PORT, NOT_PORT */
+	};
+};
+
+/* Optional rule fields: bits of kp_rule.has. */
+#define KP_HAS_PROTO		(1U << 0)
+#define KP_HAS_NOT_PROTO	(1U << 1)
+#define KP_HAS_ICMP_TYPE	(1U << 2)
+#define KP_HAS_ICMP_CODE	(1U << 3)
+#define KP_HAS_NOT_ICMP_TYPE	(1U << 4)
+#define KP_HAS_NOT_ICMP_CODE	(1U << 5)
+
+struct kp_rule {
+	uint8_t dir;		/* enum kplane_dir */
+	uint8_t action;		/* enum kplane_action */
+	uint8_t has;
+	uint8_t proto, not_proto;
+	uint8_t icmp_type, icmp_code, not_icmp_type, not_icmp_code;
+	unsigned int n_items;
+	struct kp_rule_item *items;
+	uint64_t packets, bytes;	/* replies */
+};
+
+struct kp_policy {
+	char id[KPLANE_ID_MAX];
+	char tier[KPLANE_ID_MAX];	/* "": "default" */
+	bool has_order;
+	uint32_t order;
+	uint8_t types;			/* 0: the kernel's default */
+	unsigned int n_rules;
+	struct kp_rule *rules;
+};
+
+struct kp_ipset_info {
+	char name[KPLANE_ID_MAX];
+	uint32_t count;
+};
+
+struct kp_trace {
+	char endpoint[KPLANE_ID_MAX];	/* where it arrives; "": sent by the node */
+	uint8_t proto;
+	struct kp_ip src, dst;
+	uint16_t sport, dport;
+	uint8_t icmp_type, icmp_code;
+};
+
+struct kp_trace_step {
+	char endpoint[KPLANE_ID_MAX];
+	uint8_t dir, action, reason;
+	char tier[KPLANE_ID_MAX];	/* "" when no tier decided */
+	char policy[KPLANE_ID_MAX];	/* "" when no rule decided */
+	uint32_t rule;
+};
+
+struct kp_trace_result {
+	uint8_t verdict;		/* KPLANE_ACTION_ALLOW or _DENY */
+	unsigned int n_steps;
+	struct kp_trace_step steps[4];
 };
 
 /* Opens the one long-lived socket and resolves the family. -ENOENT: no module. */
@@ -96,6 +185,31 @@ int kp_endpoint_get(struct kp_handle *h, const char *id, struct kp_endpoint *out
  * every endpoint that existed throughout exactly once.
  */
 int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n);
+void kp_endpoint_release(struct kp_endpoint *ep);
+void kp_endpoints_free(struct kp_endpoint *eps, size_t n);
+/* Replaces the endpoint's tiers and policies (ep->id, ep->attach). */
+int kp_endpoint_policy(struct kp_handle *h, const struct kp_endpoint *ep);
+
+/*
+ * IP sets.  A set larger than one message (4096 members per message here)
+ * is sent as a SET then UPDATEs: a reader may see it partly filled.
+ */
+int kp_ipset_set(struct kp_handle *h, const char *name, const struct kplane_prefix *m,
+		 size_t n);
+int kp_ipset_update(struct kp_handle *h, const char *name, const struct kplane_prefix *add,
+		    size_t n_add, const struct kplane_prefix *del, size_t n_del);
+int kp_ipset_del(struct kp_handle *h, const char *name);
+int kp_ipset_list(struct kp_handle *h, struct kp_ipset_info **out, size_t *n);
+
+/* Creates or replaces a policy with all its rules. */
+int kp_policy_set(struct kp_handle *h, const struct kp_policy *pol);
+int kp_policy_del(struct kp_handle *h, const char *id);
+/* Every policy, rules and counters; free with kp_policies_free(). */
+int kp_policy_list(struct kp_handle *h, struct kp_policy **out, size_t *n);
+void kp_policies_free(struct kp_policy *pols, size_t n);
+
+/* Evaluates a packet that does not exist with the datapath's own matcher. */
+int kp_trace(struct kp_handle *h, const struct kp_trace *t, struct kp_trace_result *out);
 /* How many dumps this handle restarted because the kernel flagged a change. */
 unsigned int kp_dump_restarts(const struct kp_handle *h);
 

@@ -92,9 +92,62 @@
  * KPLANE_CMD_TXN_ABORT (admin)
  *	KPLANE_A_TXN_ID: discards everything staged.  Closing the socket aborts
  *	its open transactions.  An unknown id (commit without begin) is ENOENT.
+ *
+ * Policy (Calico semantics; see enum kplane_action and kplane_verdict_reason)
+ *
+ * KPLANE_CMD_IPSET_SET (admin)
+ *	Create or replace a named IP set: KPLANE_A_IPSET { NAME, MEMBER* }.
+ *	Members are struct kplane_prefix (host bits are cleared).  At most
+ *	KPLANE_IPSET_MEMBERS_MAX members; fill a large set with several
+ *	IPSET_UPDATEs (a netlink message holds about 8k members).
+ * KPLANE_CMD_IPSET_UPDATE (admin)
+ *	KPLANE_A_IPSET { NAME, MEMBER* (added), REMOVE* (removed) } on an
+ *	existing set; removing a member that is not there is not an error.
+ * KPLANE_CMD_IPSET_DEL (admin)
+ *	KPLANE_A_IPSET { NAME }.  EBUSY while a policy rule names the set.
+ * KPLANE_CMD_IPSET_GET
+ *	dumpit: every set, KPLANE_A_IPSET { NAME, COUNT }.
+ *
+ * KPLANE_CMD_POLICY_SET (admin)
+ *	Create or replace a policy: KPLANE_A_POLICY { ID, TIER (default
+ *	"default"), ORDER, TYPES (KPLANE_POLICY_INGRESS|EGRESS), INGRESS_RULE*,
+ *	EGRESS_RULE* }, each rule a KPLANE_RULE_A_* nest.  Endpoints that
+ *	attach the policy switch to the new rules at once.
+ * KPLANE_CMD_POLICY_DEL (admin)
+ *	KPLANE_A_POLICY { ID }.  EBUSY while an endpoint attaches it.
+ * KPLANE_CMD_POLICY_GET
+ *	dumpit: every policy with its rules and their counters.  A large
+ *	policy spans several messages: each carries ID and the rules from
+ *	KPLANE_POL_A_FIRST_RULE on (ingress rules, then egress ones, counted
+ *	together).
+ *
+ * KPLANE_CMD_ENDPOINT_POLICY (admin)
+ *	KPLANE_A_ENDPOINT { ID, INGRESS, EGRESS }: replaces, as one step, the
+ *	tiers and policies that apply to the endpoint (ENDPOINT_ADD takes the
+ *	same two attributes).  INGRESS/EGRESS: KPLANE_PROG_A_TIER* in the
+ *	order the tiers are evaluated, each { NAME, POLICY* }; within a tier,
+ *	policies are evaluated by their ORDER, then id.  Every policy must
+ *	exist and belong to the tier it is listed under.
+ *
+ * KPLANE_CMD_TRACE
+ *	KPLANE_A_TRACE { ENDPOINT (where the packet arrives; absent: sent by
+ *	the node itself), PROTO, SRC, DST, SPORT, DPORT, ICMP_TYPE, ICMP_CODE }:
+ *	evaluates that packet with the datapath's own matcher and replies
+ *	KPLANE_A_TRACE { VERDICT, STEP* }, one step per endpoint policy that
+ *	was evaluated, in order.
+ *
+ * Datapath: the first packet of a flow to or from an endpoint is checked
+ * against the egress policy of the endpoint it comes from and the ingress
+ * policy of the endpoint it goes to (host endpoints: traffic arriving for
+ * the node itself, or sent by it); the verdict is cached in the flow table
+ * and the flow's packets are untracked for nf_conntrack.  Every policy, IP
+ * set or endpoint change bumps a revision, and cached flows are re-checked
+ * on their next packet.
  */
 #ifndef _UAPI_LINUX_KPLANE_H
 #define _UAPI_LINUX_KPLANE_H
+
+#include <linux/types.h>
 
 #define KPLANE_GENL_NAME	"kplane"
 #define KPLANE_GENL_VERSION	1
@@ -127,6 +180,26 @@ enum kplane_traffic_policy {
 	KPLANE_POLICY_CLUSTER,		/* any usable backend */
 	KPLANE_POLICY_LOCAL,		/* node-local backends only; no SNAT */
 	__KPLANE_POLICY_MAX,
+};
+
+/* Policy limits. */
+#define KPLANE_IPSET_MEMBERS_MAX	100000
+#define KPLANE_POLICY_RULES_MAX		10000	/* per direction */
+#define KPLANE_EP_TIERS_MAX		16	/* per direction */
+#define KPLANE_EP_POLICIES_MAX		256	/* per endpoint, both directions */
+
+/* An IPv4/IPv6 prefix: IP set members and rule nets. */
+struct kplane_prefix {
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 len;		/* prefix length */
+	__u8 pad[2];		/* zero */
+	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes */
+};
+
+/* A port range, both ends included, host order. */
+struct kplane_port_range {
+	__u16 first;
+	__u16 last;
 };
 
 /* Longest ClientIP affinity, as Kubernetes' timeoutSeconds. */
@@ -175,6 +248,15 @@ enum kplane_cmd {
 	KPLANE_CMD_TXN_BEGIN,
 	KPLANE_CMD_TXN_COMMIT,
 	KPLANE_CMD_TXN_ABORT,
+	KPLANE_CMD_IPSET_SET,
+	KPLANE_CMD_IPSET_UPDATE,
+	KPLANE_CMD_IPSET_DEL,
+	KPLANE_CMD_IPSET_GET,
+	KPLANE_CMD_POLICY_SET,
+	KPLANE_CMD_POLICY_DEL,
+	KPLANE_CMD_POLICY_GET,
+	KPLANE_CMD_ENDPOINT_POLICY,
+	KPLANE_CMD_TRACE,
 
 	__KPLANE_CMD_MAX,
 	KPLANE_CMD_MAX = __KPLANE_CMD_MAX - 1
@@ -196,6 +278,10 @@ enum kplane_attr {
 	KPLANE_A_FLOW_COUNT,		/* u32, flows in the node's flow table */
 	KPLANE_A_FLOW_LIMIT,		/* u32 */
 	KPLANE_A_TXN_ID,		/* u32, a transaction of this socket */
+	KPLANE_A_IPSET,			/* nest, KPLANE_IPSET_A_* */
+	KPLANE_A_POLICY,		/* nest, KPLANE_POL_A_* */
+	KPLANE_A_TRACE,			/* nest, KPLANE_TRACE_A_* */
+	KPLANE_A_POLICY_REVISION,	/* u32, bumped by every policy, set or endpoint change */
 
 	__KPLANE_A_MAX,
 	KPLANE_A_MAX = __KPLANE_A_MAX - 1
@@ -219,6 +305,10 @@ enum kplane_counter_attr {
 	KPLANE_COUNTER_A_NAT_PACKETS,	/* packets rewritten by the packet path */
 	KPLANE_COUNTER_A_NAT_REFUSED,	/* packets to a service without backends */
 	KPLANE_COUNTER_A_SNAT_EXHAUSTED,	/* new flows refused: no free SNAT port */
+	KPLANE_COUNTER_A_POLICY_CHECKED,	/* packets evaluated against policy */
+	KPLANE_COUNTER_A_POLICY_BYPASSED,	/* packets of approved flows that skipped it */
+	KPLANE_COUNTER_A_POLICY_DENIED,		/* packets dropped by policy */
+	KPLANE_COUNTER_A_POLICY_FAILSAFE,	/* failsafe packets passed with the table full */
 
 	__KPLANE_COUNTER_A_MAX,
 	KPLANE_COUNTER_A_MAX = __KPLANE_COUNTER_A_MAX - 1
@@ -233,6 +323,9 @@ enum kplane_endpoint_attr {
 	KPLANE_EP_A_NETNS_FD,		/* u32, request only */
 	KPLANE_EP_A_NETNSID,		/* s32, reply only */
 	KPLANE_EP_A_ADDR,		/* nest, KPLANE_ADDR_A_*, repeated */
+	KPLANE_EP_A_HOST,		/* u8, 1: a host endpoint (a node interface) */
+	KPLANE_EP_A_INGRESS,		/* nest, KPLANE_PROG_A_* */
+	KPLANE_EP_A_EGRESS,		/* nest, KPLANE_PROG_A_* */
 
 	__KPLANE_EP_A_MAX,
 	KPLANE_EP_A_MAX = __KPLANE_EP_A_MAX - 1
@@ -277,6 +370,118 @@ enum kplane_addr_attr {
 
 	__KPLANE_ADDR_A_MAX,
 	KPLANE_ADDR_A_MAX = __KPLANE_ADDR_A_MAX - 1
+};
+
+/* Inside KPLANE_EP_A_INGRESS and _EGRESS. */
+enum kplane_prog_attr {
+	KPLANE_PROG_A_UNSPEC,
+	KPLANE_PROG_A_TIER,		/* nest, KPLANE_TIER_A_*, repeated, in order */
+
+	__KPLANE_PROG_A_MAX,
+	KPLANE_PROG_A_MAX = __KPLANE_PROG_A_MAX - 1
+};
+
+enum kplane_tier_attr {
+	KPLANE_TIER_A_UNSPEC,
+	KPLANE_TIER_A_NAME,		/* string */
+	KPLANE_TIER_A_POLICY,		/* string, a policy id, repeated */
+
+	__KPLANE_TIER_A_MAX,
+	KPLANE_TIER_A_MAX = __KPLANE_TIER_A_MAX - 1
+};
+
+/* Inside KPLANE_A_IPSET. */
+enum kplane_ipset_attr {
+	KPLANE_IPSET_A_UNSPEC,
+	KPLANE_IPSET_A_NAME,		/* string */
+	KPLANE_IPSET_A_MEMBER,		/* struct kplane_prefix, repeated */
+	KPLANE_IPSET_A_REMOVE,		/* struct kplane_prefix, repeated (UPDATE) */
+	KPLANE_IPSET_A_COUNT,		/* u32, reply only */
+
+	__KPLANE_IPSET_A_MAX,
+	KPLANE_IPSET_A_MAX = __KPLANE_IPSET_A_MAX - 1
+};
+
+/* Inside KPLANE_A_POLICY. */
+enum kplane_policy_attr {
+	KPLANE_POL_A_UNSPEC,
+	KPLANE_POL_A_ID,		/* string */
+	KPLANE_POL_A_TIER,		/* string */
+	KPLANE_POL_A_ORDER,		/* u32, lower first */
+	KPLANE_POL_A_TYPES,		/* u8, KPLANE_POLICY_INGRESS | _EGRESS */
+	KPLANE_POL_A_INGRESS_RULE,	/* nest, KPLANE_RULE_A_*, repeated */
+	KPLANE_POL_A_EGRESS_RULE,	/* nest, KPLANE_RULE_A_*, repeated */
+	KPLANE_POL_A_FIRST_RULE,	/* u32, reply only: index of the first rule sent */
+
+	__KPLANE_POL_A_MAX,
+	KPLANE_POL_A_MAX = __KPLANE_POL_A_MAX - 1
+};
+
+/* A rule; every criterion given must hold. */
+enum kplane_rule_attr {
+	KPLANE_RULE_A_UNSPEC,
+	KPLANE_RULE_A_PAD,
+	KPLANE_RULE_A_ACTION,		/* u8, enum kplane_action (required) */
+	KPLANE_RULE_A_PROTO,		/* u8, IPPROTO_* */
+	KPLANE_RULE_A_NOT_PROTO,	/* u8 */
+	KPLANE_RULE_A_ICMP_TYPE,	/* u8, 0..254; needs PROTO icmp/icmpv6 */
+	KPLANE_RULE_A_ICMP_CODE,	/* u8; needs ICMP_TYPE */
+	KPLANE_RULE_A_NOT_ICMP_TYPE,	/* u8 */
+	KPLANE_RULE_A_NOT_ICMP_CODE,	/* u8; needs NOT_ICMP_TYPE */
+	KPLANE_RULE_A_SRC,		/* nest, KPLANE_SIDE_A_* */
+	KPLANE_RULE_A_DST,		/* nest, KPLANE_SIDE_A_* */
+	KPLANE_RULE_A_PACKETS,		/* u64, reply only */
+	KPLANE_RULE_A_BYTES,		/* u64, reply only */
+
+	__KPLANE_RULE_A_MAX,
+	KPLANE_RULE_A_MAX = __KPLANE_RULE_A_MAX - 1
+};
+
+/* Source or destination side of a rule. */
+enum kplane_side_attr {
+	KPLANE_SIDE_A_UNSPEC,
+	KPLANE_SIDE_A_NET,		/* struct kplane_prefix, repeated: in any */
+	KPLANE_SIDE_A_NOT_NET,		/* struct kplane_prefix, repeated: in none */
+	KPLANE_SIDE_A_SET,		/* string, IP set name, repeated: in every */
+	KPLANE_SIDE_A_NOT_SET,		/* string, repeated: in none */
+	KPLANE_SIDE_A_PORT,		/* struct kplane_port_range, repeated: in any */
+	KPLANE_SIDE_A_NOT_PORT,		/* struct kplane_port_range, repeated: in none */
+
+	__KPLANE_SIDE_A_MAX,
+	KPLANE_SIDE_A_MAX = __KPLANE_SIDE_A_MAX - 1
+};
+
+/* Inside KPLANE_A_TRACE. */
+enum kplane_trace_attr {
+	KPLANE_TRACE_A_UNSPEC,
+	KPLANE_TRACE_A_ENDPOINT,	/* string: where the packet arrives */
+	KPLANE_TRACE_A_PROTO,		/* u8 (required) */
+	KPLANE_TRACE_A_SRC,		/* nest, KPLANE_ADDR_A_* (required) */
+	KPLANE_TRACE_A_DST,		/* nest, KPLANE_ADDR_A_* (required) */
+	KPLANE_TRACE_A_SPORT,		/* u16 */
+	KPLANE_TRACE_A_DPORT,		/* u16 */
+	KPLANE_TRACE_A_ICMP_TYPE,	/* u8 */
+	KPLANE_TRACE_A_ICMP_CODE,	/* u8 */
+	KPLANE_TRACE_A_VERDICT,		/* u8, reply: KPLANE_ACTION_ALLOW or _DENY */
+	KPLANE_TRACE_A_STEP,		/* nest, KPLANE_STEP_A_*, reply, repeated */
+
+	__KPLANE_TRACE_A_MAX,
+	KPLANE_TRACE_A_MAX = __KPLANE_TRACE_A_MAX - 1
+};
+
+/* One evaluated endpoint policy of a trace. */
+enum kplane_step_attr {
+	KPLANE_STEP_A_UNSPEC,
+	KPLANE_STEP_A_ENDPOINT,		/* string */
+	KPLANE_STEP_A_DIR,		/* u8, enum kplane_dir */
+	KPLANE_STEP_A_ACTION,		/* u8, ALLOW or DENY */
+	KPLANE_STEP_A_REASON,		/* u8, enum kplane_verdict_reason */
+	KPLANE_STEP_A_TIER,		/* string, when a tier decided */
+	KPLANE_STEP_A_POLICY,		/* string, when a rule decided */
+	KPLANE_STEP_A_RULE,		/* u32, its index among the direction's rules */
+
+	__KPLANE_STEP_A_MAX,
+	KPLANE_STEP_A_MAX = __KPLANE_STEP_A_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_KPLANE_H */

@@ -105,7 +105,7 @@ static int cmd_check(struct kp_handle *h, int n)
 		return refused(h, "list", err);
 	printf("kp-bulk: listed %zu endpoints in %.0f ms\n", count, now_ms() - t0);
 	bad = check_list(eps, count, n, false) || count != (size_t)n;
-	free(eps);
+	kp_endpoints_free(eps, count);
 	return bad;
 }
 
@@ -147,7 +147,7 @@ static int cmd_churn(struct kp_handle *h, int n, int m, int lists)
 			break;
 		}
 		bad = check_list(eps, count, n, true);
-		free(eps);
+		kp_endpoints_free(eps, count);
 	}
 	kill(child, SIGKILL);
 	waitpid(child, &status, 0);

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policy in the datapath (filter.h).  A miss evaluates and caches; a hit
+ * with the current revision skips evaluation.  Allowed packets are
+ * untracked for nf_conntrack; denied ones are dropped (and optionally
+ * answered with ICMP administratively prohibited).  Packets that involve
+ * no endpoint are not ours: NF_ACCEPT, untouched.
+ */
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/module.h>
+#include <linux/netfilter.h>
+#include <net/netfilter/ipv4/nf_reject.h>
+#include <net/netfilter/ipv6/nf_reject.h>
+#include "filter.h"
+#include "node.h"
+#include "packet.h"
+
+static bool kp_policy_reject;
+module_param_named(policy_reject, kp_policy_reject, bool, 0644);
+MODULE_PARM_DESC(policy_reject, "Answer packets denied by policy with ICMP administratively prohibited (default: drop silently)");
+
+static bool kp_bypass_conntrack = true;
+module_param_named(bypass_conntrack, kp_bypass_conntrack, bool, 0644);
+MODULE_PARM_DESC(bypass_conntrack, "Keep approved endpoint flows out of nf_conntrack (default on; off if pod egress relies on iptables MASQUERADE)");
+
+/*
+ * Failsafe ports (Calico's defaults): traffic to and from the node itself
+ * on these skips host endpoint policy and passes when the flow table is
+ * full, so a bad policy or a flood cannot lock operators out.
+ */
+struct kp_failsafe {
+	unsigned int n;
+	struct kp_proto_port pp[KP_FAILSAFE_MAX];
+};
+
+static struct kp_failsafe kp_failsafe_in, kp_failsafe_out;
+
+static int kp_failsafe_set(const char *val, const struct kernel_param *kp)
+{
+	struct kp_failsafe *fs = kp->arg, tmp;
+	const char *err = kp_failsafe_parse(val, tmp.pp, &tmp.n);
+
+	if (err) {
+		pr_warn("kplane: %s: %s\n", kp->name, err);
+		return -EINVAL;
+	}
+	/* Readers may see a mix of old and new entries for a moment: harmless. */
+	memcpy(fs->pp, tmp.pp, sizeof(tmp.pp));
+	WRITE_ONCE(fs->n, tmp.n);
+	return 0;
+}
+
+static int kp_failsafe_get(char *buf, const struct kernel_param *kp)
+{
+	static const char *const names[] = { [IPPROTO_TCP] = "tcp", [IPPROTO_UDP] = "udp",
+					     [IPPROTO_SCTP] = "sctp" };
+	const struct kp_failsafe *fs = kp->arg;
+	unsigned int i;
+	int len = 0;
+
+	for (i = 0; i < READ_ONCE(fs->n); i++)
+		len += scnprintf(buf + len, PAGE_SIZE - len, "%s%s:%u", i ? "," : "",
+				 names[fs->pp[i].proto], fs->pp[i].port);
+	return len + scnprintf(buf + len, PAGE_SIZE - len, "\n");
+}
+
+static const struct kernel_param_ops kp_failsafe_ops = {
+	.set = kp_failsafe_set,
+	.get = kp_failsafe_get,
+};
+
+module_param_cb(failsafe_inbound, &kp_failsafe_ops, &kp_failsafe_in, 0644);
+MODULE_PARM_DESC(failsafe_inbound, "Node ports always reachable (proto:port,...)");
+module_param_cb(failsafe_outbound, &kp_failsafe_ops, &kp_failsafe_out, 0644);
+MODULE_PARM_DESC(failsafe_outbound, "Remote ports the node can always reach (proto:port,...)");
+
+int kp_filter_init(void)
+{
+	static const char in[] = "tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667";
+	static const char out[] = "udp:53,udp:67,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667";
+
+	/* Only if not given at load time. */
+	if (!kp_failsafe_in.n)
+		kp_failsafe_parse(in, kp_failsafe_in.pp, &kp_failsafe_in.n);
+	if (!kp_failsafe_out.n)
+		kp_failsafe_parse(out, kp_failsafe_out.pp, &kp_failsafe_out.n);
+	return 0;
+}
+
+static bool kp_failsafe_has(const struct kp_failsafe *fs, u8 proto, u16 port)
+{
+	unsigned int i, n = READ_ONCE(fs->n);
+
+	for (i = 0; i < n; i++)
+		if (fs->pp[i].proto == proto && fs->pp[i].port == port)
+			return true;
+	return false;
+}
+
+/*
+ * To or from the node itself on a failsafe port, either way round: a
+ * connection to an inbound port (or its replies), or from the node to an
+ * outbound one (or its replies).
+ */
+static bool kp_failsafe(const struct kp_filter_at *at, const struct kp_match_pkt *m)
+{
+	if (at->in_ifindex)
+		return kp_failsafe_has(&kp_failsafe_in, m->proto, m->dport) ||
+		       kp_failsafe_has(&kp_failsafe_out, m->proto, m->sport);
+	return kp_failsafe_has(&kp_failsafe_out, m->proto, m->dport) ||
+	       kp_failsafe_has(&kp_failsafe_in, m->proto, m->sport);
+}
+
+static void kp_filter_log(void *arg, const struct kp_policy *pol, unsigned int dir,
+			  unsigned int rule, const struct kp_match_pkt *m)
+{
+	const struct kp_endpoint *ep = arg;
+	const char *d = dir == KPLANE_DIR_INGRESS ? "ingress" : "egress";
+
+	if (m->family == AF_INET)
+		net_info_ratelimited("kplane: log endpoint %s %s policy %s rule %u: proto %u %pI4:%u -> %pI4:%u\n",
+				     ep->id, d, pol->id, rule, m->proto, m->saddr, m->sport,
+				     m->daddr, m->dport);
+	else
+		net_info_ratelimited("kplane: log endpoint %s %s policy %s rule %u: proto %u [%pI6c]:%u -> [%pI6c]:%u\n",
+				     ep->id, d, pol->id, rule, m->proto, m->saddr, m->sport,
+				     m->daddr, m->dport);
+}
+
+static void kp_filter_step(struct kp_decision *d, const struct kp_endpoint *ep,
+			   unsigned int dir, const struct kp_match_pkt *m, bool log)
+{
+	struct kp_filter_step *s = &d->steps[d->n_steps++];
+	const struct kp_prog *prog = kp_ep_prog(ep, dir);
+
+	s->ep = ep;
+	s->dir = dir;
+	kp_prog_eval(prog, dir, m, log ? kp_filter_log : NULL, (void *)ep, &s->v);
+	s->tier = s->v.tier >= 0 ? prog->tiers[s->v.tier].name : NULL;
+	if (s->v.action == KPLANE_ACTION_DENY)
+		d->action = KPLANE_ACTION_DENY;
+}
+
+/*
+ * The source side: a pod's egress, or a host endpoint's ingress for traffic
+ * to the node itself (Calico's default: host endpoint policy does not apply
+ * to forwarded traffic).  Sent by the node: its host endpoint's egress.
+ * Then the destination pod's ingress, unless already denied.
+ */
+void kp_filter_decide(struct kp_node *node, const struct kp_filter_at *at,
+		      const struct kp_match_pkt *m, bool log, struct kp_decision *d)
+{
+	struct kp_endpoint *dst = kp_ep_lookup_addr(&node->eps, m->family, m->daddr);
+	struct kp_endpoint *src = NULL;
+
+	memset(d, 0, sizeof(*d));
+	d->action = KPLANE_ACTION_ALLOW;
+	if (at->in_ifindex) {
+		src = kp_ep_lookup_ifindex(&node->eps, at->in_ifindex);
+		if (src && src->host && dst)
+			src = NULL;	/* forwarded to a pod */
+	} else if (!dst) {
+		src = kp_ep_lookup_ifindex(&node->eps, at->out_ifindex);
+		if (src && !src->host)
+			src = NULL;
+	}
+	if (src && src->host && kp_failsafe(at, m)) {
+		d->failsafe = true;
+		src = NULL;
+	}
+	if (src)
+		kp_filter_step(d, src, src->host && at->in_ifindex ? KPLANE_DIR_INGRESS :
+								      KPLANE_DIR_EGRESS, m, log);
+	if (dst && d->action == KPLANE_ACTION_ALLOW)
+		kp_filter_step(d, dst, KPLANE_DIR_INGRESS, m, log);
+}
+
+static void kp_match_of(const struct kp_pkt *p, struct kp_match_pkt *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->family = p->t.family;
+	m->proto = p->t.proto;
+	memcpy(m->saddr, p->t.saddr, 16);
+	memcpy(m->daddr, p->t.daddr, 16);
+	if (p->t.proto == IPPROTO_ICMP || p->t.proto == IPPROTO_ICMPV6) {
+		m->icmp_type = p->icmp_type;
+		m->icmp_code = p->icmp_code;
+	} else {
+		m->sport = ntohs(p->t.sport);
+		m->dport = ntohs(p->t.dport);
+	}
+}
+
+static struct kp_rule_stats *kp_step_stats(const struct kp_filter_step *s)
+{
+	const struct kp_verdict *v = &s->v;
+
+	if (!v->policy)
+		return NULL;
+	return &kp_pol_of(v->policy)->stats[s->dir][v->rule];
+}
+
+static void kp_stats_add(struct kp_rule_stats *const *stats, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		struct kp_rule_stats *s = READ_ONCE(stats[i]);
+
+		if (s) {
+			atomic64_inc(&s->packets);
+			atomic64_add(len, &s->bytes);
+		}
+	}
+}
+
+/* Writes @d into @v, the revision last (see struct kp_flow_verdict). */
+static void kp_verdict_store(struct kp_flow_verdict *v, const struct kp_decision *d, u32 rev)
+{
+	unsigned int i;
+
+	WRITE_ONCE(v->action, d->action);
+	for (i = 0; i < 2; i++)
+		WRITE_ONCE(v->stats[i], i < d->n_steps ? kp_step_stats(&d->steps[i]) : NULL);
+	smp_store_release(&v->rev, rev);
+}
+
+static unsigned int kp_filter_verdict(struct kp_node *node, struct sk_buff *skb, u8 action,
+				      unsigned int hook)
+{
+	if (action == KPLANE_ACTION_ALLOW) {
+		if (READ_ONCE(kp_bypass_conntrack))
+			kp_pkt_untrack(skb);
+		return NF_ACCEPT;
+	}
+	kp_node_inc(node, policy_denied);
+	if (READ_ONCE(kp_policy_reject) && hook == NF_INET_PRE_ROUTING) {
+		if (skb->protocol == htons(ETH_P_IP))
+			nf_send_unreach(skb, ICMP_PKT_FILTERED, hook);
+		else
+			nf_send_unreach6(node->net, skb, ICMPV6_ADM_PROHIBITED, hook);
+	}
+	return NF_DROP;
+}
+
+/* A packet of a cached flow: re-checked first if the policy moved on. */
+static unsigned int kp_filter_cached(struct kp_node *node, struct sk_buff *skb,
+				     const struct kp_pkt *p, struct kp_flow_node *fn,
+				     unsigned int hook)
+{
+	struct kp_flow_verdict *v = &fn->flow->verdict;
+	u32 rev = READ_ONCE(node->pol.rev);
+
+	if (smp_load_acquire(&v->rev) != rev) {
+		const struct kp_filter_at at = { v->in_ifindex, v->out_ifindex };
+		struct kp_decision d;
+
+		kp_filter_decide(node, &at, &v->first, false, &d);
+		kp_verdict_store(v, &d, rev);
+		kp_node_inc(node, policy_checked);
+	} else {
+		kp_node_inc(node, policy_bypassed);
+	}
+	kp_flow_seen(fn, p->tcp_flags);
+	kp_stats_add(v->stats, skb->len);
+	return kp_filter_verdict(node, skb, READ_ONCE(v->action), hook);
+}
+
+/*
+ * Worth a flow entry: an endpoint involved has policy in some direction (its
+ * replies must pass as part of the flow; with no policy anywhere every
+ * packet is allowed, no state needed), and a flow we can key: ports, an ICMP
+ * echo, or another protocol (no ports).  Other ICMP and later fragments are
+ * evaluated one by one.
+ */
+static bool kp_filter_cacheable(const struct kp_pkt *p, const struct kp_decision *d)
+{
+	unsigned int i;
+	bool policy = false;
+
+	for (i = 0; i < d->n_steps; i++)
+		policy |= rcu_access_pointer(d->steps[i].ep->pol) != NULL;
+	if (!policy)
+		return false;
+	if (p->t.proto == IPPROTO_ICMP || p->t.proto == IPPROTO_ICMPV6)
+		return kp_pkt_is_echo(p);
+	return p->has_l4 || !(p->t.proto == IPPROTO_TCP || p->t.proto == IPPROTO_UDP ||
+			      p->t.proto == IPPROTO_SCTP);
+}
+
+static unsigned int kp_filter_first(struct kp_node *node, struct sk_buff *skb,
+				    const struct kp_pkt *p, const struct kp_filter_at *at,
+				    unsigned int hook)
+{
+	struct kp_flow_verdict v = { .in_ifindex = at->in_ifindex, .out_ifindex = at->out_ifindex };
+	struct kp_flow_node *fn;
+	struct kp_decision d;
+
+	kp_match_of(p, &v.first);
+	kp_filter_decide(node, at, &v.first, true, &d);
+	if (!d.n_steps)
+		return NF_ACCEPT;
+	kp_node_inc(node, policy_checked);
+	kp_verdict_store(&v, &d, READ_ONCE(node->pol.rev));
+	kp_stats_add(v.stats, skb->len);
+	if (!kp_filter_cacheable(p, &d))
+		return kp_filter_verdict(node, skb, d.action, hook);
+	fn = kp_flow_create_verdict(&node->flows, &p->t, &v);
+	if (!IS_ERR(fn))
+		return kp_filter_verdict(node, skb, d.action, hook);
+	if (PTR_ERR(fn) != -ENOSPC)
+		return kp_filter_verdict(node, skb, d.action, hook);
+	/* Table full: new flows are refused, node-critical ones pass. */
+	if (!kp_failsafe(at, &v.first))
+		return NF_DROP;
+	kp_node_inc(node, policy_failsafe);
+	return kp_filter_verdict(node, skb, d.action, hook);
+}
+
+unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, u8 pf,
+			      const struct kp_filter_at *at, unsigned int hook)
+{
+	struct kp_flow_node *fn;
+	struct kp_pkt p;
+
+	if (!READ_ONCE(node->eps.count) || !kp_pkt_parse(skb, pf, KP_STAGE_POLICY, &p))
+		return NF_ACCEPT;
+	fn = kp_flow_lookup(&node->flows, &p.t);
+	if (fn)
+		return kp_filter_cached(node, skb, &p, fn, hook);
+	return kp_filter_first(node, skb, &p, at, hook);
+}

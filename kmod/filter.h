@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Policy in the datapath: the first packet of a flow to or from an endpoint
+ * is evaluated (kp_filter_decide), the verdict cached in the flow table, and
+ * the flow's later packets skip policy and nf_conntrack until the node's
+ * policy revision moves on.
+ */
+#ifndef KPLANE_FILTER_H
+#define KPLANE_FILTER_H
+
+#include <linux/skbuff.h>
+#include "match.h"
+
+struct kp_node;
+struct kp_endpoint;
+
+/* Where a packet met the node: what a verdict depends on besides the packet. */
+struct kp_filter_at {
+	int in_ifindex;		/* arrival interface (PRE_ROUTING); 0: sent by the node */
+	int out_ifindex;	/* the device a node-sent packet leaves by */
+};
+
+/* One endpoint policy evaluated for a packet. */
+struct kp_filter_step {
+	const struct kp_endpoint *ep;
+	u8 dir;			/* enum kplane_dir */
+	struct kp_verdict v;
+	const char *tier;	/* the deciding tier's name, or NULL */
+};
+
+struct kp_decision {
+	u8 action;		/* KPLANE_ACTION_ALLOW or _DENY */
+	bool failsafe;		/* host endpoint policy skipped: a failsafe port */
+	unsigned int n_steps;	/* 0: no endpoint involved, not ours */
+	struct kp_filter_step steps[2];
+};
+
+/* Under RCU: evaluates @pkt met at @at.  Also what `kplanectl trace` runs. */
+void kp_filter_decide(struct kp_node *node, const struct kp_filter_at *at,
+		      const struct kp_match_pkt *pkt, bool log, struct kp_decision *d);
+/* A netfilter verdict for @skb at PRE_ROUTING or LOCAL_OUT (@hook). */
+unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, u8 pf,
+			      const struct kp_filter_at *at, unsigned int hook);
+
+int kp_filter_init(void);
+
+#endif /* KPLANE_FILTER_H */

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Reading a packet into the flow table's tuple: shared by NAT and policy. */
+#ifndef KPLANE_PACKET_H
+#define KPLANE_PACKET_H
+
+#include <linux/skbuff.h>
+#include "flow.h"
+
+struct kp_pkt {
+	struct kp_tuple t;	/* ICMP echo: both ports are the echo id */
+	unsigned int l4off;	/* from skb->data */
+	u8 tcp_flags;
+	u8 icmp_type, icmp_code;
+	bool plain;		/* no fragment, no IPv6 extension header */
+	bool has_l4;		/* ports (TCP/UDP/SCTP) or ICMP fields were read */
+};
+
+/*
+ * Fills @p from @skb (@pf NFPROTO_IPV4/6, @stage the tuple's).  False for a
+ * packet whose headers cannot be read.  Ports and ICMP fields are read from
+ * whole and first fragments; later fragments have none.
+ */
+bool kp_pkt_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p);
+/* Keeps nf_conntrack away from @skb (kplane owns its flow). */
+void kp_pkt_untrack(struct sk_buff *skb);
+/* ICMP echo request or reply: a flow of its own (other ICMP is not). */
+bool kp_pkt_is_echo(const struct kp_pkt *p);
+
+#endif /* KPLANE_PACKET_H */

@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A node's IP sets, policies and endpoint programs: see policy.h. */
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include "node.h"
+#include "policy.h"
+
+unsigned int kp_max_rules = 100000;
+module_param_named(max_rules, kp_max_rules, uint, 0644);
+MODULE_PARM_DESC(max_rules, "Most policy rules per node, over all policies (default 100000)");
+
+unsigned int kp_max_ipsets = 4096;
+module_param_named(max_ipsets, kp_max_ipsets, uint, 0644);
+MODULE_PARM_DESC(max_ipsets, "Most IP sets per node (default 4096)");
+
+static const struct rhashtable_params kp_ipset_params = {
+	.head_offset = offsetof(struct kp_ipset, node),
+	.key_offset = offsetof(struct kp_ipset, name),
+	.key_len = KPLANE_ID_MAX,
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params kp_pol_params = {
+	.head_offset = offsetof(struct kp_pol, node),
+	.key_offset = offsetof(struct kp_pol, p.id),
+	.key_len = KPLANE_ID_MAX,
+	.automatic_shrinking = true,
+};
+
+static struct kp_pol_table *kp_pol_tbl(struct kp_node *node)
+{
+	return &node->pol;
+}
+
+int kp_pol_table_init(struct kp_pol_table *tbl)
+{
+	int err;
+
+	INIT_LIST_HEAD(&tbl->set_list);
+	INIT_LIST_HEAD(&tbl->pol_list);
+	tbl->next_seq = 1;
+	tbl->n_sets = 0;
+	tbl->n_rules = 0;
+	tbl->rev = 1;
+	err = rhashtable_init(&tbl->sets, &kp_ipset_params);
+	if (err)
+		return err;
+	err = rhashtable_init(&tbl->pols, &kp_pol_params);
+	if (err)
+		rhashtable_destroy(&tbl->sets);
+	return err;
+}
+
+static void kp_ipset_data_free(struct kp_ipset_data *d)
+{
+	if (d) {
+		kp_free(d->s.p);
+		kfree(d);
+	}
+}
+
+static void kp_ipset_data_free_rcu(struct rcu_head *rcu)
+{
+	kp_ipset_data_free(container_of(rcu, struct kp_ipset_data, rcu));
+}
+
+static void kp_ipset_free_rcu(struct rcu_head *rcu)
+{
+	struct kp_ipset *set = container_of(rcu, struct kp_ipset, rcu);
+
+	kp_ipset_data_free(rcu_dereference_protected(set->data, true));
+	kfree(set);
+}
+
+static void kp_pol_free_rcu(struct rcu_head *rcu)
+{
+	kp_pol_free(container_of(rcu, struct kp_pol, rcu));
+}
+
+void kp_pol_table_destroy(struct kp_pol_table *tbl)
+{
+	struct kp_ipset *set, *stmp;
+	struct kp_pol *pol, *ptmp;
+
+	lockdep_assert_held(&kplane_mutex);
+	list_for_each_entry_safe(pol, ptmp, &tbl->pol_list, list) {
+		list_del(&pol->list);
+		call_rcu(&pol->rcu, kp_pol_free_rcu);
+	}
+	list_for_each_entry_safe(set, stmp, &tbl->set_list, list) {
+		list_del(&set->list);
+		call_rcu(&set->rcu, kp_ipset_free_rcu);
+	}
+	rhashtable_destroy(&tbl->pols);
+	rhashtable_destroy(&tbl->sets);
+}
+
+void kp_pol_changed(struct kp_node *node)
+{
+	WRITE_ONCE(node->pol.rev, node->pol.rev + 1);
+	kp_node_changed(node);
+}
+
+/* --- IP sets --- */
+
+const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set)
+{
+	const struct kp_ipset_data *d = rcu_dereference_check(set->data,
+							      lockdep_is_held(&kplane_mutex));
+
+	return d ? &d->s : NULL;
+}
+
+u32 kp_ipset_count(const struct kp_ipset *set)
+{
+	const struct kp_prefix_set *s = kp_ipset_members(set);
+
+	return s ? s->n : 0;
+}
+
+struct kp_ipset *kp_ipset_find(struct kp_pol_table *tbl, const char *name)
+{
+	char key[KPLANE_ID_MAX] = {};
+
+	strscpy(key, name, sizeof(key));
+	return rhashtable_lookup_fast(&tbl->sets, key, kp_ipset_params);
+}
+
+/* Publishes @d as @set's members; the old ones go after a grace period. */
+static void kp_ipset_swap(struct kp_ipset *set, struct kp_ipset_data *d)
+{
+	struct kp_ipset_data *old = rcu_replace_pointer(set->data, d,
+							lockdep_is_held(&kplane_mutex));
+
+	if (old)
+		call_rcu(&old->rcu, kp_ipset_data_free_rcu);
+}
+
+static struct kp_ipset_data *kp_ipset_data_new(struct kp_prefix *p, u32 n,
+					       struct netlink_ext_ack *extack)
+{
+	struct kp_ipset_data *d = kzalloc(sizeof(*d), GFP_KERNEL);
+
+	if (!d) {
+		kp_free(p);
+		return NULL;
+	}
+	if (kp_prefix_set_build(&d->s, p, n) > KPLANE_IPSET_MEMBERS_MAX) {
+		NL_SET_ERR_MSG(extack, "an IP set holds at most 100000 members");
+		kp_ipset_data_free(d);
+		return ERR_PTR(-ENOSPC);
+	}
+	return d;
+}
+
+int kp_ipset_set(struct kp_node *node, const char *name, struct kp_prefix *p, u32 n,
+		 struct netlink_ext_ack *extack)
+{
+	struct kp_pol_table *tbl = kp_pol_tbl(node);
+	struct kp_ipset *set = kp_ipset_find(tbl, name);
+	struct kp_ipset_data *d;
+	int err;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (!set && tbl->n_sets >= READ_ONCE(kp_max_ipsets)) {
+		kp_free(p);
+		NL_SET_ERR_MSG(extack, "IP set limit reached (see max_ipsets)");
+		return -ENOSPC;
+	}
+	d = kp_ipset_data_new(p, n, extack);
+	if (IS_ERR_OR_NULL(d))
+		return d ? PTR_ERR(d) : -ENOMEM;
+	if (set) {
+		kp_ipset_swap(set, d);
+		kp_pol_changed(node);
+		return 0;
+	}
+	set = kzalloc(sizeof(*set), GFP_KERNEL);
+	if (!set) {
+		kp_ipset_data_free(d);
+		return -ENOMEM;
+	}
+	strscpy(set->name, name, sizeof(set->name));
+	RCU_INIT_POINTER(set->data, d);
+	err = rhashtable_lookup_insert_fast(&tbl->sets, &set->node, kp_ipset_params);
+	if (err) {
+		kp_ipset_data_free(d);
+		kfree(set);
+		return err;
+	}
+	list_add_tail(&set->list, &tbl->set_list);
+	tbl->n_sets++;
+	kp_pol_changed(node);
+	return 0;
+}
+
+int kp_ipset_update(struct kp_node *node, const char *name, const struct kp_prefix *add,
+		    u32 n_add, const struct kp_prefix *del, u32 n_del,
+		    struct netlink_ext_ack *extack)
+{
+	struct kp_ipset *set = kp_ipset_find(kp_pol_tbl(node), name);
+	const struct kp_prefix_set *old;
+	struct kp_ipset_data *d;
+	struct kp_prefix *p;
+	u32 n_old;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (!set) {
+		NL_SET_ERR_MSG(extack, "no such IP set");
+		return -ENOENT;
+	}
+	old = kp_ipset_members(set);
+	n_old = old ? old->n : 0;
+	if (n_old + n_add > 2 * KPLANE_IPSET_MEMBERS_MAX) {
+		NL_SET_ERR_MSG(extack, "an IP set holds at most 100000 members");
+		return -ENOSPC;
+	}
+	p = kp_zalloc((n_old + n_add + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if (n_old)
+		memcpy(p, old->p, n_old * sizeof(*p));
+	memcpy(p + n_old, add, n_add * sizeof(*p));
+	/* Removals first, so the limit counts what stays. */
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d) {
+		kp_free(p);
+		return -ENOMEM;
+	}
+	kp_prefix_set_build(&d->s, p, n_old + n_add);
+	kp_prefix_set_remove(&d->s, del, n_del);
+	if (d->s.n > KPLANE_IPSET_MEMBERS_MAX) {
+		NL_SET_ERR_MSG(extack, "an IP set holds at most 100000 members");
+		kp_ipset_data_free(d);
+		return -ENOSPC;
+	}
+	kp_ipset_swap(set, d);
+	kp_pol_changed(node);
+	return 0;
+}
+
+static bool kp_side_uses(const struct kp_rule_side *s, const struct kp_ipset *set)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_sets; i++)
+		if (s->sets[i] == set)
+			return true;
+	for (i = 0; i < s->n_not_sets; i++)
+		if (s->not_sets[i] == set)
+			return true;
+	return false;
+}
+
+static bool kp_pol_uses_set(const struct kp_pol *pol, const struct kp_ipset *set)
+{
+	unsigned int d, i;
+
+	for (d = 0; d < __KPLANE_DIR_MAX; d++)
+		for (i = 0; i < pol->p.n_rules[d]; i++)
+			if (kp_side_uses(&pol->p.rules[d][i].src, set) ||
+			    kp_side_uses(&pol->p.rules[d][i].dst, set))
+				return true;
+	return false;
+}
+
+int kp_ipset_del(struct kp_node *node, const char *name, struct netlink_ext_ack *extack)
+{
+	struct kp_pol_table *tbl = kp_pol_tbl(node);
+	struct kp_ipset *set = kp_ipset_find(tbl, name);
+	struct kp_pol *pol;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (!set) {
+		NL_SET_ERR_MSG(extack, "no such IP set");
+		return -ENOENT;
+	}
+	list_for_each_entry(pol, &tbl->pol_list, list) {
+		if (kp_pol_uses_set(pol, set)) {
+			NL_SET_ERR_MSG(extack, "a policy rule uses this IP set; change the policy first");
+			return -EBUSY;
+		}
+	}
+	rhashtable_remove_fast(&tbl->sets, &set->node, kp_ipset_params);
+	list_del(&set->list);
+	tbl->n_sets--;
+	call_rcu(&set->rcu, kp_ipset_free_rcu);
+	kp_pol_changed(node);
+	return 0;
+}
+
+/* --- policies --- */
+
+struct kp_pol *kp_pol_alloc(void)
+{
+	return kzalloc(sizeof(struct kp_pol), GFP_KERNEL);
+}
+
+void kp_pol_free(struct kp_pol *pol)
+{
+	unsigned int d, i;
+
+	if (!pol)
+		return;
+	for (d = 0; d < __KPLANE_DIR_MAX; d++) {
+		for (i = 0; pol->p.rules[d] && i < pol->p.n_rules[d]; i++)
+			kp_rule_release(&pol->p.rules[d][i]);
+		kp_free(pol->p.rules[d]);
+		kp_free(pol->stats[d]);
+	}
+	kfree(pol);
+}
+
+struct kp_pol *kp_pol_find(struct kp_pol_table *tbl, const char *id)
+{
+	char key[KPLANE_ID_MAX] = {};
+
+	strscpy(key, id, sizeof(key));
+	return rhashtable_lookup_fast(&tbl->pols, key, kp_pol_params);
+}
+
+static unsigned int kp_pol_rules(const struct kp_pol *pol)
+{
+	return pol ? pol->p.n_rules[0] + pol->p.n_rules[1] : 0;
+}
+
+static struct kp_ep_policy *kp_ep_policy_get(const struct kp_endpoint *ep)
+{
+	return rcu_dereference_check(ep->pol, lockdep_is_held(&kplane_mutex));
+}
+
+static bool kp_ep_attaches(const struct kp_endpoint *ep, const char *id)
+{
+	const struct kp_ep_policy *epp = kp_ep_policy_get(ep);
+	u32 i;
+
+	for (i = 0; epp && i < epp->n_attach; i++)
+		if (!strcmp(epp->attach[i].id, id))
+			return true;
+	return false;
+}
+
+static struct kp_ep_policy *kp_ep_policy_build(struct kp_node *node,
+					       const struct kp_attach *attach, u32 n,
+					       const struct kp_pol *override,
+					       struct netlink_ext_ack *extack);
+
+static void kp_ep_policy_swap(struct kp_endpoint *ep, struct kp_ep_policy *epp)
+{
+	struct kp_ep_policy *old = rcu_replace_pointer(ep->pol, epp,
+						       lockdep_is_held(&kplane_mutex));
+
+	if (old)
+		kvfree_rcu(old, rcu);
+}
+
+/*
+ * New programs for every endpoint attaching @pol's id, built against @pol;
+ * NULL entries for the others.  All or nothing.
+ */
+static struct kp_ep_policy **kp_pol_rebuild(struct kp_node *node, const struct kp_pol *pol,
+					    struct netlink_ext_ack *extack)
+{
+	struct kp_ep_policy **progs;
+	struct kp_endpoint *ep;
+	unsigned int i = 0;
+
+	progs = kvcalloc(node->eps.count + 1, sizeof(*progs), GFP_KERNEL);
+	if (!progs)
+		return ERR_PTR(-ENOMEM);
+	list_for_each_entry(ep, &node->eps.list, list) {
+		const struct kp_ep_policy *cur = kp_ep_policy_get(ep);
+
+		if (kp_ep_attaches(ep, pol->p.id)) {
+			progs[i] = kp_ep_policy_build(node, cur->attach, cur->n_attach, pol,
+						      extack);
+			if (IS_ERR(progs[i])) {
+				int err = PTR_ERR(progs[i]);
+
+				while (i--)
+					kvfree(progs[i]);
+				kvfree(progs);
+				return ERR_PTR(err);
+			}
+		}
+		i++;
+	}
+	return progs;
+}
+
+int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct netlink_ext_ack *extack)
+{
+	struct kp_pol_table *tbl = kp_pol_tbl(node);
+	struct kp_pol *old = kp_pol_find(tbl, pol->p.id);
+	unsigned int rules = tbl->n_rules - kp_pol_rules(old) + kp_pol_rules(pol), i = 0;
+	struct kp_ep_policy **progs;
+	struct kp_endpoint *ep;
+	int err;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (rules > READ_ONCE(kp_max_rules)) {
+		NL_SET_ERR_MSG(extack, "rule limit reached (see max_rules)");
+		err = -ENOSPC;
+		goto err_free;
+	}
+	progs = kp_pol_rebuild(node, pol, extack);
+	if (IS_ERR(progs)) {
+		err = PTR_ERR(progs);
+		goto err_free;
+	}
+	if (old) {
+		pol->seq = old->seq;
+		rhashtable_replace_fast(&tbl->pols, &old->node, &pol->node, kp_pol_params);
+		list_replace(&old->list, &pol->list);
+		call_rcu(&old->rcu, kp_pol_free_rcu);
+	} else {
+		err = rhashtable_lookup_insert_fast(&tbl->pols, &pol->node, kp_pol_params);
+		if (err) {
+			kvfree(progs);
+			goto err_free;
+		}
+		pol->seq = tbl->next_seq++;
+		list_add_tail(&pol->list, &tbl->pol_list);
+	}
+	tbl->n_rules = rules;
+	list_for_each_entry(ep, &node->eps.list, list)
+		if (progs[i++])
+			kp_ep_policy_swap(ep, progs[i - 1]);
+	kvfree(progs);
+	kp_pol_changed(node);
+	return 0;
+
+err_free:
+	kp_pol_free(pol);
+	return err;
+}
+
+int kp_pol_del(struct kp_node *node, const char *id, struct netlink_ext_ack *extack)
+{
+	struct kp_pol_table *tbl = kp_pol_tbl(node);
+	struct kp_pol *pol = kp_pol_find(tbl, id);
+	struct kp_endpoint *ep;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (!pol) {
+		NL_SET_ERR_MSG(extack, "no such policy");
+		return -ENOENT;
+	}
+	list_for_each_entry(ep, &node->eps.list, list) {
+		if (kp_ep_attaches(ep, id)) {
+			NL_SET_ERR_MSG(extack, "an endpoint attaches this policy; detach it first");
+			return -EBUSY;
+		}
+	}
+	rhashtable_remove_fast(&tbl->pols, &pol->node, kp_pol_params);
+	list_del(&pol->list);
+	tbl->n_rules -= kp_pol_rules(pol);
+	call_rcu(&pol->rcu, kp_pol_free_rcu);
+	kp_pol_changed(node);
+	return 0;
+}
+
+/* --- endpoint programs --- */
+
+static u32 kp_attach_tiers(const struct kp_attach *attach, u32 n, unsigned int dir)
+{
+	u32 i, tiers = 0;
+
+	for (i = 0; i < n; i++)
+		if (attach[i].dir == dir && attach[i].tier + 1U > tiers)
+			tiers = attach[i].tier + 1U;
+	return tiers;
+}
+
+static const struct kp_pol *kp_attach_resolve(struct kp_node *node, const struct kp_attach *a,
+					      const struct kp_pol *override,
+					      struct netlink_ext_ack *extack)
+{
+	const struct kp_pol *pol = override && !strcmp(override->p.id, a->id) ? override :
+				   kp_pol_find(kp_pol_tbl(node), a->id);
+
+	if (!pol) {
+		NL_SET_ERR_MSG(extack, "an endpoint names a policy that does not exist");
+		return ERR_PTR(-ENOENT);
+	}
+	if (strcmp(pol->p.tier, a->tier_name)) {
+		NL_SET_ERR_MSG(extack, "a policy is listed under a tier it does not belong to");
+		return ERR_PTR(-EINVAL);
+	}
+	return pol;
+}
+
+/*
+ * Lays out one block: the header, each direction's tiers, then policy
+ * pointers (per tier, sorted by order), then a copy of @attach.
+ */
+static struct kp_ep_policy *kp_ep_policy_build(struct kp_node *node,
+					       const struct kp_attach *attach, u32 n,
+					       const struct kp_pol *override,
+					       struct netlink_ext_ack *extack)
+{
+	u32 tiers[__KPLANE_DIR_MAX], d, i, t;
+	const struct kp_policy **slot;
+	struct kp_tier_prog *tp;
+	struct kp_ep_policy *epp;
+	size_t size;
+
+	for (d = 0; d < __KPLANE_DIR_MAX; d++)
+		tiers[d] = kp_attach_tiers(attach, n, d);
+	size = sizeof(*epp) + (tiers[0] + tiers[1]) * sizeof(*tp) + n * sizeof(*slot) +
+	       n * sizeof(*attach);
+	epp = kvzalloc(size, GFP_KERNEL);
+	if (!epp)
+		return ERR_PTR(-ENOMEM);
+	tp = (struct kp_tier_prog *)(epp + 1);
+	slot = (const struct kp_policy **)(tp + tiers[0] + tiers[1]);
+	epp->attach = (struct kp_attach *)(slot + n);
+	epp->n_attach = n;
+	memcpy(epp->attach, attach, n * sizeof(*attach));
+	for (d = 0; d < __KPLANE_DIR_MAX; d++) {
+		epp->prog[d].n_tiers = tiers[d];
+		epp->prog[d].tiers = tp;
+		for (t = 0; t < tiers[d]; t++, tp++) {
+			tp->pols = slot;
+			for (i = 0; i < n; i++) {
+				const struct kp_attach *a = &epp->attach[i];
+				const struct kp_pol *pol;
+
+				if (a->dir != d || a->tier != t)
+					continue;
+				tp->name = a->tier_name;
+				if (!a->id[0])
+					continue;
+				pol = kp_attach_resolve(node, a, override, extack);
+				if (IS_ERR(pol)) {
+					kvfree(epp);
+					return ERR_CAST(pol);
+				}
+				tp->pols[tp->n++] = &pol->p;
+			}
+			sort(tp->pols, tp->n, sizeof(*tp->pols), kp_policy_cmp, NULL);
+			slot += tp->n;
+		}
+	}
+	return epp;
+}
+
+int kp_ep_policy_set(struct kp_node *node, struct kp_endpoint *ep,
+		     const struct kp_attach *attach, u32 n, struct netlink_ext_ack *extack)
+{
+	struct kp_ep_policy *epp = NULL;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (n) {
+		epp = kp_ep_policy_build(node, attach, n, NULL, extack);
+		if (IS_ERR(epp))
+			return PTR_ERR(epp);
+	}
+	kp_ep_policy_swap(ep, epp);
+	kp_pol_changed(node);
+	return 0;
+}
+
+const struct kp_prog *kp_ep_prog(const struct kp_endpoint *ep, unsigned int dir)
+{
+	const struct kp_ep_policy *epp = rcu_dereference(ep->pol);
+
+	return epp ? &epp->prog[dir] : NULL;
+}

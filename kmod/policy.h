@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A node's policy objects: named IP sets, policies with per-rule counters,
+ * and each endpoint's compiled program (its tiers and policies, per
+ * direction).  Objects are immutable once published; a change builds new
+ * ones and swaps them in under kplane_mutex, so a packet sees the old state
+ * or the new one.  Every change bumps the node's policy revision, which
+ * makes cached flow verdicts re-check on their next packet.
+ */
+#ifndef KPLANE_POLICY_H
+#define KPLANE_POLICY_H
+
+#include <linux/rhashtable-types.h>
+#include <linux/list.h>
+#include <linux/atomic.h>
+#include "match.h"
+
+struct kp_node;
+struct kp_endpoint;
+struct netlink_ext_ack;
+
+struct kp_ipset_data {
+	struct kp_prefix_set s;
+	struct rcu_head rcu;
+};
+
+struct kp_ipset {
+	struct rhash_head node;
+	struct list_head list;
+	char name[KPLANE_ID_MAX];	/* zero padded: the hash key */
+	struct kp_ipset_data __rcu *data;
+	struct rcu_head rcu;
+};
+
+struct kp_rule_stats {
+	atomic64_t packets;
+	atomic64_t bytes;
+};
+
+/* A published policy: the matcher's view plus what the node keeps. */
+struct kp_pol {
+	struct rhash_head node;
+	struct list_head list;
+	u64 seq;			/* dump cursor, kept across replacement */
+	struct kp_policy p;		/* p.id is the hash key */
+	struct kp_rule_stats *stats[__KPLANE_DIR_MAX];
+	struct rcu_head rcu;
+};
+
+/* One policy named by an endpoint, under a tier, in one direction. */
+struct kp_attach {
+	u8 dir;
+	u8 tier;			/* index among the direction's tiers */
+	char tier_name[KPLANE_ID_MAX];
+	char id[KPLANE_ID_MAX];		/* empty: a tier listed with no policy */
+};
+
+/* An endpoint's policy, as configured and as compiled; one allocation. */
+struct kp_ep_policy {
+	struct rcu_head rcu;
+	struct kp_prog prog[__KPLANE_DIR_MAX];
+	u32 n_attach;
+	struct kp_attach *attach;
+};
+
+struct kp_pol_table {
+	struct rhashtable sets;
+	struct rhashtable pols;
+	struct list_head set_list;
+	struct list_head pol_list;
+	u64 next_seq;
+	unsigned int n_sets;
+	unsigned int n_rules;		/* over all policies */
+	u32 rev;			/* read by the datapath */
+};
+
+extern unsigned int kp_max_rules;
+extern unsigned int kp_max_ipsets;
+
+int kp_pol_table_init(struct kp_pol_table *tbl);
+/* Caller has dropped every endpoint first. */
+void kp_pol_table_destroy(struct kp_pol_table *tbl);
+
+struct kp_ipset *kp_ipset_find(struct kp_pol_table *tbl, const char *name);
+/* Replace (or create) @name with @p[0..n-1]; takes @p in every case. */
+int kp_ipset_set(struct kp_node *node, const char *name, struct kp_prefix *p, u32 n,
+		 struct netlink_ext_ack *extack);
+int kp_ipset_update(struct kp_node *node, const char *name, const struct kp_prefix *add,
+		    u32 n_add, const struct kp_prefix *del, u32 n_del,
+		    struct netlink_ext_ack *extack);
+int kp_ipset_del(struct kp_node *node, const char *name, struct netlink_ext_ack *extack);
+u32 kp_ipset_count(const struct kp_ipset *set);
+
+struct kp_pol *kp_pol_alloc(void);
+void kp_pol_free(struct kp_pol *pol);
+struct kp_pol *kp_pol_find(struct kp_pol_table *tbl, const char *id);
+/* Publishes @pol (replacing a policy of its id); takes it in every case. */
+int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct netlink_ext_ack *extack);
+int kp_pol_del(struct kp_node *node, const char *id, struct netlink_ext_ack *extack);
+/* The node object around a matcher policy (verdicts point at those). */
+static inline struct kp_pol *kp_pol_of(const struct kp_policy *p)
+{
+	return container_of(p, struct kp_pol, p);
+}
+
+/*
+ * Replaces the endpoint's tiers and policies with @attach[0..n-1] (copied),
+ * checking every policy exists and is in the tier it is listed under.
+ * n == 0 clears them.
+ */
+int kp_ep_policy_set(struct kp_node *node, struct kp_endpoint *ep,
+		     const struct kp_attach *attach, u32 n, struct netlink_ext_ack *extack);
+/* Under RCU: the endpoint's compiled program for @dir, or NULL. */
+const struct kp_prog *kp_ep_prog(const struct kp_endpoint *ep, unsigned int dir);
+/* Bumps the policy revision (and the node generation). */
+void kp_pol_changed(struct kp_node *node);
+
+#endif /* KPLANE_POLICY_H */

@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Netlink handlers for policy objects: see policy_nl.h and the uapi header. */
+#include <net/ip6_route.h>
+#include <net/route.h>
+#include "attrs.h"
+#include "filter.h"
+#include "netlink.h"
+#include "node.h"
+#include "policy_attrs.h"
+#include "policy_nl.h"
+
+/* Checks the nest is there and the node enabled, then runs @op locked. */
+static int kp_nl_locked(struct genl_info *info, int type, const char *missing,
+			int (*op)(struct kp_node *node, struct genl_info *info, void *arg),
+			void *arg)
+{
+	struct kp_node *node = kp_info_node(info);
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, type)) {
+		kp_set_err(info->extack, NULL, missing);
+		return -EINVAL;
+	}
+	mutex_lock(&kplane_mutex);
+	err = kp_require_enabled(node, info->extack);
+	if (!err)
+		err = op(node, info, arg);
+	mutex_unlock(&kplane_mutex);
+	return err;
+}
+
+/* --- IP sets --- */
+
+enum kp_ipset_op { KP_IPSET_SET, KP_IPSET_UPDATE, KP_IPSET_DEL };
+
+static int kp_ipset_apply(struct kp_node *node, struct genl_info *info, void *arg)
+{
+	enum kp_ipset_op op = (uintptr_t)arg;
+	struct kp_ipset_cfg cfg;
+	int err;
+
+	err = kp_ipset_parse(info->attrs[KPLANE_A_IPSET], op == KP_IPSET_UPDATE,
+			     op == KP_IPSET_DEL, &cfg, info->extack);
+	if (err)
+		goto out;
+	switch (op) {
+	case KP_IPSET_SET:
+		err = kp_ipset_set(node, cfg.name, cfg.add, cfg.n_add, info->extack);
+		cfg.add = NULL;		/* taken */
+		break;
+	case KP_IPSET_UPDATE:
+		err = kp_ipset_update(node, cfg.name, cfg.add, cfg.n_add, cfg.del, cfg.n_del,
+				      info->extack);
+		break;
+	case KP_IPSET_DEL:
+		err = kp_ipset_del(node, cfg.name, info->extack);
+		break;
+	}
+out:
+	kp_free(cfg.add);
+	kp_free(cfg.del);
+	return err;
+}
+
+static int kp_nl_ipset(struct genl_info *info, enum kp_ipset_op op)
+{
+	return kp_nl_locked(info, KPLANE_A_IPSET, "IP set attribute (KPLANE_A_IPSET) is missing",
+			    kp_ipset_apply, (void *)(uintptr_t)op);
+}
+
+int kp_nl_ipset_set(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_ipset(info, KP_IPSET_SET);
+}
+
+int kp_nl_ipset_update(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_ipset(info, KP_IPSET_UPDATE);
+}
+
+int kp_nl_ipset_del(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_ipset(info, KP_IPSET_DEL);
+}
+
+static int kp_put_ipset(struct sk_buff *skb, struct net *net, const void *obj)
+{
+	const struct kp_ipset *set = obj;
+	struct nlattr *nest = nla_nest_start(skb, KPLANE_A_IPSET);
+
+	if (!nest || nla_put_string(skb, KPLANE_IPSET_A_NAME, set->name) ||
+	    nla_put_u32(skb, KPLANE_IPSET_A_COUNT, kp_ipset_count(set)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+int kp_nl_ipset_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
+	struct kp_node *node = kp_node_get(sock_net(skb->sk));
+	struct kp_ipset *set;
+	u64 i = 0;
+	int err = kp_dump_lock(cb, node);
+
+	if (err < 0)
+		return err;
+	/* Sets are few; their position is the cursor (a racing change flags it). */
+	if (!err)
+		list_for_each_entry(set, &node->pol.set_list, list)
+			if (++i > ctx->last_seq &&
+			    !kp_dump_one(skb, cb, KPLANE_CMD_IPSET_GET, kp_put_ipset, set, i))
+				break;
+	mutex_unlock(&kplane_mutex);
+	return skb->len;
+}
+
+/* --- policies --- */
+
+static int kp_pol_apply(struct kp_node *node, struct genl_info *info, void *arg)
+{
+	struct kp_pol *pol;
+	int err;
+
+	err = kp_pol_parse(info->attrs[KPLANE_A_POLICY], &node->pol, &pol, info->extack);
+	return err ?: kp_pol_set(node, pol, info->extack);
+}
+
+int kp_nl_pol_set(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_locked(info, KPLANE_A_POLICY, "policy attribute (KPLANE_A_POLICY) is missing",
+			    kp_pol_apply, NULL);
+}
+
+static int kp_pol_remove(struct kp_node *node, struct genl_info *info, void *arg)
+{
+	char id[KPLANE_ID_MAX];
+	int err;
+
+	err = kp_pol_parse_id(info->attrs[KPLANE_A_POLICY], id, info->extack);
+	return err ?: kp_pol_del(node, id, info->extack);
+}
+
+int kp_nl_pol_del(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_locked(info, KPLANE_A_POLICY, "policy attribute (KPLANE_A_POLICY) is missing",
+			    kp_pol_remove, NULL);
+}
+
+static int kp_put_prefixes(struct sk_buff *skb, int type, const struct kp_prefix_set *s)
+{
+	u32 i;
+
+	for (i = 0; i < s->n; i++) {
+		struct kplane_prefix k = { .family = s->p[i].family, .len = s->p[i].len };
+
+		memcpy(k.addr, s->p[i].addr, sizeof(k.addr));
+		if (nla_put(skb, type, sizeof(k), &k))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
+static int kp_put_sets(struct sk_buff *skb, int type, struct kp_ipset *const *sets, u8 n)
+{
+	u8 i;
+
+	for (i = 0; i < n; i++)
+		if (nla_put_string(skb, type, sets[i]->name))
+			return -EMSGSIZE;
+	return 0;
+}
+
+static int kp_put_ports(struct sk_buff *skb, int type, const struct kp_port_range *r, u16 n)
+{
+	u16 i;
+
+	for (i = 0; i < n; i++) {
+		struct kplane_port_range k = { .first = r[i].lo, .last = r[i].hi };
+
+		if (nla_put(skb, type, sizeof(k), &k))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
+static int kp_put_side(struct sk_buff *skb, int type, const struct kp_rule_side *s)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest ||
+	    kp_put_prefixes(skb, KPLANE_SIDE_A_NET, &s->nets) ||
+	    kp_put_prefixes(skb, KPLANE_SIDE_A_NOT_NET, &s->not_nets) ||
+	    kp_put_sets(skb, KPLANE_SIDE_A_SET, s->sets, s->n_sets) ||
+	    kp_put_sets(skb, KPLANE_SIDE_A_NOT_SET, s->not_sets, s->n_not_sets) ||
+	    kp_put_ports(skb, KPLANE_SIDE_A_PORT, s->ports, s->n_ports) ||
+	    kp_put_ports(skb, KPLANE_SIDE_A_NOT_PORT, s->not_ports, s->n_not_ports))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int kp_put_rule_u8(struct sk_buff *skb, const struct kp_rule *r, u8 flag, int type,
+			  u8 value)
+{
+	return (r->flags & flag) ? nla_put_u8(skb, type, value) : 0;
+}
+
+static int kp_put_rule(struct sk_buff *skb, int type, const struct kp_rule *r,
+		       const struct kp_rule_stats *st)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u8(skb, KPLANE_RULE_A_ACTION, r->action) ||
+	    kp_put_rule_u8(skb, r, KP_RULE_PROTO, KPLANE_RULE_A_PROTO, r->proto) ||
+	    kp_put_rule_u8(skb, r, KP_RULE_NOT_PROTO, KPLANE_RULE_A_NOT_PROTO, r->not_proto) ||
+	    kp_put_rule_u8(skb, r, KP_RULE_ICMP_TYPE, KPLANE_RULE_A_ICMP_TYPE, r->icmp_type) ||
+	    kp_put_rule_u8(skb, r, KP_RULE_ICMP_CODE, KPLANE_RULE_A_ICMP_CODE, r->icmp_code) ||
+	    kp_put_rule_u8(skb, r, KP_RULE_NOT_ICMP_TYPE, KPLANE_RULE_A_NOT_ICMP_TYPE,
+			   r->not_icmp_type) ||
+	    kp_put_rule_u8(skb, r, KP_RULE_NOT_ICMP_CODE, KPLANE_RULE_A_NOT_ICMP_CODE,
+			   r->not_icmp_code) ||
+	    kp_put_side(skb, KPLANE_RULE_A_SRC, &r->src) ||
+	    kp_put_side(skb, KPLANE_RULE_A_DST, &r->dst) ||
+	    nla_put_u64_64bit(skb, KPLANE_RULE_A_PACKETS, atomic64_read(&st->packets),
+			      KPLANE_RULE_A_PAD) ||
+	    nla_put_u64_64bit(skb, KPLANE_RULE_A_BYTES, atomic64_read(&st->bytes),
+			      KPLANE_RULE_A_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * One message of @pol: its head and the rules from @first (ingress, then
+ * egress, counted together) that fit.  *@next is where the next part starts.
+ */
+static int kp_put_policy_part(struct sk_buff *skb, const struct kp_pol *pol, u32 first,
+			      u32 *next)
+{
+	u32 n_in = pol->p.n_rules[KPLANE_DIR_INGRESS];
+	u32 total = n_in + pol->p.n_rules[KPLANE_DIR_EGRESS], k;
+	struct nlattr *nest = nla_nest_start(skb, KPLANE_A_POLICY);
+
+	if (!nest ||
+	    nla_put_string(skb, KPLANE_POL_A_ID, pol->p.id) ||
+	    nla_put_string(skb, KPLANE_POL_A_TIER, pol->p.tier) ||
+	    nla_put_u32(skb, KPLANE_POL_A_ORDER, pol->p.order) ||
+	    nla_put_u8(skb, KPLANE_POL_A_TYPES, pol->p.types) ||
+	    nla_put_u32(skb, KPLANE_POL_A_FIRST_RULE, first))
+		return -EMSGSIZE;
+	for (k = first; k < total; k++) {
+		unsigned int d = k < n_in ? KPLANE_DIR_INGRESS : KPLANE_DIR_EGRESS;
+		u32 i = k < n_in ? k : k - n_in;
+
+		if (kp_put_rule(skb, d == KPLANE_DIR_INGRESS ? KPLANE_POL_A_INGRESS_RULE :
+							      KPLANE_POL_A_EGRESS_RULE,
+				&pol->p.rules[d][i], &pol->stats[d][i]))
+			break;
+	}
+	if (k == first && k < total)
+		return -EMSGSIZE;	/* not even one rule: next skb */
+	*next = k;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+int kp_nl_pol_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
+	struct kp_node *node = kp_node_get(sock_net(skb->sk));
+	struct kp_pol *pol;
+	int err = kp_dump_lock(cb, node);
+
+	if (err < 0)
+		return err;
+	list_for_each_entry(pol, &node->pol.pol_list, list) {
+		u32 total = pol->p.n_rules[0] + pol->p.n_rules[1], next;
+		void *hdr;
+
+		if (err || pol->seq <= ctx->last_seq)
+			continue;
+		hdr = kp_dump_put_hdr(skb, cb, KPLANE_CMD_POLICY_GET);
+		if (!hdr)
+			break;
+		if (kp_put_policy_part(skb, pol, ctx->next_part, &next)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		if (next < total) {
+			ctx->next_part = next;
+			break;
+		}
+		ctx->last_seq = pol->seq;
+		ctx->next_part = 0;
+	}
+	mutex_unlock(&kplane_mutex);
+	return skb->len;
+}
+
+/* --- endpoint attachments --- */
+
+static int kp_put_prog(struct sk_buff *skb, int type, const struct kp_ep_policy *epp, u8 dir)
+{
+	struct nlattr *prog = NULL, *tier = NULL;
+	int last = -1;
+	u32 i;
+
+	for (i = 0; i < epp->n_attach; i++) {
+		const struct kp_attach *a = &epp->attach[i];
+
+		if (a->dir != dir)
+			continue;
+		if (!prog && !(prog = nla_nest_start(skb, type)))
+			return -EMSGSIZE;
+		if (a->tier != last) {
+			if (tier)
+				nla_nest_end(skb, tier);
+			tier = nla_nest_start(skb, KPLANE_PROG_A_TIER);
+			if (!tier || nla_put_string(skb, KPLANE_TIER_A_NAME, a->tier_name))
+				return -EMSGSIZE;
+			last = a->tier;
+		}
+		if (a->id[0] && nla_put_string(skb, KPLANE_TIER_A_POLICY, a->id))
+			return -EMSGSIZE;
+	}
+	if (tier)
+		nla_nest_end(skb, tier);
+	if (prog)
+		nla_nest_end(skb, prog);
+	return 0;
+}
+
+int kp_put_ep_policy(struct sk_buff *skb, const struct kp_endpoint *ep)
+{
+	const struct kp_ep_policy *epp = rcu_dereference_protected(ep->pol,
+								 lockdep_is_held(&kplane_mutex));
+
+	if (!epp)
+		return 0;
+	return kp_put_prog(skb, KPLANE_EP_A_INGRESS, epp, KPLANE_DIR_INGRESS) ?:
+	       kp_put_prog(skb, KPLANE_EP_A_EGRESS, epp, KPLANE_DIR_EGRESS);
+}
+
+static int kp_ep_policy_apply(struct kp_node *node, struct genl_info *info, void *arg)
+{
+	struct kp_endpoint *ep;
+	struct kp_ep_cfg cfg;
+	int err;
+
+	err = kp_ep_parse(info->attrs[KPLANE_A_ENDPOINT], KP_EP_PARSE_POLICY, &cfg,
+			  info->extack);
+	if (err)
+		return err;
+	ep = kp_ep_lookup_id(&node->eps, cfg.id);
+	if (!ep) {
+		NL_SET_ERR_MSG(info->extack, "no endpoint with this id");
+		err = -ENOENT;
+	} else {
+		err = kp_ep_policy_set(node, ep, cfg.attach, cfg.n_attach, info->extack);
+	}
+	kvfree(cfg.attach);
+	return err;
+}
+
+int kp_nl_ep_policy(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_locked(info, KPLANE_A_ENDPOINT,
+			    "endpoint attribute (KPLANE_A_ENDPOINT) is missing",
+			    kp_ep_policy_apply, NULL);
+}
+
+/* --- trace --- */
+
+/* The device a packet the node sends to @daddr leaves by, or 0. */
+static int kp_route_dev(struct net *net, u8 family, const u8 *daddr)
+{
+	int ifindex = 0;
+
+	if (family == AF_INET) {
+		struct flowi4 fl4 = {};
+		struct rtable *rt;
+
+		memcpy(&fl4.daddr, daddr, 4);
+		rt = ip_route_output_key(net, &fl4);
+		if (IS_ERR(rt))
+			return 0;
+		ifindex = rt->dst.dev->ifindex;
+		ip_rt_put(rt);
+	} else {
+		struct flowi6 fl6 = {};
+		struct dst_entry *dst;
+
+		memcpy(&fl6.daddr, daddr, 16);
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (!dst->error)
+			ifindex = dst->dev->ifindex;
+		dst_release(dst);
+	}
+	return ifindex;
+}
+
+static int kp_put_step(struct sk_buff *skb, const struct kp_filter_step *s)
+{
+	struct nlattr *nest = nla_nest_start(skb, KPLANE_TRACE_A_STEP);
+
+	if (!nest ||
+	    nla_put_string(skb, KPLANE_STEP_A_ENDPOINT, s->ep->id) ||
+	    nla_put_u8(skb, KPLANE_STEP_A_DIR, s->dir) ||
+	    nla_put_u8(skb, KPLANE_STEP_A_ACTION, s->v.action) ||
+	    nla_put_u8(skb, KPLANE_STEP_A_REASON, s->v.reason) ||
+	    (s->tier && nla_put_string(skb, KPLANE_STEP_A_TIER, s->tier)) ||
+	    (s->v.policy && (nla_put_string(skb, KPLANE_STEP_A_POLICY, s->v.policy->id) ||
+			     nla_put_u32(skb, KPLANE_STEP_A_RULE, s->v.rule))))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int kp_trace_fill(struct sk_buff *msg, struct kp_node *node,
+			 const struct kp_trace_cfg *cfg, struct netlink_ext_ack *extack)
+{
+	struct kp_filter_at at = {};
+	struct kp_decision d;
+	struct nlattr *nest;
+	unsigned int i;
+
+	if (cfg->endpoint[0]) {
+		struct kp_endpoint *ep = kp_ep_lookup_id(&node->eps, cfg->endpoint);
+
+		if (!ep) {
+			NL_SET_ERR_MSG(extack, "no endpoint with this id");
+			return -ENOENT;
+		}
+		at.in_ifindex = ep->ifindex;
+	} else {
+		at.out_ifindex = kp_route_dev(node->net, cfg->pkt.family, cfg->pkt.daddr);
+	}
+	kp_filter_decide(node, &at, &cfg->pkt, false, &d);
+	nest = nla_nest_start(msg, KPLANE_A_TRACE);
+	if (!nest || nla_put_u8(msg, KPLANE_TRACE_A_VERDICT, d.action))
+		return -EMSGSIZE;
+	for (i = 0; i < d.n_steps; i++)
+		if (kp_put_step(msg, &d.steps[i]))
+			return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int kp_fill_trace(struct sk_buff *msg, struct genl_info *info)
+{
+	struct kp_node *node = kp_info_node(info);
+	struct kp_trace_cfg cfg;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KPLANE_A_TRACE)) {
+		NL_SET_ERR_MSG(info->extack, "trace attribute (KPLANE_A_TRACE) is missing");
+		return -EINVAL;
+	}
+	err = kp_trace_parse(info->attrs[KPLANE_A_TRACE], &cfg, info->extack) ?:
+	      kp_require_enabled(node, info->extack);
+	if (err)
+		return err;
+	rcu_read_lock();
+	err = kp_trace_fill(msg, node, &cfg, info->extack);
+	rcu_read_unlock();
+	return err;
+}
+
+int kp_nl_trace(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_reply(info, KPLANE_CMD_TRACE, NLMSG_GOODSIZE, kp_fill_trace);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1 */
+/*
+ * libkplane's own plumbing, shared by its files (libkplane.c: node,
+ * endpoints, services, transactions; policy.c: IP sets, policies, trace).
+ * Not installed.
+ */
+#ifndef LIBKPLANE_INT_H
+#define LIBKPLANE_INT_H
+
+#include <netlink/netlink.h>
+#include <netlink/attr.h>
+#include "libkplane.h"
+
+typedef int (*kp_parse_fn)(struct nlattr **tb, void *arg);
+
+/* The objects of a dump, parsed into a growing array. */
+/* The objects of a dump, parsed into a growing array. */
+struct kp_array {
+	void *items;
+	size_t n, cap, size;
+	kp_parse_fn parse;		/* parses one reply into one item */
+	void (*release)(void *item);	/* frees what an item owns, or NULL */
+	/* Instead of parse, for objects spanning replies: gets the array. */
+	kp_parse_fn parse_reply;
+};
+
+/* A new zeroed item at the end of @a, or NULL. */
+void *kp_array_push(struct kp_array *a);
+
+int kp_fail(struct kp_handle *h, int err, const char *msg);
+/* A request for @cmd, or NULL; _sized for large ones (@size bytes). */
+struct nl_msg *kp_msg(struct kp_handle *h, uint8_t cmd, int flags);
+struct nl_msg *kp_msg_sized(struct kp_handle *h, uint8_t cmd, int flags, size_t size);
+/*
+ * Sends @msg (consumed) and reads until its ack, its dump's end or an error,
+ * handing each reply's top-level attributes to @parse.
+ */
+int kp_exchange(struct kp_handle *h, struct nl_msg *msg, kp_parse_fn parse, void *arg);
+/* Dumps @cmd into @a, retried for a snapshot while the kernel flags a change. */
+int kp_dump_array(struct kp_handle *h, uint8_t cmd, struct kp_array *a);
+uint64_t kp_get_u64_or0(struct nlattr *a);
+uint32_t kp_get_u32_or0(struct nlattr *a);
+int kp_put_ip(struct nl_msg *msg, int type, const struct kp_ip *ip);
+int kp_parse_ip(struct nlattr *nest, struct kp_ip *ip);
+
+#endif /* LIBKPLANE_INT_H */

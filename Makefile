@@ -12,6 +12,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 
 LIB_SRC := userspace/lib/libkplane.c userspace/lib/policy.c
 CTL_SRC := userspace/kplanectl/kplanectl.c userspace/kplanectl/args.c \
+	userspace/kplanectl/policy_args.c \
 	userspace/kplanectl/output.c
 D_SRC := userspace/kplaned/kplaned.c
 HELPER_SRC := $(wildcard tests/e2e/helpers/*.c)

@@ -10,6 +10,7 @@
 #include <linux/icmpv6.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
+#include <net/ndisc.h>
 #include <net/netfilter/ipv4/nf_reject.h>
 #include <net/netfilter/ipv6/nf_reject.h>
 #include "filter.h"
@@ -299,6 +300,8 @@ static unsigned int kp_filter_first(struct kp_node *node, struct sk_buff *skb,
 
 	kp_match_of(p, &v.first);
 	kp_filter_decide(node, at, &v.first, true, &d);
+	if (d.failsafe)
+		kp_node_inc(node, policy_failsafe);
 	if (!d.n_steps)
 		return NF_ACCEPT;
 	kp_node_inc(node, policy_checked);
@@ -314,8 +317,21 @@ static unsigned int kp_filter_first(struct kp_node *node, struct sk_buff *skb,
 	/* Table full: new flows are refused, node-critical ones pass. */
 	if (!kp_failsafe(at, &v.first))
 		return NF_DROP;
-	kp_node_inc(node, policy_failsafe);
+	if (!d.failsafe)
+		kp_node_inc(node, policy_failsafe);
 	return kp_filter_verdict(node, skb, d.action, hook);
+}
+
+/*
+ * Neighbour discovery and MLD belong to the link, not to a flow: policy
+ * never sees them (as Calico always allows them), or a pod with ingress
+ * policy would lose its neighbours.
+ */
+static bool kp_filter_exempt(const struct kp_pkt *p)
+{
+	return p->t.proto == IPPROTO_ICMPV6 && p->has_l4 &&
+	       ((p->icmp_type >= ICMPV6_MGM_QUERY && p->icmp_type <= NDISC_REDIRECT) ||
+		p->icmp_type == ICMPV6_MLD2_REPORT);
 }
 
 unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, u8 pf,
@@ -324,7 +340,8 @@ unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, u8 pf,
 	struct kp_flow_node *fn;
 	struct kp_pkt p;
 
-	if (!READ_ONCE(node->eps.count) || !kp_pkt_parse(skb, pf, KP_STAGE_POLICY, &p))
+	if (!READ_ONCE(node->eps.count) || !kp_pkt_parse(skb, pf, KP_STAGE_POLICY, &p) ||
+	    kp_filter_exempt(&p))
 		return NF_ACCEPT;
 	fn = kp_flow_lookup(&node->flows, &p.t);
 	if (fn)

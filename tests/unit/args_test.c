@@ -151,6 +151,70 @@ static void test_service(void)
 	free(svc.backends);
 }
 
+static void test_policy(void)
+{
+	char *argv[] = { "web", "tier", "sec", "order", "10", "types", "ingress,egress",
+			 "ingress", "allow", "proto", "tcp", "from", "net", "10.0.0.0/8",
+			 "not-set", "bad", "to", "port", "8000-8080", "not-port", "8001",
+			 "egress", "deny", "proto", "icmp", "icmp", "8/0", "not-icmp", "3",
+			 "ingress", "pass" };
+	char *no_side[] = { "p", "ingress", "allow", "net", "10.0.0.0/8" };
+	char *bad_kw[] = { "p", "ingress", "allow", "dport", "80" };
+	char *bad_action[] = { "p", "ingress", "permit" };
+	struct kp_policy pol;
+	const char *why = NULL;
+	struct kp_rule *r;
+
+	KP_EXPECT(kp_args_policy(31, argv, &pol, &why) == 0);
+	KP_EXPECT_STR(pol.tier, "sec");
+	KP_EXPECT(pol.has_order && pol.order == 10 && pol.types == 3 && pol.n_rules == 3);
+	r = &pol.rules[0];
+	KP_EXPECT(r->dir == KPLANE_DIR_INGRESS && r->action == KPLANE_ACTION_ALLOW);
+	KP_EXPECT((r->has & KP_HAS_PROTO) && r->proto == 6 && r->n_items == 4);
+	KP_EXPECT(!r->items[0].dst && r->items[0].kind == KPLANE_SIDE_A_NET &&
+		  r->items[0].prefix.len == 8 && r->items[0].prefix.addr[0] == 10);
+	KP_EXPECT(r->items[1].kind == KPLANE_SIDE_A_NOT_SET);
+	KP_EXPECT_STR(r->items[1].set, "bad");
+	KP_EXPECT(r->items[2].dst && r->items[2].ports.first == 8000 && r->items[2].ports.last == 8080);
+	KP_EXPECT(r->items[3].kind == KPLANE_SIDE_A_NOT_PORT && r->items[3].ports.last == 8001);
+	r = &pol.rules[1];
+	KP_EXPECT(r->dir == KPLANE_DIR_EGRESS && r->icmp_type == 8 && (r->has & KP_HAS_ICMP_CODE));
+	KP_EXPECT((r->has & KP_HAS_NOT_ICMP_TYPE) && !(r->has & KP_HAS_NOT_ICMP_CODE));
+	KP_EXPECT(pol.rules[2].action == KPLANE_ACTION_PASS);
+	kp_args_policy_free(&pol);
+	KP_EXPECT(kp_args_policy(5, no_side, &pol, &why) < 0);
+	KP_EXPECT_STR(why, "net, set and port criteria follow \"from\" or \"to\"");
+	kp_args_policy_free(&pol);
+	KP_EXPECT(kp_args_policy(5, bad_kw, &pol, &why) < 0 && why);
+	kp_args_policy_free(&pol);
+	KP_EXPECT(kp_args_policy(3, bad_action, &pol, &why) < 0);
+	KP_EXPECT_STR(why, "a rule starts with its action: allow, deny, pass or log");
+	kp_args_policy_free(&pol);
+}
+
+static void test_attach_and_trace(void)
+{
+	char *ep_argv[] = { "p", "dev", "v", "host", "ingress", "t1:a,b", "egress", "t2:" };
+	char *trace6[] = { "-", "tcp", "[fd00::1]:1000", "[fd00::2]:80" };
+	char *trace_icmp[] = { "pod", "icmp", "10.0.0.1", "10.0.0.2", "type", "8" };
+	struct kp_endpoint ep;
+	struct kp_trace t;
+	const char *ns, *why;
+
+	KP_EXPECT(parse(8, ep_argv, &ep, &ns, &why) == 0);
+	KP_EXPECT(ep.host && ep.has_policy && ep.n_attach == 3);
+	KP_EXPECT_STR(ep.attach[1].policy, "b");
+	KP_EXPECT(ep.attach[2].dir == KPLANE_DIR_EGRESS && !ep.attach[2].policy[0]);
+	KP_EXPECT_STR(ep.attach[2].tier, "t2");
+	free(ep.attach);
+	KP_EXPECT(kp_args_trace(4, trace6, &t, &why) == 0);
+	KP_EXPECT(!t.endpoint[0] && t.src.family == AF_INET6 && t.dport == 80);
+	KP_EXPECT(kp_args_trace(6, trace_icmp, &t, &why) == 0);
+	KP_EXPECT(t.proto == 1 && t.icmp_type == 8);
+	KP_EXPECT_STR(t.endpoint, "pod");
+	KP_EXPECT(kp_args_trace(3, trace6, &t, &why) < 0 && why);
+}
+
 int main(void)
 {
 	KP_RUN(test_frontend);
@@ -160,5 +224,7 @@ int main(void)
 	KP_RUN(test_full);
 	KP_RUN(test_errors);
 	KP_RUN(test_too_many_addrs);
+	KP_RUN(test_policy);
+	KP_RUN(test_attach_and_trace);
 	return KP_TEST_DONE();
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target for the parsers and checks that take untrusted text or
- * bytes: kplanectl's endpoint and service arguments and kmod/validate.c.  The first byte
- * picks the target; the rest is the input (NUL-separated words for argv).
+ * bytes: kplanectl's endpoint, service, policy and trace arguments,
+ * kmod/validate.c, and the rule validator and matcher (kmod/match.c) fed
+ * rules built from raw bytes.  The first byte picks the target; the rest is
+ * the input (NUL-separated words for argv).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,7 +12,30 @@
 #include "args.h"
 #include "validate.h"
 
+/* fuzz_rules.c: its own file, as kmod's and libkplane's struct names overlap. */
+void fuzz_rule(const uint8_t *data, size_t len);
+
 #define KP_FUZZ_MAX_ARGS 32
+
+static void fuzz_policy_args(int argc, char **argv)
+{
+	struct kp_policy pol;
+	struct kp_trace t;
+	const char *why = NULL;
+	unsigned int i;
+
+	if (kp_args_policy(argc, argv, &pol, &why) == 0) {
+		for (i = 0; i < pol.n_rules; i++)
+			if (pol.rules[i].action >= __KPLANE_ACTION_MAX ||
+			    pol.rules[i].dir >= __KPLANE_DIR_MAX)
+				abort();
+	} else if (!why) {
+		abort();
+	}
+	kp_args_policy_free(&pol);
+	if (kp_args_trace(argc, argv, &t, &why) != 0 && !why)
+		abort();
+}
 
 static void fuzz_args(const uint8_t *data, size_t len)
 {
@@ -38,6 +63,8 @@ static void fuzz_args(const uint8_t *data, size_t len)
 	} else if (!why) {
 		abort();
 	}
+	free(ep.attach);
+	fuzz_policy_args(argc, argv);
 	if (kp_args_service(argc, argv, &svc, &why) == 0) {
 		if (svc.n_backends > KPLANE_SVC_BACKENDS_MAX || !svc.port)
 			abort();
@@ -68,13 +95,40 @@ static void fuzz_validate(const uint8_t *data, size_t len)
 	(void)kp_addr_list_invalid(addrs, n);
 }
 
+static void fuzz_failsafe(const uint8_t *data, size_t len)
+{
+	struct kp_proto_port pp[KP_FAILSAFE_MAX];
+	char *s = malloc(len + 1);
+	unsigned int n = 0, i;
+
+	if (!s)
+		return;
+	memcpy(s, data, len);
+	s[len] = '\0';
+	if (!kp_failsafe_parse(s, pp, &n))
+		for (i = 0; i < n; i++)
+			if (!pp[i].port || n > KP_FAILSAFE_MAX)
+				abort();
+	free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	if (!len)
 		return 0;
-	if (data[0] & 1)
-		fuzz_args(data + 1, len - 1);
-	else
+	switch (data[0] & 3) {
+	case 0:
 		fuzz_validate(data + 1, len - 1);
+		break;
+	case 1:
+		fuzz_args(data + 1, len - 1);
+		break;
+	case 2:
+		fuzz_rule(data + 1, len - 1);
+		break;
+	default:
+		fuzz_failsafe(data + 1, len - 1);
+		break;
+	}
 	return 0;
 }

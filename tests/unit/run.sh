@@ -12,7 +12,8 @@ cflags=(-std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE
 	-I"$top/include/uapi" -I"$top/userspace/lib" -I"$top/userspace/kplanectl")
 cc=${CC:-gcc}
 "$cc" "${cflags[@]}" "$top/tests/unit/validate_test.c" "$top/kmod/validate.c" -o "$out/validate_test"
-"$cc" "${cflags[@]}" "$top/tests/unit/args_test.c" "$top/userspace/kplanectl/args.c" -o "$out/args_test"
+"$cc" "${cflags[@]}" "$top/tests/unit/args_test.c" "$top/userspace/kplanectl/args.c" \
+	"$top/userspace/kplanectl/policy_args.c" -o "$out/args_test"
 "$cc" "${cflags[@]}" "$top/tests/unit/maglev_test.c" "$top/kmod/maglev.c" -o "$out/maglev_test"
 "$cc" "${cflags[@]}" "$top/tests/unit/match_test.c" "$top/kmod/match.c" "$top/kmod/prefix.c" \
 	-o "$out/match_test"
@@ -41,8 +42,10 @@ else echo "not ok - scan-log.sh"; fail=1; fi
 # A bounded libFuzzer run over the same parsers (a crash or sanitizer report
 # fails it).  KPLANE_FUZZ_SECONDS lengthens it for a real campaign.
 fuzz_cflags=("${cflags[@]/-fsanitize=address,undefined/-fsanitize=fuzzer,address,undefined}")
-if clang "${fuzz_cflags[@]}" "$top/tests/unit/fuzz_parsers.c" "$top/kmod/validate.c" \
-	"$top/userspace/kplanectl/args.c" -o "$out/fuzz_parsers" 2>"$out/fuzz-build.log"; then
+if clang "${fuzz_cflags[@]}" "$top/tests/unit/fuzz_parsers.c" "$top/tests/unit/fuzz_rules.c" \
+	"$top/kmod/validate.c" \
+	"$top/userspace/kplanectl/args.c" "$top/userspace/kplanectl/policy_args.c" \
+	"$top/kmod/match.c" "$top/kmod/prefix.c" -o "$out/fuzz_parsers" 2>"$out/fuzz-build.log"; then
 	secs=${KPLANE_FUZZ_SECONDS:-20}
 	if "$out/fuzz_parsers" -max_total_time="$secs" -max_len=512 >"$out/fuzz.log" 2>&1; then
 		echo "ok - fuzz_parsers: $(grep -o 'Done [0-9]* runs' "$out/fuzz.log") in ${secs}s, no crash"

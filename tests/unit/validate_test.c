@@ -69,11 +69,29 @@ static void test_addr_list(void)
 	KP_EXPECT_STR(kp_addr_list_invalid(l, KPLANE_EP_ADDR_MAX), "duplicate address");
 }
 
+static void test_failsafe(void)
+{
+	struct kp_proto_port pp[KP_FAILSAFE_MAX];
+	unsigned int n = 99;
+
+	KP_EXPECT(!kp_failsafe_parse("tcp:22,udp:68,sctp:9\n", pp, &n) && n == 3);
+	KP_EXPECT(pp[0].proto == IPPROTO_TCP && pp[0].port == 22 && pp[2].proto == IPPROTO_SCTP);
+	KP_EXPECT(!kp_failsafe_parse("", pp, &n) && n == 0);
+	KP_EXPECT_STR(kp_failsafe_parse("tcp:0", pp, &n), "failsafe port must be 1..65535");
+	KP_EXPECT_STR(kp_failsafe_parse("tcp:65536", pp, &n), "failsafe port must be 1..65535");
+	KP_EXPECT_STR(kp_failsafe_parse("icmp:1", pp, &n),
+		      "failsafe entries are tcp:PORT, udp:PORT or sctp:PORT");
+	KP_EXPECT_STR(kp_failsafe_parse("tcp:22;udp:1", pp, &n),
+		      "failsafe entries are separated by commas");
+	KP_EXPECT(n == 0);	/* unchanged by refusals */
+}
+
 int main(void)
 {
 	KP_RUN(test_id_charset);
 	KP_RUN(test_id_length);
 	KP_RUN(test_addr);
 	KP_RUN(test_addr_list);
+	KP_RUN(test_failsafe);
 	return KP_TEST_DONE();
 }

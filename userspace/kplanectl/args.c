@@ -48,6 +48,8 @@ static int kp_args_endpoint_pair(const char *key, const char *val,
 		*netns_path = val;
 		return 0;
 	}
+	if (!strcmp(key, "ingress") || !strcmp(key, "egress"))
+		return kp_args_attach(key, val, ep, why);
 	if (!strcmp(key, "addr")) {
 		if (ep->n_addrs == KPLANE_EP_ADDR_MAX) {
 			*why = "too many addresses";
@@ -60,7 +62,7 @@ static int kp_args_endpoint_pair(const char *key, const char *val,
 		ep->n_addrs++;
 		return 0;
 	}
-	*why = "expected dev, netns or addr";
+	*why = "expected dev, netns, addr, host, ingress or egress";
 	return -EINVAL;
 }
 
@@ -79,6 +81,11 @@ int kp_args_endpoint(int argc, char **argv, struct kp_endpoint *ep,
 	if (kp_args_copy(ep->id, sizeof(ep->id), argv[0], why, "id is too long"))
 		return -EINVAL;
 	for (i = 1; i < argc; i += 2) {
+		if (!strcmp(argv[i], "host")) {
+			ep->host = true;
+			i--;
+			continue;
+		}
 		if (i + 1 >= argc) {
 			*why = "keyword without a value";
 			return -EINVAL;
@@ -111,7 +118,7 @@ const char *const kp_be_state_names[__KPLANE_BE_STATE_MAX] = {
 	[KPLANE_BE_SERVING_TERMINATING] = "serving-terminating",
 };
 
-static int kp_args_name(const char *s, const char *const *names, int n)
+int kp_args_name(const char *s, const char *const *names, int n)
 {
 	int i;
 
@@ -121,8 +128,7 @@ static int kp_args_name(const char *s, const char *const *names, int n)
 	return -1;
 }
 
-/* A decimal in [min, max], the whole string. */
-static int kp_args_uint(const char *s, unsigned long min, unsigned long max,
+int kp_args_uint(const char *s, unsigned long min, unsigned long max,
 			unsigned long *out)
 {
 	char *end;
@@ -134,8 +140,7 @@ static int kp_args_uint(const char *s, unsigned long min, unsigned long max,
 	return errno || *end || *out < min || *out > max ? -EINVAL : 0;
 }
 
-/* "ADDR:PORT" or "[ADDR6]:PORT", the first @len bytes of @s. */
-static int kp_args_hostport(const char *s, size_t len, struct kp_ip *ip, uint16_t *port)
+int kp_args_hostport(const char *s, size_t len, struct kp_ip *ip, uint16_t *port)
 {
 	char buf[80], *host = buf, *colon;
 	unsigned long p;

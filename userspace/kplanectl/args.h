@@ -7,9 +7,16 @@
 
 /* IPv4 or IPv6 literal into @out; -EINVAL if neither. */
 int kp_args_ip(const char *s, struct kp_ip *out);
+/* The index of @s in @names[0..n-1], or -1. */
+int kp_args_name(const char *s, const char *const *names, int n);
+/* A decimal in [min, max], the whole string. */
+int kp_args_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+/* "ADDR:PORT" or "[ADDR6]:PORT", the first @len bytes of @s. */
+int kp_args_hostport(const char *s, size_t len, struct kp_ip *ip, uint16_t *port);
 
 /*
- * "ID dev IFNAME [netns PATH] [addr IP]..." into @ep (netns_fd left -1) and
+ * "ID dev IFNAME [netns PATH] [addr IP]... [host] [ingress|egress TIER:POLICIES]..."
+ * into @ep (netns_fd left -1; attach malloc'd, free it also on error) and
  * @netns_path (NULL if absent).  On error returns -EINVAL and sets @why.
  */
 int kp_args_endpoint(int argc, char **argv, struct kp_endpoint *ep,
@@ -28,5 +35,27 @@ int kp_args_service(int argc, char **argv, struct kp_service *svc, const char **
 extern const char *const kp_svc_type_names[__KPLANE_SVC_TYPE_MAX];
 extern const char *const kp_be_state_names[__KPLANE_BE_STATE_MAX];
 extern const char *const kp_policy_names[__KPLANE_POLICY_MAX];
+
+/* Policy syntax (policy_args.c). */
+
+/* "CIDR" or a bare address (a /32 or /128). */
+int kp_args_prefix(const char *s, struct kplane_prefix *out);
+/* "tcp", "udp", "sctp", "icmp", "icmpv6" or 0..255. */
+int kp_args_proto(const char *s, uint8_t *out);
+/*
+ * "ID [tier T] [order N] [types ingress|egress|ingress,egress]
+ *  [ingress|egress ACTION [CRITERION]...]..." into @pol; its rules (and
+ * their items) are malloc'd: kp_args_policy_free(), also on error.
+ */
+int kp_args_policy(int argc, char **argv, struct kp_policy *pol, const char **why);
+void kp_args_policy_free(struct kp_policy *pol);
+/* "ingress|egress TIER:[POLICY[,POLICY]...]" appended to @ep's attachments. */
+int kp_args_attach(const char *dir, const char *val, struct kp_endpoint *ep, const char **why);
+/* "ENDPOINT|- PROTO SRC[:PORT] DST[:PORT] [type T] [code C]". */
+int kp_args_trace(int argc, char **argv, struct kp_trace *t, const char **why);
+
+extern const char *const kp_action_names[__KPLANE_ACTION_MAX];
+extern const char *const kp_reason_names[__KPLANE_REASON_MAX];
+extern const char *const kp_dir_names[__KPLANE_DIR_MAX];
 
 #endif /* KPLANECTL_ARGS_H */

@@ -115,18 +115,22 @@ static int kp_run_endpoint_add(struct kp_cli *cli, int argc, char **argv)
 	const char *netns = NULL, *why = NULL;
 	int err;
 
-	if (kp_args_endpoint(argc, argv, &ep, &netns, &why))
+	if (kp_args_endpoint(argc, argv, &ep, &netns, &why)) {
+		kp_endpoint_release(&ep);
 		return kp_usage(cli->cmd, why);
+	}
 	if (netns) {
 		ep.netns_fd = open(netns, O_RDONLY | O_CLOEXEC);
 		if (ep.netns_fd < 0) {
 			fprintf(stderr, "kplanectl: endpoint add: %s: %s\n", netns, strerror(errno));
+			kp_endpoint_release(&ep);
 			return KP_EXIT_REFUSED;
 		}
 	}
 	err = kp_endpoint_add(cli->h, &ep);
 	if (ep.netns_fd >= 0)
 		close(ep.netns_fd);
+	kp_endpoint_release(&ep);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
 
@@ -362,6 +366,195 @@ static int kp_run_service_list(struct kp_cli *cli, int argc, char **argv)
 	return KP_EXIT_OK;
 }
 
+
+static int kp_run_endpoint_policy(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_endpoint ep = { .netns_fd = -1 };
+	const char *why = NULL;
+	int i, err = 0;
+
+	if (argc < 1 || !(argc % 2) || strlen(argv[0]) >= sizeof(ep.id))
+		return kp_usage(cli->cmd, "takes an id, then ingress|egress TIER:POLICIES pairs");
+	strcpy(ep.id, argv[0]);
+	for (i = 1; i < argc && !err; i += 2) {
+		if (strcmp(argv[i], "ingress") && strcmp(argv[i], "egress")) {
+			why = "expected ingress or egress";
+			err = -EINVAL;
+		} else {
+			err = kp_args_attach(argv[i], argv[i + 1], &ep, &why);
+		}
+	}
+	if (!err)
+		err = kp_endpoint_policy(cli->h, &ep);
+	else
+		err = 1;
+	kp_endpoint_release(&ep);
+	if (err == 1)
+		return kp_usage(cli->cmd, why);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+/* CIDR arguments into a new array; NULL with @why on a bad one. */
+static struct kplane_prefix *kp_prefix_args(int argc, char **argv, const char **why)
+{
+	struct kplane_prefix *p = calloc(argc ? (size_t)argc : 1, sizeof(*p));
+	int i;
+
+	for (i = 0; p && i < argc; i++) {
+		if (kp_args_prefix(argv[i], &p[i])) {
+			*why = "members are ADDR/LEN or ADDR";
+			free(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+enum kp_ipset_verb { KP_IPSET_VERB_SET, KP_IPSET_VERB_ADD, KP_IPSET_VERB_REMOVE };
+
+static int kp_run_ipset_members(struct kp_cli *cli, int argc, char **argv,
+				enum kp_ipset_verb verb)
+{
+	const char *why = "out of memory";
+	struct kplane_prefix *p;
+	size_t n;
+	int err;
+
+	if (argc < 1 || (verb != KP_IPSET_VERB_SET && argc < 2))
+		return kp_usage(cli->cmd, "takes a set name and members");
+	p = kp_prefix_args(argc - 1, argv + 1, &why);
+	if (!p)
+		return kp_usage(cli->cmd, why);
+	n = (size_t)argc - 1;
+	if (verb == KP_IPSET_VERB_SET)
+		err = kp_ipset_set(cli->h, argv[0], p, n);
+	else if (verb == KP_IPSET_VERB_ADD)
+		err = kp_ipset_update(cli->h, argv[0], p, n, NULL, 0);
+	else
+		err = kp_ipset_update(cli->h, argv[0], NULL, 0, p, n);
+	free(p);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+static int kp_run_ipset_set(struct kp_cli *cli, int argc, char **argv)
+{
+	return kp_run_ipset_members(cli, argc, argv, KP_IPSET_VERB_SET);
+}
+
+static int kp_run_ipset_add(struct kp_cli *cli, int argc, char **argv)
+{
+	return kp_run_ipset_members(cli, argc, argv, KP_IPSET_VERB_ADD);
+}
+
+static int kp_run_ipset_remove(struct kp_cli *cli, int argc, char **argv)
+{
+	return kp_run_ipset_members(cli, argc, argv, KP_IPSET_VERB_REMOVE);
+}
+
+static int kp_run_ipset_del(struct kp_cli *cli, int argc, char **argv)
+{
+	int err;
+
+	if (argc != 1)
+		return kp_usage(cli->cmd, "takes exactly one set name");
+	err = kp_ipset_del(cli->h, argv[0]);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+static int kp_run_ipset_list(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_ipset_info *sets;
+	size_t n;
+	int err = kp_no_args(cli, argc);
+
+	(void)argv;
+	if (err)
+		return err;
+	err = kp_ipset_list(cli->h, &sets, &n);
+	if (err)
+		return kp_refused(cli, err);
+	kp_print_ipsets(stdout, sets, n, cli->json);
+	free(sets);
+	return KP_EXIT_OK;
+}
+
+static int kp_run_policy_set(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_policy pol;
+	const char *why = NULL;
+	int err;
+
+	if (kp_args_policy(argc, argv, &pol, &why)) {
+		kp_args_policy_free(&pol);
+		return kp_usage(cli->cmd, why);
+	}
+	err = kp_policy_set(cli->h, &pol);
+	kp_args_policy_free(&pol);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+static int kp_run_policy_del(struct kp_cli *cli, int argc, char **argv)
+{
+	int err;
+
+	if (argc != 1)
+		return kp_usage(cli->cmd, "takes exactly one policy id");
+	err = kp_policy_del(cli->h, argv[0]);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+/* Every policy, or the one named (show). */
+static int kp_run_policies(struct kp_cli *cli, const char *only)
+{
+	struct kp_policy *pols;
+	size_t n, i = 0;
+	int err = kp_policy_list(cli->h, &pols, &n);
+
+	if (err)
+		return kp_refused(cli, err);
+	while (only && i < n && strcmp(pols[i].id, only))
+		i++;
+	if (only && i == n) {
+		kp_policies_free(pols, n);
+		fprintf(stderr, "kplanectl: policy show: no policy with this id\n");
+		return KP_EXIT_REFUSED;
+	}
+	kp_print_policies(stdout, pols + i, only ? 1 : n, cli->json);
+	kp_policies_free(pols, n);
+	return KP_EXIT_OK;
+}
+
+static int kp_run_policy_list(struct kp_cli *cli, int argc, char **argv)
+{
+	int err = kp_no_args(cli, argc);
+
+	(void)argv;
+	return err ? err : kp_run_policies(cli, NULL);
+}
+
+static int kp_run_policy_show(struct kp_cli *cli, int argc, char **argv)
+{
+	if (argc != 1)
+		return kp_usage(cli->cmd, "takes exactly one policy id");
+	return kp_run_policies(cli, argv[0]);
+}
+
+static int kp_run_trace(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_trace_result res;
+	struct kp_trace t;
+	const char *why;
+	int err;
+
+	if (kp_args_trace(argc, argv, &t, &why))
+		return kp_usage(cli->cmd, why);
+	err = kp_trace(cli->h, &t, &res);
+	if (err)
+		return kp_refused(cli, err);
+	kp_print_trace(stdout, &res, cli->json);
+	return KP_EXIT_OK;
+}
+
 static const struct kp_cmd kp_cmds[] = {
 	{ NULL, "status", kp_run_status, "",
 	  "Show this netns' kplane node: enabled, object counts, counters." },
@@ -369,9 +562,18 @@ static const struct kp_cmd kp_cmds[] = {
 	  "Make this netns a kplane node (idempotent). Needs CAP_NET_ADMIN." },
 	{ "node", "disable", kp_run_node_disable, "",
 	  "Drop every object and hook of this node (idempotent). Needs CAP_NET_ADMIN." },
-	{ "endpoint", "add", kp_run_endpoint_add, "ID dev IFNAME [netns PATH] [addr IP]...",
-	  "Add a workload endpoint: host-side interface IFNAME, the pod's netns\n"
-	  "(a path such as /run/netns/NAME or /proc/PID/ns/net) and up to 8 addresses." },
+	{ "endpoint", "add", kp_run_endpoint_add,
+	  "ID dev IFNAME [netns PATH] [addr IP]... [host]\n"
+	  "        [ingress|egress TIER:[POLICY[,POLICY]...]]...",
+	  "Add an endpoint: a workload's host-side interface IFNAME, the pod's netns\n"
+	  "(a path such as /run/netns/NAME or /proc/PID/ns/net) and up to 8 addresses;\n"
+	  "or, with host, a node interface (a host endpoint). ingress/egress attach\n"
+	  "policies as in endpoint policy, before the first packet is seen." },
+	{ "endpoint", "policy", kp_run_endpoint_policy,
+	  "ID [ingress|egress TIER:[POLICY[,POLICY]...]]...",
+	  "Replace the tiers and policies that apply to an endpoint. Tiers are\n"
+	  "evaluated in the order given; within a tier, policies by their order.\n"
+	  "A tier with policies that match nothing denies. No argument clears." },
 	{ "endpoint", "del", kp_run_endpoint_del, "ID", "Delete a workload endpoint." },
 	{ "endpoint", "show", kp_run_endpoint_show, "ID", "Show one workload endpoint." },
 	{ "endpoint", "list", kp_run_endpoint_list, "", "List every workload endpoint." },
@@ -392,6 +594,31 @@ static const struct kp_cmd kp_cmds[] = {
 	{ "service", "show", kp_run_service_show, "ADDR:PORT/tcp|udp",
 	  "Show a service and its backends." },
 	{ "service", "list", kp_run_service_list, "", "List every service." },
+	{ "ipset", "set", kp_run_ipset_set, "NAME [CIDR]...",
+	  "Create or replace an IP set (up to 100000 IPv4/IPv6 prefixes)." },
+	{ "ipset", "add", kp_run_ipset_add, "NAME CIDR...", "Add members to an IP set." },
+	{ "ipset", "remove", kp_run_ipset_remove, "NAME CIDR...", "Remove members." },
+	{ "ipset", "del", kp_run_ipset_del, "NAME", "Delete an IP set no rule uses." },
+	{ "ipset", "list", kp_run_ipset_list, "", "List IP sets and their sizes." },
+	{ "policy", "set", kp_run_policy_set,
+	  "ID [tier T] [order N] [types ingress|egress|ingress,egress]\n"
+	  "        [ingress|egress allow|deny|pass|log [proto P] [not-proto P]\n"
+	  "         [icmp T[/C]] [not-icmp T[/C]] [from|to [net CIDR] [not-net CIDR]\n"
+	  "         [set NAME] [not-set NAME] [port P[-Q]] [not-port P[-Q]]...]...]...",
+	  "Create or replace a policy (Calico semantics). Each ingress/egress word\n"
+	  "starts a rule; from/to choose the side later criteria apply to. Every\n"
+	  "criterion of a rule must hold; nets and ports match any listed, sets\n"
+	  "all listed, not- forms none. The first Allow or Deny decides, Pass goes\n"
+	  "to the next tier, Log logs and goes on. Tier defaults to \"default\";\n"
+	  "no order sorts last." },
+	{ "policy", "del", kp_run_policy_del, "ID", "Delete a policy no endpoint attaches." },
+	{ "policy", "show", kp_run_policy_show, "ID", "Show a policy, rules and counters." },
+	{ "policy", "list", kp_run_policy_list, "", "List policies, rules and counters." },
+	{ NULL, "trace", kp_run_trace, "ENDPOINT|- PROTO SRC[:PORT] DST[:PORT] [type T] [code C]",
+	  "Evaluate a packet that does not exist, as it would arrive from ENDPOINT's\n"
+	  "interface (- : sent by the node itself), with the datapath's own matcher.\n"
+	  "Prints the verdict and, for each endpoint policy evaluated, the tier,\n"
+	  "policy and rule that decided." },
 	{ NULL, "batch", kp_run_batch, "[FILE|-]",
 	  "Apply a file (default stdin) of \"service set ...\" and \"service del\n"
 	  "FRONTEND\" lines, as one transaction: every change is checked, then all\n"

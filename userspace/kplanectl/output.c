@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <string.h>
 #include "args.h"
 #include "output.h"
 
@@ -41,14 +42,18 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 			",\"flow_table_full\":%" PRIu64 ",\"flows_expired\":%" PRIu64
 			",\"flows_torn_down\":%" PRIu64 ",\"nat_packets\":%" PRIu64
 			",\"nat_refused\":%" PRIu64 ",\"snat_exhausted\":%" PRIu64
-			"},\"services\":%" PRIu32 ",\"service_limit\":%" PRIu32
+			",\"policy_checked\":%" PRIu64 ",\"policy_bypassed\":%" PRIu64
+			",\"policy_denied\":%" PRIu64 ",\"policy_failsafe\":%" PRIu64
+			"},\"policy_revision\":%" PRIu32 ",\"services\":%" PRIu32 ",\"service_limit\":%" PRIu32
 			",\"flows\":%" PRIu32 ",\"flow_limit\":%" PRIu32 "}\n",
 			st->version, st->enabled ? "true" : "false", st->generation,
 			st->endpoint_count, st->endpoint_limit, st->rx_packets, st->rx_bytes,
 			st->ep_table_full, st->ep_reaped, st->svc_table_full, st->connect_lb,
 			st->connect_refused, st->flow_created, st->flow_table_full,
 			st->flow_expired, st->flow_torn_down, st->nat_packets, st->nat_refused,
-			st->snat_exhausted, st->service_count, st->service_limit,
+			st->snat_exhausted, st->policy_checked, st->policy_bypassed,
+			st->policy_denied, st->policy_failsafe, st->policy_revision,
+			st->service_count, st->service_limit,
 			st->flow_count, st->flow_limit);
 		return;
 	}
@@ -73,6 +78,10 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 		" refused (no backend)\n", st->nat_packets, st->nat_refused);
 	fprintf(f, "refused:     %" PRIu64 " new flows (table full), %" PRIu64
 		" (no SNAT port)\n", st->flow_table_full, st->snat_exhausted);
+	fprintf(f, "policy:      revision %" PRIu32 "; %" PRIu64 " packets checked, %" PRIu64
+		" bypassed (approved flow), %" PRIu64 " denied, %" PRIu64
+		" failsafe (table full)\n", st->policy_revision, st->policy_checked,
+		st->policy_bypassed, st->policy_denied, st->policy_failsafe);
 }
 
 static void kp_print_endpoint_json(FILE *f, const struct kp_endpoint *ep)
@@ -90,7 +99,45 @@ static void kp_print_endpoint_json(FILE *f, const struct kp_endpoint *ep)
 	fprintf(f, ",\"addrs\":[");
 	for (i = 0; i < ep->n_addrs; i++)
 		fprintf(f, "%s\"%s\"", i ? "," : "", kp_ip_str(&ep->addrs[i], buf, sizeof(buf)));
+	fprintf(f, "],\"host\":%s,\"policies\":[", ep->host ? "true" : "false");
+	for (i = 0; i < ep->n_attach; i++) {
+		fprintf(f, "%s{\"dir\":\"%s\",\"tier\":", i ? "," : "",
+			kp_dir_names[ep->attach[i].dir % __KPLANE_DIR_MAX]);
+		kp_json_string(f, ep->attach[i].tier);
+		fprintf(f, ",\"policy\":");
+		kp_json_string(f, ep->attach[i].policy);
+		fputc('}', f);
+	}
 	fprintf(f, "]}");
+}
+
+/* "  ingress: TIER[POLICY,...] TIER[]" for each direction with tiers. */
+static void kp_print_attach(FILE *f, const struct kp_endpoint *ep)
+{
+	unsigned int d, i;
+
+	for (d = 0; d < __KPLANE_DIR_MAX; d++) {
+		const char *tier = NULL;
+		bool any = false;
+
+		for (i = 0; i < ep->n_attach; i++) {
+			const struct kp_ep_attach *a = &ep->attach[i];
+
+			if (a->dir != d)
+				continue;
+			if (!any)
+				fprintf(f, "    %s:", kp_dir_names[d]);
+			if (!tier || strcmp(tier, a->tier))
+				fprintf(f, "%s %s[", tier ? "]" : "", a->tier);
+			else
+				fputc(',', f);
+			fprintf(f, "%s", a->policy);
+			tier = a->tier;
+			any = true;
+		}
+		if (any)
+			fprintf(f, "]\n");
+	}
 }
 
 static void kp_print_endpoint_row(FILE *f, const struct kp_endpoint *ep)
@@ -103,7 +150,8 @@ static void kp_print_endpoint_row(FILE *f, const struct kp_endpoint *ep)
 	fprintf(f, "%-32s %-15s %7" PRIu32 " %7s ", ep->id, ep->ifname, ep->ifindex, nsid);
 	for (i = 0; i < ep->n_addrs; i++)
 		fprintf(f, "%s%s", i ? "," : "", kp_ip_str(&ep->addrs[i], buf, sizeof(buf)));
-	fprintf(f, "%s\n", ep->n_addrs ? "" : "-");
+	fprintf(f, "%s%s\n", ep->n_addrs ? "" : "-", ep->host ? " (host endpoint)" : "");
+	kp_print_attach(f, ep);
 }
 
 static void kp_print_header(FILE *f)
@@ -183,7 +231,23 @@ static const char *kp_hostport_str(const struct kp_ip *ip, uint16_t port, char *
 
 static const char *kp_proto_str(uint8_t proto)
 {
-	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_SCTP: return "sctp";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
+	}
+	return NULL;
+}
+
+/* A protocol's name, or its number. */
+static const char *kp_proto_name(uint8_t proto, char *buf, size_t len)
+{
+	if (kp_proto_str(proto))
+		return kp_proto_str(proto);
+	snprintf(buf, len, "%u", proto);
+	return buf;
 }
 
 static const char *kp_name(const char *const *names, unsigned int n, unsigned int i)
@@ -276,4 +340,192 @@ void kp_print_services(FILE *f, const struct kp_service *svcs, size_t n, bool js
 	};
 
 	kp_print_list(f, &lister, svcs, n, json);
+}
+
+/* --- IP sets, policies, trace --- */
+
+static void kp_ipset_json(FILE *f, const void *obj)
+{
+	const struct kp_ipset_info *set = obj;
+
+	fprintf(f, "{\"name\":");
+	kp_json_string(f, set->name);
+	fprintf(f, ",\"members\":%" PRIu32 "}", set->count);
+}
+
+static void kp_ipset_row(FILE *f, const void *obj)
+{
+	const struct kp_ipset_info *set = obj;
+
+	fprintf(f, "%-40s %" PRIu32 "\n", set->name, set->count);
+}
+
+static void kp_ipset_header(FILE *f)
+{
+	fprintf(f, "%-40s %s\n", "IPSET", "MEMBERS");
+}
+
+void kp_print_ipsets(FILE *f, const struct kp_ipset_info *sets, size_t n, bool json)
+{
+	static const struct kp_lister lister = {
+		sizeof(struct kp_ipset_info), kp_ipset_json, kp_ipset_row, kp_ipset_header,
+	};
+
+	kp_print_list(f, &lister, sets, n, json);
+}
+
+
+static void kp_print_item(FILE *f, const struct kp_rule_item *it)
+{
+	static const char *const names[KPLANE_SIDE_A_MAX + 1] = {
+		[KPLANE_SIDE_A_NET] = "net", [KPLANE_SIDE_A_NOT_NET] = "not-net",
+		[KPLANE_SIDE_A_SET] = "set", [KPLANE_SIDE_A_NOT_SET] = "not-set",
+		[KPLANE_SIDE_A_PORT] = "port", [KPLANE_SIDE_A_NOT_PORT] = "not-port",
+	};
+	char buf[INET6_ADDRSTRLEN];
+
+	if (it->kind == 0 || it->kind > KPLANE_SIDE_A_MAX)
+		return;
+	fprintf(f, " %s ", names[it->kind]);
+	if (it->kind == KPLANE_SIDE_A_SET || it->kind == KPLANE_SIDE_A_NOT_SET) {
+		fprintf(f, "%s", it->set);
+	} else if (it->kind == KPLANE_SIDE_A_PORT || it->kind == KPLANE_SIDE_A_NOT_PORT) {
+		fprintf(f, "%u", it->ports.first);
+		if (it->ports.last != it->ports.first)
+			fprintf(f, "-%u", it->ports.last);
+	} else {
+		if (!inet_ntop(it->prefix.family, it->prefix.addr, buf, sizeof(buf)))
+			snprintf(buf, sizeof(buf), "?");
+		fprintf(f, "%s/%u", buf, it->prefix.len);
+	}
+}
+
+/* A rule in the syntax policy set takes. */
+static void kp_print_rule(FILE *f, const struct kp_rule *r)
+{
+	char buf[8];
+	unsigned int side, i;
+
+	fprintf(f, "%s", r->action < __KPLANE_ACTION_MAX ? kp_action_names[r->action] : "?");
+	if (r->has & KP_HAS_PROTO)
+		fprintf(f, " proto %s", kp_proto_name(r->proto, buf, sizeof(buf)));
+	if (r->has & KP_HAS_NOT_PROTO)
+		fprintf(f, " not-proto %s", kp_proto_name(r->not_proto, buf, sizeof(buf)));
+	if (r->has & KP_HAS_ICMP_TYPE)
+		fprintf(f, " icmp %u", r->icmp_type);
+	if (r->has & KP_HAS_ICMP_CODE)
+		fprintf(f, "/%u", r->icmp_code);
+	if (r->has & KP_HAS_NOT_ICMP_TYPE)
+		fprintf(f, " not-icmp %u", r->not_icmp_type);
+	if (r->has & KP_HAS_NOT_ICMP_CODE)
+		fprintf(f, "/%u", r->not_icmp_code);
+	for (side = 0; side < 2; side++) {
+		bool first = true;
+
+		for (i = 0; i < r->n_items; i++) {
+			if (r->items[i].dst != side)
+				continue;
+			if (first)
+				fprintf(f, " %s", side ? "to" : "from");
+			first = false;
+			kp_print_item(f, &r->items[i]);
+		}
+	}
+}
+
+static void kp_print_policy_json(FILE *f, const struct kp_policy *pol)
+{
+	unsigned int i;
+
+	fprintf(f, "{\"id\":");
+	kp_json_string(f, pol->id);
+	fprintf(f, ",\"tier\":");
+	kp_json_string(f, pol->tier);
+	fprintf(f, ",\"order\":%" PRIu32 ",\"types\":%u,\"rules\":[", pol->order, pol->types);
+	for (i = 0; i < pol->n_rules; i++)
+		fprintf(f, "%s{\"dir\":\"%s\",\"action\":\"%s\",\"packets\":%" PRIu64
+			",\"bytes\":%" PRIu64 "}", i ? "," : "",
+			kp_dir_names[pol->rules[i].dir % __KPLANE_DIR_MAX],
+			pol->rules[i].action < __KPLANE_ACTION_MAX ?
+			kp_action_names[pol->rules[i].action] : "?",
+			pol->rules[i].packets, pol->rules[i].bytes);
+	fprintf(f, "]}");
+}
+
+void kp_print_policies(FILE *f, const struct kp_policy *pols, size_t n, bool json)
+{
+	unsigned int idx[__KPLANE_DIR_MAX];
+	size_t p, i;
+
+	if (json) {
+		fputc('[', f);
+		for (p = 0; p < n; p++) {
+			fprintf(f, "%s", p ? "," : "");
+			kp_print_policy_json(f, &pols[p]);
+		}
+		fprintf(f, "]\n");
+		return;
+	}
+	for (p = 0; p < n; p++) {
+		const struct kp_policy *pol = &pols[p];
+
+		fprintf(f, "policy %s tier %s order %" PRIu32 " types %s%s%s\n", pol->id,
+			pol->tier, pol->order,
+			pol->types & KPLANE_POLICY_INGRESS ? "ingress" : "",
+			pol->types == (KPLANE_POLICY_INGRESS | KPLANE_POLICY_EGRESS) ? "," : "",
+			pol->types & KPLANE_POLICY_EGRESS ? "egress" : "");
+		memset(idx, 0, sizeof(idx));
+		for (i = 0; i < pol->n_rules; i++) {
+			const struct kp_rule *r = &pol->rules[i];
+			unsigned int d = r->dir % __KPLANE_DIR_MAX;
+
+			fprintf(f, "  %-7s %3u  %10" PRIu64 " pkts %12" PRIu64 " bytes  ",
+				kp_dir_names[d], idx[d]++, r->packets, r->bytes);
+			kp_print_rule(f, r);
+			fputc('\n', f);
+		}
+	}
+}
+
+void kp_print_trace(FILE *f, const struct kp_trace_result *res, bool json)
+{
+	unsigned int i;
+
+	if (json) {
+		fprintf(f, "{\"verdict\":\"%s\",\"steps\":[",
+			res->verdict < __KPLANE_ACTION_MAX ? kp_action_names[res->verdict] : "?");
+		for (i = 0; i < res->n_steps; i++) {
+			const struct kp_trace_step *s = &res->steps[i];
+
+			fprintf(f, "%s{\"endpoint\":", i ? "," : "");
+			kp_json_string(f, s->endpoint);
+			fprintf(f, ",\"dir\":\"%s\",\"action\":\"%s\",\"reason\":\"%s\",\"tier\":",
+				kp_dir_names[s->dir % __KPLANE_DIR_MAX],
+				kp_action_names[s->action % __KPLANE_ACTION_MAX],
+				kp_reason_names[s->reason % __KPLANE_REASON_MAX]);
+			kp_json_string(f, s->tier);
+			fprintf(f, ",\"policy\":");
+			kp_json_string(f, s->policy);
+			fprintf(f, ",\"rule\":%" PRIu32 "}", s->rule);
+		}
+		fprintf(f, "]}\n");
+		return;
+	}
+	fprintf(f, "verdict: %s\n",
+		res->verdict < __KPLANE_ACTION_MAX ? kp_action_names[res->verdict] : "?");
+	if (!res->n_steps)
+		fprintf(f, "  no endpoint involved: not kplane's traffic\n");
+	for (i = 0; i < res->n_steps; i++) {
+		const struct kp_trace_step *s = &res->steps[i];
+
+		fprintf(f, "  %s %s: %s (%s", s->endpoint, kp_dir_names[s->dir % __KPLANE_DIR_MAX],
+			kp_action_names[s->action % __KPLANE_ACTION_MAX],
+			kp_reason_names[s->reason % __KPLANE_REASON_MAX]);
+		if (s->tier[0])
+			fprintf(f, ", tier %s", s->tier);
+		if (s->policy[0])
+			fprintf(f, ", policy %s %s rule %" PRIu32, s->policy,
+				kp_dir_names[s->dir % __KPLANE_DIR_MAX], s->rule);
+		fprintf(f, ")\n");
+	}
 }

@@ -308,7 +308,8 @@ enum kplane_counter_attr {
 	KPLANE_COUNTER_A_POLICY_CHECKED,	/* packets evaluated against policy */
 	KPLANE_COUNTER_A_POLICY_BYPASSED,	/* packets of approved flows that skipped it */
 	KPLANE_COUNTER_A_POLICY_DENIED,		/* packets dropped by policy */
-	KPLANE_COUNTER_A_POLICY_FAILSAFE,	/* failsafe packets passed with the table full */
+	KPLANE_COUNTER_A_POLICY_FAILSAFE,	/* packets passed for a failsafe port (host
+					 * endpoint policy skipped, or the table full) */
 
 	__KPLANE_COUNTER_A_MAX,
 	KPLANE_COUNTER_A_MAX = __KPLANE_COUNTER_A_MAX - 1

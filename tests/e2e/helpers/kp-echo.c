@@ -16,7 +16,9 @@
  *   kp-echo sendto udp ADDR PORT           unconnected: sendto, recvfrom; print
  *                                          "from=ADDR:PORT" and "reply=..."
  * connect exits 0 on a reply, 3 on ECONNREFUSED from connect() or, for UDP,
- * from recv() (printing "refused in N ms"), 1 on anything else.
+ * from recv() (printing "refused in N ms"), 1 on anything else.  Clients give
+ * up after KP_ECHO_TIMEOUT_MS (default 3000) without an answer, connect()
+ * included (a dropped SYN).
  */
 #include <arpa/inet.h>
 #include <signal.h>
@@ -150,9 +152,19 @@ static int refused(double t0)
 	return 3;
 }
 
+/* The clients' patience: KP_ECHO_TIMEOUT_MS, default 3 s. */
+static struct timeval client_timeout(void)
+{
+	const char *env = getenv("KP_ECHO_TIMEOUT_MS");
+	long ms = env ? atol(env) : 3000;
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	return tv;
+}
+
 static int client(int type, const struct sockaddr_storage *ss, socklen_t len, int sport)
 {
-	struct timeval tv = { .tv_sec = 3 };
+	struct timeval tv = client_timeout();
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 	char buf[256], a[80];
@@ -161,6 +173,7 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len, in
 	int fd = socket(ss->ss_family, type, 0);
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));	/* bounds connect() */
 	if (sport && bind_port(fd, ss->ss_family, sport)) {
 		perror("kp-echo: bind");
 		return 1;

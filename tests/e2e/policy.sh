@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# Policy (issue 4): Calico semantics in the datapath, cached verdicts and the
+# conntrack bypass, revision re-checks, host endpoints and failsafe ports,
+# trace, bad input.
+#
+#   outside (192.168.50.2) --ext0-- node1 -- pod2, pod3, pod4 (10.244.1.N)
+. /scenarios/lib.sh
+
+kp_load
+kp_kplane_node node1 2 3 4
+# nf_conntrack live in node1 (a NAT rule needs it), as on a real node.
+ip netns exec node1 iptables-legacy -t nat -A PREROUTING -d 127.0.0.2 -p tcp --dport 1 \
+	-j DNAT --to-destination 127.0.0.3
+ip netns add outside
+kp_link node1 ext0 outside eth0 192.168.50 fd00:50
+ip -n outside link set lo up
+ip -n outside route add 10.244.1.0/24 via 192.168.50.1
+
+for n in 2 3 4; do
+	ip netns exec pod$n kp-echo serve tcp 0.0.0.0 8080 web-$n &
+	ip netns exec pod$n kp-echo serve tcp 0.0.0.0 8081 alt-$n &
+	ip netns exec pod$n kp-echo serve tcp :: 8086 web6-$n &
+	ip netns exec pod$n kp-echo serve udp 0.0.0.0 8053 dns-$n &
+	ip netns exec pod$n kp-echo serve tcp 0.0.0.0 8090 hold-$n hold &
+done
+for port in 22 9000 9001; do ip netns exec node1 kp-echo serve tcp 0.0.0.0 $port node-$port & done
+sleep 0.5
+export KP_ECHO_TIMEOUT_MS=1000
+
+st() { kpctl node1 --json status | grep -o "\"$1\":[0-9]*" | cut -d: -f2; }
+# reach FROM-NS ADDR PORT [tcp|udp]: the server's name, or "blocked".
+reach() {
+	local out
+	out=$(ip netns exec "$1" kp-echo connect "${4:-tcp}" "$2" "$3" 2>/dev/null) &&
+		sed -n 's/^reply=\([^ ]*\).*/\1/p' <<<"$out" || echo blocked
+}
+pol() { kpctl node1 policy set "$@"; }
+attach() { kpctl node1 endpoint policy "$@"; }
+trace() { kpctl node1 trace "$@"; }
+# rule_pkts POLICY DIR INDEX: the rule's packet counter.
+rule_pkts() {
+	kpctl node1 policy show "$1" | awk -v d="$2" -v i="$3" '$1 == d && $2 == i { print $3 }'
+}
+
+# --- no policy: allowed, untracked, nothing cached ---
+created=$(st flows_created)
+kp_eq "no policy: pod2 reaches pod3" "$(reach pod2 10.244.1.3 8080)" web-3
+kp_eq "no policy: no flow cached" "$(st flows_created)" "$created"
+kp_check "no policy: no nf_conntrack entry for pod traffic" \
+	bash -c "! ip netns exec node1 conntrack -L 2>/dev/null | grep -q 10.244.1."
+kp_check "conntrack is live in the node (it tracks the node's own traffic)" \
+	bash -c "ip netns exec outside kp-echo connect tcp 192.168.50.1 9000 >/dev/null &&
+		 ip netns exec node1 conntrack -L 2>/dev/null | grep -q 'dport=9000'"
+
+# --- default deny, then an allow in the same tier ---
+kp_check "policy with no rules (ingress)" pol deny-in types ingress
+kp_check "attach it to pod3's ingress" attach pod3 ingress default:deny-in
+kp_eq "default deny: pod2 -> pod3 blocked" "$(reach pod2 10.244.1.3 8080)" blocked
+kp_check "dropped packets counted" test "$(st policy_denied)" -gt 0
+out=$(trace pod2 tcp 10.244.1.2:40000 10.244.1.3:8080)
+kp_check "trace: denied at the end of tier default [$out]" \
+	grep -q "pod3 ingress: deny (end of tier, tier default)" <<<"$out"
+kp_check "allow tcp 8080 (order 10)" pol allow-web order 10 ingress allow proto tcp to port 8080
+kp_check "attach both" attach pod3 ingress default:allow-web,deny-in
+kp_eq "allowed port reachable" "$(reach pod2 10.244.1.3 8080)" web-3
+kp_eq "other port still denied at the end of the tier" "$(reach pod2 10.244.1.3 8081)" blocked
+kp_check "rule counter counted the flow's packets" test "$(rule_pkts allow-web ingress 0)" -ge 3
+out=$(trace pod2 tcp 10.244.1.2:40000 10.244.1.3:8080)
+kp_check "trace names the deciding rule [$out]" \
+	grep -q "pod3 ingress: allow (rule, tier default, policy allow-web ingress rule 0)" <<<"$out"
+kp_check "replies of an allowed flow pass (pod3's egress has no policy; pod2 none)" \
+	test "$(reach pod2 10.244.1.3 8080)" = web-3
+kp_check "an allowed flow is cached" test "$(kpctl node1 --json status | grep -o '"flows":[0-9]*' | cut -d: -f2)" -gt 0
+kp_check "approved flows skip policy (bypassed counter)" test "$(st policy_bypassed)" -gt 0
+kp_check "no nf_conntrack entry for bypassed flows" \
+	bash -c "! ip netns exec node1 conntrack -L 2>/dev/null | grep -q 10.244.1."
+
+# --- port ranges, not-port, IPv6, UDP ---
+pol allow-web order 10 ingress allow proto tcp to port 8079-8081 not-port 8081 \
+	ingress allow proto udp to port 8053 ingress allow proto tcp to port 8086
+kp_eq "port range: 8080 in 8079-8081" "$(reach pod2 10.244.1.3 8080)" web-3
+kp_eq "not-port: 8081 excluded" "$(reach pod2 10.244.1.3 8081)" blocked
+kp_eq "UDP rule" "$(reach pod2 10.244.1.3 8053 udp)" dns-3
+kp_eq "IPv6 through the same rules" "$(reach pod2 fd00:244::3 8086)" web6-3
+
+# --- tiers: Pass to the next tier; Deny in tier 1 beats Allow in tier 2 ---
+pol sec tier security order 1 ingress deny from net 10.244.1.4/32 ingress pass
+pol allow-all ingress allow
+kp_check "two tiers on pod3" attach pod3 ingress security:sec ingress default:allow-all
+kp_eq "Pass: pod2 goes on to tier default, allowed" "$(reach pod2 10.244.1.3 8081)" alt-3
+kp_eq "Deny in tier 1 beats Allow in tier 2: pod4 blocked" "$(reach pod4 10.244.1.3 8081)" blocked
+out=$(trace pod4 tcp 10.244.1.4:1234 10.244.1.3:8081)
+kp_check "trace: tier security decided [$out]" \
+	grep -q "deny (rule, tier security, policy sec ingress rule 0)" <<<"$out"
+
+# --- IP sets, not-net, not-set, not-proto ---
+kp_check "ipset set" kpctl node1 ipset set clients 10.244.1.2
+pol sel order 5 tier default ingress allow from set clients
+attach pod3 ingress default:sel
+kp_eq "set member allowed" "$(reach pod2 10.244.1.3 8080)" web-3
+kp_eq "non-member denied" "$(reach pod4 10.244.1.3 8080)" blocked
+kp_check "ipset add" kpctl node1 ipset add clients 10.244.1.4/32
+kp_eq "new member allowed (revision re-check)" "$(reach pod4 10.244.1.3 8080)" web-3
+kp_check "ipset list shows 2 members" grep -Eq '^clients +2$' <<<"$(kpctl node1 ipset list)"
+pol sel order 5 ingress allow from not-set clients
+kp_eq "not-set: members denied" "$(reach pod2 10.244.1.3 8080)" blocked
+pol sel order 5 ingress allow from not-net 10.244.1.2/32
+kp_eq "not-net: pod4 allowed" "$(reach pod4 10.244.1.3 8080)" web-3
+kp_eq "not-net: pod2 denied" "$(reach pod2 10.244.1.3 8080)" blocked
+pol sel order 5 ingress allow not-proto udp
+kp_eq "not-proto udp: tcp allowed" "$(reach pod2 10.244.1.3 8080)" web-3
+kp_eq "not-proto udp: udp denied" "$(reach pod2 10.244.1.3 8053 udp)" blocked
+
+# --- ICMP type/code and not-icmp ---
+pol sel order 5 ingress allow proto icmp icmp 8/0
+kp_check "icmp 8/0 allows ping" ip netns exec pod2 ping -c 1 -W 1 10.244.1.3
+pol sel order 5 ingress allow proto icmp not-icmp 8
+kp_check "not-icmp 8 blocks ping" bash -c "! ip netns exec pod2 ping -c 1 -W 1 10.244.1.3"
+out=$(trace pod2 icmp 10.244.1.2 10.244.1.3 type 0)
+kp_check "trace: echo reply (type 0) allowed by not-icmp 8 [$out]" grep -q "verdict: allow" <<<"$out"
+
+# --- an established flow is cut by a new Deny at its next packet ---
+pol sel order 5 ingress allow proto tcp to port 8090
+ip netns exec pod2 kp-echo repeat tcp 10.244.1.3 8090 8 400 >/tmp/held.out &
+held=$!
+sleep 1.2
+pol cut tier default order 1 ingress deny from net 10.244.1.2/32
+attach pod3 ingress default:cut,sel
+wait $held
+kp_check "established flow answered before the Deny [$(tr '\n' ' ' </tmp/held.out)]" \
+	grep -q '^reply=hold-3' /tmp/held.out
+kp_check "established flow cut after the Deny" grep -q '^error=' /tmp/held.out
+kp_eq "...and stays cut" "$(tail -1 /tmp/held.out | cut -d= -f1)" error
+
+# --- Log ---
+pol logit ingress log proto tcp ingress allow
+attach pod3 ingress default:logit
+reach pod2 10.244.1.3 8080 >/dev/null
+kp_check "Log records the packet and goes on" \
+	bash -c "dmesg | grep -q 'kplane: log endpoint pod3 ingress policy logit rule 0'"
+
+# --- host endpoint, failsafe ---
+pol host-in ingress allow proto tcp to port 9000
+kp_check "host endpoint with policy" kpctl node1 endpoint add node1-ext dev ext0 host \
+	ingress default:host-in
+kp_eq "host endpoint: allowed port" "$(reach outside 192.168.50.1 9000)" node-9000
+kp_eq "host endpoint: other port denied" "$(reach outside 192.168.50.1 9001)" blocked
+kp_eq "failsafe port 22 reachable despite the policy" "$(reach outside 192.168.50.1 22)" node-22
+kp_check "failsafe passes counted" test "$(st policy_failsafe)" -gt 0
+kp_eq "forwarded to a pod: host endpoint policy does not apply" \
+	"$(reach outside 10.244.1.3 8080)" web-3
+
+# --- a full flow table: new flows refused, established and failsafe pass ---
+ip netns exec pod2 kp-echo repeat tcp 10.244.1.3 8090 6 300 >/tmp/full.out &
+held=$!
+sleep 0.4
+echo "$(kpctl node1 --json status | grep -o '"flows":[0-9]*' | cut -d: -f2)" \
+	>/sys/module/kplane/parameters/max_flows
+full=$(st flow_table_full)
+kp_eq "table full: new flow refused" "$(reach pod4 10.244.1.3 8080)" blocked
+kp_check "table full: counted" test "$(st flow_table_full)" -gt "$full"
+kp_eq "table full: failsafe traffic passes" "$(reach outside 192.168.50.1 22)" node-22
+wait $held
+kp_check "table full: the established flow kept working" \
+	bash -c "! grep -q '^error=' /tmp/full.out && [ \$(grep -c '^reply=' /tmp/full.out) = 6 ]"
+echo 262144 >/sys/module/kplane/parameters/max_flows
+
+# --- trace agrees with the datapath ---
+agree=1
+for case in "pod2 10.244.1.3 8080" "pod4 10.244.1.3 8081" "pod2 10.244.1.4 8080"; do
+	set -- $case
+	ip=$(ip -n "$1" -4 addr show eth0 | grep -o '10\.244\.1\.[0-9]*' | head -1)
+	t=$(trace "$1" tcp "$ip:40000" "$2:$3" | head -1)
+	r=$(reach "$1" "$2" "$3")
+	{ [ "$t" = "verdict: allow" ] && [ "$r" != blocked ]; } ||
+		{ [ "$t" = "verdict: deny" ] && [ "$r" = blocked ]; } || agree=0
+done
+kp_eq "trace verdicts match what the datapath did" "$agree" 1
+
+# --- bad input: refused with a message, nothing half-applied ---
+before=$(kpctl node1 policy list; kpctl node1 endpoint list)
+kp_refused "unknown IP set" 1 "No such file or directory" "a rule names an IP set that does not exist" \
+	kpctl node1 policy set bad ingress allow from set nosuch
+kp_refused "invalid CIDR" 1 "Invalid argument" "prefix length is longer than the address" \
+	kpctl node1 policy set bad ingress allow from net 10.0.0.0/33
+kp_refused "upside-down port range" 1 "Invalid argument" "port range is upside down" \
+	kpctl node1 policy set bad ingress allow proto tcp to port 90-80
+kp_refused "ports without a protocol" 1 "Invalid argument" "ports need protocol tcp, udp or sctp" \
+	kpctl node1 policy set bad ingress allow to port 80
+kp_refused "unknown action is a usage error" 2 "policy set" "allow, deny, pass or log" \
+	kpctl node1 policy set bad ingress permit
+kp_refused "unknown policy on an endpoint" 1 "No such file or directory" \
+	"an endpoint names a policy that does not exist" kpctl node1 endpoint policy pod3 ingress default:nosuch
+kp_refused "policy in the wrong tier" 1 "Invalid argument" "a policy is listed under a tier it does not belong to" \
+	kpctl node1 endpoint policy pod3 ingress security:allow-all
+kp_refused "delete an attached policy" 1 "Device or resource busy" "an endpoint attaches this policy" \
+	kpctl node1 policy del logit
+kp_refused "delete a set in use" 1 "Device or resource busy" "a policy rule uses this IP set" \
+	bash -c "ip netns exec node1 kplanectl policy set useset ingress allow from set clients &&
+		 ip netns exec node1 kplanectl ipset del clients"
+kpctl node1 policy del useset
+echo 3 >/sys/module/kplane/parameters/max_rules
+kp_refused "more rules than the limit" 1 "No space left on device" "rule limit reached (see max_rules)" \
+	kpctl node1 policy set big ingress allow ingress allow ingress allow ingress allow
+echo 100000 >/sys/module/kplane/parameters/max_rules
+kp_eq "nothing half-applied" "$(kpctl node1 policy list | sed 's/ *[0-9]* pkts.*bytes//'; kpctl node1 endpoint list)" \
+	"$(sed 's/ *[0-9]* pkts.*bytes//' <<<"$before")"
+kp_refused "policy changes need CAP_NET_ADMIN" 1 "Operation not permitted" "" \
+	ip netns exec node1 kp-runas nobody kplanectl policy set x ingress allow
+kp_check "trace is open to unprivileged users" \
+	ip netns exec node1 kp-runas nobody kplanectl trace pod2 tcp 10.244.1.2:1 10.244.1.3:80
+
+# --- policy_reject: answered with ICMP admin-prohibited, refused at once ---
+attach pod3 ingress default:deny-in
+echo 1 >/sys/module/kplane/parameters/policy_reject
+# (A TCP connect() in the same host would only note it softly: the ICMP
+# comes back while connect() still holds the socket.)
+unreach() { ip netns exec pod2 cat /proc/net/snmp | awk '/^Icmp:/ { n++ } n == 2 { print $5; exit }'; }
+before=$(unreach)
+out=$(ip netns exec pod2 kp-echo connect udp 10.244.1.3 8053 2>&1)
+kp_check "policy_reject: UDP gets no route to host at once [$out]" grep -q "No route to host" <<<"$out"
+kp_check "policy_reject: the pod received ICMP unreachable" test "$(unreach)" -gt "$before"
+echo 0 >/sys/module/kplane/parameters/policy_reject
+
+kp_check "node disable with policies, sets, cached flows" kpctl node1 node disable
+kp_check "module unloads" kp_unload
+kp_done

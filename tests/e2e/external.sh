@@ -162,18 +162,21 @@ kp_check "internalTrafficPolicy=Local" kpctl node1 service set 10.96.0.20:80/tcp
 got=$(replies pod5 8 10.96.0.20 80 | sed 's/ .*//' | sort -u | tr '\n' ' ')
 kp_eq "internalTrafficPolicy=Local: only the node-local backend" "$got" "web-2 "
 
-# No nf_conntrack entry for kplane's flows; a plain forwarded flow has one.
+# No nf_conntrack entry for kplane's flows; the node's own traffic has one.
 kpctl node1 service set 0.0.0.0:30082/tcp type nodeport backend 10.244.1.2:8080,local
+ip netns exec node1 kp-echo serve tcp 0.0.0.0 9000 node &
+sleep 0.3
 ip netns exec outside kp-echo connect tcp 192.168.50.1 30082 >/dev/null
 ip netns exec outside kp-echo connect tcp 10.244.1.3 8080 >/dev/null
+ip netns exec outside kp-echo connect tcp 192.168.50.1 9000 >/dev/null
 ct=$(ip netns exec node1 conntrack -L 2>/dev/null)
 echo "$ct"
-kp_check "conntrack tracks the plain forwarded flow" grep -q 'dst=10.244.1.3 .*dport=8080' <<<"$ct"
+kp_check "conntrack tracks the node's own traffic" grep -q 'dst=192.168.50.1 .*dport=9000' <<<"$ct"
 # Packet-path flows would show the client or the SNAT address facing a
-# backend; no entry anywhere may name a service address.  (Connect-time flows
-# are plain pod-to-backend forwarding here, tracked like any pod traffic.)
-kp_check "conntrack has no entry for any kplane flow or service address" \
-	bash -c "! grep -Eq 'dport=3008[0-2]|192\.168\.100\.|src=(192\.168\.50\.2|10\.0\.12\.1) dst=10\.244\.(1\.2|2\.6) |fd00:(100|50)::' <<<'$ct'"
+# backend; no entry anywhere may name a service address.  Plain traffic to
+# and from pods (endpoints) is approved by policy and untracked as well.
+kp_check "conntrack has no entry for any kplane flow, service or pod address" \
+	bash -c "! grep -Eq 'dport=3008[0-2]|192\.168\.100\.|10\.244\.1\.|src=(192\.168\.50\.2|10\.0\.12\.1) dst=10\.244\.2\.6 |fd00:(100|50)::' <<<'$ct'"
 
 
 # A backend that starts terminating keeps its established flows; new flows

@@ -9,6 +9,8 @@ rm -rf "$out"
 mkdir -p "$out/kunit"
 cp -r "$top/kmod" "$top/include" "$out/"
 cp "$top"/tests/kunit/*.c "$out/kunit/"
+# The differential test's reference evaluator, shared with tests/unit.
+cp "$top/tests/unit/match_ref.h" "$out/kunit/"
 cp "$top/tests/kunit/Kbuild" "$out/Kbuild"
 log=$out/build.log
 if ! make -C "$kdir" M="$out" W=1 modules >"$log" 2>&1; then

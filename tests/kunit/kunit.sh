@@ -29,6 +29,6 @@ while IFS= read -r line; do
 	esac
 done <<<"$ktap"
 suites=$(echo "$ktap" | grep -c '^    # Subtest: ' || true)
-kp_eq "kunit ran all 5 kplane suites" "$suites" 5
+kp_eq "kunit ran all 6 kplane suites" "$suites" 6
 rmmod kplane_kunit
 kp_done

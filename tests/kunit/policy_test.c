@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the policy matcher in the kernel (the differential test against
+ * the reference evaluator, as in tests/unit), the node's policy objects
+ * (kmod/policy.c) and the datapath's decision (kp_filter_decide).
+ */
+#include <kunit/test.h>
+#include <linux/in.h>
+#include "filter.h"
+#include "node.h"
+#include "policy.h"
+#include "match_ref.h"
+
+/* The reference's IP sets are the kernel's own, outside any table. */
+struct kp_ipset *kp_ref_set_new(struct kp_prefix *p, unsigned int n)
+{
+	struct kp_ipset *set = kzalloc(sizeof(*set), GFP_KERNEL);
+	struct kp_ipset_data *d = kzalloc(sizeof(*d), GFP_KERNEL);
+
+	if (!set || !d) {
+		kfree(set);
+		kfree(d);
+		kp_free(p);
+		return NULL;
+	}
+	kp_prefix_set_build(&d->s, p, n);
+	RCU_INIT_POINTER(set->data, d);
+	return set;
+}
+
+void kp_ref_set_free(struct kp_ipset *set)
+{
+	struct kp_ipset_data *d = rcu_dereference_protected(set->data, true);
+
+	kp_free(d->s.p);
+	kfree(d);
+	kfree(set);
+}
+
+static void kp_test_differential(struct kunit *test)
+{
+	unsigned int decided, invalid, bad;
+
+	/* kp_ipset_members() reads under kplane_mutex here (no RCU section:
+	 * the generator allocates).
+	 */
+	mutex_lock(&kplane_mutex);
+	bad = kp_ref_differential(0x6b706c616e65ULL, 400, 100, &decided, &invalid);
+	mutex_unlock(&kplane_mutex);
+	kunit_info(test, "40000 evaluations, %u decided by a rule, %u disagreements",
+		   decided, bad);
+	KUNIT_EXPECT_EQ(test, bad, 0U);
+	KUNIT_EXPECT_EQ(test, invalid, 0U);
+	KUNIT_EXPECT_GT(test, decided, 5000U);
+}
+
+/* --- the node's objects --- */
+
+static struct kp_node *kp_pol_test_node(struct kunit *test)
+{
+	struct kp_node *node = kunit_kzalloc(test, sizeof(*node), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, node);
+	node->generation = 1;
+	KUNIT_ASSERT_EQ(test, kp_ep_table_init(&node->eps), 0);
+	KUNIT_ASSERT_EQ(test, kp_pol_table_init(&node->pol), 0);
+	test->priv = node;
+	mutex_lock(&kplane_mutex);
+	return node;
+}
+
+static void kp_pol_test_exit(struct kunit *test)
+{
+	struct kp_node *node = test->priv;
+
+	if (!node)
+		return;
+	if (!mutex_is_locked(&kplane_mutex))
+		mutex_lock(&kplane_mutex);
+	kp_ep_table_destroy(&node->eps);
+	kp_pol_table_destroy(&node->pol);
+	mutex_unlock(&kplane_mutex);
+	rcu_barrier();
+}
+
+static int kp_pol_suite_init(struct kunit_suite *suite)
+{
+	return kp_endpoint_init();
+}
+
+static void kp_pol_suite_exit(struct kunit_suite *suite)
+{
+	kp_endpoint_uninit();
+}
+
+/* A policy with @n ingress rules of @action, each for TCP port 80 + i. */
+static struct kp_pol *kp_test_pol(struct kunit *test, const char *id, const char *tier,
+				  u32 order, unsigned int n, u8 action)
+{
+	struct kp_pol *pol = kp_pol_alloc();
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, pol);
+	strscpy(pol->p.id, id, sizeof(pol->p.id));
+	strscpy(pol->p.tier, tier, sizeof(pol->p.tier));
+	pol->p.order = order;
+	pol->p.types = KPLANE_POLICY_INGRESS;
+	pol->p.n_rules[0] = n;
+	pol->p.rules[0] = kp_zalloc((n + 1) * sizeof(struct kp_rule));
+	pol->stats[0] = kp_zalloc((n + 1) * sizeof(struct kp_rule_stats));
+	pol->p.rules[1] = kp_zalloc(sizeof(struct kp_rule));
+	pol->stats[1] = kp_zalloc(sizeof(struct kp_rule_stats));
+	for (i = 0; i < n; i++) {
+		struct kp_rule *r = &pol->p.rules[0][i];
+
+		r->action = action;
+		r->flags = KP_RULE_PROTO;
+		r->proto = IPPROTO_TCP;
+		r->dst.ports = kp_zalloc(sizeof(*r->dst.ports));
+		r->dst.ports->lo = r->dst.ports->hi = 80 + i;
+		r->dst.n_ports = 1;
+	}
+	return pol;
+}
+
+static struct kp_endpoint *kp_test_wep(struct kunit *test, struct kp_node *node,
+				       const char *id, int ifindex, u8 last)
+{
+	struct kp_endpoint *ep = kp_ep_alloc();
+
+	KUNIT_ASSERT_NOT_NULL(test, ep);
+	strscpy(ep->id, id, sizeof(ep->id));
+	ep->ifindex = ifindex;
+	ep->n_addrs = 1;
+	ep->addrs[0].family = AF_INET;
+	ep->addrs[0].ip[0] = 10;
+	ep->addrs[0].ip[3] = last;
+	KUNIT_ASSERT_EQ(test, kp_ep_table_add(&node->eps, ep, 100, NULL), 0);
+	return ep;
+}
+
+static struct kp_attach kp_test_attach(u8 dir, u8 tier, const char *tier_name, const char *id)
+{
+	struct kp_attach a = { .dir = dir, .tier = tier };
+
+	strscpy(a.tier_name, tier_name, sizeof(a.tier_name));
+	strscpy(a.id, id, sizeof(a.id));
+	return a;
+}
+
+static void kp_test_prog_order_and_replace(struct kunit *test)
+{
+	struct kp_node *node = kp_pol_test_node(test);
+	struct kp_endpoint *ep = kp_test_wep(test, node, "pod", 7, 3);
+	struct kp_attach a[3] = {
+		kp_test_attach(KPLANE_DIR_INGRESS, 0, "t", "late"),
+		kp_test_attach(KPLANE_DIR_INGRESS, 0, "t", "early"),
+		kp_test_attach(KPLANE_DIR_INGRESS, 1, "u", ""),
+	};
+	const struct kp_prog *prog;
+	u32 rev;
+
+	KUNIT_ASSERT_EQ(test, kp_pol_set(node, kp_test_pol(test, "late", "t", 20, 1,
+							   KPLANE_ACTION_ALLOW), NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_pol_set(node, kp_test_pol(test, "early", "t", 10, 2,
+							   KPLANE_ACTION_DENY), NULL), 0);
+	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 3U);
+	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, ep, a, 3, NULL), 0);
+	rcu_read_lock();
+	prog = kp_ep_prog(ep, KPLANE_DIR_INGRESS);
+	KUNIT_ASSERT_EQ(test, prog->n_tiers, 2U);
+	KUNIT_EXPECT_EQ(test, prog->tiers[0].n, 2U);
+	KUNIT_EXPECT_STREQ(test, prog->tiers[0].pols[0]->id, "early");	/* by order */
+	KUNIT_EXPECT_STREQ(test, prog->tiers[1].name, "u");
+	KUNIT_EXPECT_EQ(test, prog->tiers[1].n, 0U);
+	KUNIT_EXPECT_EQ(test, kp_ep_prog(ep, KPLANE_DIR_EGRESS)->n_tiers, 0U);
+	rcu_read_unlock();
+	/* Replacing a policy rebuilds the endpoints that attach it. */
+	rev = node->pol.rev;
+	KUNIT_ASSERT_EQ(test, kp_pol_set(node, kp_test_pol(test, "early", "t", 30, 5,
+							   KPLANE_ACTION_DENY), NULL), 0);
+	KUNIT_EXPECT_GT(test, node->pol.rev, rev);
+	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 6U);
+	rcu_read_lock();
+	prog = kp_ep_prog(ep, KPLANE_DIR_INGRESS);
+	KUNIT_EXPECT_STREQ(test, prog->tiers[0].pols[0]->id, "late");
+	KUNIT_EXPECT_EQ(test, prog->tiers[0].pols[1]->n_rules[0], 5U);
+	rcu_read_unlock();
+	/* A new tier for an attached policy is refused; nothing changes. */
+	KUNIT_EXPECT_EQ(test, kp_pol_set(node, kp_test_pol(test, "early", "x", 30, 1,
+							   KPLANE_ACTION_DENY), NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 6U);
+	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "late", NULL), -EBUSY);
+	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, ep, NULL, 0, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "late", NULL), 0);
+	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 5U);
+	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "late", NULL), -ENOENT);
+}
+
+static void kp_test_unknown_policy(struct kunit *test)
+{
+	struct kp_node *node = kp_pol_test_node(test);
+	struct kp_endpoint *ep = kp_test_wep(test, node, "pod", 7, 3);
+	struct kp_attach a = kp_test_attach(KPLANE_DIR_EGRESS, 0, "t", "nosuch");
+
+	KUNIT_EXPECT_EQ(test, kp_ep_policy_set(node, ep, &a, 1, NULL), -ENOENT);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(ep->pol));
+}
+
+static void kp_test_rule_limit(struct kunit *test)
+{
+	struct kp_node *node = kp_pol_test_node(test);
+	unsigned int old = kp_max_rules;
+
+	kp_max_rules = 4;
+	KUNIT_EXPECT_EQ(test, kp_pol_set(node, kp_test_pol(test, "a", "t", 1, 3,
+							   KPLANE_ACTION_ALLOW), NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_pol_set(node, kp_test_pol(test, "b", "t", 1, 2,
+							   KPLANE_ACTION_ALLOW), NULL), -ENOSPC);
+	/* Replacing counts the new rules instead of the old ones. */
+	KUNIT_EXPECT_EQ(test, kp_pol_set(node, kp_test_pol(test, "a", "t", 1, 4,
+							   KPLANE_ACTION_ALLOW), NULL), 0);
+	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 4U);
+	kp_max_rules = old;
+}
+
+static struct kp_prefix kp_test_prefix(u8 last, u8 len)
+{
+	struct kp_prefix p = { .family = AF_INET, .len = len };
+
+	p.addr[0] = 10;
+	p.addr[3] = last;
+	kp_prefix_mask(&p);
+	return p;
+}
+
+static void kp_test_ipset_update(struct kunit *test)
+{
+	struct kp_node *node = kp_pol_test_node(test);
+	struct kp_prefix *p = kp_zalloc(2 * sizeof(*p));
+	struct kp_prefix add[2] = { kp_test_prefix(9, 32), kp_test_prefix(1, 32) };
+	struct kp_prefix del[2] = { kp_test_prefix(1, 32), kp_test_prefix(77, 32) };
+	struct kp_ipset *set;
+	u8 ip[16] = { 10, 0, 0, 1 };
+
+	p[0] = kp_test_prefix(1, 32);
+	p[1] = kp_test_prefix(0, 24);
+	KUNIT_ASSERT_EQ(test, kp_ipset_set(node, "s", p, 2, NULL), 0);
+	set = kp_ipset_find(&node->pol, "s");
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 2U);
+	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_members(set), AF_INET, ip)->len, 32);
+	/* A duplicate added, one removed, one removal of a non-member. */
+	KUNIT_ASSERT_EQ(test, kp_ipset_update(node, "s", add, 2, del, 2, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 2U);
+	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_members(set), AF_INET, ip)->len, 24);
+	KUNIT_EXPECT_EQ(test, kp_ipset_update(node, "nosuch", add, 1, NULL, 0, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", NULL), 0);
+	KUNIT_EXPECT_NULL(test, kp_ipset_find(&node->pol, "s"));
+}
+
+static void kp_test_ipset_in_use(struct kunit *test)
+{
+	struct kp_node *node = kp_pol_test_node(test);
+	struct kp_pol *pol = kp_test_pol(test, "p", "t", 1, 1, KPLANE_ACTION_ALLOW);
+	struct kp_ipset *set;
+
+	KUNIT_ASSERT_EQ(test, kp_ipset_set(node, "s", kp_zalloc(sizeof(struct kp_prefix)), 0,
+					   NULL), 0);
+	set = kp_ipset_find(&node->pol, "s");
+	pol->p.rules[0][0].src.sets = kp_zalloc(sizeof(struct kp_ipset *));
+	pol->p.rules[0][0].src.sets[0] = set;
+	pol->p.rules[0][0].src.n_sets = 1;
+	KUNIT_ASSERT_EQ(test, kp_pol_set(node, pol, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", NULL), -EBUSY);
+	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "p", NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", NULL), 0);
+}
+
+/* The datapath's decision: the source pod's egress, the destination's ingress. */
+static void kp_test_decide(struct kunit *test)
+{
+	struct kp_node *node = kp_pol_test_node(test);
+	struct kp_endpoint *a = kp_test_wep(test, node, "a", 11, 1);
+	struct kp_endpoint *b = kp_test_wep(test, node, "b", 12, 2);
+	struct kp_attach deny = kp_test_attach(KPLANE_DIR_INGRESS, 0, "t", "deny80");
+	struct kp_filter_at at = { .in_ifindex = 11 };
+	struct kp_match_pkt m = { .family = AF_INET, .proto = IPPROTO_TCP, .sport = 999,
+				  .dport = 80 };
+	struct kp_decision d;
+
+	m.saddr[0] = m.daddr[0] = 10;
+	m.saddr[3] = 1;
+	m.daddr[3] = 2;
+	KUNIT_ASSERT_EQ(test, kp_pol_set(node, kp_test_pol(test, "deny80", "t", 1, 1,
+							   KPLANE_ACTION_DENY), NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, b, &deny, 1, NULL), 0);
+	rcu_read_lock();
+	kp_filter_decide(node, &at, &m, false, &d);
+	KUNIT_EXPECT_EQ(test, d.n_steps, 2U);
+	KUNIT_EXPECT_PTR_EQ(test, d.steps[0].ep, (const struct kp_endpoint *)a);
+	KUNIT_EXPECT_EQ(test, d.steps[0].dir, (u8)KPLANE_DIR_EGRESS);
+	KUNIT_EXPECT_EQ(test, d.steps[0].v.reason, (u8)KPLANE_REASON_NO_POLICY);
+	KUNIT_EXPECT_PTR_EQ(test, d.steps[1].ep, (const struct kp_endpoint *)b);
+	KUNIT_EXPECT_EQ(test, d.action, (u8)KPLANE_ACTION_DENY);
+	KUNIT_EXPECT_STREQ(test, d.steps[1].tier, "t");
+	/* Port 81: b's tier has a policy, nothing matched: end of tier. */
+	m.dport = 81;
+	kp_filter_decide(node, &at, &m, false, &d);
+	KUNIT_EXPECT_EQ(test, d.steps[1].v.reason, (u8)KPLANE_REASON_END_OF_TIER);
+	/* From elsewhere to nobody's address: not kplane's traffic. */
+	at.in_ifindex = 99;
+	m.daddr[3] = 50;
+	kp_filter_decide(node, &at, &m, false, &d);
+	KUNIT_EXPECT_EQ(test, d.n_steps, 0U);
+	rcu_read_unlock();
+}
+
+static struct kunit_case kp_policy_cases[] = {
+	KUNIT_CASE(kp_test_differential),
+	KUNIT_CASE(kp_test_prog_order_and_replace),
+	KUNIT_CASE(kp_test_unknown_policy),
+	KUNIT_CASE(kp_test_rule_limit),
+	KUNIT_CASE(kp_test_ipset_update),
+	KUNIT_CASE(kp_test_ipset_in_use),
+	KUNIT_CASE(kp_test_decide),
+	{}
+};
+
+static struct kunit_suite kp_policy_suite = {
+	.name = "kplane_policy",
+	.exit = kp_pol_test_exit,
+	.suite_init = kp_pol_suite_init,
+	.suite_exit = kp_pol_suite_exit,
+	.test_cases = kp_policy_cases,
+};
+kunit_test_suite(kp_policy_suite);

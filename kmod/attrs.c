@@ -49,8 +49,7 @@ const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1] = {
 	[KPLANE_A_ENDPOINT]		= NLA_POLICY_NESTED(kp_ep_policy),
 	[KPLANE_A_SERVICE]		= { .type = NLA_REJECT,
 		.reject_message = "endpoint commands take no service" },
-	[KPLANE_A_TXN_ID]		= { .type = NLA_REJECT,
-		.reject_message = "endpoint changes are not transactional yet" },
+	[KPLANE_A_TXN_ID]		= { .type = NLA_U32 },	/* ENDPOINT_POLICY only */
 };
 
 /* nla_policy's own min/max are s16: wider bounds go through a range struct. */

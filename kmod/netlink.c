@@ -242,8 +242,15 @@ static int kp_ep_build(struct net *net, const struct kp_ep_cfg *cfg,
 	return 0;
 }
 
+/* Endpoint add, del and get: the endpoint nest, and no transaction. */
 static int kp_nl_ep_require(struct genl_info *info)
 {
+	if (info->attrs[KPLANE_A_TXN_ID]) {
+		NL_SET_BAD_ATTR(info->extack, info->attrs[KPLANE_A_TXN_ID]);
+		NL_SET_ERR_MSG(info->extack,
+			       "endpoint add and delete are not transactional (endpoint policy is)");
+		return -EINVAL;
+	}
 	if (!GENL_REQ_ATTR_CHECK(info, KPLANE_A_ENDPOINT))
 		return 0;
 	NL_SET_ERR_MSG(info->extack, "endpoint attribute (KPLANE_A_ENDPOINT) is missing");
@@ -265,7 +272,7 @@ static int kp_nl_ep_add_locked(struct genl_info *info, const struct kp_ep_cfg *c
 	err = kp_ep_build(genl_info_net(info), cfg, ep, info->extack);
 	/* Policy before publishing: no packet may see the pod unprotected. */
 	if (!err && cfg->n_attach)
-		err = kp_ep_policy_set(node, ep, cfg->attach, cfg->n_attach, info->extack);
+		err = kp_ep_policy_set(node, ep, cfg->attach, cfg->n_attach, NULL, info->extack);
 	if (!err)
 		err = kp_ep_table_add(&node->eps, ep, READ_ONCE(kp_max_endpoints),
 				      info->extack);

@@ -103,6 +103,52 @@ void kp_pol_changed(struct kp_node *node)
 	kp_node_changed(node);
 }
 
+/* --- the journal --- */
+
+enum kp_undo_kind {
+	KP_UNDO_SET_DATA,	/* @obj set's members were @old */
+	KP_UNDO_SET_NEW,	/* @obj set was made */
+	KP_UNDO_SET_DEL,	/* @obj set was unlinked after @prev */
+	KP_UNDO_POL,		/* @obj policy replaced @old (either may be NULL) */
+	KP_UNDO_EP_PROG,	/* @obj endpoint's program was @old */
+};
+
+struct kp_undo {
+	struct list_head list;
+	u8 kind;
+	void *obj;
+	void *old;
+	struct list_head *prev;	/* SET_DEL and POL deletion: where it was listed */
+};
+
+void kp_pol_journal_init(struct kp_node *node, struct kp_pol_journal *j)
+{
+	INIT_LIST_HEAD(&j->undo);
+	j->n_sets = node->pol.n_sets;
+	j->n_rules = node->pol.n_rules;
+}
+
+/*
+ * An entry for a change about to be made, taken before making it so that a
+ * change is never made unrecorded.  With no journal, a dummy that records
+ * nothing.  ERR_PTR(-ENOMEM) when memory ran out.
+ */
+static struct kp_undo *kp_undo_new(struct kp_pol_journal *j, u8 kind, void *obj)
+{
+	static struct kp_undo none;
+	struct kp_undo *u;
+
+	if (!j)
+		return &none;
+	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	if (!u)
+		return ERR_PTR(-ENOMEM);
+	u->kind = kind;
+	u->obj = obj;
+	list_add(&u->list, &j->undo);
+	return u;
+}
+
 /* --- IP sets --- */
 
 const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set)
@@ -128,14 +174,35 @@ struct kp_ipset *kp_ipset_find(struct kp_pol_table *tbl, const char *name)
 	return rhashtable_lookup_fast(&tbl->sets, key, kp_ipset_params);
 }
 
-/* Publishes @d as @set's members; the old ones go after a grace period. */
-static void kp_ipset_swap(struct kp_ipset *set, struct kp_ipset_data *d)
+static void kp_ipset_data_retire(struct kp_ipset_data *d)
 {
-	struct kp_ipset_data *old = rcu_replace_pointer(set->data, d,
-							lockdep_is_held(&kplane_mutex));
+	if (d)
+		call_rcu(&d->rcu, kp_ipset_data_free_rcu);
+}
 
-	if (old)
-		call_rcu(&old->rcu, kp_ipset_data_free_rcu);
+static struct kp_ipset_data *kp_ipset_data_replace(struct kp_ipset *set,
+						   struct kp_ipset_data *d)
+{
+	return rcu_replace_pointer(set->data, d, lockdep_is_held(&kplane_mutex));
+}
+
+/*
+ * Publishes @d as @set's members; the old ones go after a grace period, or
+ * into @j.  -ENOMEM (nothing changed, @d freed) if @j cannot record it.
+ */
+static int kp_ipset_swap(struct kp_ipset *set, struct kp_ipset_data *d,
+			 struct kp_pol_journal *j)
+{
+	struct kp_undo *u = kp_undo_new(j, KP_UNDO_SET_DATA, set);
+
+	if (IS_ERR(u)) {
+		kp_ipset_data_free(d);
+		return PTR_ERR(u);
+	}
+	u->old = kp_ipset_data_replace(set, d);
+	if (!j)
+		kp_ipset_data_retire(u->old);
+	return 0;
 }
 
 static struct kp_ipset_data *kp_ipset_data_new(struct kp_prefix *p, u32 n,
@@ -156,11 +223,12 @@ static struct kp_ipset_data *kp_ipset_data_new(struct kp_prefix *p, u32 n,
 }
 
 int kp_ipset_set(struct kp_node *node, const char *name, struct kp_prefix *p, u32 n,
-		 struct netlink_ext_ack *extack)
+		 struct kp_pol_journal *j, struct netlink_ext_ack *extack)
 {
 	struct kp_pol_table *tbl = kp_pol_tbl(node);
 	struct kp_ipset *set = kp_ipset_find(tbl, name);
 	struct kp_ipset_data *d;
+	struct kp_undo *u;
 	int err;
 
 	lockdep_assert_held(&kplane_mutex);
@@ -173,19 +241,25 @@ int kp_ipset_set(struct kp_node *node, const char *name, struct kp_prefix *p, u3
 	if (IS_ERR_OR_NULL(d))
 		return d ? PTR_ERR(d) : -ENOMEM;
 	if (set) {
-		kp_ipset_swap(set, d);
-		kp_pol_changed(node);
-		return 0;
+		err = kp_ipset_swap(set, d, j);
+		if (!err)
+			kp_pol_changed(node);
+		return err;
 	}
 	set = kzalloc(sizeof(*set), GFP_KERNEL);
-	if (!set) {
+	u = set ? kp_undo_new(j, KP_UNDO_SET_NEW, set) : ERR_PTR(-ENOMEM);
+	if (IS_ERR(u)) {
 		kp_ipset_data_free(d);
-		return -ENOMEM;
+		kfree(set);
+		return PTR_ERR(u);
 	}
 	strscpy(set->name, name, sizeof(set->name));
 	RCU_INIT_POINTER(set->data, d);
 	err = rhashtable_lookup_insert_fast(&tbl->sets, &set->node, kp_ipset_params);
 	if (err) {
+		/* The journal entry stays: undoing a made set unlinks nothing yet. */
+		u->kind = KP_UNDO_SET_DATA;
+		u->obj = NULL;
 		kp_ipset_data_free(d);
 		kfree(set);
 		return err;
@@ -198,7 +272,7 @@ int kp_ipset_set(struct kp_node *node, const char *name, struct kp_prefix *p, u3
 
 int kp_ipset_update(struct kp_node *node, const char *name, const struct kp_prefix *add,
 		    u32 n_add, const struct kp_prefix *del, u32 n_del,
-		    struct netlink_ext_ack *extack)
+		    struct kp_pol_journal *j, struct netlink_ext_ack *extack)
 {
 	struct kp_ipset *set = kp_ipset_find(kp_pol_tbl(node), name);
 	const struct kp_prefix_set *old;
@@ -236,7 +310,8 @@ int kp_ipset_update(struct kp_node *node, const char *name, const struct kp_pref
 		kp_ipset_data_free(d);
 		return -ENOSPC;
 	}
-	kp_ipset_swap(set, d);
+	if (kp_ipset_swap(set, d, j))
+		return -ENOMEM;
 	kp_pol_changed(node);
 	return 0;
 }
@@ -266,10 +341,12 @@ static bool kp_pol_uses_set(const struct kp_pol *pol, const struct kp_ipset *set
 	return false;
 }
 
-int kp_ipset_del(struct kp_node *node, const char *name, struct netlink_ext_ack *extack)
+int kp_ipset_del(struct kp_node *node, const char *name, struct kp_pol_journal *j,
+		 struct netlink_ext_ack *extack)
 {
 	struct kp_pol_table *tbl = kp_pol_tbl(node);
 	struct kp_ipset *set = kp_ipset_find(tbl, name);
+	struct kp_undo *u;
 	struct kp_pol *pol;
 
 	lockdep_assert_held(&kplane_mutex);
@@ -283,10 +360,15 @@ int kp_ipset_del(struct kp_node *node, const char *name, struct netlink_ext_ack 
 			return -EBUSY;
 		}
 	}
+	u = kp_undo_new(j, KP_UNDO_SET_DEL, set);
+	if (IS_ERR(u))
+		return PTR_ERR(u);
+	u->prev = set->list.prev;
 	rhashtable_remove_fast(&tbl->sets, &set->node, kp_ipset_params);
 	list_del(&set->list);
 	tbl->n_sets--;
-	call_rcu(&set->rcu, kp_ipset_free_rcu);
+	if (!j)
+		call_rcu(&set->rcu, kp_ipset_free_rcu);
 	kp_pol_changed(node);
 	return 0;
 }
@@ -347,13 +429,32 @@ static struct kp_ep_policy *kp_ep_policy_build(struct kp_node *node,
 					       const struct kp_pol *override,
 					       struct netlink_ext_ack *extack);
 
-static void kp_ep_policy_swap(struct kp_endpoint *ep, struct kp_ep_policy *epp)
+static struct kp_ep_policy *kp_ep_policy_replace(struct kp_endpoint *ep,
+						 struct kp_ep_policy *epp)
 {
-	struct kp_ep_policy *old = rcu_replace_pointer(ep->pol, epp,
-						       lockdep_is_held(&kplane_mutex));
+	return rcu_replace_pointer(ep->pol, epp, lockdep_is_held(&kplane_mutex));
+}
 
-	if (old)
-		kvfree_rcu(old, rcu);
+static void kp_ep_policy_retire(struct kp_ep_policy *epp)
+{
+	if (epp)
+		kvfree_rcu(epp, rcu);
+}
+
+/* Publishes @epp for @ep, the old one retired or journaled; takes @epp. */
+static int kp_ep_policy_swap(struct kp_endpoint *ep, struct kp_ep_policy *epp,
+			     struct kp_pol_journal *j)
+{
+	struct kp_undo *u = kp_undo_new(j, KP_UNDO_EP_PROG, ep);
+
+	if (IS_ERR(u)) {
+		kvfree(epp);
+		return PTR_ERR(u);
+	}
+	u->old = kp_ep_policy_replace(ep, epp);
+	if (!j)
+		kp_ep_policy_retire(u->old);
+	return 0;
 }
 
 /*
@@ -390,58 +491,88 @@ static struct kp_ep_policy **kp_pol_rebuild(struct kp_node *node, const struct k
 	return progs;
 }
 
-int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct netlink_ext_ack *extack)
+/* Links @pol in place of @old (NULL: as a new policy). */
+static int kp_pol_link(struct kp_pol_table *tbl, struct kp_pol *pol, struct kp_pol *old)
+{
+	int err;
+
+	if (old) {
+		pol->seq = old->seq;
+		rhashtable_replace_fast(&tbl->pols, &old->node, &pol->node, kp_pol_params);
+		list_replace(&old->list, &pol->list);
+		return 0;
+	}
+	err = rhashtable_lookup_insert_fast(&tbl->pols, &pol->node, kp_pol_params);
+	if (!err) {
+		pol->seq = tbl->next_seq++;
+		list_add_tail(&pol->list, &tbl->pol_list);
+	}
+	return err;
+}
+
+static void kp_pol_retire(struct kp_pol *pol)
+{
+	if (pol)
+		call_rcu(&pol->rcu, kp_pol_free_rcu);
+}
+
+int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct kp_pol_journal *j,
+	       struct netlink_ext_ack *extack)
 {
 	struct kp_pol_table *tbl = kp_pol_tbl(node);
 	struct kp_pol *old = kp_pol_find(tbl, pol->p.id);
 	unsigned int rules = tbl->n_rules - kp_pol_rules(old) + kp_pol_rules(pol), i = 0;
 	struct kp_ep_policy **progs;
 	struct kp_endpoint *ep;
-	int err;
+	struct kp_undo *u;
+	int err = 0;
 
 	lockdep_assert_held(&kplane_mutex);
 	if (rules > READ_ONCE(kp_max_rules)) {
 		NL_SET_ERR_MSG(extack, "rule limit reached (see max_rules)");
-		err = -ENOSPC;
-		goto err_free;
+		kp_pol_free(pol);
+		return -ENOSPC;
 	}
 	progs = kp_pol_rebuild(node, pol, extack);
-	if (IS_ERR(progs)) {
-		err = PTR_ERR(progs);
-		goto err_free;
+	u = IS_ERR(progs) ? ERR_CAST(progs) : kp_undo_new(j, KP_UNDO_POL, pol);
+	if (!IS_ERR(u)) {
+		u->old = old;
+		err = kp_pol_link(tbl, pol, old);
+		if (err)
+			u->obj = u->old = NULL;	/* nothing to undo */
 	}
-	if (old) {
-		pol->seq = old->seq;
-		rhashtable_replace_fast(&tbl->pols, &old->node, &pol->node, kp_pol_params);
-		list_replace(&old->list, &pol->list);
-		call_rcu(&old->rcu, kp_pol_free_rcu);
-	} else {
-		err = rhashtable_lookup_insert_fast(&tbl->pols, &pol->node, kp_pol_params);
-		if (err) {
+	if (IS_ERR(u) || err) {
+		if (!IS_ERR(progs)) {
+			while (i < node->eps.count)
+				kvfree(progs[i++]);
 			kvfree(progs);
-			goto err_free;
 		}
-		pol->seq = tbl->next_seq++;
-		list_add_tail(&pol->list, &tbl->pol_list);
+		kp_pol_free(pol);
+		return IS_ERR(u) ? PTR_ERR(u) : err;
 	}
 	tbl->n_rules = rules;
-	list_for_each_entry(ep, &node->eps.list, list)
-		if (progs[i++])
-			kp_ep_policy_swap(ep, progs[i - 1]);
+	/* A journal that runs out of memory here is rolled back by the commit. */
+	list_for_each_entry(ep, &node->eps.list, list) {
+		if (progs[i] && !err)
+			err = kp_ep_policy_swap(ep, progs[i], j);
+		else
+			kvfree(progs[i]);
+		i++;
+	}
 	kvfree(progs);
+	if (!j)
+		kp_pol_retire(old);
 	kp_pol_changed(node);
-	return 0;
-
-err_free:
-	kp_pol_free(pol);
 	return err;
 }
 
-int kp_pol_del(struct kp_node *node, const char *id, struct netlink_ext_ack *extack)
+int kp_pol_del(struct kp_node *node, const char *id, struct kp_pol_journal *j,
+	       struct netlink_ext_ack *extack)
 {
 	struct kp_pol_table *tbl = kp_pol_tbl(node);
 	struct kp_pol *pol = kp_pol_find(tbl, id);
 	struct kp_endpoint *ep;
+	struct kp_undo *u;
 
 	lockdep_assert_held(&kplane_mutex);
 	if (!pol) {
@@ -454,10 +585,16 @@ int kp_pol_del(struct kp_node *node, const char *id, struct netlink_ext_ack *ext
 			return -EBUSY;
 		}
 	}
+	u = kp_undo_new(j, KP_UNDO_POL, NULL);
+	if (IS_ERR(u))
+		return PTR_ERR(u);
+	u->old = pol;
+	u->prev = pol->list.prev;
 	rhashtable_remove_fast(&tbl->pols, &pol->node, kp_pol_params);
 	list_del(&pol->list);
 	tbl->n_rules -= kp_pol_rules(pol);
-	call_rcu(&pol->rcu, kp_pol_free_rcu);
+	if (!j)
+		kp_pol_retire(pol);
 	kp_pol_changed(node);
 	return 0;
 }
@@ -548,9 +685,11 @@ static struct kp_ep_policy *kp_ep_policy_build(struct kp_node *node,
 }
 
 int kp_ep_policy_set(struct kp_node *node, struct kp_endpoint *ep,
-		     const struct kp_attach *attach, u32 n, struct netlink_ext_ack *extack)
+		     const struct kp_attach *attach, u32 n, struct kp_pol_journal *j,
+		     struct netlink_ext_ack *extack)
 {
 	struct kp_ep_policy *epp = NULL;
+	int err;
 
 	lockdep_assert_held(&kplane_mutex);
 	if (n) {
@@ -558,9 +697,89 @@ int kp_ep_policy_set(struct kp_node *node, struct kp_endpoint *ep,
 		if (IS_ERR(epp))
 			return PTR_ERR(epp);
 	}
-	kp_ep_policy_swap(ep, epp);
+	err = kp_ep_policy_swap(ep, epp, j);
+	if (!err)
+		kp_pol_changed(node);
+	return err;
+}
+
+/* --- commit and rollback --- */
+
+static void kp_undo_pol(struct kp_pol_table *tbl, struct kp_undo *u)
+{
+	struct kp_pol *new = u->obj, *old = u->old;
+
+	if (new && old) {
+		rhashtable_replace_fast(&tbl->pols, &new->node, &old->node, kp_pol_params);
+		list_replace(&new->list, &old->list);
+	} else if (new) {
+		rhashtable_remove_fast(&tbl->pols, &new->node, kp_pol_params);
+		list_del(&new->list);
+	} else if (old) {
+		WARN_ON_ONCE(rhashtable_insert_fast(&tbl->pols, &old->node, kp_pol_params));
+		list_add(&old->list, u->prev);
+	}
+	kp_pol_retire(new);
+}
+
+static void kp_undo_one(struct kp_pol_table *tbl, struct kp_undo *u)
+{
+	struct kp_ipset *set = u->obj;
+
+	switch (u->kind) {
+	case KP_UNDO_SET_DATA:
+		if (set)
+			kp_ipset_data_retire(kp_ipset_data_replace(set, u->old));
+		break;
+	case KP_UNDO_SET_NEW:
+		rhashtable_remove_fast(&tbl->sets, &set->node, kp_ipset_params);
+		list_del(&set->list);
+		call_rcu(&set->rcu, kp_ipset_free_rcu);
+		break;
+	case KP_UNDO_SET_DEL:
+		WARN_ON_ONCE(rhashtable_insert_fast(&tbl->sets, &set->node, kp_ipset_params));
+		list_add(&set->list, u->prev);
+		break;
+	case KP_UNDO_POL:
+		kp_undo_pol(tbl, u);
+		break;
+	case KP_UNDO_EP_PROG:
+		kp_ep_policy_retire(kp_ep_policy_replace(u->obj, u->old));
+		break;
+	}
+}
+
+void kp_pol_rollback(struct kp_node *node, struct kp_pol_journal *j)
+{
+	struct kp_undo *u, *tmp;
+
+	lockdep_assert_held(&kplane_mutex);
+	list_for_each_entry_safe(u, tmp, &j->undo, list) {
+		kp_undo_one(&node->pol, u);
+		list_del(&u->list);
+		kfree(u);
+	}
+	node->pol.n_sets = j->n_sets;
+	node->pol.n_rules = j->n_rules;
 	kp_pol_changed(node);
-	return 0;
+}
+
+void kp_pol_journal_done(struct kp_pol_journal *j)
+{
+	struct kp_undo *u, *tmp;
+
+	list_for_each_entry_safe(u, tmp, &j->undo, list) {
+		if (u->kind == KP_UNDO_SET_DATA)
+			kp_ipset_data_retire(u->old);
+		else if (u->kind == KP_UNDO_SET_DEL)
+			call_rcu(&((struct kp_ipset *)u->obj)->rcu, kp_ipset_free_rcu);
+		else if (u->kind == KP_UNDO_POL)
+			kp_pol_retire(u->old);
+		else if (u->kind == KP_UNDO_EP_PROG)
+			kp_ep_policy_retire(u->old);
+		list_del(&u->list);
+		kfree(u);
+	}
 }
 
 const struct kp_prog *kp_ep_prog(const struct kp_endpoint *ep, unsigned int dir)

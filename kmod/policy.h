@@ -74,6 +74,18 @@ struct kp_pol_table {
 	u32 rev;			/* read by the datapath */
 };
 
+/*
+ * What a transaction's commit replaced, so a failure later in the same
+ * commit can put everything back (kp_pol_rollback), and what to free once
+ * it succeeds (kp_pol_journal_done).  Changes made without a journal free
+ * what they replace at once (after a grace period).
+ */
+struct kp_pol_journal {
+	struct list_head undo;		/* struct kp_undo (policy.c), newest first */
+	unsigned int n_sets;		/* the table's counts before the commit */
+	unsigned int n_rules;
+};
+
 extern unsigned int kp_max_rules;
 extern unsigned int kp_max_ipsets;
 
@@ -82,21 +94,28 @@ int kp_pol_table_init(struct kp_pol_table *tbl);
 void kp_pol_table_destroy(struct kp_pol_table *tbl);
 
 struct kp_ipset *kp_ipset_find(struct kp_pol_table *tbl, const char *name);
-/* Replace (or create) @name with @p[0..n-1]; takes @p in every case. */
+/*
+ * Every change below takes a journal (NULL: none; see struct kp_pol_journal).
+ * kp_ipset_set replaces (or creates) @name with @p[0..n-1] and takes @p in
+ * every case.
+ */
 int kp_ipset_set(struct kp_node *node, const char *name, struct kp_prefix *p, u32 n,
-		 struct netlink_ext_ack *extack);
+		 struct kp_pol_journal *j, struct netlink_ext_ack *extack);
 int kp_ipset_update(struct kp_node *node, const char *name, const struct kp_prefix *add,
 		    u32 n_add, const struct kp_prefix *del, u32 n_del,
-		    struct netlink_ext_ack *extack);
-int kp_ipset_del(struct kp_node *node, const char *name, struct netlink_ext_ack *extack);
+		    struct kp_pol_journal *j, struct netlink_ext_ack *extack);
+int kp_ipset_del(struct kp_node *node, const char *name, struct kp_pol_journal *j,
+		 struct netlink_ext_ack *extack);
 u32 kp_ipset_count(const struct kp_ipset *set);
 
 struct kp_pol *kp_pol_alloc(void);
 void kp_pol_free(struct kp_pol *pol);
 struct kp_pol *kp_pol_find(struct kp_pol_table *tbl, const char *id);
 /* Publishes @pol (replacing a policy of its id); takes it in every case. */
-int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct netlink_ext_ack *extack);
-int kp_pol_del(struct kp_node *node, const char *id, struct netlink_ext_ack *extack);
+int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct kp_pol_journal *j,
+	       struct netlink_ext_ack *extack);
+int kp_pol_del(struct kp_node *node, const char *id, struct kp_pol_journal *j,
+	       struct netlink_ext_ack *extack);
 /* The node object around a matcher policy (verdicts point at those). */
 static inline struct kp_pol *kp_pol_of(const struct kp_policy *p)
 {
@@ -109,7 +128,13 @@ static inline struct kp_pol *kp_pol_of(const struct kp_policy *p)
  * n == 0 clears them.
  */
 int kp_ep_policy_set(struct kp_node *node, struct kp_endpoint *ep,
-		     const struct kp_attach *attach, u32 n, struct netlink_ext_ack *extack);
+		     const struct kp_attach *attach, u32 n, struct kp_pol_journal *j,
+		     struct netlink_ext_ack *extack);
+void kp_pol_journal_init(struct kp_node *node, struct kp_pol_journal *j);
+/* The commit succeeded: free what it replaced. */
+void kp_pol_journal_done(struct kp_pol_journal *j);
+/* The commit failed: put back everything it changed, newest first. */
+void kp_pol_rollback(struct kp_node *node, struct kp_pol_journal *j);
 /* Under RCU: the endpoint's compiled program for @dir, or NULL. */
 const struct kp_prog *kp_ep_prog(const struct kp_endpoint *ep, unsigned int dir);
 /* Bumps the policy revision (and the node generation). */

@@ -29,8 +29,7 @@ static const struct nla_policy kp_ipset_policy[KPLANE_IPSET_A_MAX + 1] = {
 const struct nla_policy kp_ipset_req_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
 	[KPLANE_A_IPSET]	= NLA_POLICY_NESTED(kp_ipset_policy),
-	[KPLANE_A_TXN_ID]	= { .type = NLA_REJECT,
-		.reject_message = "IP set changes are not transactional yet" },
+	[KPLANE_A_TXN_ID]	= { .type = NLA_U32 },
 };
 
 static const struct nla_policy kp_side_policy[KPLANE_SIDE_A_MAX + 1] = {
@@ -71,8 +70,7 @@ static const struct nla_policy kp_pol_policy[KPLANE_POL_A_MAX + 1] = {
 const struct nla_policy kp_pol_req_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
 	[KPLANE_A_POLICY]	= NLA_POLICY_NESTED(kp_pol_policy),
-	[KPLANE_A_TXN_ID]	= { .type = NLA_REJECT,
-		.reject_message = "policy changes are not transactional yet" },
+	[KPLANE_A_TXN_ID]	= { .type = NLA_U32 },
 };
 
 static const struct nla_policy kp_trace_policy[KPLANE_TRACE_A_MAX + 1] = {

@@ -8,13 +8,90 @@
 #include "node.h"
 #include "policy_attrs.h"
 #include "policy_nl.h"
+#include "txn.h"
 
-/* Checks the nest is there and the node enabled, then runs @op locked. */
-static int kp_nl_locked(struct genl_info *info, int type, const char *missing,
-			int (*op)(struct kp_node *node, struct genl_info *info, void *arg),
-			void *arg)
+/* --- changes: applied at once, or staged in a transaction --- */
+
+static int kp_ipset_apply(struct kp_node *node, u8 cmd, const struct nlattr *nest,
+			  struct kp_pol_journal *j, struct netlink_ext_ack *extack)
+{
+	struct kp_ipset_cfg cfg;
+	int err;
+
+	err = kp_ipset_parse(nest, cmd == KPLANE_CMD_IPSET_UPDATE, cmd == KPLANE_CMD_IPSET_DEL,
+			     &cfg, extack);
+	if (err)
+		goto out;
+	if (cmd == KPLANE_CMD_IPSET_SET) {
+		err = kp_ipset_set(node, cfg.name, cfg.add, cfg.n_add, j, extack);
+		cfg.add = NULL;		/* taken */
+	} else if (cmd == KPLANE_CMD_IPSET_UPDATE) {
+		err = kp_ipset_update(node, cfg.name, cfg.add, cfg.n_add, cfg.del, cfg.n_del, j,
+				      extack);
+	} else {
+		err = kp_ipset_del(node, cfg.name, j, extack);
+	}
+out:
+	kp_free(cfg.add);
+	kp_free(cfg.del);
+	return err;
+}
+
+static int kp_ep_policy_apply(struct kp_node *node, const struct nlattr *nest,
+			      struct kp_pol_journal *j, struct netlink_ext_ack *extack)
+{
+	struct kp_endpoint *ep;
+	struct kp_ep_cfg cfg;
+	int err;
+
+	err = kp_ep_parse(nest, KP_EP_PARSE_POLICY, &cfg, extack);
+	if (err)
+		return err;
+	ep = kp_ep_lookup_id(&node->eps, cfg.id);
+	if (!ep) {
+		NL_SET_ERR_MSG(extack, "no endpoint with this id");
+		err = -ENOENT;
+	} else {
+		err = kp_ep_policy_set(node, ep, cfg.attach, cfg.n_attach, j, extack);
+	}
+	kvfree(cfg.attach);
+	return err;
+}
+
+int kp_pol_op_apply(struct kp_node *node, u8 cmd, const struct nlattr *nest,
+		    struct kp_pol_journal *j, struct netlink_ext_ack *extack)
+{
+	char id[KPLANE_ID_MAX];
+	struct kp_pol *pol;
+	int err;
+
+	switch (cmd) {
+	case KPLANE_CMD_IPSET_SET:
+	case KPLANE_CMD_IPSET_UPDATE:
+	case KPLANE_CMD_IPSET_DEL:
+		return kp_ipset_apply(node, cmd, nest, j, extack);
+	case KPLANE_CMD_POLICY_SET:
+		err = kp_pol_parse(nest, &node->pol, &pol, extack);
+		return err ?: kp_pol_set(node, pol, j, extack);
+	case KPLANE_CMD_POLICY_DEL:
+		err = kp_pol_parse_id(nest, id, extack);
+		return err ?: kp_pol_del(node, id, j, extack);
+	case KPLANE_CMD_ENDPOINT_POLICY:
+		return kp_ep_policy_apply(node, nest, j, extack);
+	}
+	return -EOPNOTSUPP;
+}
+
+/*
+ * The handler of every policy change: checks the nest is there and the
+ * node enabled, then applies the change, or stages it in the transaction
+ * the request names (applied, or refused, at commit).
+ */
+static int kp_nl_pol_op(struct genl_info *info, int type, const char *missing)
 {
 	struct kp_node *node = kp_info_node(info);
+	u8 cmd = info->genlhdr->cmd;
+	struct kp_txn *txn;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, type)) {
@@ -23,64 +100,50 @@ static int kp_nl_locked(struct genl_info *info, int type, const char *missing,
 	}
 	mutex_lock(&kplane_mutex);
 	err = kp_require_enabled(node, info->extack);
-	if (!err)
-		err = op(node, info, arg);
+	if (!err && info->attrs[KPLANE_A_TXN_ID]) {
+		txn = kp_txn_find(node, nla_get_u32(info->attrs[KPLANE_A_TXN_ID]),
+				  info->snd_portid, info->extack);
+		err = txn ? kp_txn_stage_pol(txn, cmd, info->attrs[type], info->extack) :
+			    -ENOENT;
+	} else if (!err) {
+		err = kp_pol_op_apply(node, cmd, info->attrs[type], NULL, info->extack);
+	}
 	mutex_unlock(&kplane_mutex);
 	return err;
 }
 
-/* --- IP sets --- */
-
-enum kp_ipset_op { KP_IPSET_SET, KP_IPSET_UPDATE, KP_IPSET_DEL };
-
-static int kp_ipset_apply(struct kp_node *node, struct genl_info *info, void *arg)
-{
-	enum kp_ipset_op op = (uintptr_t)arg;
-	struct kp_ipset_cfg cfg;
-	int err;
-
-	err = kp_ipset_parse(info->attrs[KPLANE_A_IPSET], op == KP_IPSET_UPDATE,
-			     op == KP_IPSET_DEL, &cfg, info->extack);
-	if (err)
-		goto out;
-	switch (op) {
-	case KP_IPSET_SET:
-		err = kp_ipset_set(node, cfg.name, cfg.add, cfg.n_add, info->extack);
-		cfg.add = NULL;		/* taken */
-		break;
-	case KP_IPSET_UPDATE:
-		err = kp_ipset_update(node, cfg.name, cfg.add, cfg.n_add, cfg.del, cfg.n_del,
-				      info->extack);
-		break;
-	case KP_IPSET_DEL:
-		err = kp_ipset_del(node, cfg.name, info->extack);
-		break;
-	}
-out:
-	kp_free(cfg.add);
-	kp_free(cfg.del);
-	return err;
-}
-
-static int kp_nl_ipset(struct genl_info *info, enum kp_ipset_op op)
-{
-	return kp_nl_locked(info, KPLANE_A_IPSET, "IP set attribute (KPLANE_A_IPSET) is missing",
-			    kp_ipset_apply, (void *)(uintptr_t)op);
-}
+static const char kp_ipset_missing[] = "IP set attribute (KPLANE_A_IPSET) is missing";
+static const char kp_pol_missing[] = "policy attribute (KPLANE_A_POLICY) is missing";
 
 int kp_nl_ipset_set(struct sk_buff *skb, struct genl_info *info)
 {
-	return kp_nl_ipset(info, KP_IPSET_SET);
+	return kp_nl_pol_op(info, KPLANE_A_IPSET, kp_ipset_missing);
 }
 
 int kp_nl_ipset_update(struct sk_buff *skb, struct genl_info *info)
 {
-	return kp_nl_ipset(info, KP_IPSET_UPDATE);
+	return kp_nl_pol_op(info, KPLANE_A_IPSET, kp_ipset_missing);
 }
 
 int kp_nl_ipset_del(struct sk_buff *skb, struct genl_info *info)
 {
-	return kp_nl_ipset(info, KP_IPSET_DEL);
+	return kp_nl_pol_op(info, KPLANE_A_IPSET, kp_ipset_missing);
+}
+
+int kp_nl_pol_set(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_pol_op(info, KPLANE_A_POLICY, kp_pol_missing);
+}
+
+int kp_nl_pol_del(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_pol_op(info, KPLANE_A_POLICY, kp_pol_missing);
+}
+
+int kp_nl_ep_policy(struct sk_buff *skb, struct genl_info *info)
+{
+	return kp_nl_pol_op(info, KPLANE_A_ENDPOINT,
+			    "endpoint attribute (KPLANE_A_ENDPOINT) is missing");
 }
 
 static int kp_put_ipset(struct sk_buff *skb, struct net *net, const void *obj)
@@ -115,37 +178,7 @@ int kp_nl_ipset_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
-/* --- policies --- */
-
-static int kp_pol_apply(struct kp_node *node, struct genl_info *info, void *arg)
-{
-	struct kp_pol *pol;
-	int err;
-
-	err = kp_pol_parse(info->attrs[KPLANE_A_POLICY], &node->pol, &pol, info->extack);
-	return err ?: kp_pol_set(node, pol, info->extack);
-}
-
-int kp_nl_pol_set(struct sk_buff *skb, struct genl_info *info)
-{
-	return kp_nl_locked(info, KPLANE_A_POLICY, "policy attribute (KPLANE_A_POLICY) is missing",
-			    kp_pol_apply, NULL);
-}
-
-static int kp_pol_remove(struct kp_node *node, struct genl_info *info, void *arg)
-{
-	char id[KPLANE_ID_MAX];
-	int err;
-
-	err = kp_pol_parse_id(info->attrs[KPLANE_A_POLICY], id, info->extack);
-	return err ?: kp_pol_del(node, id, info->extack);
-}
-
-int kp_nl_pol_del(struct sk_buff *skb, struct genl_info *info)
-{
-	return kp_nl_locked(info, KPLANE_A_POLICY, "policy attribute (KPLANE_A_POLICY) is missing",
-			    kp_pol_remove, NULL);
-}
+/* --- dumps --- */
 
 static int kp_put_prefixes(struct sk_buff *skb, int type, const struct kp_prefix_set *s)
 {
@@ -345,34 +378,6 @@ int kp_put_ep_policy(struct sk_buff *skb, const struct kp_endpoint *ep)
 		return 0;
 	return kp_put_prog(skb, KPLANE_EP_A_INGRESS, epp, KPLANE_DIR_INGRESS) ?:
 	       kp_put_prog(skb, KPLANE_EP_A_EGRESS, epp, KPLANE_DIR_EGRESS);
-}
-
-static int kp_ep_policy_apply(struct kp_node *node, struct genl_info *info, void *arg)
-{
-	struct kp_endpoint *ep;
-	struct kp_ep_cfg cfg;
-	int err;
-
-	err = kp_ep_parse(info->attrs[KPLANE_A_ENDPOINT], KP_EP_PARSE_POLICY, &cfg,
-			  info->extack);
-	if (err)
-		return err;
-	ep = kp_ep_lookup_id(&node->eps, cfg.id);
-	if (!ep) {
-		NL_SET_ERR_MSG(info->extack, "no endpoint with this id");
-		err = -ENOENT;
-	} else {
-		err = kp_ep_policy_set(node, ep, cfg.attach, cfg.n_attach, info->extack);
-	}
-	kvfree(cfg.attach);
-	return err;
-}
-
-int kp_nl_ep_policy(struct sk_buff *skb, struct genl_info *info)
-{
-	return kp_nl_locked(info, KPLANE_A_ENDPOINT,
-			    "endpoint attribute (KPLANE_A_ENDPOINT) is missing",
-			    kp_ep_policy_apply, NULL);
 }
 
 /* --- trace --- */

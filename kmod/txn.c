@@ -7,6 +7,7 @@
 #include <linux/slab.h>
 #include <net/net_namespace.h>
 #include "node.h"
+#include "policy_nl.h"
 #include "txn.h"
 
 unsigned int kp_max_txn_ops = 262144;
@@ -19,6 +20,13 @@ struct kp_txn_op {
 	struct kp_svc_key key;
 	struct list_head list;
 	struct kp_service *svc;
+};
+
+/* A staged policy change, applied at commit by kp_pol_op_apply(). */
+struct kp_txn_pol_op {
+	struct list_head list;
+	u8 cmd;
+	struct nlattr *nest;	/* a copy of the request's */
 };
 
 static const struct rhashtable_params kp_txn_op_params = {
@@ -47,6 +55,7 @@ int kp_txn_begin(struct kp_node *node, u32 portid, u32 *id, struct netlink_ext_a
 		return err;
 	}
 	INIT_LIST_HEAD(&txn->order);
+	INIT_LIST_HEAD(&txn->pol_ops);
 	txn->portid = portid;
 	/* Never 0: 0 stands for "no transaction". */
 	do {
@@ -143,6 +152,61 @@ int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,
 	return kp_txn_stage(txn, key, NULL, extack);
 }
 
+int kp_txn_stage_pol(struct kp_txn *txn, u8 cmd, const struct nlattr *nest,
+		     struct netlink_ext_ack *extack)
+{
+	struct kp_txn_pol_op *op;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (txn->n_ops >= READ_ONCE(kp_max_txn_ops)) {
+		NL_SET_ERR_MSG(extack, "transaction has too many changes (see max_txn_ops)");
+		return -ENOSPC;
+	}
+	op = kzalloc(sizeof(*op), GFP_KERNEL);
+	if (!op)
+		return -ENOMEM;
+	/* A large policy's request may exceed what kmalloc gives at once. */
+	op->nest = kvmalloc(nest->nla_len, GFP_KERNEL);
+	if (op->nest)
+		memcpy(op->nest, nest, nest->nla_len);
+	if (!op->nest) {
+		kfree(op);
+		return -ENOMEM;
+	}
+	op->cmd = cmd;
+	list_add_tail(&op->list, &txn->pol_ops);
+	txn->n_ops++;
+	return 0;
+}
+
+/* Every policy change in order; on a refusal, those made are put back. */
+static int kp_txn_apply_pol(struct kp_node *node, struct kp_txn *txn,
+			    struct netlink_ext_ack *extack)
+{
+	struct kp_txn_pol_op *op;
+	struct kp_pol_journal j;
+	int err;
+
+	kp_pol_journal_init(node, &j);
+	list_for_each_entry(op, &txn->pol_ops, list) {
+		/*
+		 * The attribute a refusal names lives in the staged copy, not in
+		 * the commit request: pass on the message alone.
+		 */
+		struct netlink_ext_ack op_extack = {};
+
+		err = kp_pol_op_apply(node, op->cmd, op->nest, &j, &op_extack);
+		if (err) {
+			if (extack)
+				extack->_msg = op_extack._msg;
+			kp_pol_rollback(node, &j);
+			return err;
+		}
+	}
+	kp_pol_journal_done(&j);
+	return 0;
+}
+
 /* Whether every staged change can apply to the tables as they are now. */
 static int kp_txn_check(struct kp_node *node, struct kp_txn *txn,
 			struct netlink_ext_ack *extack)
@@ -199,10 +263,15 @@ static int kp_txn_apply(struct kp_node *node, struct kp_txn *txn,
 
 static void kp_txn_free(struct kp_node *node, struct kp_txn *txn)
 {
+	struct kp_txn_pol_op *pop, *ptmp;
 	struct kp_txn_op *op, *tmp;
 
 	list_for_each_entry_safe(op, tmp, &txn->order, list)
 		kp_txn_op_free(txn, op);
+	list_for_each_entry_safe(pop, ptmp, &txn->pol_ops, list) {
+		kvfree(pop->nest);
+		kfree(pop);
+	}
 	rhashtable_destroy(&txn->ops);
 	list_del(&txn->list);
 	node->n_txns--;
@@ -214,7 +283,7 @@ int kp_txn_commit(struct kp_node *node, struct kp_txn *txn, struct netlink_ext_a
 	int err;
 
 	lockdep_assert_held(&kplane_mutex);
-	err = kp_txn_check(node, txn, extack);
+	err = kp_txn_check(node, txn, extack) ?: kp_txn_apply_pol(node, txn, extack);
 	if (!err) {
 		err = kp_txn_apply(node, txn, extack);
 		if (err)

@@ -9,6 +9,12 @@
  *
  * A transaction belongs to the netlink socket that began it.  Within one,
  * the last change to a frontend wins.  All under kplane_mutex.
+ *
+ * Policy changes (IP sets, policies, endpoint policy) are kept as their
+ * requests and applied at commit, in the order staged, before the service
+ * changes: each may depend on the ones before it (a policy naming a set
+ * made earlier in the transaction), so they are checked as they apply, and
+ * the first refusal puts back every policy change the commit made.
  */
 #ifndef KPLANE_TXN_H
 #define KPLANE_TXN_H
@@ -27,6 +33,7 @@ struct kp_txn {
 	unsigned int n_ops;
 	struct rhashtable ops;		/* struct kp_txn_op by service key */
 	struct list_head order;		/* the same, in staging order */
+	struct list_head pol_ops;	/* struct kp_txn_pol_op, in staging order */
 };
 
 /* Open transactions per node, and the changes one may stage. */
@@ -45,6 +52,9 @@ int kp_txn_stage_svc_set(struct kp_txn *txn, struct kp_service *svc,
 			 struct netlink_ext_ack *extack);
 int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,
 			 const struct kp_svc_key *key, struct netlink_ext_ack *extack);
+/* Stages a policy change: @cmd and a copy of its request nest. */
+int kp_txn_stage_pol(struct kp_txn *txn, u8 cmd, const struct nlattr *nest,
+		     struct netlink_ext_ack *extack);
 /* Applies everything or nothing; the transaction is gone either way. */
 int kp_txn_commit(struct kp_node *node, struct kp_txn *txn, struct netlink_ext_ack *extack);
 void kp_txn_abort(struct kp_node *node, struct kp_txn *txn);

@@ -161,11 +161,11 @@ static void kp_test_prog_order_and_replace(struct kunit *test)
 	u32 rev;
 
 	KUNIT_ASSERT_EQ(test, kp_pol_set(node, kp_test_pol(test, "late", "t", 20, 1,
-							   KPLANE_ACTION_ALLOW), NULL), 0);
+							   KPLANE_ACTION_ALLOW), NULL, NULL), 0);
 	KUNIT_ASSERT_EQ(test, kp_pol_set(node, kp_test_pol(test, "early", "t", 10, 2,
-							   KPLANE_ACTION_DENY), NULL), 0);
+							   KPLANE_ACTION_DENY), NULL, NULL), 0);
 	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 3U);
-	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, ep, a, 3, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, ep, a, 3, NULL, NULL), 0);
 	rcu_read_lock();
 	prog = kp_ep_prog(ep, KPLANE_DIR_INGRESS);
 	KUNIT_ASSERT_EQ(test, prog->n_tiers, 2U);
@@ -178,7 +178,7 @@ static void kp_test_prog_order_and_replace(struct kunit *test)
 	/* Replacing a policy rebuilds the endpoints that attach it. */
 	rev = node->pol.rev;
 	KUNIT_ASSERT_EQ(test, kp_pol_set(node, kp_test_pol(test, "early", "t", 30, 5,
-							   KPLANE_ACTION_DENY), NULL), 0);
+							   KPLANE_ACTION_DENY), NULL, NULL), 0);
 	KUNIT_EXPECT_GT(test, node->pol.rev, rev);
 	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 6U);
 	rcu_read_lock();
@@ -188,13 +188,13 @@ static void kp_test_prog_order_and_replace(struct kunit *test)
 	rcu_read_unlock();
 	/* A new tier for an attached policy is refused; nothing changes. */
 	KUNIT_EXPECT_EQ(test, kp_pol_set(node, kp_test_pol(test, "early", "x", 30, 1,
-							   KPLANE_ACTION_DENY), NULL), -EINVAL);
+							   KPLANE_ACTION_DENY), NULL, NULL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 6U);
-	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "late", NULL), -EBUSY);
-	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, ep, NULL, 0, NULL), 0);
-	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "late", NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "late", NULL, NULL), -EBUSY);
+	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, ep, NULL, 0, NULL, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "late", NULL, NULL), 0);
 	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 5U);
-	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "late", NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "late", NULL, NULL), -ENOENT);
 }
 
 static void kp_test_unknown_policy(struct kunit *test)
@@ -203,7 +203,7 @@ static void kp_test_unknown_policy(struct kunit *test)
 	struct kp_endpoint *ep = kp_test_wep(test, node, "pod", 7, 3);
 	struct kp_attach a = kp_test_attach(KPLANE_DIR_EGRESS, 0, "t", "nosuch");
 
-	KUNIT_EXPECT_EQ(test, kp_ep_policy_set(node, ep, &a, 1, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kp_ep_policy_set(node, ep, &a, 1, NULL, NULL), -ENOENT);
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(ep->pol));
 }
 
@@ -214,12 +214,12 @@ static void kp_test_rule_limit(struct kunit *test)
 
 	kp_max_rules = 4;
 	KUNIT_EXPECT_EQ(test, kp_pol_set(node, kp_test_pol(test, "a", "t", 1, 3,
-							   KPLANE_ACTION_ALLOW), NULL), 0);
+							   KPLANE_ACTION_ALLOW), NULL, NULL), 0);
 	KUNIT_EXPECT_EQ(test, kp_pol_set(node, kp_test_pol(test, "b", "t", 1, 2,
-							   KPLANE_ACTION_ALLOW), NULL), -ENOSPC);
+							   KPLANE_ACTION_ALLOW), NULL, NULL), -ENOSPC);
 	/* Replacing counts the new rules instead of the old ones. */
 	KUNIT_EXPECT_EQ(test, kp_pol_set(node, kp_test_pol(test, "a", "t", 1, 4,
-							   KPLANE_ACTION_ALLOW), NULL), 0);
+							   KPLANE_ACTION_ALLOW), NULL, NULL), 0);
 	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 4U);
 	kp_max_rules = old;
 }
@@ -245,17 +245,17 @@ static void kp_test_ipset_update(struct kunit *test)
 
 	p[0] = kp_test_prefix(1, 32);
 	p[1] = kp_test_prefix(0, 24);
-	KUNIT_ASSERT_EQ(test, kp_ipset_set(node, "s", p, 2, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_ipset_set(node, "s", p, 2, NULL, NULL), 0);
 	set = kp_ipset_find(&node->pol, "s");
 	KUNIT_ASSERT_NOT_NULL(test, set);
 	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 2U);
 	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_members(set), AF_INET, ip)->len, 32);
 	/* A duplicate added, one removed, one removal of a non-member. */
-	KUNIT_ASSERT_EQ(test, kp_ipset_update(node, "s", add, 2, del, 2, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_ipset_update(node, "s", add, 2, del, 2, NULL, NULL), 0);
 	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 2U);
 	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_members(set), AF_INET, ip)->len, 24);
-	KUNIT_EXPECT_EQ(test, kp_ipset_update(node, "nosuch", add, 1, NULL, 0, NULL), -ENOENT);
-	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_ipset_update(node, "nosuch", add, 1, NULL, 0, NULL, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", NULL, NULL), 0);
 	KUNIT_EXPECT_NULL(test, kp_ipset_find(&node->pol, "s"));
 }
 
@@ -265,16 +265,16 @@ static void kp_test_ipset_in_use(struct kunit *test)
 	struct kp_pol *pol = kp_test_pol(test, "p", "t", 1, 1, KPLANE_ACTION_ALLOW);
 	struct kp_ipset *set;
 
-	KUNIT_ASSERT_EQ(test, kp_ipset_set(node, "s", kp_zalloc(sizeof(struct kp_prefix)), 0,
+	KUNIT_ASSERT_EQ(test, kp_ipset_set(node, "s", kp_zalloc(sizeof(struct kp_prefix)), 0, NULL,
 					   NULL), 0);
 	set = kp_ipset_find(&node->pol, "s");
 	pol->p.rules[0][0].src.sets = kp_zalloc(sizeof(struct kp_ipset *));
 	pol->p.rules[0][0].src.sets[0] = set;
 	pol->p.rules[0][0].src.n_sets = 1;
-	KUNIT_ASSERT_EQ(test, kp_pol_set(node, pol, NULL), 0);
-	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", NULL), -EBUSY);
-	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "p", NULL), 0);
-	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_pol_set(node, pol, NULL, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", NULL, NULL), -EBUSY);
+	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "p", NULL, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", NULL, NULL), 0);
 }
 
 /* The datapath's decision: the source pod's egress, the destination's ingress. */
@@ -293,8 +293,8 @@ static void kp_test_decide(struct kunit *test)
 	m.saddr[3] = 1;
 	m.daddr[3] = 2;
 	KUNIT_ASSERT_EQ(test, kp_pol_set(node, kp_test_pol(test, "deny80", "t", 1, 1,
-							   KPLANE_ACTION_DENY), NULL), 0);
-	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, b, &deny, 1, NULL), 0);
+							   KPLANE_ACTION_DENY), NULL, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, b, &deny, 1, NULL, NULL), 0);
 	rcu_read_lock();
 	kp_filter_decide(node, &at, &m, false, &d);
 	KUNIT_EXPECT_EQ(test, d.n_steps, 2U);
@@ -316,7 +316,71 @@ static void kp_test_decide(struct kunit *test)
 	rcu_read_unlock();
 }
 
+/* A failed commit puts back every change it made, newest first. */
+static void kp_test_rollback(struct kunit *test)
+{
+	struct kp_node *node = kp_pol_test_node(test);
+	struct kp_endpoint *ep = kp_test_wep(test, node, "pod", 7, 3);
+	struct kp_attach a = kp_test_attach(KPLANE_DIR_INGRESS, 0, "t", "p");
+	struct kp_prefix *m = kp_zalloc(sizeof(*m));
+	struct kp_pol *orig_p, *orig_q;
+	struct kp_ep_policy *orig_prog;
+	const struct kp_ipset_data *orig_data;
+	struct kp_pol_journal j;
+	struct kp_ipset *set;
+
+	*m = kp_test_prefix(1, 32);
+	KUNIT_ASSERT_EQ(test, kp_ipset_set(node, "s", m, 1, NULL, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_pol_set(node, kp_test_pol(test, "p", "t", 1, 2,
+							   KPLANE_ACTION_ALLOW), NULL, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_pol_set(node, kp_test_pol(test, "q", "t", 1, 1,
+							   KPLANE_ACTION_DENY), NULL, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, ep, &a, 1, NULL, NULL), 0);
+	set = kp_ipset_find(&node->pol, "s");
+	orig_data = rcu_dereference_protected(set->data, true);
+	orig_p = kp_pol_find(&node->pol, "p");
+	orig_q = kp_pol_find(&node->pol, "q");
+	orig_prog = rcu_dereference_protected(ep->pol, true);
+
+	kp_pol_journal_init(node, &j);
+	m = kp_zalloc(2 * sizeof(*m));
+	m[0] = kp_test_prefix(2, 32);
+	KUNIT_EXPECT_EQ(test, kp_ipset_set(node, "s", m, 1, &j, NULL), 0);	/* replace */
+	KUNIT_EXPECT_EQ(test, kp_ipset_set(node, "new", kp_zalloc(sizeof(*m)), 0, &j, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_pol_set(node, kp_test_pol(test, "p", "t", 1, 7,
+							   KPLANE_ACTION_DENY), &j, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "q", &j, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_ep_policy_set(node, ep, NULL, 0, &j, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", &j, NULL), 0);
+	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 7U);
+	kp_pol_rollback(node, &j);
+
+	KUNIT_EXPECT_PTR_EQ(test, kp_ipset_find(&node->pol, "s"), set);
+	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(set->data, true), orig_data);
+	KUNIT_EXPECT_NULL(test, kp_ipset_find(&node->pol, "new"));
+	KUNIT_EXPECT_PTR_EQ(test, kp_pol_find(&node->pol, "p"), orig_p);
+	KUNIT_EXPECT_PTR_EQ(test, kp_pol_find(&node->pol, "q"), orig_q);
+	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(ep->pol, true), orig_prog);
+	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 3U);
+	KUNIT_EXPECT_EQ(test, node->pol.n_sets, 1U);
+	/* The list order is the order they were made in, as before. */
+	KUNIT_EXPECT_PTR_EQ(test, list_first_entry(&node->pol.pol_list, struct kp_pol, list),
+			    orig_p);
+	KUNIT_EXPECT_PTR_EQ(test, list_last_entry(&node->pol.pol_list, struct kp_pol, list),
+			    orig_q);
+
+	/* The same changes, done: what they replaced is freed (kmemleak watches). */
+	kp_pol_journal_init(node, &j);
+	KUNIT_EXPECT_EQ(test, kp_ep_policy_set(node, ep, NULL, 0, &j, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "q", &j, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_pol_set(node, kp_test_pol(test, "p", "t", 1, 7,
+							   KPLANE_ACTION_DENY), &j, NULL), 0);
+	kp_pol_journal_done(&j);
+	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 7U);
+}
+
 static struct kunit_case kp_policy_cases[] = {
+	KUNIT_CASE(kp_test_rollback),
 	KUNIT_CASE(kp_test_differential),
 	KUNIT_CASE(kp_test_prog_order_and_replace),
 	KUNIT_CASE(kp_test_unknown_policy),

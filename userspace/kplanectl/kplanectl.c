@@ -210,12 +210,54 @@ static int kp_split(char *line, char **words)
 }
 
 /* Queues one batch line ("service set ..." or "service del ..."). */
+static int kp_run_ipset_set(struct kp_cli *cli, int argc, char **argv);
+static int kp_run_ipset_add(struct kp_cli *cli, int argc, char **argv);
+static int kp_run_ipset_remove(struct kp_cli *cli, int argc, char **argv);
+static int kp_run_ipset_del(struct kp_cli *cli, int argc, char **argv);
+static int kp_run_policy_set(struct kp_cli *cli, int argc, char **argv);
+static int kp_run_policy_del(struct kp_cli *cli, int argc, char **argv);
+static int kp_run_endpoint_policy(struct kp_cli *cli, int argc, char **argv);
+
+/*
+ * A policy line of a batch: sent at once, into the open transaction, by
+ * the command's own runner (which prints its refusal).
+ */
+static int kp_batch_policy_line(struct kp_cli *cli, char **w, int n, const char **why)
+{
+	static const struct {
+		const char *group, *name;
+		int (*run)(struct kp_cli *cli, int argc, char **argv);
+	} lines[] = {
+		{ "ipset", "set", kp_run_ipset_set }, { "ipset", "add", kp_run_ipset_add },
+		{ "ipset", "remove", kp_run_ipset_remove }, { "ipset", "del", kp_run_ipset_del },
+		{ "policy", "set", kp_run_policy_set }, { "policy", "del", kp_run_policy_del },
+		{ "endpoint", "policy", kp_run_endpoint_policy },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (strcmp(w[0], lines[i].group) || strcmp(w[1], lines[i].name))
+			continue;
+		if (lines[i].run(cli, n - 2, w + 2) == KP_EXIT_OK)
+			return 0;
+		*why = "refused (see above)";
+		return -EINVAL;
+	}
+	return -ENOENT;
+}
+
 static int kp_batch_line(struct kp_cli *cli, char **w, int n, const char **why)
 {
 	struct kp_service svc;
 	int err;
 
-	*why = "expected \"service set ...\" or \"service del FRONTEND\"";
+	*why = "expected \"service set|del\", \"ipset set|add|remove|del\", "
+	       "\"policy set|del\" or \"endpoint policy\"";
+	if (n < 2)
+		return -EINVAL;
+	err = kp_batch_policy_line(cli, w, n, why);
+	if (err != -ENOENT)
+		return err;
 	if (n < 3 || strcmp(w[0], "service"))
 		return -EINVAL;
 	if (!strcmp(w[1], "set")) {
@@ -620,10 +662,12 @@ static const struct kp_cmd kp_cmds[] = {
 	  "Prints the verdict and, for each endpoint policy evaluated, the tier,\n"
 	  "policy and rule that decided." },
 	{ NULL, "batch", kp_run_batch, "[FILE|-]",
-	  "Apply a file (default stdin) of \"service set ...\" and \"service del\n"
-	  "FRONTEND\" lines, as one transaction: every change is checked, then all\n"
-	  "apply together or none does. Blank lines and # comments are skipped.\n"
-	  "Refusals name the line. Sent many changes per system call." },
+	  "Apply a file (default stdin) of service, ipset, policy and endpoint\n"
+	  "policy command lines (\"service set ...\", \"policy del ID\", ...) as one\n"
+	  "transaction: all apply together or none does. Service changes are\n"
+	  "checked as they are read; policy changes in order at commit, each\n"
+	  "against those before it. Blank lines and # comments are skipped.\n"
+	  "Refusals while reading name the line." },
 	{ 0 }
 };
 

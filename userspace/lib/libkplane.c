@@ -150,6 +150,11 @@ struct nl_msg *kp_msg(struct kp_handle *h, uint8_t cmd, int flags)
 	return kp_msg_sized(h, cmd, flags, 0);
 }
 
+int kp_put_txn(struct kp_handle *h, struct nl_msg *msg)
+{
+	return h->txn ? nla_put_u32(msg, KPLANE_A_TXN_ID, h->txn) : 0;
+}
+
 /*
  * Copies NLMSGERR_ATTR_MSG out of an error, ack or NLMSG_DONE whose payload
  * starts with @off bytes before the TLVs, if the kernel sent one.
@@ -451,6 +456,10 @@ int kp_endpoint_policy(struct kp_handle *h, const struct kp_endpoint *ep)
 		return kp_fail(h, -ENOMEM, "out of memory");
 	}
 	nla_nest_end(msg, nest);
+	if (kp_put_txn(h, msg)) {
+		nlmsg_free(msg);
+		return kp_fail(h, -ENOMEM, "out of memory");
+	}
 	return kp_exchange(h, msg, NULL, NULL);
 }
 

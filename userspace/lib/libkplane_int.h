@@ -36,6 +36,8 @@ struct nl_msg *kp_msg_sized(struct kp_handle *h, uint8_t cmd, int flags, size_t 
  * handing each reply's top-level attributes to @parse.
  */
 int kp_exchange(struct kp_handle *h, struct nl_msg *msg, kp_parse_fn parse, void *arg);
+/* KPLANE_A_TXN_ID when the handle has a transaction open. */
+int kp_put_txn(struct kp_handle *h, struct nl_msg *msg);
 /* Dumps @cmd into @a, retried for a snapshot while the kernel flags a change. */
 int kp_dump_array(struct kp_handle *h, uint8_t cmd, struct kp_array *a);
 uint64_t kp_get_u64_or0(struct nlattr *a);

@@ -24,11 +24,14 @@ static int kp_ipset_send(struct kp_handle *h, uint8_t cmd, const char *name,
 		bad = nla_put(msg, KPLANE_IPSET_A_MEMBER, sizeof(add[i]), &add[i]);
 	for (i = 0; !bad && i < n_del; i++)
 		bad = nla_put(msg, KPLANE_IPSET_A_REMOVE, sizeof(del[i]), &del[i]);
+	if (!bad) {
+		nla_nest_end(msg, nest);
+		bad = kp_put_txn(h, msg);
+	}
 	if (bad) {
 		nlmsg_free(msg);
 		return kp_fail(h, -ENOMEM, "out of memory");
 	}
-	nla_nest_end(msg, nest);
 	return kp_exchange(h, msg, NULL, NULL);
 }
 
@@ -179,11 +182,14 @@ int kp_policy_set(struct kp_handle *h, const struct kp_policy *pol)
 	      (pol->types && nla_put_u8(msg, KPLANE_POL_A_TYPES, pol->types));
 	for (i = 0; !bad && i < pol->n_rules; i++)
 		bad = kp_put_rule(msg, &pol->rules[i]);
+	if (!bad) {
+		nla_nest_end(msg, nest);
+		bad = kp_put_txn(h, msg);
+	}
 	if (bad) {
 		nlmsg_free(msg);
 		return kp_fail(h, -ENOMEM, "out of memory");
 	}
-	nla_nest_end(msg, nest);
 	return kp_exchange(h, msg, NULL, NULL);
 }
 
@@ -197,6 +203,10 @@ int kp_policy_del(struct kp_handle *h, const char *id)
 		return kp_fail(h, -ENOMEM, "out of memory");
 	}
 	nla_nest_end(msg, nest);
+	if (kp_put_txn(h, msg)) {
+		nlmsg_free(msg);
+		return kp_fail(h, -ENOMEM, "out of memory");
+	}
 	return kp_exchange(h, msg, NULL, NULL);
 }
 

@@ -10,7 +10,10 @@
 #include <linux/icmpv6.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
+#include <net/ip6_fib.h>
+#include <net/ip6_route.h>
 #include <net/ndisc.h>
+#include <net/route.h>
 #include <net/netfilter/ipv4/nf_reject.h>
 #include <net/netfilter/ipv6/nf_reject.h>
 #include "filter.h"
@@ -20,6 +23,10 @@
 static bool kp_policy_reject;
 module_param_named(policy_reject, kp_policy_reject, bool, 0644);
 MODULE_PARM_DESC(policy_reject, "Answer packets denied by policy with ICMP administratively prohibited (default: drop silently)");
+
+static bool kp_fast_forward = true;
+module_param_named(fast_forward, kp_fast_forward, bool, 0644);
+MODULE_PARM_DESC(fast_forward, "Send approved forwarded flows from the first hook, skipping the route lookup and FORWARD (default on)");
 
 static bool kp_bypass_conntrack = true;
 module_param_named(bypass_conntrack, kp_bypass_conntrack, bool, 0644);
@@ -245,6 +252,94 @@ static unsigned int kp_filter_verdict(struct kp_node *node, struct sk_buff *skb,
 	return NF_DROP;
 }
 
+/* --- the fast path: approved forwarded flows sent from the first hook --- */
+
+static u32 kp_dst_cookie(struct dst_entry *dst, u8 family)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (family == AF_INET6)
+		return rt6_get_cookie((struct rt6_info *)dst);
+#endif
+	return 0;
+}
+
+static bool kp_fast_fits(const struct sk_buff *skb, unsigned int mtu)
+{
+	return skb->len <= mtu || (skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
+}
+
+/* The hop limit, as the stack's forward path would: false to leave it to the stack. */
+static bool kp_fast_hop(struct sk_buff *skb, u8 family)
+{
+	if (family == AF_INET) {
+		if (ip_hdr(skb)->ihl != 5 || ip_hdr(skb)->ttl <= 1 ||
+		    skb_ensure_writable(skb, skb_network_offset(skb) + sizeof(struct iphdr)))
+			return false;
+		ip_decrease_ttl(ip_hdr(skb));
+		IPCB(skb)->flags |= IPSKB_FORWARDED;
+		return true;
+	}
+	if (ipv6_hdr(skb)->hop_limit <= 1 ||
+	    skb_ensure_writable(skb, skb_network_offset(skb) + sizeof(struct ipv6hdr)))
+		return false;
+	ipv6_hdr(skb)->hop_limit--;
+	IP6CB(skb)->flags |= IP6SKB_FORWARDED;
+	return true;
+}
+
+/*
+ * Sends a packet of an approved flow by the route the stack chose for the
+ * flow's first packets (kp_filter_forward): no route lookup, no FORWARD
+ * chain; POST_ROUTING still runs (SNAT of the service packet path).  False
+ * (untouched) whenever the stack had better do it: no route cached or a
+ * stale one, too big for the route, options, the last hop.
+ */
+static bool kp_fast_xmit(struct kp_node *node, struct sk_buff *skb, const struct kp_pkt *p,
+			 struct kp_flow_verdict *v, unsigned int dir)
+{
+	struct dst_entry *dst = smp_load_acquire(&v->dst[dir]);
+
+	if (!dst || !READ_ONCE(kp_fast_forward) || !p->plain ||
+	    skb->pkt_type != PACKET_HOST || skb_dst(skb))
+		return false;
+	if (dst->obsolete && !dst->ops->check(dst, v->dst_cookie[dir]))
+		return false;
+	if (!kp_fast_fits(skb, dst_mtu(dst)) || !kp_fast_hop(skb, p->t.family))
+		return false;
+	skb_forward_csum(skb);
+	skb_clear_tstamp(skb);
+	/* Under RCU: the flow holds @dst until a grace period after it goes. */
+	skb_dst_set_noref(skb, dst);
+	kp_node_inc(node, fast_forwarded);
+	dst_output(node->net, NULL, skb);
+	return true;
+}
+
+unsigned int kp_filter_forward(struct kp_node *node, struct sk_buff *skb, u8 pf)
+{
+	struct dst_entry *dst = skb_dst(skb);
+	struct kp_flow_verdict *v;
+	struct kp_flow_node *fn;
+	unsigned int dir;
+	struct kp_pkt p;
+
+	if (!dst || !READ_ONCE(kp_fast_forward) || !atomic_read(&node->flows.count) ||
+	    !kp_pkt_parse(skb, pf, KP_STAGE_POLICY, &p) || !p.plain)
+		return NF_ACCEPT;
+	fn = kp_flow_lookup(&node->flows, &p.t);
+	if (!fn)
+		return NF_ACCEPT;
+	v = &fn->flow->verdict;
+	dir = fn->role != KP_ROLE_ORIG_PRE;
+	if (READ_ONCE(v->dst[dir]) == dst || READ_ONCE(v->action) != KPLANE_ACTION_ALLOW ||
+	    !dst_hold_safe(dst))
+		return NF_ACCEPT;
+	/* Racing CPUs each swap in their own; the loser's reference goes. */
+	WRITE_ONCE(v->dst_cookie[dir], kp_dst_cookie(dst, pf));
+	dst_release(xchg(&v->dst[dir], dst));
+	return NF_ACCEPT;
+}
+
 /* A packet of a cached flow: re-checked first if the policy moved on. */
 static unsigned int kp_filter_cached(struct kp_node *node, struct sk_buff *skb,
 				     const struct kp_pkt *p, struct kp_flow_node *fn,
@@ -265,7 +360,12 @@ static unsigned int kp_filter_cached(struct kp_node *node, struct sk_buff *skb,
 	}
 	kp_flow_seen(fn, p->tcp_flags);
 	kp_stats_add(v->stats, skb->len);
-	return kp_filter_verdict(node, skb, READ_ONCE(v->action), hook);
+	if (kp_filter_verdict(node, skb, READ_ONCE(v->action), hook) != NF_ACCEPT)
+		return NF_DROP;
+	if (hook == NF_INET_PRE_ROUTING &&
+	    kp_fast_xmit(node, skb, p, v, fn->role != KP_ROLE_ORIG_PRE))
+		return NF_STOLEN;
+	return NF_ACCEPT;
 }
 
 /*

@@ -42,6 +42,13 @@ void kp_filter_decide(struct kp_node *node, const struct kp_filter_at *at,
 unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, u8 pf,
 			      const struct kp_filter_at *at, unsigned int hook);
 
+/*
+ * At the end of FORWARD, for packets the stack routed and every filter
+ * passed: remembers the route of an approved flow's direction, so the
+ * flow's later packets can be sent from the first hook.
+ */
+unsigned int kp_filter_forward(struct kp_node *node, struct sk_buff *skb, u8 pf);
+
 int kp_filter_init(void);
 
 #endif /* KPLANE_FILTER_H */

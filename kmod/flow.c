@@ -4,6 +4,7 @@
 #include <linux/module.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <net/dst.h>
 #include <net/tcp.h>
 #include "flow.h"
 
@@ -102,6 +103,16 @@ static void kp_flow_unhash(struct kp_flow_table *tbl, struct kp_flow *f)
 	}
 }
 
+static void kp_flow_free_rcu(struct rcu_head *rcu)
+{
+	struct kp_flow *f = container_of(rcu, struct kp_flow, rcu);
+
+	/* The datapath used these under RCU without references: now unused. */
+	dst_release(f->verdict.dst[0]);
+	dst_release(f->verdict.dst[1]);
+	kfree(f);
+}
+
 /* Removes @f once, whoever asks first (collector, teardown). */
 static bool kp_flow_kill(struct kp_flow_table *tbl, struct kp_flow *f)
 {
@@ -111,7 +122,7 @@ static bool kp_flow_kill(struct kp_flow_table *tbl, struct kp_flow *f)
 	kp_flow_unhash(tbl, f);
 	spin_unlock_bh(&tbl->lock);
 	atomic_dec(&tbl->count);
-	kfree_rcu(f, rcu);
+	call_rcu(&f->rcu, kp_flow_free_rcu);
 	return true;
 }
 

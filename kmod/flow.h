@@ -85,6 +85,13 @@ struct kp_flow_verdict {
 	int out_ifindex;		/* the device a node-sent packet leaves by */
 	struct kp_rule_stats *stats[2];	/* the deciding rules', or NULL */
 	struct kp_match_pkt first;
+	/*
+	 * Forwarded flows, per direction (0 original, 1 reply): the route the
+	 * stack chose for them, held, so later packets are sent from the first
+	 * hook (filter.c); released when the flow is freed.
+	 */
+	struct dst_entry *dst[2];
+	u32 dst_cookie[2];
 };
 
 struct kp_flow {

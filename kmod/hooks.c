@@ -51,6 +51,12 @@ static unsigned int kp_hook_postrouting(void *priv, struct sk_buff *skb,
 	return kp_nat_postrouting(kp_node_get(state->net), skb, state->pf);
 }
 
+static unsigned int kp_hook_forward(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	return kp_filter_forward(kp_node_get(state->net), skb, state->pf);
+}
+
 /* Before conntrack (-200) and raw (-300): the fast path must see packets first. */
 #define KP_HOOK_PRIORITY (NF_IP_PRI_RAW - 10)
 /* Source NAT after every filter and nf_nat's own (our packets are untracked). */
@@ -68,6 +74,19 @@ static const struct nf_hook_ops kp_hook_ops[] = {
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_PRE_ROUTING,
 		.priority = KP_HOOK_PRIORITY,
+	},
+	{
+		/* Last: only what every FORWARD rule let through is remembered. */
+		.hook = kp_hook_forward,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_FORWARD,
+		.priority = NF_IP_PRI_LAST,
+	},
+	{
+		.hook = kp_hook_forward,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_FORWARD,
+		.priority = NF_IP6_PRI_LAST,
 	},
 	{
 		.hook = kp_hook_local_out,

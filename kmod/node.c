@@ -190,6 +190,7 @@ void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 			v.policy_bypassed = s->policy_bypassed;
 			v.policy_denied = s->policy_denied;
 			v.policy_failsafe = s->policy_failsafe;
+			v.fast_forwarded = s->fast_forwarded;
 		} while (u64_stats_fetch_retry(&s->syncp, start));
 		c->rx_packets += v.rx_packets;
 		c->rx_bytes += v.rx_bytes;
@@ -201,6 +202,7 @@ void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 		c->policy_bypassed += v.policy_bypassed;
 		c->policy_denied += v.policy_denied;
 		c->policy_failsafe += v.policy_failsafe;
+		c->fast_forwarded += v.fast_forwarded;
 	}
 }
 

@@ -32,6 +32,7 @@ struct kp_node_stats {
 	u64 policy_bypassed;
 	u64 policy_denied;
 	u64 policy_failsafe;
+	u64 fast_forwarded;
 	struct u64_stats_sync syncp;
 };
 
@@ -70,6 +71,7 @@ struct kp_node_counters {
 	u64 policy_bypassed;
 	u64 policy_denied;
 	u64 policy_failsafe;
+	u64 fast_forwarded;
 };
 
 int kp_node_init(void);

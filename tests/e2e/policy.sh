@@ -132,6 +132,28 @@ kp_check "established flow answered before the Deny [$(tr '\n' ' ' </tmp/held.ou
 kp_check "established flow cut after the Deny" grep -q '^error=' /tmp/held.out
 kp_eq "...and stays cut" "$(tail -1 /tmp/held.out | cut -d= -f1)" error
 
+# --- approved forwarded flows leave from the first hook: FORWARD no longer sees them ---
+pol sel order 5 ingress allow proto tcp to port 8090
+attach pod3 ingress default:sel
+ip netns exec pod2 kp-echo repeat tcp 10.244.1.3 8090 8 300 >/tmp/fast.out &
+held=$!
+sleep 1
+ip netns exec node1 iptables-legacy -I FORWARD -p tcp --dport 8090 -j DROP
+ip netns exec node1 iptables-legacy -I FORWARD -p tcp --sport 8090 -j DROP
+ff=$(st fast_forwarded)
+wait $held
+kp_check "fast path: the established flow ignores a FORWARD DROP added later [$(tr '\n' ' ' </tmp/fast.out)]" \
+	bash -c "! grep -q '^error=' /tmp/fast.out && [ \$(grep -c '^reply=' /tmp/fast.out) = 8 ]"
+kp_check "fast path: its packets sent from the first hook (counted)" \
+	test "$(st fast_forwarded)" -gt "$ff"
+fwd_drops() {
+	ip netns exec node1 iptables-legacy -L FORWARD -v -x -n | awk '/DROP/ { s += $1 } END { print s + 0 }'
+}
+kp_eq "fast path: the FORWARD rules saw none of its packets" "$(fwd_drops)" 0
+kp_eq "fast path: a new flow still meets FORWARD" "$(reach pod2 10.244.1.3 8090)" blocked
+kp_check "...and FORWARD dropped it" test "$(fwd_drops)" -gt 0
+ip netns exec node1 iptables-legacy -F FORWARD
+
 # --- Log ---
 pol logit ingress log proto tcp ingress allow
 attach pod3 ingress default:logit

@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 # Kernel modules the scenarios may need from a stock (modular) kernel.
-KMODS=(veth dummy ip_tables iptable_nat xt_statistic xt_comment xt_nat xt_tcpudp nf_conntrack_netlink
+KMODS=(veth dummy ip_tables iptable_filter iptable_nat xt_statistic xt_comment xt_nat xt_tcpudp nf_conntrack_netlink
 	nf_reject_ipv4 nf_reject_ipv6 nf_tables nft_chain_nat nft_nat nft_numgen ip_vs ip_vs_rr)
 
 root=$(mktemp -d /tmp/kplane-initrd.XXXXXX)

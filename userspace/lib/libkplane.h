@@ -48,6 +48,7 @@ struct kp_status {
 	uint64_t policy_bypassed;
 	uint64_t policy_denied;
 	uint64_t policy_failsafe;
+	uint64_t fast_forwarded;
 };
 
 /* One policy an endpoint attaches, under a tier, in a direction. */

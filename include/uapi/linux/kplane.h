@@ -310,6 +310,8 @@ enum kplane_counter_attr {
 	KPLANE_COUNTER_A_POLICY_DENIED,		/* packets dropped by policy */
 	KPLANE_COUNTER_A_POLICY_FAILSAFE,	/* packets passed for a failsafe port (host
 					 * endpoint policy skipped, or the table full) */
+	KPLANE_COUNTER_A_FAST_FORWARDED,	/* packets of approved forwarded flows sent
+					 * from the first hook (no route lookup, no FORWARD) */
 
 	__KPLANE_COUNTER_A_MAX,
 	KPLANE_COUNTER_A_MAX = __KPLANE_COUNTER_A_MAX - 1

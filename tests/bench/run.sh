@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# make bench: measure, not test.  Boots the stock kernel and runs the
-# services benchmark (svc_connect.sh) in one VM: kplane, kube-proxy's
-# iptables, IPVS and nftables modes and the direct-connect floor side by
-# side, rounds interleaved.  Writes docs/bench/services.md (ratio tables,
-# medians over rounds), docs/bench/services.png, and keeps the raw lines in
-# docs/bench/services.raw.
-#   BENCH_SIZES="1 1000 10000 100000" BENCH_ROUNDS=5 BENCH_CONNS=500 make bench
+# make bench: measure, not test.  Boots the stock kernel once per suite:
+#   services  svc_connect.sh: kplane, kube-proxy's iptables, IPVS and
+#             nftables modes and the direct-connect floor, side by side
+#   policy    policy_path.sh: kplane's policy datapath against iptables
+#             (+conntrack), ipset, nftables sets, nf_flow_table and no
+#             filtering, at 10..10k rules
+# rounds interleaved.  Writes docs/bench/SUITE.md (ratio tables, medians over
+# rounds), SUITE.png, and keeps the raw lines in SUITE.raw.
+#   BENCH_SUITES="services policy"
+#   BENCH_SIZES="1 1000 10000 100000" BENCH_ROUNDS=5 BENCH_CONNS=500 (services)
 #   BENCH_SLOW_MAX=10000: largest size the IPVS and nftables peers run at (slow to program)
+#   BENCH_RULES="10 100 1000 10000" BENCH_POLICY_ROUNDS=3 BENCH_SECS=2 (policy)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # The peers' tools (copied into the VM) and the plotter, if missing.
 need=()
-for p in ipvsadm nftables python3-matplotlib; do
+for p in ipvsadm nftables ipset iperf3 python3-matplotlib; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -20,17 +24,31 @@ if [ ${#need[@]} -gt 0 ]; then
 		{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${need[@]}" \
 			>/tmp/kplane-apt-bench.log 2>&1; }
 fi
-sizes=${BENCH_SIZES:-1 1000 10000 100000}
-rounds=${BENCH_ROUNDS:-5}
-conns=${BENCH_CONNS:-500}
+suites=${BENCH_SUITES:-services policy}
 out=$top/docs/bench
 mkdir -p "$out" "$top/build"
-log=$top/build/bench-services.log
-KPLANE_VM_MEM=2048 "$top/tests/qemu/run.sh" --kernel stock --scenario svc_connect \
-	--timeout 3600 --env "BENCH_SIZES=$sizes" --env "BENCH_ROUNDS=$rounds" \
-	--env "BENCH_CONNS=$conns" --env "BENCH_SLOW_MAX=${BENCH_SLOW_MAX:-10000}" >"$log" 2>&1 || echo "bench: the VM run reported failures (see $log)" >&2
-grep -a '^BENCH' "$log" >"$out/services.raw"
-# The system python: matplotlib comes from Debian.
-/usr/bin/python3 "$top/tests/bench/report.py" "$out/services.raw" "$(uname -r) host, guest $(tests/qemu/kernels.sh stock-version), $(cat /var/cache/kplane/accel 2>/dev/null || echo tcg)" \
-	"$out/services.png" >"$out/services.md"
-cat "$out/services.md"
+env="$(uname -r) host, guest $(tests/qemu/kernels.sh stock-version), $(cat /var/cache/kplane/accel 2>/dev/null || echo tcg)"
+if [[ " $suites " == *" services "* ]]; then
+	log=$top/build/bench-services.log
+	KPLANE_VM_MEM=2048 "$top/tests/qemu/run.sh" --kernel stock --scenario svc_connect \
+		--timeout 3600 --env "BENCH_SIZES=${BENCH_SIZES:-1 1000 10000 100000}" \
+		--env "BENCH_ROUNDS=${BENCH_ROUNDS:-5}" --env "BENCH_CONNS=${BENCH_CONNS:-500}" \
+		--env "BENCH_SLOW_MAX=${BENCH_SLOW_MAX:-10000}" >"$log" 2>&1 ||
+		echo "bench: the VM run reported failures (see $log)" >&2
+	grep -a '^BENCH' "$log" >"$out/services.raw"
+	# The system python: matplotlib comes from Debian.
+	/usr/bin/python3 "$top/tests/bench/report.py" "$out/services.raw" "$env" \
+		"$out/services.png" >"$out/services.md"
+	cat "$out/services.md"
+fi
+if [[ " $suites " == *" policy "* ]]; then
+	log=$top/build/bench-policy.log
+	KPLANE_VM_MEM=2048 "$top/tests/qemu/run.sh" --kernel stock --scenario policy_path \
+		--timeout 3600 --env "BENCH_RULES=${BENCH_RULES:-10 100 1000 10000}" \
+		--env "BENCH_ROUNDS=${BENCH_POLICY_ROUNDS:-3}" --env "BENCH_SECS=${BENCH_SECS:-2}" \
+		>"$log" 2>&1 || echo "bench: the VM run reported failures (see $log)" >&2
+	grep -a '^BENCH' "$log" >"$out/policy.raw"
+	/usr/bin/python3 "$top/tests/bench/report_policy.py" "$out/policy.raw" "$env" \
+		"$out/policy.png" >"$out/policy.md"
+	cat "$out/policy.md"
+fi

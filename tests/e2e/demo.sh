@@ -51,12 +51,26 @@ run ip netns exec pod4 kp-echo connect tcp 10.96.0.10 80
 say "a service without backends refuses at once"
 run ip netns exec pod4 kp-echo connect tcp 10.96.0.11 80
 
+say "policy: only pods in the 'frontends' set may reach web-3 (tier app); ask the kernel first"
+n1 kplanectl ipset set frontends 10.244.1.4/32
+n1 kplanectl policy set allow-frontends tier app order 10 ingress allow proto tcp from set frontends to port 8080
+n1 kplanectl endpoint policy default/pod3 ingress app:allow-frontends
+n1 kplanectl trace default/pod4 tcp 10.244.1.4:40000 10.244.1.3:8080
+n1 kplanectl trace default/pod2 tcp 10.244.1.2:40000 10.244.1.3:8080
+run ip netns exec pod4 kp-echo connect tcp 10.96.0.10 80
+export KP_ECHO_TIMEOUT_MS=1000
+say "pod2 is not in the set: dropped (the tier has a policy, nothing allowed it)"
+run ip netns exec pod2 kp-echo connect tcp 10.244.1.3 8080
+n1 kplanectl policy show allow-frontends
+
 say "the kernel explains what it refuses"
 n1 kplanectl endpoint add default/pod5 dev veth-nope
 n1 kplanectl service set '[fd00:96::1]:80/tcp' backend 10.244.1.2:8080
 printf 'service set 10.96.0.12:80/tcp\nservice del 10.96.0.99:80/tcp\n' >/tmp/bad.batch
 n1 kplanectl batch /tmp/bad.batch
 n1 kplanectl service list
+n1 kplanectl policy set bad ingress allow from set nosuch
+n1 kplanectl policy set bad ingress allow proto tcp to port 90-80
 
 say "counters"
 n1 kplanectl status

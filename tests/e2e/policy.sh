@@ -27,6 +27,11 @@ for port in 22 9000 9001; do ip netns exec node1 kp-echo serve tcp 0.0.0.0 $port
 sleep 0.5
 export KP_ECHO_TIMEOUT_MS=1000
 
+# first_reply FILE: waits (up to 10 s) for a held connection's first answer.
+first_reply() {
+	local i
+	for i in $(seq 100); do grep -q '^reply=' "$1" 2>/dev/null && return; sleep 0.1; done
+}
 st() { kpctl node1 --json status | grep -o "\"$1\":[0-9]*" | cut -d: -f2; }
 # reach FROM-NS ADDR PORT [tcp|udp]: the server's name, or "blocked".
 reach() {
@@ -135,15 +140,18 @@ kp_eq "...and stays cut" "$(tail -1 /tmp/held.out | cut -d= -f1)" error
 # --- approved forwarded flows leave from the first hook: FORWARD no longer sees them ---
 pol sel order 5 ingress allow proto tcp to port 8090
 attach pod3 ingress default:sel
-ip netns exec pod2 kp-echo repeat tcp 10.244.1.3 8090 8 300 >/tmp/fast.out &
+ip netns exec pod2 kp-echo repeat tcp 10.244.1.3 8090 16 300 >/tmp/fast.out &
 held=$!
-sleep 1
+first_reply /tmp/fast.out
 ip netns exec node1 iptables-legacy -I FORWARD -p tcp --dport 8090 -j DROP
 ip netns exec node1 iptables-legacy -I FORWARD -p tcp --sport 8090 -j DROP
 ff=$(st fast_forwarded)
+before_drop=$(grep -c '^reply=' /tmp/fast.out)
 wait $held
 kp_check "fast path: the established flow ignores a FORWARD DROP added later [$(tr '\n' ' ' </tmp/fast.out)]" \
-	bash -c "! grep -q '^error=' /tmp/fast.out && [ \$(grep -c '^reply=' /tmp/fast.out) = 8 ]"
+	bash -c "! grep -q '^error=' /tmp/fast.out && [ \$(grep -c '^reply=' /tmp/fast.out) = 16 ]"
+kp_check "fast path: ...answered after the DROP was in place ($before_drop of 16 before)" \
+	test "$before_drop" -lt 16
 kp_check "fast path: its packets sent from the first hook (counted)" \
 	test "$(st fast_forwarded)" -gt "$ff"
 fwd_drops() {
@@ -175,7 +183,7 @@ kp_eq "forwarded to a pod: host endpoint policy does not apply" \
 # --- a full flow table: new flows refused, established and failsafe pass ---
 ip netns exec pod2 kp-echo repeat tcp 10.244.1.3 8090 6 300 >/tmp/full.out &
 held=$!
-sleep 0.4
+first_reply /tmp/full.out
 # The held flow is in the table: a limit of 1 leaves no room for another.
 echo 1 >/sys/module/kplane/parameters/max_flows
 full=$(st flow_table_full)

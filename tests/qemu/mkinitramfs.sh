@@ -24,7 +24,8 @@ while [ $# -gt 0 ]; do
 done
 # Kernel modules the scenarios may need from a stock (modular) kernel.
 KMODS=(veth dummy ip_tables iptable_filter iptable_nat xt_statistic xt_comment xt_nat xt_tcpudp nf_conntrack_netlink
-	nf_reject_ipv4 nf_reject_ipv6 nf_tables nft_chain_nat nft_nat nft_numgen ip_vs ip_vs_rr)
+	nf_reject_ipv4 nf_reject_ipv6 nf_tables nft_chain_nat nft_nat nft_numgen ip_vs ip_vs_rr
+	xt_conntrack xt_set ip_set_hash_net nft_ct nft_flow_offload nf_flow_table_inet)
 
 root=$(mktemp -d /tmp/kplane-initrd.XXXXXX)
 trap 'rm -rf "$root"' EXIT
@@ -57,7 +58,7 @@ if [ -x /usr/sbin/xtables-legacy-multi ]; then
 		done
 	done
 fi
-for tool in nsenter unshare setpriv conntrack nft ipvsadm; do
+for tool in nsenter unshare setpriv conntrack nft ipvsadm ipset iperf3; do
 	p=$(command -v $tool || true)
 	[ -n "$p" ] && add_bin "$p" "bin/$tool"
 done

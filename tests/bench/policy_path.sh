@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Guest side of `make bench` (policy): pod-to-pod traffic through a node
+# (pod2 -> pod3, forwarded) with a policy of R rules guarding pod3, the
+# matching rule last, for kplane and the filtering it replaces:
+#   kplane      R rules in a tier on pod3's ingress (verdict cached, flow
+#               untracked and sent from the first hook)
+#   iptables    FORWARD: ESTABLISHED accept, then R linear rules (conntrack)
+#   ipset       FORWARD: ESTABLISHED accept, one rule, an R-member hash:net
+#   nftables    ct state established accept, an R-element set
+#   flowtable   nftables with the nf_flow_table fast path (one size)
+#   floor       no filtering at all (one size)
+# and, with 10k unrelated iptables rules in FORWARD, kplane (fast path) and
+# the floor.  Each peer has its own node netns.  Per round, every peer in
+# turn: TCP throughput (iperf3), request/response rate over one connection
+# (kp-rr), 64-byte UDP packet rate (iperf3 -u).
+# Prints "BENCH-POLICY peer=... rules=... round=... tput_mbps=... rr_per_s=... udp_pps=...".
+. /scenarios/lib.sh
+
+SIZES=${BENCH_RULES:-10 100 1000 10000}
+ROUNDS=${BENCH_ROUNDS:-3}
+SECS=${BENCH_SECS:-2}
+PEERS="fl kp ipt ips nft ft kpx flx"
+
+kp_load
+for peer in $PEERS; do
+	kp_calico_node node-$peer
+	for n in 2 3; do kp_calico_pod node-$peer $n $peer-; done
+	ip netns exec $peer-pod3 iperf3 -s -D -p 5201
+	ip netns exec $peer-pod3 kp-rr serve 7000 &
+done
+for peer in kp kpx; do
+	kpctl node-$peer node enable
+	for n in 2 3; do kpctl node-$peer endpoint add pod$n dev veth$n netns /run/netns/$peer-pod$n; done
+done
+sleep 1
+
+# The R-1 rules that never match name sources 100.x.y.z that never send.
+# kplane: R rules over policies of at most 1000 (a netlink message each),
+# ordered in one tier; the last rule of the last policy matches.
+kp_program() {
+	local r=$1 p attach="" words
+	kpctl node-kp endpoint policy pod3
+	for p in $(kpctl node-kp policy list | awk '/^policy/ { print $2 }'); do
+		kpctl node-kp policy del "$p"
+	done
+	for p in $(seq 0 $(( (r - 1) / 1000 ))); do
+		awk -v r="$r" -v p="$p" 'BEGIN {
+			for (i = p * 1000 + 1; i <= r && i <= (p + 1) * 1000; i++)
+				if (i == r)
+					print "ingress\nallow\nfrom\nnet\n10.244.1.2/32"
+				else
+					printf "ingress\nallow\nproto\ntcp\nfrom\nnet\n100.%d.%d.%d/32\nto\nport\n1\n",
+						int(i / 65536) % 256, int(i / 256) % 256, i % 256
+		}' >/tmp/words	# (no /dev/fd here for a process substitution)
+		mapfile -t words </tmp/words
+		kpctl node-kp policy set "b$p" tier bench order "$p" "${words[@]}"
+		attach="${attach:+$attach,}b$p"
+	done
+	kpctl node-kp endpoint policy pod3 ingress "bench:$attach"
+}
+
+ipt_program() {
+	local r=$1
+	awk -v r="$r" 'BEGIN {
+		print "*filter"; print ":FORWARD ACCEPT [0:0]"
+		print "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"
+		for (i = 1; i < r; i++)
+			printf "-A FORWARD -s 100.%d.%d.%d/32 -d 10.244.1.3/32 -p tcp --dport 1 -j ACCEPT\n",
+				int(i / 65536) % 256, int(i / 256) % 256, i % 256
+		print "-A FORWARD -s 10.244.1.2/32 -d 10.244.1.3/32 -j ACCEPT"
+		print "-A FORWARD -d 10.244.1.3/32 -j DROP"
+		print "COMMIT"
+	}' | ip netns exec node-ipt iptables-legacy-restore
+}
+
+ips_program() {
+	local r=$1
+	ip netns exec node-ips iptables-legacy -F FORWARD
+	ip netns exec node-ips ipset destroy allowed 2>/dev/null
+	{
+		echo "create allowed hash:net maxelem $((r + 16))"
+		awk -v r="$r" 'BEGIN { for (i = 1; i < r; i++) printf "add allowed 100.%d.%d.%d/32\n",
+			int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
+		echo "add allowed 10.244.1.2/32"
+	} | ip netns exec node-ips ipset restore
+	ip netns exec node-ips iptables-legacy -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+	ip netns exec node-ips iptables-legacy -A FORWARD -m set --match-set allowed src -d 10.244.1.3 -j ACCEPT
+	ip netns exec node-ips iptables-legacy -A FORWARD -d 10.244.1.3 -j DROP
+}
+
+nft_program() {	# nft_program NETNS R [flowtable]
+	local ns=$1 r=$2 ft=${3:-}
+	ip netns exec "$ns" nft delete table inet bench 2>/dev/null
+	{
+		echo "table inet bench {"
+		echo "  set allowed { type ipv4_addr; flags interval; }"
+		[ -n "$ft" ] && echo "  flowtable ft { hook ingress priority 0; devices = { veth2, veth3 }; }"
+		echo "  chain pods { type filter hook forward priority 0; policy accept;"
+		[ -n "$ft" ] && echo "    ip protocol { tcp, udp } flow add @ft"
+		echo "    ct state established,related accept"
+		echo "    ip daddr 10.244.1.3 ip saddr @allowed accept"
+		echo "    ip daddr 10.244.1.3 drop"
+		echo "  }"
+		echo "}"
+		awk -v r="$r" 'BEGIN { for (i = 1; i < r; i++) printf "add element inet bench allowed { 100.%d.%d.%d }\n",
+			int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
+		echo "add element inet bench allowed { 10.244.1.2 }"
+	} >/tmp/nft.bench
+	ip netns exec "$ns" nft -f /tmp/nft.bench
+}
+
+# 10k FORWARD rules that match nothing the pods send.
+unrelated_forward_rules() {
+	awk 'BEGIN { print "*filter"; print ":FORWARD ACCEPT [0:0]"
+		for (i = 1; i <= 10000; i++)
+			printf "-A FORWARD -s 100.%d.%d.%d/32 -p udp --dport 9 -j DROP\n",
+				int(i / 65536) % 256, int(i / 256) % 256, i % 256
+		print "COMMIT" }' | ip netns exec "$1" iptables-legacy-restore
+}
+
+measure() {	# measure PEER RULES ROUND
+	local ns=$1-pod2 tput rr udp
+	tput=$(ip netns exec "$ns" iperf3 -c 10.244.1.3 -p 5201 -t "$SECS" -f m 2>/dev/null |
+		awk '/receiver/ { print $(NF-2) }')
+	rr=$(ip netns exec "$ns" kp-rr 10.244.1.3 7000 "$SECS" | sed 's/rr_per_s=//')
+	udp=$(ip netns exec "$ns" iperf3 -c 10.244.1.3 -p 5201 -u -l 64 -b 0 -t "$SECS" 2>/dev/null |
+		awk -v s="$SECS" '/receiver/ { split($(NF-2), a, "/"); print int((a[2] - a[1]) / s) }')
+	if [ -z "$tput" ] || [ -z "$rr" ] || [ -z "$udp" ]; then
+		kp_not_ok "bench $1 at $2 rules: a measurement failed ($tput/$rr/$udp)"
+		return
+	fi
+	echo "BENCH-POLICY peer=$NAME rules=$2 round=$3 tput_mbps=$tput rr_per_s=$rr udp_pps=$udp"
+}
+
+declare -A NAMES=([fl]=floor [kp]=kplane [ipt]=iptables [ips]=ipset [nft]=nftables
+		  [ft]=flowtable [kpx]=kplane+10k-fwd [flx]=floor+10k-fwd)
+nft_program node-ft 10 ft
+unrelated_forward_rules node-kpx
+unrelated_forward_rules node-flx
+pol() { kpctl node-kpx policy set "$@"; }
+pol allow ingress allow from net 10.244.1.2/32
+kpctl node-kpx endpoint policy pod3 ingress default:allow
+
+for r in $SIZES; do
+	t0=${EPOCHREALTIME/./}
+	kp_program "$r"
+	echo "BENCH-POLICY-PROGRAM peer=kplane rules=$r ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))"
+	t0=${EPOCHREALTIME/./}
+	ipt_program "$r"
+	echo "BENCH-POLICY-PROGRAM peer=iptables rules=$r ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))"
+	ips_program "$r"
+	nft_program node-nft "$r"
+	for round in $(seq "$ROUNDS"); do
+		for peer in $PEERS; do
+			NAME=${NAMES[$peer]}
+			measure $peer "$r" "$round"
+		done
+	done
+	kp_ok "bench at $r rules"
+done
+kpctl node-kp status | grep -E 'policy|fast path'
+kill $(jobs -p) 2>/dev/null
+kp_done

@@ -137,26 +137,43 @@ static unsigned int kp_count_type(const struct nlattr *nest, int type)
 	return n;
 }
 
+/*
+ * An array for the @type attributes of @nest, of @size bytes each, at most
+ * @max of them (else @too_many): ERR_PTR, or NULL when there are none.
+ */
+static void *kp_list_alloc(const struct nlattr *nest, int type, unsigned int max, size_t size,
+			   const char *too_many, struct netlink_ext_ack *extack)
+{
+	unsigned int count = kp_count_type(nest, type);
+	void *list;
+
+	if (count > max) {
+		kp_set_err(extack, nest, too_many);
+		return ERR_PTR(-ENOSPC);
+	}
+	if (!count)
+		return NULL;
+	list = kp_zalloc(count * size);
+	return list ?: ERR_PTR(-ENOMEM);
+}
+
 /* Every @type attribute of @nest as a prefix, into a new array. */
 static int kp_prefixes_parse(const struct nlattr *nest, int type, unsigned int max,
 			     struct kp_prefix **out, u32 *n, struct netlink_ext_ack *extack)
 {
-	unsigned int count = kp_count_type(nest, type);
+	bool set = type == KPLANE_IPSET_A_MEMBER || type == KPLANE_IPSET_A_REMOVE;
 	const struct nlattr *a;
 	int rem, err;
 
 	*n = 0;
-	*out = NULL;
-	if (count > max) {
-		kp_set_err(extack, nest, type == KPLANE_IPSET_A_MEMBER ||
-				   type == KPLANE_IPSET_A_REMOVE ?
-			   "an IP set holds at most 100000 members" :
-			   "too many nets in one rule (1024 at most)");
-		return -ENOSPC;
+	*out = kp_list_alloc(nest, type, max, sizeof(**out),
+			     set ? "an IP set holds at most 100000 members" :
+				   "too many nets in one rule (1024 at most)", extack);
+	if (IS_ERR(*out)) {
+		err = PTR_ERR(*out);
+		*out = NULL;
+		return err;
 	}
-	*out = kp_zalloc((count + 1) * sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
 	nla_for_each_nested(a, nest, rem) {
 		if (nla_type(a) != type)
 			continue;
@@ -203,19 +220,16 @@ int kp_ipset_parse(const struct nlattr *nest, bool update, bool key_only,
 static int kp_ports_parse(const struct nlattr *nest, int type, struct kp_port_range **out,
 			  u16 *n, struct netlink_ext_ack *extack)
 {
-	unsigned int count = kp_count_type(nest, type);
 	const struct nlattr *a;
 	int rem;
 
-	if (count > KP_RULE_PORTS_MAX) {
-		kp_set_err(extack, nest, "too many port ranges in one rule (64 at most)");
-		return -EINVAL;
+	*out = kp_list_alloc(nest, type, KP_RULE_PORTS_MAX, sizeof(**out),
+			     "too many port ranges in one rule (64 at most)", extack);
+	if (IS_ERR(*out)) {
+		rem = PTR_ERR(*out);
+		*out = NULL;
+		return rem;
 	}
-	if (!count)
-		return 0;
-	*out = kp_zalloc(count * sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
 	nla_for_each_nested(a, nest, rem) {
 		const struct kplane_port_range *r = nla_data(a);
 
@@ -234,19 +248,16 @@ static int kp_ports_parse(const struct nlattr *nest, int type, struct kp_port_ra
 static int kp_sets_parse(const struct nlattr *nest, int type, struct kp_pol_table *tbl,
 			 struct kp_ipset ***out, u8 *n, struct netlink_ext_ack *extack)
 {
-	unsigned int count = kp_count_type(nest, type);
 	const struct nlattr *a;
 	int rem;
 
-	if (count > KP_RULE_SETS_MAX) {
-		kp_set_err(extack, nest, "too many IP sets in one rule (16 at most)");
-		return -EINVAL;
+	*out = kp_list_alloc(nest, type, KP_RULE_SETS_MAX, sizeof(**out),
+			     "too many IP sets in one rule (16 at most)", extack);
+	if (IS_ERR(*out)) {
+		rem = PTR_ERR(*out);
+		*out = NULL;
+		return rem;
 	}
-	if (!count)
-		return 0;
-	*out = kp_zalloc(count * sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
 	nla_for_each_nested(a, nest, rem) {
 		struct kp_ipset *set;
 

@@ -181,15 +181,15 @@ static void test_policy(void)
 	KP_EXPECT(r->dir == KPLANE_DIR_EGRESS && r->icmp_type == 8 && (r->has & KP_HAS_ICMP_CODE));
 	KP_EXPECT((r->has & KP_HAS_NOT_ICMP_TYPE) && !(r->has & KP_HAS_NOT_ICMP_CODE));
 	KP_EXPECT(pol.rules[2].action == KPLANE_ACTION_PASS);
-	kp_args_policy_free(&pol);
+	kp_policy_release(&pol);
 	KP_EXPECT(kp_args_policy(5, no_side, &pol, &why) < 0);
 	KP_EXPECT_STR(why, "net, set and port criteria follow \"from\" or \"to\"");
-	kp_args_policy_free(&pol);
+	kp_policy_release(&pol);
 	KP_EXPECT(kp_args_policy(5, bad_kw, &pol, &why) < 0 && why);
-	kp_args_policy_free(&pol);
+	kp_policy_release(&pol);
 	KP_EXPECT(kp_args_policy(3, bad_action, &pol, &why) < 0);
 	KP_EXPECT_STR(why, "a rule starts with its action: allow, deny, pass or log");
-	kp_args_policy_free(&pol);
+	kp_policy_release(&pol);
 }
 
 static void test_attach_and_trace(void)

@@ -32,7 +32,7 @@ static void fuzz_policy_args(int argc, char **argv)
 	} else if (!why) {
 		abort();
 	}
-	kp_args_policy_free(&pol);
+	kp_policy_release(&pol);
 	if (kp_args_trace(argc, argv, &t, &why) != 0 && !why)
 		abort();
 }

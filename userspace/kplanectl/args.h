@@ -45,10 +45,9 @@ int kp_args_proto(const char *s, uint8_t *out);
 /*
  * "ID [tier T] [order N] [types ingress|egress|ingress,egress]
  *  [ingress|egress ACTION [CRITERION]...]..." into @pol; its rules (and
- * their items) are malloc'd: kp_args_policy_free(), also on error.
+ * their items) are malloc'd: kp_policy_release(), also on error.
  */
 int kp_args_policy(int argc, char **argv, struct kp_policy *pol, const char **why);
-void kp_args_policy_free(struct kp_policy *pol);
 /* "ingress|egress TIER:[POLICY[,POLICY]...]" appended to @ep's attachments. */
 int kp_args_attach(const char *dir, const char *val, struct kp_endpoint *ep, const char **why);
 /* "ENDPOINT|- PROTO SRC[:PORT] DST[:PORT] [type T] [code C]". */

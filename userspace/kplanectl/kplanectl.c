@@ -527,11 +527,11 @@ static int kp_run_policy_set(struct kp_cli *cli, int argc, char **argv)
 	int err;
 
 	if (kp_args_policy(argc, argv, &pol, &why)) {
-		kp_args_policy_free(&pol);
+		kp_policy_release(&pol);
 		return kp_usage(cli->cmd, why);
 	}
 	err = kp_policy_set(cli->h, &pol);
-	kp_args_policy_free(&pol);
+	kp_policy_release(&pol);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
 

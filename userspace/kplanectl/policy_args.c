@@ -312,55 +312,21 @@ int kp_args_policy(int argc, char **argv, struct kp_policy *pol, const char **wh
 	return 0;
 }
 
-void kp_args_policy_free(struct kp_policy *pol)
-{
-	unsigned int i;
-
-	for (i = 0; i < pol->n_rules; i++)
-		free(pol->rules[i].items);
-	free(pol->rules);
-	pol->rules = NULL;
-	pol->n_rules = 0;
-}
-
-static int kp_attach_add(struct kp_endpoint *ep, uint8_t dir, const char *tier,
-			 const char *policy, size_t len, const char **why)
-{
-	struct kp_ep_attach *a;
-
-	if (strlen(tier) >= sizeof(a->tier) || len >= sizeof(a->policy)) {
-		*why = "tier or policy name is too long";
-		return -EINVAL;
-	}
-	a = realloc(ep->attach, (ep->n_attach + 1) * sizeof(*a));
-	if (!a) {
-		*why = "out of memory";
-		return -ENOMEM;
-	}
-	ep->attach = a;
-	a += ep->n_attach++;
-	memset(a, 0, sizeof(*a));
-	a->dir = dir;
-	strcpy(a->tier, tier);
-	memcpy(a->policy, policy, len);
-	return 0;
-}
-
 int kp_args_attach(const char *dir, const char *val, struct kp_endpoint *ep, const char **why)
 {
 	uint8_t d = !strcmp(dir, "egress") ? KPLANE_DIR_EGRESS : KPLANE_DIR_INGRESS;
 	char tier[KPLANE_ID_MAX];
 	const char *colon = strchr(val, ':'), *p;
 
-	ep->has_policy = true;
 	if (!colon || colon == val || (size_t)(colon - val) >= sizeof(tier)) {
 		*why = "policies are given as TIER:[POLICY[,POLICY]...]";
 		return -EINVAL;
 	}
 	memcpy(tier, val, (size_t)(colon - val));
 	tier[colon - val] = '\0';
+	*why = "tier or policy name is too long";
 	if (!colon[1])
-		return kp_attach_add(ep, d, tier, "", 0, why);
+		return kp_endpoint_attach(ep, d, tier, "", 0);
 	for (p = colon + 1; *p; ) {
 		size_t len = strcspn(p, ",");
 
@@ -368,10 +334,11 @@ int kp_args_attach(const char *dir, const char *val, struct kp_endpoint *ep, con
 			*why = "empty policy name";
 			return -EINVAL;
 		}
-		if (kp_attach_add(ep, d, tier, p, len, why))
+		if (kp_endpoint_attach(ep, d, tier, p, len))
 			return -EINVAL;
 		p += len + (p[len] == ',');
 	}
+	*why = NULL;
 	return 0;
 }
 

@@ -155,6 +155,19 @@ int kp_put_txn(struct kp_handle *h, struct nl_msg *msg)
 	return h->txn ? nla_put_u32(msg, KPLANE_A_TXN_ID, h->txn) : 0;
 }
 
+int kp_send_change(struct kp_handle *h, struct nl_msg *msg, struct nlattr *nest, bool bad)
+{
+	if (!bad && nest) {
+		nla_nest_end(msg, nest);
+		bad = kp_put_txn(h, msg);
+	}
+	if (bad || !nest) {
+		nlmsg_free(msg);
+		return kp_fail(h, -ENOMEM, "out of memory");
+	}
+	return kp_exchange(h, msg, NULL, NULL);
+}
+
 /*
  * Copies NLMSGERR_ATTR_MSG out of an error, ack or NLMSG_DONE whose payload
  * starts with @off bytes before the TLVs, if the kernel sent one.
@@ -451,17 +464,8 @@ int kp_endpoint_policy(struct kp_handle *h, const struct kp_endpoint *ep)
 	struct kp_endpoint only = *ep;
 
 	only.has_policy = true;
-	if (!nest || nla_put_string(msg, KPLANE_EP_A_ID, ep->id) ||
-	    kp_put_attachments(msg, &only)) {
-		nlmsg_free(msg);
-		return kp_fail(h, -ENOMEM, "out of memory");
-	}
-	nla_nest_end(msg, nest);
-	if (kp_put_txn(h, msg)) {
-		nlmsg_free(msg);
-		return kp_fail(h, -ENOMEM, "out of memory");
-	}
-	return kp_exchange(h, msg, NULL, NULL);
+	return kp_send_change(h, msg, nest, !nest || nla_put_string(msg, KPLANE_EP_A_ID, ep->id) ||
+					    kp_put_attachments(msg, &only));
 }
 
 static int kp_id_request(struct kp_handle *h, uint8_t cmd, const char *id,
@@ -497,23 +501,6 @@ int kp_parse_ip(struct nlattr *nest, struct kp_ip *ip)
 	return 0;
 }
 
-static int kp_attach_push(struct kp_endpoint *ep, uint8_t dir, const char *tier,
-			  const char *policy)
-{
-	struct kp_ep_attach *a = realloc(ep->attach, (ep->n_attach + 1) * sizeof(*a));
-
-	if (!a)
-		return -ENOMEM;
-	ep->attach = a;
-	a += ep->n_attach++;
-	memset(a, 0, sizeof(*a));
-	a->dir = dir;
-	snprintf(a->tier, sizeof(a->tier), "%s", tier);
-	snprintf(a->policy, sizeof(a->policy), "%s", policy);
-	ep->has_policy = true;
-	return 0;
-}
-
 static int kp_parse_tier(struct nlattr *nest, uint8_t dir, struct kp_endpoint *ep)
 {
 	struct nlattr *tb[KPLANE_TIER_A_MAX + 1], *p;
@@ -525,13 +512,13 @@ static int kp_parse_tier(struct nlattr *nest, uint8_t dir, struct kp_endpoint *e
 	nla_for_each_nested(p, nest, rem) {
 		if (nla_type(p) != KPLANE_TIER_A_POLICY)
 			continue;
-		err = kp_attach_push(ep, dir, nla_get_string(tb[KPLANE_TIER_A_NAME]),
-				     nla_get_string(p));
+		err = kp_endpoint_attach(ep, dir, nla_get_string(tb[KPLANE_TIER_A_NAME]),
+					 nla_get_string(p), strlen(nla_get_string(p)));
 		if (err)
 			return err;
 	}
 	if (ep->n_attach == before)
-		return kp_attach_push(ep, dir, nla_get_string(tb[KPLANE_TIER_A_NAME]), "");
+		return kp_endpoint_attach(ep, dir, nla_get_string(tb[KPLANE_TIER_A_NAME]), "", 0);
 	return 0;
 }
 

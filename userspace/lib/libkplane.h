@@ -7,9 +7,12 @@
 #ifndef LIBKPLANE_H
 #define LIBKPLANE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <linux/kplane.h>
 
 struct kp_handle;
@@ -167,6 +170,43 @@ struct kp_trace_result {
 	unsigned int n_steps;
 	struct kp_trace_step steps[4];
 };
+
+/*
+ * Appends to @ep's attachments: @policy (its first @len bytes; 0: the tier
+ * with no policy) under @tier in direction @dir.  -EINVAL for a name too
+ * long, -ENOMEM.  Inline: kplanectl's I/O-free parser uses it too.
+ */
+static inline int kp_endpoint_attach(struct kp_endpoint *ep, uint8_t dir, const char *tier,
+				     const char *policy, size_t len)
+{
+	struct kp_ep_attach *a;
+
+	if (strlen(tier) >= sizeof(a->tier) || len >= sizeof(a->policy))
+		return -EINVAL;
+	a = (struct kp_ep_attach *)realloc(ep->attach, (ep->n_attach + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	ep->attach = a;
+	a += ep->n_attach++;
+	memset(a, 0, sizeof(*a));
+	a->dir = dir;
+	strcpy(a->tier, tier);
+	memcpy(a->policy, policy, len);
+	ep->has_policy = true;
+	return 0;
+}
+
+/* Frees what @pol's rules own (not @pol). */
+static inline void kp_policy_release(struct kp_policy *pol)
+{
+	unsigned int i;
+
+	for (i = 0; i < pol->n_rules; i++)
+		free(pol->rules[i].items);
+	free(pol->rules);
+	pol->rules = NULL;
+	pol->n_rules = 0;
+}
 
 /* Opens the one long-lived socket and resolves the family. -ENOENT: no module. */
 int kp_open(struct kp_handle **out);

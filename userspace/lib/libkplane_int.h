@@ -38,6 +38,11 @@ struct nl_msg *kp_msg_sized(struct kp_handle *h, uint8_t cmd, int flags, size_t 
 int kp_exchange(struct kp_handle *h, struct nl_msg *msg, kp_parse_fn parse, void *arg);
 /* KPLANE_A_TXN_ID when the handle has a transaction open. */
 int kp_put_txn(struct kp_handle *h, struct nl_msg *msg);
+/*
+ * A change request's end: closes @nest, adds the open transaction's id and
+ * exchanges @msg; with @bad (building it failed) or no @nest, frees it.
+ */
+int kp_send_change(struct kp_handle *h, struct nl_msg *msg, struct nlattr *nest, bool bad);
 /* Dumps @cmd into @a, retried for a snapshot while the kernel flags a change. */
 int kp_dump_array(struct kp_handle *h, uint8_t cmd, struct kp_array *a);
 uint64_t kp_get_u64_or0(struct nlattr *a);

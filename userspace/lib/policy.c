@@ -24,15 +24,7 @@ static int kp_ipset_send(struct kp_handle *h, uint8_t cmd, const char *name,
 		bad = nla_put(msg, KPLANE_IPSET_A_MEMBER, sizeof(add[i]), &add[i]);
 	for (i = 0; !bad && i < n_del; i++)
 		bad = nla_put(msg, KPLANE_IPSET_A_REMOVE, sizeof(del[i]), &del[i]);
-	if (!bad) {
-		nla_nest_end(msg, nest);
-		bad = kp_put_txn(h, msg);
-	}
-	if (bad) {
-		nlmsg_free(msg);
-		return kp_fail(h, -ENOMEM, "out of memory");
-	}
-	return kp_exchange(h, msg, NULL, NULL);
+	return kp_send_change(h, msg, nest, bad);
 }
 
 static size_t kp_min(size_t a, size_t b)
@@ -182,15 +174,7 @@ int kp_policy_set(struct kp_handle *h, const struct kp_policy *pol)
 	      (pol->types && nla_put_u8(msg, KPLANE_POL_A_TYPES, pol->types));
 	for (i = 0; !bad && i < pol->n_rules; i++)
 		bad = kp_put_rule(msg, &pol->rules[i]);
-	if (!bad) {
-		nla_nest_end(msg, nest);
-		bad = kp_put_txn(h, msg);
-	}
-	if (bad) {
-		nlmsg_free(msg);
-		return kp_fail(h, -ENOMEM, "out of memory");
-	}
-	return kp_exchange(h, msg, NULL, NULL);
+	return kp_send_change(h, msg, nest, bad);
 }
 
 int kp_policy_del(struct kp_handle *h, const char *id)
@@ -198,16 +182,7 @@ int kp_policy_del(struct kp_handle *h, const char *id)
 	struct nl_msg *msg = kp_msg(h, KPLANE_CMD_POLICY_DEL, 0);
 	struct nlattr *nest = msg ? nla_nest_start(msg, KPLANE_A_POLICY) : NULL;
 
-	if (!nest || nla_put_string(msg, KPLANE_POL_A_ID, id)) {
-		nlmsg_free(msg);
-		return kp_fail(h, -ENOMEM, "out of memory");
-	}
-	nla_nest_end(msg, nest);
-	if (kp_put_txn(h, msg)) {
-		nlmsg_free(msg);
-		return kp_fail(h, -ENOMEM, "out of memory");
-	}
-	return kp_exchange(h, msg, NULL, NULL);
+	return kp_send_change(h, msg, nest, !nest || nla_put_string(msg, KPLANE_POL_A_ID, id));
 }
 
 static int kp_parse_rule_side(struct nlattr *nest, bool dst, struct kp_rule *r)
@@ -273,16 +248,9 @@ static int kp_parse_rule(struct nlattr *nest, uint8_t dir, struct kp_rule *r)
 	       kp_parse_rule_side(tb[KPLANE_RULE_A_DST], true, r);
 }
 
-static void kp_policy_release(void *item)
+static void kp_policy_release_item(void *item)
 {
-	struct kp_policy *pol = item;
-	unsigned int i;
-
-	for (i = 0; i < pol->n_rules; i++)
-		free(pol->rules[i].items);
-	free(pol->rules);
-	pol->rules = NULL;
-	pol->n_rules = 0;
+	kp_policy_release(item);
 }
 
 void kp_policies_free(struct kp_policy *pols, size_t n)
@@ -349,7 +317,7 @@ static int kp_parse_policy_part(struct nlattr **top, void *arg)
 
 int kp_policy_list(struct kp_handle *h, struct kp_policy **out, size_t *n)
 {
-	struct kp_array a = { .size = sizeof(**out), .release = kp_policy_release,
+	struct kp_array a = { .size = sizeof(**out), .release = kp_policy_release_item,
 			      .parse_reply = kp_parse_policy_part };
 	int err = kp_dump_array(h, KPLANE_CMD_POLICY_GET, &a);
 

@@ -234,6 +234,25 @@ static struct kp_prefix kp_test_prefix(u8 last, u8 len)
 	return p;
 }
 
+/* KPLANE_IPSET_MEMBERS_MAX + 1 distinct members for set "s": refused. */
+static int kp_test_ipset_over_limit(struct kp_node *node)
+{
+	u32 n = KPLANE_IPSET_MEMBERS_MAX + 1, i;
+	struct kp_prefix *p = kp_zalloc(n * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		p[i].family = AF_INET;
+		p[i].len = 32;
+		p[i].addr[0] = 100;
+		p[i].addr[1] = (u8)(i >> 16);
+		p[i].addr[2] = (u8)(i >> 8);
+		p[i].addr[3] = (u8)i;
+	}
+	return kp_ipset_set(node, "s", p, n, NULL, NULL);
+}
+
 static void kp_test_ipset_update(struct kunit *test)
 {
 	struct kp_node *node = kp_pol_test_node(test);
@@ -255,6 +274,8 @@ static void kp_test_ipset_update(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 2U);
 	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_members(set), AF_INET, ip)->len, 24);
 	KUNIT_EXPECT_EQ(test, kp_ipset_update(node, "nosuch", add, 1, NULL, 0, NULL, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kp_test_ipset_over_limit(node), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 2U);	/* untouched */
 	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", NULL, NULL), 0);
 	KUNIT_EXPECT_NULL(test, kp_ipset_find(&node->pol, "s"));
 }

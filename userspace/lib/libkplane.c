@@ -584,10 +584,7 @@ static void kp_endpoint_release_item(void *item)
 
 void kp_endpoints_free(struct kp_endpoint *eps, size_t n)
 {
-	size_t i;
-
-	for (i = 0; eps && i < n; i++)
-		kp_endpoint_release(&eps[i]);
+	kp_items_release(eps, n, sizeof(*eps), kp_endpoint_release_item);
 	free(eps);
 }
 
@@ -601,13 +598,17 @@ int kp_endpoint_get(struct kp_handle *h, const char *id, struct kp_endpoint *out
 	return kp_id_request(h, KPLANE_CMD_ENDPOINT_GET, id, kp_parse_one_endpoint, out);
 }
 
-static void kp_array_clear(struct kp_array *a)
+void kp_items_release(void *items, size_t n, size_t size, void (*release)(void *item))
 {
 	size_t i;
 
-	if (a->release)
-		for (i = 0; i < a->n; i++)
-			a->release((char *)a->items + i * a->size);
+	for (i = 0; items && release && i < n; i++)
+		release((char *)items + i * size);
+}
+
+static void kp_array_clear(struct kp_array *a)
+{
+	kp_items_release(a->items, a->n, a->size, a->release);
 	a->n = 0;
 }
 
@@ -845,10 +846,7 @@ int kp_service_list(struct kp_handle *h, struct kp_service **out, size_t *n)
 
 void kp_services_free(struct kp_service *svcs, size_t n)
 {
-	size_t i;
-
-	for (i = 0; svcs && i < n; i++)
-		kp_service_release(&svcs[i]);
+	kp_items_release(svcs, n, sizeof(*svcs), kp_service_release);
 	free(svcs);
 }
 

@@ -24,6 +24,8 @@ struct kp_array {
 	kp_parse_fn parse_reply;
 };
 
+/* Calls @release (if any) on each of @n items of @size bytes at @items. */
+void kp_items_release(void *items, size_t n, size_t size, void (*release)(void *item));
 /* A new zeroed item at the end of @a, or NULL. */
 void *kp_array_push(struct kp_array *a);
 

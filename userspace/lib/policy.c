@@ -255,10 +255,7 @@ static void kp_policy_release_item(void *item)
 
 void kp_policies_free(struct kp_policy *pols, size_t n)
 {
-	size_t i;
-
-	for (i = 0; pols && i < n; i++)
-		kp_policy_release(&pols[i]);
+	kp_items_release(pols, n, sizeof(*pols), kp_policy_release_item);
 	free(pols);
 }
 

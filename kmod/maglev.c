@@ -54,14 +54,21 @@ static void kp_maglev_order(const struct kp_maglev_backend *b, unsigned int n,
 	}
 }
 
+/*
+ * The backend's permutation is (offset + j * skip) % size for j = 0, 1, ...;
+ * stepped by adding skip (< size) and subtracting size, not by a division
+ * per probe: building tables is most of the cost of programming a service.
+ */
 static void kp_maglev_place(struct kp_maglev_scratch *s, u32 backend,
 			    u16 *table, u32 size)
 {
 	u32 slot;
 
 	do {
-		slot = (u32)(((u64)s->offset + (u64)s->next * s->skip) % size);
-		s->next++;
+		slot = s->slot;
+		s->slot += s->skip;
+		if (s->slot >= size)
+			s->slot -= size;
 	} while (table[slot] != KP_MAGLEV_EMPTY);
 	table[slot] = (u16)backend;
 }
@@ -76,9 +83,8 @@ int kp_maglev_build(const struct kp_maglev_backend *b, unsigned int n,
 	for (i = 0; i < size; i++)
 		table[i] = KP_MAGLEV_EMPTY;
 	for (i = 0; i < n; i++) {
-		scratch[i].offset = (u32)(b[i].key % size);
+		scratch[i].slot = (u32)(b[i].key % size);
 		scratch[i].skip = (u32)((b[i].key >> 32) % (size - 1)) + 1;
-		scratch[i].next = 0;
 		scratch[i].credit = 0;
 		if (b[i].weight > wmax)
 			wmax = b[i].weight;

@@ -24,9 +24,8 @@ struct kp_maglev_backend {
 
 /* Per-backend build state; callers pass an array as long as the backends. */
 struct kp_maglev_scratch {
-	u32 offset;
+	u32 slot;		/* next in the backend's permutation */
 	u32 skip;
-	u32 next;
 	u32 order;		/* index of the backend processed in this slot */
 	u64 credit;
 };

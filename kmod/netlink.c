@@ -548,8 +548,12 @@ static int kp_nl_svc_set(struct sk_buff *skb, struct genl_info *info)
 		err = kp_svc_parse(info->attrs[KPLANE_A_SERVICE], &svc, info->extack);
 	if (err)
 		return err;
-	/* The Maglev table is built before the lock: large tables take time. */
-	err = kp_svc_build(svc, info->extack);
+	/*
+	 * The Maglev table is built before the lock (large tables take time),
+	 * or, for a transaction, in the background while the client stages on.
+	 */
+	if (!info->attrs[KPLANE_A_TXN_ID])
+		err = kp_svc_build(svc, info->extack);
 	if (!err) {
 		mutex_lock(&kplane_mutex);
 		err = kp_nl_svc_stage_or_set(info, svc);

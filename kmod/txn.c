@@ -5,6 +5,7 @@
 #include <linux/notifier.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <net/net_namespace.h>
 #include "node.h"
 #include "policy_nl.h"
@@ -14,13 +15,23 @@ unsigned int kp_max_txn_ops = 262144;
 module_param_named(max_txn_ops, kp_max_txn_ops, uint, 0644);
 MODULE_PARM_DESC(max_txn_ops, "Most changes one transaction may stage (default 262144)");
 
-/* The final change to one frontend: set to @svc, or delete (@svc NULL). */
+/*
+ * The final change to one frontend: set to @svc, or delete (@svc NULL).
+ * A staged service's Maglev tables are built by @build on kp_build_wq while
+ * the client goes on staging (building is most of the cost of programming
+ * a service, and another CPU is usually idle meanwhile); the op is flushed
+ * before anyone looks at or frees @svc.
+ */
 struct kp_txn_op {
 	struct rhash_head node;
 	struct kp_svc_key key;
 	struct list_head list;
 	struct kp_service *svc;
+	struct work_struct build;
+	int build_err;
 };
+
+static struct workqueue_struct *kp_build_wq;
 
 /* A staged policy change, applied at commit by kp_pol_op_apply(). */
 struct kp_txn_pol_op {
@@ -80,8 +91,16 @@ struct kp_txn *kp_txn_find(struct kp_node *node, u32 id, u32 portid,
 	return NULL;
 }
 
+static void kp_txn_build_work(struct work_struct *work)
+{
+	struct kp_txn_op *op = container_of(work, struct kp_txn_op, build);
+
+	op->build_err = kp_svc_build(op->svc, NULL);
+}
+
 static void kp_txn_op_free(struct kp_txn *txn, struct kp_txn_op *op)
 {
+	flush_work(&op->build);
 	rhashtable_remove_fast(&txn->ops, &op->node, kp_txn_op_params);
 	list_del(&op->list);
 	txn->n_ops--;
@@ -106,6 +125,7 @@ static struct kp_txn_op *kp_txn_op_get(struct kp_txn *txn, const struct kp_svc_k
 	if (!op)
 		return ERR_PTR(-ENOMEM);
 	op->key = *key;
+	INIT_WORK(&op->build, kp_txn_build_work);
 	if (rhashtable_insert_fast(&txn->ops, &op->node, kp_txn_op_params)) {
 		kfree(op);
 		return ERR_PTR(-ENOMEM);
@@ -115,7 +135,7 @@ static struct kp_txn_op *kp_txn_op_get(struct kp_txn *txn, const struct kp_svc_k
 	return op;
 }
 
-/* Makes @svc (NULL: deletion) the final change to frontend @key. */
+/* Makes @svc (NULL: deletion; else not yet built) the final change to @key. */
 static int kp_txn_stage(struct kp_txn *txn, const struct kp_svc_key *key,
 			struct kp_service *svc, struct netlink_ext_ack *extack)
 {
@@ -123,9 +143,13 @@ static int kp_txn_stage(struct kp_txn *txn, const struct kp_svc_key *key,
 
 	if (IS_ERR(op))
 		return PTR_ERR(op);
+	flush_work(&op->build);
 	if (op->svc)
 		kp_svc_free(op->svc);
 	op->svc = svc;
+	op->build_err = 0;
+	if (svc)
+		queue_work(kp_build_wq, &op->build);
 	return 0;
 }
 
@@ -217,6 +241,11 @@ static int kp_txn_check(struct kp_node *node, struct kp_txn *txn,
 	list_for_each_entry(op, &txn->order, list) {
 		bool exists = kp_svc_lookup(&node->svcs, &op->key);
 
+		flush_work(&op->build);
+		if (op->build_err) {
+			NL_SET_ERR_MSG(extack, "cannot build a staged service's Maglev table");
+			return op->build_err;
+		}
 		if (!op->svc && !exists) {
 			NL_SET_ERR_MSG(extack,
 				       "transaction deletes a service that no longer exists");
@@ -332,10 +361,19 @@ static struct notifier_block kp_txn_notifier = {
 
 int kp_txn_init(void)
 {
-	return netlink_register_notifier(&kp_txn_notifier);
+	int err;
+
+	kp_build_wq = alloc_workqueue("kplane_build", WQ_UNBOUND, 0);
+	if (!kp_build_wq)
+		return -ENOMEM;
+	err = netlink_register_notifier(&kp_txn_notifier);
+	if (err)
+		destroy_workqueue(kp_build_wq);
+	return err;
 }
 
 void kp_txn_uninit(void)
 {
 	netlink_unregister_notifier(&kp_txn_notifier);
+	destroy_workqueue(kp_build_wq);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Transactions: a client begins one on its node, stages changes (validated
- * and built as they arrive, so a refused change is refused at once), then
+ * as they arrive, so a refused change is refused at once), then
  * commits or aborts.  Commit checks every staged change against the current
  * tables before touching any, then applies them all under kplane_mutex; an
  * abort (or the client's socket closing) discards them, and nothing it
@@ -47,7 +47,9 @@ int kp_txn_begin(struct kp_node *node, u32 portid, u32 *id, struct netlink_ext_a
 /* The open transaction @id of @portid, or NULL with an extack message. */
 struct kp_txn *kp_txn_find(struct kp_node *node, u32 id, u32 portid,
 			   struct netlink_ext_ack *extack);
-/* Stages @svc (built); the transaction owns it on success. */
+/* Stages @svc (not built: its tables are built in the background and
+ * checked at commit); the transaction owns it on success.
+ */
 int kp_txn_stage_svc_set(struct kp_txn *txn, struct kp_service *svc,
 			 struct netlink_ext_ack *extack);
 int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,

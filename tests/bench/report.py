@@ -15,6 +15,7 @@ from collections import defaultdict
 
 PEERS = ["kplane", "iptables", "ipvs", "nftables"]
 lat, p99, rate = defaultdict(list), defaultdict(list), defaultdict(list)
+by_round = {}   # (peer, services, round) -> median latency: peers measured in lockstep
 prog, add1 = {}, {}
 skipped = []
 
@@ -31,6 +32,7 @@ for line in open(sys.argv[1]):
         lat[key].append(float(kv['median_us']))
         p99[key].append(float(kv['p99_us']))
         rate[key].append(float(kv['conn_per_s']))
+        by_round[key + (kv['round'],)] = float(kv['median_us'])
 
 sizes = sorted({s for _, s in lat})
 med = {k: statistics.median(v) for k, v in lat.items()}
@@ -70,6 +72,20 @@ table("Ratios of median latency",
       ["services", "kplane/floor"] + [f"{p}/kplane" for p in peers if p != "kplane"],
       [[s, ratio(med, ("kplane", s), ("floor", s))] +
        [ratio(med, (p, s), ("kplane", s)) for p in peers if p != "kplane"] for s in sizes])
+
+
+def paired(a, b, s):
+    """Median over rounds of a's latency / b's in the same round (lockstep)."""
+    rs = [by_round[(a, s, r)] / by_round[(b, s, r)] for (p, n, r) in by_round
+          if p == a and n == s and (b, s, r) in by_round and by_round[(b, s, r)]]
+    return f"{statistics.median(rs):.2f}x" if rs else "-"
+
+
+table("Paired ratios: median over rounds of each round's ratio (the peers were "
+      "measured connection by connection in lockstep)",
+      ["services", "kplane/floor"] + [f"{p}/kplane" for p in peers if p != "kplane"],
+      [[s, paired("kplane", "floor", s)] +
+       [paired(p, "kplane", s) for p in peers if p != "kplane"] for s in sizes])
 table("Short TCP connections per second (one client, sequential)",
       ["services", "floor"] + peers,
       [[s, num(medrate, ("floor", s))] + [num(medrate, (p, s)) for p in peers] for s in sizes])

@@ -4,9 +4,11 @@
 # iptables mode (legacy, linear KUBE-SERVICES), kube-proxy's IPVS mode
 # (ipvsadm, VIPs on a dummy kube-ipvs0) and kube-proxy's nftables mode
 # (verdict maps, numgen), beside a direct connect to the backend (the
-# floor); the time to program S services, and to add one more when S exist.
-# Each peer has its own node netns with identical pods, so no peer's NAT or
-# conntrack touches another's path.  Rounds interleave the peers.
+# floor: a node with no service dataplane at all); the time to program S
+# services, and to add one more when S exist.  Each peer has its own node
+# netns with identical pods, so no peer's NAT or conntrack touches another's
+# path.  One kp-connbench process measures every peer in lockstep,
+# connection by connection, so all see the same moments of a noisy VM.
 # Prints "BENCH peer=... services=... round=... median_us=... p99_us=... conn_per_s=...",
 # "BENCH-PROGRAM peer=... services=... ms=..." and "BENCH-ADD1 peer=... services=... ms=...".
 . /scenarios/lib.sh
@@ -22,7 +24,7 @@ PEERS="kp ipt ipvs nft"
 SLOW_MAX=${BENCH_SLOW_MAX:-10000}
 
 kp_load
-for peer in $PEERS; do
+for peer in floor $PEERS; do
 	kp_calico_node node-$peer
 	for n in 2 3 5; do kp_calico_pod node-$peer $n $peer-; done
 	for n in 2 3; do ip netns exec $peer-pod$n kp-echo serve tcp 0.0.0.0 8080 web-$n & done
@@ -106,10 +108,14 @@ nft_rules() {
 
 ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
 
-measure() {	# measure PEER NETNS ADDR PORT SIZE ROUND
-	local out
-	out=$(ip netns exec "$2" kp-connbench "$3" "$4" "$CONNS") || { kp_not_ok "bench $1 $5: connect failed"; return; }
-	echo "BENCH peer=$1 services=$5 round=$6 $out"
+measure() {	# measure SIZE ROUND PEER...: every peer (and the floor) in lockstep
+	local s=$1 r=$2 targets=(floor=floor-pod5/10.244.1.2:8080) peer line
+	shift 2
+	for peer; do targets+=("${NAME[$peer]}=$peer-pod5/$(vip "$s" "${BASE[$peer]}"):80"); done
+	kp-connbench "$CONNS" "${targets[@]}" >/tmp/connbench || { kp_not_ok "bench at $s: connect failed"; return; }
+	while read -r label stats; do
+		echo "BENCH peer=${label#target=} services=$s round=$r $stats"
+	done </tmp/connbench
 }
 
 clear() {	# clear PEER: no services, inputs for SIZE written (not timed)
@@ -171,10 +177,7 @@ for s in $SIZES; do
 		echo "BENCH-PROGRAM peer=${NAME[$peer]} services=$s ms=$(( $(ms) - t ))"
 	done
 	for r in $(seq "$ROUNDS"); do
-		measure floor kp-pod5 10.244.1.2 8080 "$s" "$r"
-		for peer in $peers; do
-			measure "${NAME[$peer]}" $peer-pod5 "$(vip "$s" "${BASE[$peer]}")" 80 "$s" "$r"
-		done
+		measure "$s" "$r" $peers
 	done
 	for peer in $peers; do
 		t=$(ms); add_one $peer "$s" || kp_not_ok "${NAME[$peer]}: add one at $s"

@@ -928,25 +928,30 @@ int kp_batch_service_del(struct kp_handle *h, const struct kp_service *key)
 #define KP_BATCH_BYTES (64 * 1024)
 #define KP_BATCH_MSGS 128
 
-/* Reads acks until @want arrived; notes the first error and its index. */
-static int kp_batch_acks(struct kp_handle *h, uint32_t seq0, size_t want, size_t *failed,
+/*
+ * Reads answers until the ack of @last (the one request of a send that asks
+ * for one) arrived: requests are handled in order, so every refusal of the
+ * send came before it.  Notes the first refusal and its index.
+ */
+static int kp_batch_acks(struct kp_handle *h, uint32_t seq0, uint32_t last, size_t *failed,
 			 int *first)
 {
 	struct sockaddr_nl nla;
 	unsigned char *buf;
 	struct nlmsghdr *nlh;
+	bool done = false;
 	int n;
 
-	while (want) {
+	while (!done) {
 		n = nl_recv(h->sk, &nla, &buf, NULL);
 		if (n <= 0)
 			return kp_nlerr(h, n ? n : -NLE_MSG_TRUNC);
 		for (nlh = (void *)buf; nlmsg_ok(nlh, n); nlh = nlmsg_next(nlh, &n)) {
 			struct nlmsgerr *e = nlmsg_data(nlh);
 
-			if (nlh->nlmsg_type != NLMSG_ERROR || !want)
+			if (nlh->nlmsg_type != NLMSG_ERROR || done)
 				continue;
-			want--;
+			done = nlh->nlmsg_seq == last;
 			if (e->error && !*first) {
 				*first = e->error;
 				*failed = nlh->nlmsg_seq - seq0;
@@ -958,10 +963,15 @@ static int kp_batch_acks(struct kp_handle *h, uint32_t seq0, size_t want, size_t
 	return 0;
 }
 
-/* Packs requests [*next, ...) into @buf up to KP_BATCH_BYTES; returns the bytes. */
+/*
+ * Packs requests [*next, ...) into @buf up to KP_BATCH_BYTES; returns the
+ * bytes.  Only the last asks for an ack (refusals are answered anyway): one
+ * answer per send, not one per request, is most of what batching saves.
+ */
 static size_t kp_batch_pack(struct kp_handle *h, char *buf, size_t *next)
 {
 	size_t used = 0, first = *next;
+	struct nlmsghdr *last = NULL;
 
 	while (*next < h->n_batch) {
 		struct nl_msg *msg = h->batch[*next];
@@ -975,12 +985,15 @@ static size_t kp_batch_pack(struct kp_handle *h, char *buf, size_t *next)
 		 */
 		nlh->nlmsg_pid = nl_socket_get_local_port(h->sk);
 		nlh->nlmsg_seq = 0x80000000u | (h->batch_seq++ & 0x7fffffffu);
-		nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-		memcpy(buf + used, nlh, nlh->nlmsg_len);
+		nlh->nlmsg_flags = (nlh->nlmsg_flags & ~NLM_F_ACK) | NLM_F_REQUEST;
+		last = (struct nlmsghdr *)(buf + used);
+		memcpy(last, nlh, nlh->nlmsg_len);
 		memset(buf + used + nlh->nlmsg_len, 0, len - nlh->nlmsg_len);
 		used += len;
 		(*next)++;
 	}
+	if (last)
+		last->nlmsg_flags |= NLM_F_ACK;
 	return used;
 }
 
@@ -1013,7 +1026,8 @@ int kp_batch_flush(struct kp_handle *h, size_t *failed)
 			seq0 = nlmsg_hdr(h->batch[0])->nlmsg_seq;
 		err = nl_sendto(h->sk, buf, used);
 		err = err < 0 ? kp_nlerr(h, err) :
-			kp_batch_acks(h, seq0, next - sent_from, failed, &first);
+			kp_batch_acks(h, seq0, nlmsg_hdr(h->batch[next - 1])->nlmsg_seq,
+				      failed, &first);
 	}
 	free(buf);
 	kp_batch_clear(h);

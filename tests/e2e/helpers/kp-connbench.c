@@ -1,16 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kp-connbench ADDR PORT N: N blocking TCP connect()s (each on a new socket,
- * closed right after); prints "median_us=… p99_us=… conn_per_s=…".
+ * kp-connbench N [LABEL=][NETNS/]ADDR:PORT...: N blocking TCP connect()s to
+ * each target (each on a new socket, closed right after), the targets taken
+ * in turn connection by connection so that every target sees the same
+ * moment of a noisy machine.  A target's sockets are made in network
+ * namespace /run/netns/NETNS (default: ours), so peers on separate nodes
+ * are measured side by side by one process.  Prints one line per target:
+ * "target=LABEL median_us=… p99_us=… conn_per_s=…" (conn_per_s: N over the
+ * time spent in that target's socket/connect/close).
  * A failed connect fails the run: a benchmark of errors measures nothing.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#define MAX_TARGETS 8
+
+struct target {
+	char name[64];
+	int netns;		/* fd of the namespace its sockets are made in */
+	struct sockaddr_in sin;
+	double *lat;		/* connect() only */
+	double busy;		/* socket() to close() */
+};
 
 static double now_us(void)
 {
@@ -27,34 +46,81 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int parse_target(struct target *t, const char *arg, int own_netns)
+{
+	const char *eq = strchr(arg, '='), *slash, *colon;
+	char addr[64], path[300];
+
+	snprintf(t->name, sizeof(t->name), "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+	arg = eq ? eq + 1 : arg;
+	slash = strchr(arg, '/');
+	t->netns = own_netns;
+	if (slash) {
+		snprintf(path, sizeof(path), "/run/netns/%.*s", (int)(slash - arg), arg);
+		t->netns = open(path, O_RDONLY | O_CLOEXEC);
+		if (t->netns < 0)
+			return -1;
+		arg = slash + 1;
+	}
+	colon = strrchr(arg, ':');
+	if (!colon || (size_t)(colon - arg) >= sizeof(addr))
+		return -1;
+	memcpy(addr, arg, (size_t)(colon - arg));
+	addr[colon - arg] = '\0';
+	t->sin.sin_family = AF_INET;
+	t->sin.sin_port = htons((uint16_t)atoi(colon + 1));
+	return inet_pton(AF_INET, addr, &t->sin.sin_addr) == 1 ? 0 : -1;
+}
+
+static int connect_once(struct target *t, int i)
+{
+	double t0, t1;
+	int fd;
+
+	if (setns(t->netns, CLONE_NEWNET)) {
+		perror("kp-connbench: setns");
+		return -1;
+	}
+	t0 = now_us();
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	t1 = now_us();
+	if (fd < 0 || connect(fd, (struct sockaddr *)&t->sin, sizeof(t->sin))) {
+		fprintf(stderr, "kp-connbench: connect %s: ", t->name);
+		perror(NULL);
+		return -1;
+	}
+	t->lat[i] = now_us() - t1;
+	close(fd);
+	t->busy += now_us() - t0;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	double *lat, t0, start;
-	int i, n, fd;
+	struct target tg[MAX_TARGETS] = { 0 };
+	int i, j, n, nt = argc - 2, own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 
-	if (argc != 4 || inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1 ||
-	    (n = atoi(argv[3])) <= 0) {
-		fprintf(stderr, "usage: kp-connbench IPV4 PORT N\n");
+	if (argc < 3 || nt > MAX_TARGETS || (n = atoi(argv[1])) <= 0) {
+		fprintf(stderr, "usage: kp-connbench N [LABEL=][NETNS/]IPV4:PORT...\n");
 		return 2;
 	}
-	sin.sin_port = htons((uint16_t)atoi(argv[2]));
-	lat = calloc((size_t)n, sizeof(*lat));
-	start = now_us();
-	for (i = 0; i < n; i++) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		t0 = now_us();
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
-			perror("kp-connbench: connect");
-			return 1;
+	for (j = 0; j < nt; j++) {
+		if (parse_target(&tg[j], argv[j + 2], own)) {
+			fprintf(stderr, "kp-connbench: bad target %s\n", argv[j + 2]);
+			return 2;
 		}
-		lat[i] = now_us() - t0;
-		close(fd);
+		tg[j].lat = calloc((size_t)n, sizeof(double));
 	}
-	t0 = now_us() - start;
-	qsort(lat, (size_t)n, sizeof(*lat), cmp);
-	printf("median_us=%.0f p99_us=%.0f conn_per_s=%.0f\n", lat[n / 2],
-	       lat[(n * 99) / 100], n / (t0 / 1e6));
-	free(lat);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < nt; j++)
+			if (connect_once(&tg[(i + j) % nt], i))
+				return 1;
+	for (j = 0; j < nt; j++) {
+		qsort(tg[j].lat, (size_t)n, sizeof(double), cmp);
+		printf("target=%s median_us=%.0f p99_us=%.0f conn_per_s=%.0f\n", tg[j].name,
+		       tg[j].lat[n / 2], tg[j].lat[(n * 99) / 100], n / (tg[j].busy / 1e6));
+		free(tg[j].lat);
+	}
 	return 0;
 }

@@ -434,17 +434,46 @@ static bool kp_filter_exempt(const struct kp_pkt *p)
 		p->icmp_type == ICMPV6_MLD2_REPORT);
 }
 
-unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, u8 pf,
+/*
+ * An ICMP error about a packet of an approved flow (a port unreachable, a
+ * path MTU's "too big") belongs to that flow, as conntrack's RELATED: it
+ * passes whatever the policy says of ICMP, or a pod with ingress policy
+ * would never learn its peer's MTU.  A verdict older than the policy does
+ * not vouch for it: the error is then judged as itself.
+ */
+static bool kp_filter_related(struct kp_node *node, struct sk_buff *skb, const struct kp_pkt *p)
+{
+	const struct kp_flow_verdict *v;
+	struct kp_flow_node *fn;
+	struct kp_tuple quoted;
+
+	if (!kp_pkt_icmp_quoted(skb, p, KP_STAGE_POLICY, &quoted))
+		return false;
+	fn = kp_flow_lookup(&node->flows, &quoted);
+	if (!fn || fn->key.stage != KP_STAGE_POLICY)
+		return false;
+	v = &fn->flow->verdict;
+	if (smp_load_acquire(&v->rev) != READ_ONCE(node->pol.rev) ||
+	    READ_ONCE(v->action) != KPLANE_ACTION_ALLOW)
+		return false;
+	kp_node_inc(node, policy_related);
+	if (READ_ONCE(kp_bypass_conntrack))
+		kp_pkt_untrack(skb);
+	return true;
+}
+
+unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, struct kp_pkt *p,
 			      const struct kp_filter_at *at, unsigned int hook)
 {
 	struct kp_flow_node *fn;
-	struct kp_pkt p;
 
-	if (!READ_ONCE(node->eps.count) || !kp_pkt_parse(skb, pf, KP_STAGE_POLICY, &p) ||
-	    kp_filter_exempt(&p))
+	if (!READ_ONCE(node->eps.count) || kp_filter_exempt(p))
 		return NF_ACCEPT;
-	fn = kp_flow_lookup(&node->flows, &p.t);
+	p->t.stage = KP_STAGE_POLICY;
+	fn = kp_flow_lookup(&node->flows, &p->t);
 	if (fn)
-		return kp_filter_cached(node, skb, &p, fn, hook);
-	return kp_filter_first(node, skb, &p, at, hook);
+		return kp_filter_cached(node, skb, p, fn, hook);
+	if (kp_filter_related(node, skb, p))
+		return NF_ACCEPT;
+	return kp_filter_first(node, skb, p, at, hook);
 }

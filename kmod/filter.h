@@ -13,6 +13,7 @@
 
 struct kp_node;
 struct kp_endpoint;
+struct kp_pkt;
 
 /* Where a packet met the node: what a verdict depends on besides the packet. */
 struct kp_filter_at {
@@ -38,8 +39,8 @@ struct kp_decision {
 /* Under RCU: evaluates @pkt met at @at.  Also what `kplanectl trace` runs. */
 void kp_filter_decide(struct kp_node *node, const struct kp_filter_at *at,
 		      const struct kp_match_pkt *pkt, bool log, struct kp_decision *d);
-/* A netfilter verdict for @skb at PRE_ROUTING or LOCAL_OUT (@hook). */
-unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, u8 pf,
+/* A netfilter verdict for @skb, parsed in @p, at PRE_ROUTING or LOCAL_OUT (@hook). */
+unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, struct kp_pkt *p,
 			      const struct kp_filter_at *at, unsigned int hook);
 
 /*

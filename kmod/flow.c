@@ -55,6 +55,7 @@ int kp_flow_table_init(struct kp_flow_table *tbl)
 {
 	spin_lock_init(&tbl->lock);
 	atomic_set(&tbl->count, 0);
+	atomic_set(&tbl->nat_count, 0);
 	atomic64_set(&tbl->created, 0);
 	atomic64_set(&tbl->full, 0);
 	atomic64_set(&tbl->expired, 0);
@@ -122,6 +123,8 @@ static bool kp_flow_kill(struct kp_flow_table *tbl, struct kp_flow *f)
 	kp_flow_unhash(tbl, f);
 	spin_unlock_bh(&tbl->lock);
 	atomic_dec(&tbl->count);
+	if (f->translates)
+		atomic_dec(&tbl->nat_count);
 	call_rcu(&f->rcu, kp_flow_free_rcu);
 	return true;
 }
@@ -237,6 +240,7 @@ static struct kp_flow *kp_flow_alloc(const struct kp_tuple *t, const struct kp_s
 	f->proto = t->proto;
 	f->svc = svc->key;
 	f->snat = snat_addr != NULL;
+	f->translates = true;
 	memcpy(n->client, t->saddr, 16);
 	n->cport = t->sport;
 	memcpy(n->front, t->daddr, 16);
@@ -269,6 +273,8 @@ static struct kp_flow_node *kp_flow_publish(struct kp_flow_table *tbl, struct kp
 		return &f->tn[KP_ROLE_ORIG_PRE];
 	}
 	atomic_dec(&tbl->count);
+	if (f->translates)
+		atomic_dec(&tbl->nat_count);
 	kfree(f);
 	return fn ?: ERR_PTR(err);
 }
@@ -288,6 +294,8 @@ struct kp_flow_node *kp_flow_create(struct kp_flow_table *tbl, const struct kp_t
 		atomic_dec(&tbl->count);
 		return ERR_PTR(-ENOMEM);
 	}
+	/* Counted before it is hashed: its replies must not skip the lookup. */
+	atomic_inc(&tbl->nat_count);
 	return kp_flow_publish(tbl, f, t);
 }
 

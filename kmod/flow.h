@@ -103,6 +103,7 @@ struct kp_flow {
 	u8 proto;
 	bool snat;
 	u8 state;		/* enum kp_flow_state (flow.c) */
+	bool translates;	/* a service packet-path flow (counted in nat_count) */
 	unsigned long expires;	/* jiffies; refreshed by packets */
 	unsigned long dead;	/* bit 0: unhashed, going away */
 	struct rcu_head rcu;
@@ -112,6 +113,8 @@ struct kp_flow_table {
 	struct rhashtable ht;
 	spinlock_t lock;	/* creation and removal */
 	atomic_t count;
+	/* Flows that rewrite packets: while none exist, packets need no NAT lookup. */
+	atomic_t nat_count;
 	struct delayed_work gc;
 	atomic64_t created;
 	atomic64_t full;

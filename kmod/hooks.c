@@ -13,6 +13,14 @@
 #include "hooks.h"
 #include "nat.h"
 #include "node.h"
+#include "packet.h"
+
+/* Anything for the hooks to do: services, their flows, or endpoints. */
+static bool kp_node_busy(struct kp_node *node)
+{
+	return READ_ONCE(node->svcs.count) || atomic_read(&node->flows.nat_count) ||
+	       READ_ONCE(node->eps.count);
+}
 
 static unsigned int kp_hook_prerouting(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
@@ -21,28 +29,35 @@ static unsigned int kp_hook_prerouting(void *priv, struct sk_buff *skb,
 	struct kp_node_stats *stats = this_cpu_ptr(node->stats);
 	struct kp_filter_at at = {};
 	unsigned int verdict;
+	struct kp_pkt p;
 
 	u64_stats_update_begin(&stats->syncp);
 	stats->rx_packets++;
 	stats->rx_bytes += skb->len;
 	u64_stats_update_end(&stats->syncp);
-	verdict = kp_nat_prerouting(node, skb, state->pf);
+	/* One parse for both: NAT leaves in @p what it rewrote. */
+	if (!kp_node_busy(node) || !kp_pkt_parse(skb, state->pf, KP_STAGE_PRE, &p))
+		return NF_ACCEPT;
+	verdict = kp_nat_prerouting(node, skb, &p);
 	if (verdict != NF_ACCEPT)
 		return verdict;
 	at.in_ifindex = state->in->ifindex;
-	return kp_filter_packet(node, skb, state->pf, &at, NF_INET_PRE_ROUTING);
+	return kp_filter_packet(node, skb, &p, &at, NF_INET_PRE_ROUTING);
 }
 
 /* Sent by the node: the route, hence the leaving device, is already chosen. */
 static unsigned int kp_hook_local_out(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state)
 {
+	struct kp_node *node = kp_node_get(state->net);
 	struct kp_filter_at at = {};
+	struct kp_pkt p;
 
+	if (!READ_ONCE(node->eps.count) || !kp_pkt_parse(skb, state->pf, KP_STAGE_POLICY, &p))
+		return NF_ACCEPT;
 	if (skb_dst(skb))
 		at.out_ifindex = skb_dst(skb)->dev->ifindex;
-	return kp_filter_packet(kp_node_get(state->net), skb, state->pf, &at,
-				NF_INET_LOCAL_OUT);
+	return kp_filter_packet(node, skb, &p, &at, NF_INET_LOCAL_OUT);
 }
 
 static unsigned int kp_hook_postrouting(void *priv, struct sk_buff *skb,

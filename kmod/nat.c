@@ -26,10 +26,14 @@
 #include "packet.h"
 
 /* The packet path translates whole TCP and UDP packets with plain headers. */
+static bool kp_nat_ours(const struct kp_pkt *p)
+{
+	return p->plain && p->has_l4 && (p->t.proto == IPPROTO_TCP || p->t.proto == IPPROTO_UDP);
+}
+
 static bool kp_nat_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p)
 {
-	return kp_pkt_parse(skb, pf, stage, p) && p->plain && p->has_l4 &&
-	       (p->t.proto == IPPROTO_TCP || p->t.proto == IPPROTO_UDP);
+	return kp_pkt_parse(skb, pf, stage, p) && kp_nat_ours(p);
 }
 
 static void kp_pkt_rewrite_l3(struct sk_buff *skb, const struct kp_pkt *p, bool src,
@@ -57,8 +61,11 @@ static void kp_pkt_rewrite_l3(struct sk_buff *skb, const struct kp_pkt *p, bool 
 	}
 }
 
-/* Sets the source (@src) or destination address and port, fixing checksums. */
-static int kp_pkt_rewrite(struct sk_buff *skb, const struct kp_pkt *p, bool src,
+/*
+ * Sets the source (@src) or destination address and port, fixing checksums;
+ * @p follows, so the hooks after NAT see the packet as it now is.
+ */
+static int kp_pkt_rewrite(struct sk_buff *skb, struct kp_pkt *p, bool src,
 			  const u8 *addr, __be16 port)
 {
 	bool tcp = p->t.proto == IPPROTO_TCP;
@@ -86,11 +93,13 @@ static int kp_pkt_rewrite(struct sk_buff *skb, const struct kp_pkt *p, bool src,
 	*pport = port;
 	if (check && !tcp && !*check)
 		*check = CSUM_MANGLED_0;
+	memcpy(src ? p->t.saddr : p->t.daddr, addr, p->t.family == AF_INET ? 4 : 16);
+	*(src ? &p->t.sport : &p->t.dport) = port;
 	return 0;
 }
 
 static unsigned int kp_nat_apply(struct kp_node *node, struct sk_buff *skb,
-				 const struct kp_pkt *p, struct kp_flow_node *fn)
+				 struct kp_pkt *p, struct kp_flow_node *fn)
 {
 	const struct kp_flow_nat *n = &fn->flow->nat;
 	int err;
@@ -207,18 +216,19 @@ static struct kp_flow_node *kp_nat_new_flow(struct kp_node *node, struct sk_buff
 	return IS_ERR(fn) ? NULL : fn;
 }
 
-unsigned int kp_nat_prerouting(struct kp_node *node, struct sk_buff *skb, u8 pf)
+unsigned int kp_nat_prerouting(struct kp_node *node, struct sk_buff *skb, struct kp_pkt *p)
 {
 	unsigned int verdict = NF_ACCEPT;
-	struct kp_flow_node *fn;
-	struct kp_pkt p;
+	struct kp_flow_node *fn = NULL;
 
-	if (!kp_nat_parse(skb, pf, KP_STAGE_PRE, &p))
+	if (!kp_nat_ours(p))
 		return NF_ACCEPT;
-	fn = kp_flow_lookup(&node->flows, &p.t);
-	if (!fn)
-		fn = kp_nat_new_flow(node, skb, &p, &verdict);
-	return fn ? kp_nat_apply(node, skb, &p, fn) : verdict;
+	p->t.stage = KP_STAGE_PRE;
+	if (atomic_read(&node->flows.nat_count))
+		fn = kp_flow_lookup(&node->flows, &p->t);
+	if (!fn && READ_ONCE(node->svcs.count))
+		fn = kp_nat_new_flow(node, skb, p, &verdict);
+	return fn ? kp_nat_apply(node, skb, p, fn) : verdict;
 }
 
 unsigned int kp_nat_postrouting(struct kp_node *node, struct sk_buff *skb, u8 pf)
@@ -226,7 +236,7 @@ unsigned int kp_nat_postrouting(struct kp_node *node, struct sk_buff *skb, u8 pf
 	struct kp_flow_node *fn;
 	struct kp_pkt p;
 
-	if (!atomic_read(&node->flows.count) || !kp_nat_parse(skb, pf, KP_STAGE_POST, &p))
+	if (!atomic_read(&node->flows.nat_count) || !kp_nat_parse(skb, pf, KP_STAGE_POST, &p))
 		return NF_ACCEPT;
 	fn = kp_flow_lookup(&node->flows, &p.t);
 	return fn ? kp_nat_apply(node, skb, &p, fn) : NF_ACCEPT;

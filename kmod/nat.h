@@ -7,8 +7,14 @@
 
 struct kp_node;
 
-/* Both return a netfilter verdict; @pf is NFPROTO_IPV4 or NFPROTO_IPV6. */
-unsigned int kp_nat_prerouting(struct kp_node *node, struct sk_buff *skb, u8 pf);
+struct kp_pkt;
+
+/*
+ * Both return a netfilter verdict; @pf is NFPROTO_IPV4 or NFPROTO_IPV6.
+ * kp_nat_prerouting takes the hook's parse of @skb and leaves in it the
+ * addresses and ports it wrote, for policy after it.
+ */
+unsigned int kp_nat_prerouting(struct kp_node *node, struct sk_buff *skb, struct kp_pkt *p);
 unsigned int kp_nat_postrouting(struct kp_node *node, struct sk_buff *skb, u8 pf);
 
 #endif /* KPLANE_NAT_H */

@@ -86,6 +86,7 @@ static int kp_put_counters(struct sk_buff *skb, const struct kp_node *node)
 			{ KPLANE_COUNTER_A_POLICY_DENIED, c.policy_denied },
 			{ KPLANE_COUNTER_A_POLICY_FAILSAFE, c.policy_failsafe },
 			{ KPLANE_COUNTER_A_FAST_FORWARDED, c.fast_forwarded },
+			{ KPLANE_COUNTER_A_POLICY_RELATED, c.policy_related },
 		};
 
 		nest = nla_nest_start(skb, KPLANE_A_COUNTERS);

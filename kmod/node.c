@@ -191,6 +191,7 @@ void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 			v.policy_denied = s->policy_denied;
 			v.policy_failsafe = s->policy_failsafe;
 			v.fast_forwarded = s->fast_forwarded;
+			v.policy_related = s->policy_related;
 		} while (u64_stats_fetch_retry(&s->syncp, start));
 		c->rx_packets += v.rx_packets;
 		c->rx_bytes += v.rx_bytes;
@@ -203,6 +204,7 @@ void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 		c->policy_denied += v.policy_denied;
 		c->policy_failsafe += v.policy_failsafe;
 		c->fast_forwarded += v.fast_forwarded;
+		c->policy_related += v.policy_related;
 	}
 }
 

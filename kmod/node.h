@@ -33,6 +33,7 @@ struct kp_node_stats {
 	u64 policy_denied;
 	u64 policy_failsafe;
 	u64 fast_forwarded;
+	u64 policy_related;
 	struct u64_stats_sync syncp;
 };
 
@@ -72,6 +73,7 @@ struct kp_node_counters {
 	u64 policy_denied;
 	u64 policy_failsafe;
 	u64 fast_forwarded;
+	u64 policy_related;
 };
 
 int kp_node_init(void);

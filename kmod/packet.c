@@ -103,6 +103,91 @@ bool kp_pkt_is_echo(const struct kp_pkt *p)
 	return false;
 }
 
+static bool kp_pkt_is_icmp_error(const struct kp_pkt *p)
+{
+	if (!p->has_l4 || !p->plain)
+		return false;
+	if (p->t.proto == IPPROTO_ICMP)
+		return p->icmp_type == ICMP_DEST_UNREACH || p->icmp_type == ICMP_TIME_EXCEEDED ||
+		       p->icmp_type == ICMP_PARAMETERPROB;
+	if (p->t.proto == IPPROTO_ICMPV6)
+		return p->icmp_type == ICMPV6_DEST_UNREACH || p->icmp_type == ICMPV6_PKT_TOOBIG ||
+		       p->icmp_type == ICMPV6_TIME_EXCEED || p->icmp_type == ICMPV6_PARAMPROB;
+	return false;
+}
+
+/* The quoted packet's addresses and protocol; @off moves to its L4 header. */
+static bool kp_pkt_quoted_l3(struct sk_buff *skb, u8 family, int *off, struct kp_tuple *t)
+{
+	if (family == AF_INET) {
+		struct iphdr buf;
+		const struct iphdr *iph = skb_header_pointer(skb, *off, sizeof(buf), &buf);
+
+		if (!iph || iph->version != 4 || iph->ihl < 5 ||
+		    (iph->frag_off & htons(IP_OFFSET)))
+			return false;
+		t->proto = iph->protocol;
+		memcpy(t->saddr, &iph->saddr, 4);
+		memcpy(t->daddr, &iph->daddr, 4);
+		*off += iph->ihl * 4;
+	} else {
+		struct ipv6hdr buf;
+		const struct ipv6hdr *ip6h = skb_header_pointer(skb, *off, sizeof(buf), &buf);
+		__be16 frag_off = 0;
+		u8 nexthdr;
+
+		if (!ip6h || ip6h->version != 6)
+			return false;
+		nexthdr = ip6h->nexthdr;
+		memcpy(t->saddr, &ip6h->saddr, 16);
+		memcpy(t->daddr, &ip6h->daddr, 16);
+		*off = ipv6_skip_exthdr(skb, *off + sizeof(buf), &nexthdr, &frag_off);
+		if (*off < 0 || (frag_off & htons(IP6_OFFSET)))
+			return false;
+		t->proto = nexthdr;
+	}
+	return true;
+}
+
+bool kp_pkt_icmp_quoted(struct sk_buff *skb, const struct kp_pkt *p, u8 stage,
+			struct kp_tuple *t)
+{
+	int off = p->l4off + sizeof(struct icmphdr);	/* icmp6hdr: the same 8 bytes */
+	__be16 buf[3];
+	const __be16 *l4;
+
+	if (!kp_pkt_is_icmp_error(p))
+		return false;
+	memset(t, 0, sizeof(*t));
+	t->family = p->t.family;
+	t->stage = stage;
+	if (!kp_pkt_quoted_l3(skb, p->t.family, &off, t) ||
+	    memcmp(t->saddr, p->t.daddr, sizeof(t->saddr)))
+		return false;
+	/* The first 8 bytes of L4 are always quoted: ports, or type, code, id. */
+	l4 = skb_header_pointer(skb, off, sizeof(buf), buf);
+	if (!l4)
+		return false;
+	switch (t->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		t->sport = l4[0];
+		t->dport = l4[1];
+		return true;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6: {
+		struct kp_pkt echo = { .t.proto = t->proto, .icmp_type = *(const u8 *)l4 };
+
+		if (!kp_pkt_is_echo(&echo))
+			return false;
+		t->sport = t->dport = l4[2];
+		return true;
+	}
+	}
+	return false;
+}
+
 void kp_pkt_untrack(struct sk_buff *skb)
 {
 #if IS_ENABLED(CONFIG_NF_CONNTRACK)

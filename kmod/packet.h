@@ -25,5 +25,12 @@ bool kp_pkt_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p);
 void kp_pkt_untrack(struct sk_buff *skb);
 /* ICMP echo request or reply: a flow of its own (other ICMP is not). */
 bool kp_pkt_is_echo(const struct kp_pkt *p);
+/*
+ * For an ICMP error (unreachable, too big, time exceeded, parameter problem)
+ * of @skb, parsed in @p: the tuple (@stage) of the packet it quotes, which
+ * must have come from the error's destination.  False for anything else.
+ */
+bool kp_pkt_icmp_quoted(struct sk_buff *skb, const struct kp_pkt *p, u8 stage,
+			struct kp_tuple *t);
 
 #endif /* KPLANE_PACKET_H */

@@ -4,7 +4,8 @@
 # iptables mode (legacy, linear KUBE-SERVICES), kube-proxy's IPVS mode
 # (ipvsadm, VIPs on a dummy kube-ipvs0) and kube-proxy's nftables mode
 # (verdict maps, numgen), beside a direct connect to the backend (the
-# floor: a node with no service dataplane at all); the time to program S
+# floor: a node with no service dataplane at all, the client taking the two
+# backends in turn as the services spread it); the time to program S
 # services, and to add one more when S exist.  Each peer has its own node
 # netns with identical pods, so no peer's NAT or conntrack touches another's
 # path.  One kp-connbench process measures every peer in lockstep,
@@ -109,7 +110,7 @@ nft_rules() {
 ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
 
 measure() {	# measure SIZE ROUND PEER...: every peer (and the floor) in lockstep
-	local s=$1 r=$2 targets=(floor=floor-pod5/10.244.1.2:8080) peer line
+	local s=$1 r=$2 targets=(floor=floor-pod5/10.244.1.2+10.244.1.3:8080) peer line
 	shift 2
 	for peer; do targets+=("${NAME[$peer]}=$peer-pod5/$(vip "$s" "${BASE[$peer]}"):80"); done
 	kp-connbench "$CONNS" "${targets[@]}" >/tmp/connbench || { kp_not_ok "bench at $s: connect failed"; return; }

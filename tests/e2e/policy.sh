@@ -252,6 +252,19 @@ kp_check "policy_reject: UDP gets no route to host at once [$out]" grep -q "No r
 kp_check "policy_reject: the pod received ICMP unreachable" test "$(unreach)" -gt "$before"
 echo 0 >/sys/module/kplane/parameters/policy_reject
 
+# --- ICMP errors quoting a packet of an approved flow pass as related ---
+pol tcp-only ingress allow proto tcp
+attach pod3 ingress default:tcp-only
+before=$(st policy_related)
+out=$(ip netns exec pod3 kp-echo connect udp 10.244.1.2 9999 2>&1)
+kp_check "pod2's port unreachable passes pod3's TCP-only ingress as related [$out]" \
+	grep -q "refused in" <<<"$out"
+kp_check "counted as related ($before -> $(st policy_related))" test "$(st policy_related)" -gt "$before"
+out=$(trace pod3 icmp 10.244.1.2 10.244.1.3 type 3 code 3)
+kp_check "the same ICMP on its own is denied by that policy [$out]" grep -q "verdict: deny" <<<"$out"
+attach pod3 ingress default:deny-in
+kpctl node1 policy del tcp-only
+
 # --- transactions: policy, IP set and endpoint policy changes, all or nothing ---
 attach pod3 ingress default:allow-all
 cat >/tmp/ok.batch <<'B'

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* KUnit: the node flow table (kmod/flow.c). */
 #include <kunit/test.h>
+#include <linux/icmp.h>
 #include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
 #include "flow.h"
+#include "packet.h"
 
 struct kp_flow_fixture {
 	struct kp_flow_table tbl;
@@ -198,6 +202,102 @@ static void kp_test_flow_teardown_udp(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->tbl.torn_down), 2LL);
 }
 
+/* Packets skip NAT lookups while nat_count is 0: it must count exactly the NAT flows. */
+static void kp_test_flow_nat_count(struct kunit *test)
+{
+	struct kp_flow_fixture *fx = test->priv;
+	struct kp_tuple t1 = fx->t;
+	u8 client[16];
+
+	fx->svc.key.proto = IPPROTO_UDP;
+	fx->t.proto = t1.proto = IPPROTO_UDP;
+	t1.sport = htons(40001);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kp_test_create(&fx->tbl, &fx->t, &fx->svc, &fx->be[0], NULL)));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kp_test_create(&fx->tbl, &t1, &fx->svc, &fx->be[1], NULL)));
+	/* The same first packet again (another CPU's race) adds nothing. */
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kp_test_create(&fx->tbl, &t1, &fx->svc, &fx->be[1], NULL)));
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->tbl.nat_count), 2);
+	/* An affinity binding is a flow entry but rewrites nothing. */
+	fx->svc.affinity_timeout = 10;
+	kp_ip4(client, 10, 0, 0, 9);
+	rcu_read_lock();
+	kp_affinity_set(&fx->tbl, &fx->svc, client, &fx->be[0]);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->tbl.count), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->tbl.nat_count), 2);
+	KUNIT_EXPECT_EQ(test, kp_flow_teardown_udp(&fx->tbl, &fx->svc.key, NULL), 2U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->tbl.nat_count), 0);
+}
+
+/* An IPv4 ICMP error from @from to @to quoting a UDP packet @qs:@qsport -> @qd:9999. */
+static struct sk_buff *kp_icmp_error_skb(struct kunit *test, u8 type, const u8 *from,
+					 const u8 *to, const u8 *qs, const u8 *qd)
+{
+	struct sk_buff *skb = alloc_skb(128, GFP_KERNEL);
+	struct iphdr *outer, *inner;
+	struct icmphdr *ih;
+	struct udphdr *uh;
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_reset_network_header(skb);
+	outer = skb_put_zero(skb, sizeof(*outer));
+	outer->version = 4;
+	outer->ihl = 5;
+	outer->protocol = IPPROTO_ICMP;
+	memcpy(&outer->saddr, from, 4);
+	memcpy(&outer->daddr, to, 4);
+	ih = skb_put_zero(skb, sizeof(*ih));
+	ih->type = type;
+	ih->code = ICMP_PORT_UNREACH;
+	inner = skb_put_zero(skb, sizeof(*inner));
+	inner->version = 4;
+	inner->ihl = 5;
+	inner->protocol = IPPROTO_UDP;
+	memcpy(&inner->saddr, qs, 4);
+	memcpy(&inner->daddr, qd, 4);
+	uh = skb_put_zero(skb, sizeof(*uh));
+	uh->source = htons(40000);
+	uh->dest = htons(9999);
+	return skb;
+}
+
+static bool kp_test_quoted(struct kunit *test, struct sk_buff *skb, struct kp_tuple *t)
+{
+	struct kp_pkt p;
+	bool ok;
+
+	KUNIT_ASSERT_TRUE(test, kp_pkt_parse(skb, NFPROTO_IPV4, KP_STAGE_POLICY, &p));
+	ok = kp_pkt_icmp_quoted(skb, &p, KP_STAGE_POLICY, t);
+	kfree_skb(skb);
+	return ok;
+}
+
+/* The flow an ICMP error belongs to is the quoted packet's, sent by its destination. */
+static void kp_test_icmp_quoted(struct kunit *test)
+{
+	u8 pod2[16], pod3[16], other[16];
+	struct kp_tuple t;
+
+	kp_ip4(pod2, 10, 244, 1, 2);
+	kp_ip4(pod3, 10, 244, 1, 3);
+	kp_ip4(other, 10, 244, 1, 4);
+	KUNIT_ASSERT_TRUE(test, kp_test_quoted(test, kp_icmp_error_skb(test, ICMP_DEST_UNREACH,
+								     pod2, pod3, pod3, pod2), &t));
+	KUNIT_EXPECT_EQ(test, t.family, AF_INET);
+	KUNIT_EXPECT_EQ(test, t.proto, IPPROTO_UDP);
+	KUNIT_EXPECT_EQ(test, t.stage, KP_STAGE_POLICY);
+	KUNIT_EXPECT_EQ(test, ntohs(t.sport), 40000);
+	KUNIT_EXPECT_EQ(test, ntohs(t.dport), 9999);
+	KUNIT_EXPECT_EQ(test, memcmp(t.saddr, pod3, 16), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(t.daddr, pod2, 16), 0);
+	/* Quoting someone else's packet: not this destination's flow. */
+	KUNIT_EXPECT_FALSE(test, kp_test_quoted(test, kp_icmp_error_skb(test, ICMP_DEST_UNREACH,
+								      pod2, pod3, other, pod2), &t));
+	/* Not an error type: an echo request quotes nothing. */
+	KUNIT_EXPECT_FALSE(test, kp_test_quoted(test, kp_icmp_error_skb(test, ICMP_ECHO,
+								      pod2, pod3, pod3, pod2), &t));
+}
+
 static const struct kp_backend *kp_test_affinity_get(struct kp_flow_fixture *fx,
 						     const u8 *client)
 {
@@ -259,6 +359,8 @@ static struct kunit_case kp_flow_cases[] = {
 	KUNIT_CASE(kp_test_flow_no_snat),
 	KUNIT_CASE(kp_test_flow_limit),
 	KUNIT_CASE(kp_test_flow_teardown_udp),
+	KUNIT_CASE(kp_test_flow_nat_count),
+	KUNIT_CASE(kp_test_icmp_quoted),
 	{}
 };
 

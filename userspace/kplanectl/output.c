@@ -44,6 +44,7 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 			",\"nat_refused\":%" PRIu64 ",\"snat_exhausted\":%" PRIu64
 			",\"policy_checked\":%" PRIu64 ",\"policy_bypassed\":%" PRIu64
 			",\"policy_denied\":%" PRIu64 ",\"policy_failsafe\":%" PRIu64
+			",\"policy_related\":%" PRIu64
 			",\"fast_forwarded\":%" PRIu64 "},\"policy_revision\":%" PRIu32 ",\"services\":%" PRIu32 ",\"service_limit\":%" PRIu32
 			",\"flows\":%" PRIu32 ",\"flow_limit\":%" PRIu32 "}\n",
 			st->version, st->enabled ? "true" : "false", st->generation,
@@ -52,7 +53,8 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 			st->connect_refused, st->flow_created, st->flow_table_full,
 			st->flow_expired, st->flow_torn_down, st->nat_packets, st->nat_refused,
 			st->snat_exhausted, st->policy_checked, st->policy_bypassed,
-			st->policy_denied, st->policy_failsafe, st->fast_forwarded,
+			st->policy_denied, st->policy_failsafe, st->policy_related,
+			st->fast_forwarded,
 			st->policy_revision,
 			st->service_count, st->service_limit,
 			st->flow_count, st->flow_limit);
@@ -81,8 +83,9 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 		" (no SNAT port)\n", st->flow_table_full, st->snat_exhausted);
 	fprintf(f, "policy:      revision %" PRIu32 "; %" PRIu64 " packets checked, %" PRIu64
 		" bypassed (approved flow), %" PRIu64 " denied, %" PRIu64
-		" failsafe\n", st->policy_revision, st->policy_checked,
-		st->policy_bypassed, st->policy_denied, st->policy_failsafe);
+		" failsafe, %" PRIu64 " ICMP errors related to approved flows\n",
+		st->policy_revision, st->policy_checked, st->policy_bypassed,
+		st->policy_denied, st->policy_failsafe, st->policy_related);
 	fprintf(f, "fast path:   %" PRIu64 " packets forwarded from the first hook\n",
 		st->fast_forwarded);
 }

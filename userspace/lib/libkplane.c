@@ -350,6 +350,7 @@ static int kp_parse_status(struct nlattr **tb, void *arg)
 	st->policy_denied = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_DENIED]);
 	st->policy_failsafe = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_FAILSAFE]);
 	st->fast_forwarded = kp_get_u64_or0(c[KPLANE_COUNTER_A_FAST_FORWARDED]);
+	st->policy_related = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_RELATED]);
 	return 0;
 }
 

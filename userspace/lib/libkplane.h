@@ -52,6 +52,7 @@ struct kp_status {
 	uint64_t policy_denied;
 	uint64_t policy_failsafe;
 	uint64_t fast_forwarded;
+	uint64_t policy_related;	/* ICMP errors of approved flows */
 };
 
 /* One policy an endpoint attaches, under a tier, in a direction. */

@@ -312,6 +312,8 @@ enum kplane_counter_attr {
 					 * endpoint policy skipped, or the table full) */
 	KPLANE_COUNTER_A_FAST_FORWARDED,	/* packets of approved forwarded flows sent
 					 * from the first hook (no route lookup, no FORWARD) */
+	KPLANE_COUNTER_A_POLICY_RELATED,	/* ICMP errors passed as part of the
+					 * approved flow whose packet they quote */
 
 	__KPLANE_COUNTER_A_MAX,
 	KPLANE_COUNTER_A_MAX = __KPLANE_COUNTER_A_MAX - 1

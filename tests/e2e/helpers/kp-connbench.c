@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kp-connbench N [LABEL=][NETNS/]ADDR:PORT...: N blocking TCP connect()s to
+ * kp-connbench N [LABEL=][NETNS/]ADDR[+ADDR...]:PORT...: N blocking TCP connect()s to
  * each target (each on a new socket, closed right after), the targets taken
  * in turn connection by connection so that every target sees the same
  * moment of a noisy machine.  A target's sockets are made in network
  * namespace /run/netns/NETNS (default: ours), so peers on separate nodes
- * are measured side by side by one process.  Prints one line per target:
+ * are measured side by side by one process; a target of several addresses
+ * takes them in turn (a direct connect spread over the backends as a
+ * service spreads it).  Prints one line per target:
  * "target=LABEL median_us=… p99_us=… conn_per_s=…" (conn_per_s: N over the
  * time spent in that target's socket/connect/close).
  * A failed connect fails the run: a benchmark of errors measures nothing.
@@ -22,11 +24,13 @@
 #include <unistd.h>
 
 #define MAX_TARGETS 8
+#define MAX_ADDRS 8
 
 struct target {
 	char name[64];
 	int netns;		/* fd of the namespace its sockets are made in */
-	struct sockaddr_in sin;
+	struct sockaddr_in sin[MAX_ADDRS];
+	int n_addrs;
 	double *lat;		/* connect() only */
 	double busy;		/* socket() to close() */
 };
@@ -49,7 +53,7 @@ static int cmp(const void *a, const void *b)
 static int parse_target(struct target *t, const char *arg, int own_netns)
 {
 	const char *eq = strchr(arg, '='), *slash, *colon;
-	char addr[64], path[300];
+	char addrs[256], path[300], *addr, *save = NULL;
 
 	snprintf(t->name, sizeof(t->name), "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
 	arg = eq ? eq + 1 : arg;
@@ -63,13 +67,20 @@ static int parse_target(struct target *t, const char *arg, int own_netns)
 		arg = slash + 1;
 	}
 	colon = strrchr(arg, ':');
-	if (!colon || (size_t)(colon - arg) >= sizeof(addr))
+	if (!colon || (size_t)(colon - arg) >= sizeof(addrs))
 		return -1;
-	memcpy(addr, arg, (size_t)(colon - arg));
-	addr[colon - arg] = '\0';
-	t->sin.sin_family = AF_INET;
-	t->sin.sin_port = htons((uint16_t)atoi(colon + 1));
-	return inet_pton(AF_INET, addr, &t->sin.sin_addr) == 1 ? 0 : -1;
+	memcpy(addrs, arg, (size_t)(colon - arg));
+	addrs[colon - arg] = '\0';
+	for (addr = strtok_r(addrs, "+", &save); addr; addr = strtok_r(NULL, "+", &save)) {
+		struct sockaddr_in *sin = &t->sin[t->n_addrs];
+
+		if (t->n_addrs == MAX_ADDRS || inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
+			return -1;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)atoi(colon + 1));
+		t->n_addrs++;
+	}
+	return t->n_addrs ? 0 : -1;
 }
 
 static int connect_once(struct target *t, int i)
@@ -85,7 +96,7 @@ static int connect_once(struct target *t, int i)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	t1 = now_us();
-	if (fd < 0 || connect(fd, (struct sockaddr *)&t->sin, sizeof(t->sin))) {
+	if (fd < 0 || connect(fd, (struct sockaddr *)&t->sin[i % t->n_addrs], sizeof(t->sin[0]))) {
 		fprintf(stderr, "kp-connbench: connect %s: ", t->name);
 		perror(NULL);
 		return -1;
@@ -102,7 +113,7 @@ int main(int argc, char **argv)
 	int i, j, n, nt = argc - 2, own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 
 	if (argc < 3 || nt > MAX_TARGETS || (n = atoi(argv[1])) <= 0) {
-		fprintf(stderr, "usage: kp-connbench N [LABEL=][NETNS/]IPV4:PORT...\n");
+		fprintf(stderr, "usage: kp-connbench N [LABEL=][NETNS/]IPV4[+IPV4...]:PORT...\n");
 		return 2;
 	}
 	for (j = 0; j < nt; j++) {

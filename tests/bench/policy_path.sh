@@ -10,39 +10,44 @@
 #   flowtable   nftables with the nf_flow_table fast path (one size)
 #   floor       no filtering at all (one size)
 # and, with 10k unrelated iptables rules in FORWARD, kplane (fast path) and
-# the floor.  Each peer has its own node netns.  Per round, every peer in
-# turn: TCP throughput (iperf3), request/response rate over one connection
-# (kp-rr), 64-byte UDP packet rate (iperf3 -u).
-# Prints "BENCH-POLICY peer=... rules=... round=... tput_mbps=... rr_per_s=... udp_pps=...".
+# the floor.  Each peer at each size has its own node netns.  Per round,
+# every one in turn: TCP throughput (iperf3), request/response rate over one
+# connection (kp-rr), 64-byte UDP packet rate (iperf3 -u).
+# Prints "BENCH-POLICY peer=... rules=... round=... tput_mbps=... rr_per_s=... udp_pps=..."
+# (rules=0 for the single-size peers).
 . /scenarios/lib.sh
 
 SIZES=${BENCH_RULES:-10 100 1000 10000}
 ROUNDS=${BENCH_ROUNDS:-3}
 SECS=${BENCH_SECS:-2}
-PEERS="fl kp ipt ips nft ft kpx flx"
+# One node netns per peer and size, all built before the first round, so
+# every round measures every size of every peer back to back: the spread
+# across sizes and the ratios between peers are read within a round, not
+# across the minutes a TCG guest drifts over.  Single-size peers: fl
+# (floor), ft (flowtable), kpx and flx (with 10k unrelated FORWARD rules).
+INSTANCES="fl ft kpx flx"
+for r in $SIZES; do INSTANCES+=" kp$r ipt$r ips$r nft$r"; done
 
 kp_load
-for peer in $PEERS; do
-	kp_calico_node node-$peer
-	for n in 2 3; do kp_calico_pod node-$peer $n $peer-; done
-	ip netns exec $peer-pod3 iperf3 -s -D -p 5201
-	ip netns exec $peer-pod3 kp-rr serve 7000 &
+for i in $INSTANCES; do
+	kp_calico_node node-$i
+	for n in 2 3; do kp_calico_pod node-$i $n $i-; done
+	ip netns exec $i-pod3 iperf3 -s -D -p 5201
+	ip netns exec $i-pod3 kp-rr serve 7000 &
 done
-for peer in kp kpx; do
-	kpctl node-$peer node enable
-	for n in 2 3; do kpctl node-$peer endpoint add pod$n dev veth$n netns /run/netns/$peer-pod$n; done
+for i in $INSTANCES; do
+	case $i in kp*)
+		kpctl node-$i node enable
+		for n in 2 3; do kpctl node-$i endpoint add pod$n dev veth$n netns /run/netns/$i-pod$n; done ;;
+	esac
 done
 sleep 1
 
 # The R-1 rules that never match name sources 100.x.y.z that never send.
 # kplane: R rules over policies of at most 1000 (a netlink message each),
 # ordered in one tier; the last rule of the last policy matches.
-kp_program() {
-	local r=$1 p attach="" words
-	kpctl node-kp endpoint policy pod3
-	for p in $(kpctl node-kp policy list | awk '/^policy/ { print $2 }'); do
-		kpctl node-kp policy del "$p"
-	done
+kp_program() {	# kp_program NETNS R
+	local ns=$1 r=$2 p attach="" words
 	for p in $(seq 0 $(( (r - 1) / 1000 ))); do
 		awk -v r="$r" -v p="$p" 'BEGIN {
 			for (i = p * 1000 + 1; i <= r && i <= (p + 1) * 1000; i++)
@@ -53,14 +58,14 @@ kp_program() {
 						int(i / 65536) % 256, int(i / 256) % 256, i % 256
 		}' >/tmp/words	# (no /dev/fd here for a process substitution)
 		mapfile -t words </tmp/words
-		kpctl node-kp policy set "b$p" tier bench order "$p" "${words[@]}"
+		kpctl "$ns" policy set "b$p" tier bench order "$p" "${words[@]}"
 		attach="${attach:+$attach,}b$p"
 	done
-	kpctl node-kp endpoint policy pod3 ingress "bench:$attach"
+	kpctl "$ns" endpoint policy pod3 ingress "bench:$attach"
 }
 
-ipt_program() {
-	local r=$1
+ipt_program() {	# ipt_program NETNS R
+	local ns=$1 r=$2
 	awk -v r="$r" 'BEGIN {
 		print "*filter"; print ":FORWARD ACCEPT [0:0]"
 		print "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"
@@ -70,22 +75,20 @@ ipt_program() {
 		print "-A FORWARD -s 10.244.1.2/32 -d 10.244.1.3/32 -j ACCEPT"
 		print "-A FORWARD -d 10.244.1.3/32 -j DROP"
 		print "COMMIT"
-	}' | ip netns exec node-ipt iptables-legacy-restore
+	}' | ip netns exec "$ns" iptables-legacy-restore
 }
 
-ips_program() {
-	local r=$1
-	ip netns exec node-ips iptables-legacy -F FORWARD
-	ip netns exec node-ips ipset destroy allowed 2>/dev/null
+ips_program() {	# ips_program NETNS R
+	local ns=$1 r=$2
 	{
 		echo "create allowed hash:net maxelem $((r + 16))"
 		awk -v r="$r" 'BEGIN { for (i = 1; i < r; i++) printf "add allowed 100.%d.%d.%d/32\n",
 			int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
 		echo "add allowed 10.244.1.2/32"
-	} | ip netns exec node-ips ipset restore
-	ip netns exec node-ips iptables-legacy -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-	ip netns exec node-ips iptables-legacy -A FORWARD -m set --match-set allowed src -d 10.244.1.3 -j ACCEPT
-	ip netns exec node-ips iptables-legacy -A FORWARD -d 10.244.1.3 -j DROP
+	} | ip netns exec "$ns" ipset restore
+	ip netns exec "$ns" iptables-legacy -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+	ip netns exec "$ns" iptables-legacy -A FORWARD -m set --match-set allowed src -d 10.244.1.3 -j ACCEPT
+	ip netns exec "$ns" iptables-legacy -A FORWARD -d 10.244.1.3 -j DROP
 }
 
 nft_program() {	# nft_program NETNS R [flowtable]
@@ -118,46 +121,51 @@ unrelated_forward_rules() {
 		print "COMMIT" }' | ip netns exec "$1" iptables-legacy-restore
 }
 
-measure() {	# measure PEER RULES ROUND
-	local ns=$1-pod2 tput rr udp
+measure() {	# measure INSTANCE ROUND
+	local i=$1 ns=$1-pod2 tput rr udp name rules=0
+	case $i in
+	kpx) name=kplane+10k-fwd ;; flx) name=floor+10k-fwd ;;
+	fl) name=floor ;; ft) name=flowtable ;;
+	kp*) name=kplane rules=${i#kp} ;; ipt*) name=iptables rules=${i#ipt} ;;
+	ips*) name=ipset rules=${i#ips} ;; nft*) name=nftables rules=${i#nft} ;;
+	esac
 	tput=$(ip netns exec "$ns" iperf3 -c 10.244.1.3 -p 5201 -t "$SECS" -f m 2>/dev/null |
 		awk '/receiver/ { print $(NF-2) }')
 	rr=$(ip netns exec "$ns" kp-rr 10.244.1.3 7000 "$SECS" | sed 's/rr_per_s=//')
 	udp=$(ip netns exec "$ns" iperf3 -c 10.244.1.3 -p 5201 -u -l 64 -b 0 -t "$SECS" 2>/dev/null |
 		awk -v s="$SECS" '/receiver/ { split($(NF-2), a, "/"); print int((a[2] - a[1]) / s) }')
 	if [ -z "$tput" ] || [ -z "$rr" ] || [ -z "$udp" ]; then
-		kp_not_ok "bench $1 at $2 rules: a measurement failed ($tput/$rr/$udp)"
+		kp_not_ok "bench $i: a measurement failed ($tput/$rr/$udp)"
 		return
 	fi
-	echo "BENCH-POLICY peer=$NAME rules=$2 round=$3 tput_mbps=$tput rr_per_s=$rr udp_pps=$udp"
+	echo "BENCH-POLICY peer=$name rules=$rules round=$2 tput_mbps=$tput rr_per_s=$rr udp_pps=$udp"
 }
 
-declare -A NAMES=([fl]=floor [kp]=kplane [ipt]=iptables [ips]=ipset [nft]=nftables
-		  [ft]=flowtable [kpx]=kplane+10k-fwd [flx]=floor+10k-fwd)
 nft_program node-ft 10 ft
 unrelated_forward_rules node-kpx
 unrelated_forward_rules node-flx
-pol() { kpctl node-kpx policy set "$@"; }
-pol allow ingress allow from net 10.244.1.2/32
+kpctl node-kpx policy set allow ingress allow from net 10.244.1.2/32
 kpctl node-kpx endpoint policy pod3 ingress default:allow
 
 for r in $SIZES; do
 	t0=${EPOCHREALTIME/./}
-	kp_program "$r"
+	kp_program node-kp$r "$r"
 	echo "BENCH-POLICY-PROGRAM peer=kplane rules=$r ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))"
 	t0=${EPOCHREALTIME/./}
-	ipt_program "$r"
+	ipt_program node-ipt$r "$r"
 	echo "BENCH-POLICY-PROGRAM peer=iptables rules=$r ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))"
-	ips_program "$r"
-	nft_program node-nft "$r"
-	for round in $(seq "$ROUNDS"); do
-		for peer in $PEERS; do
-			NAME=${NAMES[$peer]}
-			measure $peer "$r" "$round"
-		done
-	done
-	kp_ok "bench at $r rules"
+	ips_program node-ips$r "$r"
+	nft_program node-nft$r "$r"
 done
-kpctl node-kp status | grep -E 'policy|fast path'
+kp_ok "every peer programmed"
+read -ra list <<<"$INSTANCES"
+for round in $(seq "$ROUNDS"); do
+	# Each round starts one place further along: no peer always goes first.
+	for k in "${!list[@]}"; do
+		measure "${list[(k + round) % ${#list[@]}]}" "$round"
+	done
+	kp_ok "round $round"
+done
+for r in $SIZES; do kpctl node-kp$r status | grep -E 'policy|fast path'; done
 kill $(jobs -p) 2>/dev/null
 kp_done

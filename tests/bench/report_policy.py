@@ -4,9 +4,10 @@
 usage: report_policy.py RAW ENVIRONMENT [PNG]
 
 Per (peer, rules): the median over rounds of TCP throughput, request/response
-rate and 64-byte UDP packet rate, and ratios against the peers measured in
-the same VM run.  floor and flowtable are measured at every size too (they
-do not depend on it); their medians pool every size.
+rate and 64-byte UDP packet rate.  Every peer at every size is measured in
+every round, so ratios are paired: the median over rounds of the ratio of
+two measurements taken in the same round.  Single-size peers (floor,
+flowtable, the 10k-FORWARD pair) carry rules=0.
 """
 import re
 import statistics
@@ -19,15 +20,41 @@ SIZED = ["kplane", "iptables", "ipset", "nftables"]
 FLAT = ["flowtable", "floor", "kplane+10k-fwd", "floor+10k-fwd"]
 
 vals = defaultdict(list)
+by_round = {}   # (peer, rules, metric, round) -> value
 prog = {}
 for line in open(sys.argv[1]):
     kv = dict(re.findall(r'([\w+-]+)=(\S+)', line))
     if line.startswith('BENCH-POLICY-PROGRAM'):
         prog[(kv['peer'], int(kv['rules']))] = int(kv['ms'])
     elif line.startswith('BENCH-POLICY '):
+        r = int(kv['rules'])
         for m, _ in METRICS:
-            vals[(kv['peer'], int(kv['rules']), m)].append(float(kv[m]))
-            vals[(kv['peer'], 0, m)].append(float(kv[m]))
+            vals[(kv['peer'], r, m)].append(float(kv[m]))
+            if r:
+                vals[(kv['peer'], 0, m)].append(float(kv[m]))
+            by_round[(kv['peer'], r, m, kv['round'])] = float(kv[m])
+rounds = sorted({k[3] for k in by_round})
+
+
+def paired(a, ra, b, rb, m):
+    """Median over rounds of a/b, both measured in that round (higher: a faster)."""
+    rs = [by_round[(a, ra, m, x)] / by_round[(b, rb, m, x)] for x in rounds
+          if (a, ra, m, x) in by_round and by_round.get((b, rb, m, x))]
+    return statistics.median(rs) if rs else None
+
+
+def spread(peer, m):
+    """Median over rounds of (max - min) / min across sizes within the round."""
+    out = []
+    for x in rounds:
+        v = [by_round[(peer, r, m, x)] for r in sizes if (peer, r, m, x) in by_round]
+        if len(v) == len(sizes) and min(v) > 0:
+            out.append((max(v) - min(v)) / min(v))
+    return statistics.median(out) if out else None
+
+
+def xfmt(x):
+    return "-" if x is None else f"{x:.2f}x"
 
 sizes = sorted({r for (_, r, _) in vals if r})
 
@@ -43,33 +70,41 @@ def fmt(x):
 
 print("# Policy datapath benchmark\n")
 print(f"Environment: {sys.argv[2]}. Pod to pod through one node (forwarded), the policy guarding")
-print("the server pod, the matching rule last; every peer in its own node netns, interleaved")
-print("rounds, medians. Throughput and rates are of established flows (one connection or")
-print("stream per measurement), which is what the conntrack bypass is for.\n")
+print("the server pod, the matching rule last; every peer at every size in its own node netns,")
+print("all measured in every round (rotating order); medians over rounds, and paired ratios:")
+print("the median over rounds of the ratio of two measurements in the same round. Throughput")
+print("and rates are of established flows (one connection or stream per measurement), which")
+print("is what the conntrack bypass is for.\n")
 for m, title in METRICS:
     print(f"## {title}\n")
-    print("| rules | " + " | ".join(SIZED) + " | kplane / iptables | kplane / ipset | kplane / nftables |")
-    print("|---|" + "---|" * (len(SIZED) + 3))
+    others = [p for p in SIZED if p != "kplane"] + ["floor", "flowtable"]
+    print("| rules | " + " | ".join(SIZED) + " | " +
+          " | ".join(f"kplane / {p}" for p in others) + " |")
+    print("|---|" + "---|" * (len(SIZED) + len(others)))
     for r in sizes:
         row = [med(p, r, m) for p in SIZED]
-        ratios = [row[0] / x if row[0] and x else None for x in row[1:]]
+        ratios = [paired("kplane", r, p, r if p in SIZED else 0, m) for p in others]
         print(f"| {r} | " + " | ".join(fmt(x) for x in row) + " | " +
-              " | ".join("-" if x is None else f"{x:.2f}x" for x in ratios) + " |")
+              " | ".join(xfmt(x) for x in ratios) + " |")
+    sp = spread("kplane", m)
     k = [med("kplane", r, m) for r in sizes]
     k = [x for x in k if x]
     if k:
-        print(f"\nkplane from {sizes[0]} to {sizes[-1]} rules: "
-              f"{100 * (max(k) - min(k)) / min(k):.1f}% spread (target < 5%).")
+        print(f"\nkplane from {sizes[0]} to {sizes[-1]} rules: spread within a round "
+              f"{'-' if sp is None else f'{100 * sp:.1f}%'} (median over rounds; target < 5%); "
+              f"of the medians {100 * (max(k) - min(k)) / min(k):.1f}%. Peers alike: " +
+              ", ".join(f"{p} {100 * spread(p, m):.1f}%" for p in SIZED[1:]
+                        if spread(p, m) is not None) + ".")
     flat = {p: med(p, 0, m) for p in FLAT}
-    kp = med("kplane", 0, m)
-    print("\n| peer (all sizes pooled) | median | kplane / peer |\n|---|---|---|")
-    for p in ["kplane"] + FLAT:
-        v = flat.get(p, kp) if p != "kplane" else kp
-        print(f"| {p} | {fmt(v)} | " + ("-" if not v or not kp else f"{kp / v:.2f}x") + " |")
-    if flat.get("kplane+10k-fwd") and flat.get("floor+10k-fwd"):
+    print("\n| peer | median | kplane (all sizes) / peer, paired |\n|---|---|---|")
+    for p in FLAT:
+        rs = [paired("kplane", r, p, 0, m) for r in sizes]
+        rs = [x for x in rs if x]
+        print(f"| {p} | {fmt(flat.get(p))} | {xfmt(statistics.median(rs) if rs else None)} |")
+    fw = paired("kplane+10k-fwd", 0, "floor+10k-fwd", 0, m)
+    if fw:
         print(f"\nWith 10k unrelated rules in FORWARD: kplane {fmt(flat['kplane+10k-fwd'])} vs plain "
-              f"forwarding {fmt(flat['floor+10k-fwd'])} "
-              f"({flat['kplane+10k-fwd'] / flat['floor+10k-fwd']:.2f}x).")
+              f"forwarding {fmt(flat['floor+10k-fwd'])} ({fw:.2f}x paired).")
     print()
 
 if prog:

@@ -53,6 +53,17 @@ def spread(peer, m):
     return statistics.median(out) if out else None
 
 
+def spread_vs_floor(m):
+    """(max - min) / min across sizes of kplane/floor, each paired within rounds."""
+    v = [paired("kplane", r, "floor", 0, m) for r in sizes]
+    v = [x for x in v if x]
+    return (max(v) - min(v)) / min(v) if len(v) == len(sizes) else None
+
+
+def pct(x):
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
 def xfmt(x):
     return "-" if x is None else f"{x:.2f}x"
 
@@ -92,7 +103,8 @@ for m, title in METRICS:
     if k:
         print(f"\nkplane from {sizes[0]} to {sizes[-1]} rules: spread within a round "
               f"{'-' if sp is None else f'{100 * sp:.1f}%'} (median over rounds; target < 5%); "
-              f"of the medians {100 * (max(k) - min(k)) / min(k):.1f}%. Peers alike: " +
+              f"of the medians {100 * (max(k) - min(k)) / min(k):.1f}%; of kplane/floor (paired "
+              f"within rounds) {pct(spread_vs_floor(m))}. Peers alike: " +
               ", ".join(f"{p} {100 * spread(p, m):.1f}%" for p in SIZED[1:]
                         if spread(p, m) is not None) + ".")
     flat = {p: med(p, 0, m) for p in FLAT}

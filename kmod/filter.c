@@ -447,7 +447,7 @@ static bool kp_filter_related(struct kp_node *node, struct sk_buff *skb, const s
 	struct kp_flow_node *fn;
 	struct kp_tuple quoted;
 
-	if (!kp_pkt_icmp_quoted(skb, p, KP_STAGE_POLICY, &quoted))
+	if (!kp_pkt_icmp_quoted(skb, p, KP_STAGE_POLICY, &quoted, NULL))
 		return false;
 	fn = kp_flow_lookup(&node->flows, &quoted);
 	if (!fn || fn->key.stage != KP_STAGE_POLICY)

@@ -31,11 +31,6 @@ static bool kp_nat_ours(const struct kp_pkt *p)
 	return p->plain && p->has_l4 && (p->t.proto == IPPROTO_TCP || p->t.proto == IPPROTO_UDP);
 }
 
-static bool kp_nat_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p)
-{
-	return kp_pkt_parse(skb, pf, stage, p) && kp_nat_ours(p);
-}
-
 static void kp_pkt_rewrite_l3(struct sk_buff *skb, const struct kp_pkt *p, bool src,
 			      const u8 *addr, __sum16 *check)
 {
@@ -216,13 +211,163 @@ static struct kp_flow_node *kp_nat_new_flow(struct kp_node *node, struct sk_buff
 	return IS_ERR(fn) ? NULL : fn;
 }
 
+/* --- ICMP errors about translated flows --- */
+
+/* Writes @len bytes of @addr over @field, keeping the L4 checksum @check (if any). */
+static void kp_quote_addr(__sum16 *check, void *field, const u8 *addr, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; check && i < len; i += 4) {
+		__be32 from, to;
+
+		memcpy(&from, (u8 *)field + i, 4);
+		memcpy(&to, addr + i, 4);
+		csum_replace4(check, from, to);
+	}
+	memcpy(field, addr, len);
+}
+
+/* The quoted L4 checksum, when it was quoted and is in use (an IPv4 UDP 0 is not). */
+static __sum16 *kp_quote_check(struct sk_buff *skb, const struct kp_pkt *p, u8 proto,
+			       unsigned int l4)
+{
+	unsigned int at = proto == IPPROTO_TCP ? offsetof(struct tcphdr, check) :
+						  offsetof(struct udphdr, check);
+	__sum16 *check = (__sum16 *)(skb->data + l4 + at);
+
+	if (l4 + at + sizeof(*check) > skb->len ||
+	    (proto == IPPROTO_UDP && p->t.family == AF_INET && !*check))
+		return NULL;
+	return check;
+}
+
+/* The quoted packet becomes @src:@sport -> @dst:@dport. */
+static void kp_quote_set(struct sk_buff *skb, const struct kp_pkt *p, const struct kp_tuple *q,
+			 unsigned int l4, const u8 *src, __be16 sport, const u8 *dst, __be16 dport)
+{
+	unsigned int ip = p->l4off + sizeof(struct icmphdr), len = p->t.family == AF_INET ? 4 : 16;
+	__sum16 *check = kp_quote_check(skb, p, q->proto, l4);
+	__be16 *ports = (__be16 *)(skb->data + l4);
+
+	if (p->t.family == AF_INET) {
+		struct iphdr *iph = (struct iphdr *)(skb->data + ip);
+
+		kp_quote_addr(check, &iph->saddr, src, len);
+		kp_quote_addr(check, &iph->daddr, dst, len);
+		ip_send_check(iph);
+	} else {
+		struct ipv6hdr *ip6h = (struct ipv6hdr *)(skb->data + ip);
+
+		kp_quote_addr(check, &ip6h->saddr, src, len);
+		kp_quote_addr(check, &ip6h->daddr, dst, len);
+	}
+	if (check) {
+		csum_replace2(check, ports[0], sport);
+		csum_replace2(check, ports[1], dport);
+	}
+	ports[0] = sport;
+	ports[1] = dport;
+}
+
+/* The error's own addresses (NULL: unchanged); @p follows. */
+static void kp_icmp_outer_set(struct sk_buff *skb, struct kp_pkt *p, const u8 *src, const u8 *dst)
+{
+	unsigned int len = p->t.family == AF_INET ? 4 : 16;
+	u8 *s = p->t.family == AF_INET ? (u8 *)&ip_hdr(skb)->saddr : ipv6_hdr(skb)->saddr.s6_addr;
+	u8 *d = p->t.family == AF_INET ? (u8 *)&ip_hdr(skb)->daddr : ipv6_hdr(skb)->daddr.s6_addr;
+
+	if (src) {
+		memcpy(s, src, len);
+		memcpy(p->t.saddr, src, len);
+	}
+	if (dst) {
+		memcpy(d, dst, len);
+		memcpy(p->t.daddr, dst, len);
+	}
+	if (p->t.family == AF_INET)
+		ip_send_check(ip_hdr(skb));
+}
+
+/* The ICMP checksum over the rewritten message (ICMPv6: with its pseudo-header). */
+static void kp_icmp_csum(struct sk_buff *skb, const struct kp_pkt *p)
+{
+	unsigned int len = skb->len - p->l4off;
+
+	if (p->t.family == AF_INET) {
+		struct icmphdr *ih = (struct icmphdr *)(skb->data + p->l4off);
+
+		ih->checksum = 0;
+		ih->checksum = csum_fold(skb_checksum(skb, p->l4off, len, 0));
+	} else {
+		struct icmp6hdr *ih = (struct icmp6hdr *)(skb->data + p->l4off);
+
+		ih->icmp6_cksum = 0;
+		ih->icmp6_cksum = csum_ipv6_magic(&ipv6_hdr(skb)->saddr, &ipv6_hdr(skb)->daddr,
+						  len, IPPROTO_ICMPV6,
+						  skb_checksum(skb, p->l4off, len, 0));
+	}
+	skb->ip_summed = CHECKSUM_NONE;
+}
+
+/*
+ * The flow of the packet an ICMP error quotes is found under the quoted
+ * tuple reversed, at this stage: a reply key means the quoted packet went
+ * toward the backend (the client sent it to the front), an original key
+ * means it went toward the client (the backend sent it to the client as
+ * SNAT made it).  At PRE_ROUTING the error itself goes to that sender; its
+ * source becomes the front only if that is not the node's own address (a
+ * forwarded packet from a local source is a martian), and stays as it was
+ * toward a backend (the receiver matches errors by what they quote).
+ * Errors the node makes while forwarding are seen at POST_ROUTING, already
+ * addressed.
+ */
+static unsigned int kp_nat_icmp(struct kp_node *node, struct sk_buff *skb, struct kp_pkt *p,
+				u8 stage)
+{
+	const struct kp_flow_nat *n;
+	struct kp_flow_node *fn;
+	struct kp_tuple q, r;
+	unsigned int l4;
+	bool to_client;
+
+	if (!kp_pkt_icmp_quoted(skb, p, stage, &q, &l4))
+		return NF_ACCEPT;
+	r = q;
+	memcpy(r.saddr, q.daddr, sizeof(r.saddr));
+	memcpy(r.daddr, q.saddr, sizeof(r.daddr));
+	r.sport = q.dport;
+	r.dport = q.sport;
+	fn = kp_flow_lookup(&node->flows, &r);
+	if (!fn || !fn->flow->translates)
+		return NF_ACCEPT;
+	if (skb_ensure_writable(skb, skb->len))
+		return NF_DROP;
+	n = &fn->flow->nat;
+	to_client = fn->role == KP_ROLE_REPLY_PRE || fn->role == KP_ROLE_REPLY_POST;
+	if (to_client)
+		kp_quote_set(skb, p, &q, l4, n->client, n->cport, n->front, n->fport);
+	else
+		kp_quote_set(skb, p, &q, l4, n->backend, n->bport, n->snat, n->sport);
+	if (stage == KP_STAGE_PRE && to_client)
+		kp_icmp_outer_set(skb, p, kp_net_has_addr(node->net, p->t.family, n->front) ?
+				  NULL : n->front, n->client);
+	else if (stage == KP_STAGE_PRE)
+		kp_icmp_outer_set(skb, p, NULL, n->backend);
+	kp_icmp_csum(skb, p);
+	kp_pkt_untrack(skb);
+	kp_node_inc(node, nat_packets);
+	return NF_ACCEPT;
+}
+
 unsigned int kp_nat_prerouting(struct kp_node *node, struct sk_buff *skb, struct kp_pkt *p)
 {
 	unsigned int verdict = NF_ACCEPT;
 	struct kp_flow_node *fn = NULL;
 
 	if (!kp_nat_ours(p))
-		return NF_ACCEPT;
+		return atomic_read(&node->flows.nat_count) ?
+		       kp_nat_icmp(node, skb, p, KP_STAGE_PRE) : NF_ACCEPT;
 	p->t.stage = KP_STAGE_PRE;
 	if (atomic_read(&node->flows.nat_count))
 		fn = kp_flow_lookup(&node->flows, &p->t);
@@ -236,8 +381,10 @@ unsigned int kp_nat_postrouting(struct kp_node *node, struct sk_buff *skb, u8 pf
 	struct kp_flow_node *fn;
 	struct kp_pkt p;
 
-	if (!atomic_read(&node->flows.nat_count) || !kp_nat_parse(skb, pf, KP_STAGE_POST, &p))
+	if (!atomic_read(&node->flows.nat_count) || !kp_pkt_parse(skb, pf, KP_STAGE_POST, &p))
 		return NF_ACCEPT;
+	if (!kp_nat_ours(&p))
+		return kp_nat_icmp(node, skb, &p, KP_STAGE_POST);
 	fn = kp_flow_lookup(&node->flows, &p.t);
 	return fn ? kp_nat_apply(node, skb, &p, fn) : NF_ACCEPT;
 }

@@ -15,6 +15,11 @@ struct kp_pkt;
  * addresses and ports it wrote, for policy after it.
  */
 unsigned int kp_nat_prerouting(struct kp_node *node, struct sk_buff *skb, struct kp_pkt *p);
+/*
+ * ICMP errors about a translated flow are translated too, as conntrack's
+ * NAT does: the quoted packet is shown as the error's receiver sent it, and
+ * (at PRE_ROUTING) the error goes to that receiver.
+ */
 unsigned int kp_nat_postrouting(struct kp_node *node, struct sk_buff *skb, u8 pf);
 
 #endif /* KPLANE_NAT_H */

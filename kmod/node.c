@@ -33,23 +33,23 @@ struct kp_node *kp_node_serving(const struct net *net)
 }
 
 /* Loopback is not a NodePort address (as kube-proxy's default). */
-static bool kp_node_has_addr(struct net *net, const struct kp_svc_key *key)
+bool kp_net_has_addr(struct net *net, u8 family, const u8 *addr)
 {
 	__be32 a4;
 
-	if (key->family == AF_INET) {
-		memcpy(&a4, key->addr, 4);
+	if (family == AF_INET) {
+		memcpy(&a4, addr, 4);
 		return !ipv4_is_loopback(a4) && inet_addr_type(net, a4) == RTN_LOCAL;
 	}
-	return !ipv6_addr_loopback((const struct in6_addr *)key->addr) &&
-	       ipv6_chk_addr(net, (const struct in6_addr *)key->addr, NULL, 0);
+	return !ipv6_addr_loopback((const struct in6_addr *)addr) &&
+	       ipv6_chk_addr(net, (const struct in6_addr *)addr, NULL, 0);
 }
 
 struct kp_service *kp_node_service(struct kp_node *node, const struct kp_svc_key *key)
 {
 	struct kp_service *svc = kp_svc_lookup_wild(&node->svcs, key);
 
-	if (svc && kp_svc_is_wild(svc) && !kp_node_has_addr(node->net, key))
+	if (svc && kp_svc_is_wild(svc) && !kp_net_has_addr(node->net, key->family, key->addr))
 		return NULL;
 	return svc;
 }

@@ -92,6 +92,8 @@ struct kp_node *kp_node_serving(const struct net *net);
  * of the node's.  Caller is in an RCU read-side section.
  */
 struct kp_service *kp_node_service(struct kp_node *node, const struct kp_svc_key *key);
+/* Whether @addr is one of @net's own, loopback aside. */
+bool kp_net_has_addr(struct net *net, u8 family, const u8 *addr);
 /*
  * Create or replace (kp_node_svc_set, which then owns @svc) or delete a
  * service, and let what followed its departed backends move: UDP flows of

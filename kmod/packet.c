@@ -150,7 +150,7 @@ static bool kp_pkt_quoted_l3(struct sk_buff *skb, u8 family, int *off, struct kp
 }
 
 bool kp_pkt_icmp_quoted(struct sk_buff *skb, const struct kp_pkt *p, u8 stage,
-			struct kp_tuple *t)
+			struct kp_tuple *t, unsigned int *l4off)
 {
 	int off = p->l4off + sizeof(struct icmphdr);	/* icmp6hdr: the same 8 bytes */
 	__be16 buf[3];
@@ -168,6 +168,8 @@ bool kp_pkt_icmp_quoted(struct sk_buff *skb, const struct kp_pkt *p, u8 stage,
 	l4 = skb_header_pointer(skb, off, sizeof(buf), buf);
 	if (!l4)
 		return false;
+	if (l4off)
+		*l4off = off;
 	switch (t->proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:

@@ -28,9 +28,10 @@ bool kp_pkt_is_echo(const struct kp_pkt *p);
 /*
  * For an ICMP error (unreachable, too big, time exceeded, parameter problem)
  * of @skb, parsed in @p: the tuple (@stage) of the packet it quotes, which
- * must have come from the error's destination.  False for anything else.
+ * must have come from the error's destination, and (@l4off, if not NULL)
+ * where the quoted L4 header starts.  False for anything else.
  */
 bool kp_pkt_icmp_quoted(struct sk_buff *skb, const struct kp_pkt *p, u8 stage,
-			struct kp_tuple *t);
+			struct kp_tuple *t, unsigned int *l4off);
 
 #endif /* KPLANE_PACKET_H */

@@ -24,6 +24,7 @@ static const struct nla_policy kp_ipset_policy[KPLANE_IPSET_A_MAX + 1] = {
 	[KPLANE_IPSET_A_MEMBER]	= KP_PREFIX_POLICY,
 	[KPLANE_IPSET_A_REMOVE]	= KP_PREFIX_POLICY,
 	[KPLANE_IPSET_A_COUNT]	= KP_REPLY_ONLY,
+	[KPLANE_IPSET_A_FIRST_MEMBER] = KP_REPLY_ONLY,
 };
 
 const struct nla_policy kp_ipset_req_policy[KPLANE_A_MAX + 1] = {

@@ -146,14 +146,63 @@ int kp_nl_ep_policy(struct sk_buff *skb, struct genl_info *info)
 			    "endpoint attribute (KPLANE_A_ENDPOINT) is missing");
 }
 
-static int kp_put_ipset(struct sk_buff *skb, struct net *net, const void *obj)
+/*
+ * Puts one message of a dump whose objects may span several: @obj from
+ * part ctx->next_part on, by @put.  True when @obj is complete (the caller
+ * moves its cursor past it), false when the message is full.
+ */
+static bool kp_dump_part(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd,
+			 int (*put)(struct sk_buff *skb, const void *obj, u32 first, u32 *next),
+			 const void *obj, u32 total)
+{
+	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
+	void *hdr = kp_dump_put_hdr(skb, cb, cmd);
+	u32 next;
+
+	if (!hdr)
+		return false;
+	if (put(skb, obj, ctx->next_part, &next)) {
+		genlmsg_cancel(skb, hdr);
+		return false;
+	}
+	genlmsg_end(skb, hdr);
+	if (next < total) {
+		ctx->next_part = next;
+		return false;
+	}
+	ctx->next_part = 0;
+	return true;
+}
+
+static int kp_put_prefix(struct sk_buff *skb, int type, const struct kp_prefix *p)
+{
+	struct kplane_prefix k = { .family = p->family, .len = p->len };
+
+	memcpy(k.addr, p->addr, sizeof(k.addr));
+	return nla_put(skb, type, sizeof(k), &k);
+}
+
+/*
+ * Set @set from member @first on, as many members as fit; *@next: the first
+ * left out.  -EMSGSIZE when not even the header and one member fit.
+ */
+static int kp_put_ipset_part(struct sk_buff *skb, const void *obj, u32 first, u32 *next)
 {
 	const struct kp_ipset *set = obj;
+	const struct kp_prefix_set *s = kp_ipset_members(set);
 	struct nlattr *nest = nla_nest_start(skb, KPLANE_A_IPSET);
+	u32 n = s ? s->n : 0, i;
 
 	if (!nest || nla_put_string(skb, KPLANE_IPSET_A_NAME, set->name) ||
-	    nla_put_u32(skb, KPLANE_IPSET_A_COUNT, kp_ipset_count(set)))
+	    nla_put_u32(skb, KPLANE_IPSET_A_COUNT, n) ||
+	    nla_put_u32(skb, KPLANE_IPSET_A_FIRST_MEMBER, first))
 		return -EMSGSIZE;
+	for (i = first; i < n; i++)
+		if (kp_put_prefix(skb, KPLANE_IPSET_A_MEMBER, &s->p[i]))
+			break;
+	if (i == first && i < n)
+		return -EMSGSIZE;
+	*next = i;
 	nla_nest_end(skb, nest);
 	return 0;
 }
@@ -168,12 +217,18 @@ int kp_nl_ipset_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 	if (err < 0)
 		return err;
-	/* Sets are few; their position is the cursor (a racing change flags it). */
-	if (!err)
-		list_for_each_entry(set, &node->pol.set_list, list)
-			if (++i > ctx->last_seq &&
-			    !kp_dump_one(skb, cb, KPLANE_CMD_IPSET_GET, kp_put_ipset, set, i))
-				break;
+	/*
+	 * Sets are few; their position is the cursor (a racing change flags
+	 * it), with the next member of a set that spans messages.
+	 */
+	list_for_each_entry(set, &node->pol.set_list, list) {
+		if (err || ++i <= ctx->last_seq)
+			continue;
+		if (!kp_dump_part(skb, cb, KPLANE_CMD_IPSET_GET, kp_put_ipset_part, set,
+				  kp_ipset_count(set)))
+			break;
+		ctx->last_seq = i;
+	}
 	mutex_unlock(&kplane_mutex);
 	return skb->len;
 }
@@ -184,13 +239,9 @@ static int kp_put_prefixes(struct sk_buff *skb, int type, const struct kp_prefix
 {
 	u32 i;
 
-	for (i = 0; i < s->n; i++) {
-		struct kplane_prefix k = { .family = s->p[i].family, .len = s->p[i].len };
-
-		memcpy(k.addr, s->p[i].addr, sizeof(k.addr));
-		if (nla_put(skb, type, sizeof(k), &k))
+	for (i = 0; i < s->n; i++)
+		if (kp_put_prefix(skb, type, &s->p[i]))
 			return -EMSGSIZE;
-	}
 	return 0;
 }
 
@@ -272,9 +323,9 @@ static int kp_put_rule(struct sk_buff *skb, int type, const struct kp_rule *r,
  * One message of @pol: its head and the rules from @first (ingress, then
  * egress, counted together) that fit.  *@next is where the next part starts.
  */
-static int kp_put_policy_part(struct sk_buff *skb, const struct kp_pol *pol, u32 first,
-			      u32 *next)
+static int kp_put_policy_part(struct sk_buff *skb, const void *obj, u32 first, u32 *next)
 {
+	const struct kp_pol *pol = obj;
 	u32 n_in = pol->p.n_rules[KPLANE_DIR_INGRESS];
 	u32 total = n_in + pol->p.n_rules[KPLANE_DIR_EGRESS], k;
 	struct nlattr *nest = nla_nest_start(skb, KPLANE_A_POLICY);
@@ -312,25 +363,12 @@ int kp_nl_pol_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	if (err < 0)
 		return err;
 	list_for_each_entry(pol, &node->pol.pol_list, list) {
-		u32 total = pol->p.n_rules[0] + pol->p.n_rules[1], next;
-		void *hdr;
-
 		if (err || pol->seq <= ctx->last_seq)
 			continue;
-		hdr = kp_dump_put_hdr(skb, cb, KPLANE_CMD_POLICY_GET);
-		if (!hdr)
+		if (!kp_dump_part(skb, cb, KPLANE_CMD_POLICY_GET, kp_put_policy_part, pol,
+				  pol->p.n_rules[0] + pol->p.n_rules[1]))
 			break;
-		if (kp_put_policy_part(skb, pol, ctx->next_part, &next)) {
-			genlmsg_cancel(skb, hdr);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-		if (next < total) {
-			ctx->next_part = next;
-			break;
-		}
 		ctx->last_seq = pol->seq;
-		ctx->next_part = 0;
 	}
 	mutex_unlock(&kplane_mutex);
 	return skb->len;

@@ -123,6 +123,30 @@ out=$(ip netns exec outside kp-echo connect udp 192.168.100.53 53)
 kp_check "UDP ExternalIP answered through reverse NAT [$out]" \
 	bash -c "grep -q '^peer=192.168.100.53:53$' <<<'$out' && grep -Eq '^reply=dns-[23] 192\.168\.50\.2$' <<<'$out'"
 kp_check "flows are in kplane's table" test "$(st flows)" -gt 0
+
+# ICMP errors about translated flows are translated: a port unreachable from
+# the backend reaches the client as from the service, quoting what the
+# client sent (remote backend: sent to the node's SNAT address; local one:
+# to the client itself); one from the client about a reply reaches the
+# backend that sent it.
+kpctl node1 service set 192.168.100.54:53/udp type externalip backend 10.244.2.6:9999
+kpctl node1 service set 192.168.100.55:53/udp type externalip backend 10.244.1.2:9999,local
+kpctl node1 service set '[fd00:100::54]:53/udp' type externalip backend '[fd00:245::6]:9999'
+kpctl node1 service set 0.0.0.0:30053/udp type nodeport backend 10.244.2.6:9999
+for target in "192.168.100.54 53 remote backend (SNAT)" "192.168.100.55 53 local backend" \
+	"fd00:100::54 53 remote backend, IPv6" "192.168.50.1 30053 remote backend of a NodePort"; do
+	read -r addr port what <<<"$target"
+	out=$(ip netns exec outside kp-echo connect udp "$addr" "$port" 2>&1)
+	kp_check "port unreachable from the $what refuses the client at once [$out]" \
+		grep -q "refused in" <<<"$out"
+done
+kpctl node1 service set 192.168.100.56:53/udp type externalip backend 10.244.2.6:8053
+unreach6() { ip netns exec rpod6 awk '/^Icmp:/ { n++ } n == 2 { print $5; exit }' /proc/net/snmp; }
+before=$(unreach6)
+ip netns exec outside bash -c 'echo hi >/dev/udp/192.168.100.56/53'
+sleep 1
+kp_check "the client's port unreachable about a reply reaches the backend ($before -> $(unreach6))" \
+	test "$(unreach6)" -gt "$before"
 kp_check "packets were rewritten" test "$(st nat_packets)" -gt 0
 
 # Empty services refuse at once (TCP RST, ICMP port unreachable), v4 and v6.

@@ -267,7 +267,7 @@ static bool kp_test_quoted(struct kunit *test, struct sk_buff *skb, struct kp_tu
 	bool ok;
 
 	KUNIT_ASSERT_TRUE(test, kp_pkt_parse(skb, NFPROTO_IPV4, KP_STAGE_POLICY, &p));
-	ok = kp_pkt_icmp_quoted(skb, &p, KP_STAGE_POLICY, t);
+	ok = kp_pkt_icmp_quoted(skb, &p, KP_STAGE_POLICY, t, NULL);
 	kfree_skb(skb);
 	return ok;
 }

@@ -503,21 +503,43 @@ static int kp_run_ipset_del(struct kp_cli *cli, int argc, char **argv)
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
 
-static int kp_run_ipset_list(struct kp_cli *cli, int argc, char **argv)
+/* Every set (@only NULL: names and sizes) or one with its members. */
+static int kp_run_ipsets(struct kp_cli *cli, const char *only)
 {
 	struct kp_ipset_info *sets;
-	size_t n;
+	size_t n, i = 0;
+	int err = kp_ipset_list(cli->h, &sets, &n);
+
+	if (err)
+		return kp_refused(cli, err);
+	while (only && i < n && strcmp(sets[i].name, only))
+		i++;
+	if (only && i == n) {
+		kp_ipsets_free(sets, n);
+		fprintf(stderr, "kplanectl: ipset show: no IP set with this name\n");
+		return KP_EXIT_REFUSED;
+	}
+	if (only)
+		kp_print_ipset_members(stdout, &sets[i], cli->json);
+	else
+		kp_print_ipsets(stdout, sets, n, cli->json);
+	kp_ipsets_free(sets, n);
+	return KP_EXIT_OK;
+}
+
+static int kp_run_ipset_list(struct kp_cli *cli, int argc, char **argv)
+{
 	int err = kp_no_args(cli, argc);
 
 	(void)argv;
-	if (err)
-		return err;
-	err = kp_ipset_list(cli->h, &sets, &n);
-	if (err)
-		return kp_refused(cli, err);
-	kp_print_ipsets(stdout, sets, n, cli->json);
-	free(sets);
-	return KP_EXIT_OK;
+	return err ? err : kp_run_ipsets(cli, NULL);
+}
+
+static int kp_run_ipset_show(struct kp_cli *cli, int argc, char **argv)
+{
+	if (argc != 1)
+		return kp_usage(cli->cmd, "takes exactly one set name");
+	return kp_run_ipsets(cli, argv[0]);
 }
 
 static int kp_run_policy_set(struct kp_cli *cli, int argc, char **argv)
@@ -642,6 +664,7 @@ static const struct kp_cmd kp_cmds[] = {
 	{ "ipset", "remove", kp_run_ipset_remove, "NAME CIDR...", "Remove members." },
 	{ "ipset", "del", kp_run_ipset_del, "NAME", "Delete an IP set no rule uses." },
 	{ "ipset", "list", kp_run_ipset_list, "", "List IP sets and their sizes." },
+	{ "ipset", "show", kp_run_ipset_show, "NAME", "Show an IP set's members." },
 	{ "policy", "set", kp_run_policy_set,
 	  "ID [tier T] [order N] [types ingress|egress|ingress,egress]\n"
 	  "        [ingress|egress allow|deny|pass|log [proto P] [not-proto P]\n"

@@ -380,6 +380,31 @@ void kp_print_ipsets(FILE *f, const struct kp_ipset_info *sets, size_t n, bool j
 	kp_print_list(f, &lister, sets, n, json);
 }
 
+/* One member per line (JSON: an array of strings), as "ipset set" takes them. */
+void kp_print_ipset_members(FILE *f, const struct kp_ipset_info *set, bool json)
+{
+	char buf[INET6_ADDRSTRLEN];
+	uint32_t i;
+
+	if (json) {
+		fprintf(f, "{\"name\":");
+		kp_json_string(f, set->name);
+		fprintf(f, ",\"members\":[");
+	}
+	for (i = 0; i < set->n_members; i++) {
+		const struct kplane_prefix *m = &set->members[i];
+
+		if (!inet_ntop(m->family, m->addr, buf, sizeof(buf)))
+			snprintf(buf, sizeof(buf), "?");
+		if (json)
+			fprintf(f, "%s\"%s/%u\"", i ? "," : "", buf, m->len);
+		else
+			fprintf(f, "%s/%u\n", buf, m->len);
+	}
+	if (json)
+		fprintf(f, "]}\n");
+}
+
 
 static void kp_print_item(FILE *f, const struct kp_rule_item *it)
 {

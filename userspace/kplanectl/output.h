@@ -14,6 +14,7 @@ void kp_print_service(FILE *f, const struct kp_service *svc, bool json);
 void kp_print_services(FILE *f, const struct kp_service *svcs, size_t n, bool json);
 
 void kp_print_ipsets(FILE *f, const struct kp_ipset_info *sets, size_t n, bool json);
+void kp_print_ipset_members(FILE *f, const struct kp_ipset_info *set, bool json);
 void kp_print_policies(FILE *f, const struct kp_policy *pols, size_t n, bool json);
 void kp_print_trace(FILE *f, const struct kp_trace_result *res, bool json);
 

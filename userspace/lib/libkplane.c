@@ -157,10 +157,13 @@ int kp_put_txn(struct kp_handle *h, struct nl_msg *msg)
 
 int kp_send_change(struct kp_handle *h, struct nl_msg *msg, struct nlattr *nest, bool bad)
 {
-	if (!bad && nest) {
-		nla_nest_end(msg, nest);
-		bad = kp_put_txn(h, msg);
+	if (!bad && nest && nla_nest_end(msg, nest) < 0) {
+		/* An attribute's length is 16 bits: libnl cancels the nest. */
+		nlmsg_free(msg);
+		return kp_fail(h, -EMSGSIZE, "request too large for one netlink attribute (64 KiB)");
 	}
+	if (!bad && nest)
+		bad = kp_put_txn(h, msg);
 	if (bad || !nest) {
 		nlmsg_free(msg);
 		return kp_fail(h, -ENOMEM, "out of memory");
@@ -890,6 +893,22 @@ int kp_txn_commit(struct kp_handle *h)
 int kp_txn_abort(struct kp_handle *h)
 {
 	return kp_txn_end(h, KPLANE_CMD_TXN_ABORT);
+}
+
+bool kp_txn_open(const struct kp_handle *h)
+{
+	return h->txn != 0;
+}
+
+void kp_txn_abort_after(struct kp_handle *h)
+{
+	char why[sizeof(h->error)];
+
+	if (!h->txn)
+		return;
+	memcpy(why, h->error, sizeof(why));
+	kp_txn_abort(h);
+	memcpy(h->error, why, sizeof(why));
 }
 
 static int kp_batch_add(struct kp_handle *h, struct nl_msg *msg)

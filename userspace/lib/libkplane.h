@@ -148,6 +148,8 @@ struct kp_policy {
 struct kp_ipset_info {
 	char name[KPLANE_ID_MAX];
 	uint32_t count;
+	uint32_t n_members;		/* as listed: count, unless the set changed */
+	struct kplane_prefix *members;	/* sorted as the kernel keeps them */
 };
 
 struct kp_trace {
@@ -241,7 +243,9 @@ int kp_ipset_set(struct kp_handle *h, const char *name, const struct kplane_pref
 int kp_ipset_update(struct kp_handle *h, const char *name, const struct kplane_prefix *add,
 		    size_t n_add, const struct kplane_prefix *del, size_t n_del);
 int kp_ipset_del(struct kp_handle *h, const char *name);
+/* Every set with its members; free the result with kp_ipsets_free(). */
 int kp_ipset_list(struct kp_handle *h, struct kp_ipset_info **out, size_t *n);
+void kp_ipsets_free(struct kp_ipset_info *sets, size_t n);
 
 /* Creates or replaces a policy with all its rules. */
 int kp_policy_set(struct kp_handle *h, const struct kp_policy *pol);

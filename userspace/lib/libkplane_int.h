@@ -30,6 +30,10 @@ void kp_items_release(void *items, size_t n, size_t size, void (*release)(void *
 void *kp_array_push(struct kp_array *a);
 
 int kp_fail(struct kp_handle *h, int err, const char *msg);
+/* Whether a transaction is open on @h. */
+bool kp_txn_open(const struct kp_handle *h);
+/* Aborts the open transaction (if any) after a failure, keeping its message. */
+void kp_txn_abort_after(struct kp_handle *h);
 /* A request for @cmd, or NULL; _sized for large ones (@size bytes). */
 struct nl_msg *kp_msg(struct kp_handle *h, uint8_t cmd, int flags);
 struct nl_msg *kp_msg_sized(struct kp_handle *h, uint8_t cmd, int flags, size_t size);

@@ -7,8 +7,11 @@
 #include <netlink/genl/genl.h>
 #include "libkplane_int.h"
 
-/* Members per message: 4096 x 24 bytes stays well inside a netlink message. */
-#define KP_IPSET_CHUNK 4096
+/*
+ * Members per message: each is 24 bytes, and the KPLANE_A_IPSET nest that
+ * holds them is limited to 64 KiB (a 16-bit attribute length).
+ */
+#define KP_IPSET_CHUNK 2048
 
 static int kp_ipset_send(struct kp_handle *h, uint8_t cmd, const char *name,
 			 const struct kplane_prefix *add, size_t n_add,
@@ -49,13 +52,35 @@ static int kp_ipset_chunks(struct kp_handle *h, const char *name,
 	return err;
 }
 
+/*
+ * A change that takes several messages applies as one: in the caller's
+ * transaction, or else in one of its own (the first refusal undoes it all).
+ */
+static int kp_ipset_many(struct kp_handle *h, bool replace, const char *name,
+			 const struct kplane_prefix *add, size_t n_add,
+			 const struct kplane_prefix *del, size_t n_del)
+{
+	size_t first = replace ? kp_min(KP_IPSET_CHUNK, n_add) : 0;
+	bool own = !kp_txn_open(h);
+	int err = own ? kp_txn_begin(h) : 0;
+
+	if (!err && replace)
+		err = kp_ipset_send(h, KPLANE_CMD_IPSET_SET, name, add, first, NULL, 0);
+	if (!err)
+		err = kp_ipset_chunks(h, name, add + first, n_add - first, del, n_del);
+	if (own && !err)
+		return kp_txn_commit(h);
+	if (own)
+		kp_txn_abort_after(h);
+	return err;
+}
+
 int kp_ipset_set(struct kp_handle *h, const char *name, const struct kplane_prefix *m,
 		 size_t n)
 {
-	size_t first = kp_min(KP_IPSET_CHUNK, n);
-	int err = kp_ipset_send(h, KPLANE_CMD_IPSET_SET, name, m, first, NULL, 0);
-
-	return err ?: kp_ipset_chunks(h, name, m + first, n - first, NULL, 0);
+	if (n <= KP_IPSET_CHUNK)
+		return kp_ipset_send(h, KPLANE_CMD_IPSET_SET, name, m, n, NULL, 0);
+	return kp_ipset_many(h, true, name, m, n, NULL, 0);
 }
 
 int kp_ipset_update(struct kp_handle *h, const char *name, const struct kplane_prefix *add,
@@ -63,7 +88,7 @@ int kp_ipset_update(struct kp_handle *h, const char *name, const struct kplane_p
 {
 	if (n_add + n_del <= KP_IPSET_CHUNK)
 		return kp_ipset_send(h, KPLANE_CMD_IPSET_UPDATE, name, add, n_add, del, n_del);
-	return kp_ipset_chunks(h, name, add, n_add, del, n_del);
+	return kp_ipset_many(h, false, name, add, n_add, del, n_del);
 }
 
 int kp_ipset_del(struct kp_handle *h, const char *name)
@@ -71,23 +96,68 @@ int kp_ipset_del(struct kp_handle *h, const char *name)
 	return kp_ipset_send(h, KPLANE_CMD_IPSET_DEL, name, NULL, 0, NULL, 0);
 }
 
-static int kp_parse_ipset(struct nlattr **top, void *arg)
+static int kp_parse_ipset_members(struct nlattr *nest, struct kp_ipset_info *set)
+{
+	struct kplane_prefix *m;
+	struct nlattr *a;
+	int rem;
+
+	nla_for_each_nested(a, nest, rem) {
+		if (nla_type(a) != KPLANE_IPSET_A_MEMBER)
+			continue;
+		if (nla_len(a) != sizeof(*m))
+			return -EPROTO;
+		if (!(set->n_members & (set->n_members + 1)) || !set->members) {
+			/* Grown at 2^k - 1 members: 1, 3, 7, ... */
+			m = realloc(set->members, (set->n_members * 2 + 2) * sizeof(*m));
+			if (!m)
+				return -ENOMEM;
+			set->members = m;
+		}
+		memcpy(&set->members[set->n_members++], nla_data(a), sizeof(*m));
+	}
+	return 0;
+}
+
+/* A set's parts arrive in order; a part after the first extends it. */
+static int kp_parse_ipset_part(struct nlattr **top, void *arg)
 {
 	struct nlattr *tb[KPLANE_IPSET_A_MAX + 1];
-	struct kp_ipset_info *set = arg;
+	struct kp_array *a = arg;
+	struct kp_ipset_info *set;
 
 	if (!top[KPLANE_A_IPSET] ||
 	    nla_parse_nested(tb, KPLANE_IPSET_A_MAX, top[KPLANE_A_IPSET], NULL) ||
 	    !tb[KPLANE_IPSET_A_NAME])
 		return -EPROTO;
-	snprintf(set->name, sizeof(set->name), "%s", nla_get_string(tb[KPLANE_IPSET_A_NAME]));
+	set = a->n ? (struct kp_ipset_info *)a->items + a->n - 1 : NULL;
+	if (!set || kp_get_u32_or0(tb[KPLANE_IPSET_A_FIRST_MEMBER]) == 0 ||
+	    strcmp(set->name, nla_get_string(tb[KPLANE_IPSET_A_NAME]))) {
+		set = kp_array_push(a);
+		if (!set)
+			return -ENOMEM;
+		snprintf(set->name, sizeof(set->name), "%s",
+			 nla_get_string(tb[KPLANE_IPSET_A_NAME]));
+	}
 	set->count = kp_get_u32_or0(tb[KPLANE_IPSET_A_COUNT]);
-	return 0;
+	return kp_parse_ipset_members(top[KPLANE_A_IPSET], set);
+}
+
+static void kp_ipset_release_item(void *item)
+{
+	free(((struct kp_ipset_info *)item)->members);
+}
+
+void kp_ipsets_free(struct kp_ipset_info *sets, size_t n)
+{
+	kp_items_release(sets, n, sizeof(*sets), kp_ipset_release_item);
+	free(sets);
 }
 
 int kp_ipset_list(struct kp_handle *h, struct kp_ipset_info **out, size_t *n)
 {
-	struct kp_array a = { .size = sizeof(**out), .parse = kp_parse_ipset };
+	struct kp_array a = { .size = sizeof(**out), .release = kp_ipset_release_item,
+			      .parse_reply = kp_parse_ipset_part };
 	int err = kp_dump_array(h, KPLANE_CMD_IPSET_GET, &a);
 
 	if (!err) {

@@ -99,14 +99,17 @@
  *	Create or replace a named IP set: KPLANE_A_IPSET { NAME, MEMBER* }.
  *	Members are struct kplane_prefix (host bits are cleared).  At most
  *	KPLANE_IPSET_MEMBERS_MAX members; fill a large set with several
- *	IPSET_UPDATEs (a netlink message holds about 8k members).
+ *	IPSET_UPDATEs (the KPLANE_A_IPSET nest, 64 KiB at most, holds about
+ *	2,700 members; libkplane sends larger changes as one transaction).
  * KPLANE_CMD_IPSET_UPDATE (admin)
  *	KPLANE_A_IPSET { NAME, MEMBER* (added), REMOVE* (removed) } on an
  *	existing set; removing a member that is not there is not an error.
  * KPLANE_CMD_IPSET_DEL (admin)
  *	KPLANE_A_IPSET { NAME }.  EBUSY while a policy rule names the set.
  * KPLANE_CMD_IPSET_GET
- *	dumpit: every set, KPLANE_A_IPSET { NAME, COUNT }.
+ *	dumpit: every set, KPLANE_A_IPSET { NAME, COUNT, FIRST_MEMBER,
+ *	MEMBER* }, its members sorted (family, longest prefix first); a set
+ *	too large for one message continues in the next, FIRST_MEMBER > 0.
  *
  * KPLANE_CMD_POLICY_SET (admin)
  *	Create or replace a policy: KPLANE_A_POLICY { ID, TIER (default
@@ -402,6 +405,9 @@ enum kplane_ipset_attr {
 	KPLANE_IPSET_A_MEMBER,		/* struct kplane_prefix, repeated */
 	KPLANE_IPSET_A_REMOVE,		/* struct kplane_prefix, repeated (UPDATE) */
 	KPLANE_IPSET_A_COUNT,		/* u32, reply only */
+	KPLANE_IPSET_A_FIRST_MEMBER,	/* u32, reply only: index of this
+					 * message's first MEMBER (a large set
+					 * spans several dump messages) */
 
 	__KPLANE_IPSET_A_MAX,
 	KPLANE_IPSET_A_MAX = __KPLANE_IPSET_A_MAX - 1

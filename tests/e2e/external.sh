@@ -147,6 +147,19 @@ ip netns exec outside bash -c 'echo hi >/dev/udp/192.168.100.56/53'
 sleep 1
 kp_check "the client's port unreachable about a reply reaches the backend ($before -> $(unreach6))" \
 	test "$(unreach6)" -gt "$before"
+# Path MTU: the node's link to the client is narrower than the backend's
+# path; the node's own "fragmentation needed" about the backend's reply
+# (translated at POST_ROUTING) must reach the backend as about what it sent
+# (to the node's SNAT address), or the bulk answer stalls.
+ip netns exec rpod6 kp-echo serve tcp 0.0.0.0 8095 bulk-6 bulk &
+sleep 0.3
+kpctl node1 service set 192.168.100.57:80/tcp type externalip backend 10.244.2.6:8095
+ip -n node1 link set ext0 mtu 1280
+out=$(ip netns exec outside kp-echo fetch tcp 192.168.100.57 80 2>&1)
+ip -n node1 link set ext0 mtu 1500
+got=$(sed -n 's/^bytes=//p' <<<"$out")
+kp_check "path MTU through the packet path: 1 MiB through a narrower link [$out]" \
+	test "${got:-0}" -ge 1048576
 kp_check "packets were rewritten" test "$(st nat_packets)" -gt 0
 
 # Empty services refuse at once (TCP RST, ICMP port unreachable), v4 and v6.

@@ -2,8 +2,8 @@
 /*
  * kp-connbench N [LABEL=][NETNS/]ADDR[+ADDR...]:PORT...: N blocking TCP connect()s to
  * each target (each on a new socket, closed right after), the targets taken
- * in turn connection by connection so that every target sees the same
- * moment of a noisy machine.  A target's sockets are made in network
+ * in turn connection by connection, in a new random order each time, so
+ * that every target sees the same moments of a noisy machine.  A target's sockets are made in network
  * namespace /run/netns/NETNS (default: ours), so peers on separate nodes
  * are measured side by side by one process; a target of several addresses
  * takes them in turn (a direct connect spread over the backends as a
@@ -123,10 +123,25 @@ int main(int argc, char **argv)
 		}
 		tg[j].lat = calloc((size_t)n, sizeof(double));
 	}
-	for (i = 0; i < n; i++)
+	srand(1);
+	for (i = 0; i < n; i++) {
+		int order[MAX_TARGETS] = { 0 };
+
+		/*
+		 * A new order every time: a connect overlaps the server-side
+		 * work (accept, close, FIN) of the one before it, so no target
+		 * may always follow the same one.
+		 */
+		for (j = 0; j < nt; j++) {
+			int k = rand() % (j + 1);
+
+			order[j] = order[k];
+			order[k] = j;
+		}
 		for (j = 0; j < nt; j++)
-			if (connect_once(&tg[(i + j) % nt], i))
+			if (connect_once(&tg[order[j]], i))
 				return 1;
+	}
 	for (j = 0; j < nt; j++) {
 		qsort(tg[j].lat, (size_t)n, sizeof(double), cmp);
 		printf("target=%s median_us=%.0f p99_us=%.0f conn_per_s=%.0f\n", tg[j].name,

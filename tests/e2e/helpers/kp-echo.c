@@ -2,10 +2,14 @@
 /*
  * kp-echo: servers that report who they are and whom they see, and a client
  * that shows what the kernel tells it.
- *   kp-echo serve tcp|udp ADDR PORT NAME [hold]  answer each connection/
+ *   kp-echo serve tcp|udp ADDR PORT NAME [hold|bulk]  answer each connection/
  *                                          datagram with "NAME CLIENT-ADDR";
  *                                          hold: TCP connections stay open and
- *                                          each message gets that answer again
+ *                                          each message gets that answer again;
+ *                                          bulk: then 1 MiB more, full-sized
+ *                                          segments (path MTU tests)
+ *   kp-echo fetch tcp ADDR PORT            read to the end; print "bytes=N",
+ *                                          exit 1 if it stalls
  *   kp-echo connect tcp|udp ADDR PORT [SPORT]  connect (from source port
  *                                          SPORT), print "peer=ADDR:PORT"
  *                                          (getpeername) and "reply=..."
@@ -82,8 +86,23 @@ static const char *host_str(const struct sockaddr_storage *ss, char *buf, size_t
 	return inet_ntop(ss->ss_family, a, buf, (socklen_t)len) ? buf : "?";
 }
 
+#define KP_BULK_BYTES (1 << 20)
+
+static void send_bulk(int c)
+{
+	static char block[65536];
+	size_t sent = 0;
+	ssize_t n = 0;
+
+	memset(block, 'x', sizeof(block));
+	while (sent < KP_BULK_BYTES && (n = write(c, block, sizeof(block))) > 0)
+		sent += (size_t)n;
+	if (n < 0)
+		perror("kp-echo: bulk write");
+}
+
 static int serve(int type, const struct sockaddr_storage *ss, socklen_t len, const char *name,
-		 bool hold)
+		 bool hold, bool bulk)
 {
 	struct sockaddr_storage peer;
 	char msg[256], host[INET6_ADDRSTRLEN], in[256];
@@ -113,10 +132,15 @@ static int serve(int type, const struct sockaddr_storage *ss, socklen_t len, con
 		/* "hold": a greeting, then one more per message until the client
 		 * closes (in a child: long-lived clients must not hold up others).
 		 */
-		if (!hold) {
+		if (bulk && fork() == 0) {
+			close(fd);
+			if (write(c, msg, strlen(msg)) > 0)
+				send_bulk(c);
+			_exit(0);
+		} else if (!hold && !bulk) {
 			if (write(c, msg, strlen(msg)) < 0)
 				perror("kp-echo: write");
-		} else if (fork() == 0) {
+		} else if (hold && fork() == 0) {
 			close(fd);
 			while (write(c, msg, strlen(msg)) > 0 && read(c, in, sizeof(in)) > 0)
 				;
@@ -160,6 +184,31 @@ static struct timeval client_timeout(void)
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
 	return tv;
+}
+
+/* Reads a TCP answer to its end; a stall longer than the timeout fails. */
+static int fetch(const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct timeval tv = client_timeout();
+	char buf[65536];
+	size_t total = 0;
+	ssize_t n;
+	int fd = socket(ss->ss_family, SOCK_STREAM, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (fd < 0 || connect(fd, (const void *)ss, len)) {
+		perror("kp-echo: connect");
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += (size_t)n;
+	printf("bytes=%zu\n", total);
+	if (n < 0) {
+		perror("kp-echo: read");
+		return 1;
+	}
+	return 0;
 }
 
 static int client(int type, const struct sockaddr_storage *ss, socklen_t len, int sport)
@@ -273,7 +322,10 @@ int main(int argc, char **argv)
 	type = !strcmp(argv[2], "udp") ? SOCK_DGRAM : SOCK_STREAM;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "serve") && (argc == 6 || argc == 7))
-		return serve(type, &ss, len, argv[5], argc == 7 && !strcmp(argv[6], "hold"));
+		return serve(type, &ss, len, argv[5], argc == 7 && !strcmp(argv[6], "hold"),
+			     argc == 7 && !strcmp(argv[6], "bulk"));
+	if (!strcmp(argv[1], "fetch"))
+		return fetch(&ss, len);
 	if (!strcmp(argv[1], "connect"))
 		return client(type, &ss, len, argc > 5 ? atoi(argv[5]) : 0);
 	if (!strcmp(argv[1], "repeat") && argc == 7)

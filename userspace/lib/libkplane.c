@@ -635,6 +635,14 @@ void *kp_array_push(struct kp_array *a)
 	return item;
 }
 
+void *kp_array_continued(struct kp_array *a, uint32_t first, size_t name_off,
+			 const char *name)
+{
+	char *last = a->n ? (char *)a->items + (a->n - 1) * a->size : NULL;
+
+	return last && first && !strcmp(last + name_off, name) ? last : NULL;
+}
+
 static int kp_parse_array_item(struct nlattr **tb, void *arg)
 {
 	struct kp_array *a = arg;

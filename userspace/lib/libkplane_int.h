@@ -28,6 +28,13 @@ struct kp_array {
 void kp_items_release(void *items, size_t n, size_t size, void (*release)(void *item));
 /* A new zeroed item at the end of @a, or NULL. */
 void *kp_array_push(struct kp_array *a);
+/*
+ * Chunked dumps (a policy's rules, an IP set's members): the last item when
+ * a part whose first element is @first continues the object named @name
+ * (a string at @name_off in each item), else NULL.
+ */
+void *kp_array_continued(struct kp_array *a, uint32_t first, size_t name_off,
+			 const char *name);
 
 int kp_fail(struct kp_handle *h, int err, const char *msg);
 /* Whether a transaction is open on @h. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1
 /* libkplane: IP sets, policies and trace (see libkplane.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,9 +131,10 @@ static int kp_parse_ipset_part(struct nlattr **top, void *arg)
 	    nla_parse_nested(tb, KPLANE_IPSET_A_MAX, top[KPLANE_A_IPSET], NULL) ||
 	    !tb[KPLANE_IPSET_A_NAME])
 		return -EPROTO;
-	set = a->n ? (struct kp_ipset_info *)a->items + a->n - 1 : NULL;
-	if (!set || kp_get_u32_or0(tb[KPLANE_IPSET_A_FIRST_MEMBER]) == 0 ||
-	    strcmp(set->name, nla_get_string(tb[KPLANE_IPSET_A_NAME]))) {
+	set = kp_array_continued(a, kp_get_u32_or0(tb[KPLANE_IPSET_A_FIRST_MEMBER]),
+				 offsetof(struct kp_ipset_info, name),
+				 nla_get_string(tb[KPLANE_IPSET_A_NAME]));
+	if (!set) {
 		set = kp_array_push(a);
 		if (!set)
 			return -ENOMEM;
@@ -365,9 +367,9 @@ static int kp_parse_policy_part(struct nlattr **top, void *arg)
 	    nla_parse_nested(tb, KPLANE_POL_A_MAX, top[KPLANE_A_POLICY], NULL) ||
 	    !tb[KPLANE_POL_A_ID])
 		return -EPROTO;
-	pol = a->n ? (struct kp_policy *)a->items + a->n - 1 : NULL;
-	if (!pol || kp_get_u32_or0(tb[KPLANE_POL_A_FIRST_RULE]) == 0 ||
-	    strcmp(pol->id, nla_get_string(tb[KPLANE_POL_A_ID]))) {
+	pol = kp_array_continued(a, kp_get_u32_or0(tb[KPLANE_POL_A_FIRST_RULE]),
+				 offsetof(struct kp_policy, id), nla_get_string(tb[KPLANE_POL_A_ID]));
+	if (!pol) {
 		pol = kp_array_push(a);
 		if (!pol)
 			return -ENOMEM;

@@ -30,6 +30,11 @@ for peer in floor $PEERS; do
 	kp_calico_node node-$peer
 	for n in 2 3 5; do kp_calico_pod node-$peer $n $peer-; done
 	for n in 2 3; do ip netns exec $peer-pod$n kp-echo serve tcp 0.0.0.0 8080 web-$n & done
+	# The clients leave thousands of TIME_WAIT sockets, to one VIP per size
+	# (iptables, IPVS, nftables) or to the same two backends at every size
+	# (kplane, which connects to the backend, and the floor): without reuse
+	# the port search's cost would depend on that history, not on the peer.
+	ip netns exec $peer-pod5 sysctl -qw net.ipv4.tcp_tw_reuse=1
 done
 ip -n node-ipvs link add kube-ipvs0 type dummy
 kpctl node-kp node enable

@@ -229,32 +229,33 @@ static void kp_test_flow_nat_count(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&fx->tbl.nat_count), 0);
 }
 
-/* An IPv4 ICMP error from @from to @to quoting a UDP packet @qs:@qsport -> @qd:9999. */
+/* Appends an IPv4 header without options, @proto from @saddr to @daddr. */
+static void kp_put_ip4(struct sk_buff *skb, u8 proto, const u8 *saddr, const u8 *daddr)
+{
+	struct iphdr *iph = skb_put_zero(skb, sizeof(*iph));
+
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->protocol = proto;
+	memcpy(&iph->saddr, saddr, 4);
+	memcpy(&iph->daddr, daddr, 4);
+}
+
+/* An IPv4 ICMP error from @from to @to quoting a UDP packet @qs:40000 -> @qd:9999. */
 static struct sk_buff *kp_icmp_error_skb(struct kunit *test, u8 type, const u8 *from,
 					 const u8 *to, const u8 *qs, const u8 *qd)
 {
 	struct sk_buff *skb = alloc_skb(128, GFP_KERNEL);
-	struct iphdr *outer, *inner;
 	struct icmphdr *ih;
 	struct udphdr *uh;
 
 	KUNIT_ASSERT_NOT_NULL(test, skb);
 	skb_reset_network_header(skb);
-	outer = skb_put_zero(skb, sizeof(*outer));
-	outer->version = 4;
-	outer->ihl = 5;
-	outer->protocol = IPPROTO_ICMP;
-	memcpy(&outer->saddr, from, 4);
-	memcpy(&outer->daddr, to, 4);
+	kp_put_ip4(skb, IPPROTO_ICMP, from, to);
 	ih = skb_put_zero(skb, sizeof(*ih));
 	ih->type = type;
 	ih->code = ICMP_PORT_UNREACH;
-	inner = skb_put_zero(skb, sizeof(*inner));
-	inner->version = 4;
-	inner->ihl = 5;
-	inner->protocol = IPPROTO_UDP;
-	memcpy(&inner->saddr, qs, 4);
-	memcpy(&inner->daddr, qd, 4);
+	kp_put_ip4(skb, IPPROTO_UDP, qs, qd);
 	uh = skb_put_zero(skb, sizeof(*uh));
 	uh->source = htons(40000);
 	uh->dest = htons(9999);

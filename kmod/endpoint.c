@@ -113,8 +113,11 @@ struct kp_endpoint *kp_ep_alloc(void)
 
 void kp_ep_free(struct kp_endpoint *ep)
 {
-	/* Nobody reads it any more: after a grace period, or never published. */
-	kvfree(rcu_access_pointer(ep->pol));
+	/*
+	 * Nobody reads it any more: after a grace period, or never published.
+	 * Endpoints go between commits, when both views hold the same program.
+	 */
+	kvfree(rcu_access_pointer(ep->pol[0]));
 	kmem_cache_free(kp_ep_cache, ep);
 }
 

@@ -140,7 +140,7 @@ static void kp_filter_step(struct kp_decision *d, const struct kp_endpoint *ep,
 			   unsigned int dir, const struct kp_match_pkt *m, bool log)
 {
 	struct kp_filter_step *s = &d->steps[d->n_steps++];
-	const struct kp_prog *prog = kp_ep_prog(ep, dir);
+	const struct kp_prog *prog = kp_ep_prog(ep, dir, m->view);
 
 	s->ep = ep;
 	s->dir = dir;
@@ -157,13 +157,16 @@ static void kp_filter_step(struct kp_decision *d, const struct kp_endpoint *ep,
  * Then the destination pod's ingress, unless already denied.
  */
 void kp_filter_decide(struct kp_node *node, const struct kp_filter_at *at,
-		      const struct kp_match_pkt *m, bool log, struct kp_decision *d)
+		      const struct kp_match_pkt *pkt, bool log, struct kp_decision *d)
 {
-	struct kp_endpoint *dst = kp_ep_lookup_addr(&node->eps, m->family, m->daddr);
+	struct kp_endpoint *dst = kp_ep_lookup_addr(&node->eps, pkt->family, pkt->daddr);
+	struct kp_match_pkt view_pkt = *pkt, *m = &view_pkt;
 	struct kp_endpoint *src = NULL;
 
 	memset(d, 0, sizeof(*d));
 	d->action = KPLANE_ACTION_ALLOW;
+	/* One view for the whole decision: both endpoints' programs, every set. */
+	d->view = m->view = kp_view(node);
 	if (at->in_ifindex) {
 		src = kp_ep_lookup_ifindex(&node->eps, at->in_ifindex);
 		if (src && src->host && dst)
@@ -346,7 +349,7 @@ static unsigned int kp_filter_cached(struct kp_node *node, struct sk_buff *skb,
 				     unsigned int hook)
 {
 	struct kp_flow_verdict *v = &fn->flow->verdict;
-	u32 rev = READ_ONCE(node->pol.rev);
+	u32 rev = kp_pol_rev(node);
 
 	if (smp_load_acquire(&v->rev) != rev) {
 		const struct kp_filter_at at = { v->in_ifindex, v->out_ifindex };
@@ -381,7 +384,7 @@ static bool kp_filter_cacheable(const struct kp_pkt *p, const struct kp_decision
 	bool policy = false;
 
 	for (i = 0; i < d->n_steps; i++)
-		policy |= rcu_access_pointer(d->steps[i].ep->pol) != NULL;
+		policy |= kp_ep_has_policy(d->steps[i].ep, d->view);
 	if (!policy)
 		return false;
 	if (p->t.proto == IPPROTO_ICMP || p->t.proto == IPPROTO_ICMPV6)
@@ -395,6 +398,7 @@ static unsigned int kp_filter_first(struct kp_node *node, struct sk_buff *skb,
 				    unsigned int hook)
 {
 	struct kp_flow_verdict v = { .in_ifindex = at->in_ifindex, .out_ifindex = at->out_ifindex };
+	u32 rev = kp_pol_rev(node);
 	struct kp_flow_node *fn;
 	struct kp_decision d;
 
@@ -405,7 +409,7 @@ static unsigned int kp_filter_first(struct kp_node *node, struct sk_buff *skb,
 	if (!d.n_steps)
 		return NF_ACCEPT;
 	kp_node_inc(node, policy_checked);
-	kp_verdict_store(&v, &d, READ_ONCE(node->pol.rev));
+	kp_verdict_store(&v, &d, rev);
 	kp_stats_add(v.stats, skb->len);
 	if (!kp_filter_cacheable(p, &d))
 		return kp_filter_verdict(node, skb, d.action, hook);
@@ -453,7 +457,7 @@ static bool kp_filter_related(struct kp_node *node, struct sk_buff *skb, const s
 	if (!fn || fn->key.stage != KP_STAGE_POLICY)
 		return false;
 	v = &fn->flow->verdict;
-	if (smp_load_acquire(&v->rev) != READ_ONCE(node->pol.rev) ||
+	if (smp_load_acquire(&v->rev) != kp_pol_rev(node) ||
 	    READ_ONCE(v->action) != KPLANE_ACTION_ALLOW)
 		return false;
 	kp_node_inc(node, policy_related);

@@ -32,6 +32,7 @@ struct kp_filter_step {
 struct kp_decision {
 	u8 action;		/* KPLANE_ACTION_ALLOW or _DENY */
 	bool failsafe;		/* host endpoint policy skipped: a failsafe port */
+	u8 view;		/* of the configuration, read once (node.h) */
 	unsigned int n_steps;	/* 0: no endpoint involved, not ours */
 	struct kp_filter_step steps[2];
 };

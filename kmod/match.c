@@ -68,9 +68,10 @@ static bool kp_in_ranges(const struct kp_port_range *r, unsigned int n, u16 port
 	return false;
 }
 
-static bool kp_in_set(const struct kp_ipset *set, u8 family, const u8 *addr)
+static bool kp_in_set(const struct kp_ipset *set, const struct kp_match_pkt *pkt,
+		      const u8 *addr)
 {
-	return kp_prefix_set_lookup(kp_ipset_members(set), family, addr);
+	return kp_prefix_set_lookup(kp_ipset_members(set, pkt->view), pkt->family, addr);
 }
 
 static bool kp_side_match(const struct kp_rule_side *s, const struct kp_match_pkt *pkt,
@@ -83,10 +84,10 @@ static bool kp_side_match(const struct kp_rule_side *s, const struct kp_match_pk
 	if (kp_prefix_set_lookup(&s->not_nets, pkt->family, addr))
 		return false;
 	for (i = 0; i < s->n_sets; i++)
-		if (!kp_in_set(s->sets[i], pkt->family, addr))
+		if (!kp_in_set(s->sets[i], pkt, addr))
 			return false;
 	for (i = 0; i < s->n_not_sets; i++)
-		if (kp_in_set(s->not_sets[i], pkt->family, addr))
+		if (kp_in_set(s->not_sets[i], pkt, addr))
 			return false;
 	/* Rules with ports name a protocol with ports (kp_rule_invalid). */
 	if (s->n_ports && !kp_in_ranges(s->ports, s->n_ports, port))

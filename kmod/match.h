@@ -20,8 +20,11 @@
 
 struct kp_ipset;	/* a named IP set; its members come from kp_ipset_members() */
 
-/* Supplied by whoever owns IP sets (kmod/policy.c; the unit tests). */
-const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set);
+/*
+ * Supplied by whoever owns IP sets (kmod/policy.c; the unit tests): the
+ * members in one view of the configuration (kmod/node.h).
+ */
+const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set, unsigned int view);
 
 struct kp_port_range {
 	u16 lo, hi;		/* inclusive, host order */
@@ -84,6 +87,7 @@ struct kp_match_pkt {
 	u8 icmp_type, icmp_code;
 	u16 sport, dport;	/* host order */
 	u8 saddr[16], daddr[16];
+	u8 view;		/* which view of IP sets to read (kp_ipset_members) */
 };
 
 struct kp_verdict {

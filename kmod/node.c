@@ -47,7 +47,7 @@ bool kp_net_has_addr(struct net *net, u8 family, const u8 *addr)
 
 struct kp_service *kp_node_service(struct kp_node *node, const struct kp_svc_key *key)
 {
-	struct kp_service *svc = kp_svc_lookup_wild(&node->svcs, key);
+	struct kp_service *svc = kp_svc_lookup_wild(&node->svcs, key, kp_view(node));
 
 	if (svc && kp_svc_is_wild(svc) && !kp_net_has_addr(node->net, key->family, key->addr))
 		return NULL;
@@ -86,6 +86,15 @@ const struct kp_backend *kp_node_pick(struct kp_node *node, const struct kp_serv
 	if (be && svc->affinity_timeout)
 		kp_affinity_set(&node->flows, svc, client, be);
 	return be;
+}
+
+void kp_node_publish(struct kp_node *node)
+{
+	lockdep_assert_held(&kplane_mutex);
+	smp_store_release(&node->view, kp_view_staged(node));
+	/* After the flip: a verdict cached under the new revision was made in the new view. */
+	kp_pol_changed(node);
+	synchronize_rcu();
 }
 
 void kp_node_changed(struct kp_node *node)

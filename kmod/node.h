@@ -42,6 +42,14 @@ struct kp_node {
 	bool enabled;
 	/* Bumped by every change; dumps use it to detect a racing change. */
 	u32 generation;
+	/*
+	 * Which of two views of the configuration packets read (0 or 1).  What
+	 * the datapath reaches through a changeable pointer has one per view
+	 * (kp_slot_*); a commit writes the staged view only, then
+	 * kp_node_publish() flips this, so traffic sees all of a commit or none
+	 * of it.  Between commits both views are equal.
+	 */
+	u8 view;
 	struct kp_ep_table eps;
 	struct kp_svc_table svcs;
 	struct kp_flow_table flows;
@@ -114,6 +122,49 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack);
 void kp_node_disable(struct kp_node *node);
 void kp_node_changed(struct kp_node *node);
 void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c);
+
+/* Datapath: the view to read, once per decision; pairs with kp_node_publish(). */
+static inline unsigned int kp_view(const struct kp_node *node)
+{
+	return smp_load_acquire(&node->view);
+}
+
+/* Control plane: the view changes are written to (the next one). */
+static inline unsigned int kp_view_staged(const struct kp_node *node)
+{
+	return node->view ^ 1;
+}
+
+/* The staged view's pointer of a slot pair (under kplane_mutex). */
+#define kp_slot_staged(node, slots)					\
+	rcu_dereference_protected((slots)[kp_view_staged(node)],	\
+				  lockdep_is_held(&kplane_mutex))
+
+/*
+ * Publishes @p in the staged view and, for a change outside a commit
+ * (@live), in the view packets read as well; evaluates to the staged view's
+ * old pointer (the same in both views, as between commits they are equal).
+ */
+#define kp_slot_set(node, slots, p, live) ({				\
+	typeof(p) __old = kp_slot_staged(node, slots);			\
+									\
+	rcu_assign_pointer((slots)[kp_view_staged(node)], p);		\
+	if (live)							\
+		rcu_assign_pointer((slots)[(node)->view], p);		\
+	__old;								\
+})
+
+/* After kp_node_publish(): the view packets left catches up with the new one. */
+#define kp_slot_sync(node, slots)					\
+	rcu_assign_pointer((slots)[kp_view_staged(node)],		\
+			   rcu_dereference_protected((slots)[(node)->view],	\
+						     lockdep_is_held(&kplane_mutex)))
+
+/*
+ * A commit's changes, all in the staged view, become what packets see in one
+ * step; returns once no packet reads the old view (then kp_slot_sync).
+ */
+void kp_node_publish(struct kp_node *node);
 
 static inline struct kp_node *kp_node_of_table(struct kp_ep_table *tbl)
 {

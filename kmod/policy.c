@@ -70,7 +70,8 @@ static void kp_ipset_free_rcu(struct rcu_head *rcu)
 {
 	struct kp_ipset *set = container_of(rcu, struct kp_ipset, rcu);
 
-	kp_ipset_data_free(rcu_dereference_protected(set->data, true));
+	/* Sets go after a commit's views agree: one object in both. */
+	kp_ipset_data_free(rcu_dereference_protected(set->data[0], true));
 	kfree(set);
 }
 
@@ -99,7 +100,8 @@ void kp_pol_table_destroy(struct kp_pol_table *tbl)
 
 void kp_pol_changed(struct kp_node *node)
 {
-	WRITE_ONCE(node->pol.rev, node->pol.rev + 1);
+	/* Release: a reader that sees the new revision sees the view it goes with. */
+	smp_store_release(&node->pol.rev, node->pol.rev + 1);
 	kp_node_changed(node);
 }
 
@@ -123,6 +125,7 @@ struct kp_undo {
 
 void kp_pol_journal_init(struct kp_node *node, struct kp_pol_journal *j)
 {
+	j->node = node;
 	INIT_LIST_HEAD(&j->undo);
 	j->n_sets = node->pol.n_sets;
 	j->n_rules = node->pol.n_rules;
@@ -151,17 +154,23 @@ static struct kp_undo *kp_undo_new(struct kp_pol_journal *j, u8 kind, void *obj)
 
 /* --- IP sets --- */
 
-const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set)
+const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set, unsigned int view)
 {
-	const struct kp_ipset_data *d = rcu_dereference_check(set->data,
+	const struct kp_ipset_data *d = rcu_dereference_check(set->data[view],
 							      lockdep_is_held(&kplane_mutex));
 
 	return d ? &d->s : NULL;
 }
 
+/* Dumps: under kplane_mutex, outside commits (they hold it), when the views agree. */
+const struct kp_prefix_set *kp_ipset_committed(const struct kp_ipset *set)
+{
+	return kp_ipset_members(set, 0);
+}
+
 u32 kp_ipset_count(const struct kp_ipset *set)
 {
-	const struct kp_prefix_set *s = kp_ipset_members(set);
+	const struct kp_prefix_set *s = kp_ipset_committed(set);
 
 	return s ? s->n : 0;
 }
@@ -180,18 +189,20 @@ static void kp_ipset_data_retire(struct kp_ipset_data *d)
 		call_rcu(&d->rcu, kp_ipset_data_free_rcu);
 }
 
-static struct kp_ipset_data *kp_ipset_data_replace(struct kp_ipset *set,
-						   struct kp_ipset_data *d)
+/* @j: within a commit, which publishes the staged view later. */
+static struct kp_ipset_data *kp_ipset_data_replace(struct kp_node *node, struct kp_ipset *set,
+						   struct kp_ipset_data *d,
+						   const struct kp_pol_journal *j)
 {
-	return rcu_replace_pointer(set->data, d, lockdep_is_held(&kplane_mutex));
+	return kp_slot_set(node, set->data, d, !j);
 }
 
 /*
  * Publishes @d as @set's members; the old ones go after a grace period, or
  * into @j.  -ENOMEM (nothing changed, @d freed) if @j cannot record it.
  */
-static int kp_ipset_swap(struct kp_ipset *set, struct kp_ipset_data *d,
-			 struct kp_pol_journal *j)
+static int kp_ipset_swap(struct kp_node *node, struct kp_ipset *set,
+			 struct kp_ipset_data *d, struct kp_pol_journal *j)
 {
 	struct kp_undo *u = kp_undo_new(j, KP_UNDO_SET_DATA, set);
 
@@ -199,7 +210,7 @@ static int kp_ipset_swap(struct kp_ipset *set, struct kp_ipset_data *d,
 		kp_ipset_data_free(d);
 		return PTR_ERR(u);
 	}
-	u->old = kp_ipset_data_replace(set, d);
+	u->old = kp_ipset_data_replace(node, set, d, j);
 	if (!j)
 		kp_ipset_data_retire(u->old);
 	return 0;
@@ -241,7 +252,7 @@ int kp_ipset_set(struct kp_node *node, const char *name, struct kp_prefix *p, u3
 	if (IS_ERR_OR_NULL(d))
 		return d ? PTR_ERR(d) : -ENOMEM;
 	if (set) {
-		err = kp_ipset_swap(set, d, j);
+		err = kp_ipset_swap(node, set, d, j);
 		if (!err)
 			kp_pol_changed(node);
 		return err;
@@ -254,7 +265,9 @@ int kp_ipset_set(struct kp_node *node, const char *name, struct kp_prefix *p, u3
 		return PTR_ERR(u);
 	}
 	strscpy(set->name, name, sizeof(set->name));
-	RCU_INIT_POINTER(set->data, d);
+	/* Only policies reach a set: a new one can be in both views at once. */
+	RCU_INIT_POINTER(set->data[0], d);
+	RCU_INIT_POINTER(set->data[1], d);
 	err = rhashtable_lookup_insert_fast(&tbl->sets, &set->node, kp_ipset_params);
 	if (err) {
 		/* The journal entry stays: undoing a made set unlinks nothing yet. */
@@ -285,7 +298,7 @@ int kp_ipset_update(struct kp_node *node, const char *name, const struct kp_pref
 		NL_SET_ERR_MSG(extack, "no such IP set");
 		return -ENOENT;
 	}
-	old = kp_ipset_members(set);
+	old = kp_ipset_members(set, kp_view_staged(node));
 	n_old = old ? old->n : 0;
 	if (n_old + n_add > 2 * KPLANE_IPSET_MEMBERS_MAX) {
 		NL_SET_ERR_MSG(extack, "an IP set holds at most 100000 members");
@@ -310,7 +323,7 @@ int kp_ipset_update(struct kp_node *node, const char *name, const struct kp_pref
 		kp_ipset_data_free(d);
 		return -ENOSPC;
 	}
-	if (kp_ipset_swap(set, d, j))
+	if (kp_ipset_swap(node, set, d, j))
 		return -ENOMEM;
 	kp_pol_changed(node);
 	return 0;
@@ -408,14 +421,15 @@ static unsigned int kp_pol_rules(const struct kp_pol *pol)
 	return pol ? pol->p.n_rules[0] + pol->p.n_rules[1] : 0;
 }
 
-static struct kp_ep_policy *kp_ep_policy_get(const struct kp_endpoint *ep)
+/* The staged view's (under kplane_mutex): what a change builds on. */
+static struct kp_ep_policy *kp_ep_policy_get(struct kp_node *node, const struct kp_endpoint *ep)
 {
-	return rcu_dereference_check(ep->pol, lockdep_is_held(&kplane_mutex));
+	return kp_slot_staged(node, ep->pol);
 }
 
-static bool kp_ep_attaches(const struct kp_endpoint *ep, const char *id)
+static bool kp_ep_attaches(struct kp_node *node, const struct kp_endpoint *ep, const char *id)
 {
-	const struct kp_ep_policy *epp = kp_ep_policy_get(ep);
+	const struct kp_ep_policy *epp = kp_ep_policy_get(node, ep);
 	u32 i;
 
 	for (i = 0; epp && i < epp->n_attach; i++)
@@ -429,10 +443,12 @@ static struct kp_ep_policy *kp_ep_policy_build(struct kp_node *node,
 					       const struct kp_pol *override,
 					       struct netlink_ext_ack *extack);
 
-static struct kp_ep_policy *kp_ep_policy_replace(struct kp_endpoint *ep,
-						 struct kp_ep_policy *epp)
+/* @ep may not be in the node's table yet (a new endpoint gets its policy first). */
+static struct kp_ep_policy *kp_ep_policy_replace(struct kp_node *node, struct kp_endpoint *ep,
+						 struct kp_ep_policy *epp,
+						 const struct kp_pol_journal *j)
 {
-	return rcu_replace_pointer(ep->pol, epp, lockdep_is_held(&kplane_mutex));
+	return kp_slot_set(node, ep->pol, epp, !j);
 }
 
 static void kp_ep_policy_retire(struct kp_ep_policy *epp)
@@ -442,8 +458,8 @@ static void kp_ep_policy_retire(struct kp_ep_policy *epp)
 }
 
 /* Publishes @epp for @ep, the old one retired or journaled; takes @epp. */
-static int kp_ep_policy_swap(struct kp_endpoint *ep, struct kp_ep_policy *epp,
-			     struct kp_pol_journal *j)
+static int kp_ep_policy_swap(struct kp_node *node, struct kp_endpoint *ep,
+			     struct kp_ep_policy *epp, struct kp_pol_journal *j)
 {
 	struct kp_undo *u = kp_undo_new(j, KP_UNDO_EP_PROG, ep);
 
@@ -451,7 +467,7 @@ static int kp_ep_policy_swap(struct kp_endpoint *ep, struct kp_ep_policy *epp,
 		kvfree(epp);
 		return PTR_ERR(u);
 	}
-	u->old = kp_ep_policy_replace(ep, epp);
+	u->old = kp_ep_policy_replace(node, ep, epp, j);
 	if (!j)
 		kp_ep_policy_retire(u->old);
 	return 0;
@@ -472,9 +488,9 @@ static struct kp_ep_policy **kp_pol_rebuild(struct kp_node *node, const struct k
 	if (!progs)
 		return ERR_PTR(-ENOMEM);
 	list_for_each_entry(ep, &node->eps.list, list) {
-		const struct kp_ep_policy *cur = kp_ep_policy_get(ep);
+		const struct kp_ep_policy *cur = kp_ep_policy_get(node, ep);
 
-		if (kp_ep_attaches(ep, pol->p.id)) {
+		if (kp_ep_attaches(node, ep, pol->p.id)) {
 			progs[i] = kp_ep_policy_build(node, cur->attach, cur->n_attach, pol,
 						      extack);
 			if (IS_ERR(progs[i])) {
@@ -554,7 +570,7 @@ int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct kp_pol_journal *
 	/* A journal that runs out of memory here is rolled back by the commit. */
 	list_for_each_entry(ep, &node->eps.list, list) {
 		if (progs[i] && !err)
-			err = kp_ep_policy_swap(ep, progs[i], j);
+			err = kp_ep_policy_swap(node, ep, progs[i], j);
 		else
 			kvfree(progs[i]);
 		i++;
@@ -580,7 +596,7 @@ int kp_pol_del(struct kp_node *node, const char *id, struct kp_pol_journal *j,
 		return -ENOENT;
 	}
 	list_for_each_entry(ep, &node->eps.list, list) {
-		if (kp_ep_attaches(ep, id)) {
+		if (kp_ep_attaches(node, ep, id)) {
 			NL_SET_ERR_MSG(extack, "an endpoint attaches this policy; detach it first");
 			return -EBUSY;
 		}
@@ -697,7 +713,7 @@ int kp_ep_policy_set(struct kp_node *node, struct kp_endpoint *ep,
 		if (IS_ERR(epp))
 			return PTR_ERR(epp);
 	}
-	err = kp_ep_policy_swap(ep, epp, j);
+	err = kp_ep_policy_swap(node, ep, epp, j);
 	if (!err)
 		kp_pol_changed(node);
 	return err;
@@ -722,14 +738,16 @@ static void kp_undo_pol(struct kp_pol_table *tbl, struct kp_undo *u)
 	kp_pol_retire(new);
 }
 
-static void kp_undo_one(struct kp_pol_table *tbl, struct kp_undo *u)
+static void kp_undo_one(struct kp_pol_journal *j, struct kp_undo *u)
 {
+	struct kp_pol_table *tbl = kp_pol_tbl(j->node);
 	struct kp_ipset *set = u->obj;
 
+	/* Nothing here was published: it was all in the staged view. */
 	switch (u->kind) {
 	case KP_UNDO_SET_DATA:
 		if (set)
-			kp_ipset_data_retire(kp_ipset_data_replace(set, u->old));
+			kp_ipset_data_retire(kp_ipset_data_replace(j->node, set, u->old, j));
 		break;
 	case KP_UNDO_SET_NEW:
 		rhashtable_remove_fast(&tbl->sets, &set->node, kp_ipset_params);
@@ -744,7 +762,7 @@ static void kp_undo_one(struct kp_pol_table *tbl, struct kp_undo *u)
 		kp_undo_pol(tbl, u);
 		break;
 	case KP_UNDO_EP_PROG:
-		kp_ep_policy_retire(kp_ep_policy_replace(u->obj, u->old));
+		kp_ep_policy_retire(kp_ep_policy_replace(j->node, u->obj, u->old, j));
 		break;
 	}
 }
@@ -755,7 +773,7 @@ void kp_pol_rollback(struct kp_node *node, struct kp_pol_journal *j)
 
 	lockdep_assert_held(&kplane_mutex);
 	list_for_each_entry_safe(u, tmp, &j->undo, list) {
-		kp_undo_one(&node->pol, u);
+		kp_undo_one(j, u);
 		list_del(&u->list);
 		kfree(u);
 	}
@@ -764,10 +782,22 @@ void kp_pol_rollback(struct kp_node *node, struct kp_pol_journal *j)
 	kp_pol_changed(node);
 }
 
+/* The view packets left catches up with what the commit published. */
+static void kp_undo_sync(struct kp_pol_journal *j, const struct kp_undo *u)
+{
+	if (u->kind == KP_UNDO_SET_DATA && u->obj)
+		kp_slot_sync(j->node, ((struct kp_ipset *)u->obj)->data);
+	else if (u->kind == KP_UNDO_EP_PROG)
+		kp_slot_sync(j->node, ((struct kp_endpoint *)u->obj)->pol);
+}
+
 void kp_pol_journal_done(struct kp_pol_journal *j)
 {
 	struct kp_undo *u, *tmp;
 
+	/* Views in step first: a set the commit deleted goes with its members. */
+	list_for_each_entry(u, &j->undo, list)
+		kp_undo_sync(j, u);
 	list_for_each_entry_safe(u, tmp, &j->undo, list) {
 		if (u->kind == KP_UNDO_SET_DATA)
 			kp_ipset_data_retire(u->old);
@@ -782,9 +812,16 @@ void kp_pol_journal_done(struct kp_pol_journal *j)
 	}
 }
 
-const struct kp_prog *kp_ep_prog(const struct kp_endpoint *ep, unsigned int dir)
+const struct kp_prog *kp_ep_prog(const struct kp_endpoint *ep, unsigned int dir,
+				 unsigned int view)
 {
-	const struct kp_ep_policy *epp = rcu_dereference(ep->pol);
+	const struct kp_ep_policy *epp = rcu_dereference_check(ep->pol[view],
+							       lockdep_is_held(&kplane_mutex));
 
 	return epp ? &epp->prog[dir] : NULL;
+}
+
+bool kp_ep_has_policy(const struct kp_endpoint *ep, unsigned int view)
+{
+	return rcu_access_pointer(ep->pol[view]);
 }

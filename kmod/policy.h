@@ -28,7 +28,7 @@ struct kp_ipset {
 	struct rhash_head node;
 	struct list_head list;
 	char name[KPLANE_ID_MAX];	/* zero padded: the hash key */
-	struct kp_ipset_data __rcu *data;
+	struct kp_ipset_data __rcu *data[2];	/* per view (node.h) */
 	struct rcu_head rcu;
 };
 
@@ -81,6 +81,7 @@ struct kp_pol_table {
  * what they replace at once (after a grace period).
  */
 struct kp_pol_journal {
+	struct kp_node *node;
 	struct list_head undo;		/* struct kp_undo (policy.c), newest first */
 	unsigned int n_sets;		/* the table's counts before the commit */
 	unsigned int n_rules;
@@ -106,6 +107,8 @@ int kp_ipset_update(struct kp_node *node, const char *name, const struct kp_pref
 		    struct kp_pol_journal *j, struct netlink_ext_ack *extack);
 int kp_ipset_del(struct kp_node *node, const char *name, struct kp_pol_journal *j,
 		 struct netlink_ext_ack *extack);
+/* Dumps (under kplane_mutex, outside commits): the members and their count. */
+const struct kp_prefix_set *kp_ipset_committed(const struct kp_ipset *set);
 u32 kp_ipset_count(const struct kp_ipset *set);
 
 struct kp_pol *kp_pol_alloc(void);
@@ -131,13 +134,25 @@ int kp_ep_policy_set(struct kp_node *node, struct kp_endpoint *ep,
 		     const struct kp_attach *attach, u32 n, struct kp_pol_journal *j,
 		     struct netlink_ext_ack *extack);
 void kp_pol_journal_init(struct kp_node *node, struct kp_pol_journal *j);
-/* The commit succeeded: free what it replaced. */
+/*
+ * The commit succeeded and was published (kp_node_publish): the old view
+ * catches up, and what the commit replaced goes.
+ */
 void kp_pol_journal_done(struct kp_pol_journal *j);
 /* The commit failed: put back everything it changed, newest first. */
 void kp_pol_rollback(struct kp_node *node, struct kp_pol_journal *j);
-/* Under RCU: the endpoint's compiled program for @dir, or NULL. */
-const struct kp_prog *kp_ep_prog(const struct kp_endpoint *ep, unsigned int dir);
+/* Under RCU: the endpoint's compiled program for @dir in @view, or NULL. */
+const struct kp_prog *kp_ep_prog(const struct kp_endpoint *ep, unsigned int dir,
+				 unsigned int view);
+/* Under RCU: whether the endpoint has any policy in @view. */
+bool kp_ep_has_policy(const struct kp_endpoint *ep, unsigned int view);
 /* Bumps the policy revision (and the node generation). */
 void kp_pol_changed(struct kp_node *node);
+/*
+ * Datapath: the revision a verdict about to be made will be cached under.
+ * Read before the view (kp_filter_decide): a verdict made in an old view
+ * then carries an old revision and is re-checked.
+ */
+#define kp_pol_rev(node) smp_load_acquire(&(node)->pol.rev)
 
 #endif /* KPLANE_POLICY_H */

@@ -189,7 +189,7 @@ static int kp_put_prefix(struct sk_buff *skb, int type, const struct kp_prefix *
 static int kp_put_ipset_part(struct sk_buff *skb, const void *obj, u32 first, u32 *next)
 {
 	const struct kp_ipset *set = obj;
-	const struct kp_prefix_set *s = kp_ipset_members(set);
+	const struct kp_prefix_set *s = kp_ipset_committed(set);
 	struct nlattr *nest = nla_nest_start(skb, KPLANE_A_IPSET);
 	u32 n = s ? s->n : 0, i;
 
@@ -409,8 +409,7 @@ static int kp_put_prog(struct sk_buff *skb, int type, const struct kp_ep_policy 
 
 int kp_put_ep_policy(struct sk_buff *skb, const struct kp_endpoint *ep)
 {
-	const struct kp_ep_policy *epp = rcu_dereference_protected(ep->pol,
-								 lockdep_is_held(&kplane_mutex));
+	const struct kp_ep_policy *epp = kp_slot_staged(kp_node_of_table(ep->table), ep->pol);
 
 	if (!epp)
 		return 0;

@@ -148,6 +148,15 @@ bool kp_svc_is_wild(const struct kp_service *svc)
 	       kp_all_zero(svc->key.addr, sizeof(svc->key.addr));
 }
 
+/* @svc, hashed, joins the dump list and the count; no longer staged. */
+static void kp_svc_list(struct kp_svc_table *tbl, struct kp_service *svc)
+{
+	svc->seq = tbl->next_seq++;
+	list_add_tail_rcu(&svc->list, &tbl->list);
+	tbl->count++;
+	WRITE_ONCE(svc->hidden, 0);
+}
+
 int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 		     unsigned int limit, struct netlink_ext_ack *extack)
 {
@@ -156,6 +165,10 @@ int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 
 	lockdep_assert_held(&kplane_mutex);
 	old = kp_svc_lookup(tbl, &svc->key);
+	if (old == svc) {	/* staged as new: now listed */
+		kp_svc_list(tbl, svc);
+		return 0;
+	}
 	if (old) {
 		err = rhashtable_replace_fast(&tbl->ht, &old->node, &svc->node,
 					      kp_svc_params);
@@ -164,6 +177,7 @@ int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 		svc->seq = old->seq;
 		tbl->wild += kp_svc_is_wild(svc) - kp_svc_is_wild(old);
 		list_replace_rcu(&old->list, &svc->list);
+		WRITE_ONCE(svc->hidden, 0);
 		call_rcu(&old->rcu, kp_svc_free_rcu);
 		return 0;
 	}
@@ -175,11 +189,41 @@ int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 	err = rhashtable_insert_fast(&tbl->ht, &svc->node, kp_svc_params);
 	if (err)
 		return err;
-	svc->seq = tbl->next_seq++;
-	list_add_tail_rcu(&svc->list, &tbl->list);
-	tbl->count++;
 	tbl->wild += kp_svc_is_wild(svc);
+	kp_svc_list(tbl, svc);
 	return 0;
+}
+
+int kp_svc_stage(struct kp_svc_table *tbl, struct kp_service *old, struct kp_service *svc,
+		 unsigned int staged)
+{
+	int err;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (svc) {
+		svc->hidden = BIT(staged ^ 1);
+		if (!old) {
+			err = rhashtable_insert_fast(&tbl->ht, &svc->node, kp_svc_params);
+			if (!err)
+				tbl->wild += kp_svc_is_wild(svc);
+			return err;
+		}
+		rcu_assign_pointer(old->next, svc);
+	}
+	WRITE_ONCE(old->hidden, BIT(staged));
+	return 0;
+}
+
+void kp_svc_unstage(struct kp_svc_table *tbl, struct kp_service *old, struct kp_service *svc)
+{
+	lockdep_assert_held(&kplane_mutex);
+	if (old) {
+		WRITE_ONCE(old->hidden, 0);
+		RCU_INIT_POINTER(old->next, NULL);
+	} else {
+		rhashtable_remove_fast(&tbl->ht, &svc->node, kp_svc_params);
+		tbl->wild -= kp_svc_is_wild(svc);
+	}
 }
 
 void kp_svc_table_del(struct kp_svc_table *tbl, struct kp_service *svc)
@@ -197,16 +241,28 @@ struct kp_service *kp_svc_lookup(struct kp_svc_table *tbl, const struct kp_svc_k
 	return rhashtable_lookup_fast(&tbl->ht, key, kp_svc_params);
 }
 
-struct kp_service *kp_svc_lookup_wild(struct kp_svc_table *tbl, const struct kp_svc_key *key)
+/* The service for @key as view @view has it (a commit may be mid-publish). */
+static struct kp_service *kp_svc_lookup_view(struct kp_svc_table *tbl,
+					     const struct kp_svc_key *key, unsigned int view)
 {
 	struct kp_service *svc = kp_svc_lookup(tbl, key);
+
+	if (svc && (READ_ONCE(svc->hidden) & BIT(view)))
+		svc = rcu_dereference(svc->next);
+	return svc;
+}
+
+struct kp_service *kp_svc_lookup_wild(struct kp_svc_table *tbl, const struct kp_svc_key *key,
+				      unsigned int view)
+{
+	struct kp_service *svc = kp_svc_lookup_view(tbl, key, view);
 	struct kp_svc_key wild;
 
 	if (svc || !READ_ONCE(tbl->wild))
 		return svc;
 	wild = *key;
 	memset(wild.addr, 0, sizeof(wild.addr));
-	svc = kp_svc_lookup(tbl, &wild);
+	svc = kp_svc_lookup_view(tbl, &wild, view);
 	return svc && svc->type == KPLANE_SVC_NODE_PORT ? svc : NULL;
 }
 

@@ -54,6 +54,13 @@ struct kp_service {
 	struct kp_backend *backends;
 	struct kp_svc_lb all;	/* every usable backend */
 	struct kp_svc_lb local;	/* usable node-local ones; built for a Local policy */
+	/*
+	 * While a commit is being published (node.h's views): bit V set means
+	 * absent from view V, and @next is what replaces it there.  0 between
+	 * commits.
+	 */
+	u8 hidden;
+	struct kp_service __rcu *next;
 	struct rcu_head rcu;
 };
 
@@ -80,6 +87,16 @@ int kp_svc_build(struct kp_service *svc, struct netlink_ext_ack *extack);
 int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 		     unsigned int limit, struct netlink_ext_ack *extack);
 void kp_svc_table_del(struct kp_svc_table *tbl, struct kp_service *svc);
+/*
+ * A commit's service changes, in three steps: kp_svc_stage() makes @svc
+ * (NULL: a deletion) replace @old (NULL: none) in view @staged only;
+ * after the views flip, kp_svc_table_set()/_del() finish it as a direct
+ * change would.  kp_svc_unstage() takes back a staged change.
+ */
+int kp_svc_stage(struct kp_svc_table *tbl, struct kp_service *old, struct kp_service *svc,
+		 unsigned int staged);
+void kp_svc_unstage(struct kp_svc_table *tbl, struct kp_service *old, struct kp_service *svc);
+/* Control plane: the committed service for @key. */
 struct kp_service *kp_svc_lookup(struct kp_svc_table *tbl, const struct kp_svc_key *key);
 /*
  * The backend for a flow hash, or NULL when the service has none usable.
@@ -89,7 +106,8 @@ const struct kp_backend *kp_svc_pick(const struct kp_service *svc, u64 hash, boo
 /* The service for @key: the exact frontend or, failing that, a NodePort on
  * every node address (the caller checks the address is the node's).
  */
-struct kp_service *kp_svc_lookup_wild(struct kp_svc_table *tbl, const struct kp_svc_key *key);
+struct kp_service *kp_svc_lookup_wild(struct kp_svc_table *tbl, const struct kp_svc_key *key,
+				      unsigned int view);
 /* A NodePort on every node address (its frontend address is unspecified). */
 bool kp_svc_is_wild(const struct kp_service *svc);
 /* Whether @svc still has @be (address and port) among its backends. */

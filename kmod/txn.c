@@ -203,15 +203,13 @@ int kp_txn_stage_pol(struct kp_txn *txn, u8 cmd, const struct nlattr *nest,
 	return 0;
 }
 
-/* Every policy change in order; on a refusal, those made are put back. */
+/* Every policy change in order, into the staged view (@j: what to undo). */
 static int kp_txn_apply_pol(struct kp_node *node, struct kp_txn *txn,
-			    struct netlink_ext_ack *extack)
+			    struct kp_pol_journal *j, struct netlink_ext_ack *extack)
 {
 	struct kp_txn_pol_op *op;
-	struct kp_pol_journal j;
 	int err;
 
-	kp_pol_journal_init(node, &j);
 	list_for_each_entry(op, &txn->pol_ops, list) {
 		/*
 		 * The attribute a refusal names lives in the staged copy, not in
@@ -219,15 +217,13 @@ static int kp_txn_apply_pol(struct kp_node *node, struct kp_txn *txn,
 		 */
 		struct netlink_ext_ack op_extack = {};
 
-		err = kp_pol_op_apply(node, op->cmd, op->nest, &j, &op_extack);
+		err = kp_pol_op_apply(node, op->cmd, op->nest, j, &op_extack);
 		if (err) {
 			if (extack)
 				extack->_msg = op_extack._msg;
-			kp_pol_rollback(node, &j);
 			return err;
 		}
 	}
-	kp_pol_journal_done(&j);
 	return 0;
 }
 
@@ -262,32 +258,48 @@ static int kp_txn_check(struct kp_node *node, struct kp_txn *txn,
 }
 
 /*
- * Deletions first, so the table never holds more than its final count.
- * Each service swaps atomically for the datapath; the objects were built
- * at staging, so this loop only links and unlinks.
+ * Every service change into the staged view (the objects were built at
+ * staging: this only links).  Only an allocation in rhashtable can fail;
+ * then every change staged is taken back, and the new services may be
+ * freed once no packet can still be looking at them.
  */
-static int kp_txn_apply(struct kp_node *node, struct kp_txn *txn,
-			struct netlink_ext_ack *extack)
+static int kp_txn_stage_svcs(struct kp_node *node, struct kp_txn *txn)
 {
 	struct kp_txn_op *op;
-	int err = 0, e;
+	int err = 0;
 
 	list_for_each_entry(op, &txn->order, list) {
-		if (op->svc)
-			continue;
-		kp_node_svc_del(node, kp_svc_lookup(&node->svcs, &op->key));
+		err = kp_svc_stage(&node->svcs, kp_svc_lookup(&node->svcs, &op->key), op->svc,
+				   kp_view_staged(node));
+		if (err)
+			break;
 	}
+	if (!err)
+		return 0;
+	list_for_each_entry_continue_reverse(op, &txn->order, list)
+		kp_svc_unstage(&node->svcs, kp_svc_lookup(&node->svcs, &op->key), op->svc);
+	synchronize_rcu();
+	return err;
+}
+
+/*
+ * After the flip: the table as a direct change leaves it.  Deletions
+ * first, so it never lists more than its final count.
+ */
+static void kp_txn_finish_svcs(struct kp_node *node, struct kp_txn *txn)
+{
+	struct kp_txn_op *op;
+
+	list_for_each_entry(op, &txn->order, list)
+		if (!op->svc)
+			kp_node_svc_del(node, kp_svc_lookup(&node->svcs, &op->key));
 	list_for_each_entry(op, &txn->order, list) {
 		if (!op->svc)
 			continue;
-		e = kp_node_svc_set(node, op->svc, UINT_MAX, extack);
-		if (e) {	/* only an allocation in rhashtable can fail here */
-			err = err ?: e;
-			continue;
-		}
+		/* Cannot fail: staged, it is hashed already (or replaces one that is). */
+		WARN_ON_ONCE(kp_node_svc_set(node, op->svc, UINT_MAX, NULL));
 		op->svc = NULL;		/* the table owns it now */
 	}
-	return err;
 }
 
 static void kp_txn_free(struct kp_node *node, struct kp_txn *txn)
@@ -307,18 +319,36 @@ static void kp_txn_free(struct kp_node *node, struct kp_txn *txn)
 	kfree(txn);
 }
 
+/*
+ * Everything goes into the staged view; a refusal there takes it all back
+ * before any packet saw it.  Then one flip publishes the lot, and once no
+ * packet reads the old view, that view catches up and the table is tidied.
+ */
 int kp_txn_commit(struct kp_node *node, struct kp_txn *txn, struct netlink_ext_ack *extack)
 {
+	struct kp_pol_journal j;
 	int err;
 
 	lockdep_assert_held(&kplane_mutex);
-	err = kp_txn_check(node, txn, extack) ?: kp_txn_apply_pol(node, txn, extack);
+	err = kp_txn_check(node, txn, extack);
+	if (err)
+		goto out;
+	kp_pol_journal_init(node, &j);
+	err = kp_txn_apply_pol(node, txn, &j, extack);
 	if (!err) {
-		err = kp_txn_apply(node, txn, extack);
+		err = kp_txn_stage_svcs(node, txn);
 		if (err)
-			NL_SET_ERR_MSG(extack, "out of memory while applying; some changes applied");
-		kp_node_changed(node);
+			NL_SET_ERR_MSG(extack, "out of memory while committing; nothing applied");
 	}
+	if (err) {
+		kp_pol_rollback(node, &j);
+		goto out;
+	}
+	kp_node_publish(node);
+	kp_pol_journal_done(&j);
+	kp_txn_finish_svcs(node, txn);
+	kp_node_changed(node);
+out:
 	kp_txn_free(node, txn);
 	return err;
 }

@@ -301,6 +301,35 @@ kp_eq "batch refused: every change put back" "$after" "$before"
 kp_eq "batch refused: traffic as before (pod4 allowed)" "$(reach pod4 10.244.1.3 8080)" web-3
 kp_eq "batch refused: traffic as before (pod2 denied)" "$(reach pod2 10.244.1.3 8080)" blocked
 
+# A commit is one step for traffic: it moves pod2 into the set and turns
+# the rule into its not- form, which denies pod2 before and after; either
+# half without the other (the new set with the old rule, or the old set
+# with the new) lets pod2 in.  20k members added to another set between the
+# halves hold the commit open while pod2 asks pod3 again and again
+# (policy_reject answers each denial at once).
+{ echo 'ipset set admins 10.244.1.2 10.244.1.4'
+  echo 'ipset set filler'
+  seq 0 19999 | awk '{ printf "%s10.100.%d.%d", NR % 500 == 1 ? "ipset add filler " : " ", $1 / 250, $1 % 250 + 1 }
+		     NR % 500 == 0 { print "" }'
+  echo 'policy set only-admins order 1 ingress allow from not-set admins ingress deny'; } >/tmp/flip.batch
+echo 1 >/sys/module/kplane/parameters/policy_reject
+ip netns exec node1 sh -c 'echo 0 >/proc/sys/net/ipv4/icmp_ratelimit
+			 echo 100000 >/proc/sys/net/ipv4/icmp_msgs_per_sec'
+ip netns exec pod2 env KP_ECHO_TIMEOUT_MS=300 kp-echo watch udp 10.244.1.3 8053 60000 >/tmp/pwatch.out &
+watcher=$!
+sleep 1
+time kpctl node1 batch /tmp/flip.batch
+sleep 1
+kill $watcher
+wait $watcher 2>/dev/null
+echo 0 >/sys/module/kplane/parameters/policy_reject
+sort /tmp/pwatch.out | uniq -c
+kp_eq "atomic commit: pod2 never let in, before, during or after" "$(grep -c '^dns-3$' /tmp/pwatch.out)" 0
+kp_check "atomic commit: pod2 asked throughout ($(wc -l </tmp/pwatch.out) rounds)" \
+	test "$(wc -l </tmp/pwatch.out)" -gt 200
+kp_eq "atomic commit applied: pod4 now denied" "$(reach pod4 10.244.1.3 8080)" blocked
+kp_eq "atomic commit applied: the filler set holds 20000 members" "$(kpctl node1 ipset list | awk '$1 == "filler" {print $2}')" 20000
+
 kp_check "node disable with policies, sets, cached flows" kpctl node1 node disable
 kp_check "module unloads" kp_unload
 kp_done

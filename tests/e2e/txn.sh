@@ -9,6 +9,7 @@
 kp_load
 kp_kplane_node node1 2 3 4 5
 for n in 2 3 4; do ip netns exec pod$n kp-echo serve tcp 0.0.0.0 8080 web-$n & done
+for n in 2 3; do ip netns exec pod$n kp-echo serve udp 0.0.0.0 5353 dns-$n & done
 sleep 0.5
 
 snapshot() { kpctl node1 --json service list; kpctl node1 --json status | grep -o '"generation":[0-9]*'; }
@@ -78,6 +79,29 @@ kp_eq "1000 services in one transaction" \
 	"$(kpctl node1 --json status | grep -o '"services":[0-9]*')" '"services":1001'
 kp_refused "permission: batch needs CAP_NET_ADMIN" 1 "Operation not permitted" "" \
 	ip netns exec node1 kp-runas nobody kplanectl batch /tmp/ok.batch
+
+# A commit is one step for traffic: a transaction moves service A (its
+# first change) and service Z (its last) from dns-2 to dns-3, with 20k new
+# services between them, while pod5 asks A, then Z, again and again on new
+# sockets.  No round may see A moved and Z not.
+printf 'service set 10.96.5.1:5353/udp backend 10.244.1.2:5353\nservice set 10.96.5.2:5353/udp backend 10.244.1.2:5353\n' \
+	>/tmp/az0.batch
+kpctl node1 batch /tmp/az0.batch
+{ echo 'service set 10.96.5.1:5353/udp backend 10.244.1.3:5353'
+  seq 0 19999 | awk '{ printf "service set 10.98.%d.%d:80/tcp backend 10.244.1.4:8080\n", $1 / 200, $1 % 200 + 1 }'
+  echo 'service set 10.96.5.2:5353/udp backend 10.244.1.3:5353'; } >/tmp/az1.batch
+ip netns exec pod5 env KP_ECHO_TIMEOUT_MS=1000 kp-echo watch udp 10.96.5.1 5353 60000 10.96.5.2 \
+	>/tmp/watch.out &
+watcher=$!
+sleep 1
+time kpctl node1 batch /tmp/az1.batch
+sleep 1
+kill $watcher; wait $watcher 2>/dev/null
+sort /tmp/watch.out | uniq -c
+kp_check "atomic commit: rounds saw A and Z both before, then both after" \
+	bash -c "grep -q '^dns-2 dns-2$' /tmp/watch.out && [ \"\$(tail -n1 /tmp/watch.out)\" = 'dns-3 dns-3' ]"
+kp_eq "atomic commit: no round saw A moved and Z not" "$(grep -c '^dns-3 dns-2$' /tmp/watch.out)" 0
+kp_eq "atomic commit: every round answered" "$(grep -cE '(^| )-( |$)' /tmp/watch.out)" 0
 
 # Traffic across repeated committed swaps of a service's backend set:
 # every connection is answered by one of the two sets.

@@ -24,13 +24,14 @@ struct kp_ipset *kp_ref_set_new(struct kp_prefix *p, unsigned int n)
 		return NULL;
 	}
 	kp_prefix_set_build(&d->s, p, n);
-	RCU_INIT_POINTER(set->data, d);
+	RCU_INIT_POINTER(set->data[0], d);
+	RCU_INIT_POINTER(set->data[1], d);
 	return set;
 }
 
 void kp_ref_set_free(struct kp_ipset *set)
 {
-	struct kp_ipset_data *d = rcu_dereference_protected(set->data, true);
+	struct kp_ipset_data *d = rcu_dereference_protected(set->data[0], true);
 
 	kp_free(d->s.p);
 	kfree(d);
@@ -167,13 +168,13 @@ static void kp_test_prog_order_and_replace(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 3U);
 	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, ep, a, 3, NULL, NULL), 0);
 	rcu_read_lock();
-	prog = kp_ep_prog(ep, KPLANE_DIR_INGRESS);
+	prog = kp_ep_prog(ep, KPLANE_DIR_INGRESS, kp_view(node));
 	KUNIT_ASSERT_EQ(test, prog->n_tiers, 2U);
 	KUNIT_EXPECT_EQ(test, prog->tiers[0].n, 2U);
 	KUNIT_EXPECT_STREQ(test, prog->tiers[0].pols[0]->id, "early");	/* by order */
 	KUNIT_EXPECT_STREQ(test, prog->tiers[1].name, "u");
 	KUNIT_EXPECT_EQ(test, prog->tiers[1].n, 0U);
-	KUNIT_EXPECT_EQ(test, kp_ep_prog(ep, KPLANE_DIR_EGRESS)->n_tiers, 0U);
+	KUNIT_EXPECT_EQ(test, kp_ep_prog(ep, KPLANE_DIR_EGRESS, kp_view(node))->n_tiers, 0U);
 	rcu_read_unlock();
 	/* Replacing a policy rebuilds the endpoints that attach it. */
 	rev = node->pol.rev;
@@ -182,7 +183,7 @@ static void kp_test_prog_order_and_replace(struct kunit *test)
 	KUNIT_EXPECT_GT(test, node->pol.rev, rev);
 	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 6U);
 	rcu_read_lock();
-	prog = kp_ep_prog(ep, KPLANE_DIR_INGRESS);
+	prog = kp_ep_prog(ep, KPLANE_DIR_INGRESS, kp_view(node));
 	KUNIT_EXPECT_STREQ(test, prog->tiers[0].pols[0]->id, "late");
 	KUNIT_EXPECT_EQ(test, prog->tiers[0].pols[1]->n_rules[0], 5U);
 	rcu_read_unlock();
@@ -204,7 +205,7 @@ static void kp_test_unknown_policy(struct kunit *test)
 	struct kp_attach a = kp_test_attach(KPLANE_DIR_EGRESS, 0, "t", "nosuch");
 
 	KUNIT_EXPECT_EQ(test, kp_ep_policy_set(node, ep, &a, 1, NULL, NULL), -ENOENT);
-	KUNIT_EXPECT_NULL(test, rcu_access_pointer(ep->pol));
+	KUNIT_EXPECT_FALSE(test, kp_ep_has_policy(ep, 0) || kp_ep_has_policy(ep, 1));
 }
 
 static void kp_test_rule_limit(struct kunit *test)
@@ -268,11 +269,11 @@ static void kp_test_ipset_update(struct kunit *test)
 	set = kp_ipset_find(&node->pol, "s");
 	KUNIT_ASSERT_NOT_NULL(test, set);
 	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 2U);
-	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_members(set), AF_INET, ip)->len, 32);
+	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_committed(set), AF_INET, ip)->len, 32);
 	/* A duplicate added, one removed, one removal of a non-member. */
 	KUNIT_ASSERT_EQ(test, kp_ipset_update(node, "s", add, 2, del, 2, NULL, NULL), 0);
 	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 2U);
-	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_members(set), AF_INET, ip)->len, 24);
+	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_committed(set), AF_INET, ip)->len, 24);
 	KUNIT_EXPECT_EQ(test, kp_ipset_update(node, "nosuch", add, 1, NULL, 0, NULL, NULL), -ENOENT);
 	KUNIT_EXPECT_EQ(test, kp_test_ipset_over_limit(node), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 2U);	/* untouched */
@@ -358,10 +359,10 @@ static void kp_test_rollback(struct kunit *test)
 							   KPLANE_ACTION_DENY), NULL, NULL), 0);
 	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, ep, &a, 1, NULL, NULL), 0);
 	set = kp_ipset_find(&node->pol, "s");
-	orig_data = rcu_dereference_protected(set->data, true);
+	orig_data = rcu_dereference_protected(set->data[0], true);
 	orig_p = kp_pol_find(&node->pol, "p");
 	orig_q = kp_pol_find(&node->pol, "q");
-	orig_prog = rcu_dereference_protected(ep->pol, true);
+	orig_prog = rcu_dereference_protected(ep->pol[0], true);
 
 	kp_pol_journal_init(node, &j);
 	m = kp_zalloc(2 * sizeof(*m));
@@ -374,14 +375,22 @@ static void kp_test_rollback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kp_ep_policy_set(node, ep, NULL, 0, &j, NULL), 0);
 	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", &j, NULL), 0);
 	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 7U);
+	/* Packets read the other view: none of it is there. */
+	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(set->data[kp_view(node)], true),
+			    orig_data);
+	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(ep->pol[kp_view(node)], true),
+			    orig_prog);
+	KUNIT_EXPECT_FALSE(test, kp_ep_has_policy(ep, kp_view_staged(node)));
 	kp_pol_rollback(node, &j);
 
 	KUNIT_EXPECT_PTR_EQ(test, kp_ipset_find(&node->pol, "s"), set);
-	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(set->data, true), orig_data);
+	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(set->data[0], true), orig_data);
+	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(set->data[1], true), orig_data);
 	KUNIT_EXPECT_NULL(test, kp_ipset_find(&node->pol, "new"));
 	KUNIT_EXPECT_PTR_EQ(test, kp_pol_find(&node->pol, "p"), orig_p);
 	KUNIT_EXPECT_PTR_EQ(test, kp_pol_find(&node->pol, "q"), orig_q);
-	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(ep->pol, true), orig_prog);
+	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(ep->pol[0], true), orig_prog);
+	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(ep->pol[1], true), orig_prog);
 	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 3U);
 	KUNIT_EXPECT_EQ(test, node->pol.n_sets, 1U);
 	/* The list order is the order they were made in, as before. */
@@ -390,13 +399,27 @@ static void kp_test_rollback(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, list_last_entry(&node->pol.pol_list, struct kp_pol, list),
 			    orig_q);
 
-	/* The same changes, done: what they replaced is freed (kmemleak watches). */
+	/*
+	 * The same changes, committed: packets see them once the views flip,
+	 * then both views agree; what they replaced is freed (kmemleak watches).
+	 */
 	kp_pol_journal_init(node, &j);
 	KUNIT_EXPECT_EQ(test, kp_ep_policy_set(node, ep, NULL, 0, &j, NULL), 0);
 	KUNIT_EXPECT_EQ(test, kp_pol_del(node, "q", &j, NULL), 0);
 	KUNIT_EXPECT_EQ(test, kp_pol_set(node, kp_test_pol(test, "p", "t", 1, 7,
 							   KPLANE_ACTION_DENY), &j, NULL), 0);
+	m = kp_zalloc(sizeof(*m));
+	*m = kp_test_prefix(3, 32);
+	KUNIT_EXPECT_EQ(test, kp_ipset_set(node, "s", m, 1, &j, NULL), 0);
+	KUNIT_EXPECT_TRUE(test, kp_ep_has_policy(ep, kp_view(node)));
+	kp_node_publish(node);
+	KUNIT_EXPECT_FALSE(test, kp_ep_has_policy(ep, kp_view(node)));
+	KUNIT_EXPECT_TRUE(test, kp_ep_has_policy(ep, kp_view_staged(node)));
 	kp_pol_journal_done(&j);
+	KUNIT_EXPECT_FALSE(test, kp_ep_has_policy(ep, 0) || kp_ep_has_policy(ep, 1));
+	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(set->data[0], true),
+			    rcu_dereference_protected(set->data[1], true));
+	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 1U);
 	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 7U);
 }
 

@@ -195,14 +195,14 @@ static void kp_test_lookup_wild(struct kunit *test)
 
 	memset(wild->key.addr, 0, sizeof(wild->key.addr));
 	wild->type = KPLANE_SVC_NODE_PORT;
-	KUNIT_EXPECT_NULL(test, kp_svc_lookup_wild(tbl, &key));
+	KUNIT_EXPECT_NULL(test, kp_svc_lookup_wild(tbl, &key, 0));
 	KUNIT_ASSERT_EQ(test, kp_test_set(tbl, wild, 10), 0);
 	KUNIT_EXPECT_EQ(test, tbl->wild, 1U);
-	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup_wild(tbl, &key), wild);
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup_wild(tbl, &key, 0), wild);
 	KUNIT_ASSERT_EQ(test, kp_test_set(tbl, exact, 10), 0);
-	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup_wild(tbl, &key), exact);
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup_wild(tbl, &key, 0), exact);
 	key.port = htons(81);
-	KUNIT_EXPECT_NULL(test, kp_svc_lookup_wild(tbl, &key));
+	KUNIT_EXPECT_NULL(test, kp_svc_lookup_wild(tbl, &key, 0));
 	KUNIT_EXPECT_TRUE(test, kp_svc_has_backend(exact, exact->backends[1].addr.ip,
 						   htons(8080)));
 	KUNIT_EXPECT_FALSE(test, kp_svc_has_backend(exact, exact->backends[1].addr.ip,
@@ -211,7 +211,55 @@ static void kp_test_lookup_wild(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tbl->wild, 0U);
 }
 
+/*
+ * A commit's changes, staged in view 1 while packets read view 0: a new
+ * service, a replacement and a deletion are each seen in the view they
+ * belong to, and nowhere else; taken back, view 1 is view 0 again.
+ */
+static void kp_test_staged_view(struct kunit *test)
+{
+	struct kp_svc_table *tbl = kp_test_table(test);
+	struct kp_service *a = kp_test_svc(test, 1, 1, NULL), *a2 = kp_test_svc(test, 1, 2, NULL);
+	struct kp_service *b = kp_test_svc(test, 2, 1, NULL), *c = kp_test_svc(test, 3, 1, NULL);
+	struct kp_svc_key ka = a->key, kb = b->key, kc = c->key;
+
+	KUNIT_ASSERT_EQ(test, kp_test_set(tbl, a, 10), 0);
+	KUNIT_ASSERT_EQ(test, kp_test_set(tbl, b, 10), 0);
+	mutex_lock(&kplane_mutex);
+	rcu_read_lock();
+	KUNIT_ASSERT_EQ(test, kp_svc_stage(tbl, a, a2, 1), 0);
+	KUNIT_ASSERT_EQ(test, kp_svc_stage(tbl, b, NULL, 1), 0);
+	KUNIT_ASSERT_EQ(test, kp_svc_stage(tbl, NULL, c, 1), 0);
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup_wild(tbl, &ka, 0), a);
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup_wild(tbl, &ka, 1), a2);
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup_wild(tbl, &kb, 0), b);
+	KUNIT_EXPECT_NULL(test, kp_svc_lookup_wild(tbl, &kb, 1));
+	KUNIT_EXPECT_NULL(test, kp_svc_lookup_wild(tbl, &kc, 0));
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup_wild(tbl, &kc, 1), c);
+	KUNIT_EXPECT_EQ(test, tbl->count, 2U);		/* lists change at the finish */
+	kp_svc_unstage(tbl, a, a2);
+	kp_svc_unstage(tbl, b, NULL);
+	kp_svc_unstage(tbl, NULL, c);
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup_wild(tbl, &ka, 1), a);
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup_wild(tbl, &kb, 1), b);
+	KUNIT_EXPECT_NULL(test, kp_svc_lookup_wild(tbl, &kc, 1));
+	rcu_read_unlock();
+	/* Staged again and finished: the table as direct changes leave it. */
+	KUNIT_ASSERT_EQ(test, kp_svc_stage(tbl, a, a2, 1), 0);
+	KUNIT_ASSERT_EQ(test, kp_svc_stage(tbl, NULL, c, 1), 0);
+	synchronize_rcu();
+	KUNIT_EXPECT_EQ(test, kp_svc_table_set(tbl, a2, UINT_MAX, NULL), 0);
+	KUNIT_EXPECT_EQ(test, kp_svc_table_set(tbl, c, UINT_MAX, NULL), 0);
+	KUNIT_EXPECT_EQ(test, tbl->count, 3U);
+	KUNIT_EXPECT_EQ(test, a2->hidden | c->hidden, 0);
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup(tbl, &ka), a2);
+	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup(tbl, &kc), c);
+	mutex_unlock(&kplane_mutex);
+	kp_test_table_done(tbl);
+}
+
 static struct kunit_case kp_svc_cases[] = {
+	KUNIT_CASE(kp_test_staged_view),
 	KUNIT_CASE(kp_test_pick_local),
 	KUNIT_CASE(kp_test_lookup_wild),
 	KUNIT_CASE(kp_test_set_replace_keeps_place),

@@ -212,10 +212,10 @@ static bool kp_ref_side_ok(const struct kp_rule_side *s, u8 family, const u8 *a,
 	if (kp_ref_in_any(&s->not_nets, family, a))
 		return false;
 	for (i = 0; i < s->n_sets; i++)
-		if (!kp_ref_in_any(kp_ipset_members(s->sets[i]), family, a))
+		if (!kp_ref_in_any(kp_ipset_members(s->sets[i], 0), family, a))
 			return false;
 	for (i = 0; i < s->n_not_sets; i++)
-		if (kp_ref_in_any(kp_ipset_members(s->not_sets[i]), family, a))
+		if (kp_ref_in_any(kp_ipset_members(s->not_sets[i], 0), family, a))
 			return false;
 	if (s->n_ports && !kp_ref_in_ports(s->ports, s->n_ports, port))
 		return false;

@@ -15,8 +15,9 @@ struct kp_ipset {
 	struct kp_prefix raw[8];
 };
 
-const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set)
+const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set, unsigned int view)
 {
+	(void)view;	/* one view here */
 	return &set->members;
 }
 

@@ -19,6 +19,10 @@
  *                                          "reply=..." or "error=...", MS apart
  *   kp-echo sendto udp ADDR PORT           unconnected: sendto, recvfrom; print
  *                                          "from=ADDR:PORT" and "reply=..."
+ *   kp-echo watch udp ADDR PORT MS ADDR2...  for MS ms, rounds: ask each
+ *                                          ADDR:PORT once on a new connected
+ *                                          socket; print one line a round, the
+ *                                          answering names ("-": none)
  * connect exits 0 on a reply, 3 on ECONNREFUSED from connect() or, for UDP,
  * from recv() (printing "refused in N ms"), 1 on anything else.  Clients give
  * up after KP_ECHO_TIMEOUT_MS (default 3000) without an answer, connect()
@@ -309,6 +313,44 @@ static int unconnected(const struct sockaddr_storage *ss, socklen_t len)
 	return 0;
 }
 
+/* One answer's name from a new connected UDP socket; "-" if none came. */
+static void ask_name(const struct sockaddr_storage *ss, socklen_t len, char *name, size_t size)
+{
+	struct timeval tv = client_timeout();
+	char buf[256];
+	ssize_t n = -1;
+	int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (fd >= 0 && !connect(fd, (const void *)ss, len) && send(fd, "?", 1, 0) == 1)
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	snprintf(name, size, "%s", n > 0 ? strtok(buf, " ") : "-");
+}
+
+/* @addrs[0..argc-1]: the addresses asked in each round, in order. */
+static int watch(int argc, char **addrs, int port, int ms)
+{
+	struct sockaddr_storage ss[16];
+	socklen_t len[16];
+	char name[256];
+	double end = now_ms() + ms;
+	int i, n = 0;
+
+	for (i = 0; i < argc && n < 16; i++)
+		if (parse_addr(addrs[i], port, &ss[n], &len[n]) == 0)
+			n++;
+	while (now_ms() < end) {
+		for (i = 0; i < n; i++) {
+			ask_name(&ss[i], len[i], name, sizeof(name));
+			printf(i + 1 < n ? "%s " : "%s\n", name);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
@@ -332,5 +374,11 @@ int main(int argc, char **argv)
 		return repeat(type, &ss, len, atoi(argv[5]), atoi(argv[6]));
 	if (!strcmp(argv[1], "sendto"))
 		return unconnected(&ss, len);
+	if (!strcmp(argv[1], "watch") && argc >= 6) {
+		int ms = atoi(argv[5]);
+
+		argv[5] = argv[3];	/* the addresses, in order: argv[5..] */
+		return watch(argc - 5, argv + 5, atoi(argv[4]), ms);
+	}
 	return 2;
 }

@@ -9,6 +9,8 @@
 #include <linux/netfilter_ipv6.h>
 #include <linux/skbuff.h>
 #include <net/dst.h>
+#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include "filter.h"
 #include "hooks.h"
 #include "nat.h"
@@ -129,14 +131,58 @@ static const struct nf_hook_ops kp_hook_ops[] = {
 	},
 };
 
+/*
+ * Whole datagrams at our PRE_ROUTING and LOCAL_OUT hooks: the kernel's
+ * defragmentation (-400) runs before them in this netns, as it does for
+ * conntrack's users.  Only a first fragment has ports: without it, the rest
+ * of a NodePort's datagram would go untranslated and a port rule could not
+ * judge them.  The stack fragments again on the way out.
+ */
+static int kp_defrag_enable(struct net *net)
+{
+	int err = 0;
+
+#if IS_ENABLED(CONFIG_NF_DEFRAG_IPV4)
+	err = nf_defrag_ipv4_enable(net);
+	if (err)
+		return err;
+#endif
+#if IS_ENABLED(CONFIG_NF_DEFRAG_IPV6)
+	err = nf_defrag_ipv6_enable(net);
+#if IS_ENABLED(CONFIG_NF_DEFRAG_IPV4)
+	if (err)
+		nf_defrag_ipv4_disable(net);
+#endif
+#endif
+	return err;
+}
+
+static void kp_defrag_disable(struct net *net)
+{
+#if IS_ENABLED(CONFIG_NF_DEFRAG_IPV6)
+	nf_defrag_ipv6_disable(net);
+#endif
+#if IS_ENABLED(CONFIG_NF_DEFRAG_IPV4)
+	nf_defrag_ipv4_disable(net);
+#endif
+}
+
 int kp_hooks_register(struct net *net)
 {
-	return nf_register_net_hooks(net, kp_hook_ops, ARRAY_SIZE(kp_hook_ops));
+	int err = kp_defrag_enable(net);
+
+	if (err)
+		return err;
+	err = nf_register_net_hooks(net, kp_hook_ops, ARRAY_SIZE(kp_hook_ops));
+	if (err)
+		kp_defrag_disable(net);
+	return err;
 }
 
 void kp_hooks_unregister(struct net *net)
 {
 	nf_unregister_net_hooks(net, kp_hook_ops, ARRAY_SIZE(kp_hook_ops));
+	kp_defrag_disable(net);
 	/* Unregistering does not wait for packets already inside a hook; the
 	 * node's stats must outlive them.
 	 */

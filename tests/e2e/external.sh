@@ -277,6 +277,25 @@ kp_refused "affinity beyond a day" 1 "Numerical result out of range" "" \
 kp_refused "unknown traffic policy is a usage error" 2 "a traffic policy is cluster or local" "" \
 	kpctl node1 service set 10.96.0.21:80/tcp external-policy nearby
 
+# Fragmented datagrams: with nothing else in node1 using conntrack (its NAT
+# rule gone), kplane still sees whole datagrams (it enables the kernel's
+# defragmentation before its hooks); 3000 bytes from outside reach a remote
+# backend through the SNAT, and a local one, whole, and their answers return.
+ip netns exec node1 iptables-legacy -t nat -D PREROUTING -d 127.0.0.2 -p tcp --dport 1 \
+	-j DNAT --to-destination 127.0.0.3
+kpctl node1 service set 192.168.100.57:53/udp type externalip backend 10.244.2.6:8053
+ip netns exec rpod6 kp-echo serve udp :: 8054 dns6-6 &
+sleep 0.3
+kpctl node1 service set '[fd00:100::57]:53/udp' type externalip backend '[fd00:245::6]:8054'
+for target in "192.168.100.57 53 dns-6 10.0.12.1 remote backend, SNAT" \
+	"fd00:100::57 53 dns6-6 fd00:12::1 remote backend, IPv6" \
+	"192.168.100.53 53 dns-[23] 192.168.50.2 local backends"; do
+	read -r addr port name client what <<<"$target"
+	out=$(ip netns exec outside env KP_ECHO_SIZE=3000 kp-echo connect udp "$addr" "$port" 2>&1)
+	kp_check "3000-byte datagram in fragments to the $what, answered [$(grep reply <<<"$out")]" \
+		grep -Eq "^reply=$name ${client//./\\.} bytes=3000$" <<<"$out"
+done
+
 kill $(jobs -p) 2>/dev/null
 wait 2>/dev/null
 kp_check "node disable drops the flow table" kpctl node1 node disable

@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 # Kernel modules the scenarios may need from a stock (modular) kernel.
-KMODS=(veth dummy ip_tables iptable_filter iptable_nat xt_statistic xt_comment xt_nat xt_tcpudp nf_conntrack_netlink
+KMODS=(nf_defrag_ipv4 nf_defrag_ipv6 veth dummy ip_tables iptable_filter iptable_nat xt_statistic xt_comment xt_nat xt_tcpudp nf_conntrack_netlink
 	nf_reject_ipv4 nf_reject_ipv6 nf_tables nft_chain_nat nft_nat nft_numgen ip_vs ip_vs_rr
 	xt_conntrack xt_set ip_set_hash_net nft_ct nft_flow_offload nf_flow_table_inet)
 

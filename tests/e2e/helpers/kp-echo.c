@@ -23,6 +23,8 @@
  *                                          ADDR:PORT once on a new connected
  *                                          socket; print one line a round, the
  *                                          answering names ("-": none)
+ * KP_ECHO_SIZE=N: UDP clients send N bytes (default 1); a UDP server adds
+ * " bytes=N" to its answer to anything longer than one byte.
  * connect exits 0 on a reply, 3 on ECONNREFUSED from connect() or, for UDP,
  * from recv() (printing "refused in N ms"), 1 on anything else.  Clients give
  * up after KP_ECHO_TIMEOUT_MS (default 3000) without an answer, connect()
@@ -109,8 +111,10 @@ static int serve(int type, const struct sockaddr_storage *ss, socklen_t len, con
 		 bool hold, bool bulk)
 {
 	struct sockaddr_storage peer;
-	char msg[256], host[INET6_ADDRSTRLEN], in[256];
+	char msg[256], host[INET6_ADDRSTRLEN];
+	static char in[65536];
 	socklen_t plen;
+	ssize_t n;
 	int one = 1, fd, c;
 
 	signal(SIGCHLD, SIG_IGN);	/* "hold" children reap themselves */
@@ -123,9 +127,11 @@ static int serve(int type, const struct sockaddr_storage *ss, socklen_t len, con
 	for (;;) {
 		plen = sizeof(peer);
 		if (type == SOCK_DGRAM) {
-			if (recvfrom(fd, in, sizeof(in), 0, (void *)&peer, &plen) < 0)
+			n = recvfrom(fd, in, sizeof(in), 0, (void *)&peer, &plen);
+			if (n < 0)
 				continue;
-			snprintf(msg, sizeof(msg), "%s %s", name, host_str(&peer, host, sizeof(host)));
+			snprintf(msg, sizeof(msg), n > 1 ? "%s %s bytes=%zd" : "%s %s", name,
+				 host_str(&peer, host, sizeof(host)), n);
 			sendto(fd, msg, strlen(msg), 0, (void *)&peer, plen);
 			continue;
 		}
@@ -215,6 +221,20 @@ static int fetch(const struct sockaddr_storage *ss, socklen_t len)
 	return 0;
 }
 
+/* What a UDP client sends: KP_ECHO_SIZE bytes (default 1). */
+static size_t udp_payload(const char **data)
+{
+	static char buf[65507];
+	const char *env = getenv("KP_ECHO_SIZE");
+	size_t n = env ? strtoul(env, NULL, 0) : 1;
+
+	if (n < 1 || n > sizeof(buf))
+		n = 1;
+	memset(buf, '?', n);
+	*data = buf;
+	return n;
+}
+
 static int client(int type, const struct sockaddr_storage *ss, socklen_t len, int sport)
 {
 	struct timeval tv = client_timeout();
@@ -222,6 +242,8 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len, in
 	socklen_t plen = sizeof(peer);
 	char buf[256], a[80];
 	double t0 = now_ms();
+	const char *data;
+	size_t size = udp_payload(&data);
 	ssize_t n;
 	int fd = socket(ss->ss_family, type, 0);
 
@@ -239,7 +261,7 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len, in
 	}
 	if (getpeername(fd, (void *)&peer, &plen) == 0)
 		printf("peer=%s\n", addr_str(&peer, a, sizeof(a)));
-	if (type == SOCK_DGRAM && send(fd, "?", 1, 0) != 1) {
+	if (type == SOCK_DGRAM && send(fd, data, size, 0) != (ssize_t)size) {
 		perror("kp-echo: send");
 		return 1;
 	}

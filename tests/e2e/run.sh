@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 # The suite, in order.  To add a scenario: write tests/e2e/NAME.sh (source
 # lib.sh, use kp_check/kp_eq/kp_refused, end with kp_done) and list it here.
-SCENARIOS=(endpoints bad_input two_nodes perms kplaned load_unload dump_10k services external txn policy)
+SCENARIOS=(endpoints bad_input two_nodes perms kplaned load_unload dump_10k services external txn policy nlfuzz)
 
 kernel=stock
 [ "${1:-}" = --kernel ] && { kernel=$2; shift 2; }

@@ -203,11 +203,25 @@ int kp_txn_stage_pol(struct kp_txn *txn, u8 cmd, const struct nlattr *nest,
 	return 0;
 }
 
+/*
+ * A refused policy change's place among the transaction's policy requests
+ * (0: the first staged), in the refusal's cookie: a client that counted
+ * what it staged (kplanectl batch) can name the line.
+ */
+static void kp_txn_blame(struct netlink_ext_ack *extack, u32 index)
+{
+	if (!extack)
+		return;
+	memcpy(extack->cookie, &index, sizeof(index));
+	extack->cookie_len = sizeof(index);
+}
+
 /* Every policy change in order, into the staged view (@j: what to undo). */
 static int kp_txn_apply_pol(struct kp_node *node, struct kp_txn *txn,
 			    struct kp_pol_journal *j, struct netlink_ext_ack *extack)
 {
 	struct kp_txn_pol_op *op;
+	u32 index = 0;
 	int err;
 
 	list_for_each_entry(op, &txn->pol_ops, list) {
@@ -221,8 +235,10 @@ static int kp_txn_apply_pol(struct kp_node *node, struct kp_txn *txn,
 		if (err) {
 			if (extack)
 				extack->_msg = op_extack._msg;
+			kp_txn_blame(extack, index);
 			return err;
 		}
+		index++;
 	}
 	return 0;
 }

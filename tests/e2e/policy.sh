@@ -299,11 +299,16 @@ policy set only-admins order 1 ingress deny
 endpoint policy pod3 ingress default:allow-all
 policy set broken ingress allow from set nosuch
 B
-kp_refused "batch: a refusal at commit" 1 "No such file or directory" \
+kp_refused "batch: a refusal at commit names the line it refused" 1 \
+	"line 4: No such file or directory" \
 	"a rule names an IP set that does not exist" kpctl node1 batch /tmp/bad.batch
 after=$(kpctl node1 ipset list; kpctl node1 policy list | sed 's/ *[0-9]* pkts.*bytes//';
 	kpctl node1 endpoint list)
 kp_eq "batch refused: every change put back" "$after" "$before"
+printf '# policy lines are sent at once, service lines queued\nipset set mixed 10.0.0.1\nservice set 10.96.9.9:80/tcp backend [fd00::1]:80\n' \
+	>/tmp/mixed.batch
+kp_refused "batch: a queued service change refused after a policy line names its own line" 1 \
+	"line 3: Invalid argument" "backend address family differs" kpctl node1 batch /tmp/mixed.batch
 kp_eq "batch refused: traffic as before (pod4 allowed)" "$(reach pod4 10.244.1.3 8080)" web-3
 kp_eq "batch refused: traffic as before (pod2 denied)" "$(reach pod2 10.244.1.3 8080)" blocked
 

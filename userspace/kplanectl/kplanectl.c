@@ -276,12 +276,60 @@ static int kp_batch_line(struct kp_cli *cli, char **w, int n, const char **why)
 	return -EINVAL;
 }
 
+/*
+ * Where a batch's changes came from, to name the line of a refusal: the
+ * line of each queued service change (kp_batch_flush counts those), and of
+ * each policy line with the span of policy requests it staged (a commit's
+ * refusal counts those: kp_refused_change).
+ */
+struct kp_batch_src {
+	unsigned int *queued;
+	size_t n_queued;
+	struct kp_staged_line {
+		unsigned int line;
+		uint32_t from, to;
+	} *staged;
+	size_t n_staged;
+};
+
+static int kp_batch_note(struct kp_batch_src *src, unsigned int line, uint32_t from, uint32_t to)
+{
+	if (from == to) {
+		unsigned int *q = realloc(src->queued, (src->n_queued + 1) * sizeof(*q));
+
+		if (!q)
+			return -ENOMEM;
+		src->queued = q;
+		q[src->n_queued++] = line;
+	} else {
+		struct kp_staged_line *st = realloc(src->staged, (src->n_staged + 1) * sizeof(*st));
+
+		if (!st)
+			return -ENOMEM;
+		src->staged = st;
+		st[src->n_staged++] = (struct kp_staged_line){ line, from, to };
+	}
+	return 0;
+}
+
+/* The line that staged policy request @index, or 0. */
+static unsigned int kp_batch_staged_line(const struct kp_batch_src *src, uint32_t index)
+{
+	size_t i;
+
+	for (i = 0; i < src->n_staged; i++)
+		if (index >= src->staged[i].from && index < src->staged[i].to)
+			return src->staged[i].line;
+	return 0;
+}
+
 /* Reads and queues every line; usage errors name the line. */
-static int kp_batch_read(struct kp_cli *cli, FILE *in, unsigned int **lines, size_t *n)
+static int kp_batch_read(struct kp_cli *cli, FILE *in, struct kp_batch_src *src)
 {
 	char *buf = malloc(KP_BATCH_LINE), **words = calloc(KP_BATCH_WORDS, sizeof(*words));
-	unsigned int lineno = 0, *l;
 	const char *why = "out of memory";
+	unsigned int lineno = 0;
+	uint32_t before;
 	int nw, err = 0;
 
 	while (buf && words && fgets(buf, KP_BATCH_LINE, in)) {
@@ -289,16 +337,12 @@ static int kp_batch_read(struct kp_cli *cli, FILE *in, unsigned int **lines, siz
 		nw = kp_split(buf, words);
 		if (nw == 0 || (nw > 0 && words[0][0] == '#'))
 			continue;
+		before = kp_txn_policy_changes(cli->h);
 		err = nw < 0 ? -E2BIG : kp_batch_line(cli, words, nw, &why);
+		if (!err)
+			err = kp_batch_note(src, lineno, before, kp_txn_policy_changes(cli->h));
 		if (err)
 			break;
-		l = realloc(*lines, (*n + 1) * sizeof(**lines));
-		if (!l) {
-			err = -ENOMEM;
-			break;
-		}
-		*lines = l;
-		(*lines)[(*n)++] = lineno;
 	}
 	if (!buf || !words)
 		err = -ENOMEM;
@@ -311,11 +355,26 @@ static int kp_batch_read(struct kp_cli *cli, FILE *in, unsigned int **lines, siz
 	return err;
 }
 
+/* A commit's refusal, with the line of the change it names. */
+static int kp_batch_commit_refused(struct kp_cli *cli, const struct kp_batch_src *src, int err)
+{
+	unsigned int line = 0;
+	uint32_t index;
+
+	if (kp_refused_change(cli->h, &index))
+		line = kp_batch_staged_line(src, index);
+	if (!line)
+		return kp_refused(cli, err);
+	fprintf(stderr, "kplanectl: batch: line %u: %s: %s\n", line, strerror(-err),
+		kp_error(cli->h));
+	return KP_EXIT_REFUSED;
+}
+
 static int kp_run_batch(struct kp_cli *cli, int argc, char **argv)
 {
 	FILE *in = argc == 1 && strcmp(argv[0], "-") ? fopen(argv[0], "r") : stdin;
-	unsigned int *lines = NULL;
-	size_t n = 0, failed;
+	struct kp_batch_src src = { 0 };
+	size_t failed;
 	int err;
 
 	if (argc > 1)
@@ -331,25 +390,29 @@ static int kp_run_batch(struct kp_cli *cli, int argc, char **argv)
 			fclose(in);
 		return kp_refused(cli, err);
 	}
-	err = kp_batch_read(cli, in, &lines, &n);
+	err = kp_batch_read(cli, in, &src);
 	if (in != stdin)
 		fclose(in);
 	if (err) {
-		free(lines);
 		kp_txn_abort(cli->h);
-		return KP_EXIT_USAGE;
+		err = KP_EXIT_USAGE;
+		goto out;
 	}
 	err = kp_batch_flush(cli->h, &failed);
 	if (err) {
 		fprintf(stderr, "kplanectl: batch: line %u: %s: %s\n",
-			failed < n ? lines[failed] : 0, strerror(-err), kp_error(cli->h));
-		free(lines);
+			failed < src.n_queued ? src.queued[failed] : 0, strerror(-err),
+			kp_error(cli->h));
 		kp_txn_abort(cli->h);
-		return KP_EXIT_REFUSED;
+		err = KP_EXIT_REFUSED;
+		goto out;
 	}
-	free(lines);
 	err = kp_txn_commit(cli->h);
-	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+	err = err ? kp_batch_commit_refused(cli, &src, err) : KP_EXIT_OK;
+out:
+	free(src.queued);
+	free(src.staged);
+	return err;
 }
 
 /* Commands that name a service by its frontend alone. */

@@ -28,6 +28,9 @@ struct kp_handle {
 	int family;
 	unsigned int dump_restarts;
 	uint32_t txn;			/* open transaction, 0: none */
+	uint32_t txn_policy_changes;	/* policy requests it staged */
+	bool refused_has_index;		/* the last refusal named a staged change: */
+	uint32_t refused_index;		/* this one (NLMSGERR_ATTR_COOKIE) */
 	struct nl_msg **batch;		/* queued changes */
 	size_t n_batch, batch_cap;
 	uint32_t batch_seq;		/* our own: libnl counts acks it reads */
@@ -157,6 +160,8 @@ int kp_put_txn(struct kp_handle *h, struct nl_msg *msg)
 
 int kp_send_change(struct kp_handle *h, struct nl_msg *msg, struct nlattr *nest, bool bad)
 {
+	int err;
+
 	if (!bad && nest && nla_nest_end(msg, nest) < 0) {
 		/* An attribute's length is 16 bits: libnl cancels the nest. */
 		nlmsg_free(msg);
@@ -168,7 +173,10 @@ int kp_send_change(struct kp_handle *h, struct nl_msg *msg, struct nlattr *nest,
 		nlmsg_free(msg);
 		return kp_fail(h, -ENOMEM, "out of memory");
 	}
-	return kp_exchange(h, msg, NULL, NULL);
+	err = kp_exchange(h, msg, NULL, NULL);
+	if (!err && h->txn)
+		h->txn_policy_changes++;
+	return err;
 }
 
 /*
@@ -187,6 +195,10 @@ static void kp_take_extack(struct kp_handle *h, struct nlmsghdr *nlh, size_t off
 	if (tb[NLMSGERR_ATTR_MSG])
 		snprintf(h->error, sizeof(h->error), "%s",
 			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+	if (tb[NLMSGERR_ATTR_COOKIE] && nla_len(tb[NLMSGERR_ATTR_COOKIE]) == sizeof(uint32_t)) {
+		h->refused_index = nla_get_u32(tb[NLMSGERR_ATTR_COOKIE]);
+		h->refused_has_index = true;
+	}
 }
 
 /* The extack of an NLMSG_ERROR: its TLVs follow the (maybe capped) request. */
@@ -268,6 +280,7 @@ int kp_exchange(struct kp_handle *h, struct nl_msg *msg, kp_parse_fn parse, void
 	int err;
 
 	h->error[0] = '\0';
+	h->refused_has_index = false;
 	if (!msg)
 		return kp_fail(h, -ENOMEM, "out of memory");
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
@@ -875,8 +888,10 @@ int kp_txn_begin(struct kp_handle *h)
 	uint32_t id = 0;
 	int err = kp_exchange(h, kp_msg(h, KPLANE_CMD_TXN_BEGIN, 0), kp_parse_txn_id, &id);
 
-	if (!err)
+	if (!err) {
 		h->txn = id;
+		h->txn_policy_changes = 0;
+	}
 	return err;
 }
 
@@ -906,6 +921,17 @@ int kp_txn_abort(struct kp_handle *h)
 bool kp_txn_open(const struct kp_handle *h)
 {
 	return h->txn != 0;
+}
+
+uint32_t kp_txn_policy_changes(const struct kp_handle *h)
+{
+	return h->txn_policy_changes;
+}
+
+bool kp_refused_change(const struct kp_handle *h, uint32_t *index)
+{
+	*index = h->refused_index;
+	return h->refused_has_index;
 }
 
 void kp_txn_abort_after(struct kp_handle *h)

@@ -279,6 +279,14 @@ void kp_services_free(struct kp_service *svcs, size_t n);
 int kp_txn_begin(struct kp_handle *h);
 int kp_txn_commit(struct kp_handle *h);
 int kp_txn_abort(struct kp_handle *h);
+/*
+ * Policy requests (IP set, policy, endpoint policy) staged in the open
+ * transaction so far, 0 the first: a caller notes the count around each of
+ * its changes; a commit's refusal may then name the request it refused
+ * (kp_refused_change: true and *@index set).
+ */
+uint32_t kp_txn_policy_changes(const struct kp_handle *h);
+bool kp_refused_change(const struct kp_handle *h, uint32_t *index);
 
 /*
  * Batches: changes queued on the handle, then sent many to a sendmsg, each

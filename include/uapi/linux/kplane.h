@@ -85,6 +85,9 @@
  *	transaction the last change to a frontend wins.  At most 16 open per
  *	node (EBUSY); at most max_txn_ops changes each (ENOSPC).
  * KPLANE_CMD_TXN_COMMIT (admin)
+ *	A policy change refused at commit is named by the refusal's
+ *	NLMSGERR_ATTR_COOKIE: a u32 (host order), its index among the policy
+ *	requests (IPSET_*, POLICY_*, ENDPOINT_POLICY) the transaction staged.
  *	KPLANE_A_TXN_ID: re-checks every staged change against the tables as
  *	they are now (a deleted service must still exist, the service limit
  *	must hold) and applies all of them, or none (ENOENT/ENOSPC with a

@@ -121,14 +121,19 @@ unrelated_forward_rules() {
 		print "COMMIT" }' | ip netns exec "$1" iptables-legacy-restore
 }
 
+# pstat NODE COUNTER: one of kplane's node counters.
+pstat() { kpctl "$1" --json status | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
+
 measure() {	# measure INSTANCE ROUND
-	local i=$1 ns=$1-pod2 tput rr udp name rules=0
+	local i=$1 ns=$1-pod2 tput rr udp name rules=0 work= c0 b0
 	case $i in
 	kpx) name=kplane+10k-fwd ;; flx) name=floor+10k-fwd ;;
 	fl) name=floor ;; ft) name=flowtable ;;
 	kp*) name=kplane rules=${i#kp} ;; ipt*) name=iptables rules=${i#ipt} ;;
 	ips*) name=ipset rules=${i#ips} ;; nft*) name=nftables rules=${i#nft} ;;
 	esac
+	# kplane: how much policy work the measurement's packets cost.
+	[[ $i == kp* ]] && { c0=$(pstat "node-$i" policy_checked); b0=$(pstat "node-$i" policy_bypassed); }
 	tput=$(ip netns exec "$ns" iperf3 -c 10.244.1.3 -p 5201 -t "$SECS" -f m 2>/dev/null |
 		awk '/receiver/ { print $(NF-2) }')
 	rr=$(ip netns exec "$ns" kp-rr 10.244.1.3 7000 "$SECS" | sed 's/rr_per_s=//')
@@ -138,7 +143,11 @@ measure() {	# measure INSTANCE ROUND
 		kp_not_ok "bench $i: a measurement failed ($tput/$rr/$udp)"
 		return
 	fi
-	echo "BENCH-POLICY peer=$name rules=$rules round=$2 tput_mbps=$tput rr_per_s=$rr udp_pps=$udp"
+	if [[ $i == kp* ]]; then
+		work=" evaluated=$(( $(pstat "node-$i" policy_checked) - c0 ))"
+		work+=" bypassed=$(( $(pstat "node-$i" policy_bypassed) - b0 ))"
+	fi
+	echo "BENCH-POLICY peer=$name rules=$rules round=$2 tput_mbps=$tput rr_per_s=$rr udp_pps=$udp$work"
 }
 
 nft_program node-ft 10 ft

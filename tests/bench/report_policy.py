@@ -22,6 +22,7 @@ FLAT = ["flowtable", "floor", "kplane+10k-fwd", "floor+10k-fwd"]
 vals = defaultdict(list)
 by_round = {}   # (peer, rules, metric, round) -> value
 prog = {}
+work = defaultdict(list)    # kplane rules -> [(evaluated, bypassed)] per measurement
 for line in open(sys.argv[1]):
     kv = dict(re.findall(r'([\w+-]+)=(\S+)', line))
     if line.startswith('BENCH-POLICY-PROGRAM'):
@@ -33,6 +34,8 @@ for line in open(sys.argv[1]):
             if r:
                 vals[(kv['peer'], 0, m)].append(float(kv[m]))
             by_round[(kv['peer'], r, m, kv['round'])] = float(kv[m])
+        if kv['peer'] == 'kplane' and 'evaluated' in kv:
+            work[r].append((int(kv['evaluated']), int(kv['bypassed'])))
 rounds = sorted({k[3] for k in by_round})
 
 
@@ -100,6 +103,10 @@ for m, title in METRICS:
     sp = spread("kplane", m)
     k = [med("kplane", r, m) for r in sizes]
     k = [x for x in k if x]
+    top = paired("kplane", sizes[-1], "kplane", sizes[0], m) if sizes else None
+    if top:
+        print(f"\nkplane with {sizes[-1]} rules / with {sizes[0]}, paired within rounds: "
+              f"{top:.2f}x.", end="")
     if k:
         print(f"\nkplane from {sizes[0]} to {sizes[-1]} rules: spread within a round "
               f"{'-' if sp is None else f'{100 * sp:.1f}%'} (median over rounds; target < 5%); "
@@ -117,6 +124,18 @@ for m, title in METRICS:
     if fw:
         print(f"\nWith 10k unrelated rules in FORWARD: kplane {fmt(flat['kplane+10k-fwd'])} vs plain "
               f"forwarding {fmt(flat['floor+10k-fwd'])} ({fw:.2f}x paired).")
+    print()
+
+if work:
+    print("## Policy work per measurement (kplane)\n")
+    print("What the packets of one measurement (three flows: TCP, request/response, UDP) cost\n"
+          "the policy engine: evaluations of the matcher, and packets that skipped it (cached\n"
+          "verdict, current revision). Established packets never reach the rules, so their\n"
+          "number cannot move these rates; what the tables show between sizes is the VM's noise.\n")
+    print("| rules | matcher evaluations (median) | packets that skipped it (median) |\n|---|---|---|")
+    for r in sorted(work):
+        print(f"| {r} | {statistics.median(e for e, _ in work[r]):,.0f} | "
+              f"{statistics.median(b for _, b in work[r]):,.0f} |")
     print()
 
 if prog:

@@ -26,10 +26,13 @@
 #include "node.h"
 #include "packet.h"
 
-/* The packet path translates whole TCP and UDP packets with plain headers. */
+/*
+ * The packet path translates whole TCP and UDP packets (IPv6: hop-by-hop
+ * and destination options may come first; a routing header may not).
+ */
 static bool kp_nat_ours(const struct kp_pkt *p)
 {
-	return p->plain && p->has_l4 && (p->t.proto == IPPROTO_TCP || p->t.proto == IPPROTO_UDP);
+	return p->whole && p->has_l4 && (p->t.proto == IPPROTO_TCP || p->t.proto == IPPROTO_UDP);
 }
 
 static void kp_pkt_rewrite_l3(struct sk_buff *skb, const struct kp_pkt *p, bool src,

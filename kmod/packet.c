@@ -9,12 +9,24 @@
 #include <net/netfilter/nf_conntrack.h>
 #include "packet.h"
 
+/* IPv6 extension headers that neither split the packet nor move its destination. */
+static bool kp_pkt_v6_whole(const struct sk_buff *skb)
+{
+	unsigned int off = 0;
+
+	if (ipv6_find_hdr(skb, &off, NEXTHDR_ROUTING, NULL, NULL) >= 0)
+		return false;
+	off = 0;
+	return ipv6_find_hdr(skb, &off, NEXTHDR_FRAGMENT, NULL, NULL) < 0;
+}
+
 static bool kp_pkt_parse_l3(struct sk_buff *skb, struct kp_pkt *p, bool *later_frag)
 {
 	if (p->t.family == AF_INET) {
 		const struct iphdr *iph = ip_hdr(skb);
 
 		p->plain = !ip_is_fragment(iph);
+		p->whole = p->plain;
 		*later_frag = iph->frag_off & htons(IP_OFFSET);
 		p->t.proto = iph->protocol;
 		memcpy(p->t.saddr, &iph->saddr, 4);
@@ -35,6 +47,7 @@ static bool kp_pkt_parse_l3(struct sk_buff *skb, struct kp_pkt *p, bool *later_f
 		p->t.proto = nexthdr;
 		p->l4off = off;
 		p->plain = off == skb_network_offset(skb) + sizeof(*ip6h);
+		p->whole = p->plain || kp_pkt_v6_whole(skb);
 		*later_frag = frag_off & htons(IP6_OFFSET);
 	}
 	return true;

@@ -12,6 +12,11 @@ struct kp_pkt {
 	u8 tcp_flags;
 	u8 icmp_type, icmp_code;
 	bool plain;		/* no fragment, no IPv6 extension header */
+	/*
+	 * Not a fragment, no IPv6 routing header: what NAT rewrites (addresses,
+	 * ports, the L4 checksum over them) is all there is to rewrite.
+	 */
+	bool whole;
 	bool has_l4;		/* ports (TCP/UDP/SCTP) or ICMP fields were read */
 };
 

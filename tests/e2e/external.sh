@@ -295,6 +295,11 @@ for target in "192.168.100.57 53 dns-6 10.0.12.1 remote backend, SNAT" \
 	kp_check "3000-byte datagram in fragments to the $what, answered [$(grep reply <<<"$out")]" \
 		grep -Eq "^reply=$name ${client//./\\.} bytes=3000$" <<<"$out"
 done
+# An IPv6 extension header that leaves the destination alone (destination
+# options) does not keep a packet from its service.
+out=$(ip netns exec outside env KP_ECHO_DSTOPTS=1 kp-echo connect udp fd00:100::57 53 2>&1)
+kp_check "IPv6 with a destination options header: translated, answered [$(grep reply <<<"$out")]" \
+	grep -q '^reply=dns6-6 fd00:12::1$' <<<"$out"
 
 kill $(jobs -p) 2>/dev/null
 wait 2>/dev/null

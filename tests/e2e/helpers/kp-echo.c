@@ -25,6 +25,8 @@
  *                                          answering names ("-": none)
  * KP_ECHO_SIZE=N: UDP clients send N bytes (default 1); a UDP server adds
  * " bytes=N" to its answer to anything longer than one byte.
+ * KP_ECHO_DSTOPTS=1: IPv6 clients' packets carry a destination options
+ * header (one PadN option) before the transport header.
  * connect exits 0 on a reply, 3 on ECONNREFUSED from connect() or, for UDP,
  * from recv() (printing "refused in N ms"), 1 on anything else.  Clients give
  * up after KP_ECHO_TIMEOUT_MS (default 3000) without an answer, connect()
@@ -249,6 +251,15 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len, in
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));	/* bounds connect() */
+	if (ss->ss_family == AF_INET6 && getenv("KP_ECHO_DSTOPTS")) {
+		/* Next header and length are the kernel's to fill; PadN, 4 bytes. */
+		static const unsigned char opts[8] = { 0, 0, 1, 4, 0, 0, 0, 0 };
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_DSTOPTS, opts, sizeof(opts))) {
+			perror("kp-echo: IPV6_DSTOPTS");
+			return 1;
+		}
+	}
 	if (sport && bind_port(fd, ss->ss_family, sport)) {
 		perror("kp-echo: bind");
 		return 1;

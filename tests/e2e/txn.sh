@@ -101,7 +101,11 @@ sort /tmp/watch.out | uniq -c
 kp_check "atomic commit: rounds saw A and Z both before, then both after" \
 	bash -c "grep -q '^dns-2 dns-2$' /tmp/watch.out && [ \"\$(tail -n1 /tmp/watch.out)\" = 'dns-3 dns-3' ]"
 kp_eq "atomic commit: no round saw A moved and Z not" "$(grep -c '^dns-3 dns-2$' /tmp/watch.out)" 0
-kp_eq "atomic commit: every round answered" "$(grep -cE '(^| )-( |$)' /tmp/watch.out)" 0
+# (A probe in flight as its service changes backend may lose its answer:
+# connected UDP sockets are moved to a live backend.  Nothing else may.)
+unanswered=$(grep -cE '(^| )-( |$)' /tmp/watch.out)
+kp_check "atomic commit: every round answered but at most one in flight ($unanswered)" \
+	test "$unanswered" -le 1
 
 # Traffic across repeated committed swaps of a service's backend set:
 # every connection is answered by one of the two sets.

@@ -478,19 +478,26 @@ unreserve:
 	atomic_dec(&tbl->count);
 }
 
+/* One service (@key, now @svc or gone), or (@svcs) every service as the table has it. */
 struct kp_teardown {
 	const struct kp_svc_key *key;
 	const struct kp_service *svc;
+	struct kp_svc_table *svcs;
 };
 
 static bool kp_flow_backend_gone(const struct kp_flow *f, const void *arg)
 {
 	const struct kp_teardown *td = arg;
+	const struct kp_service *svc = td->svc;
 
 	/* Affinity bindings (stage AFFINITY) are not flows: they stay. */
-	return f->proto == IPPROTO_UDP && f->tn[KP_ROLE_ORIG_PRE].key.stage == KP_STAGE_PRE &&
-	       !memcmp(&f->svc, td->key, sizeof(f->svc)) &&
-	       (!td->svc || !kp_svc_has_backend(td->svc, f->nat.backend, f->nat.bport));
+	if (f->proto != IPPROTO_UDP || f->tn[KP_ROLE_ORIG_PRE].key.stage != KP_STAGE_PRE)
+		return false;
+	if (td->svcs)
+		svc = kp_svc_lookup(td->svcs, &f->svc);
+	else if (memcmp(&f->svc, td->key, sizeof(f->svc)))
+		return false;
+	return !svc || !kp_svc_has_backend(svc, f->nat.backend, f->nat.bport);
 }
 
 unsigned int kp_flow_teardown_udp(struct kp_flow_table *tbl, const struct kp_svc_key *key,
@@ -500,6 +507,18 @@ unsigned int kp_flow_teardown_udp(struct kp_flow_table *tbl, const struct kp_svc
 	unsigned int n;
 
 	if (key->proto != IPPROTO_UDP || !atomic_read(&tbl->count))
+		return 0;
+	n = kp_flow_sweep(tbl, kp_flow_backend_gone, &td);
+	atomic64_add(n, &tbl->torn_down);
+	return n;
+}
+
+unsigned int kp_flow_teardown_udp_stale(struct kp_flow_table *tbl, struct kp_svc_table *svcs)
+{
+	struct kp_teardown td = { .svcs = svcs };
+	unsigned int n;
+
+	if (!atomic_read(&tbl->count))
 		return 0;
 	n = kp_flow_sweep(tbl, kp_flow_backend_gone, &td);
 	atomic64_add(n, &tbl->torn_down);

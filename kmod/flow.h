@@ -169,5 +169,10 @@ void kp_affinity_set(struct kp_flow_table *tbl, const struct kp_service *svc,
 
 unsigned int kp_flow_teardown_udp(struct kp_flow_table *tbl, const struct kp_svc_key *key,
 				  const struct kp_service *svc);
+/*
+ * The same for every service at once, as @svcs has them now (after a
+ * commit: one sweep of the flow table, not one per service it changed).
+ */
+unsigned int kp_flow_teardown_udp_stale(struct kp_flow_table *tbl, struct kp_svc_table *svcs);
 
 #endif /* KPLANE_FLOW_H */

@@ -54,6 +54,15 @@ struct kp_service *kp_node_service(struct kp_node *node, const struct kp_svc_key
 	return svc;
 }
 
+void kp_node_udp_moved(struct kp_node *node, const struct kp_service *svc)
+{
+	if (svc)
+		kp_flow_teardown_udp(&node->flows, &svc->key, svc);
+	else
+		kp_flow_teardown_udp_stale(&node->flows, &node->svcs);
+	kp_sockhook_resteer_udp(node, svc);
+}
+
 int kp_node_svc_set(struct kp_node *node, struct kp_service *svc, unsigned int limit,
 		    struct netlink_ext_ack *extack)
 {
@@ -61,8 +70,7 @@ int kp_node_svc_set(struct kp_node *node, struct kp_service *svc, unsigned int l
 
 	if (err)
 		return err;
-	kp_flow_teardown_udp(&node->flows, &svc->key, svc);
-	kp_sockhook_resteer_udp(node, svc);
+	kp_node_udp_moved(node, svc);
 	return 0;
 }
 

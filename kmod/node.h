@@ -112,6 +112,11 @@ int kp_node_svc_set(struct kp_node *node, struct kp_service *svc, unsigned int l
 		    struct netlink_ext_ack *extack);
 void kp_node_svc_del(struct kp_node *node, struct kp_service *svc);
 /*
+ * What followed backends that left @svc (NULL: every UDP service, as the
+ * table has it after a commit, in one pass) moves: see above.
+ */
+void kp_node_udp_moved(struct kp_node *node, const struct kp_service *svc);
+/*
  * The backend for a new connection from @client to @svc: the client's
  * affinity binding if the service has ClientIP affinity and it still holds,
  * else a Maglev pick by @hash (then bound).  @local: node-local backends only.

@@ -461,9 +461,11 @@ static int kp_recvmsg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
  * under RCU: UDP sockets are freed after a grace period (SOCK_RCU_FREE) and
  * lose their record in inet_release, so a record's socket is safe to pin.
  */
+/* Sockets whose backend left @svc (NULL: any service, as the table has it now). */
 static unsigned int kp_lb_socks_stale(struct kp_node *node, const struct kp_service *svc,
 				      struct sock **out, unsigned int max)
 {
+	const struct kp_service *now;
 	struct rhashtable_iter iter;
 	struct kp_lb_sock *e;
 	unsigned int n = 0;
@@ -478,9 +480,11 @@ static unsigned int kp_lb_socks_stale(struct kp_node *node, const struct kp_serv
 			continue;
 		sk = (struct sock *)e->sk;
 		spin_lock_bh(&e->lock);
-		stale = e->connected && sk->sk_protocol == IPPROTO_UDP &&
-			!memcmp(&e->svc, &svc->key, sizeof(e->svc)) &&
-			!kp_svc_has_backend(svc, e->backend.addr, e->backend.port);
+		/* e->svc is the address connected to (a NodePort: one of the node's). */
+		now = svc ?: kp_node_service(node, &e->svc);
+		stale = e->connected && sk->sk_protocol == IPPROTO_UDP && now &&
+			(!svc || !memcmp(&e->svc, &svc->key, sizeof(e->svc))) &&
+			!kp_svc_has_backend(now, e->backend.addr, e->backend.port);
 		spin_unlock_bh(&e->lock);
 		if (stale && kp_node_serving(sock_net(sk)) == node &&
 		    refcount_inc_not_zero(&sk->sk_refcnt))
@@ -532,6 +536,28 @@ static bool kp_lb_sock_resteer(struct kp_node *node, const struct kp_service *sv
 	return done;
 }
 
+/*
+ * The service @sk's record connected it to, as the table has it now (under
+ * kplane_mutex, which keeps it there after the RCU section).
+ */
+static const struct kp_service *kp_lb_sock_service(struct kp_node *node, struct sock *sk)
+{
+	const struct kp_service *svc = NULL;
+	struct kp_lb_sock *e;
+	struct kp_svc_key key;
+
+	rcu_read_lock();
+	e = kp_lb_sock_find(sk);
+	if (e) {
+		spin_lock_bh(&e->lock);
+		key = e->svc;
+		spin_unlock_bh(&e->lock);
+		svc = kp_node_service(node, &key);
+	}
+	rcu_read_unlock();
+	return svc;
+}
+
 #define KP_RESTEER_BATCH 64
 
 unsigned int kp_sockhook_resteer_udp(struct kp_node *node, const struct kp_service *svc)
@@ -540,12 +566,15 @@ unsigned int kp_sockhook_resteer_udp(struct kp_node *node, const struct kp_servi
 	unsigned int n, i, moved = 0;
 
 	lockdep_assert_held(&kplane_mutex);
-	if (svc->key.proto != IPPROTO_UDP || !kp_sockhook_users)
+	if ((svc && svc->key.proto != IPPROTO_UDP) || !kp_sockhook_users)
 		return 0;
 	do {
 		n = kp_lb_socks_stale(node, svc, batch, ARRAY_SIZE(batch));
 		for (i = 0; i < n; i++) {
-			moved += kp_lb_sock_resteer(node, svc, batch[i]);
+			const struct kp_service *now = svc ?: kp_lb_sock_service(node, batch[i]);
+
+			if (now)
+				moved += kp_lb_sock_resteer(node, now, batch[i]);
 			sock_put(batch[i]);
 		}
 	} while (n == ARRAY_SIZE(batch));

@@ -26,7 +26,9 @@ struct kp_service;
  * After @svc (UDP) changed on @node: connected sockets whose backend left
  * are connected to a live one, so their next datagram (same socket, same
  * service address) is answered; kube-proxy's stale-conntrack UDP failure
- * (kubernetes#19029) cannot happen.  Returns how many moved.
+ * (kubernetes#19029) cannot happen.  @svc NULL: every UDP service, as the
+ * table has it now (after a commit, one pass for all it changed).  Returns
+ * how many moved.
  */
 unsigned int kp_sockhook_resteer_udp(struct kp_node *node, const struct kp_service *svc);
 

@@ -299,23 +299,29 @@ static int kp_txn_stage_svcs(struct kp_node *node, struct kp_txn *txn)
 }
 
 /*
- * After the flip: the table as a direct change leaves it.  Deletions
- * first, so it never lists more than its final count.
+ * After the flip: the table as direct changes leave it (deletions first,
+ * so it never lists more than its final count), then what followed the
+ * departed backends of UDP services moves, in one pass for the commit.
  */
 static void kp_txn_finish_svcs(struct kp_node *node, struct kp_txn *txn)
 {
 	struct kp_txn_op *op;
+	bool udp = false;
 
-	list_for_each_entry(op, &txn->order, list)
+	list_for_each_entry(op, &txn->order, list) {
+		udp |= op->key.proto == IPPROTO_UDP;
 		if (!op->svc)
-			kp_node_svc_del(node, kp_svc_lookup(&node->svcs, &op->key));
+			kp_svc_table_del(&node->svcs, kp_svc_lookup(&node->svcs, &op->key));
+	}
 	list_for_each_entry(op, &txn->order, list) {
 		if (!op->svc)
 			continue;
 		/* Cannot fail: staged, it is hashed already (or replaces one that is). */
-		WARN_ON_ONCE(kp_node_svc_set(node, op->svc, UINT_MAX, NULL));
+		WARN_ON_ONCE(kp_svc_table_set(&node->svcs, op->svc, UINT_MAX, NULL));
 		op->svc = NULL;		/* the table owns it now */
 	}
+	if (udp)
+		kp_node_udp_moved(node, NULL);
 }
 
 static void kp_txn_free(struct kp_node *node, struct kp_txn *txn)

@@ -183,6 +183,13 @@ again=$(ip netns exec outside kp-echo connect udp 192.168.100.53 53 5353 | sed -
 kp_eq "UDP: the same 5-tuple reaches a live backend after its backend left (was dns-$out)" \
 	"$again" "$keep"
 kp_check "UDP: torn-down flows counted" test "$(st flows_torn_down)" -ge 1
+# The same through a transaction (one sweep for the whole commit).
+printf 'service set 192.168.100.53:53/udp type externalip backend 10.244.1.%s:8053,local\n' \
+	$((keep == 2 ? 3 : 2)) >/tmp/udp-move.batch
+kpctl node1 batch /tmp/udp-move.batch
+third=$(ip netns exec outside kp-echo connect udp 192.168.100.53 53 5353 | sed -n 's/^reply=dns-\([0-9]\).*/\1/p')
+kp_eq "UDP: after a committed batch, the same 5-tuple reaches the new backend" \
+	"$third" "$((keep == 2 ? 3 : 2))"
 
 # Connect-time from a pod: no flow-table entry, no per-packet NAT.
 created=$(st flows_created)

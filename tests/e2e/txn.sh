@@ -93,10 +93,13 @@ kpctl node1 batch /tmp/az0.batch
 ip netns exec pod5 env KP_ECHO_TIMEOUT_MS=1000 kp-echo watch udp 10.96.5.1 5353 60000 10.96.5.2 \
 	>/tmp/watch.out &
 watcher=$!
+# And one connected socket to A all along: the commit moves it to A's new backend.
+ip netns exec pod5 kp-echo repeat udp 10.96.5.1 5353 100000 100 >/tmp/repeat.out &
+repeater=$!
 sleep 1
 time kpctl node1 batch /tmp/az1.batch
 sleep 1
-kill $watcher; wait $watcher 2>/dev/null
+kill $watcher $repeater; wait $watcher $repeater 2>/dev/null
 sort /tmp/watch.out | uniq -c
 kp_check "atomic commit: rounds saw A and Z both before, then both after" \
 	bash -c "grep -q '^dns-2 dns-2$' /tmp/watch.out && [ \"\$(tail -n1 /tmp/watch.out)\" = 'dns-3 dns-3' ]"
@@ -106,6 +109,11 @@ kp_eq "atomic commit: no round saw A moved and Z not" "$(grep -c '^dns-3 dns-2$'
 unanswered=$(grep -cE '(^| )-( |$)' /tmp/watch.out)
 kp_check "atomic commit: every round answered but at most one in flight ($unanswered)" \
 	test "$unanswered" -le 1
+replies=$(sed -n 's/^reply=\([^ ]*\).*/\1/p' /tmp/repeat.out | uniq | tr '\n' ' ')
+kp_eq "a connected UDP socket to A: answered by dns-2, then (moved by the commit) dns-3" \
+	"$replies" "dns-2 dns-3 "
+kp_check "...losing at most the answer in flight ($(grep -c '^error=' /tmp/repeat.out))" \
+	test "$(grep -c '^error=' /tmp/repeat.out)" -le 1
 
 # Traffic across repeated committed swaps of a service's backend set:
 # every connection is answered by one of the two sets.

@@ -46,22 +46,24 @@ sleep 1
 # The R-1 rules that never match name sources 100.x.y.z that never send.
 # kplane: R rules over policies of at most 1000 (a netlink message each),
 # ordered in one tier; the last rule of the last policy matches.
-kp_program() {	# kp_program NETNS R
-	local ns=$1 r=$2 p attach="" words
-	for p in $(seq 0 $(( (r - 1) / 1000 ))); do
-		awk -v r="$r" -v p="$p" 'BEGIN {
-			for (i = p * 1000 + 1; i <= r && i <= (p + 1) * 1000; i++)
+kp_program() {	# kp_program NETNS R: one batch (one process, one transaction), as iptables-restore
+	local ns=$1 r=$2
+	awk -v r="$r" 'BEGIN {
+		# 150 rules a policy: a batch line holds at most 2,080 words.
+		for (p = 0; p * 150 < r; p++) {
+			printf "policy set b%d tier bench order %d", p, p
+			for (i = p * 150 + 1; i <= r && i <= (p + 1) * 150; i++)
 				if (i == r)
-					print "ingress\nallow\nfrom\nnet\n10.244.1.2/32"
+					printf " ingress allow from net 10.244.1.2/32"
 				else
-					printf "ingress\nallow\nproto\ntcp\nfrom\nnet\n100.%d.%d.%d/32\nto\nport\n1\n",
+					printf " ingress allow proto tcp from net 100.%d.%d.%d/32 to port 1",
 						int(i / 65536) % 256, int(i / 256) % 256, i % 256
-		}' >/tmp/words	# (no /dev/fd here for a process substitution)
-		mapfile -t words </tmp/words
-		kpctl "$ns" policy set "b$p" tier bench order "$p" "${words[@]}"
-		attach="${attach:+$attach,}b$p"
-	done
-	kpctl "$ns" endpoint policy pod3 ingress "bench:$attach"
+			print ""
+			attach = attach (p ? "," : "") "b" p
+		}
+		print "endpoint policy pod3 ingress bench:" attach
+	}' >/tmp/kp.batch
+	kpctl "$ns" batch /tmp/kp.batch
 }
 
 ipt_program() {	# ipt_program NETNS R

@@ -500,27 +500,28 @@ static bool kp_flow_backend_gone(const struct kp_flow *f, const void *arg)
 	return !svc || !kp_svc_has_backend(svc, f->nat.backend, f->nat.bport);
 }
 
+static unsigned int kp_flow_teardown(struct kp_flow_table *tbl, const struct kp_teardown *td)
+{
+	unsigned int n;
+
+	if (!atomic_read(&tbl->count))
+		return 0;
+	n = kp_flow_sweep(tbl, kp_flow_backend_gone, td);
+	atomic64_add(n, &tbl->torn_down);
+	return n;
+}
+
 unsigned int kp_flow_teardown_udp(struct kp_flow_table *tbl, const struct kp_svc_key *key,
 				  const struct kp_service *svc)
 {
 	struct kp_teardown td = { .key = key, .svc = svc };
-	unsigned int n;
 
-	if (key->proto != IPPROTO_UDP || !atomic_read(&tbl->count))
-		return 0;
-	n = kp_flow_sweep(tbl, kp_flow_backend_gone, &td);
-	atomic64_add(n, &tbl->torn_down);
-	return n;
+	return key->proto == IPPROTO_UDP ? kp_flow_teardown(tbl, &td) : 0;
 }
 
 unsigned int kp_flow_teardown_udp_stale(struct kp_flow_table *tbl, struct kp_svc_table *svcs)
 {
 	struct kp_teardown td = { .svcs = svcs };
-	unsigned int n;
 
-	if (!atomic_read(&tbl->count))
-		return 0;
-	n = kp_flow_sweep(tbl, kp_flow_backend_gone, &td);
-	atomic64_add(n, &tbl->torn_down);
-	return n;
+	return kp_flow_teardown(tbl, &td);
 }

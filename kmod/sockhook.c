@@ -457,15 +457,38 @@ static int kp_recvmsg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 }
 
 /*
- * Connected UDP sockets of @node whose backend @svc no longer has.  Found
- * under RCU: UDP sockets are freed after a grace period (SOCK_RCU_FREE) and
- * lose their record in inet_release, so a record's socket is safe to pin.
+ * The service whose backend @e's connected UDP socket lost: @svc, or (NULL)
+ * any, as the table has it now; NULL if none.  Caller holds @e->lock.
  */
-/* Sockets whose backend left @svc (NULL: any service, as the table has it now). */
-static unsigned int kp_lb_socks_stale(struct kp_node *node, const struct kp_service *svc,
-				      struct sock **out, unsigned int max)
+static const struct kp_service *kp_lb_sock_stale(struct kp_node *node,
+						 const struct kp_service *svc,
+						 const struct kp_lb_sock *e)
 {
-	const struct kp_service *now;
+	if (!e->connected || ((const struct sock *)e->sk)->sk_protocol != IPPROTO_UDP)
+		return NULL;
+	if (!svc)	/* e->svc is the address connected to (a NodePort: one of the node's) */
+		svc = kp_node_service(node, &e->svc);
+	else if (memcmp(&e->svc, &svc->key, sizeof(e->svc)))
+		return NULL;
+	return svc && !kp_svc_has_backend(svc, e->backend.addr, e->backend.port) ? svc : NULL;
+}
+
+/* A socket to move, and the service it moves within. */
+struct kp_stale_sock {
+	struct sock *sk;
+	const struct kp_service *svc;
+};
+
+/*
+ * Connected UDP sockets of @node whose backend left @svc (NULL: any service).
+ * Found under RCU: UDP sockets are freed after a grace period
+ * (SOCK_RCU_FREE) and lose their record in inet_release, so a record's
+ * socket is safe to pin; the services stay while the caller holds
+ * kplane_mutex.
+ */
+static unsigned int kp_lb_socks_stale(struct kp_node *node, const struct kp_service *svc,
+				      struct kp_stale_sock *out, unsigned int max)
+{
 	struct rhashtable_iter iter;
 	struct kp_lb_sock *e;
 	unsigned int n = 0;
@@ -473,22 +496,18 @@ static unsigned int kp_lb_socks_stale(struct kp_node *node, const struct kp_serv
 	rhashtable_walk_enter(&kp_lb_socks, &iter);
 	rhashtable_walk_start(&iter);
 	while (n < max && (e = rhashtable_walk_next(&iter))) {
+		const struct kp_service *lost;
 		struct sock *sk;
-		bool stale;
 
 		if (IS_ERR(e))
 			continue;
 		sk = (struct sock *)e->sk;
 		spin_lock_bh(&e->lock);
-		/* e->svc is the address connected to (a NodePort: one of the node's). */
-		now = svc ?: kp_node_service(node, &e->svc);
-		stale = e->connected && sk->sk_protocol == IPPROTO_UDP && now &&
-			(!svc || !memcmp(&e->svc, &svc->key, sizeof(e->svc))) &&
-			!kp_svc_has_backend(now, e->backend.addr, e->backend.port);
+		lost = kp_lb_sock_stale(node, svc, e);
 		spin_unlock_bh(&e->lock);
-		if (stale && kp_node_serving(sock_net(sk)) == node &&
+		if (lost && kp_node_serving(sock_net(sk)) == node &&
 		    refcount_inc_not_zero(&sk->sk_refcnt))
-			out[n++] = sk;
+			out[n++] = (struct kp_stale_sock){ sk, lost };
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
@@ -537,32 +556,14 @@ static bool kp_lb_sock_resteer(struct kp_node *node, const struct kp_service *sv
 }
 
 /*
- * The service @sk's record connected it to, as the table has it now (under
- * kplane_mutex, which keeps it there after the RCU section).
+ * Sockets moved per walk of the table (the array, a service beside each
+ * socket, lives on the stack).
  */
-static const struct kp_service *kp_lb_sock_service(struct kp_node *node, struct sock *sk)
-{
-	const struct kp_service *svc = NULL;
-	struct kp_lb_sock *e;
-	struct kp_svc_key key;
-
-	rcu_read_lock();
-	e = kp_lb_sock_find(sk);
-	if (e) {
-		spin_lock_bh(&e->lock);
-		key = e->svc;
-		spin_unlock_bh(&e->lock);
-		svc = kp_node_service(node, &key);
-	}
-	rcu_read_unlock();
-	return svc;
-}
-
-#define KP_RESTEER_BATCH 64
+#define KP_RESTEER_BATCH 32
 
 unsigned int kp_sockhook_resteer_udp(struct kp_node *node, const struct kp_service *svc)
 {
-	struct sock *batch[KP_RESTEER_BATCH];
+	struct kp_stale_sock batch[KP_RESTEER_BATCH];
 	unsigned int n, i, moved = 0;
 
 	lockdep_assert_held(&kplane_mutex);
@@ -571,11 +572,8 @@ unsigned int kp_sockhook_resteer_udp(struct kp_node *node, const struct kp_servi
 	do {
 		n = kp_lb_socks_stale(node, svc, batch, ARRAY_SIZE(batch));
 		for (i = 0; i < n; i++) {
-			const struct kp_service *now = svc ?: kp_lb_sock_service(node, batch[i]);
-
-			if (now)
-				moved += kp_lb_sock_resteer(node, now, batch[i]);
-			sock_put(batch[i]);
+			moved += kp_lb_sock_resteer(node, batch[i].svc, batch[i].sk);
+			sock_put(batch[i].sk);
 		}
 	} while (n == ARRAY_SIZE(batch));
 	return moved;

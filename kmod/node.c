@@ -102,7 +102,12 @@ void kp_node_publish(struct kp_node *node)
 	smp_store_release(&node->view, kp_view_staged(node));
 	/* After the flip: a verdict cached under the new revision was made in the new view. */
 	kp_pol_changed(node);
-	synchronize_rcu();
+	/*
+	 * Every control request waits behind this under kplane_mutex: an
+	 * expedited grace period (an IPI per CPU, once per commit) rather
+	 * than a normal one, which takes tens of ms on a loaded node.
+	 */
+	synchronize_rcu_expedited();
 }
 
 void kp_node_changed(struct kp_node *node)

@@ -16,13 +16,13 @@ from collections import defaultdict
 PEERS = ["kplane", "iptables", "ipvs", "nftables"]
 lat, p99, rate = defaultdict(list), defaultdict(list), defaultdict(list)
 by_round = {}   # (peer, services, round) -> median latency: peers measured in lockstep
-prog, add1 = {}, {}
+progs, add1 = defaultdict(list), {}
 skipped = []
 
 for line in open(sys.argv[1]):
     kv = dict(re.findall(r'(\w+)=(\S+)', line))
     if line.startswith('BENCH-PROGRAM'):
-        prog[(kv['peer'], int(kv['services']))] = int(kv['ms'])
+        progs[(kv['peer'], int(kv['services']))].append(int(kv['ms']))
     elif line.startswith('BENCH-SKIP'):
         skipped.append(f"{kv['peer']} at {kv['services']} services")
     elif line.startswith('BENCH-ADD1'):
@@ -38,6 +38,7 @@ sizes = sorted({s for _, s in lat})
 med = {k: statistics.median(v) for k, v in lat.items()}
 med99 = {k: statistics.median(v) for k, v in p99.items()}
 medrate = {k: statistics.median(v) for k, v in rate.items()}
+prog = {k: statistics.median(v) for k, v in progs.items()}
 peers = [p for p in PEERS if any((p, s) in med for s in sizes)]
 
 
@@ -89,13 +90,14 @@ table("Paired ratios: median over rounds of each round's ratio (the peers were "
 table("Short TCP connections per second (one client, sequential)",
       ["services", "floor"] + peers,
       [[s, num(medrate, ("floor", s))] + [num(medrate, (p, s)) for p in peers] for s in sizes])
-table("Time to program S services from scratch, ms (kplane: one batched transaction; "
-      "every peer timed around its command, exec included; kplane (daemon): the same "
-      "transaction timed inside the process, as kplaned, which keeps its socket, pays it)",
+table("Time to program S services from scratch, ms, median of the samples counted below "
+      "(kplane: one batched transaction; every peer timed around its command, exec included; "
+      "kplane (daemon): the same transaction timed inside the process, as kplaned, which "
+      "keeps its socket, pays it)",
       ["services"] + peers + ["kplane (daemon)"] +
       [f"{p}/kplane" for p in peers if p != "kplane"] +
       [f"{p}/kplane (daemon)" for p in peers if p != "kplane"],
-      [[s] + [prog.get((p, s), "-") for p in peers] + [prog.get(("kplane-daemon", s), "-")] +
+      [[s] + [num(prog, (p, s)) for p in peers] + [num(prog, ("kplane-daemon", s))] +
        [ratio(prog, (p, s), ("kplane", s)) for p in peers if p != "kplane"] +
        [ratio(prog, (p, s), ("kplane-daemon", s)) for p in peers if p != "kplane"]
        for s in sizes])
@@ -104,6 +106,8 @@ table("Time to add one service when S exist, ms (each peer's own way; includes e
       [[s] + [add1.get((p, s), "-") for p in peers] for s in sizes])
 if skipped:
     print("\nNot measured (too slow to program here; see BENCH_SLOW_MAX): " + ", ".join(skipped) + ".")
+print("\nProgramming samples per cell: " + ", ".join(
+    f"{p}@{s}: {len(v)} ({min(v)}-{max(v)} ms)" for (p, s), v in sorted(progs.items())))
 print("\nRounds per cell: " + ", ".join(f"{p}@{s}: {len(v)}" for (p, s), v in sorted(lat.items())))
 
 if len(sys.argv) > 3:

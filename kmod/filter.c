@@ -203,26 +203,24 @@ static void kp_match_of(const struct kp_pkt *p, struct kp_match_pkt *m)
 	}
 }
 
-static struct kp_rule_stats *kp_step_stats(const struct kp_filter_step *s)
+static struct kp_rule_stats __percpu *kp_step_stats(const struct kp_filter_step *s)
 {
 	const struct kp_verdict *v = &s->v;
 
 	if (!v->policy)
 		return NULL;
-	return &kp_pol_of(v->policy)->stats[s->dir][v->rule];
+	return kp_counters_of(kp_pol_of(v->policy)->counters[s->dir], v->rule);
 }
 
-static void kp_stats_add(struct kp_rule_stats *const *stats, unsigned int len)
+static void kp_stats_add(struct kp_rule_stats __percpu *const *stats, unsigned int len)
 {
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {
-		struct kp_rule_stats *s = READ_ONCE(stats[i]);
+		struct kp_rule_stats __percpu *s = READ_ONCE(stats[i]);
 
-		if (s) {
-			atomic64_inc(&s->packets);
-			atomic64_add(len, &s->bytes);
-		}
+		if (s)
+			kp_counters_add(s, len);
 	}
 }
 

@@ -83,7 +83,7 @@ struct kp_flow_verdict {
 	u8 action;			/* KPLANE_ACTION_ALLOW or _DENY */
 	int in_ifindex;			/* arrival interface; 0: sent by the node */
 	int out_ifindex;		/* the device a node-sent packet leaves by */
-	struct kp_rule_stats *stats[2];	/* the deciding rules', or NULL */
+	struct kp_rule_stats __percpu *stats[2];	/* the deciding rules', or NULL */
 	struct kp_match_pkt first;
 	/*
 	 * Forwarded flows, per direction (0 original, 1 reply): the route the

@@ -211,14 +211,14 @@ static struct net *kp_pod_net(struct net *net, const struct kp_ep_cfg *cfg,
 	}
 	/* Give it an id now so replies can name it. */
 	peernet2id_alloc(net, pod, GFP_KERNEL);
-	/*
-	 * Dropping the reference here is safe: kplane_mutex is held until the
-	 * endpoint is indexed, and the netns' exit takes it to unbind.
-	 */
-	put_net(pod);
 	return pod;
 }
 
+/*
+ * @ep from @cfg; its pod netns, if any, comes with a reference that the
+ * caller drops once the endpoint is indexed (the netns' exit, which takes
+ * kplane_mutex, unbinds it from then on) or freed.
+ */
 static int kp_ep_build(struct net *net, const struct kp_ep_cfg *cfg,
 		       struct kp_endpoint *ep, struct netlink_ext_ack *extack)
 {
@@ -244,46 +244,87 @@ static int kp_ep_build(struct net *net, const struct kp_ep_cfg *cfg,
 	return 0;
 }
 
-/* Endpoint add, del and get: the endpoint nest, and no transaction. */
+/*
+ * The transaction a change names with KPLANE_A_TXN_ID: NULL when it names
+ * none (apply now), else the transaction or ERR_PTR.  Under kplane_mutex.
+ */
+static struct kp_txn *kp_nl_txn(struct genl_info *info)
+{
+	struct nlattr *a = info->attrs[KPLANE_A_TXN_ID];
+	struct kp_txn *txn;
+
+	if (!a)
+		return NULL;
+	txn = kp_txn_find(kp_info_node(info), nla_get_u32(a), info->snd_portid, info->extack);
+	if (!txn) {
+		NL_SET_BAD_ATTR(info->extack, a);
+		return ERR_PTR(-ENOENT);
+	}
+	return txn;
+}
+
+/* Endpoint add, del and get: the endpoint nest (a transaction is checked later). */
 static int kp_nl_ep_require(struct genl_info *info)
 {
-	if (info->attrs[KPLANE_A_TXN_ID]) {
-		NL_SET_BAD_ATTR(info->extack, info->attrs[KPLANE_A_TXN_ID]);
-		NL_SET_ERR_MSG(info->extack,
-			       "endpoint add and delete are not transactional (endpoint policy is)");
-		return -EINVAL;
-	}
 	if (!GENL_REQ_ATTR_CHECK(info, KPLANE_A_ENDPOINT))
 		return 0;
 	NL_SET_ERR_MSG(info->extack, "endpoint attribute (KPLANE_A_ENDPOINT) is missing");
 	return -EINVAL;
 }
 
-static int kp_nl_ep_add_locked(struct genl_info *info, const struct kp_ep_cfg *cfg)
+static void kp_ep_put_pod(struct kp_endpoint *ep)
 {
-	struct kp_node *node = kp_info_node(info);
-	struct kp_endpoint *ep;
-	int err;
+	if (ep->pod_net)
+		put_net(ep->pod_net);
+}
 
-	err = kp_require_enabled(node, info->extack);
-	if (err)
-		return err;
-	ep = kp_ep_alloc();
-	if (!ep)
-		return -ENOMEM;
-	err = kp_ep_build(genl_info_net(info), cfg, ep, info->extack);
+/* Adds @ep (built) now; takes it. */
+static int kp_nl_ep_add_now(struct kp_node *node, struct kp_endpoint *ep,
+			    const struct kp_ep_cfg *cfg, struct netlink_ext_ack *extack)
+{
+	int err = 0;
+
 	/* Policy before publishing: no packet may see the pod unprotected. */
-	if (!err && cfg->n_attach)
-		err = kp_ep_policy_set(node, ep, cfg->attach, cfg->n_attach, NULL, info->extack);
+	if (cfg->n_attach)
+		err = kp_ep_policy_set(node, ep, cfg->attach, cfg->n_attach, NULL, extack);
 	if (!err)
-		err = kp_ep_table_add(&node->eps, ep, READ_ONCE(kp_max_endpoints),
-				      info->extack);
+		err = kp_ep_table_add(&node->eps, ep, READ_ONCE(kp_max_endpoints), extack);
+	kp_ep_put_pod(ep);
 	if (err) {
 		kp_ep_free(ep);
 		return err;
 	}
 	kp_pol_changed(node);
 	return 0;
+}
+
+/* Adds the endpoint of @cfg now, or stages it in the transaction named. */
+static int kp_nl_ep_add_locked(struct genl_info *info, struct kp_ep_cfg *cfg)
+{
+	struct kp_node *node = kp_info_node(info);
+	struct kp_endpoint *ep;
+	struct kp_txn *txn;
+	int err;
+
+	err = kp_require_enabled(node, info->extack);
+	if (err)
+		return err;
+	txn = kp_nl_txn(info);
+	if (IS_ERR(txn))
+		return PTR_ERR(txn);
+	ep = kp_ep_alloc();
+	if (!ep)
+		return -ENOMEM;
+	err = kp_ep_build(genl_info_net(info), cfg, ep, info->extack);
+	if (err) {
+		kp_ep_free(ep);
+		return err;
+	}
+	if (!txn)
+		return kp_nl_ep_add_now(node, ep, cfg, info->extack);
+	err = kp_txn_stage_ep_add(txn, ep, cfg->attach, cfg->n_attach, info->extack);
+	cfg->attach = NULL;	/* taken */
+	return err;
 }
 
 static int kp_nl_ep_add(struct sk_buff *skb, struct genl_info *info)
@@ -333,18 +374,41 @@ static struct kp_endpoint *kp_nl_ep_find(struct genl_info *info)
 	return ep;
 }
 
+/* A deletion in a transaction: its form checked now, the endpoint at commit. */
+static int kp_nl_ep_stage_del(struct genl_info *info)
+{
+	struct kp_ep_cfg cfg;
+	struct kp_txn *txn;
+	int err;
+
+	err = kp_nl_ep_require(info) ?:
+	      kp_ep_parse(info->attrs[KPLANE_A_ENDPOINT], KP_EP_PARSE_KEY, &cfg, info->extack) ?:
+	      kp_require_enabled(kp_info_node(info), info->extack);
+	if (err)
+		return err;
+	txn = kp_nl_txn(info);
+	if (IS_ERR(txn))
+		return PTR_ERR(txn);
+	return kp_txn_stage_pol(txn, KPLANE_CMD_ENDPOINT_DEL, info->attrs[KPLANE_A_ENDPOINT],
+				info->extack);
+}
+
 static int kp_nl_ep_del(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kp_endpoint *ep;
 	int err = 0;
 
 	mutex_lock(&kplane_mutex);
-	ep = kp_nl_ep_find(info);
-	if (IS_ERR(ep)) {
-		err = PTR_ERR(ep);
+	if (info->attrs[KPLANE_A_TXN_ID]) {
+		err = kp_nl_ep_stage_del(info);
 	} else {
-		kp_ep_table_del(ep);
-		kp_pol_changed(kp_info_node(info));
+		ep = kp_nl_ep_find(info);
+		if (IS_ERR(ep)) {
+			err = PTR_ERR(ep);
+		} else {
+			kp_ep_table_del(ep);
+			kp_pol_changed(kp_info_node(info));
+		}
 	}
 	mutex_unlock(&kplane_mutex);
 	return err;
@@ -361,6 +425,11 @@ static int kp_fill_ep_reply(struct sk_buff *msg, struct genl_info *info)
 
 static int kp_nl_ep_get(struct sk_buff *skb, struct genl_info *info)
 {
+	if (info->attrs[KPLANE_A_TXN_ID]) {
+		NL_SET_BAD_ATTR(info->extack, info->attrs[KPLANE_A_TXN_ID]);
+		NL_SET_ERR_MSG(info->extack, "endpoint get takes no transaction");
+		return -EINVAL;
+	}
 	return kp_nl_reply(info, KPLANE_CMD_ENDPOINT_GET, NLMSG_GOODSIZE, kp_fill_ep_reply);
 }
 
@@ -503,25 +572,6 @@ static int kp_nl_svc_set_locked(struct genl_info *info, struct kp_service *svc)
 	if (!err)
 		kp_node_changed(node);
 	return err;
-}
-
-/*
- * The transaction a change names with KPLANE_A_TXN_ID: NULL when it names
- * none (apply now), else the transaction or ERR_PTR.  Under kplane_mutex.
- */
-static struct kp_txn *kp_nl_txn(struct genl_info *info)
-{
-	struct nlattr *a = info->attrs[KPLANE_A_TXN_ID];
-	struct kp_txn *txn;
-
-	if (!a)
-		return NULL;
-	txn = kp_txn_find(kp_info_node(info), nla_get_u32(a), info->snd_portid, info->extack);
-	if (!txn) {
-		NL_SET_BAD_ATTR(info->extack, a);
-		return ERR_PTR(-ENOENT);
-	}
-	return txn;
 }
 
 static int kp_nl_svc_stage_or_set(struct genl_info *info, struct kp_service *svc)

@@ -113,6 +113,8 @@ enum kp_undo_kind {
 	KP_UNDO_SET_DEL,	/* @obj set was unlinked after @prev */
 	KP_UNDO_POL,		/* @obj policy replaced @old (either may be NULL) */
 	KP_UNDO_EP_PROG,	/* @obj endpoint's program was @old */
+	KP_UNDO_EP_ADD,		/* @obj endpoint was added (NULL: it was not) */
+	KP_UNDO_EP_DEL,		/* @obj endpoint leaves once published */
 };
 
 struct kp_undo {
@@ -403,7 +405,7 @@ void kp_pol_free(struct kp_pol *pol)
 		for (i = 0; pol->p.rules[d] && i < pol->p.n_rules[d]; i++)
 			kp_rule_release(&pol->p.rules[d][i]);
 		kp_free(pol->p.rules[d]);
-		kp_free(pol->stats[d]);
+		kp_counters_free(pol->counters[d]);
 	}
 	kfree(pol);
 }
@@ -537,7 +539,7 @@ int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct kp_pol_journal *
 {
 	struct kp_pol_table *tbl = kp_pol_tbl(node);
 	struct kp_pol *old = kp_pol_find(tbl, pol->p.id);
-	unsigned int rules = tbl->n_rules - kp_pol_rules(old) + kp_pol_rules(pol), i = 0;
+	unsigned int rules = tbl->n_rules - kp_pol_rules(old) + kp_pol_rules(pol), i = 0, d;
 	struct kp_ep_policy **progs;
 	struct kp_endpoint *ep;
 	struct kp_undo *u;
@@ -549,6 +551,9 @@ int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct kp_pol_journal *
 		kp_pol_free(pol);
 		return -ENOSPC;
 	}
+	/* Unchanged rules keep counting from where they were. */
+	for (d = 0; old && d < __KPLANE_DIR_MAX; d++)
+		kp_counters_carry(pol->counters[d], old->counters[d]);
 	progs = kp_pol_rebuild(node, pol, extack);
 	u = IS_ERR(progs) ? ERR_CAST(progs) : kp_undo_new(j, KP_UNDO_POL, pol);
 	if (!IS_ERR(u)) {
@@ -719,6 +724,54 @@ int kp_ep_policy_set(struct kp_node *node, struct kp_endpoint *ep,
 	return err;
 }
 
+/* --- endpoints joining and leaving in a commit --- */
+
+int kp_ep_join(struct kp_node *node, struct kp_endpoint *ep, const struct kp_attach *attach,
+	       u32 n, struct kp_pol_journal *j, struct netlink_ext_ack *extack)
+{
+	struct kp_endpoint *same = kp_ep_lookup_id(&node->eps, ep->id);
+	struct kp_undo *u;
+	int err;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (same && same->leaving) {
+		NL_SET_ERR_MSG(extack,
+			       "endpoint is deleted by this transaction: add it again in the next");
+		kp_ep_free(ep);
+		return -EEXIST;
+	}
+	u = kp_undo_new(j, KP_UNDO_EP_ADD, ep);
+	err = IS_ERR(u) ? PTR_ERR(u) :
+	      kp_ep_table_add(&node->eps, ep, READ_ONCE(kp_max_endpoints), extack);
+	if (err) {
+		if (!IS_ERR(u))
+			u->obj = NULL;
+		kp_ep_free(ep);
+		return err;
+	}
+	return n ? kp_ep_policy_set(node, ep, attach, n, j, extack) : 0;
+}
+
+int kp_ep_leave(struct kp_node *node, const char *id, struct kp_pol_journal *j,
+		struct netlink_ext_ack *extack)
+{
+	struct kp_endpoint *ep = kp_ep_lookup_id(&node->eps, id);
+	struct kp_undo *u;
+
+	lockdep_assert_held(&kplane_mutex);
+	if (WARN_ON_ONCE(!j))
+		return -EINVAL;		/* leaving is undone or finished by the journal */
+	if (!ep || ep->leaving) {
+		NL_SET_ERR_MSG(extack, "no endpoint with this id");
+		return -ENOENT;
+	}
+	u = kp_undo_new(j, KP_UNDO_EP_DEL, ep);
+	if (IS_ERR(u))
+		return PTR_ERR(u);
+	ep->leaving = true;
+	return kp_ep_policy_set(node, ep, NULL, 0, j, extack);
+}
+
 /* --- commit and rollback --- */
 
 static void kp_undo_pol(struct kp_pol_table *tbl, struct kp_undo *u)
@@ -764,6 +817,13 @@ static void kp_undo_one(struct kp_pol_journal *j, struct kp_undo *u)
 	case KP_UNDO_EP_PROG:
 		kp_ep_policy_retire(kp_ep_policy_replace(j->node, u->obj, u->old, j));
 		break;
+	case KP_UNDO_EP_ADD:
+		if (u->obj)
+			kp_ep_table_del(u->obj);
+		break;
+	case KP_UNDO_EP_DEL:
+		((struct kp_endpoint *)u->obj)->leaving = false;
+		break;
 	}
 }
 
@@ -807,6 +867,8 @@ void kp_pol_journal_done(struct kp_pol_journal *j)
 			kp_pol_retire(u->old);
 		else if (u->kind == KP_UNDO_EP_PROG)
 			kp_ep_policy_retire(u->old);
+		else if (u->kind == KP_UNDO_EP_DEL)
+			kp_ep_table_del(u->obj);	/* its views agree: no program */
 		list_del(&u->list);
 		kfree(u);
 	}

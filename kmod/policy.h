@@ -13,6 +13,7 @@
 #include <linux/rhashtable-types.h>
 #include <linux/list.h>
 #include <linux/atomic.h>
+#include "counters.h"
 #include "match.h"
 
 struct kp_node;
@@ -32,18 +33,13 @@ struct kp_ipset {
 	struct rcu_head rcu;
 };
 
-struct kp_rule_stats {
-	atomic64_t packets;
-	atomic64_t bytes;
-};
-
 /* A published policy: the matcher's view plus what the node keeps. */
 struct kp_pol {
 	struct rhash_head node;
 	struct list_head list;
 	u64 seq;			/* dump cursor, kept across replacement */
 	struct kp_policy p;		/* p.id is the hash key */
-	struct kp_rule_stats *stats[__KPLANE_DIR_MAX];
+	struct kp_rule_counters *counters[__KPLANE_DIR_MAX];
 	struct rcu_head rcu;
 };
 
@@ -133,6 +129,16 @@ static inline struct kp_pol *kp_pol_of(const struct kp_policy *p)
 int kp_ep_policy_set(struct kp_node *node, struct kp_endpoint *ep,
 		     const struct kp_attach *attach, u32 n, struct kp_pol_journal *j,
 		     struct netlink_ext_ack *extack);
+/*
+ * A commit's endpoint changes.  kp_ep_join adds @ep (taken in every case)
+ * with its policy in the staged view only: until the flip packets see the
+ * endpoint without policy, as they saw no endpoint.  kp_ep_leave clears the
+ * endpoint's staged policy and deletes it once the commit is published.
+ */
+int kp_ep_join(struct kp_node *node, struct kp_endpoint *ep, const struct kp_attach *attach,
+	       u32 n, struct kp_pol_journal *j, struct netlink_ext_ack *extack);
+int kp_ep_leave(struct kp_node *node, const char *id, struct kp_pol_journal *j,
+		struct netlink_ext_ack *extack);
 void kp_pol_journal_init(struct kp_node *node, struct kp_pol_journal *j);
 /*
  * The commit succeeded and was published (kp_node_publish): the old view

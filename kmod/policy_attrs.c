@@ -3,6 +3,7 @@
 #include <linux/in.h>
 #include <linux/slab.h>
 #include "attrs.h"
+#include "maglev.h"
 #include "policy.h"
 #include "policy_attrs.h"
 
@@ -353,8 +354,8 @@ static int kp_rules_parse(const struct nlattr *nest, int type, struct kp_pol_tab
 		return -ENOSPC;
 	}
 	pol->p.rules[dir] = kp_zalloc((count + 1) * sizeof(struct kp_rule));
-	pol->stats[dir] = kp_zalloc((count + 1) * sizeof(struct kp_rule_stats));
-	if (!pol->p.rules[dir] || !pol->stats[dir])
+	pol->counters[dir] = kp_counters_alloc(count);
+	if (!pol->p.rules[dir] || !pol->counters[dir])
 		return -ENOMEM;
 	nla_for_each_nested(a, nest, rem) {
 		if (nla_type(a) != type)
@@ -364,6 +365,8 @@ static int kp_rules_parse(const struct nlattr *nest, int type, struct kp_pol_tab
 		err = kp_rule_parse(a, tbl, &pol->p.rules[dir][pol->p.n_rules[dir] - 1], extack);
 		if (err)
 			return err;
+		pol->counters[dir]->ids[pol->p.n_rules[dir] - 1] = kp_hash64(nla_data(a),
+									      nla_len(a), 0);
 	}
 	return 0;
 }

@@ -48,7 +48,7 @@ static int kp_ep_policy_apply(struct kp_node *node, const struct nlattr *nest,
 	if (err)
 		return err;
 	ep = kp_ep_lookup_id(&node->eps, cfg.id);
-	if (!ep) {
+	if (!ep || ep->leaving) {
 		NL_SET_ERR_MSG(extack, "no endpoint with this id");
 		err = -ENOENT;
 	} else {
@@ -62,6 +62,7 @@ int kp_pol_op_apply(struct kp_node *node, u8 cmd, const struct nlattr *nest,
 		    struct kp_pol_journal *j, struct netlink_ext_ack *extack)
 {
 	char id[KPLANE_ID_MAX];
+	struct kp_ep_cfg cfg;
 	struct kp_pol *pol;
 	int err;
 
@@ -78,6 +79,9 @@ int kp_pol_op_apply(struct kp_node *node, u8 cmd, const struct nlattr *nest,
 		return err ?: kp_pol_del(node, id, j, extack);
 	case KPLANE_CMD_ENDPOINT_POLICY:
 		return kp_ep_policy_apply(node, nest, j, extack);
+	case KPLANE_CMD_ENDPOINT_DEL:	/* staged in a transaction (netlink.c) */
+		err = kp_ep_parse(nest, KP_EP_PARSE_KEY, &cfg, extack);
+		return err ?: kp_ep_leave(node, cfg.id, j, extack);
 	}
 	return -EOPNOTSUPP;
 }
@@ -291,12 +295,14 @@ static int kp_put_rule_u8(struct sk_buff *skb, const struct kp_rule *r, u8 flag,
 }
 
 static int kp_put_rule(struct sk_buff *skb, int type, const struct kp_rule *r,
-		       const struct kp_rule_stats *st)
+		       const struct kp_rule_stats __percpu *st)
 {
 	struct nlattr *nest = nla_nest_start(skb, type);
+	u64 packets, bytes;
 
 	if (!nest)
 		return -EMSGSIZE;
+	kp_counters_read(st, &packets, &bytes);
 	if (nla_put_u8(skb, KPLANE_RULE_A_ACTION, r->action) ||
 	    kp_put_rule_u8(skb, r, KP_RULE_PROTO, KPLANE_RULE_A_PROTO, r->proto) ||
 	    kp_put_rule_u8(skb, r, KP_RULE_NOT_PROTO, KPLANE_RULE_A_NOT_PROTO, r->not_proto) ||
@@ -308,10 +314,8 @@ static int kp_put_rule(struct sk_buff *skb, int type, const struct kp_rule *r,
 			   r->not_icmp_code) ||
 	    kp_put_side(skb, KPLANE_RULE_A_SRC, &r->src) ||
 	    kp_put_side(skb, KPLANE_RULE_A_DST, &r->dst) ||
-	    nla_put_u64_64bit(skb, KPLANE_RULE_A_PACKETS, atomic64_read(&st->packets),
-			      KPLANE_RULE_A_PAD) ||
-	    nla_put_u64_64bit(skb, KPLANE_RULE_A_BYTES, atomic64_read(&st->bytes),
-			      KPLANE_RULE_A_PAD)) {
+	    nla_put_u64_64bit(skb, KPLANE_RULE_A_PACKETS, packets, KPLANE_RULE_A_PAD) ||
+	    nla_put_u64_64bit(skb, KPLANE_RULE_A_BYTES, bytes, KPLANE_RULE_A_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -343,7 +347,7 @@ static int kp_put_policy_part(struct sk_buff *skb, const void *obj, u32 first, u
 
 		if (kp_put_rule(skb, d == KPLANE_DIR_INGRESS ? KPLANE_POL_A_INGRESS_RULE :
 							      KPLANE_POL_A_EGRESS_RULE,
-				&pol->p.rules[d][i], &pol->stats[d][i]))
+				&pol->p.rules[d][i], kp_counters_of(pol->counters[d], i)))
 			break;
 	}
 	if (k == first && k < total)

@@ -33,11 +33,21 @@ struct kp_txn_op {
 
 static struct workqueue_struct *kp_build_wq;
 
-/* A staged policy change, applied at commit by kp_pol_op_apply(). */
+/*
+ * A staged policy or endpoint change, applied at commit in staging order:
+ * by kp_pol_op_apply() from a copy of the request, or, for ENDPOINT_ADD, an
+ * endpoint built at staging.  Its pod netns is resolved from the request's
+ * fd, gone by the commit: the op holds a reference until the transaction
+ * ends (by then the endpoint is indexed, and the netns' exit unbinds it).
+ */
 struct kp_txn_pol_op {
 	struct list_head list;
 	u8 cmd;
-	struct nlattr *nest;	/* a copy of the request's */
+	struct nlattr *nest;
+	struct kp_endpoint *ep;
+	struct kp_attach *attach;
+	u32 n_attach;
+	struct net *pod_net;
 };
 
 static const struct rhashtable_params kp_txn_op_params = {
@@ -176,31 +186,85 @@ int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,
 	return kp_txn_stage(txn, key, NULL, extack);
 }
 
-int kp_txn_stage_pol(struct kp_txn *txn, u8 cmd, const struct nlattr *nest,
-		     struct netlink_ext_ack *extack)
+/* A new policy op, last in order; the caller fills it in. */
+static struct kp_txn_pol_op *kp_txn_pol_op_new(struct kp_txn *txn, u8 cmd,
+					       struct netlink_ext_ack *extack)
 {
 	struct kp_txn_pol_op *op;
 
 	lockdep_assert_held(&kplane_mutex);
 	if (txn->n_ops >= READ_ONCE(kp_max_txn_ops)) {
 		NL_SET_ERR_MSG(extack, "transaction has too many changes (see max_txn_ops)");
-		return -ENOSPC;
+		return ERR_PTR(-ENOSPC);
 	}
 	op = kzalloc(sizeof(*op), GFP_KERNEL);
 	if (!op)
-		return -ENOMEM;
-	/* A large policy's request may exceed what kmalloc gives at once. */
-	op->nest = kvmalloc(nest->nla_len, GFP_KERNEL);
-	if (op->nest)
-		memcpy(op->nest, nest, nest->nla_len);
-	if (!op->nest) {
-		kfree(op);
-		return -ENOMEM;
-	}
+		return ERR_PTR(-ENOMEM);
 	op->cmd = cmd;
 	list_add_tail(&op->list, &txn->pol_ops);
 	txn->n_ops++;
+	return op;
+}
+
+static void kp_txn_pol_op_free(struct kp_txn *txn, struct kp_txn_pol_op *op)
+{
+	list_del(&op->list);
+	txn->n_ops--;
+	kvfree(op->nest);
+	if (op->ep)
+		kp_ep_free(op->ep);
+	kvfree(op->attach);
+	if (op->pod_net)
+		put_net(op->pod_net);
+	kfree(op);
+}
+
+int kp_txn_stage_pol(struct kp_txn *txn, u8 cmd, const struct nlattr *nest,
+		     struct netlink_ext_ack *extack)
+{
+	struct kp_txn_pol_op *op = kp_txn_pol_op_new(txn, cmd, extack);
+
+	if (IS_ERR(op))
+		return PTR_ERR(op);
+	/* A large policy's request may exceed what kmalloc gives at once. */
+	op->nest = kvmalloc(nest->nla_len, GFP_KERNEL);
+	if (!op->nest) {
+		kp_txn_pol_op_free(txn, op);
+		return -ENOMEM;
+	}
+	memcpy(op->nest, nest, nest->nla_len);
 	return 0;
+}
+
+int kp_txn_stage_ep_add(struct kp_txn *txn, struct kp_endpoint *ep, struct kp_attach *attach,
+			u32 n_attach, struct netlink_ext_ack *extack)
+{
+	struct kp_txn_pol_op *op = kp_txn_pol_op_new(txn, KPLANE_CMD_ENDPOINT_ADD, extack);
+
+	if (IS_ERR(op)) {
+		if (ep->pod_net)
+			put_net(ep->pod_net);
+		kp_ep_free(ep);
+		kvfree(attach);
+		return PTR_ERR(op);
+	}
+	op->ep = ep;
+	op->pod_net = ep->pod_net;
+	op->attach = attach;
+	op->n_attach = n_attach;
+	return 0;
+}
+
+/* One staged policy or endpoint change, into the staged view. */
+static int kp_txn_pol_op_apply(struct kp_node *node, struct kp_txn_pol_op *op,
+			       struct kp_pol_journal *j, struct netlink_ext_ack *extack)
+{
+	struct kp_endpoint *ep = op->ep;
+
+	if (op->cmd != KPLANE_CMD_ENDPOINT_ADD)
+		return kp_pol_op_apply(node, op->cmd, op->nest, j, extack);
+	op->ep = NULL;		/* taken: the table or the journal frees it */
+	return kp_ep_join(node, ep, op->attach, op->n_attach, j, extack);
 }
 
 /*
@@ -231,7 +295,7 @@ static int kp_txn_apply_pol(struct kp_node *node, struct kp_txn *txn,
 		 */
 		struct netlink_ext_ack op_extack = {};
 
-		err = kp_pol_op_apply(node, op->cmd, op->nest, j, &op_extack);
+		err = kp_txn_pol_op_apply(node, op, j, &op_extack);
 		if (err) {
 			if (extack)
 				extack->_msg = op_extack._msg;
@@ -331,10 +395,8 @@ static void kp_txn_free(struct kp_node *node, struct kp_txn *txn)
 
 	list_for_each_entry_safe(op, tmp, &txn->order, list)
 		kp_txn_op_free(txn, op);
-	list_for_each_entry_safe(pop, ptmp, &txn->pol_ops, list) {
-		kvfree(pop->nest);
-		kfree(pop);
-	}
+	list_for_each_entry_safe(pop, ptmp, &txn->pol_ops, list)
+		kp_txn_pol_op_free(txn, pop);
 	rhashtable_destroy(&txn->ops);
 	list_del(&txn->list);
 	node->n_txns--;

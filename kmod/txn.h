@@ -10,11 +10,13 @@
  * A transaction belongs to the netlink socket that began it.  Within one,
  * the last change to a frontend wins.  All under kplane_mutex.
  *
- * Policy changes (IP sets, policies, endpoint policy) are kept as their
- * requests and applied at commit, in the order staged, before the service
- * changes: each may depend on the ones before it (a policy naming a set
- * made earlier in the transaction), so they are checked as they apply, and
- * the first refusal puts back every policy change the commit made.
+ * Policy and endpoint changes (IP sets, policies, endpoint add, delete and
+ * policy) are kept as their requests (an added endpoint: built) and applied
+ * at commit, in the order staged, before the service changes: each may
+ * depend on the ones before it (a policy naming a set made earlier in the
+ * transaction, an endpoint attaching that policy), so they are checked as
+ * they apply, and the first refusal puts back every such change the
+ * commit made.
  */
 #ifndef KPLANE_TXN_H
 #define KPLANE_TXN_H
@@ -23,6 +25,8 @@
 #include <linux/rhashtable-types.h>
 #include "service.h"
 
+struct kp_attach;
+struct kp_endpoint;
 struct kp_node;
 struct netlink_ext_ack;
 
@@ -54,9 +58,15 @@ int kp_txn_stage_svc_set(struct kp_txn *txn, struct kp_service *svc,
 			 struct netlink_ext_ack *extack);
 int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,
 			 const struct kp_svc_key *key, struct netlink_ext_ack *extack);
-/* Stages a policy change: @cmd and a copy of its request nest. */
+/* Stages a policy change or ENDPOINT_DEL: @cmd and a copy of its request nest. */
 int kp_txn_stage_pol(struct kp_txn *txn, u8 cmd, const struct nlattr *nest,
 		     struct netlink_ext_ack *extack);
+/*
+ * Stages adding @ep (built, holding a reference on its pod netns) with
+ * @attach[0..n_attach-1]; takes all three in every case.
+ */
+int kp_txn_stage_ep_add(struct kp_txn *txn, struct kp_endpoint *ep, struct kp_attach *attach,
+			u32 n_attach, struct netlink_ext_ack *extack);
 /* Applies everything or nothing; the transaction is gone either way. */
 int kp_txn_commit(struct kp_node *node, struct kp_txn *txn, struct netlink_ext_ack *extack);
 void kp_txn_abort(struct kp_node *node, struct kp_txn *txn);

@@ -80,6 +80,15 @@ kp_check "approved flows skip policy (bypassed counter)" test "$(st policy_bypas
 kp_check "no nf_conntrack entry for bypassed flows" \
 	bash -c "! ip netns exec node1 conntrack -L 2>/dev/null | grep -q 10.244.1."
 
+# --- a rule's counts follow it across its policy's replacement ---
+n=$(rule_pkts allow-web ingress 0)
+kp_check "replace allow-web, a new rule before the old one" \
+	pol allow-web order 10 ingress allow proto udp to port 9999 ingress allow proto tcp to port 8080
+kp_check "the unchanged rule, now rule 1, kept its $n packets" test "$(rule_pkts allow-web ingress 1)" -ge "$n"
+kp_eq "the new rule starts from zero" "$(rule_pkts allow-web ingress 0)" 0
+reach pod2 10.244.1.3 8080 >/dev/null
+kp_check "and goes on counting" test "$(rule_pkts allow-web ingress 1)" -gt "$n"
+
 # --- port ranges, not-port, IPv6, UDP ---
 pol allow-web order 10 ingress allow proto tcp to port 8079-8081 not-port 8081 \
 	ingress allow proto udp to port 8053 ingress allow proto tcp to port 8086
@@ -340,6 +349,39 @@ kp_check "atomic commit: pod2 asked throughout ($(wc -l </tmp/pwatch.out) rounds
 	test "$(wc -l </tmp/pwatch.out)" -gt 200
 kp_eq "atomic commit applied: pod4 now denied" "$(reach pod4 10.244.1.3 8080)" blocked
 kp_eq "atomic commit applied: the filler set holds 20000 members" "$(kpctl node1 ipset list | awk '$1 == "filler" {print $2}')" 20000
+
+# --- endpoints join and leave in a transaction ---
+eps() { kpctl node1 endpoint list; }
+kp_check "pod4 gets a policy of its own" pol pod4-in order 1 ingress deny
+kp_check "attached" attach pod4 ingress default:pod4-in
+kp_eq "pod2 -> pod4 denied" "$(reach pod2 10.244.1.4 8080)" blocked
+printf 'endpoint del pod4\npolicy del pod4-in\n' >/tmp/leave.batch
+kp_check "batch: delete pod4 and the policy only it attached" kpctl node1 batch /tmp/leave.batch
+kp_check "pod4 is no longer an endpoint" bash -c "! ip netns exec node1 kplanectl endpoint list | grep -qw pod4"
+kp_eq "pod2 -> pod4: no policy any more" "$(reach pod2 10.244.1.4 8080)" web-4
+cat >/tmp/join.batch <<'B'
+policy set pod4-in order 1 ingress allow from net 10.244.1.2/32 ingress deny
+endpoint add pod4 dev veth4 netns /run/netns/pod4 addr 10.244.1.4 addr fd00:244::4 ingress default:pod4-in
+B
+kp_check "batch: a policy, and pod4 added attaching it" kpctl node1 batch /tmp/join.batch
+kp_eq "pod2 -> pod4 allowed by the new policy" "$(reach pod2 10.244.1.4 8080)" web-4
+kp_eq "pod3 -> pod4 denied by it" "$(reach pod3 10.244.1.4 8080)" blocked
+kp_check "pod4's netns bound at commit (kplanectl closed its fd after staging)" \
+	bash -c "ip netns exec node1 kplanectl --json endpoint show pod4 | grep -q netnsid"
+before=$(eps)
+printf 'endpoint del pod4\nendpoint add pod9 dev veth3 addr 10.244.1.9\n' >/tmp/clash.batch
+kp_refused "batch: an add refused at commit names its line" 1 "line 2: File exists" \
+	"interface belongs to another endpoint" kpctl node1 batch /tmp/clash.batch
+kp_eq "refused: pod4 not deleted, no pod9" "$(eps)" "$before"
+kp_eq "refused: pod4 keeps its policy (pod3 denied)" "$(reach pod3 10.244.1.4 8080)" blocked
+printf 'endpoint del pod4\nendpoint add pod4 dev veth4 addr 10.244.1.4\n' >/tmp/readd.batch
+kp_refused "batch: deleting and adding one id in one transaction is refused" 1 "line 2" \
+	"add it again in the next" kpctl node1 batch /tmp/readd.batch
+kp_eq "refused: endpoints as before" "$(eps)" "$before"
+printf 'endpoint del pod4\nendpoint del pod4\n' >/tmp/twice.batch
+kp_refused "batch: deleting one endpoint twice is refused" 1 "line 2" \
+	"no endpoint with this id" kpctl node1 batch /tmp/twice.batch
+kp_eq "refused: endpoints as before" "$(eps)" "$before"
 
 kp_check "node disable with policies, sets, cached flows" kpctl node1 node disable
 kp_check "module unloads" kp_unload

@@ -108,9 +108,9 @@ static struct kp_pol *kp_test_pol(struct kunit *test, const char *id, const char
 	pol->p.types = KPLANE_POLICY_INGRESS;
 	pol->p.n_rules[0] = n;
 	pol->p.rules[0] = kp_zalloc((n + 1) * sizeof(struct kp_rule));
-	pol->stats[0] = kp_zalloc((n + 1) * sizeof(struct kp_rule_stats));
+	pol->counters[0] = kp_counters_alloc(n);
 	pol->p.rules[1] = kp_zalloc(sizeof(struct kp_rule));
-	pol->stats[1] = kp_zalloc(sizeof(struct kp_rule_stats));
+	pol->counters[1] = kp_counters_alloc(0);
 	for (i = 0; i < n; i++) {
 		struct kp_rule *r = &pol->p.rules[0][i];
 
@@ -124,8 +124,8 @@ static struct kp_pol *kp_test_pol(struct kunit *test, const char *id, const char
 	return pol;
 }
 
-static struct kp_endpoint *kp_test_wep(struct kunit *test, struct kp_node *node,
-				       const char *id, int ifindex, u8 last)
+/* A workload endpoint 10.0.0.@last on @ifindex, in no table yet. */
+static struct kp_endpoint *kp_test_ep_new(struct kunit *test, const char *id, int ifindex, u8 last)
 {
 	struct kp_endpoint *ep = kp_ep_alloc();
 
@@ -136,6 +136,15 @@ static struct kp_endpoint *kp_test_wep(struct kunit *test, struct kp_node *node,
 	ep->addrs[0].family = AF_INET;
 	ep->addrs[0].ip[0] = 10;
 	ep->addrs[0].ip[3] = last;
+	return ep;
+}
+
+/* The same, in @node's table. */
+static struct kp_endpoint *kp_test_wep(struct kunit *test, struct kp_node *node,
+				       const char *id, int ifindex, u8 last)
+{
+	struct kp_endpoint *ep = kp_test_ep_new(test, id, ifindex, last);
+
 	KUNIT_ASSERT_EQ(test, kp_ep_table_add(&node->eps, ep, 100, NULL), 0);
 	return ep;
 }
@@ -423,7 +432,110 @@ static void kp_test_rollback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 7U);
 }
 
+/*
+ * Endpoints joining and leaving in a commit: seen by packets without policy
+ * until the flip, gone after it; a rollback leaves the table as it was.
+ */
+static void kp_test_join_leave(struct kunit *test)
+{
+	struct kp_node *node = kp_pol_test_node(test);
+	struct kp_attach a = kp_test_attach(KPLANE_DIR_INGRESS, 0, "t", "p");
+	struct kp_endpoint *old = kp_test_wep(test, node, "old", 7, 3), *ep;
+	struct kp_pol_journal j;
+
+	KUNIT_ASSERT_EQ(test, kp_pol_set(node, kp_test_pol(test, "p", "t", 1, 1,
+							   KPLANE_ACTION_ALLOW), NULL, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, old, &a, 1, NULL, NULL), 0);
+
+	/* Refused late in the commit: both changes taken back. */
+	kp_pol_journal_init(node, &j);
+	KUNIT_EXPECT_EQ(test, kp_ep_leave(node, "old", &j, NULL), 0);
+	KUNIT_EXPECT_TRUE(test, old->leaving);
+	KUNIT_EXPECT_EQ(test, kp_ep_leave(node, "old", &j, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kp_ep_join(node, kp_test_ep_new(test, "old", 8, 4), NULL, 0, &j,
+					 NULL), -EEXIST);
+	ep = kp_test_ep_new(test, "new", 9, 5);
+	KUNIT_EXPECT_EQ(test, kp_ep_join(node, ep, &a, 1, &j, NULL), 0);
+	KUNIT_EXPECT_PTR_EQ(test, kp_ep_lookup_id(&node->eps, "new"), ep);
+	KUNIT_EXPECT_FALSE(test, kp_ep_has_policy(ep, kp_view(node)));
+	KUNIT_EXPECT_TRUE(test, kp_ep_has_policy(ep, kp_view_staged(node)));
+	KUNIT_EXPECT_TRUE(test, kp_ep_has_policy(old, kp_view(node)));
+	KUNIT_EXPECT_FALSE(test, kp_ep_has_policy(old, kp_view_staged(node)));
+	KUNIT_EXPECT_EQ(test, kp_ep_join(node, kp_test_ep_new(test, "clash", 9, 6), NULL, 0, &j,
+					 NULL), -EEXIST);	/* ifindex 9 is taken */
+	kp_pol_rollback(node, &j);
+	KUNIT_EXPECT_NULL(test, kp_ep_lookup_id(&node->eps, "new"));
+	KUNIT_EXPECT_PTR_EQ(test, kp_ep_lookup_id(&node->eps, "old"), old);
+	KUNIT_EXPECT_FALSE(test, old->leaving);
+	KUNIT_EXPECT_TRUE(test, kp_ep_has_policy(old, 0) && kp_ep_has_policy(old, 1));
+	KUNIT_EXPECT_EQ(test, node->eps.count, 1U);
+
+	/* Committed: the new one policed in both views, the old one gone. */
+	kp_pol_journal_init(node, &j);
+	KUNIT_EXPECT_EQ(test, kp_ep_leave(node, "old", &j, NULL), 0);
+	ep = kp_test_ep_new(test, "new", 9, 5);
+	KUNIT_EXPECT_EQ(test, kp_ep_join(node, ep, &a, 1, &j, NULL), 0);
+	kp_node_publish(node);
+	kp_pol_journal_done(&j);
+	KUNIT_EXPECT_NULL(test, kp_ep_lookup_id(&node->eps, "old"));
+	KUNIT_EXPECT_NULL(test, kp_ep_lookup_ifindex(&node->eps, 7));
+	KUNIT_EXPECT_PTR_EQ(test, kp_ep_lookup_id(&node->eps, "new"), ep);
+	KUNIT_EXPECT_TRUE(test, kp_ep_has_policy(ep, 0) && kp_ep_has_policy(ep, 1));
+	KUNIT_EXPECT_EQ(test, node->eps.count, 1U);
+}
+
+static u64 kp_test_packets(const struct kp_rule_counters *c, u32 rule)
+{
+	u64 packets, bytes;
+
+	kp_counters_read(kp_counters_of(c, rule), &packets, &bytes);
+	return packets;
+}
+
+/* Rules past the first per-CPU block; counts carried by content, each once. */
+static void kp_test_counters(struct kunit *test)
+{
+	struct kp_rule_counters *from, *to, *big = kp_counters_alloc(KP_COUNTERS_BLOCK + 5);
+	static const u64 from_ids[] = { 1, 2, 2 }, to_ids[] = { 2, 3, 2, 1, 2 };
+	u64 packets, bytes;
+	u32 i;
+
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	kp_counters_add(kp_counters_of(big, 0), 100);
+	kp_counters_add(kp_counters_of(big, KP_COUNTERS_BLOCK + 4), 60);
+	kp_counters_add(kp_counters_of(big, KP_COUNTERS_BLOCK + 4), 40);
+	kp_counters_read(kp_counters_of(big, KP_COUNTERS_BLOCK + 4), &packets, &bytes);
+	KUNIT_EXPECT_EQ(test, packets, 2ULL);
+	KUNIT_EXPECT_EQ(test, bytes, 100ULL);
+	KUNIT_EXPECT_EQ(test, kp_test_packets(big, 0), 1ULL);
+	KUNIT_EXPECT_EQ(test, kp_test_packets(big, KP_COUNTERS_BLOCK), 0ULL);
+	kp_counters_free(big);
+
+	from = kp_counters_alloc(ARRAY_SIZE(from_ids));
+	to = kp_counters_alloc(ARRAY_SIZE(to_ids));
+	KUNIT_ASSERT_NOT_NULL(test, from);
+	KUNIT_ASSERT_NOT_NULL(test, to);
+	memcpy(from->ids, from_ids, sizeof(from_ids));
+	memcpy(to->ids, to_ids, sizeof(to_ids));
+	for (i = 0; i < ARRAY_SIZE(from_ids); i++) {
+		u32 n = 5 + 2 * i;	/* 5, 7, 9 */
+
+		while (n--)
+			kp_counters_add(kp_counters_of(from, i), 1);
+	}
+	kp_counters_carry(to, from);
+	KUNIT_EXPECT_EQ(test, kp_test_packets(to, 0), 7ULL);	/* the first old "2" */
+	KUNIT_EXPECT_EQ(test, kp_test_packets(to, 1), 0ULL);	/* new */
+	KUNIT_EXPECT_EQ(test, kp_test_packets(to, 2), 9ULL);	/* the second old "2" */
+	KUNIT_EXPECT_EQ(test, kp_test_packets(to, 3), 5ULL);
+	KUNIT_EXPECT_EQ(test, kp_test_packets(to, 4), 0ULL);	/* no third "2" to take */
+	kp_counters_free(from);
+	kp_counters_free(to);
+}
+
 static struct kunit_case kp_policy_cases[] = {
+	KUNIT_CASE(kp_test_counters),
+	KUNIT_CASE(kp_test_join_leave),
 	KUNIT_CASE(kp_test_rollback),
 	KUNIT_CASE(kp_test_differential),
 	KUNIT_CASE(kp_test_prog_order_and_replace),

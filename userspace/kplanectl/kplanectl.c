@@ -232,6 +232,7 @@ static int kp_batch_policy_line(struct kp_cli *cli, char **w, int n, const char 
 		{ "ipset", "remove", kp_run_ipset_remove }, { "ipset", "del", kp_run_ipset_del },
 		{ "policy", "set", kp_run_policy_set }, { "policy", "del", kp_run_policy_del },
 		{ "endpoint", "policy", kp_run_endpoint_policy },
+		{ "endpoint", "add", kp_run_endpoint_add }, { "endpoint", "del", kp_run_endpoint_del },
 	};
 	size_t i;
 
@@ -252,7 +253,7 @@ static int kp_batch_line(struct kp_cli *cli, char **w, int n, const char **why)
 	int err;
 
 	*why = "expected \"service set|del\", \"ipset set|add|remove|del\", "
-	       "\"policy set|del\" or \"endpoint policy\"";
+	       "\"policy set|del\" or \"endpoint add|del|policy\"";
 	if (n < 2)
 		return -EINVAL;
 	err = kp_batch_policy_line(cli, w, n, why);
@@ -749,10 +750,11 @@ static const struct kp_cmd kp_cmds[] = {
 	  "policy and rule that decided." },
 	{ NULL, "batch", kp_run_batch, "[FILE|-]",
 	  "Apply a file (default stdin) of service, ipset, policy and endpoint\n"
-	  "policy command lines (\"service set ...\", \"policy del ID\", ...) as one\n"
-	  "transaction: all apply together or none does. Service changes are\n"
-	  "checked as they are read; policy changes in order at commit, each\n"
-	  "against those before it. Blank lines and # comments are skipped.\n"
+	  "command lines (\"service set ...\", \"policy del ID\", \"endpoint add\n"
+	  "...\", ...) as one transaction: all apply together or none does.\n"
+	  "Service changes are checked as they are read; policy and endpoint\n"
+	  "changes in order at commit, each against those before it. Blank\n"
+	  "lines and # comments are skipped.\n"
 	  "Refusals while reading name the line." },
 	{ 0 }
 };

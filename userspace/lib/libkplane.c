@@ -468,10 +468,46 @@ static struct nl_msg *kp_endpoint_msg(struct kp_handle *h, uint8_t cmd,
 	return msg;
 }
 
+/* The key of endpoint @id (an error if it cannot be one). */
+static int kp_ep_key(struct kp_handle *h, const char *id, struct kp_endpoint *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->netns_fd = -1;
+	if (strlen(id) >= sizeof(key->id))
+		return kp_fail(h, -EINVAL, "id is too long");
+	strcpy(key->id, id);
+	return 0;
+}
+
+static int kp_id_request(struct kp_handle *h, uint8_t cmd, const char *id,
+			 kp_parse_fn parse, void *arg)
+{
+	struct kp_endpoint key;
+
+	return kp_ep_key(h, id, &key) ?:
+	       kp_exchange(h, kp_endpoint_msg(h, cmd, &key, false), parse, arg);
+}
+
+/* An endpoint add or delete, staged in the open transaction if there is one. */
+static int kp_endpoint_change(struct kp_handle *h, uint8_t cmd, const struct kp_endpoint *ep,
+			      bool full)
+{
+	struct nl_msg *msg = kp_endpoint_msg(h, cmd, ep, full);
+	int err;
+
+	if (msg && kp_put_txn(h, msg)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	err = kp_exchange(h, msg, NULL, NULL);
+	if (!err && h->txn)
+		h->txn_policy_changes++;
+	return err;
+}
+
 int kp_endpoint_add(struct kp_handle *h, const struct kp_endpoint *ep)
 {
-	return kp_exchange(h, kp_endpoint_msg(h, KPLANE_CMD_ENDPOINT_ADD, ep, true),
-			   NULL, NULL);
+	return kp_endpoint_change(h, KPLANE_CMD_ENDPOINT_ADD, ep, true);
 }
 
 int kp_endpoint_policy(struct kp_handle *h, const struct kp_endpoint *ep)
@@ -485,20 +521,13 @@ int kp_endpoint_policy(struct kp_handle *h, const struct kp_endpoint *ep)
 					    kp_put_attachments(msg, &only));
 }
 
-static int kp_id_request(struct kp_handle *h, uint8_t cmd, const char *id,
-			 kp_parse_fn parse, void *arg)
-{
-	struct kp_endpoint key = { .netns_fd = -1 };
-
-	if (strlen(id) >= sizeof(key.id))
-		return kp_fail(h, -EINVAL, "id is too long");
-	strcpy(key.id, id);
-	return kp_exchange(h, kp_endpoint_msg(h, cmd, &key, false), parse, arg);
-}
 
 int kp_endpoint_del(struct kp_handle *h, const char *id)
 {
-	return kp_id_request(h, KPLANE_CMD_ENDPOINT_DEL, id, NULL, NULL);
+	struct kp_endpoint key;
+
+	return kp_ep_key(h, id, &key) ?:
+	       kp_endpoint_change(h, KPLANE_CMD_ENDPOINT_DEL, &key, false);
 }
 
 int kp_parse_ip(struct nlattr *nest, struct kp_ip *ip)

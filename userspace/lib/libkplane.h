@@ -271,8 +271,9 @@ void kp_services_free(struct kp_service *svcs, size_t n);
 
 /*
  * Transactions.  kp_txn_begin opens one owned by this handle's socket; until
- * kp_txn_commit or kp_txn_abort, service changes sent through the handle are
- * staged in it and applied by the commit all together, or not at all.
+ * kp_txn_commit or kp_txn_abort, service, IP set, policy and endpoint
+ * changes (add, delete, policy) sent through the handle are staged in it
+ * and applied by the commit all together, or not at all.
  * Closing the handle aborts it.  Commit/abort with none open is refused by
  * the kernel (ENOENT).
  */
@@ -280,7 +281,7 @@ int kp_txn_begin(struct kp_handle *h);
 int kp_txn_commit(struct kp_handle *h);
 int kp_txn_abort(struct kp_handle *h);
 /*
- * Policy requests (IP set, policy, endpoint policy) staged in the open
+ * Policy requests (IP set, policy, endpoint add, delete and policy) staged in the open
  * transaction so far, 0 the first: a caller notes the count around each of
  * its changes; a commit's refusal may then name the request it refused
  * (kp_refused_change: true and *@index set).

@@ -34,6 +34,10 @@
  *
  * KPLANE_CMD_ENDPOINT_DEL (admin)
  *	Delete by KPLANE_A_ENDPOINT { KPLANE_EP_A_ID }.  ENOENT if unknown.
+ *	ENDPOINT_ADD and ENDPOINT_DEL may carry KPLANE_A_TXN_ID (see TXN_*):
+ *	an add is validated and its interface and pod netns resolved at once
+ *	(the netns is held until the transaction ends); conflicts, the limit
+ *	and the deleted endpoint's existence are checked at commit.
  *
  * KPLANE_CMD_ENDPOINT_GET
  *	doit: KPLANE_A_ENDPOINT { KPLANE_EP_A_ID } replies that endpoint.
@@ -87,7 +91,8 @@
  * KPLANE_CMD_TXN_COMMIT (admin)
  *	A policy change refused at commit is named by the refusal's
  *	NLMSGERR_ATTR_COOKIE: a u32 (host order), its index among the policy
- *	requests (IPSET_*, POLICY_*, ENDPOINT_POLICY) the transaction staged.
+ *	requests (IPSET_*, POLICY_*, ENDPOINT_ADD/DEL/POLICY) the transaction
+ *	staged.
  *	KPLANE_A_TXN_ID: re-checks every staged change against the tables as
  *	they are now (a deleted service must still exist, the service limit
  *	must hold) and applies all of them, or none (ENOENT/ENOSPC with a

@@ -149,8 +149,122 @@ void kp_policy_free(struct kp_policy *pol)
 		for (i = 0; i < pol->n_rules[d]; i++)
 			kp_rule_release(&pol->rules[d][i]);
 		kp_free(pol->rules[d]);
+		kp_rule_index_free(pol->index[d]);
 	}
 	kp_free(pol);
+}
+
+/* --- the index (struct kp_rule_index) --- */
+
+/* The destination ports @r names, or 0 if it names none or too many to key. */
+static u32 kp_rule_keys(const struct kp_rule *r)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < r->dst.n_ports; i++) {
+		n += (u32)r->dst.ports[i].hi - r->dst.ports[i].lo + 1;
+		if (n > KP_INDEX_RULE_PORTS)
+			return 0;
+	}
+	return n;
+}
+
+static u64 kp_index_key(u8 proto, u16 port)
+{
+	return (u64)proto << 48 | (u64)port << 32;
+}
+
+static int kp_u64_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void kp_rule_index_free(struct kp_rule_index *ix)
+{
+	if (!ix)
+		return;
+	kp_free(ix->keyed);
+	kp_free(ix->wild);
+	kp_free(ix);
+}
+
+static struct kp_rule_index *kp_rule_index_build(const struct kp_rule *rules, u32 n)
+{
+	struct kp_rule_index *ix = kp_zalloc(sizeof(*ix));
+	u32 i, j, keys = 0;
+
+	if (!ix)
+		return NULL;
+	for (i = 0; i < n; i++)
+		keys += kp_rule_keys(&rules[i]);
+	ix->keyed = kp_zalloc((keys + 1) * sizeof(*ix->keyed));
+	ix->wild = kp_zalloc((n + 1) * sizeof(*ix->wild));
+	if (!ix->keyed || !ix->wild) {
+		kp_rule_index_free(ix);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		const struct kp_rule *r = &rules[i];
+
+		if (!kp_rule_keys(r)) {
+			ix->wild[ix->n_wild++] = i;
+			continue;
+		}
+		/* Ports imply a protocol with ports (kp_rule_invalid). */
+		for (j = 0; j < r->dst.n_ports; j++) {
+			u32 port;
+
+			for (port = r->dst.ports[j].lo; port <= r->dst.ports[j].hi; port++)
+				ix->keyed[ix->n_keyed++] = kp_index_key(r->proto, (u16)port) | i;
+		}
+	}
+	sort(ix->keyed, ix->n_keyed, sizeof(*ix->keyed), kp_u64_cmp, NULL);
+	/* Overlapping ranges key a rule twice under one port: once is enough (Log). */
+	for (i = j = 0; i < ix->n_keyed; i++)
+		if (!j || ix->keyed[i] != ix->keyed[j - 1])
+			ix->keyed[j++] = ix->keyed[i];
+	ix->n_keyed = j;
+	return ix;
+}
+
+int kp_policy_index(struct kp_policy *pol, u32 min_rules)
+{
+	unsigned int d;
+
+	for (d = 0; d < __KPLANE_DIR_MAX; d++) {
+		if (pol->index[d] || pol->n_rules[d] < min_rules)
+			continue;
+		pol->index[d] = kp_rule_index_build(pol->rules[d], pol->n_rules[d]);
+		if (!pol->index[d])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Where @pkt's (protocol, port) rules are in @ix->keyed: [*first, *end). */
+static void kp_index_find(const struct kp_rule_index *ix, const struct kp_match_pkt *pkt,
+			  u32 *first, u32 *end)
+{
+	u64 key = kp_index_key(pkt->proto, pkt->dport);
+	u32 lo = 0, hi = ix->n_keyed;
+
+	if (!kp_proto_has_ports(pkt->proto)) {
+		*first = *end = 0;
+		return;
+	}
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (ix->keyed[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = *end = lo;
+	while (*end < ix->n_keyed && (ix->keyed[*end] >> 32) == (key >> 32))
+		(*end)++;
 }
 
 int kp_policy_cmp(const void *a, const void *b)
@@ -163,15 +277,65 @@ int kp_policy_cmp(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-enum kp_tier_outcome { KP_TIER_DECIDED, KP_TIER_PASS, KP_TIER_SKIP, KP_TIER_END };
+enum kp_tier_outcome { KP_TIER_DECIDED, KP_TIER_PASS, KP_TIER_SKIP, KP_TIER_END,
+			KP_TIER_NEXT_RULE };
 
-/* One tier: the first Allow/Deny decides, Pass leaves it, Log goes on. */
+/* Rule @i of @pol: the first Allow/Deny decides, Pass leaves the tier, Log goes on. */
+static enum kp_tier_outcome kp_rule_eval(const struct kp_policy *pol, unsigned int dir, u32 i,
+					 const struct kp_match_pkt *pkt, kp_log_fn log,
+					 void *arg, struct kp_verdict *v)
+{
+	const struct kp_rule *r = &pol->rules[dir][i];
+
+	if (!kp_rule_match(r, pkt))
+		return KP_TIER_NEXT_RULE;
+	if (r->action == KPLANE_ACTION_LOG) {
+		if (log)
+			log(arg, pol, dir, i, pkt);
+		return KP_TIER_NEXT_RULE;
+	}
+	if (r->action == KPLANE_ACTION_PASS)
+		return KP_TIER_PASS;
+	v->action = r->action;
+	v->reason = KPLANE_REASON_RULE;
+	v->policy = pol;
+	v->rule = i;
+	return KP_TIER_DECIDED;
+}
+
+/* @pol's rules in order: every one, or those its index gives @pkt. */
+static enum kp_tier_outcome kp_policy_eval(const struct kp_policy *pol, unsigned int dir,
+					   const struct kp_match_pkt *pkt, kp_log_fn log,
+					   void *arg, struct kp_verdict *v)
+{
+	const struct kp_rule_index *ix = pol->index[dir];
+	enum kp_tier_outcome o = KP_TIER_NEXT_RULE;
+	u32 i, k, end, w = 0;
+
+	if (!ix) {
+		for (i = 0; i < pol->n_rules[dir] && o == KP_TIER_NEXT_RULE; i++)
+			o = kp_rule_eval(pol, dir, i, pkt, log, arg, v);
+		return o;
+	}
+	kp_index_find(ix, pkt, &k, &end);
+	while ((k < end || w < ix->n_wild) && o == KP_TIER_NEXT_RULE) {
+		if (k < end && (w == ix->n_wild || (u32)ix->keyed[k] < ix->wild[w]))
+			i = (u32)ix->keyed[k++];
+		else
+			i = ix->wild[w++];
+		o = kp_rule_eval(pol, dir, i, pkt, log, arg, v);
+	}
+	return o;
+}
+
+/* One tier: its policies in order, until a rule decides or passes. */
 static enum kp_tier_outcome kp_tier_eval(const struct kp_tier_prog *t, unsigned int dir,
 					 const struct kp_match_pkt *pkt, kp_log_fn log,
 					 void *arg, struct kp_verdict *v)
 {
+	enum kp_tier_outcome o;
 	bool applies = false;
-	unsigned int p, i;
+	unsigned int p;
 
 	for (p = 0; p < t->n; p++) {
 		const struct kp_policy *pol = t->pols[p];
@@ -179,24 +343,9 @@ static enum kp_tier_outcome kp_tier_eval(const struct kp_tier_prog *t, unsigned 
 		if (!(pol->types & (1U << dir)))
 			continue;
 		applies = true;
-		for (i = 0; i < pol->n_rules[dir]; i++) {
-			const struct kp_rule *r = &pol->rules[dir][i];
-
-			if (!kp_rule_match(r, pkt))
-				continue;
-			if (r->action == KPLANE_ACTION_LOG) {
-				if (log)
-					log(arg, pol, dir, i, pkt);
-				continue;
-			}
-			if (r->action == KPLANE_ACTION_PASS)
-				return KP_TIER_PASS;
-			v->action = r->action;
-			v->reason = KPLANE_REASON_RULE;
-			v->policy = pol;
-			v->rule = i;
-			return KP_TIER_DECIDED;
-		}
+		o = kp_policy_eval(pol, dir, pkt, log, arg, v);
+		if (o != KP_TIER_NEXT_RULE)
+			return o;
 	}
 	return applies ? KP_TIER_END : KP_TIER_SKIP;
 }
@@ -226,6 +375,7 @@ void kp_prog_eval(const struct kp_prog *prog, unsigned int dir, const struct kp_
 			passed = true;
 			break;
 		case KP_TIER_SKIP:
+		case KP_TIER_NEXT_RULE:		/* within a tier only */
 			break;
 		}
 	}

@@ -59,6 +59,25 @@ struct kp_rule {
 	struct kp_rule_side src, dst;
 };
 
+/*
+ * One direction's rules by what a packet must carry to match them: a rule
+ * naming a few destination ports under each (protocol, port) it names, the
+ * others in a list every packet walks.  A packet's candidates are its
+ * (protocol, port)'s rules merged with that list in rule order, so the first
+ * match is the one a walk of every rule finds, and a first packet does not
+ * test thousands of rules written for other ports.
+ */
+struct kp_rule_index {
+	u32 n_keyed, n_wild;
+	u64 *keyed;		/* proto << 48 | port << 32 | rule, ascending */
+	u32 *wild;		/* rule numbers, ascending */
+};
+
+/* Directions with fewer rules are walked rule by rule. */
+#define KP_INDEX_MIN_RULES	16
+/* A rule naming more destination ports than this is walked by every packet. */
+#define KP_INDEX_RULE_PORTS	16
+
 struct kp_policy {
 	char id[KPLANE_ID_MAX];
 	char tier[KPLANE_ID_MAX];
@@ -66,6 +85,7 @@ struct kp_policy {
 	u8 types;		/* KPLANE_POLICY_INGRESS | _EGRESS */
 	u32 n_rules[__KPLANE_DIR_MAX];
 	struct kp_rule *rules[__KPLANE_DIR_MAX];
+	struct kp_rule_index *index[__KPLANE_DIR_MAX];	/* NULL: walk them all */
 };
 
 /* One tier of an endpoint's program: its policies, in evaluation order. */
@@ -107,7 +127,13 @@ const char *kp_rule_invalid(const struct kp_rule *r);
 bool kp_rule_match(const struct kp_rule *r, const struct kp_match_pkt *pkt);
 /* Frees what a rule points to (not the rule). */
 void kp_rule_release(struct kp_rule *r);
-/* Frees a policy's rules and the policy. */
+/*
+ * Indexes each direction of @pol with at least @min_rules rules (the
+ * kernel: KP_INDEX_MIN_RULES).  -ENOMEM leaves @pol unindexed, still whole.
+ */
+int kp_policy_index(struct kp_policy *pol, u32 min_rules);
+void kp_rule_index_free(struct kp_rule_index *ix);
+/* Frees a policy's rules, indexes and the policy. */
 void kp_policy_free(struct kp_policy *pol);
 /* Evaluation order of policies within a tier: order, then id. */
 int kp_policy_cmp(const void *a, const void *b);

@@ -405,6 +405,7 @@ void kp_pol_free(struct kp_pol *pol)
 		for (i = 0; pol->p.rules[d] && i < pol->p.n_rules[d]; i++)
 			kp_rule_release(&pol->p.rules[d][i]);
 		kp_free(pol->p.rules[d]);
+		kp_rule_index_free(pol->p.index[d]);
 		kp_counters_free(pol->counters[d]);
 	}
 	kfree(pol);

@@ -436,7 +436,8 @@ int kp_pol_parse(const struct nlattr *nest, struct kp_pol_table *tbl, struct kp_
 	err = kp_pol_parse_head(nest, tb, pol, extack) ?:
 	      kp_rules_parse(nest, KPLANE_POL_A_INGRESS_RULE, tbl, pol, KPLANE_DIR_INGRESS,
 			     extack) ?:
-	      kp_rules_parse(nest, KPLANE_POL_A_EGRESS_RULE, tbl, pol, KPLANE_DIR_EGRESS, extack);
+	      kp_rules_parse(nest, KPLANE_POL_A_EGRESS_RULE, tbl, pol, KPLANE_DIR_EGRESS, extack) ?:
+	      kp_policy_index(&pol->p, KP_INDEX_MIN_RULES);
 	if (err) {
 		kp_pol_free(pol);
 		return err;

@@ -12,14 +12,18 @@
 # and, with 10k unrelated iptables rules in FORWARD, kplane (fast path) and
 # the floor.  Each peer at each size has its own node netns.  Per round,
 # every one in turn: TCP throughput (iperf3), request/response rate over one
-# connection (kp-rr), 64-byte UDP packet rate (iperf3 -u).
+# connection (kp-rr), 64-byte UDP packet rate (iperf3 -u); then new TCP
+# connections to every one in lockstep (kp-connbench: each SYN is a flow's
+# first packet, the one the rules judge).
 # Prints "BENCH-POLICY peer=... rules=... round=... tput_mbps=... rr_per_s=... udp_pps=..."
+# and "BENCH-POLICY-CONNECT peer=... rules=... round=... median_us=... p99_us=... conn_per_s=..."
 # (rules=0 for the single-size peers).
 . /scenarios/lib.sh
 
 SIZES=${BENCH_RULES:-10 100 1000 10000}
 ROUNDS=${BENCH_ROUNDS:-3}
 SECS=${BENCH_SECS:-2}
+CONNS=${BENCH_CONNS:-100}
 # One node netns per peer and size, all built before the first round, so
 # every round measures every size of every peer back to back: the spread
 # across sizes and the ratios between peers are read within a round, not
@@ -34,6 +38,10 @@ for i in $INSTANCES; do
 	for n in 2 3; do kp_calico_pod node-$i $n $i-; done
 	ip netns exec $i-pod3 iperf3 -s -D -p 5201
 	ip netns exec $i-pod3 kp-rr serve 7000 &
+	ip netns exec $i-pod3 kp-echo serve tcp 0.0.0.0 7100 conn &
+	# Thousands of TIME_WAIT sockets per round: reused, so the port search
+	# does not grow with the bench's history.
+	ip netns exec $i-pod2 sysctl -qw net.ipv4.tcp_tw_reuse=1
 done
 for i in $INSTANCES; do
 	case $i in kp*)
@@ -126,14 +134,32 @@ unrelated_forward_rules() {
 # pstat NODE COUNTER: one of kplane's node counters.
 pstat() { kpctl "$1" --json status | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
 
-measure() {	# measure INSTANCE ROUND
-	local i=$1 ns=$1-pod2 tput rr udp name rules=0 work= c0 b0
-	case $i in
+# peer_of INSTANCE: sets name and rules.
+peer_of() {
+	rules=0
+	case $1 in
 	kpx) name=kplane+10k-fwd ;; flx) name=floor+10k-fwd ;;
 	fl) name=floor ;; ft) name=flowtable ;;
-	kp*) name=kplane rules=${i#kp} ;; ipt*) name=iptables rules=${i#ipt} ;;
-	ips*) name=ipset rules=${i#ips} ;; nft*) name=nftables rules=${i#nft} ;;
+	kp*) name=kplane rules=${1#kp} ;; ipt*) name=iptables rules=${1#ipt} ;;
+	ips*) name=ipset rules=${1#ips} ;; nft*) name=nftables rules=${1#nft} ;;
 	esac
+}
+
+# connects ROUND: CONNS new connections to every instance, in lockstep.
+connects() {
+	local i targets=() label stats name rules
+	for i in $INSTANCES; do targets+=("$i=$i-pod2/10.244.1.3:7100"); done
+	kp-connbench "$CONNS" "${targets[@]}" >/tmp/connbench || {
+		kp_not_ok "bench round $1: a connect failed"; return; }
+	while read -r label stats; do
+		peer_of "${label#target=}"
+		echo "BENCH-POLICY-CONNECT peer=$name rules=$rules round=$1 $stats"
+	done </tmp/connbench
+}
+
+measure() {	# measure INSTANCE ROUND
+	local i=$1 ns=$1-pod2 tput rr udp name rules work= c0 b0
+	peer_of "$i"
 	# kplane: how much policy work the measurement's packets cost.
 	[[ $i == kp* ]] && { c0=$(pstat "node-$i" policy_checked); b0=$(pstat "node-$i" policy_bypassed); }
 	tput=$(ip netns exec "$ns" iperf3 -c 10.244.1.3 -p 5201 -t "$SECS" -f m 2>/dev/null |
@@ -175,6 +201,7 @@ for round in $(seq "$ROUNDS"); do
 	for k in "${!list[@]}"; do
 		measure "${list[(k + round) % ${#list[@]}]}" "$round"
 	done
+	connects "$round"
 	kp_ok "round $round"
 done
 for r in $SIZES; do kpctl node-kp$r status | grep -E 'policy|fast path'; done

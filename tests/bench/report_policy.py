@@ -23,9 +23,12 @@ vals = defaultdict(list)
 by_round = {}   # (peer, rules, metric, round) -> value
 prog = {}
 work = defaultdict(list)    # kplane rules -> [(evaluated, bypassed)] per measurement
+conn = {}       # (peer, rules, round) -> median connect() µs
 for line in open(sys.argv[1]):
     kv = dict(re.findall(r'([\w+-]+)=(\S+)', line))
-    if line.startswith('BENCH-POLICY-PROGRAM'):
+    if line.startswith('BENCH-POLICY-CONNECT'):
+        conn[(kv['peer'], int(kv['rules']), kv['round'])] = float(kv['median_us'])
+    elif line.startswith('BENCH-POLICY-PROGRAM'):
         prog[(kv['peer'], int(kv['rules']))] = int(kv['ms'])
     elif line.startswith('BENCH-POLICY '):
         r = int(kv['rules'])
@@ -125,6 +128,35 @@ for m, title in METRICS:
         print(f"\nWith 10k unrelated rules in FORWARD: kplane {fmt(flat['kplane+10k-fwd'])} vs plain "
               f"forwarding {fmt(flat['floor+10k-fwd'])} ({fw:.2f}x paired).")
     print()
+
+def conn_med(peer, rules):
+    v = [x for (p, r, _), x in conn.items() if p == peer and r == rules]
+    return statistics.median(v) if v else None
+
+
+def conn_paired(a, ra, b, rb):
+    """Median over rounds of a's connect() latency / b's (higher: a slower)."""
+    rs = [conn[(a, ra, x)] / conn[(b, rb, x)] for x in rounds
+          if (a, ra, x) in conn and conn.get((b, rb, x))]
+    return statistics.median(rs) if rs else None
+
+
+if conn:
+    print("## New connections: connect() latency, median µs\n")
+    print("Every SYN is a flow's first packet: the one the rules judge (kplane's matcher,")
+    print("iptables' linear FORWARD chain, a set lookup). All peers and sizes in lockstep,")
+    print("connection by connection; lower is better.\n")
+    print("| rules | " + " | ".join(SIZED) + " | " +
+          " | ".join(f"{p} / kplane" for p in SIZED[1:]) + " | kplane / floor |")
+    print("|---|" + "---|" * (2 * len(SIZED)))
+    for r in sizes:
+        print(f"| {r} | " + " | ".join(fmt(conn_med(p, r)) for p in SIZED) + " | " +
+              " | ".join(xfmt(conn_paired(p, r, "kplane", r)) for p in SIZED[1:]) +
+              f" | {xfmt(conn_paired('kplane', r, 'floor', 0))} |")
+    if sizes:
+        print(f"\nFrom {sizes[0]} to {sizes[-1]} rules, paired within rounds: " +
+              ", ".join(f"{p} {xfmt(conn_paired(p, sizes[-1], p, sizes[0]))}" for p in SIZED) +
+              f". Floor {fmt(conn_med('floor', 0))} µs, flowtable {fmt(conn_med('flowtable', 0))} µs.\n")
 
 if work:
     print("## Policy work per measurement (kplane)\n")

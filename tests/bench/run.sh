@@ -11,7 +11,8 @@
 #   BENCH_SIZES="1 1000 10000 100000" BENCH_ROUNDS=5 BENCH_CONNS=500 (services)
 #   BENCH_SLOW_MAX=10000: largest size the IPVS and nftables peers run at (slow to program)
 #   BENCH_PROGRAM_REPS=3: times each peer programs each size (median; slow ones once)
-#   BENCH_RULES="10 100 1000 10000" BENCH_POLICY_ROUNDS=3 BENCH_SECS=2 (policy)
+#   BENCH_RULES="10 100 1000 10000" BENCH_POLICY_ROUNDS=3 BENCH_SECS=2
+#   BENCH_POLICY_CONNS=100: new connections to each peer per round (policy)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # The peers' tools (copied into the VM) and the plotter, if missing.
@@ -48,7 +49,7 @@ if [[ " $suites " == *" policy "* ]]; then
 	KPLANE_VM_MEM=2048 "$top/tests/qemu/run.sh" --kernel stock --scenario policy_path \
 		--timeout 3600 --env "BENCH_RULES=${BENCH_RULES:-10 100 1000 10000}" \
 		--env "BENCH_ROUNDS=${BENCH_POLICY_ROUNDS:-3}" --env "BENCH_SECS=${BENCH_SECS:-2}" \
-		>"$log" 2>&1 || echo "bench: the VM run reported failures (see $log)" >&2
+		--env "BENCH_CONNS=${BENCH_POLICY_CONNS:-100}" >"$log" 2>&1 || echo "bench: the VM run reported failures (see $log)" >&2
 	grep -a '^BENCH' "$log" >"$out/policy.raw"
 	/usr/bin/python3 "$top/tests/bench/report_policy.py" "$out/policy.raw" "$env" \
 		"$out/policy.png" >"$out/policy.md"

@@ -107,6 +107,32 @@ out=$(trace pod4 tcp 10.244.1.4:1234 10.244.1.3:8081)
 kp_check "trace: tier security decided [$out]" \
 	grep -q "deny (rule, tier security, policy sec ingress rule 0)" <<<"$out"
 
+# --- a policy large enough to be indexed by destination port ---
+# 20 rules on ports 9001-9020 (one names 8079-8081, one 8080 twice over),
+# a Log and an allow from pod4 that every port walks, then allow 8081:
+# the first match must be the one a walk of every rule finds.
+args=()
+for p in $(seq 9001 9020); do args+=(ingress deny proto tcp to port "$p"); done
+args+=(ingress log proto tcp from net 10.244.1.4/32 ingress allow proto tcp to port 8079-8081
+       ingress allow proto tcp from net 10.244.1.4/32 ingress deny proto tcp to port 8080 port 8080-8080
+       ingress allow proto tcp to port 8081)
+kp_check "a policy of 25 rules" pol many order 1 "${args[@]}"
+attach pod3 ingress default:many
+kp_eq "indexed: 8081 allowed (rule 21)" "$(reach pod2 10.244.1.3 8081)" alt-3
+out=$(trace pod2 tcp 10.244.1.2:40000 10.244.1.3:9005)
+kp_check "trace: rule 4 decided [$out]" grep -q "policy many ingress rule 4)" <<<"$out"
+out=$(trace pod2 tcp 10.244.1.2:40000 10.244.1.3:8080)
+kp_check "trace: the range rule before the later ones [$out]" grep -q "allow (rule, tier default, policy many ingress rule 21)" <<<"$out"
+kp_eq "indexed: 8080 allowed" "$(reach pod2 10.244.1.3 8080)" web-3
+out=$(trace pod4 tcp 10.244.1.4:40000 10.244.1.3:9005)
+kp_check "trace: pod4 to 9005 still denied by rule 4 [$out]" grep -q "policy many ingress rule 4)" <<<"$out"
+out=$(trace pod4 tcp 10.244.1.4:40000 10.244.1.3:7)
+kp_check "trace: pod4 to an unkeyed port allowed by rule 22 [$out]" grep -q "policy many ingress rule 22)" <<<"$out"
+out=$(trace pod2 tcp 10.244.1.2:40000 10.244.1.3:7)
+kp_check "trace: pod2 to an unkeyed port denied at the end of the tier [$out]" grep -q "deny (end of tier" <<<"$out"
+out=$(trace pod2 udp 10.244.1.2:40000 10.244.1.3:8081)
+kp_check "trace: UDP to 8081 matches no TCP rule [$out]" grep -q "deny (end of tier" <<<"$out"
+
 # --- IP sets, not-net, not-set, not-proto ---
 kp_check "ipset set" kpctl node1 ipset set clients 10.244.1.2
 pol sel order 5 tier default ingress allow from set clients

@@ -163,6 +163,9 @@ static struct kp_policy *kp_ref_policy(struct kp_ref_rng *r, unsigned int idx,
 		for (i = 0; i < pol->n_rules[d]; i++)
 			kp_ref_rule(r, &pol->rules[d][i], pool, n_pool);
 	}
+	/* Half indexed whatever their size: both ways of walking rules are checked. */
+	if (kp_ref_rand(r, 2))
+		kp_policy_index(pol, 0);	/* out of memory: walked rule by rule */
 	return pol;
 }
 

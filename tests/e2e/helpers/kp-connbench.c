@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_TARGETS 8
+#define MAX_TARGETS 32
 #define MAX_ADDRS 8
 
 struct target {

@@ -49,6 +49,17 @@ void kp_counters_free(struct kp_rule_counters *c)
 	kfree(c);
 }
 
+static void kp_counters_free_rcu(struct rcu_head *rcu)
+{
+	kp_counters_free(container_of(rcu, struct kp_rule_counters, rcu));
+}
+
+void kp_counters_retire(struct kp_rule_counters *c)
+{
+	if (c)
+		call_rcu(&c->rcu, kp_counters_free_rcu);
+}
+
 struct kp_rule_stats __percpu *kp_counters_of(const struct kp_rule_counters *c, u32 rule)
 {
 	return c->block[rule / KP_COUNTERS_BLOCK] + rule % KP_COUNTERS_BLOCK;

@@ -14,6 +14,7 @@
 #define KPLANE_COUNTERS_H
 
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
 
 struct kp_rule_stats {
@@ -27,12 +28,19 @@ struct kp_rule_stats {
 struct kp_rule_counters {
 	u32 n_rules;
 	u64 *ids;			/* each rule's content hash */
+	struct rcu_head rcu;
 	struct kp_rule_stats __percpu *block[];
 };
 
 /* Zeroed counters for @n rules; NULL when out of memory. */
 struct kp_rule_counters *kp_counters_alloc(u32 n);
 void kp_counters_free(struct kp_rule_counters *c);
+/*
+ * Frees @c after a grace period, called once the policy it counts for was
+ * itself unreachable for one (see kp_pol_free_rcu): a cached verdict may
+ * still hand a reader these counters for a moment after that.
+ */
+void kp_counters_retire(struct kp_rule_counters *c);
 struct kp_rule_stats __percpu *kp_counters_of(const struct kp_rule_counters *c, u32 rule);
 void kp_counters_read(const struct kp_rule_stats __percpu *s, u64 *packets, u64 *bytes);
 /* Counts @from's rules into the identical rules of @to (by id), each at most once. */

@@ -63,7 +63,11 @@ err_cache:
 void kp_endpoint_uninit(void)
 {
 	rhashtable_destroy(&kp_ep_by_netns);
-	/* Endpoints are freed by call_rcu(): let them all land first. */
+	/*
+	 * Endpoints are freed by call_rcu(): let them all land first.  Twice:
+	 * a policy's callback queues its counters' (policy.c).
+	 */
+	rcu_barrier();
 	rcu_barrier();
 	kmem_cache_destroy(kp_ep_cache);
 }

@@ -224,7 +224,13 @@ static void kp_stats_add(struct kp_rule_stats __percpu *const *stats, unsigned i
 	}
 }
 
-/* Writes @d into @v, the revision last (see struct kp_flow_verdict). */
+/*
+ * Writes @d into @v, the revision last (see struct kp_flow_verdict).  A CPU
+ * that decided under an older revision may store after a newer verdict: the
+ * next reader re-checks, but one that read the newer revision just before
+ * may count once into the older rules' counters, which therefore outlive
+ * their policy by a grace period (policy.c, kp_pol_free_rcu).
+ */
 static void kp_verdict_store(struct kp_flow_verdict *v, const struct kp_decision *d, u32 rev)
 {
 	unsigned int i;

@@ -75,9 +75,23 @@ static void kp_ipset_free_rcu(struct rcu_head *rcu)
 	kfree(set);
 }
 
+/*
+ * A grace period after the policy became unreachable, its counters wait
+ * one more: a flow's cached verdict holds them, and a reader that checked
+ * the verdict's revision just before a CPU still deciding under the old
+ * policy stored its own may count into them (filter.c, kp_verdict_store).
+ * That reader began before this grace period ended; the next one covers it.
+ */
 static void kp_pol_free_rcu(struct rcu_head *rcu)
 {
-	kp_pol_free(container_of(rcu, struct kp_pol, rcu));
+	struct kp_pol *pol = container_of(rcu, struct kp_pol, rcu);
+	unsigned int d;
+
+	for (d = 0; d < __KPLANE_DIR_MAX; d++) {
+		kp_counters_retire(pol->counters[d]);
+		pol->counters[d] = NULL;
+	}
+	kp_pol_free(pol);
 }
 
 void kp_pol_table_destroy(struct kp_pol_table *tbl)
@@ -582,9 +596,10 @@ int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct kp_pol_journal *
 		i++;
 	}
 	kvfree(progs);
+	/* Revision first: a verdict still naming @old is re-checked from now on. */
+	kp_pol_changed(node);
 	if (!j)
 		kp_pol_retire(old);
-	kp_pol_changed(node);
 	return err;
 }
 
@@ -615,9 +630,9 @@ int kp_pol_del(struct kp_node *node, const char *id, struct kp_pol_journal *j,
 	rhashtable_remove_fast(&tbl->pols, &pol->node, kp_pol_params);
 	list_del(&pol->list);
 	tbl->n_rules -= kp_pol_rules(pol);
+	kp_pol_changed(node);
 	if (!j)
 		kp_pol_retire(pol);
-	kp_pol_changed(node);
 	return 0;
 }
 

@@ -82,6 +82,7 @@ static void kp_pol_test_exit(struct kunit *test)
 	kp_pol_table_destroy(&node->pol);
 	mutex_unlock(&kplane_mutex);
 	rcu_barrier();
+	rcu_barrier();		/* policies' counters go a grace period after them */
 }
 
 static int kp_pol_suite_init(struct kunit_suite *suite)

@@ -323,8 +323,13 @@ static int kp_nl_ep_add_locked(struct genl_info *info, struct kp_ep_cfg *cfg)
 	if (!txn)
 		return kp_nl_ep_add_now(node, ep, cfg, info->extack);
 	err = kp_txn_stage_ep_add(txn, ep, cfg->attach, cfg->n_attach, info->extack);
+	if (err) {
+		kp_ep_put_pod(ep);
+		kp_ep_free(ep);
+		return err;
+	}
 	cfg->attach = NULL;	/* taken */
-	return err;
+	return 0;
 }
 
 static int kp_nl_ep_add(struct sk_buff *skb, struct genl_info *info)

@@ -742,6 +742,17 @@ int kp_ep_policy_set(struct kp_node *node, struct kp_endpoint *ep,
 
 /* --- endpoints joining and leaving in a commit --- */
 
+struct kp_endpoint *kp_ep_present(struct kp_node *node, const char *id,
+				  struct netlink_ext_ack *extack)
+{
+	struct kp_endpoint *ep = kp_ep_lookup_id(&node->eps, id);
+
+	if (ep && !ep->leaving)
+		return ep;
+	NL_SET_ERR_MSG(extack, "no endpoint with this id");
+	return NULL;
+}
+
 int kp_ep_join(struct kp_node *node, struct kp_endpoint *ep, const struct kp_attach *attach,
 	       u32 n, struct kp_pol_journal *j, struct netlink_ext_ack *extack)
 {
@@ -771,16 +782,14 @@ int kp_ep_join(struct kp_node *node, struct kp_endpoint *ep, const struct kp_att
 int kp_ep_leave(struct kp_node *node, const char *id, struct kp_pol_journal *j,
 		struct netlink_ext_ack *extack)
 {
-	struct kp_endpoint *ep = kp_ep_lookup_id(&node->eps, id);
+	struct kp_endpoint *ep = kp_ep_present(node, id, extack);
 	struct kp_undo *u;
 
 	lockdep_assert_held(&kplane_mutex);
 	if (WARN_ON_ONCE(!j))
 		return -EINVAL;		/* leaving is undone or finished by the journal */
-	if (!ep || ep->leaving) {
-		NL_SET_ERR_MSG(extack, "no endpoint with this id");
+	if (!ep)
 		return -ENOENT;
-	}
 	u = kp_undo_new(j, KP_UNDO_EP_DEL, ep);
 	if (IS_ERR(u))
 		return PTR_ERR(u);

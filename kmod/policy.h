@@ -135,6 +135,9 @@ int kp_ep_policy_set(struct kp_node *node, struct kp_endpoint *ep,
  * endpoint without policy, as they saw no endpoint.  kp_ep_leave clears the
  * endpoint's staged policy and deletes it once the commit is published.
  */
+/* Endpoint @id, unless absent or leaving in this commit (then NULL, with a message). */
+struct kp_endpoint *kp_ep_present(struct kp_node *node, const char *id,
+				  struct netlink_ext_ack *extack);
 int kp_ep_join(struct kp_node *node, struct kp_endpoint *ep, const struct kp_attach *attach,
 	       u32 n, struct kp_pol_journal *j, struct netlink_ext_ack *extack);
 int kp_ep_leave(struct kp_node *node, const char *id, struct kp_pol_journal *j,

@@ -47,9 +47,8 @@ static int kp_ep_policy_apply(struct kp_node *node, const struct nlattr *nest,
 	err = kp_ep_parse(nest, KP_EP_PARSE_POLICY, &cfg, extack);
 	if (err)
 		return err;
-	ep = kp_ep_lookup_id(&node->eps, cfg.id);
-	if (!ep || ep->leaving) {
-		NL_SET_ERR_MSG(extack, "no endpoint with this id");
+	ep = kp_ep_present(node, cfg.id, extack);
+	if (!ep) {
 		err = -ENOENT;
 	} else {
 		err = kp_ep_policy_set(node, ep, cfg.attach, cfg.n_attach, j, extack);

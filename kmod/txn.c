@@ -241,13 +241,8 @@ int kp_txn_stage_ep_add(struct kp_txn *txn, struct kp_endpoint *ep, struct kp_at
 {
 	struct kp_txn_pol_op *op = kp_txn_pol_op_new(txn, KPLANE_CMD_ENDPOINT_ADD, extack);
 
-	if (IS_ERR(op)) {
-		if (ep->pod_net)
-			put_net(ep->pod_net);
-		kp_ep_free(ep);
-		kvfree(attach);
+	if (IS_ERR(op))
 		return PTR_ERR(op);
-	}
 	op->ep = ep;
 	op->pod_net = ep->pod_net;
 	op->attach = attach;

@@ -63,7 +63,7 @@ int kp_txn_stage_pol(struct kp_txn *txn, u8 cmd, const struct nlattr *nest,
 		     struct netlink_ext_ack *extack);
 /*
  * Stages adding @ep (built, holding a reference on its pod netns) with
- * @attach[0..n_attach-1]; takes all three in every case.
+ * @attach[0..n_attach-1]; takes all three on success.
  */
 int kp_txn_stage_ep_add(struct kp_txn *txn, struct kp_endpoint *ep, struct kp_attach *attach,
 			u32 n_attach, struct netlink_ext_ack *extack);

@@ -431,13 +431,12 @@ static int kp_put_attachments(struct nl_msg *msg, const struct kp_endpoint *ep)
 	       kp_put_attach(msg, KPLANE_EP_A_EGRESS, ep, KPLANE_DIR_EGRESS) ? -EMSGSIZE : 0;
 }
 
-/* Adds KPLANE_A_ENDPOINT; with @full, everything, else only the id. */
-static int kp_put_endpoint(struct nl_msg *msg, const struct kp_endpoint *ep, bool full)
+/* An endpoint's attributes (@full: everything, else only the id), in a nest the caller opened. */
+static int kp_put_endpoint_attrs(struct nl_msg *msg, const struct kp_endpoint *ep, bool full)
 {
-	struct nlattr *nest = nla_nest_start(msg, KPLANE_A_ENDPOINT);
 	unsigned int i;
 
-	if (!nest || nla_put_string(msg, KPLANE_EP_A_ID, ep->id))
+	if (nla_put_string(msg, KPLANE_EP_A_ID, ep->id))
 		return -EMSGSIZE;
 	if (full) {
 		if (nla_put_string(msg, KPLANE_EP_A_IFNAME, ep->ifname))
@@ -452,6 +451,16 @@ static int kp_put_endpoint(struct nl_msg *msg, const struct kp_endpoint *ep, boo
 		    kp_put_attachments(msg, ep))
 			return -EMSGSIZE;
 	}
+	return 0;
+}
+
+/* Adds KPLANE_A_ENDPOINT. */
+static int kp_put_endpoint(struct nl_msg *msg, const struct kp_endpoint *ep, bool full)
+{
+	struct nlattr *nest = nla_nest_start(msg, KPLANE_A_ENDPOINT);
+
+	if (!nest || kp_put_endpoint_attrs(msg, ep, full))
+		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
 }
@@ -492,17 +501,10 @@ static int kp_id_request(struct kp_handle *h, uint8_t cmd, const char *id,
 static int kp_endpoint_change(struct kp_handle *h, uint8_t cmd, const struct kp_endpoint *ep,
 			      bool full)
 {
-	struct nl_msg *msg = kp_endpoint_msg(h, cmd, ep, full);
-	int err;
+	struct nl_msg *msg = kp_msg(h, cmd, 0);
+	struct nlattr *nest = msg ? nla_nest_start(msg, KPLANE_A_ENDPOINT) : NULL;
 
-	if (msg && kp_put_txn(h, msg)) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	err = kp_exchange(h, msg, NULL, NULL);
-	if (!err && h->txn)
-		h->txn_policy_changes++;
-	return err;
+	return kp_send_change(h, msg, nest, !nest || kp_put_endpoint_attrs(msg, ep, full));
 }
 
 int kp_endpoint_add(struct kp_handle *h, const struct kp_endpoint *ep)
@@ -520,7 +522,6 @@ int kp_endpoint_policy(struct kp_handle *h, const struct kp_endpoint *ep)
 	return kp_send_change(h, msg, nest, !nest || nla_put_string(msg, KPLANE_EP_A_ID, ep->id) ||
 					    kp_put_attachments(msg, &only));
 }
-
 
 int kp_endpoint_del(struct kp_handle *h, const char *id)
 {

@@ -78,6 +78,7 @@ int kp_ep_table_init(struct kp_ep_table *tbl)
 
 	INIT_LIST_HEAD(&tbl->list);
 	tbl->count = 0;
+	tbl->n_host = 0;
 	tbl->next_seq = 1;
 	atomic64_set(&tbl->full, 0);
 	atomic64_set(&tbl->reaped, 0);
@@ -207,6 +208,7 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 	ep->seq = tbl->next_seq++;
 	list_add_tail_rcu(&ep->list, &tbl->list);
 	tbl->count++;
+	WRITE_ONCE(tbl->n_host, tbl->n_host + ep->host);
 	return 0;
 
 err_addrs:
@@ -236,6 +238,7 @@ void kp_ep_table_del(struct kp_endpoint *ep)
 	rhashtable_remove_fast(&tbl->by_id, &ep->id_node, kp_ep_id_params);
 	list_del_rcu(&ep->list);
 	tbl->count--;
+	WRITE_ONCE(tbl->n_host, tbl->n_host - ep->host);
 	call_rcu(&ep->rcu, kp_ep_free_rcu);
 }
 

@@ -12,6 +12,8 @@
 #include <linux/netfilter.h>
 #include <net/ip6_fib.h>
 #include <net/ip6_route.h>
+#include <net/addrconf.h>
+#include <net/ip_fib.h>
 #include <net/ndisc.h>
 #include <net/route.h>
 #include <net/netfilter/ipv4/nf_reject.h>
@@ -137,54 +139,135 @@ static void kp_filter_log(void *arg, const struct kp_policy *pol, unsigned int d
 }
 
 static void kp_filter_step(struct kp_decision *d, const struct kp_endpoint *ep,
-			   unsigned int dir, const struct kp_match_pkt *m, bool log)
+			   unsigned int dir, bool forwarded, const struct kp_match_pkt *pkt,
+			   bool log)
 {
 	struct kp_filter_step *s = &d->steps[d->n_steps++];
-	const struct kp_prog *prog = kp_ep_prog(ep, dir, m->view);
+	const struct kp_prog *prog = kp_ep_prog(ep, dir, pkt->view);
+	struct kp_match_pkt m = *pkt;
 
+	m.forwarded = forwarded;
 	s->ep = ep;
 	s->dir = dir;
-	kp_prog_eval(prog, dir, m, log ? kp_filter_log : NULL, (void *)ep, &s->v);
+	s->forwarded = forwarded;
+	kp_prog_eval(prog, dir, &m, log ? kp_filter_log : NULL, (void *)ep, &s->v);
 	s->tier = s->v.tier >= 0 ? prog->tiers[s->v.tier].name : NULL;
 	if (s->v.action == KPLANE_ACTION_DENY)
 		d->action = KPLANE_ACTION_DENY;
 }
 
 /*
- * The source side: a pod's egress, or a host endpoint's ingress for traffic
- * to the node itself (Calico's default: host endpoint policy does not apply
- * to forwarded traffic).  Sent by the node: its host endpoint's egress.
- * Then the destination pod's ingress, unless already denied.
+ * Where a packet that arrived on @in_ifindex goes, as the stack's input
+ * route will say: true for the node itself; else forwarded, by
+ * *@out_ifindex (left alone when there is no route).
+ */
+static bool kp_filter_local(struct net *net, int in_ifindex, const struct kp_match_pkt *m,
+			    int *out_ifindex)
+{
+	if (m->family == AF_INET) {
+		struct flowi4 fl4 = { .flowi4_iif = in_ifindex };
+		struct fib_result res;
+
+		memcpy(&fl4.daddr, m->daddr, 4);
+		memcpy(&fl4.saddr, m->saddr, 4);
+		if (ipv4_is_multicast(fl4.daddr) || ipv4_is_lbcast(fl4.daddr))
+			return true;
+		if (fib_lookup(net, &fl4, &res, 0))
+			return false;
+		if (res.type == RTN_LOCAL || res.type == RTN_BROADCAST)
+			return true;
+		if (res.type == RTN_UNICAST)
+			*out_ifindex = FIB_RES_DEV(res)->ifindex;
+		return false;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	{
+		const struct in6_addr *daddr = (const struct in6_addr *)m->daddr;
+		struct rt6_info *rt;
+
+		if (ipv6_addr_is_multicast(daddr) || ipv6_chk_addr(net, daddr, NULL, 0))
+			return true;
+		rt = rt6_lookup(net, daddr, (const struct in6_addr *)m->saddr, 0, NULL, 0);
+		if (rt) {
+			*out_ifindex = rt->dst.dev->ifindex;
+			ip6_rt_put(rt);
+		}
+	}
+#endif
+	return false;
+}
+
+static struct kp_endpoint *kp_host_ep(struct kp_node *node, int ifindex)
+{
+	struct kp_endpoint *ep = ifindex ? kp_ep_lookup_ifindex(&node->eps, ifindex) : NULL;
+
+	return ep && ep->host ? ep : NULL;
+}
+
+/*
+ * Sent by the node: its host endpoint's egress (not for a pod, whose
+ * ingress alone judges what the node sends it), skipped on failsafe ports.
+ */
+static void kp_filter_sent(struct kp_node *node, const struct kp_filter_at *at,
+			   const struct kp_match_pkt *m, bool to_pod, bool log,
+			   struct kp_decision *d)
+{
+	struct kp_endpoint *host = to_pod ? NULL : kp_host_ep(node, at->out_ifindex);
+
+	if (host && kp_failsafe(at, m))
+		d->failsafe = true;
+	else if (host)
+		kp_filter_step(d, host, KPLANE_DIR_EGRESS, false, m, log);
+}
+
+/*
+ * Arrived on an interface: a pod's egress, or the host endpoint's ingress
+ * (for traffic to the node itself, failsafe ports skip it; for traffic it
+ * forwards, only apply-on-forward policies apply); then, if the node
+ * forwards it out by a host endpoint, that one's egress for forwarded
+ * traffic.  Routed only when a host endpoint could be involved.
+ */
+static void kp_filter_arrived(struct kp_node *node, const struct kp_filter_at *at,
+			      const struct kp_match_pkt *m, bool to_pod, bool log,
+			      struct kp_decision *d)
+{
+	struct kp_endpoint *src = kp_ep_lookup_ifindex(&node->eps, at->in_ifindex), *via;
+	int out_ifindex = 0;
+	bool local = false;
+
+	if (!to_pod && READ_ONCE(node->eps.n_host))
+		local = kp_filter_local(node->net, at->in_ifindex, m, &out_ifindex);
+	if (src && !src->host)
+		kp_filter_step(d, src, KPLANE_DIR_EGRESS, false, m, log);
+	else if (src && local && kp_failsafe(at, m))
+		d->failsafe = true;
+	else if (src)
+		kp_filter_step(d, src, KPLANE_DIR_INGRESS, !local, m, log);
+	via = kp_host_ep(node, out_ifindex);
+	if (via && d->action == KPLANE_ACTION_ALLOW)
+		kp_filter_step(d, via, KPLANE_DIR_EGRESS, true, m, log);
+}
+
+/*
+ * The source side (filter_arrived, filter_sent), then the destination
+ * pod's ingress, unless already denied.  One view of the configuration
+ * for the whole decision: every endpoint's program, every set.
  */
 void kp_filter_decide(struct kp_node *node, const struct kp_filter_at *at,
 		      const struct kp_match_pkt *pkt, bool log, struct kp_decision *d)
 {
 	struct kp_endpoint *dst = kp_ep_lookup_addr(&node->eps, pkt->family, pkt->daddr);
-	struct kp_match_pkt view_pkt = *pkt, *m = &view_pkt;
-	struct kp_endpoint *src = NULL;
+	struct kp_match_pkt m = *pkt;
 
 	memset(d, 0, sizeof(*d));
 	d->action = KPLANE_ACTION_ALLOW;
-	/* One view for the whole decision: both endpoints' programs, every set. */
-	d->view = m->view = kp_view(node);
-	if (at->in_ifindex) {
-		src = kp_ep_lookup_ifindex(&node->eps, at->in_ifindex);
-		if (src && src->host && dst)
-			src = NULL;	/* forwarded to a pod */
-	} else if (!dst) {
-		src = kp_ep_lookup_ifindex(&node->eps, at->out_ifindex);
-		if (src && !src->host)
-			src = NULL;
-	}
-	if (src && src->host && kp_failsafe(at, m)) {
-		d->failsafe = true;
-		src = NULL;
-	}
-	if (src)
-		kp_filter_step(d, src, src->host && at->in_ifindex ? KPLANE_DIR_INGRESS :
-								      KPLANE_DIR_EGRESS, m, log);
+	d->view = m.view = kp_view(node);
+	if (at->in_ifindex)
+		kp_filter_arrived(node, at, &m, dst, log, d);
+	else
+		kp_filter_sent(node, at, &m, dst, log, d);
 	if (dst && d->action == KPLANE_ACTION_ALLOW)
-		kp_filter_step(d, dst, KPLANE_DIR_INGRESS, m, log);
+		kp_filter_step(d, dst, KPLANE_DIR_INGRESS, false, &m, log);
 }
 
 static void kp_match_of(const struct kp_pkt *p, struct kp_match_pkt *m)
@@ -216,7 +299,7 @@ static void kp_stats_add(struct kp_rule_stats __percpu *const *stats, unsigned i
 {
 	unsigned int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < KP_VERDICT_STEPS; i++) {
 		struct kp_rule_stats __percpu *s = READ_ONCE(stats[i]);
 
 		if (s)
@@ -236,7 +319,7 @@ static void kp_verdict_store(struct kp_flow_verdict *v, const struct kp_decision
 	unsigned int i;
 
 	WRITE_ONCE(v->action, d->action);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < ARRAY_SIZE(v->stats); i++)
 		WRITE_ONCE(v->stats[i], i < d->n_steps ? kp_step_stats(&d->steps[i]) : NULL);
 	smp_store_release(&v->rev, rev);
 }

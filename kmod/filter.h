@@ -9,6 +9,7 @@
 #define KPLANE_FILTER_H
 
 #include <linux/skbuff.h>
+#include "flow.h"
 #include "match.h"
 
 struct kp_node;
@@ -25,6 +26,7 @@ struct kp_filter_at {
 struct kp_filter_step {
 	const struct kp_endpoint *ep;
 	u8 dir;			/* enum kplane_dir */
+	bool forwarded;		/* a host endpoint's, for traffic it forwards */
 	struct kp_verdict v;
 	const char *tier;	/* the deciding tier's name, or NULL */
 };
@@ -34,7 +36,8 @@ struct kp_decision {
 	bool failsafe;		/* host endpoint policy skipped: a failsafe port */
 	u8 view;		/* of the configuration, read once (node.h) */
 	unsigned int n_steps;	/* 0: no endpoint involved, not ours */
-	struct kp_filter_step steps[2];
+	/* From one endpoint, through a host endpoint it leaves by, to another. */
+	struct kp_filter_step steps[KP_VERDICT_STEPS];
 };
 
 /* Under RCU: evaluates @pkt met at @at.  Also what `kplanectl trace` runs. */

@@ -71,6 +71,9 @@ struct kp_flow_nat {
 
 struct kp_rule_stats;
 
+/* Endpoint policies a verdict may combine (filter.h, struct kp_decision). */
+#define KP_VERDICT_STEPS 3
+
 /*
  * A cached policy verdict (KP_STAGE_POLICY flows: hashed under ORIG_PRE and
  * its reverse, REPLY_PRE).  What it depends on is kept so it can be
@@ -83,7 +86,8 @@ struct kp_flow_verdict {
 	u8 action;			/* KPLANE_ACTION_ALLOW or _DENY */
 	int in_ifindex;			/* arrival interface; 0: sent by the node */
 	int out_ifindex;		/* the device a node-sent packet leaves by */
-	struct kp_rule_stats __percpu *stats[2];	/* the deciding rules', or NULL */
+	/* The deciding rules' of each endpoint policy evaluated, or NULL. */
+	struct kp_rule_stats __percpu *stats[KP_VERDICT_STEPS];
 	struct kp_match_pkt first;
 	/*
 	 * Forwarded flows, per direction (0 original, 1 reply): the route the

@@ -340,7 +340,7 @@ static enum kp_tier_outcome kp_tier_eval(const struct kp_tier_prog *t, unsigned 
 	for (p = 0; p < t->n; p++) {
 		const struct kp_policy *pol = t->pols[p];
 
-		if (!(pol->types & (1U << dir)))
+		if (!(pol->types & (1U << dir)) || (pkt->forwarded && !pol->apply_on_forward))
 			continue;
 		applies = true;
 		o = kp_policy_eval(pol, dir, pkt, log, arg, v);

@@ -83,6 +83,7 @@ struct kp_policy {
 	char tier[KPLANE_ID_MAX];
 	u32 order;		/* lower first within a tier; ties by id */
 	u8 types;		/* KPLANE_POLICY_INGRESS | _EGRESS */
+	bool apply_on_forward;	/* also judges traffic a host endpoint forwards */
 	u32 n_rules[__KPLANE_DIR_MAX];
 	struct kp_rule *rules[__KPLANE_DIR_MAX];
 	struct kp_rule_index *index[__KPLANE_DIR_MAX];	/* NULL: walk them all */
@@ -108,6 +109,12 @@ struct kp_match_pkt {
 	u16 sport, dport;	/* host order */
 	u8 saddr[16], daddr[16];
 	u8 view;		/* which view of IP sets to read (kp_ipset_members) */
+	/*
+	 * Judged for a host endpoint the packet is forwarded through: only
+	 * apply_on_forward policies apply (Calico); a tier with none of them
+	 * is skipped.
+	 */
+	bool forwarded;
 };
 
 struct kp_verdict {

@@ -67,6 +67,7 @@ static const struct nla_policy kp_pol_policy[KPLANE_POL_A_MAX + 1] = {
 	[KPLANE_POL_A_INGRESS_RULE]	= NLA_POLICY_NESTED(kp_rule_policy),
 	[KPLANE_POL_A_EGRESS_RULE]	= NLA_POLICY_NESTED(kp_rule_policy),
 	[KPLANE_POL_A_FIRST_RULE]	= KP_REPLY_ONLY,
+	[KPLANE_POL_A_APPLY_ON_FORWARD]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 const struct nla_policy kp_pol_req_policy[KPLANE_A_MAX + 1] = {
@@ -411,6 +412,8 @@ static int kp_pol_parse_head(const struct nlattr *nest, struct nlattr **tb, stru
 	/* Calico: ingress always, egress when there are egress rules. */
 	pol->p.types = tb[KPLANE_POL_A_TYPES] ? nla_get_u8(tb[KPLANE_POL_A_TYPES]) :
 		       KPLANE_POLICY_INGRESS | (egress ? KPLANE_POLICY_EGRESS : 0);
+	pol->p.apply_on_forward = tb[KPLANE_POL_A_APPLY_ON_FORWARD] &&
+				  nla_get_u8(tb[KPLANE_POL_A_APPLY_ON_FORWARD]);
 	if ((ingress && !(pol->p.types & KPLANE_POLICY_INGRESS)) ||
 	    (egress && !(pol->p.types & KPLANE_POLICY_EGRESS))) {
 		kp_set_err(extack, tb[KPLANE_POL_A_TYPES],

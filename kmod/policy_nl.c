@@ -338,6 +338,7 @@ static int kp_put_policy_part(struct sk_buff *skb, const void *obj, u32 first, u
 	    nla_put_string(skb, KPLANE_POL_A_TIER, pol->p.tier) ||
 	    nla_put_u32(skb, KPLANE_POL_A_ORDER, pol->p.order) ||
 	    nla_put_u8(skb, KPLANE_POL_A_TYPES, pol->p.types) ||
+	    nla_put_u8(skb, KPLANE_POL_A_APPLY_ON_FORWARD, pol->p.apply_on_forward) ||
 	    nla_put_u32(skb, KPLANE_POL_A_FIRST_RULE, first))
 		return -EMSGSIZE;
 	for (k = first; k < total; k++) {
@@ -459,6 +460,7 @@ static int kp_put_step(struct sk_buff *skb, const struct kp_filter_step *s)
 	    nla_put_u8(skb, KPLANE_STEP_A_DIR, s->dir) ||
 	    nla_put_u8(skb, KPLANE_STEP_A_ACTION, s->v.action) ||
 	    nla_put_u8(skb, KPLANE_STEP_A_REASON, s->v.reason) ||
+	    nla_put_u8(skb, KPLANE_STEP_A_FORWARDED, s->forwarded) ||
 	    (s->tier && nla_put_string(skb, KPLANE_STEP_A_TIER, s->tier)) ||
 	    (s->v.policy && (nla_put_string(skb, KPLANE_STEP_A_POLICY, s->v.policy->id) ||
 			     nla_put_u32(skb, KPLANE_STEP_A_RULE, s->v.rule))))

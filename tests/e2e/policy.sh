@@ -231,6 +231,54 @@ kp_check "failsafe passes counted" test "$(st policy_failsafe)" -gt 0
 kp_eq "forwarded to a pod: host endpoint policy does not apply" \
 	"$(reach outside 10.244.1.3 8080)" web-3
 
+# --- host endpoint, forwarded traffic: only apply-on-forward policies ---
+#   outside --ext0 (host endpoint)-- node1 --ext1-- far (192.168.60.2)
+ip netns add far
+kp_link node1 ext1 far eth0 192.168.60 fd00:60
+ip -n far link set lo up
+ip -n far route add 192.168.50.0/24 via 192.168.60.1
+ip -n far -6 route add fd00:50::/64 via fd00:60::1
+ip -n outside route add 192.168.60.0/24 via 192.168.50.1
+ip -n outside -6 route add fd00:60::/64 via fd00:50::1
+for port in 7000 8080; do ip netns exec far kp-echo serve tcp 0.0.0.0 $port far-$port & done
+for port in 7006 8086; do ip netns exec far kp-echo serve tcp :: $port far6-$port & done
+for port in 7000 7001; do ip netns exec outside kp-echo serve tcp 0.0.0.0 $port out-$port & done
+sleep 0.5
+kp_eq "forwarded between networks: host endpoint policy without apply-on-forward does not apply" \
+	"$(reach outside 192.168.60.2 7000)" far-7000
+kp_eq "the same, IPv6" "$(reach outside fd00:60::2 7006)" far6-7006
+kp_check "an apply-on-forward policy" \
+	pol fwd-in apply-on-forward true ingress allow proto tcp to port 8080 port 8086
+kp_check "policy show says apply-on-forward" \
+	bash -c "ip netns exec node1 kplanectl policy show fwd-in | grep -q 'apply-on-forward true'"
+attach node1-ext ingress default:host-in,fwd-in
+kp_eq "apply-on-forward: forwarded to a pod, allowed port" "$(reach outside 10.244.1.3 8080)" web-3
+kp_eq "apply-on-forward: forwarded to a pod, other port denied at the end of the tier" \
+	"$(reach outside 10.244.1.3 8081)" blocked
+kp_eq "apply-on-forward: forwarded elsewhere, allowed port" "$(reach outside 192.168.60.2 8080)" far-8080
+kp_eq "apply-on-forward: forwarded elsewhere, other port denied" "$(reach outside 192.168.60.2 7000)" blocked
+kp_eq "apply-on-forward, IPv6: allowed port" "$(reach outside fd00:60::2 8086)" far6-8086
+kp_eq "apply-on-forward, IPv6: other port denied" "$(reach outside fd00:60::2 7006)" blocked
+kp_eq "to the node itself: both policies apply (9000 allowed)" "$(reach outside 192.168.50.1 9000)" node-9000
+kp_eq "to the node itself: 9001 still denied" "$(reach outside 192.168.50.1 9001)" blocked
+out=$(trace node1-ext tcp 192.168.50.2:40000 10.244.1.3:8081)
+kp_check "trace: the host endpoint's step for forwarded traffic [$out]" \
+	grep -q "node1-ext ingress (forwarded): deny (end of tier, tier default)" <<<"$out"
+out=$(trace node1-ext tcp 192.168.50.2:40000 192.168.50.1:9000)
+kp_check "trace: traffic to the node is not forwarded [$out]" \
+	grep -q "node1-ext ingress: allow (rule, tier default, policy host-in ingress rule 0)" <<<"$out"
+kp_check "an apply-on-forward egress policy" pol fwd-out apply-on-forward true types egress \
+	egress deny proto tcp to port 7001 egress allow
+attach node1-ext ingress default:host-in egress default:fwd-out
+kp_eq "leaving by the host endpoint: a pod's allowed flow" "$(reach pod4 192.168.50.2 7000)" out-7000
+kp_eq "leaving by the host endpoint: a pod's denied flow" "$(reach pod4 192.168.50.2 7001)" blocked
+out=$(trace pod4 tcp 10.244.1.4:40000 192.168.50.2:7001)
+kp_check "trace: pod4's egress, then the host endpoint's forwarded egress [$out]" \
+	bash -c "grep -q 'pod4 egress: allow (no policy)' <<<'$out' &&
+		 grep -q 'node1-ext egress (forwarded): deny (rule, tier default, policy fwd-out egress rule 0)' <<<'$out'"
+attach node1-ext ingress default:host-in
+kp_eq "detached: the pod's flow leaves again" "$(reach pod4 192.168.50.2 7001)" out-7001
+
 # --- a full flow table: new flows refused, established and failsafe pass ---
 ip netns exec pod2 kp-echo repeat tcp 10.244.1.3 8090 6 300 >/tmp/full.out &
 held=$!

@@ -348,6 +348,62 @@ static void kp_test_decide(struct kunit *test)
 	rcu_read_unlock();
 }
 
+/*
+ * Through a host endpoint: traffic it forwards meets only its
+ * apply-on-forward policies (a tier without one is skipped), then the
+ * destination pod's ingress.  The test's netns has no route to 10.200/16:
+ * a packet for it is not the node's, so it counts as forwarded.
+ */
+static void kp_test_decide_forwarded(struct kunit *test)
+{
+	struct kp_node *node = kp_pol_test_node(test);
+	struct kp_endpoint *host = kp_test_ep_new(test, "host", 21, 1);
+	struct kp_attach a[2] = { kp_test_attach(KPLANE_DIR_INGRESS, 0, "t", "deny80"),
+				  kp_test_attach(KPLANE_DIR_INGRESS, 0, "t", "fwd") };
+	struct kp_pol *fwd = kp_test_pol(test, "fwd", "t", 2, 2, KPLANE_ACTION_ALLOW);
+	struct kp_filter_at at = { .in_ifindex = 21 };
+	struct kp_match_pkt m = { .family = AF_INET, .proto = IPPROTO_TCP, .sport = 999,
+				  .dport = 80 };
+	struct kp_decision d;
+
+	node->net = &init_net;
+	host->host = true;
+	KUNIT_ASSERT_EQ(test, kp_ep_table_add(&node->eps, host, 100, NULL), 0);
+	kp_test_wep(test, node, "pod", 22, 2);
+	fwd->p.apply_on_forward = true;
+	KUNIT_ASSERT_EQ(test, kp_pol_set(node, kp_test_pol(test, "deny80", "t", 1, 1,
+							   KPLANE_ACTION_DENY), NULL, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_pol_set(node, fwd, NULL, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kp_ep_policy_set(node, host, a, 2, NULL, NULL), 0);
+	m.saddr[0] = m.daddr[0] = 10;
+	m.saddr[3] = 99;
+	m.daddr[3] = 2;
+	rcu_read_lock();
+	/* To the pod: "deny80" does not apply to forwarded traffic, "fwd" allows. */
+	kp_filter_decide(node, &at, &m, false, &d);
+	KUNIT_EXPECT_EQ(test, d.action, (u8)KPLANE_ACTION_ALLOW);
+	KUNIT_EXPECT_EQ(test, d.n_steps, 2U);
+	KUNIT_EXPECT_TRUE(test, d.steps[0].forwarded);
+	KUNIT_EXPECT_EQ(test, d.steps[0].dir, (u8)KPLANE_DIR_INGRESS);
+	KUNIT_EXPECT_PTR_EQ(test, d.steps[0].v.policy, (const struct kp_policy *)&fwd->p);
+	KUNIT_EXPECT_FALSE(test, d.steps[1].forwarded);
+	KUNIT_EXPECT_STREQ(test, d.steps[1].ep->id, "pod");
+	/* Port 82: "fwd" applies and matches nothing: the end of its tier. */
+	m.dport = 82;
+	kp_filter_decide(node, &at, &m, false, &d);
+	KUNIT_EXPECT_EQ(test, d.n_steps, 1U);
+	KUNIT_EXPECT_EQ(test, d.steps[0].v.reason, (u8)KPLANE_REASON_END_OF_TIER);
+	/* Not for a pod, not for the node: forwarded elsewhere, judged alike. */
+	m.dport = 81;
+	m.daddr[1] = 200;
+	kp_filter_decide(node, &at, &m, false, &d);
+	KUNIT_EXPECT_EQ(test, d.n_steps, 1U);
+	KUNIT_EXPECT_TRUE(test, d.steps[0].forwarded);
+	KUNIT_EXPECT_EQ(test, d.steps[0].v.rule, 1);
+	KUNIT_EXPECT_EQ(test, d.action, (u8)KPLANE_ACTION_ALLOW);
+	rcu_read_unlock();
+}
+
 /* A failed commit puts back every change it made, newest first. */
 static void kp_test_rollback(struct kunit *test)
 {
@@ -545,6 +601,7 @@ static struct kunit_case kp_policy_cases[] = {
 	KUNIT_CASE(kp_test_ipset_update),
 	KUNIT_CASE(kp_test_ipset_in_use),
 	KUNIT_CASE(kp_test_decide),
+	KUNIT_CASE(kp_test_decide_forwarded),
 	{}
 };
 

@@ -161,6 +161,8 @@ static void test_policy(void)
 	char *no_side[] = { "p", "ingress", "allow", "net", "10.0.0.0/8" };
 	char *bad_kw[] = { "p", "ingress", "allow", "dport", "80" };
 	char *bad_action[] = { "p", "ingress", "permit" };
+	char *fwd[] = { "p", "apply-on-forward", "true", "ingress", "deny" };
+	char *bad_fwd[] = { "p", "apply-on-forward", "yes" };
 	struct kp_policy pol;
 	const char *why = NULL;
 	struct kp_rule *r;
@@ -168,6 +170,7 @@ static void test_policy(void)
 	KP_EXPECT(kp_args_policy(31, argv, &pol, &why) == 0);
 	KP_EXPECT_STR(pol.tier, "sec");
 	KP_EXPECT(pol.has_order && pol.order == 10 && pol.types == 3 && pol.n_rules == 3);
+	KP_EXPECT(!pol.apply_on_forward);
 	r = &pol.rules[0];
 	KP_EXPECT(r->dir == KPLANE_DIR_INGRESS && r->action == KPLANE_ACTION_ALLOW);
 	KP_EXPECT((r->has & KP_HAS_PROTO) && r->proto == 6 && r->n_items == 4);
@@ -189,6 +192,12 @@ static void test_policy(void)
 	kp_policy_release(&pol);
 	KP_EXPECT(kp_args_policy(3, bad_action, &pol, &why) < 0);
 	KP_EXPECT_STR(why, "a rule starts with its action: allow, deny, pass or log");
+	kp_policy_release(&pol);
+	KP_EXPECT(kp_args_policy(5, fwd, &pol, &why) == 0 && pol.apply_on_forward &&
+		  pol.n_rules == 1);
+	kp_policy_release(&pol);
+	KP_EXPECT(kp_args_policy(3, bad_fwd, &pol, &why) < 0);
+	KP_EXPECT_STR(why, "apply-on-forward is true or false");
 	kp_policy_release(&pol);
 }
 

@@ -157,6 +157,7 @@ static struct kp_policy *kp_ref_policy(struct kp_ref_rng *r, unsigned int idx,
 	pol->id[0] = (char)('a' + idx % 26);
 	pol->order = kp_ref_rand(r, 3);
 	pol->types = (u8)kp_ref_rand(r, 4);
+	pol->apply_on_forward = kp_ref_rand(r, 2);
 	for (d = 0; d < __KPLANE_DIR_MAX; d++) {
 		pol->n_rules[d] = kp_ref_rand(r, 5);
 		pol->rules[d] = kp_zalloc((pol->n_rules[d] + 1) * sizeof(struct kp_rule));
@@ -262,6 +263,8 @@ static void kp_ref_eval(const struct kp_prog *prog, unsigned int dir,
 
 			if (!(pol->types & (1U << dir)))
 				continue;
+			if (p->forwarded && !pol->apply_on_forward)
+				continue;
 			applies = true;
 			for (i = 0; i < pol->n_rules[dir]; i++) {
 				const struct kp_rule *r = &pol->rules[dir][i];
@@ -309,6 +312,7 @@ static void kp_ref_packet(struct kp_ref_rng *r, struct kp_match_pkt *p)
 	p->proto = kp_ref_protos[kp_ref_rand(r, sizeof(kp_ref_protos))];
 	kp_ref_addr(r, p->family, p->saddr);
 	kp_ref_addr(r, p->family, p->daddr);
+	p->forwarded = !kp_ref_rand(r, 4);
 	if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) {
 		p->icmp_type = (u8)kp_ref_rand(r, 3);
 		p->icmp_code = (u8)kp_ref_rand(r, 2);

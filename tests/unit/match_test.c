@@ -283,6 +283,39 @@ static void test_tiers(void)
 	kp_policy_free(egress_only);
 }
 
+/*
+ * Forwarded through a host endpoint: only apply_on_forward policies apply,
+ * a tier with none of them is skipped, and none at all allows.
+ */
+static void test_apply_on_forward(void)
+{
+	static const u8 deny[] = { KPLANE_ACTION_DENY }, allow[] = { KPLANE_ACTION_ALLOW };
+	static const u16 any[] = { 0 }, port80[] = { 80 };
+	struct kp_policy *host = policy("host", 1, KPLANE_POLICY_INGRESS, 1, deny, any);
+	struct kp_policy *fwd = policy("fwd", 2, KPLANE_POLICY_INGRESS, 1, allow, port80);
+	const struct kp_policy *tier1[] = { host }, *tier2[] = { host, fwd };
+	struct kp_tier_prog tiers[] = { { "one", 1, tier1 }, { "two", 2, tier2 } };
+	struct kp_prog prog = { 2, tiers };
+	struct kp_match_pkt p = pkt4(IPPROTO_TCP, 1, 1000, 2, 80);
+	struct kp_verdict v;
+
+	fwd->apply_on_forward = true;
+	kp_prog_eval(&prog, KPLANE_DIR_INGRESS, &p, NULL, NULL, &v);
+	KP_EXPECT(v.action == KPLANE_ACTION_DENY && v.tier == 0 && v.policy == host);
+	p.forwarded = true;		/* tier one skipped, "host" passed over */
+	kp_prog_eval(&prog, KPLANE_DIR_INGRESS, &p, NULL, NULL, &v);
+	KP_EXPECT(v.action == KPLANE_ACTION_ALLOW && v.tier == 1 && v.policy == fwd);
+	p.dport = 81;			/* "fwd" applies in tier two: its end denies */
+	kp_prog_eval(&prog, KPLANE_DIR_INGRESS, &p, NULL, NULL, &v);
+	KP_EXPECT(v.action == KPLANE_ACTION_DENY && v.reason == KPLANE_REASON_END_OF_TIER &&
+		  v.tier == 1);
+	fwd->apply_on_forward = false;	/* nothing applies to forwarded traffic */
+	kp_prog_eval(&prog, KPLANE_DIR_INGRESS, &p, NULL, NULL, &v);
+	KP_EXPECT(v.action == KPLANE_ACTION_ALLOW && v.reason == KPLANE_REASON_NO_POLICY);
+	kp_policy_free(host);
+	kp_policy_free(fwd);
+}
+
 #include "match_ref.h"
 
 struct kp_ipset *kp_ref_set_new(struct kp_prefix *p, unsigned int n)
@@ -318,6 +351,7 @@ int main(void)
 	KP_RUN(test_rule_icmp);
 	KP_RUN(test_rule_sets_and_nets);
 	KP_RUN(test_tiers);
+	KP_RUN(test_apply_on_forward);
 	KP_RUN(test_differential);
 	return KP_TEST_DONE();
 }

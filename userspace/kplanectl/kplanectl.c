@@ -731,6 +731,7 @@ static const struct kp_cmd kp_cmds[] = {
 	{ "ipset", "show", kp_run_ipset_show, "NAME", "Show an IP set's members." },
 	{ "policy", "set", kp_run_policy_set,
 	  "ID [tier T] [order N] [types ingress|egress|ingress,egress]\n"
+	  "        [apply-on-forward true|false]\n"
 	  "        [ingress|egress allow|deny|pass|log [proto P] [not-proto P]\n"
 	  "         [icmp T[/C]] [not-icmp T[/C]] [from|to [net CIDR] [not-net CIDR]\n"
 	  "         [set NAME] [not-set NAME] [port P[-Q]] [not-port P[-Q]]...]...]...",
@@ -739,7 +740,8 @@ static const struct kp_cmd kp_cmds[] = {
 	  "criterion of a rule must hold; nets and ports match any listed, sets\n"
 	  "all listed, not- forms none. The first Allow or Deny decides, Pass goes\n"
 	  "to the next tier, Log logs and goes on. Tier defaults to \"default\";\n"
-	  "no order sorts last." },
+	  "no order sorts last. A host endpoint's policies judge traffic to and\n"
+	  "from the node; traffic it forwards meets only apply-on-forward ones." },
 	{ "policy", "del", kp_run_policy_del, "ID", "Delete a policy no endpoint attaches." },
 	{ "policy", "show", kp_run_policy_show, "ID", "Show a policy, rules and counters." },
 	{ "policy", "list", kp_run_policy_list, "", "List policies, rules and counters." },

@@ -472,7 +472,8 @@ static void kp_print_policy_json(FILE *f, const struct kp_policy *pol)
 	kp_json_string(f, pol->id);
 	fprintf(f, ",\"tier\":");
 	kp_json_string(f, pol->tier);
-	fprintf(f, ",\"order\":%" PRIu32 ",\"types\":%u,\"rules\":[", pol->order, pol->types);
+	fprintf(f, ",\"order\":%" PRIu32 ",\"types\":%u,\"apply_on_forward\":%s,\"rules\":[",
+		pol->order, pol->types, pol->apply_on_forward ? "true" : "false");
 	for (i = 0; i < pol->n_rules; i++)
 		fprintf(f, "%s{\"dir\":\"%s\",\"action\":\"%s\",\"packets\":%" PRIu64
 			",\"bytes\":%" PRIu64 "}", i ? "," : "",
@@ -500,11 +501,12 @@ void kp_print_policies(FILE *f, const struct kp_policy *pols, size_t n, bool jso
 	for (p = 0; p < n; p++) {
 		const struct kp_policy *pol = &pols[p];
 
-		fprintf(f, "policy %s tier %s order %" PRIu32 " types %s%s%s\n", pol->id,
+		fprintf(f, "policy %s tier %s order %" PRIu32 " types %s%s%s%s\n", pol->id,
 			pol->tier, pol->order,
 			pol->types & KPLANE_POLICY_INGRESS ? "ingress" : "",
 			pol->types == (KPLANE_POLICY_INGRESS | KPLANE_POLICY_EGRESS) ? "," : "",
-			pol->types & KPLANE_POLICY_EGRESS ? "egress" : "");
+			pol->types & KPLANE_POLICY_EGRESS ? "egress" : "",
+			pol->apply_on_forward ? " apply-on-forward true" : "");
 		memset(idx, 0, sizeof(idx));
 		for (i = 0; i < pol->n_rules; i++) {
 			const struct kp_rule *r = &pol->rules[i];
@@ -530,8 +532,9 @@ void kp_print_trace(FILE *f, const struct kp_trace_result *res, bool json)
 
 			fprintf(f, "%s{\"endpoint\":", i ? "," : "");
 			kp_json_string(f, s->endpoint);
-			fprintf(f, ",\"dir\":\"%s\",\"action\":\"%s\",\"reason\":\"%s\",\"tier\":",
-				kp_dir_names[s->dir % __KPLANE_DIR_MAX],
+			fprintf(f, ",\"dir\":\"%s\",\"forwarded\":%s,\"action\":\"%s\","
+				"\"reason\":\"%s\",\"tier\":",
+				kp_dir_names[s->dir % __KPLANE_DIR_MAX], s->forwarded ? "true" : "false",
 				kp_action_names[s->action % __KPLANE_ACTION_MAX],
 				kp_reason_names[s->reason % __KPLANE_REASON_MAX]);
 			kp_json_string(f, s->tier);
@@ -549,8 +552,8 @@ void kp_print_trace(FILE *f, const struct kp_trace_result *res, bool json)
 	for (i = 0; i < res->n_steps; i++) {
 		const struct kp_trace_step *s = &res->steps[i];
 
-		fprintf(f, "  %s %s: %s (%s", s->endpoint, kp_dir_names[s->dir % __KPLANE_DIR_MAX],
-			kp_action_names[s->action % __KPLANE_ACTION_MAX],
+		fprintf(f, "  %s %s%s: %s (%s", s->endpoint, kp_dir_names[s->dir % __KPLANE_DIR_MAX],
+			s->forwarded ? " (forwarded)" : "", kp_action_names[s->action % __KPLANE_ACTION_MAX],
 			kp_reason_names[s->reason % __KPLANE_REASON_MAX]);
 		if (s->tier[0])
 			fprintf(f, ", tier %s", s->tier);

@@ -275,8 +275,13 @@ static int kp_args_policy_head(const char *key, const char *val, struct kp_polic
 		*why = "types is ingress, egress or ingress,egress";
 		if (kp_args_types(val, &pol->types))
 			return -EINVAL;
+	} else if (!strcmp(key, "apply-on-forward")) {
+		*why = "apply-on-forward is true or false";
+		if (strcmp(val, "true") && strcmp(val, "false"))
+			return -EINVAL;
+		pol->apply_on_forward = !strcmp(val, "true");
 	} else {
-		*why = "expected tier, order, types, ingress or egress";
+		*why = "expected tier, order, types, apply-on-forward, ingress or egress";
 		return -EINVAL;
 	}
 	*why = NULL;

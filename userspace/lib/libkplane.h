@@ -141,6 +141,7 @@ struct kp_policy {
 	bool has_order;
 	uint32_t order;
 	uint8_t types;			/* 0: the kernel's default */
+	bool apply_on_forward;		/* also for traffic a host endpoint forwards */
 	unsigned int n_rules;
 	struct kp_rule *rules;
 };
@@ -163,6 +164,7 @@ struct kp_trace {
 struct kp_trace_step {
 	char endpoint[KPLANE_ID_MAX];
 	uint8_t dir, action, reason;
+	bool forwarded;			/* a host endpoint's policy for forwarded traffic */
 	char tier[KPLANE_ID_MAX];	/* "" when no tier decided */
 	char policy[KPLANE_ID_MAX];	/* "" when no rule decided */
 	uint32_t rule;

@@ -243,7 +243,8 @@ int kp_policy_set(struct kp_handle *h, const struct kp_policy *pol)
 	bad = !nest || nla_put_string(msg, KPLANE_POL_A_ID, pol->id) ||
 	      (pol->tier[0] && nla_put_string(msg, KPLANE_POL_A_TIER, pol->tier)) ||
 	      (pol->has_order && nla_put_u32(msg, KPLANE_POL_A_ORDER, pol->order)) ||
-	      (pol->types && nla_put_u8(msg, KPLANE_POL_A_TYPES, pol->types));
+	      (pol->types && nla_put_u8(msg, KPLANE_POL_A_TYPES, pol->types)) ||
+	      (pol->apply_on_forward && nla_put_u8(msg, KPLANE_POL_A_APPLY_ON_FORWARD, 1));
 	for (i = 0; !bad && i < pol->n_rules; i++)
 		bad = kp_put_rule(msg, &pol->rules[i]);
 	return kp_send_change(h, msg, nest, bad);
@@ -380,6 +381,8 @@ static int kp_parse_policy_part(struct nlattr **top, void *arg)
 		pol->has_order = tb[KPLANE_POL_A_ORDER];
 		pol->order = kp_get_u32_or0(tb[KPLANE_POL_A_ORDER]);
 		pol->types = tb[KPLANE_POL_A_TYPES] ? nla_get_u8(tb[KPLANE_POL_A_TYPES]) : 0;
+		pol->apply_on_forward = tb[KPLANE_POL_A_APPLY_ON_FORWARD] &&
+					nla_get_u8(tb[KPLANE_POL_A_APPLY_ON_FORWARD]);
 	}
 	return kp_parse_policy_rules(top[KPLANE_A_POLICY], pol);
 }
@@ -412,6 +415,7 @@ static int kp_parse_step(struct nlattr *nest, struct kp_trace_step *s)
 	s->dir = nla_get_u8(tb[KPLANE_STEP_A_DIR]);
 	s->action = nla_get_u8(tb[KPLANE_STEP_A_ACTION]);
 	s->reason = nla_get_u8(tb[KPLANE_STEP_A_REASON]);
+	s->forwarded = tb[KPLANE_STEP_A_FORWARDED] && nla_get_u8(tb[KPLANE_STEP_A_FORWARDED]);
 	if (tb[KPLANE_STEP_A_TIER])
 		snprintf(s->tier, sizeof(s->tier), "%s", nla_get_string(tb[KPLANE_STEP_A_TIER]));
 	if (tb[KPLANE_STEP_A_POLICY])

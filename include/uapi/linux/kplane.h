@@ -121,9 +121,14 @@
  *
  * KPLANE_CMD_POLICY_SET (admin)
  *	Create or replace a policy: KPLANE_A_POLICY { ID, TIER (default
- *	"default"), ORDER, TYPES (KPLANE_POLICY_INGRESS|EGRESS), INGRESS_RULE*,
- *	EGRESS_RULE* }, each rule a KPLANE_RULE_A_* nest.  Endpoints that
- *	attach the policy switch to the new rules at once.
+ *	"default"), ORDER, TYPES (KPLANE_POLICY_INGRESS|EGRESS), APPLY_ON_FORWARD,
+ *	INGRESS_RULE*, EGRESS_RULE* }, each rule a KPLANE_RULE_A_* nest.
+ *	Endpoints that attach the policy switch to the new rules at once.
+ *	A host endpoint's policies apply to traffic to and from the node
+ *	itself; traffic the node forwards through a host endpoint (arriving
+ *	on it, or leaving by it: pods' traffic to and from outside, NodePorts
+ *	with remote backends) meets only the APPLY_ON_FORWARD ones, and is
+ *	allowed when none applies.
  * KPLANE_CMD_POLICY_DEL (admin)
  *	KPLANE_A_POLICY { ID }.  EBUSY while an endpoint attaches it.
  * KPLANE_CMD_POLICY_GET
@@ -150,7 +155,8 @@
  * Datapath: the first packet of a flow to or from an endpoint is checked
  * against the egress policy of the endpoint it comes from and the ingress
  * policy of the endpoint it goes to (host endpoints: traffic arriving for
- * the node itself, or sent by it); the verdict is cached in the flow table
+ * the node itself, or sent by it; with APPLY_ON_FORWARD policies, also
+ * traffic forwarded in by one, then out by one); the verdict is cached in the flow table
  * and the flow's packets are untracked for nf_conntrack.  Every policy, IP
  * set or endpoint change bumps a revision, and cached flows are re-checked
  * on their next packet.
@@ -431,6 +437,8 @@ enum kplane_policy_attr {
 	KPLANE_POL_A_INGRESS_RULE,	/* nest, KPLANE_RULE_A_*, repeated */
 	KPLANE_POL_A_EGRESS_RULE,	/* nest, KPLANE_RULE_A_*, repeated */
 	KPLANE_POL_A_FIRST_RULE,	/* u32, reply only: index of the first rule sent */
+	KPLANE_POL_A_APPLY_ON_FORWARD,	/* u8, 1: also applies to traffic a host
+					 * endpoint forwards (Calico's applyOnForward) */
 
 	__KPLANE_POL_A_MAX,
 	KPLANE_POL_A_MAX = __KPLANE_POL_A_MAX - 1
@@ -498,6 +506,8 @@ enum kplane_step_attr {
 	KPLANE_STEP_A_TIER,		/* string, when a tier decided */
 	KPLANE_STEP_A_POLICY,		/* string, when a rule decided */
 	KPLANE_STEP_A_RULE,		/* u32, its index among the direction's rules */
+	KPLANE_STEP_A_FORWARDED,	/* u8, 1: a host endpoint's policy for traffic it
+					 * forwards (only APPLY_ON_FORWARD policies) */
 
 	__KPLANE_STEP_A_MAX,
 	KPLANE_STEP_A_MAX = __KPLANE_STEP_A_MAX - 1

@@ -28,7 +28,8 @@
 
 /*
  * The packet path translates whole TCP and UDP packets (IPv6: hop-by-hop
- * and destination options may come first; a routing header may not).
+ * and destination options may come first, and a routing header with no
+ * segments left; one with segments left is not at its destination yet).
  */
 static bool kp_nat_ours(const struct kp_pkt *p)
 {

@@ -9,12 +9,17 @@
 #include <net/netfilter/nf_conntrack.h>
 #include "packet.h"
 
-/* IPv6 extension headers that neither split the packet nor move its destination. */
+/*
+ * IPv6 extension headers that neither split the packet nor move its
+ * destination.  A routing header with no segments left has done its work:
+ * the destination is final (as the receiver, and conntrack, treat it).
+ */
 static bool kp_pkt_v6_whole(const struct sk_buff *skb)
 {
 	unsigned int off = 0;
+	int flags = IP6_FH_F_SKIP_RH;
 
-	if (ipv6_find_hdr(skb, &off, NEXTHDR_ROUTING, NULL, NULL) >= 0)
+	if (ipv6_find_hdr(skb, &off, NEXTHDR_ROUTING, NULL, &flags) >= 0)
 		return false;
 	off = 0;
 	return ipv6_find_hdr(skb, &off, NEXTHDR_FRAGMENT, NULL, NULL) < 0;

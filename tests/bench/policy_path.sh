@@ -12,10 +12,11 @@
 # and, with 10k unrelated iptables rules in FORWARD, kplane (fast path) and
 # the floor.  Each peer at each size has its own node netns.  Per round,
 # every one in turn: TCP throughput (iperf3), request/response rate over one
-# connection (kp-rr), 64-byte UDP packet rate (iperf3 -u); then new TCP
+# connection (kp-rr), 64-byte UDP packet rate (iperf3 -u), the node's
+# forwarding rate for one established UDP flow (kp-pktflood); then new TCP
 # connections to every one in lockstep (kp-connbench: each SYN is a flow's
 # first packet, the one the rules judge).
-# Prints "BENCH-POLICY peer=... rules=... round=... tput_mbps=... rr_per_s=... udp_pps=..."
+# Prints "BENCH-POLICY peer=... rules=... round=... tput_mbps=... rr_per_s=... udp_pps=... fwd_pps=..."
 # and "BENCH-POLICY-CONNECT peer=... rules=... round=... median_us=... p99_us=... conn_per_s=..."
 # (rules=0 for the single-size peers).
 . /scenarios/lib.sh
@@ -157,8 +158,31 @@ connects() {
 	done </tmp/connbench
 }
 
+# fwd_rate INSTANCE ROUND: packets/s the node forwards of one established
+# UDP flow pod2 -> pod3: 64-byte frames from a packet socket in pod2 (no
+# sender stack to share the CPU with, beyond making the frame), counted
+# leaving the node by veth3, per second of flooding.  A sink in pod3
+# answers the flow's first datagram (so conntrack has seen a reply and
+# kplane approved the flow) and reads no more.
+veth3_tx() { ip netns exec "$1" cat /sys/class/net/veth3/statistics/tx_packets; }
+fwd_rate() {
+	local i=$1 port=$((9100 + $2)) sport=$((9300 + $2)) mac sink tx0 out
+	mac=$(ip -n "node-$i" link show veth2 | awk '/link\/ether/ { print $2 }')
+	ip netns exec "$i-pod3" kp-echo serve udp 0.0.0.0 "$port" sink once &
+	sink=$!
+	sleep 0.2
+	if ip netns exec "$i-pod2" kp-echo connect udp 10.244.1.3 "$port" "$sport" >/dev/null; then
+		tx0=$(veth3_tx "node-$i")
+		out=$(ip netns exec "$i-pod2" kp-pktflood eth0 "$mac" 10.244.1.2 "$sport" \
+			10.244.1.3 "$port" "$SECS")
+		awk -v n=$(( $(veth3_tx "node-$i") - tx0 )) '{ split($2, s, "="); print int(n / s[2]) }' <<<"$out"
+	fi
+	kill $sink
+	wait $sink 2>/dev/null
+}
+
 measure() {	# measure INSTANCE ROUND
-	local i=$1 ns=$1-pod2 tput rr udp name rules work= c0 b0
+	local i=$1 ns=$1-pod2 tput rr udp fwd name rules work= c0 b0
 	peer_of "$i"
 	# kplane: how much policy work the measurement's packets cost.
 	[[ $i == kp* ]] && { c0=$(pstat "node-$i" policy_checked); b0=$(pstat "node-$i" policy_bypassed); }
@@ -167,15 +191,16 @@ measure() {	# measure INSTANCE ROUND
 	rr=$(ip netns exec "$ns" kp-rr 10.244.1.3 7000 "$SECS" | sed 's/rr_per_s=//')
 	udp=$(ip netns exec "$ns" iperf3 -c 10.244.1.3 -p 5201 -u -l 64 -b 0 -t "$SECS" 2>/dev/null |
 		awk -v s="$SECS" '/receiver/ { split($(NF-2), a, "/"); print int((a[2] - a[1]) / s) }')
-	if [ -z "$tput" ] || [ -z "$rr" ] || [ -z "$udp" ]; then
-		kp_not_ok "bench $i: a measurement failed ($tput/$rr/$udp)"
+	fwd=$(fwd_rate "$i" "$2")
+	if [ -z "$tput" ] || [ -z "$rr" ] || [ -z "$udp" ] || [ -z "$fwd" ]; then
+		kp_not_ok "bench $i: a measurement failed ($tput/$rr/$udp/$fwd)"
 		return
 	fi
 	if [[ $i == kp* ]]; then
 		work=" evaluated=$(( $(pstat "node-$i" policy_checked) - c0 ))"
 		work+=" bypassed=$(( $(pstat "node-$i" policy_bypassed) - b0 ))"
 	fi
-	echo "BENCH-POLICY peer=$name rules=$rules round=$2 tput_mbps=$tput rr_per_s=$rr udp_pps=$udp$work"
+	echo "BENCH-POLICY peer=$name rules=$rules round=$2 tput_mbps=$tput rr_per_s=$rr udp_pps=$udp fwd_pps=$fwd$work"
 }
 
 nft_program node-ft 10 ft

@@ -4,7 +4,8 @@
 usage: report_policy.py RAW ENVIRONMENT [PNG]
 
 Per (peer, rules): the median over rounds of TCP throughput, request/response
-rate and 64-byte UDP packet rate.  Every peer at every size is measured in
+rate, 64-byte UDP packet rate and the node's forwarding rate for one UDP flow
+(fwd_pps; lines without it, from older runs, are skipped for it).  Every peer at every size is measured in
 every round, so ratios are paired: the median over rounds of the ratio of
 two measurements taken in the same round.  Single-size peers (floor,
 flowtable, the 10k-FORWARD pair) carry rules=0.
@@ -15,7 +16,8 @@ import sys
 from collections import defaultdict
 
 METRICS = [("tput_mbps", "TCP throughput, Mbit/s"), ("rr_per_s", "request/response, 1/s"),
-           ("udp_pps", "64-byte UDP, packets/s")]
+           ("udp_pps", "64-byte UDP, packets/s"),
+           ("fwd_pps", "forwarding one UDP flow (64-byte frames, packet-socket source), packets/s")]
 SIZED = ["kplane", "iptables", "ipset", "nftables"]
 FLAT = ["flowtable", "floor", "kplane+10k-fwd", "floor+10k-fwd"]
 
@@ -33,6 +35,8 @@ for line in open(sys.argv[1]):
     elif line.startswith('BENCH-POLICY '):
         r = int(kv['rules'])
         for m, _ in METRICS:
+            if m not in kv:
+                continue
             vals[(kv['peer'], r, m)].append(float(kv[m]))
             if r:
                 vals[(kv['peer'], 0, m)].append(float(kv[m]))
@@ -184,7 +188,7 @@ if len(sys.argv) > 3:
         import matplotlib.pyplot as plt
     except ImportError:
         sys.exit(0)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    fig, axes = plt.subplots(1, len(METRICS), figsize=(5 * len(METRICS), 4.5))
     for ax, (m, title) in zip(axes, METRICS):
         for p in SIZED:
             ys = [med(p, r, m) for r in sizes]

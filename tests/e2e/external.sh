@@ -307,6 +307,12 @@ done
 out=$(ip netns exec outside env KP_ECHO_DSTOPTS=1 kp-echo connect udp fd00:100::57 53 2>&1)
 kp_check "IPv6 with a destination options header: translated, answered [$(grep reply <<<"$out")]" \
 	grep -q '^reply=dns6-6 fd00:12::1$' <<<"$out"
+# A routing header with no segments left has reached its destination: the
+# service (the backend accepts segment routing headers, as receivers must).
+ip netns exec rpod6 sysctl -qw net.ipv6.conf.all.seg6_enabled=1 net.ipv6.conf.eth0.seg6_enabled=1
+out=$(ip netns exec outside env KP_ECHO_SRH=1 kp-echo connect udp fd00:100::57 53 2>&1)
+kp_check "IPv6 with a routing header, no segments left: translated, answered [$(grep reply <<<"$out")]" \
+	grep -q '^reply=dns6-6 fd00:12::1$' <<<"$out"
 
 kill $(jobs -p) 2>/dev/null
 wait 2>/dev/null

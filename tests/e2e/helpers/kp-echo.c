@@ -2,12 +2,16 @@
 /*
  * kp-echo: servers that report who they are and whom they see, and a client
  * that shows what the kernel tells it.
- *   kp-echo serve tcp|udp ADDR PORT NAME [hold|bulk]  answer each connection/
- *                                          datagram with "NAME CLIENT-ADDR";
+ *   kp-echo serve tcp|udp ADDR PORT NAME [hold|bulk|once]  answer each
+ *                                          connection/datagram with "NAME
+ *                                          CLIENT-ADDR";
  *                                          hold: TCP connections stay open and
  *                                          each message gets that answer again;
  *                                          bulk: then 1 MiB more, full-sized
- *                                          segments (path MTU tests)
+ *                                          segments (path MTU tests);
+ *                                          once (UDP): answer the first
+ *                                          datagram, then read no more (a
+ *                                          sink for packet floods)
  *   kp-echo fetch tcp ADDR PORT            read to the end; print "bytes=N",
  *                                          exit 1 if it stalls
  *   kp-echo connect tcp|udp ADDR PORT [SPORT]  connect (from source port
@@ -26,7 +30,8 @@
  * KP_ECHO_SIZE=N: UDP clients send N bytes (default 1); a UDP server adds
  * " bytes=N" to its answer to anything longer than one byte.
  * KP_ECHO_DSTOPTS=1: IPv6 clients' packets carry a destination options
- * header (one PadN option) before the transport header.
+ * header (one PadN option) before the transport header; KP_ECHO_SRH=1: a
+ * segment routing header with no segments left.
  * connect exits 0 on a reply, 3 on ECONNREFUSED from connect() or, for UDP,
  * from recv() (printing "refused in N ms"), 1 on anything else.  Clients give
  * up after KP_ECHO_TIMEOUT_MS (default 3000) without an answer, connect()
@@ -110,8 +115,10 @@ static void send_bulk(int c)
 }
 
 static int serve(int type, const struct sockaddr_storage *ss, socklen_t len, const char *name,
-		 bool hold, bool bulk)
+		 const char *mode)
 {
+	bool hold = !strcmp(mode, "hold"), bulk = !strcmp(mode, "bulk");
+	bool once = !strcmp(mode, "once");
 	struct sockaddr_storage peer;
 	char msg[256], host[INET6_ADDRSTRLEN];
 	static char in[65536];
@@ -135,6 +142,8 @@ static int serve(int type, const struct sockaddr_storage *ss, socklen_t len, con
 			snprintf(msg, sizeof(msg), n > 1 ? "%s %s bytes=%zd" : "%s %s", name,
 				 host_str(&peer, host, sizeof(host)), n);
 			sendto(fd, msg, strlen(msg), 0, (void *)&peer, plen);
+			while (once)
+				pause();
 			continue;
 		}
 		c = accept(fd, (void *)&peer, &plen);
@@ -257,6 +266,18 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len, in
 
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_DSTOPTS, opts, sizeof(opts))) {
 			perror("kp-echo: IPV6_DSTOPTS");
+			return 1;
+		}
+	}
+	if (ss->ss_family == AF_INET6 && getenv("KP_ECHO_SRH")) {
+		/*
+		 * A segment routing header (type 4) of one segment, none left:
+		 * the kernel makes that segment the destination itself.
+		 */
+		static const unsigned char srh[24] = { 0, 2, 4, 0, 0 };
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, srh, sizeof(srh))) {
+			perror("kp-echo: IPV6_RTHDR");
 			return 1;
 		}
 	}
@@ -397,8 +418,7 @@ int main(int argc, char **argv)
 	type = !strcmp(argv[2], "udp") ? SOCK_DGRAM : SOCK_STREAM;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "serve") && (argc == 6 || argc == 7))
-		return serve(type, &ss, len, argv[5], argc == 7 && !strcmp(argv[6], "hold"),
-			     argc == 7 && !strcmp(argv[6], "bulk"));
+		return serve(type, &ss, len, argv[5], argc == 7 ? argv[6] : "");
 	if (!strcmp(argv[1], "fetch"))
 		return fetch(&ss, len);
 	if (!strcmp(argv[1], "connect"))

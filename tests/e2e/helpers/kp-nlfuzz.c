@@ -133,6 +133,7 @@ static const struct field policy_f[] = {
 	{ KPLANE_POL_A_ID, ID, NULL, 1, 0, 0 }, { KPLANE_POL_A_TIER, ID, NULL, 1, 0, 0 },
 	{ KPLANE_POL_A_ORDER, U32, NULL, 1, 0, 9 }, { KPLANE_POL_A_TYPES, ENUM, NULL, 1, 1, 3 },
 	{ KPLANE_POL_A_INGRESS_RULE, NEST, &rule, 4, 0, 0 }, { KPLANE_POL_A_EGRESS_RULE, NEST, &rule, 4, 0, 0 },
+	{ KPLANE_POL_A_APPLY_ON_FORWARD, U8, NULL, 1, 0, 1 },
 };
 SCHEMA(policy, KPLANE_POL_A_MAX, 1);
 static const struct field trace_f[] = {

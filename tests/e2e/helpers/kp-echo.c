@@ -272,10 +272,11 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len, in
 	if (ss->ss_family == AF_INET6 && getenv("KP_ECHO_SRH")) {
 		/*
 		 * A segment routing header (type 4) of one segment, none left:
-		 * the kernel makes that segment the destination itself.
+		 * the destination itself, which routing uses (fl6_update_dst).
 		 */
-		static const unsigned char srh[24] = { 0, 2, 4, 0, 0 };
+		unsigned char srh[24] = { 0, 2, 4, 0, 0 };
 
+		memcpy(srh + 8, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, srh, sizeof(srh))) {
 			perror("kp-echo: IPV6_RTHDR");
 			return 1;

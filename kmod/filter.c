@@ -14,6 +14,8 @@
 #include <net/ip6_route.h>
 #include <net/addrconf.h>
 #include <net/ip_fib.h>
+#include <net/neighbour.h>
+#include <net/xfrm.h>
 #include <net/ndisc.h>
 #include <net/route.h>
 #include <net/netfilter/ipv4/nf_reject.h>
@@ -378,11 +380,43 @@ static bool kp_fast_hop(struct sk_buff *skb, u8 family)
 }
 
 /*
+ * To the route's neighbour, as nf_flow_table does: no ip_output, no
+ * POST_ROUTING, where nothing there has work to do: the packet is
+ * untracked, so no conntrack NAT applies to it.  Packets kplane's NAT
+ * matched need POST_ROUTING (its source NAT, the reverse translation), and
+ * IPsec and encapsulating routes their own output: those go by dst_output.
+ */
+static void kp_fast_output(struct kp_node *node, struct sk_buff *skb, const struct kp_pkt *p,
+			   struct dst_entry *dst)
+{
+	struct net_device *dev = dst->dev;
+
+	if (p->nat || dst_xfrm(dst) || dst->lwtstate ||
+	    skb_headroom(skb) < LL_RESERVED_SPACE(dev)) {
+		dst_output(node->net, NULL, skb);
+		return;
+	}
+	skb->dev = dev;
+	if (p->t.family == AF_INET) {
+		__be32 nexthop = rt_nexthop((struct rtable *)dst, ip_hdr(skb)->daddr);
+
+		neigh_xmit(NEIGH_ARP_TABLE, dev, &nexthop, skb);
+		return;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	neigh_xmit(NEIGH_ND_TABLE, dev, rt6_nexthop((struct rt6_info *)dst, &ipv6_hdr(skb)->daddr),
+		   skb);
+#endif
+}
+
+/*
  * Sends a packet of an approved flow by the route the stack chose for the
  * flow's first packets (kp_filter_forward): no route lookup, no FORWARD
- * chain; POST_ROUTING still runs (SNAT of the service packet path).  False
- * (untouched) whenever the stack had better do it: no route cached or a
- * stale one, too big for the route, options, the last hop.
+ * chain (kp_fast_output: usually no POST_ROUTING either).  Only untracked
+ * packets: one nf_conntrack still tracks (bypass_conntrack=0) must meet its
+ * hooks, or the node's MASQUERADE would miss it.  False (untouched)
+ * whenever the stack had better do it: no route cached or a stale one, too
+ * big for the route, options, the last hop.
  */
 static bool kp_fast_xmit(struct kp_node *node, struct sk_buff *skb, const struct kp_pkt *p,
 			 struct kp_flow_verdict *v, unsigned int dir)
@@ -390,7 +424,7 @@ static bool kp_fast_xmit(struct kp_node *node, struct sk_buff *skb, const struct
 	struct dst_entry *dst = smp_load_acquire(&v->dst[dir]);
 
 	if (!dst || !READ_ONCE(kp_fast_forward) || !p->plain ||
-	    skb->pkt_type != PACKET_HOST || skb_dst(skb))
+	    skb->pkt_type != PACKET_HOST || skb_dst(skb) || !kp_pkt_untracked(skb))
 		return false;
 	if (dst->obsolete && !dst->ops->check(dst, v->dst_cookie[dir]))
 		return false;
@@ -401,7 +435,7 @@ static bool kp_fast_xmit(struct kp_node *node, struct sk_buff *skb, const struct
 	/* Under RCU: the flow holds @dst until a grace period after it goes. */
 	skb_dst_set_noref(skb, dst);
 	kp_node_inc(node, fast_forwarded);
-	dst_output(node->net, NULL, skb);
+	kp_fast_output(node, skb, p, dst);
 	return true;
 }
 

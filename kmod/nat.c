@@ -378,6 +378,7 @@ unsigned int kp_nat_prerouting(struct kp_node *node, struct sk_buff *skb, struct
 		fn = kp_flow_lookup(&node->flows, &p->t);
 	if (!fn && READ_ONCE(node->svcs.count))
 		fn = kp_nat_new_flow(node, skb, p, &verdict);
+	p->nat = fn;
 	return fn ? kp_nat_apply(node, skb, p, fn) : verdict;
 }
 

@@ -215,3 +215,12 @@ void kp_pkt_untrack(struct sk_buff *skb)
 		nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
 #endif
 }
+
+bool kp_pkt_untracked(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	return skb->_nfct == IP_CT_UNTRACKED;
+#else
+	return true;
+#endif
+}

@@ -18,6 +18,7 @@ struct kp_pkt {
 	 */
 	bool whole;
 	bool has_l4;		/* ports (TCP/UDP/SCTP) or ICMP fields were read */
+	bool nat;		/* a flow of kplane's NAT matched it at PRE_ROUTING */
 };
 
 /*
@@ -28,6 +29,8 @@ struct kp_pkt {
 bool kp_pkt_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p);
 /* Keeps nf_conntrack away from @skb (kplane owns its flow). */
 void kp_pkt_untrack(struct sk_buff *skb);
+/* Whether nf_conntrack will leave @skb alone (kp_pkt_untrack was applied). */
+bool kp_pkt_untracked(const struct sk_buff *skb);
 /* ICMP echo request or reply: a flow of its own (other ICMP is not). */
 bool kp_pkt_is_echo(const struct kp_pkt *p);
 /*

@@ -314,6 +314,18 @@ out=$(ip netns exec outside env KP_ECHO_SRH=1 kp-echo connect udp fd00:100::57 5
 kp_check "IPv6 with a routing header, no segments left: translated, answered [$(grep reply <<<"$out")]" \
 	grep -q '^reply=dns6-6 fd00:12::1$' <<<"$out"
 
+# A NodePort flow to a remote backend, approved by a host endpoint's policy,
+# takes the fast path and still leaves through POST_ROUTING: the source NAT
+# (and the reply's reverse translation) are done there.
+kpctl node1 policy set fwd-allow apply-on-forward true ingress allow
+kpctl node1 endpoint add node1-ext dev ext0 host ingress default:fwd-allow
+kpctl node1 service set 0.0.0.0:30090/tcp type nodeport backend 10.244.2.6:8090
+ff=$(st fast_forwarded)
+ip netns exec outside kp-echo repeat tcp 192.168.50.1 30090 10 200 >/tmp/fastnat.out
+kp_check "fast path, NodePort to a remote backend: every answer, source-NATed [$(tr '\n' ' ' </tmp/fastnat.out)]" \
+	bash -c "[ \$(grep -c '^reply=hold-6 10.0.12.1$' /tmp/fastnat.out) = 10 ]"
+kp_check "...and its packets took the fast path" test "$(st fast_forwarded)" -gt "$ff"
+
 kill $(jobs -p) 2>/dev/null
 wait 2>/dev/null
 kp_check "node disable drops the flow table" kpctl node1 node disable

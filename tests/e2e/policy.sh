@@ -190,6 +190,14 @@ held=$!
 first_reply /tmp/fast.out
 ip netns exec node1 iptables-legacy -I FORWARD -p tcp --dport 8090 -j DROP
 ip netns exec node1 iptables-legacy -I FORWARD -p tcp --sport 8090 -j DROP
+ip netns exec node1 nft -f - <<'NFT'
+table ip kpt {
+	chain post {
+		type filter hook postrouting priority 0;
+		tcp dport 8090 counter
+	}
+}
+NFT
 ff=$(st fast_forwarded)
 before_drop=$(grep -c '^reply=' /tmp/fast.out)
 wait $held
@@ -203,6 +211,9 @@ fwd_drops() {
 	ip netns exec node1 iptables-legacy -L FORWARD -v -x -n | awk '/DROP/ { s += $1 } END { print s + 0 }'
 }
 kp_eq "fast path: the FORWARD rules saw none of its packets" "$(fwd_drops)" 0
+kp_eq "fast path: nor did POST_ROUTING (sent to the neighbour)" \
+	"$(ip netns exec node1 nft list chain ip kpt post | grep -o 'packets [0-9]*')" "packets 0"
+ip netns exec node1 nft delete table ip kpt
 kp_eq "fast path: a new flow still meets FORWARD" "$(reach pod2 10.244.1.3 8090)" blocked
 kp_check "...and FORWARD dropped it" test "$(fwd_drops)" -gt 0
 ip netns exec node1 iptables-legacy -F FORWARD
@@ -219,6 +230,24 @@ for i in 1 2 3 4; do
 	sleep 2
 done
 kp_check "Log records the packet and goes on (attempt $i)" logged
+
+# --- bypass_conntrack=0: pods' egress keeps the node's source NAT, fast path or not ---
+# (kube-proxy-less nodes whose pod egress relies on iptables MASQUERADE.)
+echo 0 >/sys/module/kplane/parameters/bypass_conntrack
+ip netns exec node1 iptables-legacy -t nat -A POSTROUTING -s 10.244.1.0/24 -o ext0 \
+	-j SNAT --to-source 192.168.50.1
+pol egress-all types egress egress allow
+attach pod2 egress default:egress-all
+ip netns exec outside kp-echo serve tcp 0.0.0.0 7002 out-hold hold &
+sleep 0.3
+ip netns exec pod2 kp-echo repeat tcp 192.168.50.2 7002 12 200 >/tmp/masq.out
+kp_check "bypass_conntrack=0: a pod's flow is source-NATed to its end [$(tr '\n' ' ' </tmp/masq.out)]" \
+	bash -c "[ \$(grep -c '^reply=out-hold 192.168.50.1$' /tmp/masq.out) = 12 ]"
+attach pod2
+kpctl node1 policy del egress-all
+ip netns exec node1 iptables-legacy -t nat -D POSTROUTING -s 10.244.1.0/24 -o ext0 \
+	-j SNAT --to-source 192.168.50.1
+echo 1 >/sys/module/kplane/parameters/bypass_conntrack
 
 # --- host endpoint, failsafe ---
 pol host-in ingress allow proto tcp to port 9000
@@ -244,6 +273,11 @@ for port in 7000 8080; do ip netns exec far kp-echo serve tcp 0.0.0.0 $port far-
 for port in 7006 8086; do ip netns exec far kp-echo serve tcp :: $port far6-$port & done
 for port in 7000 7001; do ip netns exec outside kp-echo serve tcp 0.0.0.0 $port out-$port & done
 sleep 0.5
+# Neighbours resolved and servers up before anything is timed out at 1 s.
+for a in 192.168.60.2:7000 [fd00:60::2]:7006; do
+	addr=${a%:*} addr=${addr#[} addr=${addr%]}
+	KP_ECHO_TIMEOUT_MS=5000 ip netns exec outside kp-echo connect tcp "$addr" "${a##*:}" >/dev/null
+done
 kp_eq "forwarded between networks: host endpoint policy without apply-on-forward does not apply" \
 	"$(reach outside 192.168.60.2 7000)" far-7000
 kp_eq "the same, IPv6" "$(reach outside fd00:60::2 7006)" far6-7006

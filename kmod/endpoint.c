@@ -5,6 +5,7 @@
 #include <linux/slab.h>
 #include <linux/netlink.h>
 #include "endpoint.h"
+#include "hooks.h"
 #include "node.h"
 
 unsigned int kp_max_endpoints = 65536;
@@ -209,6 +210,8 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 	list_add_tail_rcu(&ep->list, &tbl->list);
 	tbl->count++;
 	WRITE_ONCE(tbl->n_host, tbl->n_host + ep->host);
+	if (kp_node_of_table(tbl)->net)
+		kp_hooks_ingress_add(kp_node_of_table(tbl)->net, ep);
 	return 0;
 
 err_addrs:
@@ -229,6 +232,7 @@ void kp_ep_table_del(struct kp_endpoint *ep)
 	struct kp_ep_table *tbl = ep->table;
 
 	lockdep_assert_held(&kplane_mutex);
+	kp_hooks_ingress_del(kp_node_of_table(tbl)->net, ep);
 	if (ep->pod_net)
 		rhashtable_remove_fast(&kp_ep_by_netns, &ep->netns_node,
 				       kp_ep_netns_params);

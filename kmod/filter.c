@@ -493,6 +493,46 @@ static unsigned int kp_filter_cached(struct kp_node *node, struct sk_buff *skb,
 }
 
 /*
+ * At an endpoint's interface ingress (hooks.c), before the IP stack: a
+ * packet of an approved flow whose route is known, with nothing else for
+ * kplane to do (no NAT flow matches it, the verdict is current), is sent
+ * on at once, as nf_flow_table does from the same hook.  Anything else
+ * goes on to PRE_ROUTING untouched, which does the same work later.
+ */
+unsigned int kp_filter_ingress(struct kp_node *node, struct sk_buff *skb)
+{
+	struct kp_flow_verdict *v;
+	struct kp_flow_node *fn;
+	unsigned int len = skb->len;
+	struct kp_pkt p;
+	u8 pf;
+
+	if (!READ_ONCE(kp_fast_forward) || !READ_ONCE(kp_bypass_conntrack) ||
+	    !atomic_read(&node->flows.count) || skb_shared(skb) || !kp_pkt_ingress_ok(skb, &pf) ||
+	    !kp_pkt_parse(skb, pf, KP_STAGE_PRE, &p) || !p.plain || !p.has_l4)
+		return NF_ACCEPT;
+	if (atomic_read(&node->flows.nat_count) && kp_flow_lookup(&node->flows, &p.t))
+		return NF_ACCEPT;	/* kplane's NAT translates it at PRE_ROUTING */
+	p.t.stage = KP_STAGE_POLICY;
+	fn = kp_flow_lookup(&node->flows, &p.t);
+	if (!fn)
+		return NF_ACCEPT;
+	v = &fn->flow->verdict;
+	if (smp_load_acquire(&v->rev) != kp_pol_rev(node) ||
+	    READ_ONCE(v->action) != KPLANE_ACTION_ALLOW)
+		return NF_ACCEPT;
+	kp_pkt_untrack(skb);
+	if (!kp_fast_xmit(node, skb, &p, v, fn->role != KP_ROLE_ORIG_PRE))
+		return NF_ACCEPT;
+	/* Counted as PRE_ROUTING would have, once the packet is on its way. */
+	kp_node_rx(node, len);
+	kp_node_inc(node, policy_bypassed);
+	kp_flow_seen(fn, p.tcp_flags);
+	kp_stats_add(v->stats, len);
+	return NF_STOLEN;
+}
+
+/*
  * Worth a flow entry: an endpoint involved has policy in some direction (its
  * replies must pass as part of the flow; with no policy anywhere every
  * packet is allowed, no state needed), and a flow we can key: ports, an ICMP

@@ -54,6 +54,12 @@ unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, struct 
  */
 unsigned int kp_filter_forward(struct kp_node *node, struct sk_buff *skb, u8 pf);
 
+/*
+ * At an endpoint interface's ingress: sends a packet of an approved flow
+ * on by its known route (NF_STOLEN), or leaves it to PRE_ROUTING.
+ */
+unsigned int kp_filter_ingress(struct kp_node *node, struct sk_buff *skb);
+
 int kp_filter_init(void);
 
 #endif /* KPLANE_FILTER_H */

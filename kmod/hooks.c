@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Netfilter hooks of an enabled node: accounting, the service packet path
- * (nat.c), then policy (filter.c) on packets as NAT left them.  Every path
- * that does not own a packet returns NF_ACCEPT.
+ * (nat.c), then policy (filter.c) on packets as NAT left them; and the fast
+ * path's hook at each endpoint interface's ingress.  Every path that does
+ * not own a packet returns NF_ACCEPT.
  */
+#include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
@@ -28,15 +30,11 @@ static unsigned int kp_hook_prerouting(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
 {
 	struct kp_node *node = kp_node_get(state->net);
-	struct kp_node_stats *stats = this_cpu_ptr(node->stats);
 	struct kp_filter_at at = {};
 	unsigned int verdict;
 	struct kp_pkt p;
 
-	u64_stats_update_begin(&stats->syncp);
-	stats->rx_packets++;
-	stats->rx_bytes += skb->len;
-	u64_stats_update_end(&stats->syncp);
+	kp_node_rx(node, skb->len);
 	/* One parse for both: NAT leaves in @p what it rewrote. */
 	if (!kp_node_busy(node) || !kp_pkt_parse(skb, state->pf, KP_STAGE_PRE, &p))
 		return NF_ACCEPT;
@@ -72,6 +70,84 @@ static unsigned int kp_hook_forward(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
 	return kp_filter_forward(kp_node_get(state->net), skb, state->pf);
+}
+
+static unsigned int kp_hook_ingress(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	return kp_filter_ingress(kp_node_get(state->net), skb);
+}
+
+/* Ahead of nftables' netdev chains (and a flowtable) at priority 0. */
+#define KP_HOOK_INGRESS_PRIORITY (-100)
+
+/*
+ * An endpoint's interface gets the fast path's ingress hook, so approved
+ * flows' packets from a pod or a host interface leave before the IP stack
+ * sees them.  Best effort: without it (no such device, no netdev hooks),
+ * PRE_ROUTING does the same work a little later.  The hook goes with the
+ * endpoint or, first, with the device (kp_hooks_netdev_event).
+ */
+void kp_hooks_ingress_add(struct net *net, struct kp_endpoint *ep)
+{
+	struct net_device *dev = dev_get_by_index(net, ep->ifindex);
+
+	if (!dev)
+		return;
+	ep->ingress = (struct nf_hook_ops) {
+		.hook = kp_hook_ingress,
+		.pf = NFPROTO_NETDEV,
+		.hooknum = NF_NETDEV_INGRESS,
+		.priority = KP_HOOK_INGRESS_PRIORITY,
+		.dev = dev,
+	};
+	if (!nf_register_net_hook(net, &ep->ingress))
+		ep->ingress_dev = dev;
+	dev_put(dev);
+}
+
+void kp_hooks_ingress_del(struct net *net, struct kp_endpoint *ep)
+{
+	lockdep_assert_held(&kplane_mutex);
+	if (!ep->ingress_dev)
+		return;
+	nf_unregister_net_hook(net, &ep->ingress);
+	ep->ingress_dev = NULL;
+}
+
+/*
+ * A device that goes away (or leaves the netns) takes its hook with it,
+ * before it is freed: the endpoint itself stays until it is deleted.
+ */
+static int kp_hooks_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct kp_node *node;
+	struct kp_endpoint *ep;
+
+	if (event != NETDEV_UNREGISTER)
+		return NOTIFY_DONE;
+	mutex_lock(&kplane_mutex);
+	node = kp_node_get(dev_net(dev));
+	ep = node->enabled ? kp_ep_lookup_ifindex(&node->eps, dev->ifindex) : NULL;
+	if (ep && ep->ingress_dev == dev)
+		kp_hooks_ingress_del(dev_net(dev), ep);
+	mutex_unlock(&kplane_mutex);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block kp_hooks_netdev_notifier = {
+	.notifier_call = kp_hooks_netdev_event,
+};
+
+int kp_hooks_init(void)
+{
+	return register_netdevice_notifier(&kp_hooks_netdev_notifier);
+}
+
+void kp_hooks_uninit(void)
+{
+	unregister_netdevice_notifier(&kp_hooks_netdev_notifier);
 }
 
 /* Before conntrack (-200) and raw (-300): the fast path must see packets first. */

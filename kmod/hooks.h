@@ -4,8 +4,19 @@
 #define KPLANE_HOOKS_H
 
 struct net;
+struct kp_endpoint;
 
 int kp_hooks_register(struct net *net);
 void kp_hooks_unregister(struct net *net);
+/*
+ * The fast path's hook at an endpoint's interface ingress: added with the
+ * endpoint (best effort), removed with it or with the device, whichever
+ * goes first.  Callers hold kplane_mutex.
+ */
+void kp_hooks_ingress_add(struct net *net, struct kp_endpoint *ep);
+void kp_hooks_ingress_del(struct net *net, struct kp_endpoint *ep);
+/* Module-wide: follows devices going away. */
+int kp_hooks_init(void);
+void kp_hooks_uninit(void);
 
 #endif /* KPLANE_HOOKS_H */

@@ -5,6 +5,7 @@
 #include <uapi/linux/kplane.h>
 #include "endpoint.h"
 #include "filter.h"
+#include "hooks.h"
 #include "netlink.h"
 #include "node.h"
 #include "sockhook.h"
@@ -26,9 +27,12 @@ static int __init kp_mod_init(void)
 	err = kp_node_init();
 	if (err)
 		goto err_sockhook;
-	err = kp_txn_init();
+	err = kp_hooks_init();
 	if (err)
 		goto err_node;
+	err = kp_txn_init();
+	if (err)
+		goto err_hooks;
 	err = kp_netlink_init();
 	if (err)
 		goto err_txn;
@@ -36,6 +40,8 @@ static int __init kp_mod_init(void)
 
 err_txn:
 	kp_txn_uninit();
+err_hooks:
+	kp_hooks_uninit();
 err_node:
 	kp_node_uninit();
 err_sockhook:
@@ -49,6 +55,7 @@ static void __exit kp_mod_exit(void)
 {
 	kp_netlink_uninit();
 	kp_txn_uninit();
+	kp_hooks_uninit();	/* first: its farewell events take the ingress hooks off */
 	kp_node_uninit();	/* disables every node: the last one disarms the probes */
 	kp_sockhook_uninit();
 	kp_endpoint_uninit();

@@ -69,6 +69,17 @@ struct kp_node {
 	u64_stats_update_end(&__s->syncp);				\
 } while (0)
 
+/* A packet of @len bytes arrived at @node's hooks (softirq). */
+static inline void kp_node_rx(struct kp_node *node, unsigned int len)
+{
+	struct kp_node_stats *s = this_cpu_ptr(node->stats);
+
+	u64_stats_update_begin(&s->syncp);
+	s->rx_packets++;
+	s->rx_bytes += len;
+	u64_stats_update_end(&s->syncp);
+}
+
 struct kp_node_counters {
 	u64 rx_packets;
 	u64 rx_bytes;

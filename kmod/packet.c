@@ -208,6 +208,31 @@ bool kp_pkt_icmp_quoted(struct sk_buff *skb, const struct kp_pkt *p, u8 stage,
 	return false;
 }
 
+bool kp_pkt_ingress_ok(struct sk_buff *skb, u8 *pf)
+{
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph;
+
+		if (!pskb_may_pull(skb, sizeof(*iph)))
+			return false;
+		iph = ip_hdr(skb);
+		*pf = NFPROTO_IPV4;
+		return iph->version == 4 && iph->ihl == 5 && ntohs(iph->tot_len) == skb->len &&
+		       !ip_fast_csum((const u8 *)iph, iph->ihl);
+	}
+	if (skb->protocol == htons(ETH_P_IPV6)) {
+		const struct ipv6hdr *ip6h;
+
+		if (!pskb_may_pull(skb, sizeof(*ip6h)))
+			return false;
+		ip6h = ipv6_hdr(skb);
+		*pf = NFPROTO_IPV6;
+		return ip6h->version == 6 && ip6h->payload_len &&
+		       ntohs(ip6h->payload_len) + sizeof(*ip6h) == skb->len;
+	}
+	return false;
+}
+
 void kp_pkt_untrack(struct sk_buff *skb)
 {
 #if IS_ENABLED(CONFIG_NF_CONNTRACK)

@@ -27,6 +27,12 @@ struct kp_pkt {
  * whole and first fragments; later fragments have none.
  */
 bool kp_pkt_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p);
+/*
+ * At a device's ingress, before the IP stack has checked anything: whether
+ * @skb holds one whole, sane IPv4 or IPv6 header (then *@pf says which)
+ * and exactly the packet it announces, so kp_pkt_parse may read it.
+ */
+bool kp_pkt_ingress_ok(struct sk_buff *skb, u8 *pf);
 /* Keeps nf_conntrack away from @skb (kplane owns its flow). */
 void kp_pkt_untrack(struct sk_buff *skb);
 /* Whether nf_conntrack will leave @skb alone (kp_pkt_untrack was applied). */

@@ -46,6 +46,14 @@ kp_refused "endpoint reaped with its pod netns" 1 "No such file or directory" \
 kp_eq "reaped counter" "$(kplanectl --json status | grep -o '"endpoints_reaped":[0-9]*')" \
 	'"endpoints_reaped":1'
 
+# A host endpoint whose interface goes first: the fast path's hook at its
+# ingress goes with the device; the endpoint stays until deleted.
+ip link add hep0 type dummy
+kp_check "host endpoint on a dummy interface" kplanectl endpoint add node/hep0 dev hep0 host
+ip link del hep0
+kp_check "its interface deleted: the endpoint is still there" kplanectl endpoint show node/hep0
+kp_check "...and deletes cleanly" kplanectl endpoint del node/hep0
+
 kp_check "delete pod-b" kplanectl endpoint del default/pod-b
 kp_eq "list is empty" "$(kplanectl --json endpoint list)" "[]"
 kp_check "node disable" kplanectl node disable

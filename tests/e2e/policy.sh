@@ -190,11 +190,18 @@ held=$!
 first_reply /tmp/fast.out
 ip netns exec node1 iptables-legacy -I FORWARD -p tcp --dport 8090 -j DROP
 ip netns exec node1 iptables-legacy -I FORWARD -p tcp --sport 8090 -j DROP
-ip netns exec node1 nft -f - <<'NFT'
+# The held flow's own packets (earlier flows to 8090 may still retransmit).
+sport=$(ip netns exec pod2 awk '$3 == "0301F40A:1F9A" && $4 == "01" { split($2, a, ":"); print a[2] }' /proc/net/tcp)
+sport=$((16#${sport:-0}))
+ip netns exec node1 nft -f - <<NFT
 table ip kpt {
+	chain pre {
+		type filter hook prerouting priority -500;
+		tcp sport $sport tcp dport 8090 counter
+	}
 	chain post {
 		type filter hook postrouting priority 0;
-		tcp dport 8090 counter
+		tcp sport $sport tcp dport 8090 counter
 	}
 }
 NFT
@@ -211,8 +218,11 @@ fwd_drops() {
 	ip netns exec node1 iptables-legacy -L FORWARD -v -x -n | awk '/DROP/ { s += $1 } END { print s + 0 }'
 }
 kp_eq "fast path: the FORWARD rules saw none of its packets" "$(fwd_drops)" 0
+kp_check "fast path: the held flow's source port read ($sport)" test "$sport" -gt 0
 kp_eq "fast path: nor did POST_ROUTING (sent to the neighbour)" \
 	"$(ip netns exec node1 nft list chain ip kpt post | grep -o 'packets [0-9]*')" "packets 0"
+kp_eq "fast path: nor PRE_ROUTING (sent from the pod interface's ingress)" \
+	"$(ip netns exec node1 nft list chain ip kpt pre | grep -o 'packets [0-9]*')" "packets 0"
 ip netns exec node1 nft delete table ip kpt
 kp_eq "fast path: a new flow still meets FORWARD" "$(reach pod2 10.244.1.3 8090)" blocked
 kp_check "...and FORWARD dropped it" test "$(fwd_drops)" -gt 0

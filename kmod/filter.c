@@ -521,6 +521,14 @@ unsigned int kp_filter_ingress(struct kp_node *node, struct sk_buff *skb)
 	if (smp_load_acquire(&v->rev) != kp_pol_rev(node) ||
 	    READ_ONCE(v->action) != KPLANE_ACTION_ALLOW)
 		return NF_ACCEPT;
+	/*
+	 * As the IP stack's receive path leaves them (what the sender put in
+	 * the control block is not ours); untracked, as PRE_ROUTING would.
+	 */
+	if (pf == NFPROTO_IPV4)
+		memset(IPCB(skb), 0, sizeof(struct inet_skb_parm));
+	else
+		memset(IP6CB(skb), 0, sizeof(struct inet6_skb_parm));
 	kp_pkt_untrack(skb);
 	if (!kp_fast_xmit(node, skb, &p, v, fn->role != KP_ROLE_ORIG_PRE))
 		return NF_ACCEPT;

@@ -5,6 +5,7 @@
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/udp.h>
+#include <net/ip.h>
 #include "flow.h"
 #include "packet.h"
 
@@ -262,6 +263,64 @@ static struct sk_buff *kp_icmp_error_skb(struct kunit *test, u8 type, const u8 *
 	return skb;
 }
 
+/* An IPv4 UDP packet as a device's ingress has it: @len bytes of @tot_len announced. */
+static struct sk_buff *kp_ingress_skb(struct kunit *test, unsigned int len, u16 tot_len)
+{
+	struct sk_buff *skb = alloc_skb(128, GFP_KERNEL);
+	u8 a[16], b[16];
+	struct iphdr *iph;
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	kp_ip4(a, 10, 244, 1, 2);
+	kp_ip4(b, 10, 244, 1, 3);
+	skb->protocol = htons(ETH_P_IP);
+	skb_reset_network_header(skb);
+	kp_put_ip4(skb, IPPROTO_UDP, a, b);
+	skb_put_zero(skb, len - sizeof(*iph));
+	iph = ip_hdr(skb);
+	iph->tot_len = htons(tot_len);
+	iph->ttl = 64;
+	ip_send_check(iph);
+	return skb;
+}
+
+static bool kp_ingress_accepts(struct sk_buff *skb)
+{
+	u8 pf = 0;
+	bool ok = kp_pkt_ingress_ok(skb, &pf);
+
+	kfree_skb(skb);
+	return ok && pf == NFPROTO_IPV4;
+}
+
+/* Before the IP stack: only a whole, exact, checksummed header is read. */
+static void kp_test_ingress_ok(struct kunit *test)
+{
+	struct sk_buff *skb;
+
+	KUNIT_EXPECT_TRUE(test, kp_ingress_accepts(kp_ingress_skb(test, 28, 28)));
+	/* Padding after the packet, or less than it announces: the stack's job. */
+	KUNIT_EXPECT_FALSE(test, kp_ingress_accepts(kp_ingress_skb(test, 40, 28)));
+	KUNIT_EXPECT_FALSE(test, kp_ingress_accepts(kp_ingress_skb(test, 28, 40)));
+	skb = kp_ingress_skb(test, 28, 28);
+	ip_hdr(skb)->ttl = 63;			/* checksum no longer matches */
+	KUNIT_EXPECT_FALSE(test, kp_ingress_accepts(skb));
+	skb = kp_ingress_skb(test, 28, 28);
+	ip_hdr(skb)->version = 6;
+	ip_send_check(ip_hdr(skb));
+	KUNIT_EXPECT_FALSE(test, kp_ingress_accepts(skb));
+	skb = kp_ingress_skb(test, 28, 28);
+	ip_hdr(skb)->ihl = 6;			/* options: left to the stack */
+	ip_send_check(ip_hdr(skb));
+	KUNIT_EXPECT_FALSE(test, kp_ingress_accepts(skb));
+	skb = kp_ingress_skb(test, 28, 28);
+	skb_trim(skb, 12);			/* not even a header */
+	KUNIT_EXPECT_FALSE(test, kp_ingress_accepts(skb));
+	skb = kp_ingress_skb(test, 28, 28);
+	skb->protocol = htons(ETH_P_ARP);
+	KUNIT_EXPECT_FALSE(test, kp_ingress_accepts(skb));
+}
+
 static bool kp_test_quoted(struct kunit *test, struct sk_buff *skb, struct kp_tuple *t)
 {
 	struct kp_pkt p;
@@ -362,6 +421,7 @@ static struct kunit_case kp_flow_cases[] = {
 	KUNIT_CASE(kp_test_flow_teardown_udp),
 	KUNIT_CASE(kp_test_flow_nat_count),
 	KUNIT_CASE(kp_test_icmp_quoted),
+	KUNIT_CASE(kp_test_ingress_ok),
 	{}
 };
 

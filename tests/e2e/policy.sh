@@ -171,11 +171,19 @@ kp_check "trace: echo reply (type 0) allowed by not-icmp 8 [$out]" grep -q "verd
 
 # --- an established flow is cut by a new Deny at its next packet ---
 pol sel order 5 ingress allow proto tcp to port 8090
-ip netns exec pod2 kp-echo repeat tcp 10.244.1.3 8090 8 400 >/tmp/held.out &
+# Long enough for a slow (debug, loaded) guest to program the Deny while the
+# flow still runs; stopped once two answers after it have failed.
+ip netns exec pod2 kp-echo repeat tcp 10.244.1.3 8090 60 300 >/tmp/held.out &
 held=$!
-sleep 1.2
+first_reply /tmp/held.out
 pol cut tier default order 1 ingress deny from net 10.244.1.2/32
 attach pod3 ingress default:cut,sel
+for i in $(seq 300); do
+	[ "$(grep -c '^error=' /tmp/held.out)" -ge 2 ] && break
+	kill -0 $held 2>/dev/null || break
+	sleep 0.1
+done
+kill $held 2>/dev/null
 wait $held
 kp_check "established flow answered before the Deny [$(tr '\n' ' ' </tmp/held.out)]" \
 	grep -q '^reply=hold-3' /tmp/held.out

@@ -171,6 +171,7 @@ static void kp_ep_free_rcu(struct rcu_head *rcu)
 int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 		    unsigned int limit, struct netlink_ext_ack *extack)
 {
+	struct kp_node *node;
 	int err;
 
 	lockdep_assert_held(&kplane_mutex);
@@ -210,8 +211,9 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 	list_add_tail_rcu(&ep->list, &tbl->list);
 	tbl->count++;
 	WRITE_ONCE(tbl->n_host, tbl->n_host + ep->host);
-	if (kp_node_of_table(tbl)->net)
-		kp_hooks_ingress_add(kp_node_of_table(tbl)->net, ep);
+	node = kp_node_of_table(tbl);
+	if (node->net)	/* none in KUnit's tables */
+		kp_hooks_ingress_add(node->net, ep);
 	return 0;
 
 err_addrs:

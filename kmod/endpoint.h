@@ -51,9 +51,8 @@ struct kp_endpoint {
 	/* Workload endpoints only; a host endpoint's are the node's own. */
 	struct kp_ep_addr_ent addr_ents[KPLANE_EP_ADDR_MAX];
 	bool host;		/* a node interface, not a pod */
-	/* The fast path's hook at the interface's ingress (hooks.c), while there. */
+	/* The fast path's hook at the interface's ingress (hooks.c); .dev NULL: none. */
 	struct nf_hook_ops ingress;
-	struct net_device *ingress_dev;	/* hooked; NULL: not */
 	bool leaving;		/* deleted by the commit under way (policy.c) */
 	struct kp_ep_policy __rcu *pol[2];	/* per view (node.h); NULL: none */
 	struct rcu_head rcu;

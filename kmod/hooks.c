@@ -101,18 +101,19 @@ void kp_hooks_ingress_add(struct net *net, struct kp_endpoint *ep)
 		.priority = KP_HOOK_INGRESS_PRIORITY,
 		.dev = dev,
 	};
-	if (!nf_register_net_hook(net, &ep->ingress))
-		ep->ingress_dev = dev;
+	/* ingress.dev stays set only while hooked: the mark kp_hooks_ingress_del reads. */
+	if (nf_register_net_hook(net, &ep->ingress))
+		ep->ingress.dev = NULL;
 	dev_put(dev);
 }
 
 void kp_hooks_ingress_del(struct net *net, struct kp_endpoint *ep)
 {
 	lockdep_assert_held(&kplane_mutex);
-	if (!ep->ingress_dev)
+	if (!ep->ingress.dev)
 		return;
 	nf_unregister_net_hook(net, &ep->ingress);
-	ep->ingress_dev = NULL;
+	ep->ingress.dev = NULL;
 }
 
 /*
@@ -130,7 +131,7 @@ static int kp_hooks_netdev_event(struct notifier_block *nb, unsigned long event,
 	mutex_lock(&kplane_mutex);
 	node = kp_node_get(dev_net(dev));
 	ep = node->enabled ? kp_ep_lookup_ifindex(&node->eps, dev->ifindex) : NULL;
-	if (ep && ep->ingress_dev == dev)
+	if (ep && ep->ingress.dev == dev)
 		kp_hooks_ingress_del(dev_net(dev), ep);
 	mutex_unlock(&kplane_mutex);
 	return NOTIFY_DONE;

@@ -58,7 +58,11 @@ if [ -x /usr/sbin/xtables-legacy-multi ]; then
 		done
 	done
 fi
-for tool in nsenter unshare setpriv conntrack nft ipvsadm ipset iperf3; do
+# perf only on request (KPLANE_VM_PERF=1, to profile a bench by hand): its
+# libraries would double the image every test boots.
+tools="nsenter unshare setpriv conntrack nft ipvsadm ipset iperf3"
+[ "${KPLANE_VM_PERF:-0}" = 1 ] && tools+=" perf"
+for tool in $tools; do
 	p=$(command -v $tool || true)
 	[ -n "$p" ] && add_bin "$p" "bin/$tool"
 done

@@ -163,7 +163,9 @@ connects() {
 # sender stack to share the CPU with, beyond making the frame), counted
 # leaving the node by veth3, per second of flooding.  A sink in pod3
 # answers the flow's first datagram (so conntrack has seen a reply and
-# kplane approved the flow) and reads no more.
+# kplane approved the flow); then pod3 drops the flood at its interface's
+# ingress, before its IP stack: the receiving pod's cost, the same for
+# every peer, would otherwise be a third of what is measured.
 veth3_tx() { ip netns exec "$1" cat /sys/class/net/veth3/statistics/tx_packets; }
 fwd_rate() {
 	local i=$1 port=$((9100 + $2)) sport=$((9300 + $2)) mac sink tx0 out
@@ -172,10 +174,14 @@ fwd_rate() {
 	sink=$!
 	sleep 0.2
 	if ip netns exec "$i-pod2" kp-echo connect udp 10.244.1.3 "$port" "$sport" >/dev/null; then
+		ip netns exec "$i-pod3" nft -f - <<-NFT
+		table netdev sink { chain in { type filter hook ingress device eth0 priority 0; udp dport $port drop; }; }
+		NFT
 		tx0=$(veth3_tx "node-$i")
 		out=$(ip netns exec "$i-pod2" kp-pktflood eth0 "$mac" 10.244.1.2 "$sport" \
 			10.244.1.3 "$port" "$SECS")
 		awk -v n=$(( $(veth3_tx "node-$i") - tx0 )) '{ split($2, s, "="); print int(n / s[2]) }' <<<"$out"
+		ip netns exec "$i-pod3" nft delete table netdev sink
 	fi
 	kill $sink
 	wait $sink 2>/dev/null

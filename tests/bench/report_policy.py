@@ -17,7 +17,7 @@ from collections import defaultdict
 
 METRICS = [("tput_mbps", "TCP throughput, Mbit/s"), ("rr_per_s", "request/response, 1/s"),
            ("udp_pps", "64-byte UDP, packets/s"),
-           ("fwd_pps", "forwarding one UDP flow (64-byte frames, packet-socket source), packets/s")]
+           ("fwd_pps", "forwarding one UDP flow (64-byte frames, packet-socket source, dropped at the server pod's ingress), packets/s")]
 SIZED = ["kplane", "iptables", "ipset", "nftables"]
 FLAT = ["flowtable", "floor", "kplane+10k-fwd", "floor+10k-fwd"]
 

@@ -165,7 +165,7 @@ connects() {
 # answers the flow's first datagram (so conntrack has seen a reply and
 # kplane approved the flow); then pod3 drops the flood at its interface's
 # ingress, before its IP stack: the receiving pod's cost, the same for
-# every peer, would otherwise be a third of what is measured.
+# every peer, would otherwise be a sixth of what is measured.
 veth3_tx() { ip netns exec "$1" cat /sys/class/net/veth3/statistics/tx_packets; }
 fwd_rate() {
 	local i=$1 port=$((9100 + $2)) sport=$((9300 + $2)) mac sink tx0 out

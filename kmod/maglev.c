@@ -2,6 +2,9 @@
 /* Weighted Maglev table construction; see maglev.h. */
 #include "maglev.h"
 
+/* kp_maglev_build empties a table by filling its bytes with 0xff. */
+_Static_assert(KP_MAGLEV_EMPTY == 0xffff, "an empty entry is all ones");
+
 static const u32 kp_maglev_sizes[] = {
 	251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521,
 };
@@ -58,19 +61,22 @@ static void kp_maglev_order(const struct kp_maglev_backend *b, unsigned int n,
  * The backend's permutation is (offset + j * skip) % size for j = 0, 1, ...;
  * stepped by adding skip (< size) and subtracting size, not by a division
  * per probe: building tables is most of the cost of programming a service.
+ * The walk is in locals: the kernel's -fno-strict-aliasing would otherwise
+ * have every probe reload and store s->slot around the table read.
  */
 static void kp_maglev_place(struct kp_maglev_scratch *s, u32 backend,
 			    u16 *table, u32 size)
 {
-	u32 slot;
+	u32 next = s->slot, skip = s->skip, slot;
 
 	do {
-		slot = s->slot;
-		s->slot += s->skip;
-		if (s->slot >= size)
-			s->slot -= size;
+		slot = next;
+		next += skip;
+		if (next >= size)
+			next -= size;
 	} while (table[slot] != KP_MAGLEV_EMPTY);
 	table[slot] = (u16)backend;
+	s->slot = next;
 }
 
 int kp_maglev_build(const struct kp_maglev_backend *b, unsigned int n,
@@ -80,8 +86,7 @@ int kp_maglev_build(const struct kp_maglev_backend *b, unsigned int n,
 
 	if (!kp_maglev_size_ok(size) || n > KP_MAGLEV_MAX_BACKENDS)
 		return -EINVAL;
-	for (i = 0; i < size; i++)
-		table[i] = KP_MAGLEV_EMPTY;
+	memset(table, 0xff, size * sizeof(*table));
 	for (i = 0; i < n; i++) {
 		scratch[i].slot = (u32)(b[i].key % size);
 		scratch[i].skip = (u32)((b[i].key >> 32) % (size - 1)) + 1;

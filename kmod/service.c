@@ -108,7 +108,8 @@ static int kp_svc_build_lb(struct kp_service *svc, bool local_only, struct kp_sv
 	lb->n_usable = kp_svc_maglev_input(svc, local_only, mb);
 	if (!lb->n_usable)
 		return 0;
-	lb->table = kvcalloc(svc->maglev_size, sizeof(*lb->table), GFP_KERNEL);
+	/* Not zeroed: kp_maglev_build writes every entry. */
+	lb->table = kvmalloc_array(svc->maglev_size, sizeof(*lb->table), GFP_KERNEL);
 	if (!lb->table)
 		return -ENOMEM;
 	return kp_maglev_build(mb, svc->n_backends, scratch, lb->table, svc->maglev_size);

@@ -27,11 +27,16 @@ for port in 22 9000 9001; do ip netns exec node1 kp-echo serve tcp 0.0.0.0 $port
 sleep 0.5
 export KP_ECHO_TIMEOUT_MS=1000
 
-# first_reply FILE: waits (up to 10 s) for a held connection's first answer.
-first_reply() {
+# await_lines FILE REGEX N [SECS]: waits (up to SECS, default 10) until N
+# lines of a held connection's output match.
+await_lines() {
 	local i
-	for i in $(seq 100); do grep -q '^reply=' "$1" 2>/dev/null && return; sleep 0.1; done
+	for i in $(seq $(( ${4:-10} * 10 ))); do
+		[ "$(grep -c "$2" "$1" 2>/dev/null)" -ge "$3" ] && return
+		sleep 0.1
+	done
 }
+first_reply() { await_lines "$1" '^reply=' 1; }
 st() { kpctl node1 --json status | grep -o "\"$1\":[0-9]*" | cut -d: -f2; }
 # reach FROM-NS ADDR PORT [tcp|udp]: the server's name, or "blocked".
 reach() {
@@ -178,11 +183,7 @@ held=$!
 first_reply /tmp/held.out
 pol cut tier default order 1 ingress deny from net 10.244.1.2/32
 attach pod3 ingress default:cut,sel
-for i in $(seq 300); do
-	[ "$(grep -c '^error=' /tmp/held.out)" -ge 2 ] && break
-	kill -0 $held 2>/dev/null || break
-	sleep 0.1
-done
+await_lines /tmp/held.out '^error=' 2 30
 kill $held 2>/dev/null
 wait $held
 kp_check "established flow answered before the Deny [$(tr '\n' ' ' </tmp/held.out)]" \

@@ -17,17 +17,20 @@ MODULE_PARM_DESC(max_txn_ops, "Most changes one transaction may stage (default 2
 
 /*
  * The final change to one frontend: set to @svc, or delete (@svc NULL).
- * A staged service's Maglev tables are built by @build on kp_build_wq while
- * the client goes on staging (building is most of the cost of programming
- * a service, and another CPU is usually idle meanwhile); the op is flushed
- * before anyone looks at or frees @svc.
+ * A staged service's Maglev tables are built in the background while the
+ * client goes on staging (building is most of the cost of programming a
+ * service, and another CPU is usually idle meanwhile): the op waits on the
+ * transaction's build_queue (@queued) for its one work item, which builds
+ * queued services in turn.  One item per transaction, not per service: a
+ * batch of thousands would otherwise wake a kworker each, on the CPU the
+ * client needs.  kp_txn_op_settle() before anyone looks at or frees @svc.
  */
 struct kp_txn_op {
 	struct rhash_head node;
 	struct kp_svc_key key;
 	struct list_head list;
 	struct kp_service *svc;
-	struct work_struct build;
+	struct list_head queued;	/* on build_queue; empty once taken */
 	int build_err;
 };
 
@@ -57,6 +60,27 @@ static const struct rhashtable_params kp_txn_op_params = {
 	.automatic_shrinking = true,
 };
 
+/* Builds queued services until none is left (the work item, or a commit helping it). */
+static void kp_txn_build_queued(struct kp_txn *txn)
+{
+	struct kp_txn_op *op;
+
+	spin_lock(&txn->build_lock);
+	while ((op = list_first_entry_or_null(&txn->build_queue, struct kp_txn_op, queued))) {
+		list_del_init(&op->queued);
+		spin_unlock(&txn->build_lock);
+		op->build_err = kp_svc_build(op->svc, NULL);
+		cond_resched();
+		spin_lock(&txn->build_lock);
+	}
+	spin_unlock(&txn->build_lock);
+}
+
+static void kp_txn_build_work(struct work_struct *work)
+{
+	kp_txn_build_queued(container_of(work, struct kp_txn, build));
+}
+
 int kp_txn_begin(struct kp_node *node, u32 portid, u32 *id, struct netlink_ext_ack *extack)
 {
 	struct kp_txn *txn;
@@ -77,6 +101,9 @@ int kp_txn_begin(struct kp_node *node, u32 portid, u32 *id, struct netlink_ext_a
 	}
 	INIT_LIST_HEAD(&txn->order);
 	INIT_LIST_HEAD(&txn->pol_ops);
+	spin_lock_init(&txn->build_lock);
+	INIT_LIST_HEAD(&txn->build_queue);
+	INIT_WORK(&txn->build, kp_txn_build_work);
 	txn->portid = portid;
 	/* Never 0: 0 stands for "no transaction". */
 	do {
@@ -101,16 +128,23 @@ struct kp_txn *kp_txn_find(struct kp_node *node, u32 id, u32 portid,
 	return NULL;
 }
 
-static void kp_txn_build_work(struct work_struct *work)
+/* No build of @op is queued or running: its service may change or go. */
+static void kp_txn_op_settle(struct kp_txn *txn, struct kp_txn_op *op)
 {
-	struct kp_txn_op *op = container_of(work, struct kp_txn_op, build);
+	bool queued;
 
-	op->build_err = kp_svc_build(op->svc, NULL);
+	spin_lock(&txn->build_lock);
+	queued = !list_empty(&op->queued);
+	list_del_init(&op->queued);
+	spin_unlock(&txn->build_lock);
+	/* Taken: perhaps being built right now.  (Rare: a key staged twice.) */
+	if (!queued && op->svc)
+		flush_work(&txn->build);
 }
 
 static void kp_txn_op_free(struct kp_txn *txn, struct kp_txn_op *op)
 {
-	flush_work(&op->build);
+	kp_txn_op_settle(txn, op);
 	rhashtable_remove_fast(&txn->ops, &op->node, kp_txn_op_params);
 	list_del(&op->list);
 	txn->n_ops--;
@@ -135,7 +169,7 @@ static struct kp_txn_op *kp_txn_op_get(struct kp_txn *txn, const struct kp_svc_k
 	if (!op)
 		return ERR_PTR(-ENOMEM);
 	op->key = *key;
-	INIT_WORK(&op->build, kp_txn_build_work);
+	INIT_LIST_HEAD(&op->queued);
 	if (rhashtable_insert_fast(&txn->ops, &op->node, kp_txn_op_params)) {
 		kfree(op);
 		return ERR_PTR(-ENOMEM);
@@ -153,13 +187,17 @@ static int kp_txn_stage(struct kp_txn *txn, const struct kp_svc_key *key,
 
 	if (IS_ERR(op))
 		return PTR_ERR(op);
-	flush_work(&op->build);
+	kp_txn_op_settle(txn, op);
 	if (op->svc)
 		kp_svc_free(op->svc);
 	op->svc = svc;
 	op->build_err = 0;
-	if (svc)
-		queue_work(kp_build_wq, &op->build);
+	if (!svc)
+		return 0;
+	spin_lock(&txn->build_lock);
+	list_add_tail(&op->queued, &txn->build_queue);
+	spin_unlock(&txn->build_lock);
+	queue_work(kp_build_wq, &txn->build);
 	return 0;
 }
 
@@ -309,10 +347,12 @@ static int kp_txn_check(struct kp_node *node, struct kp_txn *txn,
 	long count = node->svcs.count;
 	struct kp_txn_op *op;
 
+	/* What is left to build, built on this CPU as well as by the work. */
+	kp_txn_build_queued(txn);
+	flush_work(&txn->build);
 	list_for_each_entry(op, &txn->order, list) {
 		bool exists = kp_svc_lookup(&node->svcs, &op->key);
 
-		flush_work(&op->build);
 		if (op->build_err) {
 			NL_SET_ERR_MSG(extack, "cannot build a staged service's Maglev table");
 			return op->build_err;
@@ -388,6 +428,12 @@ static void kp_txn_free(struct kp_node *node, struct kp_txn *txn)
 	struct kp_txn_pol_op *pop, *ptmp;
 	struct kp_txn_op *op, *tmp;
 
+	/* Nothing more to build: what is queued is dropped, not built. */
+	spin_lock(&txn->build_lock);
+	list_for_each_entry_safe(op, tmp, &txn->build_queue, queued)
+		list_del_init(&op->queued);
+	spin_unlock(&txn->build_lock);
+	flush_work(&txn->build);
 	list_for_each_entry_safe(op, tmp, &txn->order, list)
 		kp_txn_op_free(txn, op);
 	list_for_each_entry_safe(pop, ptmp, &txn->pol_ops, list)

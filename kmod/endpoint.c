@@ -213,7 +213,7 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 	WRITE_ONCE(tbl->n_host, tbl->n_host + ep->host);
 	node = kp_node_of_table(tbl);
 	if (node->net)	/* none in KUnit's tables */
-		kp_hooks_ingress_add(node->net, ep);
+		kp_hooks_ingress_add(node, ep);
 	return 0;
 
 err_addrs:

@@ -297,7 +297,8 @@ static struct kp_rule_stats __percpu *kp_step_stats(const struct kp_filter_step 
 	return kp_counters_of(kp_pol_of(v->policy)->counters[s->dir], v->rule);
 }
 
-static void kp_stats_add(struct kp_rule_stats __percpu *const *stats, unsigned int len)
+static __always_inline void kp_stats_add(struct kp_rule_stats __percpu *const *stats,
+					 unsigned int len)
 {
 	unsigned int i;
 
@@ -361,18 +362,18 @@ static bool kp_fast_fits(const struct sk_buff *skb, unsigned int mtu)
 }
 
 /* The hop limit, as the stack's forward path would: false to leave it to the stack. */
-static bool kp_fast_hop(struct sk_buff *skb, u8 family)
+static __always_inline bool kp_fast_hop(struct sk_buff *skb, u8 family)
 {
 	if (family == AF_INET) {
 		if (ip_hdr(skb)->ihl != 5 || ip_hdr(skb)->ttl <= 1 ||
-		    skb_ensure_writable(skb, skb_network_offset(skb) + sizeof(struct iphdr)))
+		    skb_try_make_writable(skb, skb_network_offset(skb) + sizeof(struct iphdr)))
 			return false;
 		ip_decrease_ttl(ip_hdr(skb));
 		IPCB(skb)->flags |= IPSKB_FORWARDED;
 		return true;
 	}
 	if (ipv6_hdr(skb)->hop_limit <= 1 ||
-	    skb_ensure_writable(skb, skb_network_offset(skb) + sizeof(struct ipv6hdr)))
+	    skb_try_make_writable(skb, skb_network_offset(skb) + sizeof(struct ipv6hdr)))
 		return false;
 	ipv6_hdr(skb)->hop_limit--;
 	IP6CB(skb)->flags |= IP6SKB_FORWARDED;
@@ -386,8 +387,8 @@ static bool kp_fast_hop(struct sk_buff *skb, u8 family)
  * matched need POST_ROUTING (its source NAT, the reverse translation), and
  * IPsec and encapsulating routes their own output: those go by dst_output.
  */
-static void kp_fast_output(struct kp_node *node, struct sk_buff *skb, const struct kp_pkt *p,
-			   struct dst_entry *dst)
+static __always_inline void kp_fast_output(struct kp_node *node, struct sk_buff *skb,
+					   const struct kp_pkt *p, struct dst_entry *dst)
 {
 	struct net_device *dev = dst->dev;
 
@@ -418,15 +419,16 @@ static void kp_fast_output(struct kp_node *node, struct sk_buff *skb, const stru
  * whenever the stack had better do it: no route cached or a stale one, too
  * big for the route, options, the last hop.
  */
-static bool kp_fast_xmit(struct kp_node *node, struct sk_buff *skb, const struct kp_pkt *p,
-			 struct kp_flow_verdict *v, unsigned int dir)
+static __always_inline bool kp_fast_xmit(struct kp_node *node, struct sk_buff *skb,
+					 const struct kp_pkt *p, struct kp_flow_verdict *v,
+					 unsigned int dir)
 {
 	struct dst_entry *dst = smp_load_acquire(&v->dst[dir]);
 
 	if (!dst || !READ_ONCE(kp_fast_forward) || !p->plain ||
 	    skb->pkt_type != PACKET_HOST || skb_dst(skb) || !kp_pkt_untracked(skb))
 		return false;
-	if (dst->obsolete && !dst->ops->check(dst, v->dst_cookie[dir]))
+	if (!dst_check(dst, v->dst_cookie[dir]))
 		return false;
 	if (!kp_fast_fits(skb, dst_mtu(dst)) || !kp_fast_hop(skb, p->t.family))
 		return false;
@@ -434,7 +436,6 @@ static bool kp_fast_xmit(struct kp_node *node, struct sk_buff *skb, const struct
 	skb_clear_tstamp(skb);
 	/* Under RCU: the flow holds @dst until a grace period after it goes. */
 	skb_dst_set_noref(skb, dst);
-	kp_node_inc(node, fast_forwarded);
 	kp_fast_output(node, skb, p, dst);
 	return true;
 }
@@ -486,10 +487,27 @@ static unsigned int kp_filter_cached(struct kp_node *node, struct sk_buff *skb,
 	kp_stats_add(v->stats, skb->len);
 	if (kp_filter_verdict(node, skb, READ_ONCE(v->action), hook) != NF_ACCEPT)
 		return NF_DROP;
-	if (hook == NF_INET_PRE_ROUTING &&
-	    kp_fast_xmit(node, skb, p, v, fn->role != KP_ROLE_ORIG_PRE))
-		return NF_STOLEN;
-	return NF_ACCEPT;
+	if (hook != NF_INET_PRE_ROUTING ||
+	    !kp_fast_xmit(node, skb, p, v, fn->role != KP_ROLE_ORIG_PRE))
+		return NF_ACCEPT;
+	kp_node_inc(node, fast_forwarded);
+	return NF_STOLEN;
+}
+
+/*
+ * A packet kp_filter_ingress sent: counted as PRE_ROUTING would have
+ * (received, policy bypassed), and as fast-forwarded, in one update.
+ */
+static __always_inline void kp_filter_ingress_count(struct kp_node *node, unsigned int len)
+{
+	struct kp_node_stats *s = this_cpu_ptr(node->stats);
+
+	u64_stats_update_begin(&s->syncp);
+	s->rx_packets++;
+	s->rx_bytes += len;
+	s->policy_bypassed++;
+	s->fast_forwarded++;
+	u64_stats_update_end(&s->syncp);
 }
 
 /*
@@ -532,9 +550,7 @@ unsigned int kp_filter_ingress(struct kp_node *node, struct sk_buff *skb)
 	kp_pkt_untrack(skb);
 	if (!kp_fast_xmit(node, skb, &p, v, fn->role != KP_ROLE_ORIG_PRE))
 		return NF_ACCEPT;
-	/* Counted as PRE_ROUTING would have, once the packet is on its way. */
-	kp_node_rx(node, len);
-	kp_node_inc(node, policy_bypassed);
+	kp_filter_ingress_count(node, len);
 	kp_flow_seen(fn, p.tcp_flags);
 	kp_stats_add(v->stats, len);
 	return NF_STOLEN;

@@ -12,18 +12,14 @@ unsigned int kp_max_flows = 262144;
 module_param_named(max_flows, kp_max_flows, uint, 0644);
 MODULE_PARM_DESC(max_flows, "Most packet-path flows per node (default 262144)");
 
-static unsigned int kp_flow_timeout_tcp = 3600;
+unsigned int kp_flow_timeout_tcp = 3600;
 module_param_named(flow_timeout_tcp, kp_flow_timeout_tcp, uint, 0644);
 MODULE_PARM_DESC(flow_timeout_tcp, "Idle seconds before an established TCP flow is reclaimed (default 3600)");
 
-static unsigned int kp_flow_timeout_udp = 120;
+unsigned int kp_flow_timeout_udp = 120;
 module_param_named(flow_timeout_udp, kp_flow_timeout_udp, uint, 0644);
 MODULE_PARM_DESC(flow_timeout_udp, "Idle seconds before an answered UDP flow is reclaimed (default 120)");
 
-/* Unanswered flows and closed TCP ones go sooner, as in nf_conntrack. */
-#define KP_FLOW_TIMEOUT_UNREPLIED	(30 * HZ)
-#define KP_FLOW_TIMEOUT_SYN		(60 * HZ)
-#define KP_FLOW_TIMEOUT_CLOSING		(10 * HZ)
 #define KP_FLOW_GC_INTERVAL		HZ
 /* Walk this many entries per RCU section, then let others run. */
 #define KP_FLOW_GC_BATCH		1024
@@ -35,19 +31,6 @@ MODULE_PARM_DESC(flow_timeout_udp, "Idle seconds before an answered UDP flow is 
 #define KP_SNAT_PORT_MIN	61000
 #define KP_SNAT_PORT_MAX	65535
 #define KP_SNAT_TRIES		64
-
-enum kp_flow_state {
-	KP_FLOW_NEW,		/* nothing came back yet */
-	KP_FLOW_REPLIED,
-	KP_FLOW_CLOSING,	/* TCP FIN or RST seen */
-};
-
-static const struct rhashtable_params kp_flow_params = {
-	.head_offset = offsetof(struct kp_flow_node, node),
-	.key_offset = offsetof(struct kp_flow_node, key),
-	.key_len = sizeof(struct kp_tuple),
-	.automatic_shrinking = true,
-};
 
 static void kp_flow_gc_work(struct work_struct *work);
 
@@ -83,13 +66,6 @@ void kp_flow_table_destroy(struct kp_flow_table *tbl)
 	 */
 	kp_flow_sweep(tbl, kp_flow_any, NULL);
 	rhashtable_destroy(&tbl->ht);
-}
-
-struct kp_flow_node *kp_flow_lookup(struct kp_flow_table *tbl, const struct kp_tuple *t)
-{
-	if (!atomic_read(&tbl->count))
-		return NULL;
-	return rhashtable_lookup(&tbl->ht, t, kp_flow_params);
 }
 
 static void kp_flow_unhash(struct kp_flow_table *tbl, struct kp_flow *f)
@@ -326,37 +302,6 @@ struct kp_flow_node *kp_flow_create_verdict(struct kp_flow_table *tbl, const str
 	f->tn[KP_ROLE_ORIG_PRE].role = KP_ROLE_ORIG_PRE;
 	f->tn[KP_ROLE_REPLY_PRE].role = KP_ROLE_REPLY_PRE;
 	return kp_flow_publish(tbl, f, t);
-}
-
-static unsigned long kp_flow_timeout(const struct kp_flow *f)
-{
-	if (f->state == KP_FLOW_CLOSING)
-		return KP_FLOW_TIMEOUT_CLOSING;
-	if (f->state == KP_FLOW_NEW)
-		return f->proto == IPPROTO_TCP ? KP_FLOW_TIMEOUT_SYN : KP_FLOW_TIMEOUT_UNREPLIED;
-	if (f->proto == IPPROTO_TCP)
-		return (unsigned long)READ_ONCE(kp_flow_timeout_tcp) * HZ;
-	return (unsigned long)READ_ONCE(kp_flow_timeout_udp) * HZ;
-}
-
-void kp_flow_seen(struct kp_flow_node *fn, u8 tcp_flags)
-{
-	struct kp_flow *f = fn->flow;
-	u8 state = READ_ONCE(f->state), was = state;
-	unsigned long expires;
-	bool changed;
-
-	if (tcp_flags & (TCPHDR_FIN | TCPHDR_RST))
-		state = KP_FLOW_CLOSING;	/* idles out in seconds, not an hour */
-	else if (state == KP_FLOW_NEW && fn->role >= KP_ROLE_REPLY_PRE)
-		state = KP_FLOW_REPLIED;
-	changed = state != was;
-	if (changed)
-		WRITE_ONCE(f->state, state);
-	expires = jiffies + kp_flow_timeout(f);
-	/* Refresh at most about once a second: the line is shared by CPUs. */
-	if (changed || time_after(expires, READ_ONCE(f->expires) + HZ))
-		WRITE_ONCE(f->expires, expires);
 }
 
 /*

@@ -17,8 +17,9 @@
 #ifndef KPLANE_FLOW_H
 #define KPLANE_FLOW_H
 
-#include <linux/rhashtable-types.h>
+#include <linux/rhashtable.h>
 #include <linux/spinlock.h>
+#include <net/tcp.h>
 #include <linux/workqueue.h>
 #include "match.h"
 #include "service.h"
@@ -106,7 +107,7 @@ struct kp_flow {
 	u8 family;
 	u8 proto;
 	bool snat;
-	u8 state;		/* enum kp_flow_state (flow.c) */
+	u8 state;		/* enum kp_flow_state */
 	bool translates;	/* a service packet-path flow (counted in nat_count) */
 	unsigned long expires;	/* jiffies; refreshed by packets */
 	unsigned long dead;	/* bit 0: unhashed, going away */
@@ -133,7 +134,24 @@ int kp_flow_table_init(struct kp_flow_table *tbl);
 /* Caller has unhooked the node and waited for packets in flight. */
 void kp_flow_table_destroy(struct kp_flow_table *tbl);
 
-struct kp_flow_node *kp_flow_lookup(struct kp_flow_table *tbl, const struct kp_tuple *t);
+/*
+ * Lookups and kp_flow_seen() are inline: every packet of the fast path
+ * (filter.c) makes them, and a call and its return are dear per packet.
+ */
+static const struct rhashtable_params kp_flow_params = {
+	.head_offset = offsetof(struct kp_flow_node, node),
+	.key_offset = offsetof(struct kp_flow_node, key),
+	.key_len = sizeof(struct kp_tuple),
+	.automatic_shrinking = true,
+};
+
+static inline struct kp_flow_node *kp_flow_lookup(struct kp_flow_table *tbl,
+						  const struct kp_tuple *t)
+{
+	if (!atomic_read(&tbl->count))
+		return NULL;
+	return rhashtable_lookup(&tbl->ht, t, kp_flow_params);
+}
 /*
  * Creates the flow of a first packet @t (stage PRE) to @svc, translated to
  * @be; with @snat_addr non-NULL the backend sees the client as that address
@@ -150,8 +168,50 @@ struct kp_flow_node *kp_flow_create(struct kp_flow_table *tbl, const struct kp_t
  */
 struct kp_flow_node *kp_flow_create_verdict(struct kp_flow_table *tbl, const struct kp_tuple *t,
 					    const struct kp_flow_verdict *v);
+enum kp_flow_state {
+	KP_FLOW_NEW,		/* nothing came back yet */
+	KP_FLOW_REPLIED,
+	KP_FLOW_CLOSING,	/* TCP FIN or RST seen */
+};
+
+extern unsigned int kp_flow_timeout_tcp, kp_flow_timeout_udp;
+
+/* Unanswered flows and closed TCP ones go sooner, as in nf_conntrack. */
+#define KP_FLOW_TIMEOUT_UNREPLIED	(30 * HZ)
+#define KP_FLOW_TIMEOUT_SYN		(60 * HZ)
+#define KP_FLOW_TIMEOUT_CLOSING		(10 * HZ)
+
+static inline unsigned long kp_flow_timeout(const struct kp_flow *f)
+{
+	if (f->state == KP_FLOW_CLOSING)
+		return KP_FLOW_TIMEOUT_CLOSING;
+	if (f->state == KP_FLOW_NEW)
+		return f->proto == IPPROTO_TCP ? KP_FLOW_TIMEOUT_SYN : KP_FLOW_TIMEOUT_UNREPLIED;
+	if (f->proto == IPPROTO_TCP)
+		return (unsigned long)READ_ONCE(kp_flow_timeout_tcp) * HZ;
+	return (unsigned long)READ_ONCE(kp_flow_timeout_udp) * HZ;
+}
+
 /* Accounts a packet of @fn's flow: state and idle timeout. */
-void kp_flow_seen(struct kp_flow_node *fn, u8 tcp_flags);
+static inline void kp_flow_seen(struct kp_flow_node *fn, u8 tcp_flags)
+{
+	struct kp_flow *f = fn->flow;
+	u8 state = READ_ONCE(f->state), was = state;
+	unsigned long expires;
+	bool changed;
+
+	if (tcp_flags & (TCPHDR_FIN | TCPHDR_RST))
+		state = KP_FLOW_CLOSING;	/* idles out in seconds, not an hour */
+	else if (state == KP_FLOW_NEW && fn->role >= KP_ROLE_REPLY_PRE)
+		state = KP_FLOW_REPLIED;
+	changed = state != was;
+	if (changed)
+		WRITE_ONCE(f->state, state);
+	expires = jiffies + kp_flow_timeout(f);
+	/* Refresh at most about once a second: the line is shared by CPUs. */
+	if (changed || time_after(expires, READ_ONCE(f->expires) + HZ))
+		WRITE_ONCE(f->expires, expires);
+}
 /*
  * Drops the UDP flows of service @key whose backend is no longer among
  * @svc's (@svc NULL: the service is gone), so the next datagram of the same

@@ -72,10 +72,11 @@ static unsigned int kp_hook_forward(void *priv, struct sk_buff *skb,
 	return kp_filter_forward(kp_node_get(state->net), skb, state->pf);
 }
 
+/* @priv: the node, which lives as long as its netns (no net_generic per packet). */
 static unsigned int kp_hook_ingress(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
-	return kp_filter_ingress(kp_node_get(state->net), skb);
+	return kp_filter_ingress(priv, skb);
 }
 
 /* Ahead of nftables' netdev chains (and a flowtable) at priority 0. */
@@ -88,9 +89,9 @@ static unsigned int kp_hook_ingress(void *priv, struct sk_buff *skb,
  * PRE_ROUTING does the same work a little later.  The hook goes with the
  * endpoint or, first, with the device (kp_hooks_netdev_event).
  */
-void kp_hooks_ingress_add(struct net *net, struct kp_endpoint *ep)
+void kp_hooks_ingress_add(struct kp_node *node, struct kp_endpoint *ep)
 {
-	struct net_device *dev = dev_get_by_index(net, ep->ifindex);
+	struct net_device *dev = dev_get_by_index(node->net, ep->ifindex);
 
 	if (!dev)
 		return;
@@ -100,9 +101,10 @@ void kp_hooks_ingress_add(struct net *net, struct kp_endpoint *ep)
 		.hooknum = NF_NETDEV_INGRESS,
 		.priority = KP_HOOK_INGRESS_PRIORITY,
 		.dev = dev,
+		.priv = node,
 	};
 	/* ingress.dev stays set only while hooked: the mark kp_hooks_ingress_del reads. */
-	if (nf_register_net_hook(net, &ep->ingress))
+	if (nf_register_net_hook(node->net, &ep->ingress))
 		ep->ingress.dev = NULL;
 	dev_put(dev);
 }

@@ -5,6 +5,7 @@
 
 struct net;
 struct kp_endpoint;
+struct kp_node;
 
 int kp_hooks_register(struct net *net);
 void kp_hooks_unregister(struct net *net);
@@ -13,7 +14,7 @@ void kp_hooks_unregister(struct net *net);
  * endpoint (best effort), removed with it or with the device, whichever
  * goes first.  Callers hold kplane_mutex.
  */
-void kp_hooks_ingress_add(struct net *net, struct kp_endpoint *ep);
+void kp_hooks_ingress_add(struct kp_node *node, struct kp_endpoint *ep);
 void kp_hooks_ingress_del(struct net *net, struct kp_endpoint *ep);
 /* Module-wide: follows devices going away. */
 int kp_hooks_init(void);

@@ -3,7 +3,11 @@
 #ifndef KPLANE_PACKET_H
 #define KPLANE_PACKET_H
 
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/skbuff.h>
+#include <net/checksum.h>
+#include <net/netfilter/nf_conntrack.h>
 #include "flow.h"
 
 struct kp_pkt {
@@ -28,15 +32,56 @@ struct kp_pkt {
  */
 bool kp_pkt_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p);
 /*
+ * The fast path's helpers are inline (kp_filter_ingress): a call and its
+ * return are dear per packet, most of all under return thunks.
+ *
  * At a device's ingress, before the IP stack has checked anything: whether
  * @skb holds one whole, sane IPv4 or IPv6 header (then *@pf says which)
  * and exactly the packet it announces, so kp_pkt_parse may read it.
  */
-bool kp_pkt_ingress_ok(struct sk_buff *skb, u8 *pf);
+static inline bool kp_pkt_ingress_ok(struct sk_buff *skb, u8 *pf)
+{
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph;
+
+		if (!pskb_may_pull(skb, sizeof(*iph)))
+			return false;
+		iph = ip_hdr(skb);
+		*pf = NFPROTO_IPV4;
+		return iph->version == 4 && iph->ihl == 5 && ntohs(iph->tot_len) == skb->len &&
+		       !ip_fast_csum((const u8 *)iph, iph->ihl);
+	}
+	if (skb->protocol == htons(ETH_P_IPV6)) {
+		const struct ipv6hdr *ip6h;
+
+		if (!pskb_may_pull(skb, sizeof(*ip6h)))
+			return false;
+		ip6h = ipv6_hdr(skb);
+		*pf = NFPROTO_IPV6;
+		return ip6h->version == 6 && ip6h->payload_len &&
+		       ntohs(ip6h->payload_len) + sizeof(*ip6h) == skb->len;
+	}
+	return false;
+}
+
 /* Keeps nf_conntrack away from @skb (kplane owns its flow). */
-void kp_pkt_untrack(struct sk_buff *skb);
+static inline void kp_pkt_untrack(struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	if (!skb->_nfct)
+		nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+#endif
+}
+
 /* Whether nf_conntrack will leave @skb alone (kp_pkt_untrack was applied). */
-bool kp_pkt_untracked(const struct sk_buff *skb);
+static inline bool kp_pkt_untracked(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	return skb->_nfct == IP_CT_UNTRACKED;
+#else
+	return true;
+#endif
+}
 /* ICMP echo request or reply: a flow of its own (other ICMP is not). */
 bool kp_pkt_is_echo(const struct kp_pkt *p);
 /*

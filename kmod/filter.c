@@ -494,21 +494,6 @@ static unsigned int kp_filter_cached(struct kp_node *node, struct sk_buff *skb,
 	return NF_STOLEN;
 }
 
-/*
- * A packet kp_filter_ingress sent: counted as PRE_ROUTING would have
- * (received, policy bypassed), and as fast-forwarded, in one update.
- */
-static __always_inline void kp_filter_ingress_count(struct kp_node *node, unsigned int len)
-{
-	struct kp_node_stats *s = this_cpu_ptr(node->stats);
-
-	u64_stats_update_begin(&s->syncp);
-	s->rx_packets++;
-	s->rx_bytes += len;
-	s->policy_bypassed++;
-	s->fast_forwarded++;
-	u64_stats_update_end(&s->syncp);
-}
 
 /*
  * At an endpoint's interface ingress (hooks.c), before the IP stack: a
@@ -550,7 +535,10 @@ unsigned int kp_filter_ingress(struct kp_node *node, struct sk_buff *skb)
 	kp_pkt_untrack(skb);
 	if (!kp_fast_xmit(node, skb, &p, v, fn->role != KP_ROLE_ORIG_PRE))
 		return NF_ACCEPT;
-	kp_filter_ingress_count(node, len);
+	/* Counted as PRE_ROUTING would have, once the packet is on its way. */
+	kp_node_rx(node, len);
+	kp_node_inc(node, policy_bypassed);
+	kp_node_inc(node, fast_forwarded);
 	kp_flow_seen(fn, p.tcp_flags);
 	kp_stats_add(v->stats, len);
 	return NF_STOLEN;

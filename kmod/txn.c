@@ -142,9 +142,9 @@ static void kp_txn_op_settle(struct kp_txn *txn, struct kp_txn_op *op)
 		flush_work(&txn->build);
 }
 
+/* @op is settled (kp_txn_op_settle): nothing builds its service. */
 static void kp_txn_op_free(struct kp_txn *txn, struct kp_txn_op *op)
 {
-	kp_txn_op_settle(txn, op);
 	rhashtable_remove_fast(&txn->ops, &op->node, kp_txn_op_params);
 	list_del(&op->list);
 	txn->n_ops--;
@@ -218,6 +218,7 @@ int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,
 		return -ENOENT;
 	}
 	if (!exists) {		/* made in this transaction: unmade */
+		kp_txn_op_settle(txn, op);
 		kp_txn_op_free(txn, op);
 		return 0;
 	}
@@ -428,7 +429,10 @@ static void kp_txn_free(struct kp_node *node, struct kp_txn *txn)
 	struct kp_txn_pol_op *pop, *ptmp;
 	struct kp_txn_op *op, *tmp;
 
-	/* Nothing more to build: what is queued is dropped, not built. */
+	/*
+	 * Nothing more to build: what is queued is dropped, not built, and
+	 * once the work is idle every op is settled for kp_txn_op_free.
+	 */
 	spin_lock(&txn->build_lock);
 	list_for_each_entry_safe(op, tmp, &txn->build_queue, queued)
 		list_del_init(&op->queued);

@@ -60,7 +60,7 @@ void kp_node_udp_moved(struct kp_node *node, const struct kp_service *svc)
 		kp_flow_teardown_udp(&node->flows, &svc->key, svc);
 	else
 		kp_flow_teardown_udp_stale(&node->flows, &node->svcs);
-	kp_sockhook_resteer_udp(node, svc);
+	kp_sockhook_udp_moved(node, svc);
 }
 
 int kp_node_svc_set(struct kp_node *node, struct kp_service *svc, unsigned int limit,

@@ -8,6 +8,7 @@
 #include <linux/random.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <linux/udp.h>
 #include <net/ipv6.h>
 #include <net/sock.h>
 #include "node.h"
@@ -28,8 +29,9 @@ MODULE_PARM_DESC(max_lb_sockets,
 struct kp_lb_sock {
 	struct rhash_head node;
 	const struct sock *sk;
-	spinlock_t lock;		/* connected fields and revs */
+	spinlock_t lock;		/* connected fields, stale and revs */
 	bool connected;
+	bool stale;			/* its backend left: re-steer at next send */
 	struct kp_svc_key svc;		/* the connected service */
 	struct kp_svc_key backend;	/* and the backend it went to */
 	struct hlist_head revs;		/* struct kp_lb_rev, unconnected UDP */
@@ -58,12 +60,26 @@ static const struct rhashtable_params kp_lb_sock_params = {
 static struct rhashtable kp_lb_socks;
 static unsigned int kp_sockhook_users;	/* enabled nodes; kplane_mutex */
 static atomic_t kp_lb_sock_count = ATOMIC_INIT(0);
+/* Records marked stale: while none is, a connected send costs one read. */
+static atomic_t kp_lb_stale_count = ATOMIC_INIT(0);
 
 static struct kp_lb_sock *kp_lb_sock_find(const struct sock *sk)
 {
 	if (!atomic_read(&kp_lb_sock_count))
 		return NULL;
 	return rhashtable_lookup(&kp_lb_socks, &sk, kp_lb_sock_params);
+}
+
+/* Caller holds e->lock. */
+static void kp_lb_sock_set_stale(struct kp_lb_sock *e, bool stale)
+{
+	if (e->stale == stale)
+		return;
+	WRITE_ONCE(e->stale, stale);
+	if (stale)
+		atomic_inc(&kp_lb_stale_count);
+	else
+		atomic_dec(&kp_lb_stale_count);
 }
 
 static void kp_lb_sock_free_rcu(struct rcu_head *rcu)
@@ -77,6 +93,7 @@ static void kp_lb_sock_release(struct kp_lb_sock *e)
 	struct hlist_node *tmp;
 
 	spin_lock_bh(&e->lock);
+	kp_lb_sock_set_stale(e, false);
 	hlist_for_each_entry_safe(r, tmp, &e->revs, link) {
 		hlist_del_rcu(&r->link);
 		kfree_rcu(r, rcu);
@@ -145,6 +162,7 @@ static void kp_lb_sock_connected(const struct sock *sk, const struct kp_svc_key 
 		return;
 	spin_lock_bh(&e->lock);
 	e->connected = svc != NULL;
+	kp_lb_sock_set_stale(e, false);
 	if (svc) {
 		e->svc = *svc;
 		e->backend = *backend;
@@ -379,6 +397,133 @@ static int kp_getname_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * The service whose backend @e's connected UDP socket lost: @svc, or (NULL)
+ * any, as the table has it now; NULL if none.  Caller holds @e->lock.
+ */
+static const struct kp_service *kp_lb_sock_stale(struct kp_node *node,
+						 const struct kp_service *svc,
+						 const struct kp_lb_sock *e)
+{
+	if (!e->connected || ((const struct sock *)e->sk)->sk_protocol != IPPROTO_UDP)
+		return NULL;
+	if (!svc)	/* e->svc is the address connected to (a NodePort: one of the node's) */
+		svc = kp_node_service(node, &e->svc);
+	else if (memcmp(&e->svc, &svc->key, sizeof(e->svc)))
+		return NULL;
+	return svc && !kp_svc_has_backend(svc, e->backend.addr, e->backend.port) ? svc : NULL;
+}
+
+/*
+ * Marks, not moves: a datagram may be in flight to the departing backend,
+ * and its answer is only accepted while the socket is still connected to
+ * it.  The socket moves at its next send (kp_sendmsg_resteered).  Records
+ * are found under RCU: UDP sockets are freed after a grace period
+ * (SOCK_RCU_FREE) and lose their record in inet_release.
+ */
+void kp_sockhook_udp_moved(struct kp_node *node, const struct kp_service *svc)
+{
+	struct rhashtable_iter iter;
+	struct kp_lb_sock *e;
+
+	lockdep_assert_held(&kplane_mutex);
+	if ((svc && svc->key.proto != IPPROTO_UDP) || !kp_sockhook_users)
+		return;
+	rhashtable_walk_enter(&kp_lb_socks, &iter);
+	rhashtable_walk_start(&iter);
+	while ((e = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(e))
+			continue;
+		spin_lock_bh(&e->lock);
+		if (kp_lb_sock_stale(node, svc, e) &&
+		    kp_node_serving(sock_net(e->sk)) == node)
+			kp_lb_sock_set_stale(e, true);
+		spin_unlock_bh(&e->lock);
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+}
+
+/*
+ * Connects @sk, marked stale, to a live backend of its service, as its own
+ * connect() would have, unless the application connected it elsewhere
+ * meanwhile (the record then no longer names the old backend, and the
+ * application's connect wins).  No backend left: its datagrams fail as
+ * before.  A corked datagram is finished where it was begun.
+ */
+static void kp_lb_sock_resteer(struct sock *sk)
+{
+	struct sockaddr_in6 sa = {};
+	const struct kp_backend *be = NULL;
+	const struct kp_service *svc;
+	struct kp_svc_key backend, old;
+	struct kp_node *node;
+	struct kp_lb_sock *e;
+	int len;
+
+	if (READ_ONCE(udp_sk(sk)->pending))
+		return;
+	rcu_read_lock();
+	e = kp_lb_sock_find(sk);
+	node = e ? kp_node_serving(sock_net(sk)) : NULL;
+	if (node) {
+		spin_lock_bh(&e->lock);
+		svc = kp_lb_sock_stale(node, NULL, e);
+		old = e->backend;
+		kp_lb_sock_set_stale(e, false);
+		spin_unlock_bh(&e->lock);
+		be = svc ? kp_sock_pick(node, svc, sk) : NULL;
+		if (be)
+			kp_backend_key(&backend, &svc->key, be);
+	}
+	rcu_read_unlock();
+	if (!be)
+		return;
+	sa.sin6_family = backend.family;
+	len = backend.family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(sa);
+	kp_sockaddr_set((struct sockaddr *)&sa, backend.family, backend.addr, backend.port);
+	if (sk->sk_prot->connect(sk, (struct sockaddr *)&sa, len))
+		return;
+	rcu_read_lock();
+	e = kp_lb_sock_find(sk);
+	if (e) {
+		spin_lock_bh(&e->lock);
+		if (e->connected && !memcmp(&e->backend, &old, sizeof(old)))
+			e->backend = backend;
+		spin_unlock_bh(&e->lock);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Entered instead of udp_sendmsg/udpv6_sendmsg for a connected socket
+ * marked stale: in process context, so it may connect (which sleeps) before
+ * the datagram is sent from the top of the protocol's sendmsg.
+ */
+static noinline int kp_sendmsg_resteered(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	kp_lb_sock_resteer(sk);
+	return sk->sk_prot->sendmsg(sk, msg, len);
+}
+
+/* A send without an address: the socket's backend may have left. */
+static int kp_sendmsg_connected_pre(struct sock *sk, struct pt_regs *regs)
+{
+	struct kp_lb_sock *e;
+	bool stale;
+
+	if (!atomic_read(&kp_lb_stale_count))
+		return 0;
+	rcu_read_lock();
+	e = kp_lb_sock_find(sk);
+	stale = e && READ_ONCE(e->stale);
+	rcu_read_unlock();
+	if (!stale)
+		return 0;
+	instruction_pointer_set(regs, (unsigned long)kp_sendmsg_resteered);
+	return 1;
+}
+
 /* udp_sendmsg/udpv6_sendmsg: a datagram to a service goes to a backend. */
 static int kp_sendmsg_pre(struct kprobe *p, struct pt_regs *regs)
 {
@@ -390,8 +535,11 @@ static int kp_sendmsg_pre(struct kprobe *p, struct pt_regs *regs)
 	struct kp_node *node;
 	int refuse = 0;
 
-	if (!msg->msg_name || sk->sk_kern_sock ||
-	    !kp_sockaddr_key(sk, msg->msg_name, msg->msg_namelen, &key))
+	if (sk->sk_kern_sock)
+		return 0;
+	if (!msg->msg_name)
+		return kp_sendmsg_connected_pre(sk, regs);
+	if (!kp_sockaddr_key(sk, msg->msg_name, msg->msg_namelen, &key))
 		return 0;
 	rcu_read_lock();
 	node = kp_node_serving(sock_net(sk));
@@ -454,129 +602,6 @@ static int kp_recvmsg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		kp_sockaddr_set(a->msg->msg_name, r->svc.family, r->svc.addr, r->svc.port);
 	rcu_read_unlock();
 	return 0;
-}
-
-/*
- * The service whose backend @e's connected UDP socket lost: @svc, or (NULL)
- * any, as the table has it now; NULL if none.  Caller holds @e->lock.
- */
-static const struct kp_service *kp_lb_sock_stale(struct kp_node *node,
-						 const struct kp_service *svc,
-						 const struct kp_lb_sock *e)
-{
-	if (!e->connected || ((const struct sock *)e->sk)->sk_protocol != IPPROTO_UDP)
-		return NULL;
-	if (!svc)	/* e->svc is the address connected to (a NodePort: one of the node's) */
-		svc = kp_node_service(node, &e->svc);
-	else if (memcmp(&e->svc, &svc->key, sizeof(e->svc)))
-		return NULL;
-	return svc && !kp_svc_has_backend(svc, e->backend.addr, e->backend.port) ? svc : NULL;
-}
-
-/* A socket to move, and the service it moves within. */
-struct kp_stale_sock {
-	struct sock *sk;
-	const struct kp_service *svc;
-};
-
-/*
- * Connected UDP sockets of @node whose backend left @svc (NULL: any service).
- * Found under RCU: UDP sockets are freed after a grace period
- * (SOCK_RCU_FREE) and lose their record in inet_release, so a record's
- * socket is safe to pin; the services stay while the caller holds
- * kplane_mutex.
- */
-static unsigned int kp_lb_socks_stale(struct kp_node *node, const struct kp_service *svc,
-				      struct kp_stale_sock *out, unsigned int max)
-{
-	struct rhashtable_iter iter;
-	struct kp_lb_sock *e;
-	unsigned int n = 0;
-
-	rhashtable_walk_enter(&kp_lb_socks, &iter);
-	rhashtable_walk_start(&iter);
-	while (n < max && (e = rhashtable_walk_next(&iter))) {
-		const struct kp_service *lost;
-		struct sock *sk;
-
-		if (IS_ERR(e))
-			continue;
-		sk = (struct sock *)e->sk;
-		spin_lock_bh(&e->lock);
-		lost = kp_lb_sock_stale(node, svc, e);
-		spin_unlock_bh(&e->lock);
-		if (lost && kp_node_serving(sock_net(sk)) == node &&
-		    refcount_inc_not_zero(&sk->sk_refcnt))
-			out[n++] = (struct kp_stale_sock){ sk, lost };
-	}
-	rhashtable_walk_stop(&iter);
-	rhashtable_walk_exit(&iter);
-	return n;
-}
-
-/*
- * Connects @sk to a live backend of @svc, as its own connect() would have,
- * unless the application connected it elsewhere meanwhile (the record then
- * no longer names the old backend, and the application's connect wins).
- */
-static bool kp_lb_sock_resteer(struct kp_node *node, const struct kp_service *svc,
-			       struct sock *sk)
-{
-	struct sockaddr_in6 sa = { .sin6_family = svc->key.family };
-	int len = svc->key.family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(sa);
-	struct kp_svc_key backend, old;
-	const struct kp_backend *be;
-	struct kp_lb_sock *e;
-	bool done = false;
-	int err;
-
-	rcu_read_lock();
-	e = kp_lb_sock_find(sk);
-	be = e ? kp_sock_pick(node, svc, sk) : NULL;
-	if (be) {
-		old = e->backend;
-		kp_backend_key(&backend, &svc->key, be);
-	}
-	rcu_read_unlock();
-	if (!be)
-		return false;	/* nowhere to go: its datagrams fail as before */
-	kp_sockaddr_set((struct sockaddr *)&sa, svc->key.family, backend.addr, backend.port);
-	err = sk->sk_prot->connect(sk, (struct sockaddr *)&sa, len);
-	rcu_read_lock();
-	e = err ? NULL : kp_lb_sock_find(sk);
-	if (e) {
-		spin_lock_bh(&e->lock);
-		done = e->connected && !memcmp(&e->backend, &old, sizeof(old));
-		if (done)
-			e->backend = backend;
-		spin_unlock_bh(&e->lock);
-	}
-	rcu_read_unlock();
-	return done;
-}
-
-/*
- * Sockets moved per walk of the table (the array, a service beside each
- * socket, lives on the stack).
- */
-#define KP_RESTEER_BATCH 32
-
-unsigned int kp_sockhook_resteer_udp(struct kp_node *node, const struct kp_service *svc)
-{
-	struct kp_stale_sock batch[KP_RESTEER_BATCH];
-	unsigned int n, i, moved = 0;
-
-	lockdep_assert_held(&kplane_mutex);
-	if ((svc && svc->key.proto != IPPROTO_UDP) || !kp_sockhook_users)
-		return 0;
-	do {
-		n = kp_lb_socks_stale(node, svc, batch, ARRAY_SIZE(batch));
-		for (i = 0; i < n; i++) {
-			moved += kp_lb_sock_resteer(node, batch[i].svc, batch[i].sk);
-			sock_put(batch[i].sk);
-		}
-	} while (n == ARRAY_SIZE(batch));
-	return moved;
 }
 
 static struct kprobe kp_probes[] = {

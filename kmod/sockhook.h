@@ -24,12 +24,12 @@ struct kp_node;
 struct kp_service;
 /*
  * After @svc (UDP) changed on @node: connected sockets whose backend left
- * are connected to a live one, so their next datagram (same socket, same
- * service address) is answered; kube-proxy's stale-conntrack UDP failure
+ * are connected to a live one at their next send, so their next datagram
+ * (same socket, same service address) is answered, and so is one already
+ * in flight to the old backend; kube-proxy's stale-conntrack UDP failure
  * (kubernetes#19029) cannot happen.  @svc NULL: every UDP service, as the
- * table has it now (after a commit, one pass for all it changed).  Returns
- * how many moved.
+ * table has it now (after a commit, one pass for all it changed).
  */
-unsigned int kp_sockhook_resteer_udp(struct kp_node *node, const struct kp_service *svc);
+void kp_sockhook_udp_moved(struct kp_node *node, const struct kp_service *svc);
 
 #endif /* KPLANE_SOCKHOOK_H */

@@ -13,6 +13,7 @@ for n in 2 3 4; do
 	ip netns exec pod$n kp-echo serve tcp :: 8081 web6-$n &
 	ip netns exec pod$n kp-echo serve udp :: 8054 dns6-$n &
 done
+ip netns exec pod3 kp-echo serve udp 0.0.0.0 8055 late-3 late >/tmp/late.out &
 sleep 0.5
 
 kp_check "service set (TCP, 2 backends)" kpctl node1 service set 10.96.0.10:80/tcp id default/web \
@@ -105,6 +106,18 @@ kp_eq "connected UDP: same socket answered by the new backend once the old left"
 	"$(tail -1 /tmp/repeat.out)" "reply=dns-4 10.244.1.5"
 kp_check "connected UDP: no datagram went unanswered" bash -c '! grep -q "^error=" /tmp/repeat.out'
 kpctl node1 service del 10.96.0.54:53/udp
+# An answer already in flight from the backend that leaves still reaches
+# the socket: it moves at its next send, not while it waits.
+kpctl node1 service set 10.96.0.55:53/udp backend 10.244.1.3:8055
+ip netns exec pod5 kp-echo repeat udp 10.96.0.55 53 2 1000 >/tmp/repeat.out &
+rp=$!
+for i in $(seq 50); do grep -q '^asked' /tmp/late.out && break; sleep 0.1; done
+kpctl node1 service set 10.96.0.55:53/udp backend 10.244.1.4:8053
+wait $rp
+cat /tmp/repeat.out
+kp_eq "connected UDP: the answer in flight as its backend left arrived, the next went to the new one" \
+	"$(tr '\n' ' ' </tmp/repeat.out)" "reply=late-3 10.244.1.5 reply=dns-4 10.244.1.5 "
+kpctl node1 service del 10.96.0.55:53/udp
 
 # Bad input: each refused with the kernel's message, nothing applied.
 kp_refused "v4 backend on a v6 service" 1 "Invalid argument" \

@@ -11,7 +11,9 @@
  *                                          segments (path MTU tests);
  *                                          once (UDP): answer the first
  *                                          datagram, then read no more (a
- *                                          sink for packet floods)
+ *                                          sink for packet floods);
+ *                                          late (UDP): print "asked" on each
+ *                                          datagram, answer it 2 s later
  *   kp-echo fetch tcp ADDR PORT            read to the end; print "bytes=N",
  *                                          exit 1 if it stalls
  *   kp-echo connect tcp|udp ADDR PORT [SPORT]  connect (from source port
@@ -118,7 +120,7 @@ static int serve(int type, const struct sockaddr_storage *ss, socklen_t len, con
 		 const char *mode)
 {
 	bool hold = !strcmp(mode, "hold"), bulk = !strcmp(mode, "bulk");
-	bool once = !strcmp(mode, "once");
+	bool once = !strcmp(mode, "once"), late = !strcmp(mode, "late");
 	struct sockaddr_storage peer;
 	char msg[256], host[INET6_ADDRSTRLEN];
 	static char in[65536];
@@ -141,6 +143,10 @@ static int serve(int type, const struct sockaddr_storage *ss, socklen_t len, con
 				continue;
 			snprintf(msg, sizeof(msg), n > 1 ? "%s %s bytes=%zd" : "%s %s", name,
 				 host_str(&peer, host, sizeof(host)), n);
+			if (late) {
+				printf("asked\n");
+				usleep(2000 * 1000);
+			}
 			sendto(fd, msg, strlen(msg), 0, (void *)&peer, plen);
 			while (once)
 				pause();
@@ -312,7 +318,7 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len, in
 
 static int repeat(int type, const struct sockaddr_storage *ss, socklen_t len, int count, int ms)
 {
-	struct timeval tv = { .tv_sec = 1 };
+	struct timeval tv = client_timeout();
 	char buf[256];
 	ssize_t n;
 	int fd = socket(ss->ss_family, type, 0);

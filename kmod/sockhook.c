@@ -414,6 +414,8 @@ static const struct kp_service *kp_lb_sock_stale(struct kp_node *node,
 	return svc && !kp_svc_has_backend(svc, e->backend.addr, e->backend.port) ? svc : NULL;
 }
 
+#define KP_LB_WALK_BATCH 1024
+
 /*
  * Marks, not moves: a datagram may be in flight to the departing backend,
  * and its answer is only accepted while the socket is still connected to
@@ -424,6 +426,7 @@ static const struct kp_service *kp_lb_sock_stale(struct kp_node *node,
 void kp_sockhook_udp_moved(struct kp_node *node, const struct kp_service *svc)
 {
 	struct rhashtable_iter iter;
+	unsigned int seen = 0;
 	struct kp_lb_sock *e;
 
 	lockdep_assert_held(&kplane_mutex);
@@ -439,6 +442,12 @@ void kp_sockhook_udp_moved(struct kp_node *node, const struct kp_service *svc)
 		    kp_node_serving(sock_net(e->sk)) == node)
 			kp_lb_sock_set_stale(e, true);
 		spin_unlock_bh(&e->lock);
+		/* Up to max_lb_sockets records: let RCU and others in. */
+		if (!(++seen % KP_LB_WALK_BATCH)) {
+			rhashtable_walk_stop(&iter);
+			cond_resched();
+			rhashtable_walk_start(&iter);
+		}
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);

@@ -474,10 +474,10 @@ static void kp_lb_sock_resteer(struct sock *sk)
 		return;
 	rcu_read_lock();
 	e = kp_lb_sock_find(sk);
-	node = e ? kp_node_serving(sock_net(sk)) : NULL;
-	if (node) {
+	if (e) {
+		node = kp_node_serving(sock_net(sk));
 		spin_lock_bh(&e->lock);
-		svc = kp_lb_sock_stale(node, NULL, e);
+		svc = node ? kp_lb_sock_stale(node, NULL, e) : NULL;
 		old = e->backend;
 		kp_lb_sock_set_stale(e, false);
 		spin_unlock_bh(&e->lock);

@@ -118,6 +118,17 @@ cat /tmp/repeat.out
 kp_eq "connected UDP: the answer in flight as its backend left arrived, the next went to the new one" \
 	"$(tr '\n' ' ' </tmp/repeat.out)" "reply=late-3 10.244.1.5 reply=dns-4 10.244.1.5 "
 kpctl node1 service del 10.96.0.55:53/udp
+# More connected sockets than the module marks in one go (1,024): all move.
+kpctl node1 service set 10.96.0.56:53/udp backend 10.244.1.3:8053
+ip netns exec pod5 kp-echo many udp 10.96.0.56 53 1500 >/tmp/many.out &
+mp=$!
+for i in $(seq 300); do grep -q '^round' /tmp/many.out && break; sleep 0.2; done
+kpctl node1 service set 10.96.0.56:53/udp backend 10.244.1.4:8053
+kill -USR1 $mp
+wait $mp
+kp_eq "1,500 connected UDP sockets: all answered by the old backend, then all by the new" \
+	"$(tr '\n' ' ' </tmp/many.out)" "round dns-3=1500 round dns-4=1500 "
+kpctl node1 service del 10.96.0.56:53/udp
 
 # Bad input: each refused with the kernel's message, nothing applied.
 kp_refused "v4 backend on a v6 service" 1 "Invalid argument" \

@@ -25,6 +25,10 @@
  *                                          "reply=..." or "error=...", MS apart
  *   kp-echo sendto udp ADDR PORT           unconnected: sendto, recvfrom; print
  *                                          "from=ADDR:PORT" and "reply=..."
+ *   kp-echo many udp ADDR PORT N           N connected sockets, each asked once;
+ *                                          then, at SIGUSR1, each asked again;
+ *                                          each round prints "round NAME=COUNT..."
+ *                                          (NAME "-": no answer)
  *   kp-echo watch udp ADDR PORT MS ADDR2...  for MS ms, rounds: ask each
  *                                          ADDR:PORT once on a new connected
  *                                          socket; print one line a round, the
@@ -47,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -374,21 +379,86 @@ static int unconnected(const struct sockaddr_storage *ss, socklen_t len)
 	return 0;
 }
 
+/* A connected UDP socket with the clients' patience, or -1. */
+static int udp_connected(const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct timeval tv = client_timeout();
+	int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (!connect(fd, (const void *)ss, len))
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* One answer's name on connected UDP socket @fd; "-" if none came. */
+static void ask_fd_name(int fd, char *name, size_t size)
+{
+	char buf[256];
+	ssize_t n = -1;
+
+	if (fd >= 0 && send(fd, "?", 1, 0) == 1)
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	snprintf(name, size, "%s", n > 0 ? strtok(buf, " ") : "-");
+}
+
 /* One answer's name from a new connected UDP socket; "-" if none came. */
 static void ask_name(const struct sockaddr_storage *ss, socklen_t len, char *name, size_t size)
 {
-	struct timeval tv = client_timeout();
-	char buf[256];
-	ssize_t n = -1;
-	int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+	int fd = udp_connected(ss, len);
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (fd >= 0 && !connect(fd, (const void *)ss, len) && send(fd, "?", 1, 0) == 1)
-		n = recv(fd, buf, sizeof(buf) - 1, 0);
+	ask_fd_name(fd, name, size);
 	if (fd >= 0)
 		close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	snprintf(name, size, "%s", n > 0 ? strtok(buf, " ") : "-");
+}
+
+/* Asks on each of @fds once; prints "round NAME=COUNT..." in first-seen order. */
+static void many_round(const int *fds, int n)
+{
+	char names[8][64], name[64];
+	int counts[8] = { 0 }, kinds = 0, i, k;
+
+	for (i = 0; i < n; i++) {
+		ask_fd_name(fds[i], name, sizeof(name));
+		for (k = 0; k < kinds && strcmp(names[k], name); k++)
+			;
+		if (k == kinds && kinds < 8)
+			snprintf(names[kinds++], sizeof(names[0]), "%s", name);
+		if (k < kinds)
+			counts[k]++;
+	}
+	printf("round");
+	for (k = 0; k < kinds; k++)
+		printf(" %s=%d", names[k], counts[k]);
+	printf("\n");
+}
+
+/* N connected sockets, a round of questions, SIGUSR1, another round. */
+static int many(const struct sockaddr_storage *ss, socklen_t len, int n)
+{
+	struct rlimit rl;
+	sigset_t usr1;
+	int *fds = calloc((size_t)n, sizeof(*fds)), i, sig;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	if (!fds || n < 1 || setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < (rlim_t)n + 16) {
+		fprintf(stderr, "kp-echo: many: cannot hold %d sockets\n", n);
+		return 1;
+	}
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	for (i = 0; i < n; i++)
+		fds[i] = udp_connected(ss, len);
+	many_round(fds, n);
+	sigwait(&usr1, &sig);
+	many_round(fds, n);
+	return 0;
 }
 
 /* @addrs[0..argc-1]: the addresses asked in each round, in order. */
@@ -434,6 +504,8 @@ int main(int argc, char **argv)
 		return repeat(type, &ss, len, atoi(argv[5]), atoi(argv[6]));
 	if (!strcmp(argv[1], "sendto"))
 		return unconnected(&ss, len);
+	if (!strcmp(argv[1], "many") && argc == 6)
+		return many(&ss, len, atoi(argv[5]));
 	if (!strcmp(argv[1], "watch") && argc >= 6) {
 		int ms = atoi(argv[5]);
 

@@ -494,7 +494,6 @@ static unsigned int kp_filter_cached(struct kp_node *node, struct sk_buff *skb,
 	return NF_STOLEN;
 }
 
-
 /*
  * At an endpoint's interface ingress (hooks.c), before the IP stack: a
  * packet of an approved flow whose route is known, with nothing else for

@@ -91,43 +91,48 @@ kp_eq "connect_lb counts each balanced connect and datagram" "$lb" 20
 kp_eq "connect_refused counts each refusal" "$refused" 3
 kp_eq "services counted" "$(grep -o '"services":[0-9]*' <<<"$st")" '"services":5'
 
+# udp_backend_moves SVC OLD NEW FILE LINE CLIENT...: with SVC served by OLD
+# alone, starts CLIENT in pod5 (its output in /tmp/udp.out, its pid in
+# $client); once FILE has a line starting with LINE, NEW replaces OLD.
+udp_backend_moves() {
+	local svc=$1 old=$2 new=$3 file=$4 line=$5 i
+	shift 5
+	kpctl node1 service set "$svc" backend "$old"
+	: >/tmp/udp.out
+	ip netns exec pod5 "$@" >/tmp/udp.out &
+	client=$!
+	for i in $(seq 600); do grep -q "^$line" "$file" && break; sleep 0.1; done
+	kpctl node1 service set "$svc" backend "$new"
+}
+
 # A connected UDP socket whose backend leaves is connected to a live one:
 # its next datagram is answered (kubernetes#19029 cannot happen here).
-kpctl node1 service set 10.96.0.54:53/udp backend 10.244.1.3:8053
-ip netns exec pod5 kp-echo repeat udp 10.96.0.54 53 8 300 >/tmp/repeat.out &
-rp=$!
-for i in $(seq 20); do grep -q '^reply=' /tmp/repeat.out && break; sleep 0.2; done
-kpctl node1 service set 10.96.0.54:53/udp backend 10.244.1.4:8053
-wait $rp
-cat /tmp/repeat.out
-kp_eq "connected UDP: answered by the first backend" "$(head -1 /tmp/repeat.out)" \
+udp_backend_moves 10.96.0.54:53/udp 10.244.1.3:8053 10.244.1.4:8053 /tmp/udp.out reply= \
+	kp-echo repeat udp 10.96.0.54 53 8 300
+wait $client
+cat /tmp/udp.out
+kp_eq "connected UDP: answered by the first backend" "$(head -1 /tmp/udp.out)" \
 	"reply=dns-3 10.244.1.5"
 kp_eq "connected UDP: same socket answered by the new backend once the old left" \
-	"$(tail -1 /tmp/repeat.out)" "reply=dns-4 10.244.1.5"
-kp_check "connected UDP: no datagram went unanswered" bash -c '! grep -q "^error=" /tmp/repeat.out'
+	"$(tail -1 /tmp/udp.out)" "reply=dns-4 10.244.1.5"
+kp_check "connected UDP: no datagram went unanswered" bash -c '! grep -q "^error=" /tmp/udp.out'
 kpctl node1 service del 10.96.0.54:53/udp
 # An answer already in flight from the backend that leaves still reaches
 # the socket: it moves at its next send, not while it waits.
-kpctl node1 service set 10.96.0.55:53/udp backend 10.244.1.3:8055
-ip netns exec pod5 kp-echo repeat udp 10.96.0.55 53 2 1000 >/tmp/repeat.out &
-rp=$!
-for i in $(seq 50); do grep -q '^asked' /tmp/late.out && break; sleep 0.1; done
-kpctl node1 service set 10.96.0.55:53/udp backend 10.244.1.4:8053
-wait $rp
-cat /tmp/repeat.out
+udp_backend_moves 10.96.0.55:53/udp 10.244.1.3:8055 10.244.1.4:8053 /tmp/late.out asked \
+	kp-echo repeat udp 10.96.0.55 53 2 1000
+wait $client
+cat /tmp/udp.out
 kp_eq "connected UDP: the answer in flight as its backend left arrived, the next went to the new one" \
-	"$(tr '\n' ' ' </tmp/repeat.out)" "reply=late-3 10.244.1.5 reply=dns-4 10.244.1.5 "
+	"$(tr '\n' ' ' </tmp/udp.out)" "reply=late-3 10.244.1.5 reply=dns-4 10.244.1.5 "
 kpctl node1 service del 10.96.0.55:53/udp
 # More connected sockets than the module marks in one go (1,024): all move.
-kpctl node1 service set 10.96.0.56:53/udp backend 10.244.1.3:8053
-ip netns exec pod5 kp-echo many udp 10.96.0.56 53 1500 >/tmp/many.out &
-mp=$!
-for i in $(seq 300); do grep -q '^round' /tmp/many.out && break; sleep 0.2; done
-kpctl node1 service set 10.96.0.56:53/udp backend 10.244.1.4:8053
-kill -USR1 $mp
-wait $mp
+udp_backend_moves 10.96.0.56:53/udp 10.244.1.3:8053 10.244.1.4:8053 /tmp/udp.out round \
+	kp-echo many udp 10.96.0.56 53 1500
+kill -USR1 $client
+wait $client
 kp_eq "1,500 connected UDP sockets: all answered by the old backend, then all by the new" \
-	"$(tr '\n' ' ' </tmp/many.out)" "round dns-3=1500 round dns-4=1500 "
+	"$(tr '\n' ' ' </tmp/udp.out)" "round dns-3=1500 round dns-4=1500 "
 kpctl node1 service del 10.96.0.56:53/udp
 
 # Bad input: each refused with the kernel's message, nothing applied.

@@ -76,9 +76,6 @@ static bool kp_pkt_parse_icmp(struct sk_buff *skb, struct kp_pkt *p)
 bool kp_pkt_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p)
 {
 	bool later_frag;
-	const struct tcphdr *th;
-	struct tcphdr buf;
-	unsigned int len;
 
 	memset(p, 0, sizeof(*p));
 	p->t.family = pf;	/* NFPROTO_IPV4/6 are AF_INET/6 */
@@ -95,21 +92,10 @@ bool kp_pkt_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p)
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
 	case IPPROTO_SCTP:
-		break;
+		return kp_pkt_ports(skb, p);
 	default:
 		return true;
 	}
-	len = p->t.proto == IPPROTO_TCP ? sizeof(struct tcphdr) : sizeof(struct udphdr);
-	th = skb_header_pointer(skb, p->l4off, len, &buf);
-	if (!th)
-		return false;
-	/* TCP, UDP and SCTP all start with the two ports. */
-	p->t.sport = th->source;
-	p->t.dport = th->dest;
-	if (p->t.proto == IPPROTO_TCP)
-		p->tcp_flags = tcp_flag_byte(th);
-	p->has_l4 = true;
-	return true;
 }
 
 bool kp_pkt_is_echo(const struct kp_pkt *p)

@@ -6,7 +6,8 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/skbuff.h>
-#include <net/checksum.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
 #include <net/netfilter/nf_conntrack.h>
 #include "flow.h"
 
@@ -36,8 +37,11 @@ bool kp_pkt_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p);
  * return are dear per packet, most of all under return thunks.
  *
  * At a device's ingress, before the IP stack has checked anything: whether
- * @skb holds one whole, sane IPv4 or IPv6 header (then *@pf says which)
- * and exactly the packet it announces, so kp_pkt_parse may read it.
+ * @skb holds one whole IPv4 (no options) or IPv6 header (then *@pf says
+ * which) and exactly the packet it announces, so kp_pkt_parse may read it.
+ * The IPv4 header checksum is left to the receiver, as nf_flow_table
+ * leaves it: the fast path only lowers the TTL, incrementally, so a
+ * corrupt header stays corrupt and is dropped where it lands.
  */
 static inline bool kp_pkt_ingress_ok(struct sk_buff *skb, u8 *pf)
 {
@@ -48,8 +52,7 @@ static inline bool kp_pkt_ingress_ok(struct sk_buff *skb, u8 *pf)
 			return false;
 		iph = ip_hdr(skb);
 		*pf = NFPROTO_IPV4;
-		return iph->version == 4 && iph->ihl == 5 && ntohs(iph->tot_len) == skb->len &&
-		       !ip_fast_csum((const u8 *)iph, iph->ihl);
+		return iph->version == 4 && iph->ihl == 5 && ntohs(iph->tot_len) == skb->len;
 	}
 	if (skb->protocol == htons(ETH_P_IPV6)) {
 		const struct ipv6hdr *ip6h;
@@ -62,6 +65,65 @@ static inline bool kp_pkt_ingress_ok(struct sk_buff *skb, u8 *pf)
 		       ntohs(ip6h->payload_len) + sizeof(*ip6h) == skb->len;
 	}
 	return false;
+}
+
+/* TCP, UDP and SCTP: the ports (and TCP's flags) at p->l4off into @p. */
+static __always_inline bool kp_pkt_ports(struct sk_buff *skb, struct kp_pkt *p)
+{
+	unsigned int len = p->t.proto == IPPROTO_TCP ? sizeof(struct tcphdr) :
+						       sizeof(struct udphdr);
+	const struct tcphdr *th;
+	struct tcphdr buf;
+
+	th = skb_header_pointer(skb, p->l4off, len, &buf);
+	if (!th)
+		return false;
+	/* All three start with the two ports. */
+	p->t.sport = th->source;
+	p->t.dport = th->dest;
+	if (p->t.proto == IPPROTO_TCP)
+		p->tcp_flags = tcp_flag_byte(th);
+	p->has_l4 = true;
+	return true;
+}
+
+/*
+ * kp_pkt_parse at stage PRE for what the ingress fast path nearly always
+ * carries, TCP or UDP straight after a header kp_pkt_ingress_ok passed,
+ * inline; anything else (fragments, IPv6 extension headers, other
+ * protocols) goes to kp_pkt_parse.
+ */
+static __always_inline bool kp_pkt_parse_ingress(struct sk_buff *skb, u8 pf, struct kp_pkt *p)
+{
+	/*
+	 * In two parts, each small enough for plain stores: a memset of the
+	 * whole is a string instruction, whose start-up is dear per packet
+	 * (and dearer under emulation).  NFPROTO_IPV4/6 are AF_INET/6.
+	 */
+	p->t = (struct kp_tuple){ .family = pf, .stage = KP_STAGE_PRE };
+	memset_after(p, 0, t);
+	if (pf == NFPROTO_IPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (ip_is_fragment(iph))
+			return kp_pkt_parse(skb, pf, KP_STAGE_PRE, p);
+		p->t.proto = iph->protocol;
+		memcpy(p->t.saddr, &iph->saddr, 4);
+		memcpy(p->t.daddr, &iph->daddr, 4);
+		p->l4off = skb_network_offset(skb) + sizeof(*iph);
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		p->t.proto = ip6h->nexthdr;
+		memcpy(p->t.saddr, &ip6h->saddr, 16);
+		memcpy(p->t.daddr, &ip6h->daddr, 16);
+		p->l4off = skb_network_offset(skb) + sizeof(*ip6h);
+	}
+	if (p->t.proto != IPPROTO_TCP && p->t.proto != IPPROTO_UDP)
+		return kp_pkt_parse(skb, pf, KP_STAGE_PRE, p);
+	p->plain = true;
+	p->whole = true;
+	return kp_pkt_ports(skb, p);
 }
 
 /* Keeps nf_conntrack away from @skb (kplane owns its flow). */

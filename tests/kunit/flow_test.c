@@ -6,6 +6,7 @@
 #include <linux/ip.h>
 #include <linux/udp.h>
 #include <net/ip.h>
+#include <net/tcp.h>
 #include "flow.h"
 #include "packet.h"
 
@@ -284,6 +285,12 @@ static struct sk_buff *kp_ingress_skb(struct kunit *test, unsigned int len, u16 
 	return skb;
 }
 
+/* The L4 header of a packet kp_ingress_skb made. */
+static struct udphdr *kp_l4_hdr(struct sk_buff *skb)
+{
+	return (struct udphdr *)(skb_network_header(skb) + sizeof(struct iphdr));
+}
+
 static bool kp_ingress_accepts(struct sk_buff *skb)
 {
 	u8 pf = 0;
@@ -293,7 +300,10 @@ static bool kp_ingress_accepts(struct sk_buff *skb)
 	return ok && pf == NFPROTO_IPV4;
 }
 
-/* Before the IP stack: only a whole, exact, checksummed header is read. */
+/*
+ * Before the IP stack: only a whole, exact header is read.  Its checksum is
+ * the receiver's to check (the fast path keeps a bad one bad).
+ */
 static void kp_test_ingress_ok(struct kunit *test)
 {
 	struct sk_buff *skb;
@@ -304,7 +314,7 @@ static void kp_test_ingress_ok(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, kp_ingress_accepts(kp_ingress_skb(test, 28, 40)));
 	skb = kp_ingress_skb(test, 28, 28);
 	ip_hdr(skb)->ttl = 63;			/* checksum no longer matches */
-	KUNIT_EXPECT_FALSE(test, kp_ingress_accepts(skb));
+	KUNIT_EXPECT_TRUE(test, kp_ingress_accepts(skb));
 	skb = kp_ingress_skb(test, 28, 28);
 	ip_hdr(skb)->version = 6;
 	ip_send_check(ip_hdr(skb));
@@ -319,6 +329,60 @@ static void kp_test_ingress_ok(struct kunit *test)
 	skb = kp_ingress_skb(test, 28, 28);
 	skb->protocol = htons(ETH_P_ARP);
 	KUNIT_EXPECT_FALSE(test, kp_ingress_accepts(skb));
+}
+
+/* The ingress fast path's inline parse reads what kp_pkt_parse reads. */
+static void kp_test_parse_ingress_agrees(struct kunit *test, struct sk_buff *skb)
+{
+	struct kp_pkt fast, full;
+	bool fast_ok, full_ok;
+
+	fast_ok = kp_pkt_parse_ingress(skb, NFPROTO_IPV4, &fast);
+	full_ok = kp_pkt_parse(skb, NFPROTO_IPV4, KP_STAGE_PRE, &full);
+	KUNIT_EXPECT_EQ(test, fast_ok, full_ok);
+	if (fast_ok && full_ok)
+		KUNIT_EXPECT_EQ(test, memcmp(&fast, &full, sizeof(fast)), 0);
+	kfree_skb(skb);
+}
+
+static void kp_test_parse_ingress(struct kunit *test)
+{
+	struct sk_buff *skb;
+	struct kp_pkt p;
+	u8 a[16], b[16];
+
+	kp_ip4(a, 10, 244, 1, 2);
+	kp_ip4(b, 10, 244, 1, 3);
+	skb = kp_ingress_skb(test, 28, 28);
+	kp_l4_hdr(skb)->source = htons(40000);
+	kp_l4_hdr(skb)->dest = htons(9999);
+	KUNIT_ASSERT_TRUE(test, kp_pkt_parse_ingress(skb, NFPROTO_IPV4, &p));
+	KUNIT_EXPECT_TRUE(test, p.plain && p.whole && p.has_l4);
+	KUNIT_EXPECT_EQ(test, p.t.stage, KP_STAGE_PRE);
+	KUNIT_EXPECT_EQ(test, ntohs(p.t.sport), 40000);
+	KUNIT_EXPECT_EQ(test, memcmp(p.t.daddr, b, 16), 0);
+	kp_test_parse_ingress_agrees(test, skb);
+	/* TCP, with its flags. */
+	skb = kp_ingress_skb(test, 40, 40);
+	ip_hdr(skb)->protocol = IPPROTO_TCP;
+	((u8 *)kp_l4_hdr(skb))[13] = TCPHDR_SYN;
+	kp_test_parse_ingress_agrees(test, skb);
+	/* A truncated TCP header: neither reads it. */
+	skb = kp_ingress_skb(test, 28, 28);
+	ip_hdr(skb)->protocol = IPPROTO_TCP;
+	kp_test_parse_ingress_agrees(test, skb);
+	/* What the inline parse hands on: fragments, ICMP, other protocols. */
+	skb = kp_ingress_skb(test, 28, 28);
+	ip_hdr(skb)->frag_off = htons(IP_MF);
+	kp_test_parse_ingress_agrees(test, skb);
+	skb = kp_ingress_skb(test, 28, 28);
+	ip_hdr(skb)->frag_off = htons(100);
+	kp_test_parse_ingress_agrees(test, skb);
+	skb = kp_icmp_error_skb(test, ICMP_ECHO, a, b, b, a);
+	kp_test_parse_ingress_agrees(test, skb);
+	skb = kp_ingress_skb(test, 28, 28);
+	ip_hdr(skb)->protocol = IPPROTO_GRE;
+	kp_test_parse_ingress_agrees(test, skb);
 }
 
 static bool kp_test_quoted(struct kunit *test, struct sk_buff *skb, struct kp_tuple *t)
@@ -422,6 +486,7 @@ static struct kunit_case kp_flow_cases[] = {
 	KUNIT_CASE(kp_test_flow_nat_count),
 	KUNIT_CASE(kp_test_icmp_quoted),
 	KUNIT_CASE(kp_test_ingress_ok),
+	KUNIT_CASE(kp_test_parse_ingress),
 	{}
 };
 

@@ -356,7 +356,23 @@ static u32 kp_dst_cookie(struct dst_entry *dst, u8 family)
 	return 0;
 }
 
-static bool kp_fast_fits(const struct sk_buff *skb, unsigned int mtu)
+/*
+ * The MTU the stack's forward path holds a packet to (ip_forward,
+ * ip6_forward: the route's, not a learned path MTU unless locked), and
+ * inline, where dst_mtu is an indirect call.
+ */
+static __always_inline unsigned int kp_fast_mtu(const struct dst_entry *dst, u8 family)
+{
+	if (family == AF_INET)
+		return ip_dst_mtu_maybe_forward(dst, true);
+#if IS_ENABLED(CONFIG_IPV6)
+	return max_t(unsigned int, ip6_dst_mtu_maybe_forward(dst, true), IPV6_MIN_MTU);
+#else
+	return dst_mtu(dst);
+#endif
+}
+
+static __always_inline bool kp_fast_fits(const struct sk_buff *skb, unsigned int mtu)
 {
 	return skb->len <= mtu || (skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
 }
@@ -430,7 +446,7 @@ static __always_inline bool kp_fast_xmit(struct kp_node *node, struct sk_buff *s
 		return false;
 	if (!dst_check(dst, v->dst_cookie[dir]))
 		return false;
-	if (!kp_fast_fits(skb, dst_mtu(dst)) || !kp_fast_hop(skb, p->t.family))
+	if (!kp_fast_fits(skb, kp_fast_mtu(dst, p->t.family)) || !kp_fast_hop(skb, p->t.family))
 		return false;
 	skb_forward_csum(skb);
 	skb_clear_tstamp(skb);
@@ -501,8 +517,10 @@ static unsigned int kp_filter_cached(struct kp_node *node, struct sk_buff *skb,
  * on at once, as nf_flow_table does from the same hook.  Anything else
  * goes on to PRE_ROUTING untouched, which does the same work later.
  */
-unsigned int kp_filter_ingress(struct kp_node *node, struct sk_buff *skb)
+unsigned int kp_filter_ingress(void *priv, struct sk_buff *skb,
+			       const struct nf_hook_state *state)
 {
+	struct kp_node *node = priv;
 	struct kp_flow_verdict *v;
 	struct kp_flow_node *fn;
 	unsigned int len = skb->len;

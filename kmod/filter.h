@@ -8,6 +8,7 @@
 #ifndef KPLANE_FILTER_H
 #define KPLANE_FILTER_H
 
+#include <linux/netfilter.h>
 #include <linux/skbuff.h>
 #include "flow.h"
 #include "match.h"
@@ -55,10 +56,13 @@ unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, struct 
 unsigned int kp_filter_forward(struct kp_node *node, struct sk_buff *skb, u8 pf);
 
 /*
- * At an endpoint interface's ingress: sends a packet of an approved flow
- * on by its known route (NF_STOLEN), or leaves it to PRE_ROUTING.
+ * The hook at an endpoint interface's ingress (@priv: the node, which lives
+ * as long as its netns): sends a packet of an approved flow on by its known
+ * route (NF_STOLEN), or leaves it to PRE_ROUTING.  A hook itself, not
+ * called from one: a call and its return less per packet.
  */
-unsigned int kp_filter_ingress(struct kp_node *node, struct sk_buff *skb);
+unsigned int kp_filter_ingress(void *priv, struct sk_buff *skb,
+			       const struct nf_hook_state *state);
 
 int kp_filter_init(void);
 

@@ -212,11 +212,7 @@ static inline void kp_flow_seen(struct kp_flow_node *fn, u8 tcp_flags)
 	if (changed || time_after(expires, READ_ONCE(f->expires) + HZ))
 		WRITE_ONCE(f->expires, expires);
 }
-/*
- * Drops the UDP flows of service @key whose backend is no longer among
- * @svc's (@svc NULL: the service is gone), so the next datagram of the same
- * 5-tuple picks a live backend.  Returns how many.
- */
+
 /*
  * ClientIP session affinity, kept in the flow table (one tuple per client and
  * service, expiring after the service's timeout of idleness).
@@ -231,6 +227,11 @@ const struct kp_backend *kp_affinity_get(struct kp_flow_table *tbl,
 void kp_affinity_set(struct kp_flow_table *tbl, const struct kp_service *svc,
 		     const u8 *client, const struct kp_backend *be);
 
+/*
+ * Drops the UDP flows of service @key whose backend is no longer among
+ * @svc's (@svc NULL: the service is gone), so the next datagram of the same
+ * 5-tuple picks a live backend.  Returns how many.
+ */
 unsigned int kp_flow_teardown_udp(struct kp_flow_table *tbl, const struct kp_svc_key *key,
 				  const struct kp_service *svc);
 /*

@@ -72,13 +72,6 @@ static unsigned int kp_hook_forward(void *priv, struct sk_buff *skb,
 	return kp_filter_forward(kp_node_get(state->net), skb, state->pf);
 }
 
-/* @priv: the node, which lives as long as its netns (no net_generic per packet). */
-static unsigned int kp_hook_ingress(void *priv, struct sk_buff *skb,
-				    const struct nf_hook_state *state)
-{
-	return kp_filter_ingress(priv, skb);
-}
-
 /* Ahead of nftables' netdev chains (and a flowtable) at priority 0. */
 #define KP_HOOK_INGRESS_PRIORITY (-100)
 
@@ -96,12 +89,12 @@ void kp_hooks_ingress_add(struct kp_node *node, struct kp_endpoint *ep)
 	if (!dev)
 		return;
 	ep->ingress = (struct nf_hook_ops) {
-		.hook = kp_hook_ingress,
+		.hook = kp_filter_ingress,
 		.pf = NFPROTO_NETDEV,
 		.hooknum = NF_NETDEV_INGRESS,
 		.priority = KP_HOOK_INGRESS_PRIORITY,
 		.dev = dev,
-		.priv = node,
+		.priv = node,	/* no net_generic per packet */
 	};
 	/* ingress.dev stays set only while hooked: the mark kp_hooks_ingress_del reads. */
 	if (nf_register_net_hook(node->net, &ep->ingress))

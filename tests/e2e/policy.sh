@@ -237,6 +237,43 @@ kp_eq "fast path: a new flow still meets FORWARD" "$(reach pod2 10.244.1.3 8090)
 kp_check "...and FORWARD dropped it" test "$(fwd_drops)" -gt 0
 ip netns exec node1 iptables-legacy -F FORWARD
 
+# --- the fast path holds packets to the route's MTU, as forwarding does ---
+# A UDP flow pod2 -> pod3, approved, its route learned from small frames;
+# then pod3's link narrows and 1400-byte frames (no DF) follow.  The stack
+# must get them and fragment them; sent on whole from the first hook, they
+# would be dropped unseen by pod3's narrower interface.
+ip_snmp() {	# ip_snmp NETNS FIELD: a counter of the netns' Ip: line
+	ip netns exec "$1" awk -v k="$2" '/^Ip:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 }
+		else print $c[k] }' /proc/net/snmp
+}
+flood() {	# flood SECONDS FRAME-BYTES: pod2 -> pod3:9097 from port 9098
+	ip netns exec pod2 kp-pktflood eth0 "$(ip -n node1 link show veth2 |
+		awk '/link\/ether/ { print $2 }')" 10.244.1.2 9098 10.244.1.3 9097 "$1" "$2" >/dev/null
+}
+pol big order 6 ingress allow proto udp to port 9097
+attach pod3 ingress default:sel,big
+ip netns exec pod3 kp-echo serve udp 0.0.0.0 9097 big sink once &
+sink=$!
+sleep 0.2
+ip netns exec pod2 kp-echo connect udp 10.244.1.3 9097 9098 >/dev/null
+ip -n node1 link set veth3 mtu 1280
+ip -n pod3 link set eth0 mtu 1280
+flood 0.3 64	# the route, changed with the MTU, learned again
+ff=$(st fast_forwarded)
+frags=$(ip_snmp node1 FragOKs)
+flood 0.3 64
+kp_check "narrower link: small frames still leave from the first hook ($ff -> $(st fast_forwarded))" \
+	test "$(st fast_forwarded)" -gt "$ff"
+ff=$(st fast_forwarded)
+flood 0.3 1400
+kp_eq "narrower link: no frame too big for it sent from the first hook" "$(st fast_forwarded)" "$ff"
+kp_check "...the stack fragmented them ($frags -> $(ip_snmp node1 FragOKs) packets)" \
+	test "$(ip_snmp node1 FragOKs)" -gt "$frags"
+kill $sink
+ip -n pod3 link set eth0 mtu 1500
+ip -n node1 link set veth3 mtu 1500
+attach pod3 ingress default:sel
+
 # --- Log ---
 pol logit ingress log proto tcp ingress allow
 attach pod3 ingress default:logit

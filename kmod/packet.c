@@ -33,18 +33,14 @@ static bool kp_pkt_parse_l3(struct sk_buff *skb, struct kp_pkt *p, bool *later_f
 		p->plain = !ip_is_fragment(iph);
 		p->whole = p->plain;
 		*later_frag = iph->frag_off & htons(IP_OFFSET);
-		p->t.proto = iph->protocol;
-		memcpy(p->t.saddr, &iph->saddr, 4);
-		memcpy(p->t.daddr, &iph->daddr, 4);
-		p->l4off = skb_network_offset(skb) + iph->ihl * 4;
+		kp_pkt_ip4(skb, iph, p);
 	} else {
 		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 		u8 nexthdr = ip6h->nexthdr;
 		__be16 frag_off = 0;
 		int off;
 
-		memcpy(p->t.saddr, &ip6h->saddr, 16);
-		memcpy(p->t.daddr, &ip6h->daddr, 16);
+		kp_pkt_ip6_addrs(ip6h, p);
 		off = ipv6_skip_exthdr(skb, skb_network_offset(skb) + sizeof(*ip6h),
 				       &nexthdr, &frag_off);
 		if (off < 0)
@@ -77,9 +73,7 @@ bool kp_pkt_parse(struct sk_buff *skb, u8 pf, u8 stage, struct kp_pkt *p)
 {
 	bool later_frag;
 
-	memset(p, 0, sizeof(*p));
-	p->t.family = pf;	/* NFPROTO_IPV4/6 are AF_INET/6 */
-	p->t.stage = stage;
+	kp_pkt_init(p, pf, stage);
 	if (!kp_pkt_parse_l3(skb, p, &later_frag))
 		return false;
 	if (later_frag)

@@ -67,6 +67,34 @@ static inline bool kp_pkt_ingress_ok(struct sk_buff *skb, u8 *pf)
 	return false;
 }
 
+/*
+ * An empty @p for a packet of family @pf (NFPROTO_IPV4/6 are AF_INET/6) at
+ * @stage.  In two parts, each small enough for plain stores: a memset of
+ * the whole is a string instruction, whose start-up is dear per packet
+ * (and dearer under emulation).
+ */
+static __always_inline void kp_pkt_init(struct kp_pkt *p, u8 pf, u8 stage)
+{
+	p->t = (struct kp_tuple){ .family = pf, .stage = stage };
+	memset_after(p, 0, t);
+}
+
+/* The IPv4 header's protocol and addresses into @p, and where L4 starts. */
+static __always_inline void kp_pkt_ip4(struct sk_buff *skb, const struct iphdr *iph,
+				       struct kp_pkt *p)
+{
+	p->t.proto = iph->protocol;
+	memcpy(p->t.saddr, &iph->saddr, 4);
+	memcpy(p->t.daddr, &iph->daddr, 4);
+	p->l4off = skb_network_offset(skb) + iph->ihl * 4;
+}
+
+static __always_inline void kp_pkt_ip6_addrs(const struct ipv6hdr *ip6h, struct kp_pkt *p)
+{
+	memcpy(p->t.saddr, &ip6h->saddr, 16);
+	memcpy(p->t.daddr, &ip6h->daddr, 16);
+}
+
 /* TCP, UDP and SCTP: the ports (and TCP's flags) at p->l4off into @p. */
 static __always_inline bool kp_pkt_ports(struct sk_buff *skb, struct kp_pkt *p)
 {
@@ -95,28 +123,18 @@ static __always_inline bool kp_pkt_ports(struct sk_buff *skb, struct kp_pkt *p)
  */
 static __always_inline bool kp_pkt_parse_ingress(struct sk_buff *skb, u8 pf, struct kp_pkt *p)
 {
-	/*
-	 * In two parts, each small enough for plain stores: a memset of the
-	 * whole is a string instruction, whose start-up is dear per packet
-	 * (and dearer under emulation).  NFPROTO_IPV4/6 are AF_INET/6.
-	 */
-	p->t = (struct kp_tuple){ .family = pf, .stage = KP_STAGE_PRE };
-	memset_after(p, 0, t);
+	kp_pkt_init(p, pf, KP_STAGE_PRE);
 	if (pf == NFPROTO_IPV4) {
 		const struct iphdr *iph = ip_hdr(skb);
 
 		if (ip_is_fragment(iph))
 			return kp_pkt_parse(skb, pf, KP_STAGE_PRE, p);
-		p->t.proto = iph->protocol;
-		memcpy(p->t.saddr, &iph->saddr, 4);
-		memcpy(p->t.daddr, &iph->daddr, 4);
-		p->l4off = skb_network_offset(skb) + sizeof(*iph);
+		kp_pkt_ip4(skb, iph, p);
 	} else {
 		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 
+		kp_pkt_ip6_addrs(ip6h, p);
 		p->t.proto = ip6h->nexthdr;
-		memcpy(p->t.saddr, &ip6h->saddr, 16);
-		memcpy(p->t.daddr, &ip6h->daddr, 16);
 		p->l4off = skb_network_offset(skb) + sizeof(*ip6h);
 	}
 	if (p->t.proto != IPPROTO_TCP && p->t.proto != IPPROTO_UDP)

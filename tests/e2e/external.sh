@@ -141,7 +141,7 @@ for target in "192.168.100.54 53 remote backend (SNAT)" "192.168.100.55 53 local
 		grep -q "refused in" <<<"$out"
 done
 kpctl node1 service set 192.168.100.56:53/udp type externalip backend 10.244.2.6:8053
-unreach6() { ip netns exec rpod6 awk '/^Icmp:/ { n++ } n == 2 { print $5; exit }' /proc/net/snmp; }
+unreach6() { kp_snmp rpod6 Icmp InDestUnreachs; }
 before=$(unreach6)
 ip netns exec outside bash -c 'echo hi >/dev/udp/192.168.100.56/53'
 sleep 1

@@ -121,6 +121,13 @@ kp_link() {
 	done
 }
 
+# kp_snmp NS PROTO FIELD: a counter of NS's /proc/net/snmp, by name
+# (kp_snmp pod2 Icmp InDestUnreachs).
+kp_snmp() {
+	ip netns exec "$1" awk -v p="$2:" -v k="$3" '$1 == p { if (!h) { for (i = 1; i <= NF; i++)
+		c[$i] = i; h = 1 } else print $c[k] }' /proc/net/snmp
+}
+
 # In netns NS: kpctl NS ARGS...
 kpctl() {
 	local ns=$1

@@ -242,10 +242,6 @@ ip netns exec node1 iptables-legacy -F FORWARD
 # then pod3's link narrows and 1400-byte frames (no DF) follow.  The stack
 # must get them and fragment them; sent on whole from the first hook, they
 # would be dropped unseen by pod3's narrower interface.
-ip_snmp() {	# ip_snmp NETNS FIELD: a counter of the netns' Ip: line
-	ip netns exec "$1" awk -v k="$2" '/^Ip:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 }
-		else print $c[k] }' /proc/net/snmp
-}
 flood() {	# flood SECONDS FRAME-BYTES: pod2 -> pod3:9097 from port 9098
 	ip netns exec pod2 kp-pktflood eth0 "$(ip -n node1 link show veth2 |
 		awk '/link\/ether/ { print $2 }')" 10.244.1.2 9098 10.244.1.3 9097 "$1" "$2" >/dev/null
@@ -260,15 +256,15 @@ ip -n node1 link set veth3 mtu 1280
 ip -n pod3 link set eth0 mtu 1280
 flood 0.3 64	# the route, changed with the MTU, learned again
 ff=$(st fast_forwarded)
-frags=$(ip_snmp node1 FragOKs)
+frags=$(kp_snmp node1 Ip FragOKs)
 flood 0.3 64
 kp_check "narrower link: small frames still leave from the first hook ($ff -> $(st fast_forwarded))" \
 	test "$(st fast_forwarded)" -gt "$ff"
 ff=$(st fast_forwarded)
 flood 0.3 1400
 kp_eq "narrower link: no frame too big for it sent from the first hook" "$(st fast_forwarded)" "$ff"
-kp_check "...the stack fragmented them ($frags -> $(ip_snmp node1 FragOKs) packets)" \
-	test "$(ip_snmp node1 FragOKs)" -gt "$frags"
+kp_check "...the stack fragmented them ($frags -> $(kp_snmp node1 Ip FragOKs) packets)" \
+	test "$(kp_snmp node1 Ip FragOKs)" -gt "$frags"
 kill $sink
 ip -n pod3 link set eth0 mtu 1500
 ip -n node1 link set veth3 mtu 1500
@@ -434,7 +430,7 @@ attach pod3 ingress default:deny-in
 echo 1 >/sys/module/kplane/parameters/policy_reject
 # (A TCP connect() in the same host would only note it softly: the ICMP
 # comes back while connect() still holds the socket.)
-unreach() { ip netns exec pod2 cat /proc/net/snmp | awk '/^Icmp:/ { n++ } n == 2 { print $5; exit }'; }
+unreach() { kp_snmp pod2 Icmp InDestUnreachs; }
 before=$(unreach)
 out=$(ip netns exec pod2 kp-echo connect udp 10.244.1.3 8053 2>&1)
 kp_check "policy_reject: UDP gets no route to host at once [$out]" grep -q "No route to host" <<<"$out"

@@ -12,7 +12,7 @@ PKGS=(
 	# the KUnit/debug kernel, built from Debian's source
 	linux-source-6.1 bc flex bison libelf-dev libssl-dev dwarves xz-utils cpio
 	# the VM, and the peers measured beside kplane in it
-	qemu-system-x86 busybox-static iproute2 util-linux iptables conntrack
+	qemu-system-x86 busybox-static iproute2 util-linux iptables conntrack nftables ipset ipvsadm iperf3
 	# DKMS packaging
 	dkms
 )

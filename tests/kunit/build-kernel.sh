@@ -5,6 +5,7 @@
 # The tree is cached outside the checkout, keyed by the fragment, the source
 # package version and the compiler, so a config change means a new build and
 # an unchanged one costs nothing.  Prints the tree's path (a KDIR) on stdout.
+#   build-kernel.sh --cached: only print it if it is built; exit 1 if not.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 fragment=$here/debug-kernel.config
@@ -15,6 +16,10 @@ cache_root=${KPLANE_CACHE_DIR:-/var/cache/kplane}
 src_ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 key=$( { cat "$fragment"; echo "$src_ver"; gcc --version | head -1; } | sha256sum | cut -c1-16)
 tree=$cache_root/debug-kernel-$key
+if [ "${1:-}" = --cached ]; then
+	[ -f "$tree/.kplane-built" ] && echo "$tree"
+	exit
+fi
 mkdir -p "$cache_root"
 
 exec 9>"$tree.lock"

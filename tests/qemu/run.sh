@@ -12,6 +12,13 @@
 #     --log FILE     keep the guest's serial log here
 #     --timeout S    give up after S seconds (default 900)
 #     --env VAR=VAL  set VAR in the scenario's environment (repeatable)
+#     --smp N        virtual CPUs (default 2)
+#   KPLANE_DEADLINE (epoch seconds, set by make check): no VM outlives it, so
+#   a suite that runs away fails by its own clock, not by CI's.
+#     --base IMG     the kernel's base initramfs (mkinitramfs.sh base), built
+#                    once by a suite; without it one is built for this run
+#   run.sh --kernel K [--module KO] --make-base IMG
+#     only build K's base initramfs into IMG (and settle the accelerator)
 #
 # Streams the guest's console.  Exits with the scenario's status, or 1 when
 # the guest log shows a kernel WARN/BUG/Oops/KASAN/kmemleak/lockdep report,
@@ -21,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache=${KPLANE_CACHE_DIR:-/var/cache/kplane}
 
-kernel=stock scenario= module= log= timeout=900 extras=() envs=()
+kernel=stock elf= scenario= module= log= timeout=900 smp=2 base= make_base= extras=() envs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -31,20 +38,26 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--env) envs+=("$2"); shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--base) base=$2; shift 2 ;;
+	--make-base) make_base=$2; shift 2 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
-[ -n "$scenario" ] || { echo "run.sh: --scenario is required" >&2; exit 2; }
-script=$top/tests/e2e/$scenario.sh
-[ -f "$script" ] || script=$top/tests/kunit/$scenario.sh
-[ -f "$script" ] || script=$top/tests/bench/$scenario.sh
-[ -f "$script" ] || { echo "run.sh: no scenario $scenario in tests/e2e, tests/kunit or tests/bench" >&2; exit 2; }
+if [ -z "$make_base" ]; then
+	[ -n "$scenario" ] || { echo "run.sh: --scenario is required" >&2; exit 2; }
+	script=$top/tests/e2e/$scenario.sh
+	[ -f "$script" ] || script=$top/tests/kunit/$scenario.sh
+	[ -f "$script" ] || script=$top/tests/bench/$scenario.sh
+	[ -f "$script" ] || { echo "run.sh: no scenario $scenario in tests/e2e, tests/kunit or tests/bench" >&2; exit 2; }
+fi
 
 # --- the kernel: image, build tree, module directory ------------------------
 case "$kernel" in
 debug)
 	kdir=${KPLANE_DEBUG_KDIR:-$("$top/tests/kunit/build-kernel.sh")}
 	image=$kdir/arch/x86/boot/bzImage
+	elf=$kdir/vmlinux
 	kver=$(cat "$kdir/include/config/kernel.release")
 	moddir= ;;
 *)
@@ -56,31 +69,59 @@ debug)
 	moddir=/lib/modules/$kver ;;
 esac
 [ -r "$image" ] || { echo "run.sh: kernel image $image not readable" >&2; exit 1; }
-[ -n "$module" ] || module=$("$here/build-module.sh" "$kdir")
+# What QEMU boots: the uncompressed kernel where it has a PVH entry.
+boot=$("$here/vmlinux.sh" "$image" $elf)
+accel=$("$here/accel.sh" "$image")
 
+make_base_img() {
+	[ -n "$module" ] || module=$("$here/build-module.sh" "$kdir")
+	"$here/mkinitramfs.sh" base --out "$1" --kver "$kver" --moddir "$moddir" --module "$module"
+}
+if [ -n "$make_base" ]; then
+	make_base_img "$make_base"
+	exit 0
+fi
 work=$(mktemp -d /tmp/kplane-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-"$here/mkinitramfs.sh" --out "$work/initrd.img" --kver "$kver" --moddir "$moddir" \
-	--module "$module" --scenario "$script" ${extras[@]+"${extras[@]/#/--extra=}"} \
-	${envs[@]+"${envs[@]/#/--env=}"}
+if [ -z "$base" ]; then
+	base=$work/base.img
+	make_base_img "$base"
+fi
+"$here/mkinitramfs.sh" overlay --out "$work/overlay.img" --scenario "$script" \
+	${extras[@]+"${extras[@]/#/--extra=}"} ${envs[@]+"${envs[@]/#/--env=}"}
+cat "$base" "$work/overlay.img" >"$work/initrd.img"
 
 # --- boot -------------------------------------------------------------------
-accel=$("$here/accel.sh" "$image")
+if [ -n "${KPLANE_DEADLINE:-}" ]; then
+	left=$(( KPLANE_DEADLINE - $(date +%s) ))
+	if [ "$left" -lt 30 ]; then
+		echo "run.sh: FAIL: make check's time budget is spent; $scenario not run" >&2
+		exit 1
+	fi
+	[ "$left" -lt "$timeout" ] && timeout=$left
+fi
 mem=1024
 [ "$kernel" = debug ] && mem=2048	# KASAN shadow and kmemleak
 [ -n "${KPLANE_VM_MEM:-}" ] && mem=$KPLANE_VM_MEM
 [ -n "$log" ] || log=$work/console.log
-echo "run.sh: booting $kver ($accel) for scenario $scenario" >&2
+echo "run.sh: booting $kver ($accel, $smp CPU) for scenario $scenario" >&2
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" \
-	-M q35 -cpu max -smp 2 -m "$mem" -nographic -no-reboot -net none \
-	-kernel "$image" -initrd "$work/initrd.img" \
+	-M q35 -cpu max -smp "$smp" -m "$mem" -nographic -no-reboot -net none \
+	-kernel "$boot" -initrd "$work/initrd.img" \
 	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic slab_nomerge" \
 	</dev/null 2>&1 | tee "$log"
 qemu_rc=${PIPESTATUS[0]}
 set -e
 
 # --- verdict ----------------------------------------------------------------
+# Where the guest's time went (guest uptime): boot, scenario, leak scan.
+at() { { grep -a -o "$1.* at [0-9.]* s" "$log" || true; } | tail -1 | sed 's/.* at \([0-9.]*\) s/\1/'; }
+b=$(at KPLANE-SCENARIO-BEGIN) e=$(at KPLANE-SCENARIO-END) k=$(at KPLANE-KMEMLEAK)
+[ -n "$b" ] && [ -n "$e" ] && awk -v b="$b" -v e="$e" -v k="$k" 'BEGIN {
+	printf "run.sh: guest times: boot %.0f s, scenario %.0f s", b, e - b
+	if (k != "") printf ", leak scan %.0f s", k - e
+	print "" }' >&2
 rc=$(grep -a -o 'KPLANE-SCENARIO-EXIT=[0-9]*' "$log" | tail -1 | cut -d= -f2 || true)
 if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
 	echo "run.sh: FAIL: guest timed out after ${timeout}s" >&2

@@ -140,13 +140,18 @@ for target in "192.168.100.54 53 remote backend (SNAT)" "192.168.100.55 53 local
 	kp_check "port unreachable from the $what refuses the client at once [$out]" \
 		grep -q "refused in" <<<"$out"
 done
-kpctl node1 service set 192.168.100.56:53/udp type externalip backend 10.244.2.6:8053
+# The backend answers 2 s late, when the client's socket is surely closed
+# (an immediate answer may still find it open on a one-CPU guest).
+ip netns exec rpod6 kp-echo serve udp 0.0.0.0 8056 late-6 late &
+kpctl node1 service set 192.168.100.56:53/udp type externalip backend 10.244.2.6:8056
 unreach6() { kp_snmp rpod6 Icmp InDestUnreachs; }
 before=$(unreach6)
+kp_until 5 kp_listening rpod6 udp 8056
 ip netns exec outside bash -c 'echo hi >/dev/udp/192.168.100.56/53'
-sleep 1
+unreach6_rose() { [ "$(unreach6)" -gt "$before" ]; }
+kp_until 15 unreach6_rose
 kp_check "the client's port unreachable about a reply reaches the backend ($before -> $(unreach6))" \
-	test "$(unreach6)" -gt "$before"
+	unreach6_rose
 # Path MTU: the node's link to the client is narrower than the backend's
 # path; the node's own "fragmentation needed" about the backend's reply
 # (translated at POST_ROUTING) must reach the backend as about what it sent

@@ -121,6 +121,25 @@ kp_link() {
 	done
 }
 
+# kp_until SECS CMD...: run CMD every 0.1 s until it succeeds (status 0) or
+# SECS have passed (status 1).  For what a busy guest does "soon": a fixed
+# sleep is either too long or, on a loaded debug VM, too short.
+kp_until() {
+	local end=$(( $(date +%s) + $1 ))
+	shift
+	until "$@"; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# kp_listening NS tcp|udp PORT: NS has a socket bound to local PORT (v4 or
+# v6); for "kp_until 5 kp_listening ..." after starting a server.
+kp_listening() {
+	ip netns exec "$1" cat "/proc/net/$2" "/proc/net/${2}6" 2>/dev/null |
+		awk -v p="$(printf ':%04X' "$3")" 'substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'
+}
+
 # kp_snmp NS PROTO FIELD: a counter of NS's /proc/net/snmp, by name
 # (kp_snmp pod2 Icmp InDestUnreachs).
 kp_snmp() {

@@ -17,7 +17,7 @@ CTL_SRC := userspace/kplanectl/kplanectl.c userspace/kplanectl/args.c \
 D_SRC := userspace/kplaned/kplaned.c
 HELPER_SRC := $(wildcard tests/e2e/helpers/*.c)
 
-.PHONY: all module userspace deps demo check unit kunit e2e e2e-debug dkms-test \
+.PHONY: all module userspace deps demo check check-quick unit kunit e2e e2e-debug dkms-test \
 	dkms-install bench clean
 
 all: module userspace
@@ -59,9 +59,14 @@ demo: deps
 	tests/qemu/run.sh --kernel stock --scenario demo
 
 # Every test: unit (sanitizers), KUnit (debug kernel), e2e (stock and debug),
-# DKMS.  Installs what is missing first.
+# DKMS.  Installs what is missing first.  SCENARIOS="a b": only those e2e
+# scenarios, on both kernels.
 check:
-	tests/run-all.sh
+	SCENARIOS="$(SCENARIOS)" tests/run-all.sh
+
+# For iterating: build, unit, KUnit and the stock e2e suite.
+check-quick:
+	tests/run-all.sh --quick
 
 unit:
 	tests/unit/run.sh

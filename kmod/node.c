@@ -124,7 +124,7 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	lockdep_assert_held(&kplane_mutex);
 	if (node->enabled)
 		return 0;
-	node->stats = netdev_alloc_pcpu_stats(struct kp_node_stats);
+	node->stats = alloc_percpu(struct kp_node_stats);
 	if (!node->stats)
 		return -ENOMEM;
 	err = kp_ep_table_init(&node->eps);
@@ -196,37 +196,20 @@ void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 	if (!node->stats)
 		return;
 	for_each_possible_cpu(cpu) {
-		const struct kp_node_stats *s = per_cpu_ptr(node->stats, cpu);
-		unsigned int start;
-		struct kp_node_counters v;
+		const struct kp_node_stats *v = per_cpu_ptr(node->stats, cpu);
 
-		do {
-			start = u64_stats_fetch_begin(&s->syncp);
-			v.rx_packets = s->rx_packets;
-			v.rx_bytes = s->rx_bytes;
-			v.connect_lb = s->connect_lb;
-			v.connect_refused = s->connect_refused;
-			v.nat_packets = s->nat_packets;
-			v.nat_refused = s->nat_refused;
-			v.policy_checked = s->policy_checked;
-			v.policy_bypassed = s->policy_bypassed;
-			v.policy_denied = s->policy_denied;
-			v.policy_failsafe = s->policy_failsafe;
-			v.fast_forwarded = s->fast_forwarded;
-			v.policy_related = s->policy_related;
-		} while (u64_stats_fetch_retry(&s->syncp, start));
-		c->rx_packets += v.rx_packets;
-		c->rx_bytes += v.rx_bytes;
-		c->connect_lb += v.connect_lb;
-		c->connect_refused += v.connect_refused;
-		c->nat_packets += v.nat_packets;
-		c->nat_refused += v.nat_refused;
-		c->policy_checked += v.policy_checked;
-		c->policy_bypassed += v.policy_bypassed;
-		c->policy_denied += v.policy_denied;
-		c->policy_failsafe += v.policy_failsafe;
-		c->fast_forwarded += v.fast_forwarded;
-		c->policy_related += v.policy_related;
+		c->rx_packets += READ_ONCE(v->rx_packets);
+		c->rx_bytes += READ_ONCE(v->rx_bytes);
+		c->connect_lb += READ_ONCE(v->connect_lb);
+		c->connect_refused += READ_ONCE(v->connect_refused);
+		c->nat_packets += READ_ONCE(v->nat_packets);
+		c->nat_refused += READ_ONCE(v->nat_refused);
+		c->policy_checked += READ_ONCE(v->policy_checked);
+		c->policy_bypassed += READ_ONCE(v->policy_bypassed);
+		c->policy_denied += READ_ONCE(v->policy_denied);
+		c->policy_failsafe += READ_ONCE(v->policy_failsafe);
+		c->fast_forwarded += READ_ONCE(v->fast_forwarded);
+		c->policy_related += READ_ONCE(v->policy_related);
 	}
 }
 

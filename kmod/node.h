@@ -8,7 +8,6 @@
 
 #include <linux/mutex.h>
 #include <linux/percpu.h>
-#include <linux/u64_stats_sync.h>
 #include "endpoint.h"
 #include "flow.h"
 #include "policy.h"
@@ -21,6 +20,13 @@
  */
 extern struct mutex kplane_mutex;
 
+/*
+ * Per-CPU packet and connect counters.  Written from softirq and from
+ * preemptible process context (LOCAL_OUT, connect), so only with this_cpu
+ * operations: one instruction each on x86-64, safe against preemption and
+ * interrupts, where this_cpu_ptr()->x++ could migrate or be interrupted
+ * half-way and lose counts.  A u64 is read whole on 64-bit hosts.
+ */
 struct kp_node_stats {
 	u64 rx_packets;
 	u64 rx_bytes;
@@ -34,7 +40,6 @@ struct kp_node_stats {
 	u64 policy_failsafe;
 	u64 fast_forwarded;
 	u64 policy_related;
-	struct u64_stats_sync syncp;
 };
 
 struct kp_node {
@@ -60,24 +65,14 @@ struct kp_node {
 	struct kp_node_stats __percpu *stats;
 };
 
-/* One more on a per-CPU counter of @node (softirq or preemption off). */
-#define kp_node_inc(node, field) do {					\
-	struct kp_node_stats *__s = this_cpu_ptr((node)->stats);	\
-									\
-	u64_stats_update_begin(&__s->syncp);				\
-	__s->field++;							\
-	u64_stats_update_end(&__s->syncp);				\
-} while (0)
+/* One more on a per-CPU counter of @node (any context). */
+#define kp_node_inc(node, field) this_cpu_inc((node)->stats->field)
 
-/* A packet of @len bytes arrived at @node's hooks (softirq). */
+/* A packet of @len bytes arrived at @node's hooks (any context). */
 static inline void kp_node_rx(struct kp_node *node, unsigned int len)
 {
-	struct kp_node_stats *s = this_cpu_ptr(node->stats);
-
-	u64_stats_update_begin(&s->syncp);
-	s->rx_packets++;
-	s->rx_bytes += len;
-	u64_stats_update_end(&s->syncp);
+	this_cpu_inc(node->stats->rx_packets);
+	this_cpu_add(node->stats->rx_bytes, len);
 }
 
 struct kp_node_counters {

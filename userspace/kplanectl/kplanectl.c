@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kplanectl: inspect and program the kplane node of the current netns.
+ * kplanectl: inspect and program the kplane node of the current netns (or
+ * of the one -n names, as `ip -n` does).
  *
  * Exit codes (scripts rely on them):
  *   0  done
@@ -10,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -766,8 +768,10 @@ static void kp_help_all(FILE *f)
 	const struct kp_cmd *c;
 	char name[64];
 
-	fprintf(f, "usage: kplanectl [--json] COMMAND [ARGS]...\n"
-		   "       kplanectl COMMAND --help\n\ncommands:\n");
+	fprintf(f, "usage: kplanectl [--json] [-n NETNS] COMMAND [ARGS]...\n"
+		   "       kplanectl COMMAND --help\n\n"
+		   "  -n, --netns NETNS  act on the node of network namespace NETNS (a name\n"
+		   "                     under /run/netns, as `ip -n`, or a path)\n\ncommands:\n");
 	for (c = kp_cmds; c->name; c++) {
 		kp_cmd_name(c, name, sizeof(name));
 		fprintf(f, "  %-16s %s\n", name, c->args);
@@ -830,6 +834,27 @@ static int kp_run(struct kp_cli *cli, int argc, char **argv)
 	return err;
 }
 
+/* -n NETNS: a name under /run/netns (as `ip -n`) or a path to a netns file. */
+static int kp_enter_netns(const char *name)
+{
+	char path[256];
+	int fd, err = 0;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET))
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		fprintf(stderr, "kplanectl: cannot enter network namespace \"%s\": %s\n",
+			name, strerror(err));
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct kp_cli cli = { 0 };
@@ -839,6 +864,10 @@ int main(int argc, char **argv)
 	for (; argc && argv[0][0] == '-'; argc--, argv++) {
 		if (!strcmp(argv[0], "--json") || !strcmp(argv[0], "-j")) {
 			cli.json = true;
+		} else if ((!strcmp(argv[0], "--netns") || !strcmp(argv[0], "-n")) && argc > 1) {
+			argc--, argv++;
+			if (kp_enter_netns(argv[0]))
+				return KP_EXIT_REFUSED;
 		} else if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
 			kp_help_all(stdout);
 			return KP_EXIT_OK;

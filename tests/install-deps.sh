@@ -10,7 +10,7 @@ PKGS=(
 	# kernels users run (QEMU boots them) and their headers (we build against them)
 	linux-image-amd64 linux-headers-amd64 linux-image-cloud-amd64 linux-headers-cloud-amd64
 	# the KUnit/debug kernel, built from Debian's source
-	linux-source-6.1 bc flex bison libelf-dev libssl-dev dwarves xz-utils cpio
+	linux-source-6.1 bc flex bison libelf-dev libssl-dev dwarves xz-utils lz4 cpio
 	# the VM, and the peers measured beside kplane in it
 	qemu-system-x86 busybox-static iproute2 util-linux iptables conntrack nftables ipset ipvsadm iperf3
 	# DKMS packaging

@@ -6,7 +6,7 @@
 # The debug kernel (KASAN, lockdep, kmemleak) checks the same code with
 # 2,000 (still dozens of dump messages): under TCG it spends ~8 minutes
 # creating 10,200 interfaces and longer on kmemleak's scan of them at exit.
-if [ -e /sys/kernel/debug/kmemleak ]; then N=${N:-2000}; else N=${N:-10000}; fi
+N=${N:-$(kp_scale 10000 2000)}
 CHURN=200
 kp_load
 kplanectl node enable

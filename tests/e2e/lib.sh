@@ -5,12 +5,21 @@
 KP_CASES=0
 KP_FAILED=0
 
+# KP_TIMING=1 (run.sh --env KP_TIMING=1): each case also says when it
+# ended, in seconds of guest uptime, to see where a scenario's time goes.
+kp_time() {
+	[ -n "${KP_TIMING:-}" ] && echo "# at $(cut -d' ' -f1 /proc/uptime) s"
+	return 0
+}
+
 kp_ok() {
+	kp_time
 	KP_CASES=$((KP_CASES + 1))
 	echo "ok $KP_CASES - $*"
 }
 
 kp_not_ok() {
+	kp_time
 	KP_CASES=$((KP_CASES + 1))
 	KP_FAILED=$((KP_FAILED + 1))
 	echo "not ok $KP_CASES - $*"
@@ -121,6 +130,14 @@ kp_link() {
 	done
 }
 
+# kp_scale STOCK DEBUG: the size to test at on this kernel.  The debug
+# kernel (KASAN, lockdep, kmemleak under emulation, the only one with
+# kmemleak) checks the same code paths at a size that still crosses every
+# boundary the case is about; scale is the stock kernel's job.
+kp_scale() {
+	if [ -e /sys/kernel/debug/kmemleak ]; then echo "$2"; else echo "$1"; fi
+}
+
 # kp_until SECS CMD...: run CMD every 0.1 s until it succeeds (status 0) or
 # SECS have passed (status 1).  For what a busy guest does "soon": a fixed
 # sleep is either too long or, on a loaded debug VM, too short.
@@ -151,7 +168,9 @@ kp_snmp() {
 kpctl() {
 	local ns=$1
 	shift
-	if [ -n "$ns" ]; then ip netns exec "$ns" kplanectl "$@"; else kplanectl "$@"; fi
+	# -n, not `ip netns exec`: one process fewer (a third of a second each on
+	# the debug kernel under emulation).
+	if [ -n "$ns" ]; then kplanectl -n "$ns" "$@"; else kplanectl "$@"; fi
 }
 
 kp_done() {

@@ -82,15 +82,17 @@ kp_refused "permission: batch needs CAP_NET_ADMIN" 1 "Operation not permitted" "
 
 # A commit is one step for traffic: a transaction moves service A (its
 # first change) and service Z (its last) from dns-2 to dns-3, with 20k new
-# services between them, while pod5 asks A, then Z, again and again on new
+# services between them (2k on the debug kernel, where 20k took longer than
+# the watcher's minute), while pod5 asks A, then Z, again and again on new
 # sockets.  No round may see A moved and Z not.
+between=$(kp_scale 20000 2000)
 printf 'service set 10.96.5.1:5353/udp backend 10.244.1.2:5353\nservice set 10.96.5.2:5353/udp backend 10.244.1.2:5353\n' \
 	>/tmp/az0.batch
 kpctl node1 batch /tmp/az0.batch
 { echo 'service set 10.96.5.1:5353/udp backend 10.244.1.3:5353'
-  seq 0 19999 | awk '{ printf "service set 10.98.%d.%d:80/tcp backend 10.244.1.4:8080\n", $1 / 200, $1 % 200 + 1 }'
+  seq 0 $((between - 1)) | awk '{ printf "service set 10.98.%d.%d:80/tcp backend 10.244.1.4:8080\n", $1 / 200, $1 % 200 + 1 }'
   echo 'service set 10.96.5.2:5353/udp backend 10.244.1.3:5353'; } >/tmp/az1.batch
-ip netns exec pod5 env KP_ECHO_TIMEOUT_MS=1000 kp-echo watch udp 10.96.5.1 5353 60000 10.96.5.2 \
+ip netns exec pod5 env KP_ECHO_TIMEOUT_MS=1000 kp-echo watch udp 10.96.5.1 5353 180000 10.96.5.2 \
 	>/tmp/watch.out &
 watcher=$!
 # And one connected socket to A all along: the commit moves it to A's new backend.

@@ -837,15 +837,13 @@ static int kp_run(struct kp_cli *cli, int argc, char **argv)
 /* -n NETNS: a name under /run/netns (as `ip -n`) or a path to a netns file. */
 static int kp_enter_netns(const char *name)
 {
-	char path[256];
-	int fd, err = 0;
+	char path[4096];
+	int fd = -1, err = 0, n;
 
-	if (strchr(name, '/'))
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET))
+	n = snprintf(path, sizeof(path), "%s%s", strchr(name, '/') ? "" : "/run/netns/", name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		err = ENAMETOOLONG;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || setns(fd, CLONE_NEWNET))
 		err = errno;
 	if (fd >= 0)
 		close(fd);

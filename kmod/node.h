@@ -21,11 +21,11 @@
 extern struct mutex kplane_mutex;
 
 /*
- * Per-CPU packet and connect counters.  Written from softirq and from
- * preemptible process context (LOCAL_OUT, connect), so only with this_cpu
- * operations: one instruction each on x86-64, safe against preemption and
- * interrupts, where this_cpu_ptr()->x++ could migrate or be interrupted
- * half-way and lose counts.  A u64 is read whole on 64-bit hosts.
+ * Per-CPU packet and connect counters.  Written from softirq, from kprobe
+ * handlers and from preemptible process context (LOCAL_OUT), so only with
+ * this_cpu operations: one instruction each on x86-64, safe against
+ * preemption and interrupts, where this_cpu_ptr()->x++ could migrate or be
+ * interrupted half-way and lose counts.  A u64 is read whole on 64-bit hosts.
  */
 struct kp_node_stats {
 	u64 rx_packets;

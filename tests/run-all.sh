@@ -59,8 +59,10 @@ build_all() {
 kernel_pid= kernel_start=
 kernel_begin() {
 	kernel_start=$(date +%s)
-	nice -n 19 tests/kunit/build-kernel.sh >build/stage-kernel.log 2>&1 &
+	nice -n 19 setsid tests/kunit/build-kernel.sh >build/stage-kernel.log 2>&1 &
 	kernel_pid=$!
+	# Interrupted, make check must not leave a build running (holding its lock).
+	trap 'kill -- -$kernel_pid 2>/dev/null' EXIT
 }
 kernel_wait() {
 	local rc
@@ -89,8 +91,10 @@ else
 	stage unit tests/unit/run.sh
 	stage e2e-stock tests/e2e/run.sh --kernel stock
 	stage dkms tests/dkms/run.sh
-	kernel_wait && stage kunit tests/kunit/run.sh
-	stage e2e-debug tests/e2e/run.sh --kernel debug
+	if kernel_wait; then
+		stage kunit tests/kunit/run.sh
+		stage e2e-debug tests/e2e/run.sh --kernel debug
+	fi
 fi
 
 total=$(( $(date +%s) - t0 ))

@@ -151,10 +151,12 @@ kp_until() {
 }
 
 # kp_listening NS tcp|udp PORT: NS has a socket bound to local PORT (v4 or
-# v6); for "kp_until 5 kp_listening ..." after starting a server.
+# v6; for TCP, listening); for "kp_until 5 kp_listening ..." after starting
+# a server.
 kp_listening() {
 	ip netns exec "$1" cat "/proc/net/$2" "/proc/net/${2}6" 2>/dev/null |
-		awk -v p="$(printf ':%04X' "$3")" 'substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'
+		awk -v p="$(printf ':%04X' "$3")" -v tcp="$([ "$2" = tcp ] && echo 1)" '
+		substr($2, length($2) - 4) == p && (!tcp || $4 == "0A") { f = 1 } END { exit !f }'
 }
 
 # kp_snmp NS PROTO FIELD: a counter of NS's /proc/net/snmp, by name

@@ -18,7 +18,9 @@ top=$(cd "$here/../.." && pwd)
 # kp_check/kp_eq/kp_refused, end with kp_done) and list it here.
 SCENARIOS=(policy external txn load_unload services dump_10k two_nodes nlfuzz
 	endpoints bad_input kplaned perms)
-TWO_CPUS=()
+# Two vCPUs where the scenario races work on two CPUs: commits, unloads
+# and fuzzed requests against live traffic, per-CPU state on the fast path.
+TWO_CPUS=(policy txn load_unload nlfuzz)
 
 kernel=stock
 jobs=${KPLANE_E2E_JOBS:-$(nproc)}
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -gt 0 ] && SCENARIOS=("$@")
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --jobs wants a positive number" >&2; exit 2; }
 # A scenario that runs away is stopped by its own VM's timeout, well before
 # CI's; the debug kernel (KASAN, lockdep, kmemleak under emulation) is slower.
 timeout=600
@@ -67,6 +70,8 @@ one() {
 
 failed=0
 declare -A running=()
+# Interrupted: take the VMs down too (they share this process group).
+trap 'trap - INT TERM; kill 0' INT TERM
 # reap: wait for one VM to end, print its report.
 reap() {
 	local pid

@@ -50,6 +50,11 @@ missing=$(grep -E '^CONFIG_[A-Z0-9_]+=y' "$fragment" | while read -r opt; do
 if [ -n "$missing" ]; then
 	echo "build-kernel: options dropped by olddefconfig:" $missing >&2
 fi
+# Without these the debug runs would pass while checking nothing.
+for opt in KASAN PROVE_LOCKING PROVE_RCU DEBUG_KMEMLEAK PREEMPT DEBUG_PREEMPT KUNIT; do
+	grep -qx "CONFIG_$opt=y" "$tree.tmp/.config" ||
+		{ echo "build-kernel: CONFIG_$opt did not survive olddefconfig" >&2; exit 1; }
+done
 mv "$tree.tmp" "$tree"
 touch "$tree/.kplane-built"
 echo "build-kernel: done in $(( $(date +%s) - start )) s" >&2

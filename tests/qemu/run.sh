@@ -28,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache=${KPLANE_CACHE_DIR:-/var/cache/kplane}
 
-kernel=stock elf= scenario= module= log= timeout=900 smp=2 base= make_base= extras=() envs=()
+kernel=stock scenario= module= log= timeout=900 smp=2 base= make_base= extras=() envs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -57,7 +57,6 @@ case "$kernel" in
 debug)
 	kdir=${KPLANE_DEBUG_KDIR:-$("$top/tests/kunit/build-kernel.sh")}
 	image=$kdir/arch/x86/boot/bzImage
-	elf=$kdir/vmlinux
 	kver=$(cat "$kdir/include/config/kernel.release")
 	moddir= ;;
 *)
@@ -69,8 +68,10 @@ debug)
 	moddir=/lib/modules/$kver ;;
 esac
 [ -r "$image" ] || { echo "run.sh: kernel image $image not readable" >&2; exit 1; }
-# What QEMU boots: the uncompressed kernel where it has a PVH entry.
-boot=$("$here/vmlinux.sh" "$image" $elf)
+# What QEMU boots: a stock kernel uncompressed, through its PVH entry (the
+# debug kernel's PVH entry would run KASAN-instrumented code too early).
+boot=$image
+[ "$kernel" = debug ] || boot=$("$here/vmlinux.sh" "$image")
 accel=$("$here/accel.sh" "$image")
 
 make_base_img() {

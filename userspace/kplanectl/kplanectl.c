@@ -862,7 +862,11 @@ int main(int argc, char **argv)
 	for (; argc && argv[0][0] == '-'; argc--, argv++) {
 		if (!strcmp(argv[0], "--json") || !strcmp(argv[0], "-j")) {
 			cli.json = true;
-		} else if ((!strcmp(argv[0], "--netns") || !strcmp(argv[0], "-n")) && argc > 1) {
+		} else if (!strcmp(argv[0], "--netns") || !strcmp(argv[0], "-n")) {
+			if (argc < 2) {
+				fprintf(stderr, "kplanectl: %s needs a network namespace\n", argv[0]);
+				return KP_EXIT_USAGE;
+			}
 			argc--, argv++;
 			if (kp_enter_netns(argv[0]))
 				return KP_EXIT_REFUSED;

@@ -9,6 +9,9 @@ kdir=${1:?usage: build-module.sh KDIR}
 name=$(basename "$(readlink -f "$kdir")")
 out=$top/build/mod-$name
 mkdir -p "$out"
+# Suites may build for the same kernel at once (KUnit beside the debug e2e).
+exec 9>"$out.lock"
+flock 9
 rsync -a --delete --exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' \
 	"$top/Kbuild" "$top/kmod" "$top/include" "$out/" 2>/dev/null ||
 	{ rm -rf "$out"; mkdir -p "$out"; cp -r "$top/Kbuild" "$top/kmod" "$top/include" "$out/"; }

@@ -27,16 +27,17 @@ stage_failed=0
 t0=$(date +%s)
 export KPLANE_DEADLINE=$(( t0 + 85 * 60 ))
 
-# record NAME LOG RC START: keep the TAP lines, note the stage's time.
+# record NAME LOG RC START [END]: keep the TAP lines, note the stage's time
+# (until END, a background stage's own end, or now).
 record() {
-	local name=$1 log=$2 rc=$3 start=$4
+	local name=$1 log=$2 rc=$3 start=$4 end=${5:-$(date +%s)}
 	grep -aE '^(ok|not ok) ' "$log" | sed "s/^/[$name] /" >>"$results"
 	if [ "$rc" != 0 ]; then
 		stage_failed=1
 		grep -aq '^not ok ' "$log" ||
 			echo "[$name] not ok - stage $name failed (exit $rc)" >>"$results"
 	fi
-	timings+=("$(printf '%-12s %5d s  exit %d' "$name" $(( $(date +%s) - start )) "$rc")")
+	timings+=("$(printf '%-12s %5d s  exit %d' "$name" $(( end - start )) "$rc")")
 }
 
 # stage NAME CMD...: run, stream, keep TAP lines, time it.
@@ -60,7 +61,9 @@ build_all() {
 kernel_pid= kernel_start=
 kernel_begin() {
 	kernel_start=$(date +%s)
-	nice -n 19 setsid tests/kunit/build-kernel.sh >build/stage-kernel.log 2>&1 &
+	rm -f build/stage-kernel.end build/stage-kunit.end
+	setsid bash -c 'nice -n 19 tests/kunit/build-kernel.sh; rc=$?; date +%s >build/stage-kernel.end
+		exit $rc' >build/stage-kernel.log 2>&1 &
 	kernel_pid=$!
 	# Interrupted, make check must not leave a build running (holding its lock).
 	trap 'kill -- -$kernel_pid 2>/dev/null' EXIT
@@ -71,7 +74,7 @@ kernel_wait() {
 	wait "$kernel_pid"
 	rc=$?
 	cat build/stage-kernel.log
-	record kernel build/stage-kernel.log "$rc" "$kernel_start"
+	record kernel build/stage-kernel.log "$rc" "$kernel_start" "$(cat build/stage-kernel.end 2>/dev/null)"
 	return $rc
 }
 
@@ -96,14 +99,15 @@ else
 		# KUnit's VM keeps about one CPU busy: it runs beside the debug
 		# suite's first VMs instead of ahead of them.
 		kunit_start=$(date +%s)
-		tests/kunit/run.sh >build/stage-kunit.log 2>&1 &
+		bash -c 'tests/kunit/run.sh; rc=$?; date +%s >build/stage-kunit.end; exit $rc' \
+			>build/stage-kunit.log 2>&1 &
 		kunit_pid=$!
 		stage e2e-debug tests/e2e/run.sh --kernel debug
 		echo "=== kunit (beside e2e-debug)"
 		wait "$kunit_pid"
 		rc=$?
 		cat build/stage-kunit.log
-		record kunit build/stage-kunit.log "$rc" "$kunit_start"
+		record kunit build/stage-kunit.log "$rc" "$kunit_start" "$(cat build/stage-kunit.end 2>/dev/null)"
 	fi
 fi
 

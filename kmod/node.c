@@ -124,7 +124,7 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	lockdep_assert_held(&kplane_mutex);
 	if (node->enabled)
 		return 0;
-	node->stats = alloc_percpu(struct kp_node_stats);
+	node->stats = alloc_percpu(struct kp_node_counters);
 	if (!node->stats)
 		return -ENOMEM;
 	err = kp_ep_table_init(&node->eps);
@@ -196,7 +196,7 @@ void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 	if (!node->stats)
 		return;
 	for_each_possible_cpu(cpu) {
-		const struct kp_node_stats *v = per_cpu_ptr(node->stats, cpu);
+		const struct kp_node_counters *v = per_cpu_ptr(node->stats, cpu);
 
 		c->rx_packets += READ_ONCE(v->rx_packets);
 		c->rx_bytes += READ_ONCE(v->rx_bytes);

@@ -26,8 +26,9 @@ extern struct mutex kplane_mutex;
  * this_cpu operations: one instruction each on x86-64, safe against
  * preemption and interrupts, where this_cpu_ptr()->x++ could migrate or be
  * interrupted half-way and lose counts.  A u64 is read whole on 64-bit hosts.
+ * The same type carries their sum over CPUs (kp_node_counters()).
  */
-struct kp_node_stats {
+struct kp_node_counters {
 	u64 rx_packets;
 	u64 rx_bytes;
 	u64 connect_lb;
@@ -62,7 +63,7 @@ struct kp_node {
 	struct list_head txns;		/* open transactions (txn.c) */
 	unsigned int n_txns;
 	u32 next_txn_id;
-	struct kp_node_stats __percpu *stats;
+	struct kp_node_counters __percpu *stats;
 };
 
 /* One more on a per-CPU counter of @node (any context). */
@@ -74,21 +75,6 @@ static inline void kp_node_rx(struct kp_node *node, unsigned int len)
 	this_cpu_inc(node->stats->rx_packets);
 	this_cpu_add(node->stats->rx_bytes, len);
 }
-
-struct kp_node_counters {
-	u64 rx_packets;
-	u64 rx_bytes;
-	u64 connect_lb;
-	u64 connect_refused;
-	u64 nat_packets;
-	u64 nat_refused;
-	u64 policy_checked;
-	u64 policy_bypassed;
-	u64 policy_denied;
-	u64 policy_failsafe;
-	u64 fast_forwarded;
-	u64 policy_related;
-};
 
 int kp_node_init(void);
 void kp_node_uninit(void);

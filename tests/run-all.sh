@@ -57,31 +57,42 @@ build_all() {
 		echo "ok - userspace and module build warning-free (W=1, -Werror)"
 }
 
-# The debug kernel: a background stage, nice 19, waited for before its users.
-kernel_pid= kernel_start=
-kernel_begin() {
-	kernel_start=$(date +%s)
-	rm -f build/stage-kernel.end build/stage-kunit.end
-	setsid bash -c 'nice -n 19 tests/kunit/build-kernel.sh; rc=$?; date +%s >build/stage-kernel.end
-		exit $rc' >build/stage-kernel.log 2>&1 &
-	kernel_pid=$!
-	# Interrupted, make check must not leave a build running (holding its lock).
-	trap 'kill -- -$kernel_pid 2>/dev/null' EXIT
+# bg_begin NAME CMD...: a stage run in the background, in a process group of
+# its own; it notes when it ends, so its time is its own, not until bg_wait.
+# bg_wait NAME: wait for it, print its log, keep its TAP lines and time.
+declare -A bg_pid=() bg_start=()
+# Interrupted, make check must not leave them running (the kernel build
+# holds its lock).
+trap 'for p in "${bg_pid[@]}"; do kill -- "-$p" 2>/dev/null; done' EXIT
+bg_begin() {
+	local name=$1
+	shift
+	bg_start[$name]=$(date +%s)
+	rm -f "build/stage-$name.end"
+	setsid bash -c '"$@"; rc=$?; date +%s >"build/stage-$0.end"; exit $rc' "$name" "$@" \
+		>"build/stage-$name.log" 2>&1 &
+	bg_pid[$name]=$!
 }
-kernel_wait() {
-	local rc
-	echo "=== kernel (built in the background since +$(( kernel_start - t0 )) s)"
-	wait "$kernel_pid"
+bg_wait() {
+	local name=$1 rc
+	wait "${bg_pid[$name]}"
 	rc=$?
-	cat build/stage-kernel.log
-	record kernel build/stage-kernel.log "$rc" "$kernel_start" "$(cat build/stage-kernel.end 2>/dev/null)"
+	cat "build/stage-$name.log"
+	record "$name" "build/stage-$name.log" "$rc" "${bg_start[$name]}" \
+		"$(cat "build/stage-$name.end" 2>/dev/null)"
 	return $rc
+}
+
+# The debug kernel, at nice 19, waited for before its users.
+kernel_wait() {
+	echo "=== kernel (built in the background since +$(( bg_start[kernel] - t0 )) s)"
+	bg_wait kernel
 }
 
 stage deps tests/install-deps.sh
 kernel_was_cached=0
 tests/kunit/build-kernel.sh --cached >/dev/null 2>&1 && kernel_was_cached=1
-kernel_begin
+bg_begin kernel nice -n 19 tests/kunit/build-kernel.sh
 stage build build_all
 if [ -n "$scenarios" ]; then
 	# shellcheck disable=SC2086 # a list of names
@@ -98,16 +109,10 @@ else
 	if kernel_wait; then
 		# KUnit's VM keeps about one CPU busy: it runs beside the debug
 		# suite's first VMs instead of ahead of them.
-		kunit_start=$(date +%s)
-		bash -c 'tests/kunit/run.sh; rc=$?; date +%s >build/stage-kunit.end; exit $rc' \
-			>build/stage-kunit.log 2>&1 &
-		kunit_pid=$!
+		bg_begin kunit tests/kunit/run.sh
 		stage e2e-debug tests/e2e/run.sh --kernel debug
 		echo "=== kunit (beside e2e-debug)"
-		wait "$kunit_pid"
-		rc=$?
-		cat build/stage-kunit.log
-		record kunit build/stage-kunit.log "$rc" "$kunit_start" "$(cat build/stage-kunit.end 2>/dev/null)"
+		bg_wait kunit
 	fi
 fi
 

@@ -13,12 +13,12 @@
 #     --timeout S    give up after S seconds (default 900)
 #     --env VAR=VAL  set VAR in the scenario's environment (repeatable)
 #     --smp N        virtual CPUs (default 2)
-#   KPLANE_DEADLINE (epoch seconds, set by make check): no VM outlives it, so
-#   a suite that runs away fails by its own clock, not by CI's.
 #     --base IMG     the kernel's base initramfs (mkinitramfs.sh base), built
 #                    once by a suite; without it one is built for this run
 #   run.sh --kernel K [--module KO] --make-base IMG
 #     only build K's base initramfs into IMG (and settle the accelerator)
+#   KPLANE_DEADLINE (epoch seconds, set by make check): no VM outlives it, so
+#   a suite that runs away fails by its own clock, not by CI's.
 #
 # Streams the guest's console.  Exits with the scenario's status, or 1 when
 # the guest log shows a kernel WARN/BUG/Oops/KASAN/kmemleak/lockdep report,
@@ -93,12 +93,6 @@ fi
 cat "$base" "$work/overlay.img" >"$work/initrd.img"
 
 # --- boot -------------------------------------------------------------------
-# acpi=off: the debug kernel spent about 15 s of each boot in the ACPI
-# interpreter; the guest ends with a reset, which -no-reboot turns into exit.
-# Without ACPI there is no HPET, and the clocksource watchdog would move the
-# guest to jiffies (which lose ticks on a busy host: the guest's clock fell
-# behind the wall clock by half): TCG's TSC follows the host clock, so trust it.
-# qemu64, not max: exec-heavy guest work ran 10-25% faster emulated.
 if [ -n "${KPLANE_DEADLINE:-}" ]; then
 	left=$(( KPLANE_DEADLINE - $(date +%s) ))
 	if [ "$left" -lt 30 ]; then
@@ -107,12 +101,18 @@ if [ -n "${KPLANE_DEADLINE:-}" ]; then
 	fi
 	[ "$left" -lt "$timeout" ] && timeout=$left
 fi
-# 1 GiB on the debug kernel too: kmemleak's exit scan reads every page's
-# struct page, and took twice as long at 2 GiB.
+# 1 GiB on the debug kernel too: kmemleak's exit scan reads every used
+# page's struct page (37 s against 76 s at 2 GiB, once, under unequal load).
 mem=1024
 [ -n "${KPLANE_VM_MEM:-}" ] && mem=$KPLANE_VM_MEM
 [ -n "$log" ] || log=$work/console.log
 echo "run.sh: booting $kver ($accel, $smp CPU) for scenario $scenario" >&2
+# acpi=off: the debug kernel spent about 15 s of each boot in the ACPI
+# interpreter; the guest ends with a reset, which -no-reboot turns into exit.
+# Without ACPI there is no HPET, and the clocksource watchdog would move the
+# guest to jiffies (which lose ticks on a busy host: the guest's clock fell
+# behind the wall clock by half): TCG's TSC follows the host clock, so trust it.
+# qemu64, not max: in a noisy side-by-side probe, execs ran 10-25% faster.
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" \
 	-M q35 -cpu qemu64 -smp "$smp" -m "$mem" -nographic -no-reboot -net none \

@@ -50,7 +50,10 @@ $(BUILD)/kplaned: $(D_SRC) $(BUILD)/libkplane.a
 # Test-only tools for the VM (helpers/): may use liburing, like real clients.
 $(BUILD)/helpers/%: tests/e2e/helpers/%.c $(BUILD)/libkplane.a
 	@mkdir -p $(BUILD)/helpers
-	$(CC) $(USER_CFLAGS) $< $(BUILD)/libkplane.a $(PKG_LIBS) -luring -o $@
+	$(CC) $(USER_CFLAGS) $< $(BUILD)/libkplane.a $(PKG_LIBS) -luring $(HELPER_LIBS) -o $@
+
+# c-ares, the resolver real clients (Node.js, curl, gRPC) use.
+$(BUILD)/helpers/kp-ares: HELPER_LIBS = -lcares
 
 # The main job: boot a VM, make a node, add endpoints, show them.  deps runs
 # first and userspace in a fresh make, so pkg-config is there when it is read.

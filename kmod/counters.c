@@ -16,18 +16,18 @@ struct kp_rule_counters *kp_counters_alloc(u32 n)
 	u32 b, nb = kp_counters_blocks(n);
 	struct kp_rule_counters *c;
 
-	c = kzalloc(struct_size(c, block, nb), GFP_KERNEL);
+	c = kzalloc(struct_size(c, block, nb), GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return NULL;
 	c->n_rules = n;
-	c->ids = kvcalloc(n, sizeof(*c->ids), GFP_KERNEL);
+	c->ids = kvcalloc(n, sizeof(*c->ids), GFP_KERNEL_ACCOUNT);
 	if (n && !c->ids)
 		goto err;
 	for (b = 0; b < nb; b++) {
 		u32 rules = min_t(u32, n - b * KP_COUNTERS_BLOCK, KP_COUNTERS_BLOCK);
 
 		c->block[b] = __alloc_percpu_gfp(rules * sizeof(struct kp_rule_stats),
-						 __alignof__(struct kp_rule_stats), GFP_KERNEL);
+						 __alignof__(struct kp_rule_stats), GFP_KERNEL_ACCOUNT);
 		if (!c->block[b])
 			goto err;
 	}

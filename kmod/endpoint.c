@@ -101,6 +101,14 @@ err_id:
 	return err;
 }
 
+void kp_ep_table_unhook(struct kp_ep_table *tbl)
+{
+	struct kp_endpoint *ep;
+
+	list_for_each_entry(ep, &tbl->list, list)
+		kp_hooks_ingress_del(kp_node_of_table(tbl)->net, ep);
+}
+
 void kp_ep_table_destroy(struct kp_ep_table *tbl)
 {
 	struct kp_endpoint *ep, *tmp;
@@ -114,7 +122,7 @@ void kp_ep_table_destroy(struct kp_ep_table *tbl)
 
 struct kp_endpoint *kp_ep_alloc(void)
 {
-	return kmem_cache_zalloc(kp_ep_cache, GFP_KERNEL);
+	return kmem_cache_zalloc(kp_ep_cache, GFP_KERNEL_ACCOUNT);
 }
 
 void kp_ep_free(struct kp_endpoint *ep)

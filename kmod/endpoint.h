@@ -79,6 +79,8 @@ void kp_endpoint_uninit(void);
 int kp_ep_table_init(struct kp_ep_table *tbl);
 /* Deletes every endpoint, then the table. */
 void kp_ep_table_destroy(struct kp_ep_table *tbl);
+/* Unregisters every endpoint's ingress hook (node disable: before its grace period). */
+void kp_ep_table_unhook(struct kp_ep_table *tbl);
 
 struct kp_endpoint *kp_ep_alloc(void);
 void kp_ep_free(struct kp_endpoint *ep);

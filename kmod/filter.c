@@ -199,6 +199,58 @@ static bool kp_filter_local(struct net *net, int in_ifindex, const struct kp_mat
 	return false;
 }
 
+/* Where replies to a flow whose first packet is @m, met @at, will arrive. */
+static int kp_filter_reply_ifindex(struct kp_node *node, const struct kp_filter_at *at,
+				   const struct kp_match_pkt *m)
+{
+	int out_ifindex = 0;
+
+	if (!at->in_ifindex)
+		return at->out_ifindex;
+	return kp_filter_local(node->net, at->in_ifindex, m, &out_ifindex) ? 0 : out_ifindex;
+}
+
+/* Whether a packet met on @in_ifindex (0: sent by the node) is @fn's flow's. */
+static bool kp_flow_iif_ok(const struct kp_flow_node *fn, int in_ifindex)
+{
+	const struct kp_flow_verdict *v = &fn->flow->verdict;
+
+	return in_ifindex == (fn->role == KP_ROLE_ORIG_PRE ? v->in_ifindex : v->reply_ifindex);
+}
+
+/*
+ * Calico's workload RPF check: what arrives from a workload's interface must
+ * come from one of its addresses (link-local and unspecified IPv6 sources
+ * aside: neighbour discovery).  A pod may send raw packets: without this it
+ * could speak as another pod, riding that pod's approved flows.  An
+ * endpoint without addresses is not checked.
+ */
+static bool kp_filter_spoofed(struct kp_node *node, const struct kp_filter_at *at,
+			      const struct kp_pkt *p)
+{
+	const struct kp_endpoint *ep;
+	struct kp_addr src;
+	unsigned int i;
+
+	if (!at->in_ifindex)
+		return false;
+	ep = kp_ep_lookup_ifindex(&node->eps, at->in_ifindex);
+	if (!ep || ep->host || !ep->n_addrs)
+		return false;
+	if (p->t.family == AF_INET6) {
+		int type = ipv6_addr_type((const struct in6_addr *)p->t.saddr);
+
+		if (type & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_ANY))
+			return false;
+	}
+	src.family = p->t.family;
+	memcpy(src.ip, p->t.saddr, sizeof(src.ip));
+	for (i = 0; i < ep->n_addrs; i++)
+		if (kp_addr_equal(&ep->addrs[i], &src))
+			return false;
+	return true;
+}
+
 static struct kp_endpoint *kp_host_ep(struct kp_node *node, int ifindex)
 {
 	struct kp_endpoint *ep = ifindex ? kp_ep_lookup_ifindex(&node->eps, ifindex) : NULL;
@@ -441,7 +493,8 @@ static __always_inline bool kp_fast_xmit(struct kp_node *node, struct sk_buff *s
 {
 	struct dst_entry *dst = smp_load_acquire(&v->dst[dir]);
 
-	if (!dst || !READ_ONCE(kp_fast_forward) || !p->plain ||
+	/* Decrypted by IPsec: the stack's forward path checks its xfrm policy. */
+	if (!dst || !READ_ONCE(kp_fast_forward) || !p->plain || skb_sec_path(skb) ||
 	    skb->pkt_type != PACKET_HOST || skb_dst(skb) || !kp_pkt_untracked(skb))
 		return false;
 	if (!dst_check(dst, v->dst_cookie[dir]))
@@ -536,7 +589,7 @@ unsigned int kp_filter_ingress(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;	/* kplane's NAT translates it at PRE_ROUTING */
 	p.t.stage = KP_STAGE_POLICY;
 	fn = kp_flow_lookup(&node->flows, &p.t);
-	if (!fn)
+	if (!fn || !kp_flow_iif_ok(fn, skb->dev->ifindex))
 		return NF_ACCEPT;
 	v = &fn->flow->verdict;
 	if (smp_load_acquire(&v->rev) != kp_pol_rev(node) ||
@@ -604,6 +657,7 @@ static unsigned int kp_filter_first(struct kp_node *node, struct sk_buff *skb,
 	kp_stats_add(v.stats, skb->len);
 	if (!kp_filter_cacheable(p, &d))
 		return kp_filter_verdict(node, skb, d.action, hook);
+	v.reply_ifindex = kp_filter_reply_ifindex(node, at, &v.first);
 	fn = kp_flow_create_verdict(&node->flows, &p->t, &v);
 	if (!IS_ERR(fn))
 		return kp_filter_verdict(node, skb, d.action, hook);
@@ -666,8 +720,12 @@ unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, struct 
 		return NF_ACCEPT;
 	p->t.stage = KP_STAGE_POLICY;
 	fn = kp_flow_lookup(&node->flows, &p->t);
-	if (fn)
+	if (fn && kp_flow_iif_ok(fn, at->in_ifindex))
 		return kp_filter_cached(node, skb, p, fn, hook);
+	if (kp_filter_spoofed(node, at, p)) {
+		kp_node_inc(node, spoofed);
+		return NF_DROP;
+	}
 	if (kp_filter_related(node, skb, p))
 		return NF_ACCEPT;
 	return kp_filter_first(node, skb, p, at, hook);

@@ -87,6 +87,14 @@ struct kp_flow_verdict {
 	u8 action;			/* KPLANE_ACTION_ALLOW or _DENY */
 	int in_ifindex;			/* arrival interface; 0: sent by the node */
 	int out_ifindex;		/* the device a node-sent packet leaves by */
+	/*
+	 * Where replies arrive: the interface the original direction is
+	 * routed out of; 0: the node answers itself (LOCAL_OUT).  With
+	 * in_ifindex, part of what a packet must match to be the flow's (as
+	 * nf_flow_table's tuples carry iifidx), so a packet with the flow's
+	 * addresses from elsewhere is judged as itself.
+	 */
+	int reply_ifindex;
 	/* The deciding rules' of each endpoint policy evaluated, or NULL. */
 	struct kp_rule_stats __percpu *stats[KP_VERDICT_STEPS];
 	struct kp_match_pkt first;

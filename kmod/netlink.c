@@ -12,6 +12,7 @@
 #include "endpoint.h"
 #include "netlink.h"
 #include "node.h"
+#include "sockhook.h"
 #include "policy_attrs.h"
 #include "policy_nl.h"
 #include "service.h"
@@ -87,6 +88,10 @@ static int kp_put_counters(struct sk_buff *skb, const struct kp_node *node)
 			{ KPLANE_COUNTER_A_POLICY_FAILSAFE, c.policy_failsafe },
 			{ KPLANE_COUNTER_A_FAST_FORWARDED, c.fast_forwarded },
 			{ KPLANE_COUNTER_A_POLICY_RELATED, c.policy_related },
+			{ KPLANE_COUNTER_A_SPOOFED, c.spoofed },
+			{ KPLANE_COUNTER_A_LB_SOCKET_FULL,
+			  node->enabled ? atomic64_read(&node->lb_quota->full) : 0 },
+			{ KPLANE_COUNTER_A_PROBE_MISSED, kp_sockhook_missed() },
 		};
 
 		nest = nla_nest_start(skb, KPLANE_A_COUNTERS);
@@ -191,23 +196,34 @@ static int kp_put_endpoint(struct sk_buff *skb, struct net *net,
 	return 0;
 }
 
-/* Resolves the pod netns fd; returns the netns without keeping a reference. */
-static struct net *kp_pod_net(struct net *net, const struct kp_ep_cfg *cfg,
-			      struct netlink_ext_ack *extack)
+/*
+ * Resolves the pod netns fd to a netns with a reference.  Opening a netns
+ * is not owning it: the caller must hold CAP_NET_ADMIN over the netns's own
+ * user namespace (as rtnl_link_get_net_capable asks), or a node owned by a
+ * user namespace could serve (hijack) the host's connects.
+ */
+static struct net *kp_pod_net(struct genl_info *info, const struct kp_ep_cfg *cfg)
 {
-	struct net *pod;
+	struct net *pod, *net = genl_info_net(info);
 
 	if (!cfg->has_netns_fd)
 		return NULL;
 	pod = get_net_ns_by_fd(cfg->netns_fd);
 	if (IS_ERR(pod)) {
-		NL_SET_ERR_MSG(extack, "netns fd does not refer to a network namespace");
+		NL_SET_ERR_MSG(info->extack, "netns fd does not refer to a network namespace");
 		return pod;
 	}
 	if (pod == net) {
 		put_net(pod);
-		NL_SET_ERR_MSG(extack, "pod netns must not be the node's own netns");
+		NL_SET_ERR_MSG(info->extack, "pod netns must not be the node's own netns");
 		return ERR_PTR(-EINVAL);
+	}
+	/* doit runs in the sender's context: its credentials are current's. */
+	if (!ns_capable(pod->user_ns, CAP_NET_ADMIN)) {
+		put_net(pod);
+		NL_SET_ERR_MSG(info->extack,
+			       "no CAP_NET_ADMIN over the pod netns's user namespace");
+		return ERR_PTR(-EPERM);
 	}
 	/* Give it an id now so replies can name it. */
 	peernet2id_alloc(net, pod, GFP_KERNEL);
@@ -219,20 +235,20 @@ static struct net *kp_pod_net(struct net *net, const struct kp_ep_cfg *cfg,
  * caller drops once the endpoint is indexed (the netns' exit, which takes
  * kplane_mutex, unbinds it from then on) or freed.
  */
-static int kp_ep_build(struct net *net, const struct kp_ep_cfg *cfg,
-		       struct kp_endpoint *ep, struct netlink_ext_ack *extack)
+static int kp_ep_build(struct genl_info *info, const struct kp_ep_cfg *cfg,
+		       struct kp_endpoint *ep)
 {
 	struct net_device *dev;
 	struct net *pod;
 
-	dev = dev_get_by_name(net, cfg->ifname);
+	dev = dev_get_by_name(genl_info_net(info), cfg->ifname);
 	if (!dev) {
-		NL_SET_ERR_MSG(extack, "no such interface in this netns");
+		NL_SET_ERR_MSG(info->extack, "no such interface in this netns");
 		return -ENODEV;
 	}
 	ep->ifindex = dev->ifindex;
 	dev_put(dev);
-	pod = kp_pod_net(net, cfg, extack);
+	pod = kp_pod_net(info, cfg);
 	if (IS_ERR(pod))
 		return PTR_ERR(pod);
 	ep->pod_net = pod;
@@ -315,7 +331,7 @@ static int kp_nl_ep_add_locked(struct genl_info *info, struct kp_ep_cfg *cfg)
 	ep = kp_ep_alloc();
 	if (!ep)
 		return -ENOMEM;
-	err = kp_ep_build(genl_info_net(info), cfg, ep, info->extack);
+	err = kp_ep_build(info, cfg, ep);
 	if (err) {
 		kp_ep_free(ep);
 		return err;

@@ -124,12 +124,17 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	lockdep_assert_held(&kplane_mutex);
 	if (node->enabled)
 		return 0;
-	node->stats = alloc_percpu(struct kp_node_counters);
+	node->stats = alloc_percpu_gfp(struct kp_node_counters, GFP_KERNEL_ACCOUNT);
 	if (!node->stats)
 		return -ENOMEM;
+	node->lb_quota = kp_lb_quota_new();
+	if (!node->lb_quota) {
+		err = -ENOMEM;
+		goto err_stats;
+	}
 	err = kp_ep_table_init(&node->eps);
 	if (err)
-		goto err_stats;
+		goto err_quota;
 	err = kp_svc_table_init(&node->svcs);
 	if (err)
 		goto err_eps;
@@ -163,6 +168,9 @@ err_svcs:
 	kp_svc_table_destroy(&node->svcs);
 err_eps:
 	kp_ep_table_destroy(&node->eps);
+err_quota:
+	kp_lb_quota_put(node->lb_quota);
+	node->lb_quota = NULL;
 err_stats:
 	free_percpu(node->stats);
 	node->stats = NULL;
@@ -176,9 +184,16 @@ void kp_node_disable(struct kp_node *node)
 		return;
 	WRITE_ONCE(node->enabled, false);
 	kp_txn_abort_all(node);
-	/* Also waits for connect hooks that saw the node enabled (RCU). */
+	/*
+	 * Every hook first, the endpoints' ingress ones included; the grace
+	 * period in kp_hooks_unregister then covers packets inside any of
+	 * them, and connect hooks that saw the node enabled.
+	 */
+	kp_ep_table_unhook(&node->eps);
 	kp_hooks_unregister(node->net);
 	kp_sockhook_put();
+	kp_lb_quota_put(node->lb_quota);
+	node->lb_quota = NULL;
 	kp_flow_table_destroy(&node->flows);
 	kp_svc_table_destroy(&node->svcs);
 	kp_ep_table_destroy(&node->eps);
@@ -210,6 +225,7 @@ void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 		c->policy_failsafe += READ_ONCE(v->policy_failsafe);
 		c->fast_forwarded += READ_ONCE(v->fast_forwarded);
 		c->policy_related += READ_ONCE(v->policy_related);
+		c->spoofed += READ_ONCE(v->spoofed);
 	}
 }
 

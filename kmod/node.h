@@ -41,6 +41,7 @@ struct kp_node_counters {
 	u64 policy_failsafe;
 	u64 fast_forwarded;
 	u64 policy_related;
+	u64 spoofed;
 };
 
 struct kp_node {
@@ -64,6 +65,7 @@ struct kp_node {
 	unsigned int n_txns;
 	u32 next_txn_id;
 	struct kp_node_counters __percpu *stats;
+	struct kp_lb_quota *lb_quota;	/* its sockets' share of the socket table */
 };
 
 /* One more on a per-CPU counter of @node (any context). */

@@ -159,7 +159,7 @@ static struct kp_undo *kp_undo_new(struct kp_pol_journal *j, u8 kind, void *obj)
 
 	if (!j)
 		return &none;
-	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
 	if (!u)
 		return ERR_PTR(-ENOMEM);
 	u->kind = kind;
@@ -235,7 +235,7 @@ static int kp_ipset_swap(struct kp_node *node, struct kp_ipset *set,
 static struct kp_ipset_data *kp_ipset_data_new(struct kp_prefix *p, u32 n,
 					       struct netlink_ext_ack *extack)
 {
-	struct kp_ipset_data *d = kzalloc(sizeof(*d), GFP_KERNEL);
+	struct kp_ipset_data *d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
 
 	if (!d) {
 		kp_free(p);
@@ -273,7 +273,7 @@ int kp_ipset_set(struct kp_node *node, const char *name, struct kp_prefix *p, u3
 			kp_pol_changed(node);
 		return err;
 	}
-	set = kzalloc(sizeof(*set), GFP_KERNEL);
+	set = kzalloc(sizeof(*set), GFP_KERNEL_ACCOUNT);
 	u = set ? kp_undo_new(j, KP_UNDO_SET_NEW, set) : ERR_PTR(-ENOMEM);
 	if (IS_ERR(u)) {
 		kp_ipset_data_free(d);
@@ -327,7 +327,7 @@ int kp_ipset_update(struct kp_node *node, const char *name, const struct kp_pref
 		memcpy(p, old->p, n_old * sizeof(*p));
 	memcpy(p + n_old, add, n_add * sizeof(*p));
 	/* Removals first, so the limit counts what stays. */
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
 	if (!d) {
 		kp_free(p);
 		return -ENOMEM;
@@ -406,7 +406,7 @@ int kp_ipset_del(struct kp_node *node, const char *name, struct kp_pol_journal *
 
 struct kp_pol *kp_pol_alloc(void)
 {
-	return kzalloc(sizeof(struct kp_pol), GFP_KERNEL);
+	return kzalloc(sizeof(struct kp_pol), GFP_KERNEL_ACCOUNT);
 }
 
 void kp_pol_free(struct kp_pol *pol)
@@ -685,7 +685,7 @@ static struct kp_ep_policy *kp_ep_policy_build(struct kp_node *node,
 		tiers[d] = kp_attach_tiers(attach, n, d);
 	size = sizeof(*epp) + (tiers[0] + tiers[1]) * sizeof(*tp) + n * sizeof(*slot) +
 	       n * sizeof(*attach);
-	epp = kvzalloc(size, GFP_KERNEL);
+	epp = kvzalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!epp)
 		return ERR_PTR(-ENOMEM);
 	tp = (struct kp_tier_prog *)(epp + 1);

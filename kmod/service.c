@@ -39,11 +39,11 @@ void kp_svc_table_destroy(struct kp_svc_table *tbl)
 
 struct kp_service *kp_svc_alloc(unsigned int n)
 {
-	struct kp_service *svc = kzalloc(sizeof(*svc), GFP_KERNEL);
+	struct kp_service *svc = kzalloc(sizeof(*svc), GFP_KERNEL_ACCOUNT);
 
 	if (!svc)
 		return NULL;
-	svc->backends = kvcalloc(max(n, 1U), sizeof(*svc->backends), GFP_KERNEL);
+	svc->backends = kvcalloc(max(n, 1U), sizeof(*svc->backends), GFP_KERNEL_ACCOUNT);
 	if (!svc->backends) {
 		kfree(svc);
 		return NULL;
@@ -109,7 +109,7 @@ static int kp_svc_build_lb(struct kp_service *svc, bool local_only, struct kp_sv
 	if (!lb->n_usable)
 		return 0;
 	/* Not zeroed: kp_maglev_build writes every entry. */
-	lb->table = kvmalloc_array(svc->maglev_size, sizeof(*lb->table), GFP_KERNEL);
+	lb->table = kvmalloc_array(svc->maglev_size, sizeof(*lb->table), GFP_KERNEL_ACCOUNT);
 	if (!lb->table)
 		return -ENOMEM;
 	return kp_maglev_build(mb, svc->n_backends, scratch, lb->table, svc->maglev_size);

@@ -19,6 +19,11 @@ static unsigned int kp_max_lb_sockets = 1 << 20;
 module_param_named(max_lb_sockets, kp_max_lb_sockets, uint, 0644);
 MODULE_PARM_DESC(max_lb_sockets,
 		 "Most load-balanced sockets whose service address is remembered (default 1M)");
+/* One node (and its pods) may not take what every other node's sockets need. */
+static unsigned int kp_max_lb_sockets_node = 1 << 17;
+module_param_named(max_lb_sockets_per_node, kp_max_lb_sockets_node, uint, 0644);
+MODULE_PARM_DESC(max_lb_sockets_per_node,
+		 "Most of those one node's sockets and its pods' may hold (default 128K)");
 
 /*
  * What a load-balanced socket must be shown: the service it connect()ed to
@@ -29,6 +34,7 @@ MODULE_PARM_DESC(max_lb_sockets,
 struct kp_lb_sock {
 	struct rhash_head node;
 	const struct sock *sk;
+	struct kp_lb_quota *quota;	/* the serving node's, charged for this */
 	spinlock_t lock;		/* connected fields, stale and revs */
 	bool connected;
 	bool stale;			/* its backend left: re-steer at next send */
@@ -60,6 +66,12 @@ static const struct rhashtable_params kp_lb_sock_params = {
 static struct rhashtable kp_lb_socks;
 static unsigned int kp_sockhook_users;	/* enabled nodes; kplane_mutex */
 static atomic_t kp_lb_sock_count = ATOMIC_INIT(0);
+/*
+ * Calls sent into one of our stubs (instruction pointer rewritten) and not
+ * yet out of it: the stubs are module code that may sleep, and read the
+ * socket table.  The last kp_sockhook_put waits for them.
+ */
+static atomic_t kp_diverted = ATOMIC_INIT(0);
 /* Records marked stale: while none is, a connected send costs one read. */
 static atomic_t kp_lb_stale_count = ATOMIC_INIT(0);
 
@@ -82,6 +94,39 @@ static void kp_lb_sock_set_stale(struct kp_lb_sock *e, bool stale)
 		atomic_dec(&kp_lb_stale_count);
 }
 
+struct kp_lb_quota *kp_lb_quota_new(void)
+{
+	struct kp_lb_quota *q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
+
+	if (q)
+		refcount_set(&q->ref, 1);
+	return q;
+}
+
+void kp_lb_quota_put(struct kp_lb_quota *q)
+{
+	if (q && refcount_dec_and_test(&q->ref))
+		kfree(q);
+}
+
+/* Takes one of @q's records, with a reference; false when the node has its share. */
+static bool kp_lb_quota_take(struct kp_lb_quota *q)
+{
+	if (atomic_inc_return(&q->used) > READ_ONCE(kp_max_lb_sockets_node)) {
+		atomic_dec(&q->used);
+		atomic64_inc(&q->full);
+		return false;
+	}
+	refcount_inc(&q->ref);
+	return true;
+}
+
+static void kp_lb_quota_give(struct kp_lb_quota *q)
+{
+	atomic_dec(&q->used);
+	kp_lb_quota_put(q);
+}
+
 static void kp_lb_sock_free_rcu(struct rcu_head *rcu)
 {
 	kfree(container_of(rcu, struct kp_lb_sock, rcu));
@@ -99,6 +144,7 @@ static void kp_lb_sock_release(struct kp_lb_sock *e)
 		kfree_rcu(r, rcu);
 	}
 	spin_unlock_bh(&e->lock);
+	kp_lb_quota_give(e->quota);
 	call_rcu(&e->rcu, kp_lb_sock_free_rcu);
 }
 
@@ -115,10 +161,13 @@ static void kp_lb_sock_forget(const struct sock *sk)
 	rcu_read_unlock();
 }
 
-/* Finds or makes the socket's entry; NULL when full (then the socket shows
- * backends: degraded, not broken).  Caller is in an RCU read section.
+/*
+ * Finds or makes the socket's entry, charged to @node (the one serving it)
+ * and to the caller's memory cgroup; NULL when the host's table or the
+ * node's share of it is full (then the socket shows backends: degraded, not
+ * broken).  Caller is in an RCU read section.
  */
-static struct kp_lb_sock *kp_lb_sock_get(const struct sock *sk)
+static struct kp_lb_sock *kp_lb_sock_get(struct kp_node *node, const struct sock *sk)
 {
 	struct kp_lb_sock *e = kp_lb_sock_find(sk), *old;
 
@@ -126,18 +175,24 @@ static struct kp_lb_sock *kp_lb_sock_get(const struct sock *sk)
 		return e;
 	if (atomic_inc_return(&kp_lb_sock_count) > READ_ONCE(kp_max_lb_sockets))
 		goto full;
-	e = kzalloc(sizeof(*e), GFP_ATOMIC);
-	if (!e)
+	if (!kp_lb_quota_take(node->lb_quota))
 		goto full;
+	e = kzalloc(sizeof(*e), GFP_ATOMIC | __GFP_ACCOUNT);
+	if (!e)
+		goto quota;
 	e->sk = sk;
+	e->quota = node->lb_quota;
 	spin_lock_init(&e->lock);
 	INIT_HLIST_HEAD(&e->revs);
 	old = rhashtable_lookup_get_insert_fast(&kp_lb_socks, &e->node, kp_lb_sock_params);
 	if (!old)
 		return e;
 	kfree(e);
+	kp_lb_quota_give(node->lb_quota);
 	atomic_dec(&kp_lb_sock_count);
 	return IS_ERR(old) ? NULL : old;
+quota:
+	kp_lb_quota_give(node->lb_quota);
 full:
 	atomic_dec(&kp_lb_sock_count);
 	return NULL;
@@ -152,22 +207,68 @@ static void kp_backend_key(struct kp_svc_key *out, const struct kp_svc_key *svc,
 	out->port = be->port;
 }
 
-/* @sk connect()ed to @svc (NULL: to no service), which sent it to @backend. */
-static void kp_lb_sock_connected(const struct sock *sk, const struct kp_svc_key *svc,
-				 const struct kp_svc_key *backend)
+/* @sk connect()ed to @svc on @node, which sent it to @backend. */
+static void kp_lb_sock_connected(struct kp_node *node, const struct sock *sk,
+				 const struct kp_svc_key *svc, const struct kp_svc_key *backend)
 {
-	struct kp_lb_sock *e = svc ? kp_lb_sock_get(sk) : kp_lb_sock_find(sk);
+	struct kp_lb_sock *e = kp_lb_sock_get(node, sk);
 
 	if (!e)
 		return;
 	spin_lock_bh(&e->lock);
-	e->connected = svc != NULL;
+	e->connected = true;
 	kp_lb_sock_set_stale(e, false);
-	if (svc) {
-		e->svc = *svc;
-		e->backend = *backend;
+	e->svc = *svc;
+	e->backend = *backend;
+	spin_unlock_bh(&e->lock);
+}
+
+/*
+ * @sk connect()s to @dest, no service, or (NULL) disconnects: it stops
+ * naming a service, unless @dest is its own backend (a TCP connect called
+ * again to complete, as io_uring and non-blocking callers do, with the
+ * address we rewrote).
+ */
+static void kp_lb_sock_left(const struct sock *sk, const struct kp_svc_key *dest)
+{
+	struct kp_lb_sock *e;
+
+	rcu_read_lock();
+	e = kp_lb_sock_find(sk);
+	if (e) {
+		spin_lock_bh(&e->lock);
+		if (!dest || memcmp(dest, &e->backend, sizeof(*dest))) {
+			e->connected = false;
+			kp_lb_sock_set_stale(e, false);
+		}
+		spin_unlock_bh(&e->lock);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * The backend a TCP socket already connecting to @svc was sent to: a
+ * second connect() to the service (a non-blocking caller asking whether it
+ * is done) must name the same one, not a new pick.  Caller holds RCU.
+ */
+static bool kp_lb_sock_connecting(const struct sock *sk, const struct kp_svc_key *svc,
+				  struct kp_svc_key *backend)
+{
+	struct kp_lb_sock *e;
+	bool found = false;
+
+	if (sk->sk_protocol != IPPROTO_TCP || READ_ONCE(sk->sk_state) == TCP_CLOSE)
+		return false;
+	e = kp_lb_sock_find(sk);
+	if (!e)
+		return false;
+	spin_lock_bh(&e->lock);
+	if (e->connected && !memcmp(&e->svc, svc, sizeof(*svc))) {
+		*backend = e->backend;
+		found = true;
 	}
 	spin_unlock_bh(&e->lock);
+	return found;
 }
 
 static struct kp_lb_rev *kp_lb_rev_find(struct kp_lb_sock *e, const struct kp_svc_key *backend)
@@ -181,10 +282,10 @@ static struct kp_lb_rev *kp_lb_rev_find(struct kp_lb_sock *e, const struct kp_sv
 }
 
 /* Remembers that answers from @backend on @sk are @svc's. */
-static void kp_lb_sock_sent(const struct sock *sk, const struct kp_svc_key *backend,
-			    const struct kp_svc_key *svc)
+static void kp_lb_sock_sent(struct kp_node *node, const struct sock *sk,
+			    const struct kp_svc_key *backend, const struct kp_svc_key *svc)
 {
-	struct kp_lb_sock *e = kp_lb_sock_get(sk);
+	struct kp_lb_sock *e = kp_lb_sock_get(node, sk);
 	struct kp_lb_rev *r;
 
 	if (!e)
@@ -192,7 +293,7 @@ static void kp_lb_sock_sent(const struct sock *sk, const struct kp_svc_key *back
 	spin_lock_bh(&e->lock);
 	r = kp_lb_rev_find(e, backend);
 	if (!r && e->n_revs < KP_LB_REVS_MAX) {
-		r = kzalloc(sizeof(*r), GFP_ATOMIC);
+		r = kzalloc(sizeof(*r), GFP_ATOMIC | __GFP_ACCOUNT);
 		if (r) {
 			r->backend = *backend;
 			hlist_add_head_rcu(&r->link, &e->revs);
@@ -204,13 +305,24 @@ static void kp_lb_sock_sent(const struct sock *sk, const struct kp_svc_key *back
 	spin_unlock_bh(&e->lock);
 }
 
-/* The service key of a connect() address, or false if it cannot be one. */
+/* Whether a connect() to @sa (@len bytes) disconnects (AF_UNSPEC). */
+static bool kp_sockaddr_unspec(const struct sockaddr *sa, int len)
+{
+	return len >= (int)sizeof(sa->sa_family) && sa->sa_family == AF_UNSPEC;
+}
+
+/*
+ * The service key of a connect() or datagram address, or false if it cannot
+ * be one.  A v4-mapped IPv6 address (an AF_INET6 socket reaching IPv4, as
+ * Java's are) is the IPv4 service's key.
+ */
 static bool kp_sockaddr_key(const struct sock *sk, const struct sockaddr *sa, int len,
 			    struct kp_svc_key *key)
 {
 	memset(key, 0, sizeof(*key));
 	key->proto = sk->sk_protocol;
-	if (key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP)
+	if ((key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP) ||
+	    len < (int)sizeof(sa->sa_family))
 		return false;
 	if (sa->sa_family == AF_INET && len >= (int)sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *sin = (const void *)sa;
@@ -222,28 +334,41 @@ static bool kp_sockaddr_key(const struct sock *sk, const struct sockaddr *sa, in
 	}
 	if (sa->sa_family == AF_INET6 && len >= (int)sizeof(struct sockaddr_in6)) {
 		const struct sockaddr_in6 *sin6 = (const void *)sa;
+		bool mapped = ipv6_addr_v4mapped(&sin6->sin6_addr);
 
-		key->family = AF_INET6;
+		key->family = mapped ? AF_INET : AF_INET6;
 		key->port = sin6->sin6_port;
-		memcpy(key->addr, &sin6->sin6_addr, 16);
+		if (mapped)
+			memcpy(key->addr, &sin6->sin6_addr.s6_addr32[3], 4);
+		else
+			memcpy(key->addr, &sin6->sin6_addr, 16);
 		return true;
 	}
 	return false;
 }
 
-static void kp_sockaddr_set(struct sockaddr *sa, u16 family, const u8 *addr, __be16 port)
+/*
+ * Writes @key's address and port into @sa, in @sa's own family (an IPv4 one
+ * into an AF_INET6 address as v4-mapped); false if @sa cannot hold it.
+ */
+static bool kp_sockaddr_set(struct sockaddr *sa, const struct kp_svc_key *key)
 {
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (void *)sa;
+	struct sockaddr_in6 *sin6 = (void *)sa;
+	struct sockaddr_in *sin = (void *)sa;
 
-		sin->sin_port = port;
-		memcpy(&sin->sin_addr, addr, 4);
-	} else {
-		struct sockaddr_in6 *sin6 = (void *)sa;
-
-		sin6->sin6_port = port;
-		memcpy(&sin6->sin6_addr, addr, 16);
+	if (sa->sa_family == AF_INET && key->family == AF_INET) {
+		sin->sin_port = key->port;
+		memcpy(&sin->sin_addr, key->addr, 4);
+		return true;
 	}
+	if (sa->sa_family != AF_INET6)
+		return false;
+	sin6->sin6_port = key->port;
+	if (key->family == AF_INET6)
+		memcpy(&sin6->sin6_addr, key->addr, 16);
+	else
+		ipv6_addr_set_v4mapped(*(const __be32 *)key->addr, &sin6->sin6_addr);
+	return true;
 }
 
 static void kp_count_connect(struct kp_node *node, bool refused)
@@ -296,61 +421,103 @@ static const struct kp_backend *kp_sock_pick(struct kp_node *node,
 }
 
 /*
+ * Sends the probed call into @stub, module code that runs after the probe
+ * handler returned, hence counted until it is out (kp_diverted_done).
+ */
+static int kp_divert(struct pt_regs *regs, void *stub)
+{
+	atomic_inc(&kp_diverted);
+	instruction_pointer_set(regs, (unsigned long)stub);
+	return 1;	/* do not single-step the probed instruction */
+}
+
+static void kp_diverted_done(void)
+{
+	if (atomic_dec_and_test(&kp_diverted))
+		wake_up_var(&kp_diverted);
+}
+
+/*
  * Entered instead of the connect function when a service has no usable
  * backend: the caller gets ECONNREFUSED at once, nothing is sent.
  */
 static noinline int kp_connect_refused(struct socket *sock, struct sockaddr *uaddr,
 				       int addr_len, int flags)
 {
+	kp_diverted_done();
 	return -ECONNREFUSED;
 }
 
-/* The same for a datagram to such a service: nothing is black-holed. */
+/* The same for a datagram or a Fast Open SYN to such a service. */
 static noinline int kp_sendmsg_refused(struct sock *sk, struct msghdr *msg, size_t len)
 {
+	kp_diverted_done();
 	return -ECONNREFUSED;
 }
 
+/*
+ * @sk connects to @uaddr (kernel copy, rewritten in place): a service's
+ * address becomes a backend's, or the call is sent to @refused; any other
+ * address (AF_UNSPEC included) ends what the socket was shown.
+ */
+static int kp_connect_to(struct sock *sk, struct sockaddr *uaddr, int len,
+			 struct pt_regs *regs, void *refused)
+{
+	struct kp_svc_key key, backend;
+	const struct kp_backend *be;
+	struct kp_service *svc;
+	struct kp_node *node;
+	int ret = 0;
+
+	if (sk->sk_kern_sock)
+		return 0;
+	if (!kp_sockaddr_key(sk, uaddr, len, &key)) {
+		if (kp_sockaddr_unspec(uaddr, len))
+			kp_lb_sock_left(sk, NULL);
+		return 0;
+	}
+	rcu_read_lock();
+	node = kp_node_serving(sock_net(sk));
+	svc = node ? kp_node_service(node, &key) : NULL;
+	if (!svc) {
+		/* UDP reconnects at will; TCP only completes to its own backend. */
+		kp_lb_sock_left(sk, key.proto == IPPROTO_TCP ? &key : NULL);
+	} else if (kp_lb_sock_connecting(sk, &key, &backend)) {
+		kp_sockaddr_set(uaddr, &backend);
+	} else {
+		be = kp_sock_pick(node, svc, sk);
+		if (be) {
+			kp_backend_key(&backend, &key, be);
+			kp_sockaddr_set(uaddr, &backend);
+			kp_lb_sock_connected(node, sk, &key, &backend);
+		} else {
+			ret = kp_divert(regs, refused);
+		}
+		kp_count_connect(node, !be);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/* inet_stream_connect, inet_dgram_connect (AF_INET and AF_INET6 sockets). */
 static int kp_connect_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct socket *sock = (struct socket *)regs_get_kernel_argument(regs, 0);
 	struct sockaddr *uaddr = (struct sockaddr *)regs_get_kernel_argument(regs, 1);
 	int len = (int)regs_get_kernel_argument(regs, 2);
-	const struct kp_backend *be;
-	struct kp_service *svc;
-	struct kp_svc_key key;
-	struct kp_node *node;
-	int refuse = 0;
 
-	if (!sock->sk || sock->sk->sk_kern_sock ||
-	    !kp_sockaddr_key(sock->sk, uaddr, len, &key))
+	return sock->sk ? kp_connect_to(sock->sk, uaddr, len, regs, kp_connect_refused) : 0;
+}
+
+/* tcp_sendmsg_fastopen: sendto(MSG_FASTOPEN) connects without connect(). */
+static int kp_fastopen_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+	struct msghdr *msg = (struct msghdr *)regs_get_kernel_argument(regs, 1);
+
+	if (!msg->msg_name)
 		return 0;
-	rcu_read_lock();
-	node = kp_node_serving(sock_net(sock->sk));
-	svc = node ? kp_node_service(node, &key) : NULL;
-	if (svc) {
-		be = kp_sock_pick(node, svc, sock->sk);
-		if (be) {
-			struct kp_svc_key backend;
-
-			kp_sockaddr_set(uaddr, key.family, be->addr.ip, be->port);
-			kp_backend_key(&backend, &key, be);
-			kp_lb_sock_connected(sock->sk, &key, &backend);
-		} else {
-			instruction_pointer_set(regs, (unsigned long)kp_connect_refused);
-			refuse = 1;
-		}
-		kp_count_connect(node, refuse);
-	} else if (key.proto == IPPROTO_UDP) {
-		/*
-		 * A UDP socket reconnected elsewhere: getpeername must stop
-		 * naming a service.  Not TCP: a non-blocking or io_uring connect
-		 * calls again with the (rewritten) backend address to complete.
-		 */
-		kp_lb_sock_connected(sock->sk, NULL, NULL);
-	}
-	rcu_read_unlock();
-	return refuse;
+	return kp_connect_to(sk, msg->msg_name, msg->msg_namelen, regs, kp_sendmsg_refused);
 }
 
 static int kp_release_pre(struct kprobe *p, struct pt_regs *regs)
@@ -368,6 +535,24 @@ struct kp_getname_args {
 	int peer;
 };
 
+/* Whether @sk connect()ed to a service, as far as a lockless look can tell. */
+static bool kp_lb_sock_is_connected(const struct sock *sk)
+{
+	struct kp_lb_sock *e;
+	bool connected;
+
+	rcu_read_lock();
+	e = kp_lb_sock_find(sk);
+	connected = e && READ_ONCE(e->connected);
+	rcu_read_unlock();
+	return connected;
+}
+
+/*
+ * Only getpeername() (and accept's peer: a new socket, never ours) of a
+ * socket that connected to a service takes a return instance: the pool is
+ * shared by every inet socket on the host.
+ */
 static int kp_getname_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct kp_getname_args *a = (void *)ri->data;
@@ -375,7 +560,7 @@ static int kp_getname_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	a->sock = (struct socket *)regs_get_kernel_argument(regs, 0);
 	a->uaddr = (struct sockaddr *)regs_get_kernel_argument(regs, 1);
 	a->peer = (int)regs_get_kernel_argument(regs, 2);
-	return a->peer ? 0 : 1;		/* 1: no return probe for getsockname() */
+	return a->peer && a->sock->sk && kp_lb_sock_is_connected(a->sock->sk) ? 0 : 1;
 }
 
 static int kp_getname_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -389,8 +574,8 @@ static int kp_getname_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	e = kp_lb_sock_find(a->sock->sk);
 	if (e) {
 		spin_lock_bh(&e->lock);
-		if (e->connected && e->svc.family == a->uaddr->sa_family)
-			kp_sockaddr_set(a->uaddr, e->svc.family, e->svc.addr, e->svc.port);
+		if (e->connected)
+			kp_sockaddr_set(a->uaddr, &e->svc);
 		spin_unlock_bh(&e->lock);
 	}
 	rcu_read_unlock();
@@ -490,7 +675,7 @@ static void kp_lb_sock_resteer(struct sock *sk)
 		return;
 	sa.sin6_family = backend.family;
 	len = backend.family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(sa);
-	kp_sockaddr_set((struct sockaddr *)&sa, backend.family, backend.addr, backend.port);
+	kp_sockaddr_set((struct sockaddr *)&sa, &backend);
 	if (sk->sk_prot->connect(sk, (struct sockaddr *)&sa, len))
 		return;
 	rcu_read_lock();
@@ -511,8 +696,12 @@ static void kp_lb_sock_resteer(struct sock *sk)
  */
 static noinline int kp_sendmsg_resteered(struct sock *sk, struct msghdr *msg, size_t len)
 {
+	int ret;
+
 	kp_lb_sock_resteer(sk);
-	return sk->sk_prot->sendmsg(sk, msg, len);
+	ret = sk->sk_prot->sendmsg(sk, msg, len);
+	kp_diverted_done();
+	return ret;
 }
 
 /* A send without an address: the socket's backend may have left. */
@@ -527,10 +716,7 @@ static int kp_sendmsg_connected_pre(struct sock *sk, struct pt_regs *regs)
 	e = kp_lb_sock_find(sk);
 	stale = e && READ_ONCE(e->stale);
 	rcu_read_unlock();
-	if (!stale)
-		return 0;
-	instruction_pointer_set(regs, (unsigned long)kp_sendmsg_resteered);
-	return 1;
+	return stale ? kp_divert(regs, kp_sendmsg_resteered) : 0;
 }
 
 /* udp_sendmsg/udpv6_sendmsg: a datagram to a service goes to a backend. */
@@ -556,12 +742,11 @@ static int kp_sendmsg_pre(struct kprobe *p, struct pt_regs *regs)
 	if (svc) {
 		be = kp_sock_pick(node, svc, sk);
 		if (be) {
-			kp_sockaddr_set(msg->msg_name, key.family, be->addr.ip, be->port);
 			kp_backend_key(&backend, &key, be);
-			kp_lb_sock_sent(sk, &backend, &key);
+			kp_sockaddr_set(msg->msg_name, &backend);
+			kp_lb_sock_sent(node, sk, &backend, &key);
 		} else {
-			instruction_pointer_set(regs, (unsigned long)kp_sendmsg_refused);
-			refuse = 1;
+			refuse = kp_divert(regs, kp_sendmsg_refused);
 		}
 		kp_count_connect(node, !be);
 	}
@@ -589,26 +774,49 @@ static int kp_recvmsg_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 */
 	rcu_read_lock();
 	e = kp_lb_sock_find(a->sk);
-	ours = e && !hlist_empty(&e->revs) && a->msg->msg_name;
+	ours = e && a->msg->msg_name && (READ_ONCE(e->connected) || !hlist_empty(&e->revs));
 	rcu_read_unlock();
 	return ours ? 0 : 1;
+}
+
+/*
+ * The service @from answers for on @e: the one @e is connected to if @from
+ * is its backend (c-ares and glibc read connected sockets with recvfrom and
+ * drop answers from anyone else), else the one an unconnected datagram to
+ * @from was sent to.  Caller holds RCU.
+ */
+static bool kp_lb_sock_answered(struct kp_lb_sock *e, const struct kp_svc_key *from,
+				struct kp_svc_key *svc)
+{
+	struct kp_lb_rev *r;
+	bool found;
+
+	spin_lock_bh(&e->lock);
+	found = e->connected && !memcmp(&e->backend, from, sizeof(*from));
+	if (found)
+		*svc = e->svc;
+	spin_unlock_bh(&e->lock);
+	if (found)
+		return true;
+	r = kp_lb_rev_find(e, from);
+	if (r)
+		*svc = r->svc;
+	return r;
 }
 
 static int kp_recvmsg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct kp_recvmsg_args *a = (void *)ri->data;
-	struct kp_svc_key from;
+	struct kp_svc_key from, svc;
 	struct kp_lb_sock *e;
-	struct kp_lb_rev *r;
 
 	if ((long)regs_return_value(regs) < 0 ||
 	    !kp_sockaddr_key(a->sk, a->msg->msg_name, *a->addr_len, &from))
 		return 0;
 	rcu_read_lock();
 	e = kp_lb_sock_find(a->sk);
-	r = e ? kp_lb_rev_find(e, &from) : NULL;
-	if (r)
-		kp_sockaddr_set(a->msg->msg_name, r->svc.family, r->svc.addr, r->svc.port);
+	if (e && kp_lb_sock_answered(e, &from, &svc))
+		kp_sockaddr_set(a->msg->msg_name, &svc);
 	rcu_read_unlock();
 	return 0;
 }
@@ -616,10 +824,20 @@ static int kp_recvmsg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 static struct kprobe kp_probes[] = {
 	{ .symbol_name = "inet_stream_connect", .pre_handler = kp_connect_pre },
 	{ .symbol_name = "inet_dgram_connect", .pre_handler = kp_connect_pre },
+	{ .symbol_name = "tcp_sendmsg_fastopen", .pre_handler = kp_fastopen_pre },
 	{ .symbol_name = "udp_sendmsg", .pre_handler = kp_sendmsg_pre },
 	{ .symbol_name = "udpv6_sendmsg", .pre_handler = kp_sendmsg_pre },
 	{ .symbol_name = "inet_release", .pre_handler = kp_release_pre },
 };
+
+/*
+ * Return instances, per CPU: a caller holds one while inside the function,
+ * which may sleep (inet_getname takes the socket lock; a blocking receive
+ * waits in udp_recvmsg), so the pool must outnumber the callers that can
+ * wait at once, not the CPUs.  Only sockets with a record take one.
+ */
+#define KP_GETNAME_INSTANCES(cpus)	max(256U, 64U * (cpus))
+#define KP_RECVMSG_INSTANCES(cpus)	max(1024U, 256U * (cpus))
 
 static struct kretprobe kp_retprobes[] = {
 	{
@@ -627,28 +845,24 @@ static struct kretprobe kp_retprobes[] = {
 		.entry_handler = kp_getname_entry,
 		.handler = kp_getname_ret,
 		.data_size = sizeof(struct kp_getname_args),
-		.maxactive = 64,
 	},
 	{
 		.kp.symbol_name = "inet6_getname",
 		.entry_handler = kp_getname_entry,
 		.handler = kp_getname_ret,
 		.data_size = sizeof(struct kp_getname_args),
-		.maxactive = 64,
 	},
 	{
 		.kp.symbol_name = "udp_recvmsg",
 		.entry_handler = kp_recvmsg_entry,
 		.handler = kp_recvmsg_ret,
 		.data_size = sizeof(struct kp_recvmsg_args),
-		.maxactive = 1024,
 	},
 	{
 		.kp.symbol_name = "udpv6_recvmsg",
 		.entry_handler = kp_recvmsg_entry,
 		.handler = kp_recvmsg_ret,
 		.data_size = sizeof(struct kp_recvmsg_args),
-		.maxactive = 1024,
 	},
 };
 
@@ -667,9 +881,28 @@ int kp_sockhook_init(void)
 
 	for (i = 0; i < ARRAY_SIZE(kp_probes); i++)
 		kp_probe_ptrs[i] = &kp_probes[i];
-	for (i = 0; i < ARRAY_SIZE(kp_retprobes); i++)
-		kp_retprobe_ptrs[i] = &kp_retprobes[i];
+	for (i = 0; i < ARRAY_SIZE(kp_retprobes); i++) {
+		struct kretprobe *rp = &kp_retprobes[i];
+
+		rp->maxactive = rp->handler == kp_getname_ret ?
+			KP_GETNAME_INSTANCES(num_possible_cpus()) :
+			KP_RECVMSG_INSTANCES(num_possible_cpus());
+		kp_retprobe_ptrs[i] = rp;
+	}
 	return rhashtable_init(&kp_lb_socks, &kp_lb_sock_params);
+}
+
+unsigned long kp_sockhook_missed(void)
+{
+	unsigned long missed = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kp_probes); i++)
+		missed += READ_ONCE(kp_probes[i].nmissed);
+	for (i = 0; i < ARRAY_SIZE(kp_retprobes); i++)
+		missed += READ_ONCE(kp_retprobes[i].nmissed) +
+			  READ_ONCE(kp_retprobes[i].kp.nmissed);
+	return missed;
 }
 
 void kp_sockhook_uninit(void)
@@ -697,11 +930,33 @@ static void kp_probes_reset(void)
 	for (i = 0; i < ARRAY_SIZE(kp_probes); i++) {
 		kp_probes[i].addr = NULL;
 		kp_probes[i].flags = 0;
+		kp_probes[i].nmissed = 0;
 	}
 	for (i = 0; i < ARRAY_SIZE(kp_retprobes); i++) {
 		kp_retprobes[i].kp.addr = NULL;
 		kp_retprobes[i].kp.flags = 0;
+		kp_retprobes[i].kp.nmissed = 0;
+		kp_retprobes[i].nmissed = 0;
 	}
+}
+
+/*
+ * The handlers divert calls by rewriting the instruction pointer, which
+ * only an ftrace-based kprobe (at a function's fentry) honours: an
+ * int3-based or jump-optimised one would run the probed function anyway.
+ */
+static int kp_probes_check_ftrace(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kp_probes); i++) {
+		if (!(kp_probes[i].flags & KPROBE_FLAG_FTRACE)) {
+			pr_err("kplane: %s is not probed through ftrace (CONFIG_KPROBES_ON_FTRACE, fentry): connect-time LB cannot divert calls there\n",
+			       kp_probes[i].symbol_name);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
 }
 
 int kp_sockhook_get(void)
@@ -715,6 +970,9 @@ int kp_sockhook_get(void)
 	err = register_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
 	if (err)
 		goto err_users;
+	err = kp_probes_check_ftrace();
+	if (err)
+		goto err_probes;
 	err = register_kretprobes(kp_retprobe_ptrs, ARRAY_SIZE(kp_retprobe_ptrs));
 	if (err)
 		goto err_probes;
@@ -735,6 +993,14 @@ void kp_sockhook_put(void)
 		return;
 	unregister_kretprobes(kp_retprobe_ptrs, ARRAY_SIZE(kp_retprobe_ptrs));
 	unregister_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
+	/*
+	 * No new diversions now; those under way may sleep (a resteered
+	 * send connects) and read the socket table, which goes next.  Then
+	 * a tasks-RCU grace period for their last instructions after the
+	 * count dropped: module text, freed once the module goes.
+	 */
+	wait_var_event(&kp_diverted, !atomic_read(&kp_diverted));
+	synchronize_rcu_tasks();
 	kp_lb_socks_flush();
 	/* kp_lb_sock_free_rcu is module code. */
 	rcu_barrier();

@@ -91,7 +91,7 @@ int kp_txn_begin(struct kp_node *node, u32 portid, u32 *id, struct netlink_ext_a
 		NL_SET_ERR_MSG(extack, "too many open transactions on this node");
 		return -EBUSY;
 	}
-	txn = kzalloc(sizeof(*txn), GFP_KERNEL);
+	txn = kzalloc(sizeof(*txn), GFP_KERNEL_ACCOUNT);
 	if (!txn)
 		return -ENOMEM;
 	err = rhashtable_init(&txn->ops, &kp_txn_op_params);
@@ -165,7 +165,7 @@ static struct kp_txn_op *kp_txn_op_get(struct kp_txn *txn, const struct kp_svc_k
 		NL_SET_ERR_MSG(extack, "transaction has too many changes (see max_txn_ops)");
 		return ERR_PTR(-ENOSPC);
 	}
-	op = kzalloc(sizeof(*op), GFP_KERNEL);
+	op = kzalloc(sizeof(*op), GFP_KERNEL_ACCOUNT);
 	if (!op)
 		return ERR_PTR(-ENOMEM);
 	op->key = *key;
@@ -236,7 +236,7 @@ static struct kp_txn_pol_op *kp_txn_pol_op_new(struct kp_txn *txn, u8 cmd,
 		NL_SET_ERR_MSG(extack, "transaction has too many changes (see max_txn_ops)");
 		return ERR_PTR(-ENOSPC);
 	}
-	op = kzalloc(sizeof(*op), GFP_KERNEL);
+	op = kzalloc(sizeof(*op), GFP_KERNEL_ACCOUNT);
 	if (!op)
 		return ERR_PTR(-ENOMEM);
 	op->cmd = cmd;
@@ -266,7 +266,7 @@ int kp_txn_stage_pol(struct kp_txn *txn, u8 cmd, const struct nlattr *nest,
 	if (IS_ERR(op))
 		return PTR_ERR(op);
 	/* A large policy's request may exceed what kmalloc gives at once. */
-	op->nest = kvmalloc(nest->nla_len, GFP_KERNEL);
+	op->nest = kvmalloc(nest->nla_len, GFP_KERNEL_ACCOUNT);
 	if (!op->nest) {
 		kp_txn_pol_op_free(txn, op);
 		return -ENOMEM;

@@ -13,6 +13,8 @@ PKGS=(
 	linux-source-6.1 bc flex bison libelf-dev libssl-dev dwarves xz-utils lz4 cpio
 	# the VM, and the peers measured beside kplane in it
 	qemu-system-x86 busybox-static iproute2 util-linux iptables conntrack nftables ipset ipvsadm iperf3
+	# real clients and servers the real-clients scenario runs
+	dnsmasq-base bind9-dnsutils libc-ares-dev
 	# DKMS packaging
 	dkms
 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Without CAP_NET_ADMIN over the netns every mutating command gets EPERM;
-# reading still works.
+# reading still works.  Then what a tenant can try: a user namespace's node
+# claiming the host's netns, a pod spoofing another pod's address.
 . /scenarios/lib.sh
 
 kp_load
@@ -21,5 +22,37 @@ done
 kp_eq "nothing changed" "$(kplanectl --json endpoint list | grep -o '"id":"[^"]*"')" '"id":"keep"'
 # A user namespace that owns its netns is admin there: that netns can be a node.
 kp_check "userns-owned netns may enable itself" unshare -Urn kplanectl node enable
+
+# --- a tenant: uid 65534 in a user+net namespace of its own ---
+# Holding an fd of the host's netns is not owning it: its node must not take
+# the host's netns as a pod (and then serve the host's connects).
+kp_refused "tenant node cannot claim the host's netns" 1 "Operation not permitted" \
+	"no CAP_NET_ADMIN over the pod netns" kp-runas nobody unshare -Urn bash -c \
+	'kplanectl node enable && kplanectl endpoint add evil dev lo netns /proc/self/fd/3' \
+	3</proc/self/ns/net
+kp_eq "the host's netns is no tenant's pod" "$(kplanectl --json endpoint list | grep -o '"id":"[^"]*"')" \
+	'"id":"keep"'
+
+# --- a spoofing pod: pod1 (egress: deny all) sends as pod2 to pod3, whose
+# ingress admits only pod2, on the 5-tuple of pod2's approved flow ---
+kp_kplane_node node1 1 2 3
+st() { kpctl node1 --json status | grep -o "\"$1\":[0-9]*" | cut -d: -f2; }
+ip netns exec pod3 kp-echo serve udp 0.0.0.0 8053 dns-3 &
+kp_until 10 kp_listening pod3 udp 8053
+kpctl node1 policy set deny-all types egress
+kpctl node1 policy set from-pod2 ingress allow from net 10.244.1.2/32
+kpctl node1 endpoint policy pod1 egress default:deny-all
+kpctl node1 endpoint policy pod3 ingress default:from-pod2
+export KP_ECHO_TIMEOUT_MS=1000
+kp_check "pod2's flow to pod3 is approved (and cached)" \
+	bash -c "ip netns exec pod2 kp-echo connect udp 10.244.1.3 8053 5353 | grep -q '^reply=dns-3'"
+ip -n pod1 addr add 10.244.1.2/32 dev eth0
+ip -n pod1 route add 10.244.1.3 via 169.254.1.1 dev eth0 src 10.244.1.2
+before=$(kp_snmp pod3 Udp InDatagrams)
+for i in 1 2 3; do ip netns exec pod1 kp-echo connect udp 10.244.1.3 8053 5353 >/dev/null 2>&1; done
+kp_eq "pod1's datagrams as pod2 never reach pod3" "$(kp_snmp pod3 Udp InDatagrams)" "$before"
+kp_check "and are counted as spoofed [$(st spoofed)]" test "$(st spoofed)" -ge 3
+kp_check "pod2's own flow still answered" \
+	bash -c "ip netns exec pod2 kp-echo connect udp 10.244.1.3 8053 5353 | grep -q '^reply=dns-3'"
 kp_unload
 kp_done

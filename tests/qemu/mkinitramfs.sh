@@ -38,7 +38,8 @@ KMODS=(nf_defrag_ipv4 nf_defrag_ipv6 veth dummy ip_tables iptable_filter iptable
 # Tools the scenarios and benches run in the guest (tests/install-deps.sh
 # installs them).  perf only on request (KPLANE_VM_PERF=1, to profile a bench
 # by hand): its libraries would double the image every test boots.
-TOOLS=(nsenter unshare setpriv conntrack nft ipvsadm ipset iperf3 xtables-legacy-multi)
+TOOLS=(nsenter unshare setpriv conntrack nft ipvsadm ipset iperf3 xtables-legacy-multi
+	dnsmasq dig getent)
 [ "${KPLANE_VM_PERF:-0}" = 1 ] && TOOLS+=(perf)
 
 root=$(mktemp -d /tmp/kplane-initrd.XXXXXX)

@@ -44,7 +44,8 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 			",\"nat_refused\":%" PRIu64 ",\"snat_exhausted\":%" PRIu64
 			",\"policy_checked\":%" PRIu64 ",\"policy_bypassed\":%" PRIu64
 			",\"policy_denied\":%" PRIu64 ",\"policy_failsafe\":%" PRIu64
-			",\"policy_related\":%" PRIu64
+			",\"policy_related\":%" PRIu64 ",\"spoofed\":%" PRIu64
+			",\"lb_socket_full\":%" PRIu64 ",\"probe_missed\":%" PRIu64
 			",\"fast_forwarded\":%" PRIu64 "},\"policy_revision\":%" PRIu32 ",\"services\":%" PRIu32 ",\"service_limit\":%" PRIu32
 			",\"flows\":%" PRIu32 ",\"flow_limit\":%" PRIu32 "}\n",
 			st->version, st->enabled ? "true" : "false", st->generation,
@@ -54,7 +55,7 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 			st->flow_expired, st->flow_torn_down, st->nat_packets, st->nat_refused,
 			st->snat_exhausted, st->policy_checked, st->policy_bypassed,
 			st->policy_denied, st->policy_failsafe, st->policy_related,
-			st->fast_forwarded,
+			st->spoofed, st->lb_socket_full, st->probe_missed, st->fast_forwarded,
 			st->policy_revision,
 			st->service_count, st->service_limit,
 			st->flow_count, st->flow_limit);
@@ -88,6 +89,10 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 		st->policy_denied, st->policy_failsafe, st->policy_related);
 	fprintf(f, "fast path:   %" PRIu64 " packets forwarded from the first hook\n",
 		st->fast_forwarded);
+	fprintf(f, "spoofed:     %" PRIu64 " packets dropped (a workload's source not its own)\n",
+		st->spoofed);
+	fprintf(f, "sockets:     %" PRIu64 " not shown their service (node's share full); "
+		"%" PRIu64 " probe hits missed on the host\n", st->lb_socket_full, st->probe_missed);
 }
 
 static void kp_print_endpoint_json(FILE *f, const struct kp_endpoint *ep)

@@ -367,6 +367,9 @@ static int kp_parse_status(struct nlattr **tb, void *arg)
 	st->policy_failsafe = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_FAILSAFE]);
 	st->fast_forwarded = kp_get_u64_or0(c[KPLANE_COUNTER_A_FAST_FORWARDED]);
 	st->policy_related = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_RELATED]);
+	st->spoofed = kp_get_u64_or0(c[KPLANE_COUNTER_A_SPOOFED]);
+	st->lb_socket_full = kp_get_u64_or0(c[KPLANE_COUNTER_A_LB_SOCKET_FULL]);
+	st->probe_missed = kp_get_u64_or0(c[KPLANE_COUNTER_A_PROBE_MISSED]);
 	return 0;
 }
 

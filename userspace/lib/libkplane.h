@@ -53,6 +53,9 @@ struct kp_status {
 	uint64_t policy_failsafe;
 	uint64_t fast_forwarded;
 	uint64_t policy_related;	/* ICMP errors of approved flows */
+	uint64_t spoofed;		/* dropped: a workload's source not its own */
+	uint64_t lb_socket_full;	/* sockets whose service was not remembered */
+	uint64_t probe_missed;		/* host-wide connect-time probe misses */
 };
 
 /* One policy an endpoint attaches, under a tier, in a direction. */

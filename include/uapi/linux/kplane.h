@@ -331,6 +331,12 @@ enum kplane_counter_attr {
 					 * from the first hook (no route lookup, no FORWARD) */
 	KPLANE_COUNTER_A_POLICY_RELATED,	/* ICMP errors passed as part of the
 					 * approved flow whose packet they quote */
+	KPLANE_COUNTER_A_SPOOFED,	/* packets from a workload's interface with a
+					 * source not the workload's: dropped */
+	KPLANE_COUNTER_A_LB_SOCKET_FULL,	/* sockets whose service is not remembered:
+					 * the node's share of the table was full */
+	KPLANE_COUNTER_A_PROBE_MISSED,	/* host-wide: connect-time probe hits missed
+					 * (no free return instance, reentry) */
 
 	__KPLANE_COUNTER_A_MAX,
 	KPLANE_COUNTER_A_MAX = __KPLANE_COUNTER_A_MAX - 1

@@ -18,7 +18,9 @@
  *                                          exit 1 if it stalls
  *   kp-echo connect tcp|udp ADDR PORT [SPORT]  connect (from source port
  *                                          SPORT), print "peer=ADDR:PORT"
- *                                          (getpeername) and "reply=..."
+ *                                          (getpeername), for UDP
+ *                                          "from=ADDR:PORT" (recvfrom), and
+ *                                          "reply=..."
  *   kp-echo repeat tcp|udp ADDR PORT N MS  one connected socket, N answers
  *                                          (TCP: the greeting, then one per
  *                                          message), each printed as
@@ -309,7 +311,11 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len, in
 		perror("kp-echo: send");
 		return 1;
 	}
-	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	/* recvfrom, as c-ares reads its connected socket: the source must be
+	 * the address connected to.
+	 */
+	plen = sizeof(peer);
+	n = recvfrom(fd, buf, sizeof(buf) - 1, 0, (void *)&peer, &plen);
 	if (n < 0 && errno == ECONNREFUSED)
 		return refused(t0);
 	if (n <= 0) {
@@ -317,6 +323,8 @@ static int client(int type, const struct sockaddr_storage *ss, socklen_t len, in
 		return 1;
 	}
 	buf[n] = '\0';
+	if (type == SOCK_DGRAM)
+		printf("from=%s\n", addr_str(&peer, a, sizeof(a)));
 	printf("reply=%s\n", buf);
 	return 0;
 }

@@ -228,6 +228,7 @@ static bool kp_flow_iif_ok(const struct kp_flow_node *fn, int in_ifindex)
 static bool kp_filter_spoofed(struct kp_node *node, const struct kp_filter_at *at,
 			      const struct kp_pkt *p)
 {
+	const u8 *saddr = at->saddr ?: p->t.saddr;
 	const struct kp_endpoint *ep;
 	struct kp_addr src;
 	unsigned int i;
@@ -238,13 +239,13 @@ static bool kp_filter_spoofed(struct kp_node *node, const struct kp_filter_at *a
 	if (!ep || ep->host || !ep->n_addrs)
 		return false;
 	if (p->t.family == AF_INET6) {
-		int type = ipv6_addr_type((const struct in6_addr *)p->t.saddr);
+		int type = ipv6_addr_type((const struct in6_addr *)saddr);
 
 		if (type & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_ANY))
 			return false;
 	}
 	src.family = p->t.family;
-	memcpy(src.ip, p->t.saddr, sizeof(src.ip));
+	memcpy(src.ip, saddr, sizeof(src.ip));
 	for (i = 0; i < ep->n_addrs; i++)
 		if (kp_addr_equal(&ep->addrs[i], &src))
 			return false;

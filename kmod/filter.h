@@ -21,6 +21,8 @@ struct kp_pkt;
 struct kp_filter_at {
 	int in_ifindex;		/* arrival interface (PRE_ROUTING); 0: sent by the node */
 	int out_ifindex;	/* the device a node-sent packet leaves by */
+	/* The source as the packet arrived (before NAT rewrote an ICMP error's). */
+	const u8 *saddr;
 };
 
 /* One endpoint policy evaluated for a packet. */

@@ -33,15 +33,18 @@ static unsigned int kp_hook_prerouting(void *priv, struct sk_buff *skb,
 	struct kp_filter_at at = {};
 	unsigned int verdict;
 	struct kp_pkt p;
+	u8 saddr[16];
 
 	kp_node_rx(node, skb->len);
 	/* One parse for both: NAT leaves in @p what it rewrote. */
 	if (!kp_node_busy(node) || !kp_pkt_parse(skb, state->pf, KP_STAGE_PRE, &p))
 		return NF_ACCEPT;
+	memcpy(saddr, p.t.saddr, sizeof(saddr));
 	verdict = kp_nat_prerouting(node, skb, &p);
 	if (verdict != NF_ACCEPT)
 		return verdict;
 	at.in_ifindex = state->in->ifindex;
+	at.saddr = saddr;
 	return kp_filter_packet(node, skb, &p, &at, NF_INET_PRE_ROUTING);
 }
 

@@ -3,6 +3,7 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 #include <uapi/linux/kplane.h>
+#include "budget.h"
 #include "endpoint.h"
 #include "filter.h"
 #include "hooks.h"
@@ -15,6 +16,7 @@ static int __init kp_mod_init(void)
 {
 	int err;
 
+	kp_budget_init();
 	err = kp_filter_init();
 	if (err)
 		return err;

@@ -9,6 +9,7 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 #include "attrs.h"
+#include "budget.h"
 #include "endpoint.h"
 #include "netlink.h"
 #include "node.h"
@@ -90,7 +91,7 @@ static int kp_put_counters(struct sk_buff *skb, const struct kp_node *node)
 			{ KPLANE_COUNTER_A_POLICY_RELATED, c.policy_related },
 			{ KPLANE_COUNTER_A_SPOOFED, c.spoofed },
 			{ KPLANE_COUNTER_A_LB_SOCKET_FULL,
-			  node->enabled ? atomic64_read(&node->lb_quota->full) : 0 },
+			  node->enabled ? atomic64_read(&node->lb_quota->refused) : 0 },
 			{ KPLANE_COUNTER_A_PROBE_MISSED, kp_sockhook_missed() },
 		};
 
@@ -606,6 +607,9 @@ static int kp_nl_svc_stage_or_set(struct genl_info *info, struct kp_service *svc
 	txn = kp_nl_txn(info);
 	if (IS_ERR(txn))
 		return PTR_ERR(txn);
+	err = kp_svc_charge(svc, kp_info_node(info)->cfg_budget, info->extack);
+	if (err)
+		return err;
 	return txn ? kp_txn_stage_svc_set(txn, svc, info->extack) :
 		     kp_nl_svc_set_locked(info, svc);
 }

@@ -6,6 +6,7 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include "node.h"
+#include "budget.h"
 #include "hooks.h"
 #include "sockhook.h"
 #include "txn.h"
@@ -127,10 +128,11 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	node->stats = alloc_percpu_gfp(struct kp_node_counters, GFP_KERNEL_ACCOUNT);
 	if (!node->stats)
 		return -ENOMEM;
-	node->lb_quota = kp_lb_quota_new();
-	if (!node->lb_quota) {
+	node->lb_quota = kp_budget_new();
+	node->cfg_budget = kp_budget_new();
+	if (!node->lb_quota || !node->cfg_budget) {
 		err = -ENOMEM;
-		goto err_stats;
+		goto err_quota;
 	}
 	err = kp_ep_table_init(&node->eps);
 	if (err)
@@ -169,9 +171,10 @@ err_svcs:
 err_eps:
 	kp_ep_table_destroy(&node->eps);
 err_quota:
-	kp_lb_quota_put(node->lb_quota);
+	kp_budget_put(node->cfg_budget);
+	kp_budget_put(node->lb_quota);
+	node->cfg_budget = NULL;
 	node->lb_quota = NULL;
-err_stats:
 	free_percpu(node->stats);
 	node->stats = NULL;
 	return err;
@@ -192,12 +195,15 @@ void kp_node_disable(struct kp_node *node)
 	kp_ep_table_unhook(&node->eps);
 	kp_hooks_unregister(node->net);
 	kp_sockhook_put();
-	kp_lb_quota_put(node->lb_quota);
+	kp_budget_put(node->lb_quota);
 	node->lb_quota = NULL;
 	kp_flow_table_destroy(&node->flows);
 	kp_svc_table_destroy(&node->svcs);
 	kp_ep_table_destroy(&node->eps);
 	kp_pol_table_destroy(&node->pol);
+	/* Services freed after a grace period hold their own reference. */
+	kp_budget_put(node->cfg_budget);
+	node->cfg_budget = NULL;
 	free_percpu(node->stats);
 	node->stats = NULL;
 	kp_node_changed(node);

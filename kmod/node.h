@@ -65,7 +65,8 @@ struct kp_node {
 	unsigned int n_txns;
 	u32 next_txn_id;
 	struct kp_node_counters __percpu *stats;
-	struct kp_lb_quota *lb_quota;	/* its sockets' share of the socket table */
+	struct kp_budget *lb_quota;	/* its sockets' share of the socket table */
+	struct kp_budget *cfg_budget;	/* its services' and staged changes' memory */
 };
 
 /* One more on a per-CPU counter of @node (any context). */

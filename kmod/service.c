@@ -4,6 +4,7 @@
 #include <linux/netlink.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include "budget.h"
 #include "maglev.h"
 #include "node.h"
 #include "service.h"
@@ -52,8 +53,26 @@ struct kp_service *kp_svc_alloc(unsigned int n)
 	return svc;
 }
 
+int kp_svc_charge(struct kp_service *svc, struct kp_budget *b, struct netlink_ext_ack *extack)
+{
+	/* Both Maglev tables, whether or not the Local one is built. */
+	long bytes = sizeof(*svc) + (long)max(svc->n_backends, 1U) * sizeof(*svc->backends) +
+		     2L * svc->maglev_size * sizeof(*svc->all.table);
+	int err = kp_config_charge(b, bytes, extack);
+
+	if (err)
+		return err;
+	svc->budget = kp_budget_get(b);
+	svc->charged = bytes;
+	return 0;
+}
+
 void kp_svc_free(struct kp_service *svc)
 {
+	if (svc->budget) {
+		kp_config_uncharge(svc->budget, svc->charged);
+		kp_budget_put(svc->budget);
+	}
 	kvfree(svc->local.table);
 	kvfree(svc->all.table);
 	kvfree(svc->backends);

@@ -25,6 +25,8 @@ struct kp_svc_key {
 	u8 addr[16];
 };
 
+struct kp_budget;
+
 struct kp_backend {
 	struct kp_addr addr;
 	__be16 port;
@@ -61,6 +63,9 @@ struct kp_service {
 	 */
 	u8 hidden;
 	struct kp_service __rcu *next;
+	/* The node's configuration memory it is charged to (kp_svc_charge). */
+	struct kp_budget *budget;
+	long charged;
 	struct rcu_head rcu;
 };
 
@@ -81,6 +86,8 @@ void kp_svc_table_destroy(struct kp_svc_table *tbl);
 /* A service with room for @n backends, not yet built or published. */
 struct kp_service *kp_svc_alloc(unsigned int n);
 void kp_svc_free(struct kp_service *svc);
+/* Charges @svc's memory, built or not, to the node budget @b (kplane_mutex). */
+int kp_svc_charge(struct kp_service *svc, struct kp_budget *b, struct netlink_ext_ack *extack);
 /* Builds the Maglev table over the usable backends. */
 int kp_svc_build(struct kp_service *svc, struct netlink_ext_ack *extack);
 /* Inserts @svc or replaces the service with its key; the table owns it after. */

@@ -11,6 +11,7 @@
 #include <linux/udp.h>
 #include <net/ipv6.h>
 #include <net/sock.h>
+#include "budget.h"
 #include "node.h"
 #include "service.h"
 #include "sockhook.h"
@@ -34,7 +35,7 @@ MODULE_PARM_DESC(max_lb_sockets_per_node,
 struct kp_lb_sock {
 	struct rhash_head node;
 	const struct sock *sk;
-	struct kp_lb_quota *quota;	/* the serving node's, charged for this */
+	struct kp_budget *quota;	/* the serving node's socket share, charged */
 	spinlock_t lock;		/* connected fields, stale and revs */
 	bool connected;
 	bool stale;			/* its backend left: re-steer at next send */
@@ -65,7 +66,7 @@ static const struct rhashtable_params kp_lb_sock_params = {
 
 static struct rhashtable kp_lb_socks;
 static unsigned int kp_sockhook_users;	/* enabled nodes; kplane_mutex */
-static atomic_t kp_lb_sock_count = ATOMIC_INIT(0);
+static atomic_long_t kp_lb_sock_count = ATOMIC_LONG_INIT(0);
 /*
  * Calls sent into one of our stubs (instruction pointer rewritten) and not
  * yet out of it: the stubs are module code that may sleep, and read the
@@ -77,7 +78,7 @@ static atomic_t kp_lb_stale_count = ATOMIC_INIT(0);
 
 static struct kp_lb_sock *kp_lb_sock_find(const struct sock *sk)
 {
-	if (!atomic_read(&kp_lb_sock_count))
+	if (!atomic_long_read(&kp_lb_sock_count))
 		return NULL;
 	return rhashtable_lookup(&kp_lb_socks, &sk, kp_lb_sock_params);
 }
@@ -92,39 +93,6 @@ static void kp_lb_sock_set_stale(struct kp_lb_sock *e, bool stale)
 		atomic_inc(&kp_lb_stale_count);
 	else
 		atomic_dec(&kp_lb_stale_count);
-}
-
-struct kp_lb_quota *kp_lb_quota_new(void)
-{
-	struct kp_lb_quota *q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
-
-	if (q)
-		refcount_set(&q->ref, 1);
-	return q;
-}
-
-void kp_lb_quota_put(struct kp_lb_quota *q)
-{
-	if (q && refcount_dec_and_test(&q->ref))
-		kfree(q);
-}
-
-/* Takes one of @q's records, with a reference; false when the node has its share. */
-static bool kp_lb_quota_take(struct kp_lb_quota *q)
-{
-	if (atomic_inc_return(&q->used) > READ_ONCE(kp_max_lb_sockets_node)) {
-		atomic_dec(&q->used);
-		atomic64_inc(&q->full);
-		return false;
-	}
-	refcount_inc(&q->ref);
-	return true;
-}
-
-static void kp_lb_quota_give(struct kp_lb_quota *q)
-{
-	atomic_dec(&q->used);
-	kp_lb_quota_put(q);
 }
 
 static void kp_lb_sock_free_rcu(struct rcu_head *rcu)
@@ -144,7 +112,8 @@ static void kp_lb_sock_release(struct kp_lb_sock *e)
 		kfree_rcu(r, rcu);
 	}
 	spin_unlock_bh(&e->lock);
-	kp_lb_quota_give(e->quota);
+	kp_budget_uncharge(e->quota, &kp_lb_sock_count, 1);
+	kp_budget_put(e->quota);
 	call_rcu(&e->rcu, kp_lb_sock_free_rcu);
 }
 
@@ -154,10 +123,8 @@ static void kp_lb_sock_forget(const struct sock *sk)
 
 	rcu_read_lock();
 	e = kp_lb_sock_find(sk);
-	if (e && !rhashtable_remove_fast(&kp_lb_socks, &e->node, kp_lb_sock_params)) {
-		atomic_dec(&kp_lb_sock_count);
+	if (e && !rhashtable_remove_fast(&kp_lb_socks, &e->node, kp_lb_sock_params))
 		kp_lb_sock_release(e);
-	}
 	rcu_read_unlock();
 }
 
@@ -169,33 +136,28 @@ static void kp_lb_sock_forget(const struct sock *sk)
  */
 static struct kp_lb_sock *kp_lb_sock_get(struct kp_node *node, const struct sock *sk)
 {
-	struct kp_lb_sock *e = kp_lb_sock_find(sk), *old;
+	struct kp_lb_sock *e = kp_lb_sock_find(sk), *old = NULL;
 
 	if (e)
 		return e;
-	if (atomic_inc_return(&kp_lb_sock_count) > READ_ONCE(kp_max_lb_sockets))
-		goto full;
-	if (!kp_lb_quota_take(node->lb_quota))
-		goto full;
+	if (!kp_budget_charge(node->lb_quota, READ_ONCE(kp_max_lb_sockets_node),
+			      &kp_lb_sock_count, READ_ONCE(kp_max_lb_sockets), 1))
+		return NULL;
 	e = kzalloc(sizeof(*e), GFP_ATOMIC | __GFP_ACCOUNT);
 	if (!e)
-		goto quota;
+		goto uncharge;
 	e->sk = sk;
-	e->quota = node->lb_quota;
+	e->quota = kp_budget_get(node->lb_quota);
 	spin_lock_init(&e->lock);
 	INIT_HLIST_HEAD(&e->revs);
 	old = rhashtable_lookup_get_insert_fast(&kp_lb_socks, &e->node, kp_lb_sock_params);
 	if (!old)
 		return e;
+	kp_budget_put(e->quota);
 	kfree(e);
-	kp_lb_quota_give(node->lb_quota);
-	atomic_dec(&kp_lb_sock_count);
-	return IS_ERR(old) ? NULL : old;
-quota:
-	kp_lb_quota_give(node->lb_quota);
-full:
-	atomic_dec(&kp_lb_sock_count);
-	return NULL;
+uncharge:
+	kp_budget_uncharge(node->lb_quota, &kp_lb_sock_count, 1);
+	return IS_ERR_OR_NULL(old) ? NULL : old;
 }
 
 /* The key of @be as the address a socket sends to. */
@@ -917,7 +879,6 @@ void kp_sockhook_uninit(void)
 static void kp_lb_socks_flush(void)
 {
 	rhashtable_free_and_destroy(&kp_lb_socks, kp_lb_sock_free, NULL);
-	atomic_set(&kp_lb_sock_count, 0);
 	/* Same params as at init, which succeeded; only -ENOMEM could fail. */
 	WARN_ON(rhashtable_init(&kp_lb_socks, &kp_lb_sock_params));
 }

@@ -11,25 +11,9 @@
 #ifndef KPLANE_SOCKHOOK_H
 #define KPLANE_SOCKHOOK_H
 
-#include <linux/atomic.h>
-#include <linux/refcount.h>
-
 int kp_sockhook_init(void);
 void kp_sockhook_uninit(void);
 
-/*
- * A node's share of the host's socket table: its sockets' and its pods'
- * records.  Each record holds a reference, so the share outlives a node
- * disabled while its pods' sockets live.
- */
-struct kp_lb_quota {
-	refcount_t ref;
-	atomic_t used;
-	atomic64_t full;	/* records refused: the share was full */
-};
-
-struct kp_lb_quota *kp_lb_quota_new(void);
-void kp_lb_quota_put(struct kp_lb_quota *q);
 /* Probe hits the kernel could not hand us (no free return instance, reentry). */
 unsigned long kp_sockhook_missed(void);
 /*

@@ -7,6 +7,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
+#include "budget.h"
 #include "node.h"
 #include "policy_nl.h"
 #include "txn.h"
@@ -47,6 +48,7 @@ struct kp_txn_pol_op {
 	struct list_head list;
 	u8 cmd;
 	struct nlattr *nest;
+	long charged;			/* to the node's configuration memory */
 	struct kp_endpoint *ep;
 	struct kp_attach *attach;
 	u32 n_attach;
@@ -105,6 +107,7 @@ int kp_txn_begin(struct kp_node *node, u32 portid, u32 *id, struct netlink_ext_a
 	INIT_LIST_HEAD(&txn->build_queue);
 	INIT_WORK(&txn->build, kp_txn_build_work);
 	txn->portid = portid;
+	txn->budget = node->cfg_budget;	/* aborted before the node drops it */
 	/* Never 0: 0 stands for "no transaction". */
 	do {
 		txn->id = ++node->next_txn_id;
@@ -249,6 +252,7 @@ static void kp_txn_pol_op_free(struct kp_txn *txn, struct kp_txn_pol_op *op)
 {
 	list_del(&op->list);
 	txn->n_ops--;
+	kp_config_uncharge(txn->budget, op->charged);
 	kvfree(op->nest);
 	if (op->ep)
 		kp_ep_free(op->ep);
@@ -262,9 +266,16 @@ int kp_txn_stage_pol(struct kp_txn *txn, u8 cmd, const struct nlattr *nest,
 		     struct netlink_ext_ack *extack)
 {
 	struct kp_txn_pol_op *op = kp_txn_pol_op_new(txn, cmd, extack);
+	int err;
 
 	if (IS_ERR(op))
 		return PTR_ERR(op);
+	err = kp_config_charge(txn->budget, nest->nla_len, extack);
+	if (err) {
+		kp_txn_pol_op_free(txn, op);
+		return err;
+	}
+	op->charged = nest->nla_len;
 	/* A large policy's request may exceed what kmalloc gives at once. */
 	op->nest = kvmalloc(nest->nla_len, GFP_KERNEL_ACCOUNT);
 	if (!op->nest) {

@@ -38,6 +38,7 @@ struct kp_txn {
 	struct rhashtable ops;		/* struct kp_txn_op by service key */
 	struct list_head order;		/* the same, in staging order */
 	struct list_head pol_ops;	/* struct kp_txn_pol_op, in staging order */
+	struct kp_budget *budget;	/* the node's configuration memory */
 	/* Staged services whose tables are not built yet (txn.c). */
 	spinlock_t build_lock;
 	struct list_head build_queue;

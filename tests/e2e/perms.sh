@@ -33,6 +33,25 @@ kp_refused "tenant node cannot claim the host's netns" 1 "Operation not permitte
 kp_eq "the host's netns is no tenant's pod" "$(kplanectl --json endpoint list | grep -o '"id":"[^"]*"')" \
 	'"id":"keep"'
 
+# --- a tenant exhausting what it may: its node's share, not the host's ---
+echo 4 >/sys/module/kplane/parameters/max_node_config_mb
+echo 16 >/sys/module/kplane/parameters/max_lb_sockets_per_node
+for i in $(seq 40); do echo "service set 10.97.0.$i:80/tcp maglev 65521 backend 10.0.0.1:80"; done \
+	>/tmp/big.batch
+kp_refused "tenant: a batch past its node's memory share is refused" 1 "No space left on device" \
+	"node's configuration memory is full" kp-runas nobody unshare -Urn bash -c \
+	'kplanectl node enable && kplanectl batch /tmp/big.batch'
+kp-runas nobody unshare -Urn bash -c 'ip link set lo up && kplanectl node enable &&
+	kplanectl service set 10.97.1.1:53/udp backend 127.0.0.1:53 &&
+	kp-sockstate hold 10.97.1.1 53 40 3000' >/tmp/hold.out &
+kp_until 20 grep -q shown= /tmp/hold.out
+kp_eq "tenant: only its share of sockets is shown the service" "$(cat /tmp/hold.out)" shown=16
+kp_check "the host's node still sets services" \
+	kplanectl service set 10.97.2.1:53/udp backend 127.0.0.1:53
+kp_eq "and its sockets are still shown the service" \
+	"$(kp-echo connect udp 10.97.2.1 53 2>/dev/null | grep '^peer=')" "peer=10.97.2.1:53"
+wait
+
 # --- a spoofing pod: pod1 (egress: deny all) sends as pod2 to pod3, whose
 # ingress admits only pod2, on the 5-tuple of pod2's approved flow ---
 kp_kplane_node node1 1 2 3

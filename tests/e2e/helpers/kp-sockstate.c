@@ -16,6 +16,9 @@
  *   receivers ADDR PORT N   UDP: N threads, each a connected socket, send at
  *                           once and block in recvfrom; "answers=A other=K":
  *                           K answers' sources were not ADDR:PORT
+ *   hold ADDR PORT N MS     UDP: N sockets connected to ADDR; "shown=S":
+ *                           S of them show ADDR:PORT (getpeername); then
+ *                           keep them MS ms
  * ADDR may be IPv6, or v4-mapped (::ffff:A.B.C.D: an AF_INET6 socket to an
  * IPv4 service, as Java's default).
  */
@@ -153,6 +156,24 @@ static int fastopen(const struct target *t)
 	return n > 0 ? 0 : 1;
 }
 
+static int hold(const struct target *t, int n, int ms)
+{
+	int i, shown = 0;
+
+	for (i = 0; i < n; i++) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = sock(t, SOCK_DGRAM);
+
+		if (connect(fd, (const void *)&t->ss, t->len) == 0 &&
+		    getpeername(fd, (void *)&peer, &plen) == 0 && same(&peer, t))
+			shown++;
+	}
+	printf("shown=%d\n", shown);
+	usleep((useconds_t)ms * 1000);
+	return 0;
+}
+
 static struct target target;
 static pthread_barrier_t start;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -256,6 +277,8 @@ int main(int argc, char **argv)
 		printf("answers=%ld other=%ld\n", answers, other);
 		return 0;
 	}
+	if (!strcmp(argv[1], "hold") && argc == 6)
+		return hold(&target, atoi(argv[4]), atoi(argv[5]));
 usage:
 	fprintf(stderr, "usage: kp-sockstate unspec|reconnect|fastopen|peers|receivers ADDR PORT ...\n");
 	return 2;

@@ -2,6 +2,7 @@
 # Load and unload 20 times with nodes enabled in several netns, endpoints
 # present and packets flowing; nothing may stay behind (module, slab cache)
 # and the kernel log must stay clean (the harness scans it, kmemleak too).
+# Then a node disabled and enabled again under a fast-path flood.
 . /scenarios/lib.sh
 
 ROUNDS=${ROUNDS:-20}
@@ -31,6 +32,38 @@ for round in $(seq "$ROUNDS"); do
 	ok=$round
 done
 kp_eq "$ROUNDS load/unload rounds" "$ok" "$ROUNDS"
+
+# Node disable while the fast path forwards an approved flow from the
+# endpoints' own ingress hooks (two CPUs: the flood on one, the disable on
+# the other): the flow table and the counters those hooks use must outlive
+# every packet inside them (KASAN on the debug kernel says if not).
+kp_load
+kp_kplane_node nodef 2 3
+cat >/tmp/again.batch <<'EOF'
+endpoint add pod2 dev veth2 netns /run/netns/pod2 addr 10.244.1.2
+endpoint add pod3 dev veth3 netns /run/netns/pod3 addr 10.244.1.3
+policy set allow-udp ingress allow proto udp
+endpoint policy pod3 ingress default:allow-udp
+EOF
+grep -v '^endpoint add' /tmp/again.batch | kpctl nodef batch -
+mac=$(ip -n nodef link show veth2 | awk '/link\/ether/ { print $2 }')
+cycles=$(kp_scale 10 5)
+ip netns exec pod2 kp-pktflood eth0 "$mac" 10.244.1.2 9098 10.244.1.3 9097 $((cycles * 6)) \
+	>/dev/null &
+flood=$!
+done_cycles=0
+for i in $(seq "$cycles"); do
+	sleep 0.5
+	kpctl nodef node disable && kpctl nodef node enable && kpctl nodef batch /tmp/again.batch ||
+		break
+	done_cycles=$i
+done
+kp_eq "node disabled and enabled $cycles times under a fast-path flood" "$done_cycles" "$cycles"
+kp_check "the fast path was in use" test "$(kpctl nodef --json status |
+	grep -o '"fast_forwarded":[0-9]*' | cut -d: -f2)" -gt 0
+kill $flood 2>/dev/null
+wait $flood 2>/dev/null
+kp_check "module unloads after" kp_unload
 kp_check "module gone" [ ! -e /sys/module/kplane ]
 kp_check "no kplane slab cache left" [ ! -e /sys/kernel/slab/kp_endpoint ]
 kp_check "no kplane genl family left" bash -c '! kplanectl status 2>/dev/null'

@@ -33,22 +33,23 @@ for round in $(seq "$ROUNDS"); do
 done
 kp_eq "$ROUNDS load/unload rounds" "$ok" "$ROUNDS"
 
-# Node disable while the fast path forwards an approved flow from the
-# endpoints' own ingress hooks (two CPUs: the flood on one, the disable on
-# the other): the flow table and the counters those hooks use must outlive
-# every packet inside them (KASAN on the debug kernel says if not).
+# Node disable while the fast path forwards an approved flow (pod5 ->
+# pod6) from the endpoints' own ingress hooks (two CPUs: the flood on one,
+# the disable on the other): the flow table and the counters those hooks
+# use must outlive every packet inside them (KASAN on the debug kernel
+# says if not).
 kp_load
-kp_kplane_node nodef 2 3
+kp_kplane_node nodef 5 6
 cat >/tmp/again.batch <<'EOF'
-endpoint add pod2 dev veth2 netns /run/netns/pod2 addr 10.244.1.2
-endpoint add pod3 dev veth3 netns /run/netns/pod3 addr 10.244.1.3
+endpoint add pod5 dev veth5 netns /run/netns/pod5 addr 10.244.1.5
+endpoint add pod6 dev veth6 netns /run/netns/pod6 addr 10.244.1.6
 policy set allow-udp ingress allow proto udp
-endpoint policy pod3 ingress default:allow-udp
+endpoint policy pod6 ingress default:allow-udp
 EOF
 grep -v '^endpoint add' /tmp/again.batch | kpctl nodef batch -
-mac=$(ip -n nodef link show veth2 | awk '/link\/ether/ { print $2 }')
+mac=$(ip -n nodef link show veth5 | awk '/link\/ether/ { print $2 }')
 cycles=$(kp_scale 10 5)
-ip netns exec pod2 kp-pktflood eth0 "$mac" 10.244.1.2 9098 10.244.1.3 9097 $((cycles * 6)) \
+ip netns exec pod5 kp-pktflood eth0 "$mac" 10.244.1.5 9098 10.244.1.6 9097 $((cycles * 6)) \
 	>/dev/null &
 flood=$!
 done_cycles=0

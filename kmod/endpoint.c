@@ -11,6 +11,11 @@
 unsigned int kp_max_endpoints = 65536;
 module_param_named(max_endpoints, kp_max_endpoints, uint, 0644);
 MODULE_PARM_DESC(max_endpoints, "Most workload endpoints per node (default 65536)");
+/* A node needs only a user namespace: the host bounds them all. */
+static unsigned int kp_max_endpoints_host = 262144;
+module_param_named(max_endpoints_host, kp_max_endpoints_host, uint, 0644);
+MODULE_PARM_DESC(max_endpoints_host, "Most workload endpoints over all nodes (default 262144)");
+static unsigned int kp_endpoints_host;	/* kplane_mutex */
 
 static struct kmem_cache *kp_ep_cache;
 /* Pod netns -> endpoint, over all nodes: a netns backs at most one endpoint. */
@@ -188,6 +193,11 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 		NL_SET_ERR_MSG(extack, "endpoint table is full (see max_endpoints)");
 		return -ENOSPC;
 	}
+	if (kp_endpoints_host >= READ_ONCE(kp_max_endpoints_host)) {
+		atomic64_inc(&tbl->full);
+		NL_SET_ERR_MSG(extack, "the host's endpoints are at their limit (see max_endpoints_host)");
+		return -ENOSPC;
+	}
 	err = rhashtable_lookup_insert_fast(&tbl->by_id, &ep->id_node,
 					    kp_ep_id_params);
 	if (err) {
@@ -218,6 +228,7 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 	ep->seq = tbl->next_seq++;
 	list_add_tail_rcu(&ep->list, &tbl->list);
 	tbl->count++;
+	kp_endpoints_host++;
 	WRITE_ONCE(tbl->n_host, tbl->n_host + ep->host);
 	node = kp_node_of_table(tbl);
 	if (node->net)	/* none in KUnit's tables */
@@ -252,6 +263,7 @@ void kp_ep_table_del(struct kp_endpoint *ep)
 	rhashtable_remove_fast(&tbl->by_id, &ep->id_node, kp_ep_id_params);
 	list_del_rcu(&ep->list);
 	tbl->count--;
+	kp_endpoints_host--;
 	WRITE_ONCE(tbl->n_host, tbl->n_host - ep->host);
 	call_rcu(&ep->rcu, kp_ep_free_rcu);
 }

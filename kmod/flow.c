@@ -12,6 +12,12 @@ unsigned int kp_max_flows = 262144;
 module_param_named(max_flows, kp_max_flows, uint, 0644);
 MODULE_PARM_DESC(max_flows, "Most packet-path flows per node (default 262144)");
 
+/* Flows are made by packets, so a node's netns needs only a user namespace. */
+static unsigned int kp_max_flows_host = 1 << 21;
+module_param_named(max_flows_host, kp_max_flows_host, uint, 0644);
+MODULE_PARM_DESC(max_flows_host, "Most packet-path flows over all nodes (default 2M)");
+static atomic_t kp_flows_host = ATOMIC_INIT(0);
+
 unsigned int kp_flow_timeout_tcp = 3600;
 module_param_named(flow_timeout_tcp, kp_flow_timeout_tcp, uint, 0644);
 MODULE_PARM_DESC(flow_timeout_tcp, "Idle seconds before an established TCP flow is reclaimed (default 3600)");
@@ -90,6 +96,13 @@ static void kp_flow_free_rcu(struct rcu_head *rcu)
 	kfree(f);
 }
 
+/* Returns what kp_flow_reserve took. */
+static void kp_flow_unreserve(struct kp_flow_table *tbl)
+{
+	atomic_dec(&kp_flows_host);
+	atomic_dec(&tbl->count);
+}
+
 /* Removes @f once, whoever asks first (collector, teardown). */
 static bool kp_flow_kill(struct kp_flow_table *tbl, struct kp_flow *f)
 {
@@ -98,7 +111,7 @@ static bool kp_flow_kill(struct kp_flow_table *tbl, struct kp_flow *f)
 	spin_lock_bh(&tbl->lock);
 	kp_flow_unhash(tbl, f);
 	spin_unlock_bh(&tbl->lock);
-	atomic_dec(&tbl->count);
+	kp_flow_unreserve(tbl);
 	if (f->translates)
 		atomic_dec(&tbl->nat_count);
 	call_rcu(&f->rcu, kp_flow_free_rcu);
@@ -197,8 +210,15 @@ static void kp_flow_gc_arm(struct kp_flow_table *tbl)
 /* Takes one of the table's max_flows places; false when none is left. */
 static bool kp_flow_reserve(struct kp_flow_table *tbl)
 {
-	if (atomic_inc_return(&tbl->count) <= READ_ONCE(kp_max_flows))
-		return true;
+	if (atomic_inc_return(&tbl->count) > READ_ONCE(kp_max_flows))
+		goto node_full;
+	if (atomic_inc_return(&kp_flows_host) > READ_ONCE(kp_max_flows_host))
+		goto host_full;
+	return true;
+
+host_full:
+	atomic_dec(&kp_flows_host);
+node_full:
 	atomic_dec(&tbl->count);
 	return false;
 }
@@ -248,7 +268,7 @@ static struct kp_flow_node *kp_flow_publish(struct kp_flow_table *tbl, struct kp
 		kp_flow_gc_arm(tbl);
 		return &f->tn[KP_ROLE_ORIG_PRE];
 	}
-	atomic_dec(&tbl->count);
+	kp_flow_unreserve(tbl);
 	if (f->translates)
 		atomic_dec(&tbl->nat_count);
 	kfree(f);
@@ -267,7 +287,7 @@ struct kp_flow_node *kp_flow_create(struct kp_flow_table *tbl, const struct kp_t
 	}
 	f = kp_flow_alloc(t, svc, be, snat_addr);
 	if (!f) {
-		atomic_dec(&tbl->count);
+		kp_flow_unreserve(tbl);
 		return ERR_PTR(-ENOMEM);
 	}
 	/* Counted before it is hashed: its replies must not skip the lookup. */
@@ -286,7 +306,7 @@ struct kp_flow_node *kp_flow_create_verdict(struct kp_flow_table *tbl, const str
 	}
 	f = kzalloc(sizeof(*f), GFP_ATOMIC);
 	if (!f) {
-		atomic_dec(&tbl->count);
+		kp_flow_unreserve(tbl);
 		return ERR_PTR(-ENOMEM);
 	}
 	f->family = t->family;
@@ -420,7 +440,7 @@ void kp_affinity_set(struct kp_flow_table *tbl, const struct kp_service *svc,
 	kp_flow_gc_arm(tbl);
 	return;
 unreserve:
-	atomic_dec(&tbl->count);
+	kp_flow_unreserve(tbl);
 }
 
 /* One service (@key, now @svc or gone), or (@svcs) every service as the table has it. */

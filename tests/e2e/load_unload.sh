@@ -2,7 +2,8 @@
 # Load and unload 20 times with nodes enabled in several netns, endpoints
 # present and packets flowing; nothing may stay behind (module, slab cache)
 # and the kernel log must stay clean (the harness scans it, kmemleak too).
-# Then a node disabled and enabled again under a fast-path flood.
+# Then a node disabled and enabled again under a fast-path flood, and the
+# last node disabled while sends run through the module's own stubs.
 . /scenarios/lib.sh
 
 ROUNDS=${ROUNDS:-20}
@@ -68,4 +69,21 @@ kp_check "module unloads after" kp_unload
 kp_check "module gone" [ ! -e /sys/module/kplane ]
 kp_check "no kplane slab cache left" [ ! -e /sys/kernel/slab/kp_endpoint ]
 kp_check "no kplane genl family left" bash -c '! kplanectl status 2>/dev/null'
+
+# Sends diverted into the module's own code (a connected UDP socket whose
+# backend left reconnects at its next send, from a stub the probe sends it
+# to) racing the last node's disable and the unload: the stubs and the
+# socket table they read must outlive them.
+kp_load
+kp_kplane_node noder 7 8
+svc() { kpctl noder service set 10.96.0.99:53/udp backend "10.244.1.8:$1"; }
+svc 53
+ip netns exec pod7 kp-sockstate sendloop 10.96.0.99 53 64 $(kp_scale 4000 8000) >/tmp/sends.out &
+sender=$!
+kp_until 10 grep -q ready /tmp/sends.out
+for port in 54 55 56 57; do svc $port; done	# each move makes every socket resteer
+kp_check "the last node disables while diverted sends run" kpctl noder node disable
+kp_check "and the module unloads" kp_unload
+wait $sender
+kp_check "the sender went on to the end [$(tail -1 /tmp/sends.out)]" grep -q '^sends=' /tmp/sends.out
 kp_done

@@ -19,6 +19,9 @@
  *   hold ADDR PORT N MS     UDP: N sockets connected to ADDR; "shown=S":
  *                           S of them show ADDR:PORT (getpeername); then
  *                           keep them MS ms
+ *   sendloop ADDR PORT N MS  UDP: N sockets connected to ADDR ("ready"),
+ *                           each sending one datagram in turn, for MS ms
+ *                           (whatever the sends return); "sends=C"
  * ADDR may be IPv6, or v4-mapped (::ffff:A.B.C.D: an AF_INET6 socket to an
  * IPv4 service, as Java's default).
  */
@@ -174,6 +177,25 @@ static int hold(const struct target *t, int n, int ms)
 	return 0;
 }
 
+static double now_ms(void);
+
+static int sendloop(const struct target *t, int n, int ms)
+{
+	int *fds = calloc((size_t)n, sizeof(*fds)), i;
+	long sends = 0;
+	double end;
+
+	for (i = 0; i < n; i++) {
+		fds[i] = sock(t, SOCK_DGRAM);
+		connect(fds[i], (const void *)&t->ss, t->len);
+	}
+	printf("ready\n");
+	for (end = now_ms() + ms; now_ms() < end; sends++)
+		send(fds[sends % n], "?", 1, MSG_DONTWAIT);
+	printf("sends=%ld\n", sends);
+	return 0;
+}
+
 static struct target target;
 static pthread_barrier_t start;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -277,6 +299,8 @@ int main(int argc, char **argv)
 		printf("answers=%ld other=%ld\n", answers, other);
 		return 0;
 	}
+	if (!strcmp(argv[1], "sendloop") && argc == 6)
+		return sendloop(&target, atoi(argv[4]), atoi(argv[5]));
 	if (!strcmp(argv[1], "hold") && argc == 6)
 		return hold(&target, atoi(argv[4]), atoi(argv[5]));
 usage:

@@ -16,19 +16,38 @@
 #include <linux/atomic.h>
 #include <linux/refcount.h>
 
+struct net;
+
+/*
+ * A host-wide total and, within it, what tenants' nodes took: a tenant is a
+ * netns owned by a user namespace other than the host's, and tenants
+ * together may take at most half of the total, so the host's own nodes
+ * (the kubelet's) always have the rest, however many netns users make.
+ */
+struct kp_pool {
+	atomic_long_t all;
+	atomic_long_t tenants;
+};
+
+bool kp_net_is_tenant(const struct net *net);
+/* Takes @n of @pool (at most @max in all); any context. */
+bool kp_pool_take(struct kp_pool *pool, bool tenant, long n, long max);
+void kp_pool_give(struct kp_pool *pool, bool tenant, long n);
+
 struct kp_budget {
 	refcount_t ref;
+	bool tenant;		/* its node's netns is a tenant's */
 	atomic_long_t used;
 	atomic64_t refused;	/* charges that failed */
 };
 
-struct kp_budget *kp_budget_new(void);
+struct kp_budget *kp_budget_new(bool tenant);
 struct kp_budget *kp_budget_get(struct kp_budget *b);
 void kp_budget_put(struct kp_budget *b);	/* NULL: nothing */
 /* Charges @n to @b (at most @max) and @host (at most @host_max); any context. */
-bool kp_budget_charge(struct kp_budget *b, long max, atomic_long_t *host, long host_max,
+bool kp_budget_charge(struct kp_budget *b, long max, struct kp_pool *host, long host_max,
 		      long n);
-void kp_budget_uncharge(struct kp_budget *b, atomic_long_t *host, long n);
+void kp_budget_uncharge(struct kp_budget *b, struct kp_pool *host, long n);
 
 struct netlink_ext_ack;
 /*

@@ -4,6 +4,7 @@
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/netlink.h>
+#include "budget.h"
 #include "endpoint.h"
 #include "hooks.h"
 #include "node.h"
@@ -15,7 +16,7 @@ MODULE_PARM_DESC(max_endpoints, "Most workload endpoints per node (default 65536
 static unsigned int kp_max_endpoints_host = 262144;
 module_param_named(max_endpoints_host, kp_max_endpoints_host, uint, 0644);
 MODULE_PARM_DESC(max_endpoints_host, "Most workload endpoints over all nodes (default 262144)");
-static unsigned int kp_endpoints_host;	/* kplane_mutex */
+static struct kp_pool kp_endpoints_host;
 
 static struct kmem_cache *kp_ep_cache;
 /* Pod netns -> endpoint, over all nodes: a netns backs at most one endpoint. */
@@ -193,9 +194,9 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 		NL_SET_ERR_MSG(extack, "endpoint table is full (see max_endpoints)");
 		return -ENOSPC;
 	}
-	if (kp_endpoints_host >= READ_ONCE(kp_max_endpoints_host)) {
+	if (!kp_pool_take(&kp_endpoints_host, tbl->tenant, 1, READ_ONCE(kp_max_endpoints_host))) {
 		atomic64_inc(&tbl->full);
-		NL_SET_ERR_MSG(extack, "the host's endpoints are at their limit (see max_endpoints_host)");
+		NL_SET_ERR_MSG(extack, "the host's endpoints are at their limit (see max_endpoints_host; tenants' nodes share half)");
 		return -ENOSPC;
 	}
 	err = rhashtable_lookup_insert_fast(&tbl->by_id, &ep->id_node,
@@ -203,7 +204,7 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 	if (err) {
 		if (err == -EEXIST)
 			NL_SET_ERR_MSG(extack, "an endpoint with this id exists");
-		return err;
+		goto err_pool;
 	}
 	err = rhashtable_lookup_insert_fast(&tbl->by_ifindex, &ep->ifindex_node,
 					    kp_ep_ifindex_params);
@@ -228,7 +229,6 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 	ep->seq = tbl->next_seq++;
 	list_add_tail_rcu(&ep->list, &tbl->list);
 	tbl->count++;
-	kp_endpoints_host++;
 	WRITE_ONCE(tbl->n_host, tbl->n_host + ep->host);
 	node = kp_node_of_table(tbl);
 	if (node->net)	/* none in KUnit's tables */
@@ -245,6 +245,8 @@ err_id:
 	 * so wait out those readers.
 	 */
 	synchronize_rcu();
+err_pool:
+	kp_pool_give(&kp_endpoints_host, tbl->tenant, 1);
 	return err;
 }
 
@@ -263,7 +265,7 @@ void kp_ep_table_del(struct kp_endpoint *ep)
 	rhashtable_remove_fast(&tbl->by_id, &ep->id_node, kp_ep_id_params);
 	list_del_rcu(&ep->list);
 	tbl->count--;
-	kp_endpoints_host--;
+	kp_pool_give(&kp_endpoints_host, tbl->tenant, 1);
 	WRITE_ONCE(tbl->n_host, tbl->n_host - ep->host);
 	call_rcu(&ep->rcu, kp_ep_free_rcu);
 }

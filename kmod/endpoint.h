@@ -64,6 +64,7 @@ struct kp_ep_table {
 	struct rhashtable by_addr;	/* kp_ep_addr_ent */
 	struct list_head list;
 	unsigned int count;
+	bool tenant;			/* its node is a tenant's (budget.h) */
 	unsigned int n_host;		/* host endpoints among them (read by the datapath) */
 	u64 next_seq;
 	atomic64_t full;		/* adds refused at the limit */

@@ -210,12 +210,27 @@ static int kp_filter_reply_ifindex(struct kp_node *node, const struct kp_filter_
 	return kp_filter_local(node->net, at->in_ifindex, m, &out_ifindex) ? 0 : out_ifindex;
 }
 
-/* Whether a packet met on @in_ifindex (0: sent by the node) is @fn's flow's. */
-static bool kp_flow_iif_ok(const struct kp_flow_node *fn, int in_ifindex)
+/* Whether @ifindex is a workload's (a pod's) interface on @node. */
+static bool kp_workload_if(struct kp_node *node, int ifindex)
+{
+	const struct kp_endpoint *ep = ifindex ? kp_ep_lookup_ifindex(&node->eps, ifindex) : NULL;
+
+	return ep && !ep->host;
+}
+
+/*
+ * Whether a packet met on @in_ifindex (0: sent by the node) is @fn's flow's.
+ * Only a workload's interface says who sent a packet: every other place
+ * (uplinks, whichever ECMP or policy routing picked, lo, the node itself)
+ * counts as one, so asymmetric paths outside the pods keep their flows.
+ */
+static bool kp_flow_iif_ok(struct kp_node *node, const struct kp_flow_node *fn, int in_ifindex)
 {
 	const struct kp_flow_verdict *v = &fn->flow->verdict;
+	int want = fn->role == KP_ROLE_ORIG_PRE ? v->in_ifindex : v->reply_ifindex;
 
-	return in_ifindex == (fn->role == KP_ROLE_ORIG_PRE ? v->in_ifindex : v->reply_ifindex);
+	return in_ifindex == want ||
+	       (!kp_workload_if(node, in_ifindex) && !kp_workload_if(node, want));
 }
 
 /*
@@ -590,7 +605,7 @@ unsigned int kp_filter_ingress(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;	/* kplane's NAT translates it at PRE_ROUTING */
 	p.t.stage = KP_STAGE_POLICY;
 	fn = kp_flow_lookup(&node->flows, &p.t);
-	if (!fn || !kp_flow_iif_ok(fn, skb->dev->ifindex))
+	if (!fn || !kp_flow_iif_ok(node, fn, skb->dev->ifindex))
 		return NF_ACCEPT;
 	v = &fn->flow->verdict;
 	if (smp_load_acquire(&v->rev) != kp_pol_rev(node) ||
@@ -721,7 +736,7 @@ unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, struct 
 		return NF_ACCEPT;
 	p->t.stage = KP_STAGE_POLICY;
 	fn = kp_flow_lookup(&node->flows, &p->t);
-	if (fn && kp_flow_iif_ok(fn, at->in_ifindex))
+	if (fn && kp_flow_iif_ok(node, fn, at->in_ifindex))
 		return kp_filter_cached(node, skb, p, fn, hook);
 	if (kp_filter_spoofed(node, at, p)) {
 		kp_node_inc(node, spoofed);

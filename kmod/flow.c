@@ -6,6 +6,7 @@
 #include <linux/slab.h>
 #include <net/dst.h>
 #include <net/tcp.h>
+#include "budget.h"
 #include "flow.h"
 
 unsigned int kp_max_flows = 262144;
@@ -16,7 +17,7 @@ MODULE_PARM_DESC(max_flows, "Most packet-path flows per node (default 262144)");
 static unsigned int kp_max_flows_host = 1 << 21;
 module_param_named(max_flows_host, kp_max_flows_host, uint, 0644);
 MODULE_PARM_DESC(max_flows_host, "Most packet-path flows over all nodes (default 2M)");
-static atomic_t kp_flows_host = ATOMIC_INIT(0);
+static struct kp_pool kp_flows_host;
 
 unsigned int kp_flow_timeout_tcp = 3600;
 module_param_named(flow_timeout_tcp, kp_flow_timeout_tcp, uint, 0644);
@@ -99,7 +100,7 @@ static void kp_flow_free_rcu(struct rcu_head *rcu)
 /* Returns what kp_flow_reserve took. */
 static void kp_flow_unreserve(struct kp_flow_table *tbl)
 {
-	atomic_dec(&kp_flows_host);
+	kp_pool_give(&kp_flows_host, tbl->tenant, 1);
 	atomic_dec(&tbl->count);
 }
 
@@ -212,12 +213,10 @@ static bool kp_flow_reserve(struct kp_flow_table *tbl)
 {
 	if (atomic_inc_return(&tbl->count) > READ_ONCE(kp_max_flows))
 		goto node_full;
-	if (atomic_inc_return(&kp_flows_host) > READ_ONCE(kp_max_flows_host))
-		goto host_full;
+	if (!kp_pool_take(&kp_flows_host, tbl->tenant, 1, READ_ONCE(kp_max_flows_host)))
+		goto node_full;
 	return true;
 
-host_full:
-	atomic_dec(&kp_flows_host);
 node_full:
 	atomic_dec(&tbl->count);
 	return false;

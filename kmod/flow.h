@@ -125,6 +125,7 @@ struct kp_flow {
 struct kp_flow_table {
 	struct rhashtable ht;
 	spinlock_t lock;	/* creation and removal */
+	bool tenant;		/* its node is a tenant's (budget.h) */
 	atomic_t count;
 	/* Flows that rewrite packets: while none exist, packets need no NAT lookup. */
 	atomic_t nat_count;

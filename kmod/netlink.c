@@ -200,10 +200,12 @@ static int kp_put_endpoint(struct sk_buff *skb, struct net *net,
 /*
  * Resolves the pod netns fd to a netns with a reference.  Opening a netns
  * is not owning it: the caller must hold CAP_NET_ADMIN over the netns's own
- * user namespace (as rtnl_link_get_net_capable asks), or a node owned by a
- * user namespace could serve (hijack) the host's connects.
+ * user namespace, both the sender and the socket's opener (as
+ * rtnl_link_get_net_capable asks), or a node owned by a user namespace
+ * could serve (hijack) the host's connects.
  */
-static struct net *kp_pod_net(struct genl_info *info, const struct kp_ep_cfg *cfg)
+static struct net *kp_pod_net(struct sk_buff *skb, struct genl_info *info,
+			      const struct kp_ep_cfg *cfg)
 {
 	struct net *pod, *net = genl_info_net(info);
 
@@ -219,8 +221,7 @@ static struct net *kp_pod_net(struct genl_info *info, const struct kp_ep_cfg *cf
 		NL_SET_ERR_MSG(info->extack, "pod netns must not be the node's own netns");
 		return ERR_PTR(-EINVAL);
 	}
-	/* doit runs in the sender's context: its credentials are current's. */
-	if (!ns_capable(pod->user_ns, CAP_NET_ADMIN)) {
+	if (!netlink_ns_capable(skb, pod->user_ns, CAP_NET_ADMIN)) {
 		put_net(pod);
 		NL_SET_ERR_MSG(info->extack,
 			       "no CAP_NET_ADMIN over the pod netns's user namespace");
@@ -236,8 +237,8 @@ static struct net *kp_pod_net(struct genl_info *info, const struct kp_ep_cfg *cf
  * caller drops once the endpoint is indexed (the netns' exit, which takes
  * kplane_mutex, unbinds it from then on) or freed.
  */
-static int kp_ep_build(struct genl_info *info, const struct kp_ep_cfg *cfg,
-		       struct kp_endpoint *ep)
+static int kp_ep_build(struct sk_buff *skb, struct genl_info *info,
+		       const struct kp_ep_cfg *cfg, struct kp_endpoint *ep)
 {
 	struct net_device *dev;
 	struct net *pod;
@@ -249,7 +250,7 @@ static int kp_ep_build(struct genl_info *info, const struct kp_ep_cfg *cfg,
 	}
 	ep->ifindex = dev->ifindex;
 	dev_put(dev);
-	pod = kp_pod_net(info, cfg);
+	pod = kp_pod_net(skb, info, cfg);
 	if (IS_ERR(pod))
 		return PTR_ERR(pod);
 	ep->pod_net = pod;
@@ -316,7 +317,8 @@ static int kp_nl_ep_add_now(struct kp_node *node, struct kp_endpoint *ep,
 }
 
 /* Adds the endpoint of @cfg now, or stages it in the transaction named. */
-static int kp_nl_ep_add_locked(struct genl_info *info, struct kp_ep_cfg *cfg)
+static int kp_nl_ep_add_locked(struct sk_buff *skb, struct genl_info *info,
+			       struct kp_ep_cfg *cfg)
 {
 	struct kp_node *node = kp_info_node(info);
 	struct kp_endpoint *ep;
@@ -332,7 +334,7 @@ static int kp_nl_ep_add_locked(struct genl_info *info, struct kp_ep_cfg *cfg)
 	ep = kp_ep_alloc();
 	if (!ep)
 		return -ENOMEM;
-	err = kp_ep_build(info, cfg, ep);
+	err = kp_ep_build(skb, info, cfg, ep);
 	if (err) {
 		kp_ep_free(ep);
 		return err;
@@ -364,7 +366,7 @@ static int kp_nl_ep_add(struct sk_buff *skb, struct genl_info *info)
 			  info->extack);
 	if (!err) {
 		mutex_lock(&kplane_mutex);
-		err = kp_nl_ep_add_locked(info, cfg);
+		err = kp_nl_ep_add_locked(skb, info, cfg);
 		mutex_unlock(&kplane_mutex);
 		kvfree(cfg->attach);
 	}

@@ -128,8 +128,8 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	node->stats = alloc_percpu_gfp(struct kp_node_counters, GFP_KERNEL_ACCOUNT);
 	if (!node->stats)
 		return -ENOMEM;
-	node->lb_quota = kp_budget_new();
-	node->cfg_budget = kp_budget_new();
+	node->lb_quota = kp_budget_new(kp_net_is_tenant(node->net));
+	node->cfg_budget = kp_budget_new(kp_net_is_tenant(node->net));
 	if (!node->lb_quota || !node->cfg_budget) {
 		err = -ENOMEM;
 		goto err_quota;
@@ -143,6 +143,7 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	err = kp_flow_table_init(&node->flows);
 	if (err)
 		goto err_svcs;
+	node->eps.tenant = node->flows.tenant = kp_net_is_tenant(node->net);
 	err = kp_pol_table_init(&node->pol);
 	if (err)
 		goto err_flows;
@@ -194,6 +195,7 @@ void kp_node_disable(struct kp_node *node)
 	 */
 	kp_ep_table_unhook(&node->eps);
 	kp_hooks_unregister(node->net);
+	kp_sockhook_node_gone(node);
 	kp_sockhook_put();
 	kp_budget_put(node->lb_quota);
 	node->lb_quota = NULL;

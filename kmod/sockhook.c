@@ -66,19 +66,26 @@ static const struct rhashtable_params kp_lb_sock_params = {
 
 static struct rhashtable kp_lb_socks;
 static unsigned int kp_sockhook_users;	/* enabled nodes; kplane_mutex */
-static atomic_long_t kp_lb_sock_count = ATOMIC_LONG_INIT(0);
+static struct kp_pool kp_lb_sock_count;	/* records, over all nodes */
 /*
- * Calls sent into one of our stubs (instruction pointer rewritten) and not
- * yet out of it: the stubs are module code that may sleep, and read the
- * socket table.  The last kp_sockhook_put waits for them.
+ * Whether the socket table may be read: cleared by the last
+ * kp_sockhook_put a grace period before the table is emptied, so code
+ * outside the probe handlers (the stubs below, after they slept) finds
+ * nothing rather than freed buckets.  Read under RCU.
  */
-static atomic_t kp_diverted = ATOMIC_INIT(0);
+static bool kp_lb_table_live;
+/*
+ * Return instances held by sockets of netns owned by a user namespace other
+ * than the host's (tenants): together at most half of each pool, so the
+ * host's own nodes always have the rest.
+ */
+static atomic_t kp_tenant_getname, kp_tenant_recvmsg;
 /* Records marked stale: while none is, a connected send costs one read. */
 static atomic_t kp_lb_stale_count = ATOMIC_INIT(0);
 
 static struct kp_lb_sock *kp_lb_sock_find(const struct sock *sk)
 {
-	if (!atomic_long_read(&kp_lb_sock_count))
+	if (!READ_ONCE(kp_lb_table_live) || !atomic_long_read(&kp_lb_sock_count.all))
 		return NULL;
 	return rhashtable_lookup(&kp_lb_socks, &sk, kp_lb_sock_params);
 }
@@ -105,13 +112,13 @@ static void kp_lb_sock_release(struct kp_lb_sock *e)
 	struct kp_lb_rev *r;
 	struct hlist_node *tmp;
 
-	spin_lock_bh(&e->lock);
+	spin_lock(&e->lock);
 	kp_lb_sock_set_stale(e, false);
 	hlist_for_each_entry_safe(r, tmp, &e->revs, link) {
 		hlist_del_rcu(&r->link);
 		kfree_rcu(r, rcu);
 	}
-	spin_unlock_bh(&e->lock);
+	spin_unlock(&e->lock);
 	kp_budget_uncharge(e->quota, &kp_lb_sock_count, 1);
 	kp_budget_put(e->quota);
 	call_rcu(&e->rcu, kp_lb_sock_free_rcu);
@@ -177,12 +184,12 @@ static void kp_lb_sock_connected(struct kp_node *node, const struct sock *sk,
 
 	if (!e)
 		return;
-	spin_lock_bh(&e->lock);
+	spin_lock(&e->lock);
 	e->connected = true;
 	kp_lb_sock_set_stale(e, false);
 	e->svc = *svc;
 	e->backend = *backend;
-	spin_unlock_bh(&e->lock);
+	spin_unlock(&e->lock);
 }
 
 /*
@@ -198,12 +205,12 @@ static void kp_lb_sock_left(const struct sock *sk, const struct kp_svc_key *dest
 	rcu_read_lock();
 	e = kp_lb_sock_find(sk);
 	if (e) {
-		spin_lock_bh(&e->lock);
+		spin_lock(&e->lock);
 		if (!dest || memcmp(dest, &e->backend, sizeof(*dest))) {
 			e->connected = false;
 			kp_lb_sock_set_stale(e, false);
 		}
-		spin_unlock_bh(&e->lock);
+		spin_unlock(&e->lock);
 	}
 	rcu_read_unlock();
 }
@@ -224,12 +231,12 @@ static bool kp_lb_sock_connecting(const struct sock *sk, const struct kp_svc_key
 	e = kp_lb_sock_find(sk);
 	if (!e)
 		return false;
-	spin_lock_bh(&e->lock);
+	spin_lock(&e->lock);
 	if (e->connected && !memcmp(&e->svc, svc, sizeof(*svc))) {
 		*backend = e->backend;
 		found = true;
 	}
-	spin_unlock_bh(&e->lock);
+	spin_unlock(&e->lock);
 	return found;
 }
 
@@ -252,7 +259,7 @@ static void kp_lb_sock_sent(struct kp_node *node, const struct sock *sk,
 
 	if (!e)
 		return;
-	spin_lock_bh(&e->lock);
+	spin_lock(&e->lock);
 	r = kp_lb_rev_find(e, backend);
 	if (!r && e->n_revs < KP_LB_REVS_MAX) {
 		r = kzalloc(sizeof(*r), GFP_ATOMIC | __GFP_ACCOUNT);
@@ -264,7 +271,20 @@ static void kp_lb_sock_sent(struct kp_node *node, const struct sock *sk,
 	}
 	if (r)
 		r->svc = *svc;
-	spin_unlock_bh(&e->lock);
+	spin_unlock(&e->lock);
+}
+
+/*
+ * Whether the protocol will take an @sa address at all, so that what we
+ * record follows a call that can succeed: its own family, or (an AF_INET6
+ * UDP socket) an AF_INET one, which ip6_datagram_connect and
+ * udpv6_sendmsg accept.
+ */
+static bool kp_sockaddr_fits(const struct sock *sk, const struct sockaddr *sa)
+{
+	return sa->sa_family == sk->sk_family ||
+	       (sk->sk_family == AF_INET6 && sa->sa_family == AF_INET &&
+		sk->sk_protocol == IPPROTO_UDP && !ipv6_only_sock(sk));
 }
 
 /* Whether a connect() to @sa (@len bytes) disconnects (AF_UNSPEC). */
@@ -284,7 +304,7 @@ static bool kp_sockaddr_key(const struct sock *sk, const struct sockaddr *sa, in
 	memset(key, 0, sizeof(*key));
 	key->proto = sk->sk_protocol;
 	if ((key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP) ||
-	    len < (int)sizeof(sa->sa_family))
+	    len < (int)sizeof(sa->sa_family) || !kp_sockaddr_fits(sk, sa))
 		return false;
 	if (sa->sa_family == AF_INET && len >= (int)sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *sin = (const void *)sa;
@@ -294,9 +314,13 @@ static bool kp_sockaddr_key(const struct sock *sk, const struct sockaddr *sa, in
 		memcpy(key->addr, &sin->sin_addr, 4);
 		return true;
 	}
-	if (sa->sa_family == AF_INET6 && len >= (int)sizeof(struct sockaddr_in6)) {
+	/* The protocols take the RFC 2133 size too: no scope id. */
+	if (sa->sa_family == AF_INET6 && len >= SIN6_LEN_RFC2133) {
 		const struct sockaddr_in6 *sin6 = (const void *)sa;
 		bool mapped = ipv6_addr_v4mapped(&sin6->sin6_addr);
+
+		if (mapped && ipv6_only_sock(sk))
+			return false;	/* refused by the protocol */
 
 		key->family = mapped ? AF_INET : AF_INET6;
 		key->port = sin6->sin6_port;
@@ -383,20 +407,23 @@ static const struct kp_backend *kp_sock_pick(struct kp_node *node,
 }
 
 /*
- * Sends the probed call into @stub, module code that runs after the probe
- * handler returned, hence counted until it is out (kp_diverted_done).
+ * Sends the probed call into @stub: module code that runs after the probe
+ * handler returned and may sleep, so it holds a module reference, dropped
+ * as it leaves (kp_diverted_done); the few instructions after that are
+ * covered by the tasks-RCU grace period of module exit.  0: the module is
+ * going, the call goes on as if not probed.
  */
 static int kp_divert(struct pt_regs *regs, void *stub)
 {
-	atomic_inc(&kp_diverted);
+	if (!try_module_get(THIS_MODULE))
+		return 0;
 	instruction_pointer_set(regs, (unsigned long)stub);
 	return 1;	/* do not single-step the probed instruction */
 }
 
 static void kp_diverted_done(void)
 {
-	if (atomic_dec_and_test(&kp_diverted))
-		wake_up_var(&kp_diverted);
+	module_put(THIS_MODULE);
 }
 
 /*
@@ -442,8 +469,15 @@ static int kp_connect_to(struct sock *sk, struct sockaddr *uaddr, int len,
 	node = kp_node_serving(sock_net(sk));
 	svc = node ? kp_node_service(node, &key) : NULL;
 	if (!svc) {
-		/* UDP reconnects at will; TCP only completes to its own backend. */
-		kp_lb_sock_left(sk, key.proto == IPPROTO_TCP ? &key : NULL);
+		/*
+		 * UDP reconnects at will.  TCP connects anew only from CLOSE
+		 * (an established socket's connect fails, EISCONN), and a call
+		 * naming its own backend completes the connect under way.
+		 */
+		if (key.proto == IPPROTO_UDP)
+			kp_lb_sock_left(sk, NULL);
+		else if (READ_ONCE(sk->sk_state) == TCP_CLOSE)
+			kp_lb_sock_left(sk, &key);
 	} else if (kp_lb_sock_connecting(sk, &key, &backend)) {
 		kp_sockaddr_set(uaddr, &backend);
 	} else {
@@ -477,7 +511,8 @@ static int kp_fastopen_pre(struct kprobe *p, struct pt_regs *regs)
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
 	struct msghdr *msg = (struct msghdr *)regs_get_kernel_argument(regs, 1);
 
-	if (!msg->msg_name)
+	/* AF_UNSPEC: tcp_sendmsg_fastopen refuses it, disconnecting nothing. */
+	if (!msg->msg_name || kp_sockaddr_unspec(msg->msg_name, msg->msg_namelen))
 		return 0;
 	return kp_connect_to(sk, msg->msg_name, msg->msg_namelen, regs, kp_sendmsg_refused);
 }
@@ -495,7 +530,33 @@ struct kp_getname_args {
 	struct socket *sock;
 	struct sockaddr *uaddr;
 	int peer;
+	atomic_t *tenant;	/* the tenants' count it holds, or NULL */
 };
+
+/*
+ * Whether @sk may hold one of @ri's pool: always for the host's own netns;
+ * for a tenant's (a netns of another user namespace) while tenants hold
+ * under half of it.  *@tenant: the count to give back at return.
+ */
+static bool kp_instance_take(struct kretprobe_instance *ri, const struct sock *sk,
+			     atomic_t *tenants, atomic_t **tenant)
+{
+	*tenant = NULL;
+	if (sock_net(sk)->user_ns == &init_user_ns)
+		return true;
+	if (atomic_inc_return(tenants) > get_kretprobe(ri)->maxactive / 2) {
+		atomic_dec(tenants);
+		return false;
+	}
+	*tenant = tenants;
+	return true;
+}
+
+static void kp_instance_give(atomic_t *tenant)
+{
+	if (tenant)
+		atomic_dec(tenant);
+}
 
 /* Whether @sk connect()ed to a service, as far as a lockless look can tell. */
 static bool kp_lb_sock_is_connected(const struct sock *sk)
@@ -522,7 +583,9 @@ static int kp_getname_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	a->sock = (struct socket *)regs_get_kernel_argument(regs, 0);
 	a->uaddr = (struct sockaddr *)regs_get_kernel_argument(regs, 1);
 	a->peer = (int)regs_get_kernel_argument(regs, 2);
-	return a->peer && a->sock->sk && kp_lb_sock_is_connected(a->sock->sk) ? 0 : 1;
+	if (!a->peer || !a->sock->sk || !kp_lb_sock_is_connected(a->sock->sk))
+		return 1;
+	return kp_instance_take(ri, a->sock->sk, &kp_tenant_getname, &a->tenant) ? 0 : 1;
 }
 
 static int kp_getname_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -530,15 +593,16 @@ static int kp_getname_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct kp_getname_args *a = (void *)ri->data;
 	struct kp_lb_sock *e;
 
+	kp_instance_give(a->tenant);
 	if ((long)regs_return_value(regs) <= 0 || !a->sock->sk)
 		return 0;
 	rcu_read_lock();
 	e = kp_lb_sock_find(a->sock->sk);
 	if (e) {
-		spin_lock_bh(&e->lock);
+		spin_lock(&e->lock);
 		if (e->connected)
 			kp_sockaddr_set(a->uaddr, &e->svc);
-		spin_unlock_bh(&e->lock);
+		spin_unlock(&e->lock);
 	}
 	rcu_read_unlock();
 	return 0;
@@ -552,7 +616,7 @@ static const struct kp_service *kp_lb_sock_stale(struct kp_node *node,
 						 const struct kp_service *svc,
 						 const struct kp_lb_sock *e)
 {
-	if (!e->connected || ((const struct sock *)e->sk)->sk_protocol != IPPROTO_UDP)
+	if (!e->connected || e->svc.proto != IPPROTO_UDP)
 		return NULL;
 	if (!svc)	/* e->svc is the address connected to (a NodePort: one of the node's) */
 		svc = kp_node_service(node, &e->svc);
@@ -564,32 +628,26 @@ static const struct kp_service *kp_lb_sock_stale(struct kp_node *node,
 #define KP_LB_WALK_BATCH 1024
 
 /*
- * Marks, not moves: a datagram may be in flight to the departing backend,
- * and its answer is only accepted while the socket is still connected to
- * it.  The socket moves at its next send (kp_sendmsg_resteered).  Records
- * are found under RCU: UDP sockets are freed after a grace period
- * (SOCK_RCU_FREE) and lose their record in inet_release.
+ * Calls @visit on every record, in RCU sections of a bounded size (up to
+ * max_lb_sockets records: let RCU and others in).  Records only, never
+ * their sockets: a TCP socket may be freed without a grace period once its
+ * record is gone.  Caller holds kplane_mutex.
  */
-void kp_sockhook_udp_moved(struct kp_node *node, const struct kp_service *svc)
+static void kp_lb_socks_walk(void (*visit)(struct kp_lb_sock *e, const void *arg),
+			     const void *arg)
 {
 	struct rhashtable_iter iter;
 	unsigned int seen = 0;
 	struct kp_lb_sock *e;
 
 	lockdep_assert_held(&kplane_mutex);
-	if ((svc && svc->key.proto != IPPROTO_UDP) || !kp_sockhook_users)
+	if (!kp_sockhook_users)
 		return;
 	rhashtable_walk_enter(&kp_lb_socks, &iter);
 	rhashtable_walk_start(&iter);
 	while ((e = rhashtable_walk_next(&iter))) {
-		if (IS_ERR(e))
-			continue;
-		spin_lock_bh(&e->lock);
-		if (kp_lb_sock_stale(node, svc, e) &&
-		    kp_node_serving(sock_net(e->sk)) == node)
-			kp_lb_sock_set_stale(e, true);
-		spin_unlock_bh(&e->lock);
-		/* Up to max_lb_sockets records: let RCU and others in. */
+		if (!IS_ERR(e))
+			visit(e, arg);
 		if (!(++seen % KP_LB_WALK_BATCH)) {
 			rhashtable_walk_stop(&iter);
 			cond_resched();
@@ -598,6 +656,55 @@ void kp_sockhook_udp_moved(struct kp_node *node, const struct kp_service *svc)
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
+}
+
+struct kp_udp_moved {
+	struct kp_node *node;
+	const struct kp_service *svc;
+};
+
+static void kp_lb_sock_mark_moved(struct kp_lb_sock *e, const void *arg)
+{
+	const struct kp_udp_moved *m = arg;
+
+	if (e->quota != m->node->lb_quota)	/* not served by this node */
+		return;
+	spin_lock(&e->lock);
+	if (kp_lb_sock_stale(m->node, m->svc, e))
+		kp_lb_sock_set_stale(e, true);
+	spin_unlock(&e->lock);
+}
+
+/*
+ * Marks, not moves: a datagram may be in flight to the departing backend,
+ * and its answer is only accepted while the socket is still connected to
+ * it.  The socket moves at its next send (kp_sendmsg_resteered).
+ */
+void kp_sockhook_udp_moved(struct kp_node *node, const struct kp_service *svc)
+{
+	const struct kp_udp_moved m = { node, svc };
+
+	if (!svc || svc->key.proto == IPPROTO_UDP)
+		kp_lb_socks_walk(kp_lb_sock_mark_moved, &m);
+}
+
+static void kp_lb_sock_drop_node(struct kp_lb_sock *e, const void *arg)
+{
+	const struct kp_node *node = arg;
+
+	if (e->quota == node->lb_quota &&
+	    !rhashtable_remove_fast(&kp_lb_socks, &e->node, kp_lb_sock_params))
+		kp_lb_sock_release(e);
+}
+
+/*
+ * @node is being disabled: its sockets (and its pods') stop being shown
+ * services now, and give their records back, rather than holding the
+ * host's table until they close.
+ */
+void kp_sockhook_node_gone(struct kp_node *node)
+{
+	kp_lb_socks_walk(kp_lb_sock_drop_node, node);
 }
 
 /*
@@ -623,11 +730,11 @@ static void kp_lb_sock_resteer(struct sock *sk)
 	e = kp_lb_sock_find(sk);
 	if (e) {
 		node = kp_node_serving(sock_net(sk));
-		spin_lock_bh(&e->lock);
+		spin_lock(&e->lock);
 		svc = node ? kp_lb_sock_stale(node, NULL, e) : NULL;
 		old = e->backend;
 		kp_lb_sock_set_stale(e, false);
-		spin_unlock_bh(&e->lock);
+		spin_unlock(&e->lock);
 		be = svc ? kp_sock_pick(node, svc, sk) : NULL;
 		if (be)
 			kp_backend_key(&backend, &svc->key, be);
@@ -643,10 +750,10 @@ static void kp_lb_sock_resteer(struct sock *sk)
 	rcu_read_lock();
 	e = kp_lb_sock_find(sk);
 	if (e) {
-		spin_lock_bh(&e->lock);
+		spin_lock(&e->lock);
 		if (e->connected && !memcmp(&e->backend, &old, sizeof(old)))
 			e->backend = backend;
-		spin_unlock_bh(&e->lock);
+		spin_unlock(&e->lock);
 	}
 	rcu_read_unlock();
 }
@@ -672,7 +779,11 @@ static int kp_sendmsg_connected_pre(struct sock *sk, struct pt_regs *regs)
 	struct kp_lb_sock *e;
 	bool stale;
 
-	if (!atomic_read(&kp_lb_stale_count))
+	/*
+	 * A corked datagram is finished where it was begun: no resteer (and
+	 * none attempted, or sendmsg would come back here for ever).
+	 */
+	if (!atomic_read(&kp_lb_stale_count) || READ_ONCE(udp_sk(sk)->pending))
 		return 0;
 	rcu_read_lock();
 	e = kp_lb_sock_find(sk);
@@ -716,10 +827,23 @@ static int kp_sendmsg_pre(struct kprobe *p, struct pt_regs *regs)
 	return refuse;
 }
 
+/*
+ * udp_sendmsg: an AF_INET6 socket's datagram here came through
+ * udpv6_sendmsg's v4-mapped branch, already seen (and rewritten) there; a
+ * second look would balance a backend that is itself a frontend again.
+ */
+static int kp_udp4_sendmsg_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+
+	return sk->sk_family == AF_INET6 ? 0 : kp_sendmsg_pre(p, regs);
+}
+
 struct kp_recvmsg_args {
 	struct sock *sk;
 	struct msghdr *msg;
 	int *addr_len;		/* the source's length: msg_namelen is set later */
+	atomic_t *tenant;	/* the tenants' count it holds, or NULL */
 };
 
 static int kp_recvmsg_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -731,14 +855,16 @@ static int kp_recvmsg_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	a->sk = (struct sock *)regs_get_kernel_argument(regs, 0);
 	a->msg = (struct msghdr *)regs_get_kernel_argument(regs, 1);
 	a->addr_len = (int *)regs_get_kernel_argument(regs, 4);
-	/* Only sockets that sent to a service take a return probe instance:
-	 * blocked receivers elsewhere must not exhaust the pool.
+	/*
+	 * Only sockets with a record take a return instance (blocked
+	 * receivers elsewhere must not exhaust the pool), a tenant's only
+	 * while tenants hold under half of it.
 	 */
 	rcu_read_lock();
 	e = kp_lb_sock_find(a->sk);
 	ours = e && a->msg->msg_name && (READ_ONCE(e->connected) || !hlist_empty(&e->revs));
 	rcu_read_unlock();
-	return ours ? 0 : 1;
+	return ours && kp_instance_take(ri, a->sk, &kp_tenant_recvmsg, &a->tenant) ? 0 : 1;
 }
 
 /*
@@ -753,17 +879,18 @@ static bool kp_lb_sock_answered(struct kp_lb_sock *e, const struct kp_svc_key *f
 	struct kp_lb_rev *r;
 	bool found;
 
-	spin_lock_bh(&e->lock);
+	spin_lock(&e->lock);
 	found = e->connected && !memcmp(&e->backend, from, sizeof(*from));
-	if (found)
+	if (found) {
 		*svc = e->svc;
-	spin_unlock_bh(&e->lock);
-	if (found)
-		return true;
-	r = kp_lb_rev_find(e, from);
-	if (r)
-		*svc = r->svc;
-	return r;
+	} else {
+		r = kp_lb_rev_find(e, from);
+		found = r;
+		if (r)
+			*svc = r->svc;
+	}
+	spin_unlock(&e->lock);
+	return found;
 }
 
 static int kp_recvmsg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -772,6 +899,7 @@ static int kp_recvmsg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct kp_svc_key from, svc;
 	struct kp_lb_sock *e;
 
+	kp_instance_give(a->tenant);
 	if ((long)regs_return_value(regs) < 0 ||
 	    !kp_sockaddr_key(a->sk, a->msg->msg_name, *a->addr_len, &from))
 		return 0;
@@ -783,20 +911,36 @@ static int kp_recvmsg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * Probes that may divert a call have a post_handler (never called when they
+ * do): it makes an ftrace-based kprobe register as modifying the
+ * instruction pointer (IPMODIFY), so a livepatch on the same function is
+ * refused at registration instead of silently undoing our diversion.
+ */
+static void kp_probe_post(struct kprobe *p, struct pt_regs *regs, unsigned long flags)
+{
+}
+
 static struct kprobe kp_probes[] = {
-	{ .symbol_name = "inet_stream_connect", .pre_handler = kp_connect_pre },
-	{ .symbol_name = "inet_dgram_connect", .pre_handler = kp_connect_pre },
-	{ .symbol_name = "tcp_sendmsg_fastopen", .pre_handler = kp_fastopen_pre },
-	{ .symbol_name = "udp_sendmsg", .pre_handler = kp_sendmsg_pre },
-	{ .symbol_name = "udpv6_sendmsg", .pre_handler = kp_sendmsg_pre },
+	{ .symbol_name = "inet_stream_connect", .pre_handler = kp_connect_pre,
+	  .post_handler = kp_probe_post },
+	{ .symbol_name = "inet_dgram_connect", .pre_handler = kp_connect_pre,
+	  .post_handler = kp_probe_post },
+	{ .symbol_name = "tcp_sendmsg_fastopen", .pre_handler = kp_fastopen_pre,
+	  .post_handler = kp_probe_post },
+	{ .symbol_name = "udp_sendmsg", .pre_handler = kp_udp4_sendmsg_pre,
+	  .post_handler = kp_probe_post },
+	{ .symbol_name = "udpv6_sendmsg", .pre_handler = kp_sendmsg_pre,
+	  .post_handler = kp_probe_post },
 	{ .symbol_name = "inet_release", .pre_handler = kp_release_pre },
 };
 
 /*
- * Return instances, per CPU: a caller holds one while inside the function,
- * which may sleep (inet_getname takes the socket lock; a blocking receive
- * waits in udp_recvmsg), so the pool must outnumber the callers that can
- * wait at once, not the CPUs.  Only sockets with a record take one.
+ * Return instances (one host-wide pool per probe, sized by CPU count): a
+ * caller holds one while inside the function, which may sleep
+ * (inet_getname takes the socket lock; a blocking receive waits in
+ * udp_recvmsg), so the pool must outnumber the callers that can wait at
+ * once, not the CPUs.  Only sockets with a record take one.
  */
 #define KP_GETNAME_INSTANCES(cpus)	max(256U, 64U * (cpus))
 #define KP_RECVMSG_INSTANCES(cpus)	max(1024U, 256U * (cpus))
@@ -869,6 +1013,11 @@ unsigned long kp_sockhook_missed(void)
 
 void kp_sockhook_uninit(void)
 {
+	/*
+	 * A stub that dropped its module reference may still be on its last
+	 * instructions (module text): wait until every task has left them.
+	 */
+	synchronize_rcu_tasks();
 	rhashtable_destroy(&kp_lb_socks);
 }
 
@@ -893,6 +1042,9 @@ static void kp_probes_reset(void)
 		kp_probes[i].flags = 0;
 		kp_probes[i].nmissed = 0;
 	}
+	/* Instances outstanding at unregistering never returned theirs. */
+	atomic_set(&kp_tenant_getname, 0);
+	atomic_set(&kp_tenant_recvmsg, 0);
 	for (i = 0; i < ARRAY_SIZE(kp_retprobes); i++) {
 		kp_retprobes[i].kp.addr = NULL;
 		kp_retprobes[i].kp.flags = 0;
@@ -902,9 +1054,10 @@ static void kp_probes_reset(void)
 }
 
 /*
- * The handlers divert calls by rewriting the instruction pointer, which
- * only an ftrace-based kprobe (at a function's fentry) honours: an
- * int3-based or jump-optimised one would run the probed function anyway.
+ * The handlers divert calls by rewriting the instruction pointer, and run
+ * where the arguments are the function's own: at its fentry, through
+ * ftrace.  A jump-optimised kprobe ignores a new instruction pointer;
+ * refuse anything but ftrace rather than guess.
  */
 static int kp_probes_check_ftrace(void)
 {
@@ -928,6 +1081,7 @@ int kp_sockhook_get(void)
 	if (kp_sockhook_users++)
 		return 0;
 	kp_probes_reset();
+	WRITE_ONCE(kp_lb_table_live, true);
 	err = register_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
 	if (err)
 		goto err_users;
@@ -942,6 +1096,7 @@ int kp_sockhook_get(void)
 err_probes:
 	unregister_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
 err_users:
+	WRITE_ONCE(kp_lb_table_live, false);
 	kp_sockhook_users--;
 	pr_err("kplane: connect-time LB unavailable: cannot register probes: %d\n", err);
 	return err;
@@ -955,13 +1110,12 @@ void kp_sockhook_put(void)
 	unregister_kretprobes(kp_retprobe_ptrs, ARRAY_SIZE(kp_retprobe_ptrs));
 	unregister_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
 	/*
-	 * No new diversions now; those under way may sleep (a resteered
-	 * send connects) and read the socket table, which goes next.  Then
-	 * a tasks-RCU grace period for their last instructions after the
-	 * count dropped: module text, freed once the module goes.
+	 * Handlers are done (unregistering waits for them); a stub that
+	 * slept may still look records up: from a grace period on, none
+	 * finds the table live, and it can go.
 	 */
-	wait_var_event(&kp_diverted, !atomic_read(&kp_diverted));
-	synchronize_rcu_tasks();
+	WRITE_ONCE(kp_lb_table_live, false);
+	synchronize_rcu();
 	kp_lb_socks_flush();
 	/* kp_lb_sock_free_rcu is module code. */
 	rcu_barrier();

@@ -34,5 +34,7 @@ struct kp_service;
  * table has it now (after a commit, one pass for all it changed).
  */
 void kp_sockhook_udp_moved(struct kp_node *node, const struct kp_service *svc);
+/* @node is being disabled: its sockets' records go (caller holds kplane_mutex). */
+void kp_sockhook_node_gone(struct kp_node *node);
 
 #endif /* KPLANE_SOCKHOOK_H */

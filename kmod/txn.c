@@ -290,9 +290,17 @@ int kp_txn_stage_ep_add(struct kp_txn *txn, struct kp_endpoint *ep, struct kp_at
 			u32 n_attach, struct netlink_ext_ack *extack)
 {
 	struct kp_txn_pol_op *op = kp_txn_pol_op_new(txn, KPLANE_CMD_ENDPOINT_ADD, extack);
+	long bytes = sizeof(*ep) + (long)n_attach * sizeof(*attach);
+	int err;
 
 	if (IS_ERR(op))
 		return PTR_ERR(op);
+	err = kp_config_charge(txn->budget, bytes, extack);
+	if (err) {
+		kp_txn_pol_op_free(txn, op);
+		return err;
+	}
+	op->charged = bytes;
 	op->ep = ep;
 	op->pod_net = ep->pod_net;
 	op->attach = attach;

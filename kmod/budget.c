@@ -8,23 +8,23 @@
 #include <net/net_namespace.h>
 #include "budget.h"
 
-/* 0 at load: an eighth of the host's memory, and a quarter of that per node. */
+/* 0 at load: a quarter of the host's memory, and half of that per node. */
 static unsigned long kp_max_config_mb;
 module_param_named(max_config_mb, kp_max_config_mb, ulong, 0644);
 MODULE_PARM_DESC(max_config_mb,
-		 "Most memory all nodes' services and staged changes may take, MiB (default RAM/8)");
+		 "Most memory all nodes' services and staged changes may take, MiB (default RAM/4)");
 static unsigned long kp_max_node_config_mb;
 module_param_named(max_node_config_mb, kp_max_node_config_mb, ulong, 0644);
 MODULE_PARM_DESC(max_node_config_mb,
-		 "Most of it one node may take, MiB (default max_config_mb/4)");
+		 "Most of it one node may take, MiB (default max_config_mb/2)");
 static struct kp_pool kp_config_used;
 
 void kp_budget_init(void)
 {
 	if (!kp_max_config_mb)
-		kp_max_config_mb = max(totalram_pages() >> (20 - PAGE_SHIFT) >> 3, 64UL);
+		kp_max_config_mb = max(totalram_pages() >> (20 - PAGE_SHIFT) >> 2, 64UL);
 	if (!kp_max_node_config_mb)
-		kp_max_node_config_mb = max(kp_max_config_mb >> 2, 16UL);
+		kp_max_node_config_mb = max(kp_max_config_mb >> 1, 16UL);
 }
 
 /* MiB to bytes, saturating (a huge parameter must not wrap negative). */

@@ -53,20 +53,6 @@ struct kp_service *kp_svc_alloc(unsigned int n)
 	return svc;
 }
 
-int kp_svc_charge(struct kp_service *svc, struct kp_budget *b, struct netlink_ext_ack *extack)
-{
-	/* Both Maglev tables, whether or not the Local one is built. */
-	long bytes = sizeof(*svc) + (long)max(svc->n_backends, 1U) * sizeof(*svc->backends) +
-		     2L * svc->maglev_size * sizeof(*svc->all.table);
-	int err = kp_config_charge(b, bytes, extack);
-
-	if (err)
-		return err;
-	svc->budget = kp_budget_get(b);
-	svc->charged = bytes;
-	return 0;
-}
-
 void kp_svc_free(struct kp_service *svc)
 {
 	if (svc->budget) {
@@ -138,6 +124,21 @@ static bool kp_svc_wants_local(const struct kp_service *svc)
 {
 	return svc->ext_policy == KPLANE_POLICY_LOCAL ||
 	       svc->int_policy == KPLANE_POLICY_LOCAL;
+}
+
+int kp_svc_charge(struct kp_service *svc, struct kp_budget *b, struct netlink_ext_ack *extack)
+{
+	/* Its Maglev tables as kp_svc_build makes them, built yet or not. */
+	long tables = 1 + kp_svc_wants_local(svc);
+	long bytes = sizeof(*svc) + (long)max(svc->n_backends, 1U) * sizeof(*svc->backends) +
+		     tables * svc->maglev_size * sizeof(*svc->all.table);
+	int err = kp_config_charge(b, bytes, extack);
+
+	if (err)
+		return err;
+	svc->budget = kp_budget_get(b);
+	svc->charged = bytes;
+	return 0;
 }
 
 int kp_svc_build(struct kp_service *svc, struct netlink_ext_ack *extack)

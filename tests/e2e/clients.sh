@@ -135,6 +135,15 @@ kpctl node1 service set 10.96.0.11:53/udp backend 10.244.1.4:8053
 wait $unspec
 kp_eq "connect(AF_UNSPEC), then the backend moves: send() has no destination" \
 	"$(tail -1 /tmp/unspec.out)" "error=Destination address required"
+# A datagram corked (MSG_MORE) when the backend moves is finished where it
+# was begun, then the socket moves (a tenant could make this recurse).
+kpctl node1 service set 10.96.0.13:53/udp backend 10.244.1.2:8053
+ip netns exec pod5 kp-sockstate corked 10.96.0.13 53 2000 >/tmp/corked.out &
+corked=$!
+kp_until 10 grep -q corked /tmp/corked.out
+kpctl node1 service set 10.96.0.13:53/udp backend 10.244.1.3:8053
+wait $corked
+kp_eq "a corked datagram when the backend moves: both sends done" "$(tail -1 /tmp/corked.out)" sent=2
 kpctl node1 service set 10.96.0.12:80/tcp backend 10.244.1.4:9
 out=$(ip netns exec pod5 kp-sockstate reconnect 10.96.0.12 80 10.244.1.3 8080)
 kp_eq "TCP connect refused, then elsewhere: getpeername shows where [$(echo $out)]" \

@@ -19,6 +19,9 @@
  *   hold ADDR PORT N MS     UDP: N sockets connected to ADDR; "shown=S":
  *                           S of them show ADDR:PORT (getpeername); then
  *                           keep them MS ms
+ *   corked ADDR PORT MS     connected UDP: send with MSG_MORE ("corked"),
+ *                           MS ms later finish the datagram, then send
+ *                           another: "sent=2" or "error=TEXT"
  *   sendloop ADDR PORT N MS  UDP: N sockets connected to ADDR ("ready"),
  *                           each sending one datagram in turn, for MS ms
  *                           (whatever the sends return); "sends=C"
@@ -179,6 +182,25 @@ static int hold(const struct target *t, int n, int ms)
 
 static double now_ms(void);
 
+static int corked(const struct target *t, int ms)
+{
+	int fd = sock(t, SOCK_DGRAM), sent = 0;
+
+	if (connect(fd, (const void *)&t->ss, t->len) || send(fd, "?", 1, MSG_MORE) != 1) {
+		printf("error=%s\n", strerror(errno));
+		return 1;
+	}
+	printf("corked\n");
+	usleep((useconds_t)ms * 1000);
+	while (sent < 2 && send(fd, "!", 1, 0) == 1)
+		sent++;
+	if (sent < 2)
+		printf("error=%s\n", strerror(errno));
+	else
+		printf("sent=%d\n", sent);
+	return 0;
+}
+
 static int sendloop(const struct target *t, int n, int ms)
 {
 	int *fds = calloc((size_t)n, sizeof(*fds)), i;
@@ -299,6 +321,8 @@ int main(int argc, char **argv)
 		printf("answers=%ld other=%ld\n", answers, other);
 		return 0;
 	}
+	if (!strcmp(argv[1], "corked") && argc == 5)
+		return corked(&target, atoi(argv[4]));
 	if (!strcmp(argv[1], "sendloop") && argc == 6)
 		return sendloop(&target, atoi(argv[4]), atoi(argv[5]));
 	if (!strcmp(argv[1], "hold") && argc == 6)

@@ -334,7 +334,8 @@ enum kplane_counter_attr {
 	KPLANE_COUNTER_A_SPOOFED,	/* packets from a workload's interface with a
 					 * source not the workload's: dropped */
 	KPLANE_COUNTER_A_LB_SOCKET_FULL,	/* sockets whose service is not remembered:
-					 * the node's share of the table was full */
+					 * the node's share of the table, or the
+					 * host's (tenants': half), was full */
 	KPLANE_COUNTER_A_PROBE_MISSED,	/* host-wide: connect-time probe hits missed
 					 * (no free return instance, reentry) */
 

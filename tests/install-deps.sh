@@ -5,6 +5,8 @@ set -euo pipefail
 PKGS=(
 	# build: module and userspace
 	gcc make pkg-config libnl-genl-3-dev libnl-3-dev rsync kmod
+	# kplaned: YAML and JSON (Kubernetes objects)
+	libfyaml-dev
 	# unit tests: sanitizers and libFuzzer; e2e helpers (io_uring clients)
 	clang libclang-rt-14-dev liburing-dev
 	# kernels users run (QEMU boots them) and their headers (we build against them)

@@ -3,13 +3,18 @@
  * libFuzzer target for the parsers and checks that take untrusted text or
  * bytes: kplanectl's endpoint, service, policy and trace arguments,
  * kmod/validate.c, and the rule validator and matcher (kmod/match.c) fed
- * rules built from raw bytes.  The first byte picks the target; the rest is
- * the input (NUL-separated words for argv).
+ * rules built from raw bytes, and kplaned's reading and translation of
+ * Kubernetes objects (userspace/agent/k8s.c, behind libfyaml).  The first
+ * byte picks the target; the rest is the input (NUL-separated words for
+ * argv).
  */
+#include <errno.h>
+#include <libfyaml.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "args.h"
+#include "k8s.h"
 #include "validate.h"
 
 /* fuzz_rules.c: its own file, as kmod's and libkplane's struct names overlap. */
@@ -112,10 +117,53 @@ static void fuzz_failsafe(const uint8_t *data, size_t len)
 	free(s);
 }
 
+static int fuzz_k8s_emit(const struct kp_service *fe, void *arg)
+{
+	(void)arg;
+	if (fe->n_backends && !fe->backends)
+		abort();
+	return 0;
+}
+
+/* One document read as a Service and as an EndpointSlice, then translated. */
+static void fuzz_k8s(const uint8_t *data, size_t len)
+{
+	static const struct fy_parse_cfg quiet = { .flags = FYPCF_QUIET };
+	const struct kp_k8s_node node = { "node-1", "zone-a" };
+	struct fy_document *d;
+	struct kp_k8s_service svc;
+	struct kp_k8s_slice slice;
+	const struct kp_k8s_slice *slices[] = { &slice };
+	const char *why = NULL;
+	int svc_err, slice_err;
+
+	if (!kp_k8s_text_ok((const char *)data, len))
+		return;
+	d = fy_document_build_from_string(&quiet, (const char *)data, len);
+	if (!d)
+		return;
+	svc_err = kp_k8s_service_read(fy_document_root(d), &svc, &why);
+	if (svc_err && !why)
+		abort();
+	why = NULL;
+	slice_err = kp_k8s_slice_read(fy_document_root(d), &slice, &why);
+	if (slice_err == -EINVAL && !why)
+		abort();
+	if (!svc_err && !slice_err)
+		kp_k8s_frontends(&svc, slices, 1, &node, fuzz_k8s_emit, NULL);
+	if (!slice_err)
+		kp_k8s_slice_free(&slice);
+	fy_document_destroy(d);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	if (!len)
 		return 0;
+	if (data[0] >= 0xf0) {
+		fuzz_k8s(data + 1, len - 1);
+		return 0;
+	}
 	switch (data[0] & 3) {
 	case 0:
 		fuzz_validate(data + 1, len - 1);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Userspace unit tests: code shared with the module (kmod/validate.c, through
-# the shim) and kplanectl's parser, built with ASan and UBSan (any report is
+# the shim), kplanectl's parser and kplaned's Kubernetes translation, built with ASan and UBSan (any report is
 # fatal).  Prints TAP; exits non-zero if a case failed.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -9,7 +9,8 @@ mkdir -p "$out"
 cflags=(-std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 	-I"$top/tests/unit" -I"$top/tests/unit/shim" -I"$top/kmod" -I"$top/include"
-	-I"$top/include/uapi" -I"$top/userspace/lib" -I"$top/userspace/kplanectl")
+	-I"$top/include/uapi" -I"$top/userspace/lib" -I"$top/userspace/kplanectl"
+	-I"$top/userspace/agent")
 cc=${CC:-gcc}
 "$cc" "${cflags[@]}" "$top/tests/unit/validate_test.c" "$top/kmod/validate.c" -o "$out/validate_test"
 "$cc" "${cflags[@]}" "$top/tests/unit/args_test.c" "$top/userspace/kplanectl/args.c" \
@@ -17,8 +18,10 @@ cc=${CC:-gcc}
 "$cc" "${cflags[@]}" "$top/tests/unit/maglev_test.c" "$top/kmod/maglev.c" -o "$out/maglev_test"
 "$cc" "${cflags[@]}" "$top/tests/unit/match_test.c" "$top/kmod/match.c" "$top/kmod/prefix.c" \
 	-o "$out/match_test"
+"$cc" "${cflags[@]}" "$top/tests/unit/k8s_test.c" "$top/userspace/agent/k8s.c" -lfyaml \
+	-o "$out/k8s_test"
 fail=0
-for t in validate_test args_test maglev_test match_test; do
+for t in validate_test args_test maglev_test match_test k8s_test; do
 	echo "# unit: $t"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$out/$t" || fail=1
 done
@@ -45,9 +48,10 @@ fuzz_cflags=("${cflags[@]/-fsanitize=address,undefined/-fsanitize=fuzzer,address
 if clang "${fuzz_cflags[@]}" "$top/tests/unit/fuzz_parsers.c" "$top/tests/unit/fuzz_rules.c" \
 	"$top/kmod/validate.c" \
 	"$top/userspace/kplanectl/args.c" "$top/userspace/kplanectl/policy_args.c" \
-	"$top/kmod/match.c" "$top/kmod/prefix.c" -o "$out/fuzz_parsers" 2>"$out/fuzz-build.log"; then
+	"$top/kmod/match.c" "$top/kmod/prefix.c" "$top/userspace/agent/k8s.c" -lfyaml \
+	-o "$out/fuzz_parsers" 2>"$out/fuzz-build.log"; then
 	secs=${KPLANE_FUZZ_SECONDS:-20}
-	if "$out/fuzz_parsers" -max_total_time="$secs" -max_len=512 >"$out/fuzz.log" 2>&1; then
+	if "$out/fuzz_parsers" -max_total_time="$secs" -max_len=512 -timeout=10 >"$out/fuzz.log" 2>&1; then
 		echo "ok - fuzz_parsers: $(grep -o 'Done [0-9]* runs' "$out/fuzz.log") in ${secs}s, no crash"
 	else
 		tail -30 "$out/fuzz.log"

@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Kubernetes Services and EndpointSlices, read and translated: see k8s.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libfyaml.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "k8s.h"
+
+bool kp_k8s_text_ok(const char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)buf, *end = p + len;
+
+	while (p < end) {
+		unsigned int need, cp, min;
+		unsigned char c = *p++;
+
+		if (!c)
+			return false;
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, cp = c & 0x1f, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, cp = c & 0x0f, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return false;
+		if ((size_t)(end - p) < need)
+			return false;
+		for (; need; need--, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (*p & 0x3f);
+		}
+		/* overlong forms, surrogates, beyond U+10FFFF */
+		if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+	}
+	return true;
+}
+
+/* --- reading: every field checked, the first bad one named --- */
+
+static struct fy_node *kp_at(struct fy_node *n, const char *path)
+{
+	return n ? fy_node_by_path(n, path, FY_NT, FYNWF_DONT_FOLLOW) : NULL;
+}
+
+/* @v's text if it is a scalar, not null. */
+static const char *kp_scalar(struct fy_node *v)
+{
+	return v && fy_node_is_scalar(v) && !fy_node_is_null(v) ? fy_node_get_scalar0(v) : NULL;
+}
+
+/* The scalar at @path, or NULL if absent or null. */
+static const char *kp_str(struct fy_node *n, const char *path)
+{
+	return kp_scalar(kp_at(n, path));
+}
+
+static int kp_copy(char *dst, size_t size, const char *s, const char *what, const char **why)
+{
+	if (!s || !s[0] || strlen(s) >= size) {
+		*why = what;
+		return -EINVAL;
+	}
+	strcpy(dst, s);
+	return 0;
+}
+
+/* A port number at @path: 0 if absent and @optional, else 1..65535. */
+static int kp_port(struct fy_node *n, const char *path, bool optional, uint16_t *out,
+		   const char *what, const char **why)
+{
+	const char *s = kp_str(n, path);
+	char *end;
+	unsigned long v;
+
+	*out = 0;
+	if (!s && optional)
+		return 0;
+	v = s ? strtoul(s, &end, 10) : 0;
+	if (!s || *end || !v || v > 65535) {
+		*why = what;
+		return -EINVAL;
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int kp_proto(struct fy_node *n, uint8_t *proto, const char **why)
+{
+	const char *s = kp_str(n, "/protocol");
+
+	if (!s || !strcmp(s, "TCP"))
+		*proto = IPPROTO_TCP;
+	else if (!strcmp(s, "UDP"))
+		*proto = IPPROTO_UDP;
+	else if (!strcmp(s, "SCTP"))
+		*proto = 0;	/* not one kplane balances: the port is left out */
+	else {
+		*why = "protocol is not TCP, UDP or SCTP";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int kp_ip(const char *s, struct kp_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (s && inet_pton(AF_INET, s, ip->ip) == 1)
+		ip->family = AF_INET;
+	else if (s && inet_pton(AF_INET6, s, ip->ip) == 1)
+		ip->family = AF_INET6;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Addresses of a sequence at @path (of scalars, or of mappings' @key). */
+static int kp_ips(struct fy_node *n, const char *path, const char *key, struct kp_ip *ips,
+		  unsigned int max, unsigned int *count, const char *what, const char **why)
+{
+	struct fy_node *seq = kp_at(n, path), *item;
+	void *iter = NULL;
+
+	*count = 0;
+	if (!seq)
+		return 0;
+	if (!fy_node_is_sequence(seq))
+		goto bad;
+	while ((item = fy_node_sequence_iterate(seq, &iter))) {
+		const char *s = key ? kp_str(item, key) : kp_scalar(item);
+
+		if (key && !s)
+			continue;	/* a hostname-only ingress: nothing to balance */
+		if (*count >= max || kp_ip(s, &ips[*count]))
+			goto bad;
+		(*count)++;
+	}
+	return 0;
+bad:
+	*why = what;
+	return -EINVAL;
+}
+
+/* metadata.name and metadata.namespace (default "default"). */
+static int kp_meta(struct fy_node *root, char *ns, size_t ns_size, char *name, size_t name_size,
+		   const char **why)
+{
+	const char *s = kp_str(root, "/metadata/namespace");
+
+	if (kp_copy(ns, ns_size, s ? s : "default", "metadata.namespace is too long", why))
+		return -EINVAL;
+	return kp_copy(name, name_size, kp_str(root, "/metadata/name"),
+		       "metadata.name is missing or too long", why);
+}
+
+static int kp_policy(struct fy_node *root, const char *path, uint8_t *out, const char **why)
+{
+	const char *s = kp_str(root, path);
+
+	if (!s || !strcmp(s, "Cluster"))
+		*out = KPLANE_POLICY_CLUSTER;
+	else if (!strcmp(s, "Local"))
+		*out = KPLANE_POLICY_LOCAL;
+	else {
+		*why = "a traffic policy is neither Cluster nor Local";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int kp_svc_type(struct fy_node *root, struct kp_k8s_service *svc, const char **why)
+{
+	const char *s = kp_str(root, "/spec/type");
+
+	if (!s || !strcmp(s, "ClusterIP"))
+		svc->type = KPLANE_SVC_CLUSTER_IP;
+	else if (!strcmp(s, "NodePort"))
+		svc->type = KPLANE_SVC_NODE_PORT;
+	else if (!strcmp(s, "LoadBalancer"))
+		svc->type = KPLANE_SVC_LOAD_BALANCER;
+	else if (!strcmp(s, "ExternalName"))
+		svc->headless = true;	/* DNS only: kube-proxy programs nothing */
+	else {
+		*why = "spec.type is not ClusterIP, NodePort, LoadBalancer or ExternalName";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* spec.clusterIPs, else spec.clusterIP; "None": headless. */
+static int kp_cluster_ips(struct fy_node *root, struct kp_k8s_service *svc, const char **why)
+{
+	const char *one = kp_str(root, "/spec/clusterIP");
+	const char *what = "spec.clusterIPs is not one or two addresses";
+
+	if (one && !strcmp(one, "None")) {
+		svc->headless = true;
+		return 0;
+	}
+	if (kp_at(root, "/spec/clusterIPs"))
+		return kp_ips(root, "/spec/clusterIPs", NULL, svc->cluster_ips, 2,
+			      &svc->n_cluster_ips, what, why);
+	if (!one || !one[0])
+		return 0;
+	svc->n_cluster_ips = 1;
+	if (!kp_ip(one, &svc->cluster_ips[0]))
+		return 0;
+	*why = "spec.clusterIP is not an address";
+	return -EINVAL;
+}
+
+static int kp_affinity(struct fy_node *root, struct kp_k8s_service *svc, const char **why)
+{
+	const char *s = kp_str(root, "/spec/sessionAffinity");
+	const char *t = kp_str(root, "/spec/sessionAffinityConfig/clientIP/timeoutSeconds");
+	char *end;
+	unsigned long v;
+
+	if (!s || !strcmp(s, "None"))
+		return 0;
+	if (strcmp(s, "ClientIP")) {
+		*why = "spec.sessionAffinity is neither None nor ClientIP";
+		return -EINVAL;
+	}
+	v = t ? strtoul(t, &end, 10) : KP_K8S_AFFINITY_DEFAULT;
+	if (t && (*end || !v || v > KPLANE_AFFINITY_TIMEOUT_MAX)) {
+		*why = "sessionAffinityConfig.clientIP.timeoutSeconds is out of range";
+		return -EINVAL;
+	}
+	svc->affinity = (uint32_t)v;
+	return 0;
+}
+
+static int kp_svc_ports(struct fy_node *root, struct kp_k8s_service *svc, const char **why)
+{
+	struct fy_node *seq = kp_at(root, "/spec/ports"), *item;
+	void *iter = NULL;
+
+	if (seq && !fy_node_is_sequence(seq)) {
+		*why = "spec.ports is not a list";
+		return -EINVAL;
+	}
+	while (seq && (item = fy_node_sequence_iterate(seq, &iter))) {
+		struct kp_k8s_svc_port *p = &svc->ports[svc->n_ports];
+		const char *name = kp_str(item, "/name");
+
+		if (svc->n_ports >= KP_K8S_PORTS_MAX) {
+			*why = "spec.ports has too many ports";
+			return -EINVAL;
+		}
+		memset(p, 0, sizeof(*p));
+		if ((name && kp_copy(p->name, sizeof(p->name), name, "a port name is too long", why)) ||
+		    kp_proto(item, &p->proto, why) ||
+		    kp_port(item, "/port", false, &p->port, "a port's port is not 1-65535", why) ||
+		    kp_port(item, "/nodePort", true, &p->node_port, "a nodePort is not 1-65535", why))
+			return -EINVAL;
+		if (p->proto)
+			svc->n_ports++;
+	}
+	return 0;
+}
+
+int kp_k8s_service_read(struct fy_node *root, struct kp_k8s_service *svc, const char **why)
+{
+	memset(svc, 0, sizeof(*svc));
+	if (kp_meta(root, svc->ns, sizeof(svc->ns), svc->name, sizeof(svc->name), why) ||
+	    kp_svc_type(root, svc, why) || kp_cluster_ips(root, svc, why) ||
+	    kp_ips(root, "/spec/externalIPs", NULL, svc->external_ips, KP_K8S_IPS_MAX,
+		   &svc->n_external_ips, "spec.externalIPs holds a non-address or too many", why) ||
+	    kp_ips(root, "/status/loadBalancer/ingress", "/ip", svc->lb_ips, KP_K8S_IPS_MAX,
+		   &svc->n_lb_ips, "status.loadBalancer.ingress holds a bad ip or too many", why) ||
+	    kp_policy(root, "/spec/externalTrafficPolicy", &svc->ext_policy, why) ||
+	    kp_policy(root, "/spec/internalTrafficPolicy", &svc->int_policy, why) ||
+	    kp_affinity(root, svc, why) || kp_svc_ports(root, svc, why))
+		return -EINVAL;
+	return 0;
+}
+
+static int kp_slice_ports(struct fy_node *root, struct kp_k8s_slice *slice, const char **why)
+{
+	struct fy_node *seq = kp_at(root, "/ports"), *item;
+	void *iter = NULL;
+
+	while (seq && fy_node_is_sequence(seq) && (item = fy_node_sequence_iterate(seq, &iter))) {
+		struct kp_k8s_slice_port *p = &slice->ports[slice->n_ports];
+		const char *name = kp_str(item, "/name");
+
+		if (slice->n_ports >= KP_K8S_PORTS_MAX) {
+			*why = "ports has too many ports";
+			return -EINVAL;
+		}
+		memset(p, 0, sizeof(*p));
+		if ((name && kp_copy(p->name, sizeof(p->name), name, "a port name is too long", why)) ||
+		    kp_proto(item, &p->proto, why) ||
+		    kp_port(item, "/port", true, &p->port, "a port's port is not 1-65535", why))
+			return -EINVAL;
+		if (p->proto && p->port)	/* a nil port means every port: unused */
+			slice->n_ports++;
+	}
+	return 0;
+}
+
+/* A condition: nil takes @dflt. */
+static bool kp_cond(struct fy_node *ep, const char *path, bool dflt)
+{
+	const char *s = kp_str(ep, path);
+
+	return s ? !strcmp(s, "true") : dflt;
+}
+
+static int kp_slice_endpoint(struct fy_node *item, uint16_t family, struct kp_k8s_endpoint *ep,
+			     const char **why)
+{
+	struct fy_node *zones = kp_at(item, "/hints/forZones"), *z;
+	const char *node = kp_str(item, "/nodeName");
+	void *iter = NULL;
+
+	memset(ep, 0, sizeof(*ep));
+	if (kp_ip(kp_str(item, "/addresses/0"), &ep->addr) || ep->addr.family != family) {
+		*why = "an endpoint's first address is not one of the slice's addressType";
+		return -EINVAL;
+	}
+	ep->ready = kp_cond(item, "/conditions/ready", true);
+	ep->serving = kp_cond(item, "/conditions/serving", ep->ready);
+	ep->terminating = kp_cond(item, "/conditions/terminating", false);
+	if (node && kp_copy(ep->node, sizeof(ep->node), node, "a nodeName is too long", why))
+		return -EINVAL;
+	while (zones && fy_node_is_sequence(zones) && (z = fy_node_sequence_iterate(zones, &iter))) {
+		const char *name = kp_str(z, "/name");
+
+		if (ep->n_zones >= KP_K8S_ZONES_MAX ||
+		    kp_copy(ep->zones[ep->n_zones], sizeof(ep->zones[0]), name,
+			    "a zone hint is missing its name, too long or one too many", why))
+			return -EINVAL;
+		ep->n_zones++;
+	}
+	return 0;
+}
+
+static int kp_slice_endpoints(struct fy_node *root, struct kp_k8s_slice *slice, const char **why)
+{
+	struct fy_node *seq = kp_at(root, "/endpoints"), *item;
+	void *iter = NULL;
+	int n;
+
+	if (!seq || !fy_node_is_sequence(seq))
+		return 0;
+	n = fy_node_sequence_item_count(seq);
+	slice->endpoints = calloc(n > 0 ? (size_t)n : 1, sizeof(*slice->endpoints));
+	if (!slice->endpoints)
+		return -ENOMEM;
+	while ((item = fy_node_sequence_iterate(seq, &iter)))
+		if (kp_slice_endpoint(item, slice->family, &slice->endpoints[slice->n_endpoints++],
+				      why))
+			return -EINVAL;
+	return 0;
+}
+
+int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const char **why)
+{
+	struct fy_node *labels = kp_at(root, "/metadata/labels");
+	struct fy_node *svc = labels ? fy_node_mapping_lookup_by_string(labels,
+						"kubernetes.io/service-name", FY_NT) : NULL;
+	const char *type = kp_str(root, "/addressType");
+	int err;
+
+	memset(slice, 0, sizeof(*slice));
+	if (kp_meta(root, slice->ns, sizeof(slice->ns), slice->name, sizeof(slice->name), why) ||
+	    kp_copy(slice->service, sizeof(slice->service),
+		    kp_scalar(svc),
+		    "label kubernetes.io/service-name is missing", why))
+		return -EINVAL;
+	if (type && !strcmp(type, "IPv4")) {
+		slice->family = AF_INET;
+	} else if (type && !strcmp(type, "IPv6")) {
+		slice->family = AF_INET6;
+	} else {
+		*why = "addressType is not IPv4 or IPv6";
+		return -EINVAL;
+	}
+	err = kp_slice_ports(root, slice, why);
+	if (!err)
+		err = kp_slice_endpoints(root, slice, why);
+	if (err)
+		kp_k8s_slice_free(slice);
+	return err;
+}
+
+void kp_k8s_slice_free(struct kp_k8s_slice *slice)
+{
+	free(slice->endpoints);
+	slice->endpoints = NULL;
+	slice->n_endpoints = 0;
+}
+
+/* --- translation, as kube-proxy's pkg/proxy (endpoints, topology.go) --- */
+
+/* A slice endpoint's state for the kernel; false: not a backend at all. */
+static bool kp_be_state(const struct kp_k8s_endpoint *ep, uint8_t *state)
+{
+	if (ep->ready)
+		*state = KPLANE_BE_ACTIVE;
+	else if (ep->serving && ep->terminating)
+		*state = KPLANE_BE_SERVING_TERMINATING;	/* only when none is ready */
+	else if (ep->terminating)
+		*state = KPLANE_BE_TERMINATING;		/* its existing flows only */
+	else
+		return false;
+	return true;
+}
+
+static bool kp_has_zone(const struct kp_k8s_endpoint *ep, const char *zone)
+{
+	unsigned int i;
+
+	for (i = 0; i < ep->n_zones; i++)
+		if (!strcmp(ep->zones[i], zone))
+			return true;
+	return false;
+}
+
+struct kp_pool_ctx {
+	const struct kp_k8s_service *svc;
+	const struct kp_k8s_svc_port *port;
+	const struct kp_k8s_slice *const *slices;
+	unsigned int n_slices;
+	uint16_t family;
+};
+
+/* The port @slice serves @port on: same name and protocol; 0 if none. */
+static uint16_t kp_slice_port_for(const struct kp_k8s_slice *slice,
+				  const struct kp_k8s_svc_port *port)
+{
+	unsigned int i;
+
+	for (i = 0; i < slice->n_ports; i++)
+		if (slice->ports[i].proto == port->proto && !strcmp(slice->ports[i].name, port->name))
+			return slice->ports[i].port;
+	return 0;
+}
+
+/* Calls @fn on each endpoint of the service's slices of the family serving the port. */
+static void kp_pool_walk(const struct kp_pool_ctx *c,
+			 void (*fn)(const struct kp_k8s_endpoint *ep, uint16_t port, void *arg),
+			 void *arg)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < c->n_slices; i++) {
+		const struct kp_k8s_slice *s = c->slices[i];
+		uint16_t port;
+
+		if (s->family != c->family || strcmp(s->ns, c->svc->ns) ||
+		    strcmp(s->service, c->svc->name))
+			continue;
+		port = kp_slice_port_for(s, c->port);
+		for (j = 0; port && j < s->n_endpoints; j++)
+			fn(&s->endpoints[j], port, arg);
+	}
+}
+
+/*
+ * Topology hints apply only when every ready endpoint has one and some
+ * endpoint's hints name this node's zone (kube-proxy's canUseTopology).
+ */
+struct kp_hints {
+	const char *zone;
+	bool all_hinted, zone_named;
+};
+
+static void kp_hints_visit(const struct kp_k8s_endpoint *ep, uint16_t port __attribute__((unused)),
+			   void *arg)
+{
+	struct kp_hints *h = arg;
+
+	if (!ep->ready)
+		return;
+	h->all_hinted &= ep->n_zones > 0;
+	h->zone_named |= h->zone && kp_has_zone(ep, h->zone);
+}
+
+struct kp_backends {
+	const struct kp_k8s_node *node;
+	bool topology;			/* keep only endpoints hinted for our zone (and local ones) */
+	struct kp_backend *be;
+	unsigned int n, max;
+};
+
+static void kp_backends_visit(const struct kp_k8s_endpoint *ep, uint16_t port, void *arg)
+{
+	struct kp_backends *b = arg;
+	bool local = b->node->name && !strcmp(ep->node, b->node->name);
+	struct kp_backend *be;
+	unsigned int i;
+	uint8_t state;
+
+	if (!kp_be_state(ep, &state) || (b->topology && !local && !kp_has_zone(ep, b->node->zone)))
+		return;
+	for (i = 0; i < b->n; i++)	/* the same endpoint in two slices: once */
+		if (!memcmp(&b->be[i].addr, &ep->addr, sizeof(ep->addr)) && b->be[i].port == port)
+			return;
+	if (b->n >= b->max)
+		return;
+	be = &b->be[b->n++];
+	memset(be, 0, sizeof(*be));
+	be->addr = ep->addr;
+	be->port = port;
+	be->weight = 1;
+	be->state = state;
+	be->local = local;
+}
+
+static unsigned int kp_pool_size(const struct kp_pool_ctx *c)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < c->n_slices; i++)
+		n += c->slices[i]->n_endpoints;
+	return n;
+}
+
+struct kp_emit {
+	struct kp_service fe;
+	int (*emit)(const struct kp_service *fe, void *arg);
+	void *arg;
+};
+
+static int kp_emit_at(struct kp_emit *e, const struct kp_ip *addr, uint16_t port, uint8_t type)
+{
+	e->fe.addr = *addr;
+	e->fe.port = port;
+	e->fe.type = type;
+	return e->emit(&e->fe, e->arg);
+}
+
+/* Every frontend of one service port in one family. */
+static int kp_emit_family(struct kp_emit *e, const struct kp_k8s_service *svc,
+			  const struct kp_k8s_svc_port *port, uint16_t family)
+{
+	const struct kp_ip any = { .family = family };
+	bool has_cluster_ip = false;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; !err && i < svc->n_cluster_ips; i++) {
+		if (svc->cluster_ips[i].family != family)
+			continue;
+		has_cluster_ip = true;
+		err = kp_emit_at(e, &svc->cluster_ips[i], port->port, KPLANE_SVC_CLUSTER_IP);
+	}
+	for (i = 0; !err && i < svc->n_external_ips; i++)
+		if (svc->external_ips[i].family == family)
+			err = kp_emit_at(e, &svc->external_ips[i], port->port, KPLANE_SVC_EXTERNAL_IP);
+	for (i = 0; !err && svc->type == KPLANE_SVC_LOAD_BALANCER && i < svc->n_lb_ips; i++)
+		if (svc->lb_ips[i].family == family)
+			err = kp_emit_at(e, &svc->lb_ips[i], port->port, KPLANE_SVC_LOAD_BALANCER);
+	if (!err && has_cluster_ip && port->node_port && svc->type != KPLANE_SVC_CLUSTER_IP)
+		err = kp_emit_at(e, &any, port->node_port, KPLANE_SVC_NODE_PORT);
+	return err;
+}
+
+int kp_k8s_frontends(const struct kp_k8s_service *svc, const struct kp_k8s_slice *const *slices,
+		     unsigned int n_slices, const struct kp_k8s_node *node,
+		     int (*emit)(const struct kp_service *fe, void *arg), void *arg)
+{
+	static const uint16_t families[] = { AF_INET, AF_INET6 };
+	struct kp_emit e = { .emit = emit, .arg = arg };
+	unsigned int p, f;
+	int err = 0;
+
+	if (svc->headless)
+		return 0;
+	for (p = 0; !err && p < svc->n_ports; p++) {
+		for (f = 0; !err && f < 2; f++) {
+			struct kp_pool_ctx c = { svc, &svc->ports[p], slices, n_slices, families[f] };
+			struct kp_hints h = { .zone = node->zone, .all_hinted = true };
+			struct kp_backends b = { .node = node, .max = kp_pool_size(&c) };
+
+			kp_pool_walk(&c, kp_hints_visit, &h);
+			b.topology = h.all_hinted && h.zone_named;
+			b.be = calloc(b.max ? b.max : 1, sizeof(*b.be));
+			if (!b.be)
+				return -ENOMEM;
+			kp_pool_walk(&c, kp_backends_visit, &b);
+			memset(&e.fe, 0, sizeof(e.fe));
+			if (strlen(svc->ns) + strlen(svc->name) + strlen(svc->ports[p].name) + 3 <
+			    sizeof(e.fe.id))
+				snprintf(e.fe.id, sizeof(e.fe.id), svc->ports[p].name[0] ? "%s/%s:%s" :
+					 "%s/%s", svc->ns, svc->name, svc->ports[p].name);
+			e.fe.proto = svc->ports[p].proto;
+			e.fe.ext_policy = svc->ext_policy;
+			e.fe.int_policy = svc->int_policy;
+			e.fe.affinity_timeout = svc->affinity;
+			e.fe.n_backends = b.n;
+			e.fe.backends = b.be;
+			err = kp_emit_family(&e, svc, &svc->ports[p], families[f]);
+			free(b.be);
+		}
+	}
+	return err;
+}

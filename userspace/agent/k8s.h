@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The Kubernetes objects kplaned programs services from (v1 Service,
+ * discovery.k8s.io/v1 EndpointSlice), read from YAML or JSON with libfyaml,
+ * and their meaning as kube-proxy's pkg/proxy gives it: the frontends and
+ * backends the kernel is to hold.  Plain C shared by kplaned and kplanectl.
+ */
+#ifndef KPLANE_AGENT_K8S_H
+#define KPLANE_AGENT_K8S_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "libkplane.h"
+
+#define KP_K8S_NAME_MAX		254	/* DNS subdomain, with its NUL */
+#define KP_K8S_PORTS_MAX	64
+#define KP_K8S_IPS_MAX		16
+#define KP_K8S_ZONES_MAX	8
+#define KP_K8S_AFFINITY_DEFAULT	10800	/* sessionAffinityConfig's default */
+
+struct kp_k8s_svc_port {
+	char name[64];
+	uint8_t proto;			/* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;
+	uint16_t node_port;		/* 0: none */
+};
+
+struct kp_k8s_service {
+	char ns[64];
+	char name[KP_K8S_NAME_MAX];
+	uint8_t type;			/* enum kplane_svc_type: CLUSTER_IP, NODE_PORT, LOAD_BALANCER */
+	bool headless;			/* clusterIP: None */
+	unsigned int n_cluster_ips, n_external_ips, n_lb_ips;
+	struct kp_ip cluster_ips[2];	/* clusterIPs: one per family */
+	struct kp_ip external_ips[KP_K8S_IPS_MAX];
+	struct kp_ip lb_ips[KP_K8S_IPS_MAX];	/* status.loadBalancer.ingress[].ip */
+	uint8_t ext_policy, int_policy;	/* enum kplane_traffic_policy */
+	uint32_t affinity;		/* ClientIP timeout, seconds; 0: none */
+	unsigned int n_ports;
+	struct kp_k8s_svc_port ports[KP_K8S_PORTS_MAX];
+};
+
+struct kp_k8s_slice_port {
+	char name[64];
+	uint8_t proto;
+	uint16_t port;
+};
+
+struct kp_k8s_endpoint {
+	struct kp_ip addr;		/* the first of addresses[] (as kube-proxy) */
+	bool ready, serving, terminating;
+	char node[KP_K8S_NAME_MAX];
+	unsigned int n_zones;		/* hints.forZones */
+	char zones[KP_K8S_ZONES_MAX][64];
+};
+
+struct kp_k8s_slice {
+	char ns[64];
+	char name[KP_K8S_NAME_MAX];
+	char service[KP_K8S_NAME_MAX];	/* label kubernetes.io/service-name */
+	uint16_t family;		/* addressType: AF_INET or AF_INET6 */
+	unsigned int n_ports;
+	struct kp_k8s_slice_port ports[KP_K8S_PORTS_MAX];
+	unsigned int n_endpoints;
+	struct kp_k8s_endpoint *endpoints;
+};
+
+/*
+ * Whether @buf may be handed to libfyaml: UTF-8 text without NUL bytes, as
+ * Kubernetes objects are.  libfyaml 0.7.12 loops for ever on some invalid
+ * UTF-8 (a directive "%\xff\xff"), and a datastore's value is untrusted.
+ */
+bool kp_k8s_text_ok(const char *buf, size_t len);
+
+struct fy_node;
+/*
+ * Reads one object; 0, or -EINVAL with *@why naming the field (the object is
+ * then to be skipped, the rest applied).  A slice's endpoints are allocated:
+ * kp_k8s_slice_free().
+ */
+int kp_k8s_service_read(struct fy_node *root, struct kp_k8s_service *svc, const char **why);
+int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const char **why);
+void kp_k8s_slice_free(struct kp_k8s_slice *slice);
+
+/* Where kplaned runs: endpoint locality and topology hints are judged from here. */
+struct kp_k8s_node {
+	const char *name;
+	const char *zone;		/* NULL: no zone label */
+};
+
+/*
+ * The frontends @svc and its @slices make on @node, as kube-proxy programs
+ * them: one per service port and address (each clusterIP, externalIP and
+ * load balancer IP; a NodePort on the unspecified address of each family
+ * the service has), each with the backends of that family whose slice port
+ * has the service port's name and protocol.  @emit is called with each (its
+ * backends are valid only during the call); a non-zero return stops.
+ */
+int kp_k8s_frontends(const struct kp_k8s_service *svc, const struct kp_k8s_slice *const *slices,
+		     unsigned int n_slices, const struct kp_k8s_node *node,
+		     int (*emit)(const struct kp_service *fe, void *arg), void *arg);
+
+#endif /* KPLANE_AGENT_K8S_H */

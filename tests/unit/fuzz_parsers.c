@@ -125,7 +125,19 @@ static int fuzz_k8s_emit(const struct kp_service *fe, void *arg)
 	return 0;
 }
 
-/* One document read as a Service and as an EndpointSlice, then translated. */
+static void fuzz_k8s_skip(unsigned int line, const char *why, void *arg)
+{
+	(void)line;
+	(void)arg;
+	if (!why)
+		abort();
+}
+
+/*
+ * The bytes as a stream of documents (kp_k8s_load, which checks them
+ * first), then as one document read as a Service and as an EndpointSlice,
+ * translated.
+ */
 static void fuzz_k8s(const uint8_t *data, size_t len)
 {
 	static const struct fy_parse_cfg quiet = { .flags = FYPCF_QUIET };
@@ -137,6 +149,10 @@ static void fuzz_k8s(const uint8_t *data, size_t len)
 	const char *why = NULL;
 	int svc_err, slice_err;
 
+	struct kp_k8s_objects objs = { 0 };
+
+	kp_k8s_load((const char *)data, len, &objs, fuzz_k8s_skip, NULL);
+	kp_k8s_objects_free(&objs);
 	if (!kp_k8s_text_ok((const char *)data, len))
 		return;
 	d = fy_document_build_from_string(&quiet, (const char *)data, len);

@@ -324,6 +324,70 @@ static void test_text(void)
 	KP_EXPECT(!kp_k8s_text_ok("\xe2\x82", 2));		/* cut short */
 }
 
+struct skips {
+	unsigned int n, lines[8];
+	const char *whys[8];
+};
+
+static void note_skip(unsigned int line, const char *why, void *arg)
+{
+	struct skips *k = arg;
+
+	if (k->n < 8) {
+		k->lines[k->n] = line;
+		k->whys[k->n] = why;
+	}
+	k->n++;
+}
+
+/* Several documents per file; a bad one or an unknown kind is skipped by line. */
+static void test_load_stream(void)
+{
+	static const char text[] =
+		"apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+		"spec: {clusterIP: 10.96.0.10, ports: [{port: 80}]}\n"
+		"---\n"
+		"kind: ConfigMap\nmetadata: {name: cm}\n"
+		"---\n"
+		"kind: Service\nmetadata: {name: bad}\nspec: {ports: [{port: 70000}]}\n"
+		"---\n"
+		"---\n"
+		"kind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\n"
+		"addressType: IPv4\nports: [{port: 8080}]\nendpoints: [{addresses: [10.0.0.1]}]\n";
+	struct kp_k8s_objects o = { 0 };
+	struct skips k = { 0 };
+
+	KP_EXPECT(kp_k8s_load(text, sizeof(text) - 1, &o, note_skip, &k) == 0);
+	KP_EXPECT(o.n_svcs == 1 && o.n_slices == 1);
+	KP_EXPECT_STR(o.svcs[0].name, "web");
+	KP_EXPECT(o.slices[0].n_endpoints == 1);
+	KP_EXPECT(k.n == 2);
+	/* Each named by the line of its "---". */
+	KP_EXPECT(k.lines[0] == 5 && k.whys[0] && strstr(k.whys[0], "unknown kind"));
+	KP_EXPECT(k.lines[1] == 8 && k.whys[1] && strstr(k.whys[1], "port"));
+	if (k.n == 2 && (k.lines[0] != 5 || k.lines[1] != 8))
+		printf("#   skipped at lines %u and %u\n", k.lines[0], k.lines[1]);
+	kp_k8s_objects_free(&o);
+}
+
+/* A syntax error keeps what came before it; bytes libfyaml must not see, nothing. */
+static void test_load_broken(void)
+{
+	static const char text[] =
+		"kind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.10}\n"
+		"---\nkind: Service\nmetadata: {name: [unclosed\n";
+	struct kp_k8s_objects o = { 0 };
+	struct skips k = { 0 };
+
+	KP_EXPECT(kp_k8s_load(text, sizeof(text) - 1, &o, note_skip, &k) == 0);
+	KP_EXPECT(o.n_svcs == 1 && k.n == 1 && k.whys[0] && strstr(k.whys[0], "syntax"));
+	kp_k8s_objects_free(&o);
+	memset(&k, 0, sizeof(k));
+	KP_EXPECT(kp_k8s_load("%\xff\xff", 3, &o, note_skip, &k) == 0);
+	KP_EXPECT(o.n_svcs == 0 && k.n == 1);
+	kp_k8s_objects_free(&o);
+}
+
 int main(void)
 {
 	KP_RUN(test_conditions_and_ports);
@@ -335,5 +399,7 @@ int main(void)
 	KP_RUN(test_bad_input);
 	KP_RUN(test_json);
 	KP_RUN(test_text);
+	KP_RUN(test_load_stream);
+	KP_RUN(test_load_broken);
 	return KP_TEST_DONE();
 }

@@ -83,6 +83,24 @@ int kp_k8s_service_read(struct fy_node *root, struct kp_k8s_service *svc, const 
 int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const char **why);
 void kp_k8s_slice_free(struct kp_k8s_slice *slice);
 
+/* The objects of one or more streams, in the order they came. */
+struct kp_k8s_objects {
+	unsigned int n_svcs, cap_svcs, n_slices, cap_slices;
+	struct kp_k8s_service *svcs;
+	struct kp_k8s_slice *slices;
+};
+
+/*
+ * Adds to @objs every Service and EndpointSlice of @text (YAML or JSON,
+ * several documents); a document that is bad, of an unknown kind or after a
+ * syntax error is reported to @skip (the line it starts on, its "---" if
+ * it has one, 1-based; 0: the stream) and left out, the rest kept.
+ * -ENOMEM only.
+ */
+int kp_k8s_load(const char *text, size_t len, struct kp_k8s_objects *objs,
+		void (*skip)(unsigned int line, const char *why, void *arg), void *arg);
+void kp_k8s_objects_free(struct kp_k8s_objects *objs);
+
 /* Where kplaned runs: endpoint locality and topology hints are judged from here. */
 struct kp_k8s_node {
 	const char *name;

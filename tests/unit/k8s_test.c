@@ -210,6 +210,9 @@ static void test_headless(void)
 	translate("kind: Service\nmetadata: {name: web, namespace: shop}\n"
 		  "spec: {type: ExternalName, externalName: example.com}\n", slices, 1, NULL, &s);
 	KP_EXPECT(s.n == 0);
+	translate("kind: Service\nmetadata: {name: web, namespace: shop}\n"
+		  "spec: {clusterIPs: [None], ports: [{name: http, port: 80}]}\n", slices, 1, NULL, &s);
+	KP_EXPECT(s.n == 0);
 }
 
 static const char hinted_svc[] =

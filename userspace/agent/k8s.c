@@ -198,9 +198,10 @@ static int kp_svc_type(struct fy_node *root, struct kp_k8s_service *svc, const c
 static int kp_cluster_ips(struct fy_node *root, struct kp_k8s_service *svc, const char **why)
 {
 	const char *one = kp_str(root, "/spec/clusterIP");
+	const char *first = kp_str(root, "/spec/clusterIPs/0");
 	const char *what = "spec.clusterIPs is not one or two addresses";
 
-	if (one && !strcmp(one, "None")) {
+	if ((one && !strcmp(one, "None")) || (first && !strcmp(first, "None"))) {
 		svc->headless = true;
 		return 0;
 	}

@@ -391,6 +391,63 @@ static void test_load_broken(void)
 	kp_k8s_objects_free(&o);
 }
 
+/* Translated state against itself, as a restart meets it: nothing to write. */
+static void test_diff_unchanged(void)
+{
+	const char *slices[] = { web_slice };
+	struct kp_service have[FE_MAX];
+	struct kp_backend backs[FE_MAX][16];
+	struct kp_svc_diff d;
+	struct seen s;
+	unsigned int i, j;
+
+	translate(web_svc, slices, 1, NULL, &s);
+	/* The kernel's copy: same content, backends in another order. */
+	for (i = 0; i < s.n; i++) {
+		have[i] = s.fe[i];
+		for (j = 0; j < s.fe[i].n_backends; j++)
+			backs[i][j] = s.fe[i].backends[s.fe[i].n_backends - 1 - j];
+		have[i].backends = backs[i];
+		have[i].maglev_size = 1021;	/* the kernel reports its default */
+	}
+	KP_EXPECT(kp_svc_diff(s.fe, s.n, have, s.n, &d) == 0);
+	KP_EXPECT(d.n_set == 0 && d.n_del == 0);
+	kp_svc_diff_free(&d);
+}
+
+/* New, changed (a backend's state, a policy) and gone frontends. */
+static void test_diff_changes(void)
+{
+	const char *slices[] = { web_slice };
+	struct kp_service have[FE_MAX + 1];
+	struct kp_backend backs[FE_MAX][16];
+	struct kp_svc_diff d;
+	struct seen s;
+	unsigned int i;
+
+	translate(web_svc, slices, 1, NULL, &s);
+	for (i = 0; i < s.n; i++) {
+		have[i] = s.fe[i];
+		memcpy(backs[i], s.fe[i].backends, s.fe[i].n_backends * sizeof(backs[i][0]));
+		have[i].backends = backs[i];
+	}
+	backs[0][0].state = KPLANE_BE_TERMINATING;	/* the kernel lags: to set */
+	have[s.n] = s.fe[0];				/* one more the kernel has: to delete */
+	have[s.n].port = 8443;
+	KP_EXPECT(kp_svc_diff(s.fe, s.n, have, s.n + 1, &d) == 0);
+	KP_EXPECT(d.n_set == 1 && d.set[0]->port == 80);
+	KP_EXPECT(d.n_del == 1 && d.del[0]->port == 8443);
+	kp_svc_diff_free(&d);
+	KP_EXPECT(kp_svc_diff(s.fe, s.n, NULL, 0, &d) == 0);	/* an empty kernel: all new */
+	KP_EXPECT(d.n_set == s.n && d.n_del == 0);
+	kp_svc_diff_free(&d);
+	have[1].int_policy = KPLANE_POLICY_LOCAL;
+	backs[0][0].state = KPLANE_BE_ACTIVE;
+	KP_EXPECT(kp_svc_diff(s.fe, s.n, have, s.n, &d) == 0);
+	KP_EXPECT(d.n_set == 1 && d.set[0]->port == 53 && d.n_del == 0);
+	kp_svc_diff_free(&d);
+}
+
 int main(void)
 {
 	KP_RUN(test_conditions_and_ports);
@@ -404,5 +461,7 @@ int main(void)
 	KP_RUN(test_text);
 	KP_RUN(test_load_stream);
 	KP_RUN(test_load_broken);
+	KP_RUN(test_diff_unchanged);
+	KP_RUN(test_diff_changes);
 	return KP_TEST_DONE();
 }

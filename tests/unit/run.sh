@@ -19,7 +19,7 @@ cc=${CC:-gcc}
 "$cc" "${cflags[@]}" "$top/tests/unit/match_test.c" "$top/kmod/match.c" "$top/kmod/prefix.c" \
 	-o "$out/match_test"
 "$cc" "${cflags[@]}" "$top/tests/unit/k8s_test.c" "$top/userspace/agent/k8s.c" \
-	"$top/userspace/agent/load.c" -lfyaml \
+	"$top/userspace/agent/load.c" "$top/userspace/agent/diff.c" -lfyaml \
 	-o "$out/k8s_test"
 fail=0
 for t in validate_test args_test maglev_test match_test k8s_test; do

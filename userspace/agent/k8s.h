@@ -119,4 +119,20 @@ int kp_k8s_frontends(const struct kp_k8s_service *svc, const struct kp_k8s_slice
 		     unsigned int n_slices, const struct kp_k8s_node *node,
 		     int (*emit)(const struct kp_service *fe, void *arg), void *arg);
 
+/*
+ * What turns the kernel's services (@have, as dumped) into @want, by
+ * frontend: those to set (new, or differing in anything the kernel keeps;
+ * backends compared as sets) and those to delete.  Unchanged state makes
+ * an empty diff: a restart writes nothing.  The arrays point into @want
+ * and @have.
+ */
+struct kp_svc_diff {
+	const struct kp_service **set, **del;
+	unsigned int n_set, n_del;
+};
+
+int kp_svc_diff(const struct kp_service *want, unsigned int n_want,
+		const struct kp_service *have, unsigned int n_have, struct kp_svc_diff *d);
+void kp_svc_diff_free(struct kp_svc_diff *d);
+
 #endif /* KPLANE_AGENT_K8S_H */

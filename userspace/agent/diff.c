@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The services that turn what the kernel has into what is wanted: see k8s.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "k8s.h"
+
+/* Frontends in one order: family, address, port, protocol. */
+static int kp_fe_cmp(const struct kp_service *a, const struct kp_service *b)
+{
+	int c = (int)a->addr.family - (int)b->addr.family;
+
+	if (!c)
+		c = memcmp(a->addr.ip, b->addr.ip, sizeof(a->addr.ip));
+	if (!c)
+		c = (int)a->port - (int)b->port;
+	return c ? c : (int)a->proto - (int)b->proto;
+}
+
+static int kp_fe_ptr_cmp(const void *a, const void *b)
+{
+	return kp_fe_cmp(*(const struct kp_service *const *)a, *(const struct kp_service *const *)b);
+}
+
+static int kp_be_cmp(const void *pa, const void *pb)
+{
+	const struct kp_backend *a = pa, *b = pb;
+	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
+
+	return c ? c : (int)a->port - (int)b->port;
+}
+
+/* Backends equal as sets (the kernel keeps them in its own order). */
+static bool kp_backends_equal(const struct kp_service *a, const struct kp_service *b)
+{
+	struct kp_backend *x, *y;
+	unsigned int i, n = a->n_backends;
+	bool eq = true;
+
+	if (n != b->n_backends)
+		return false;
+	if (!n)
+		return true;
+	x = malloc(2 * n * sizeof(*x));
+	if (!x)
+		return false;	/* set it again: never wrong, only a write more */
+	y = x + n;
+	memcpy(x, a->backends, n * sizeof(*x));
+	memcpy(y, b->backends, n * sizeof(*y));
+	qsort(x, n, sizeof(*x), kp_be_cmp);
+	qsort(y, n, sizeof(*y), kp_be_cmp);
+	for (i = 0; eq && i < n; i++)
+		eq = !kp_be_cmp(&x[i], &y[i]) && x[i].weight == y[i].weight &&
+		     x[i].state == y[i].state && x[i].local == y[i].local;
+	free(x);
+	return eq;
+}
+
+/* Whether the kernel's @have already is @want (a 0 Maglev size: whatever it has). */
+static bool kp_svc_same(const struct kp_service *want, const struct kp_service *have)
+{
+	return !strcmp(want->id, have->id) && want->type == have->type &&
+	       (!want->maglev_size || want->maglev_size == have->maglev_size) &&
+	       want->ext_policy == have->ext_policy && want->int_policy == have->int_policy &&
+	       want->affinity_timeout == have->affinity_timeout && kp_backends_equal(want, have);
+}
+
+static const struct kp_service **kp_sorted(const struct kp_service *svcs, unsigned int n)
+{
+	const struct kp_service **p = malloc((n ? n : 1) * sizeof(*p));
+	unsigned int i;
+
+	if (!p)
+		return NULL;
+	for (i = 0; i < n; i++)
+		p[i] = &svcs[i];
+	qsort(p, n, sizeof(*p), kp_fe_ptr_cmp);
+	return p;
+}
+
+int kp_svc_diff(const struct kp_service *want, unsigned int n_want,
+		const struct kp_service *have, unsigned int n_have, struct kp_svc_diff *d)
+{
+	const struct kp_service **w = kp_sorted(want, n_want), **h = kp_sorted(have, n_have);
+	unsigned int i = 0, j = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->set = malloc((n_want ? n_want : 1) * sizeof(*d->set));
+	d->del = malloc((n_have ? n_have : 1) * sizeof(*d->del));
+	if (!w || !h || !d->set || !d->del) {
+		free(w);
+		free(h);
+		kp_svc_diff_free(d);
+		return -ENOMEM;
+	}
+	while (i < n_want || j < n_have) {
+		int c = i == n_want ? 1 : j == n_have ? -1 : kp_fe_cmp(w[i], h[j]);
+
+		if (c < 0) {
+			d->set[d->n_set++] = w[i++];
+		} else if (c > 0) {
+			d->del[d->n_del++] = h[j++];
+		} else {
+			if (!kp_svc_same(w[i], h[j]))
+				d->set[d->n_set++] = w[i];
+			i++;
+			j++;
+		}
+	}
+	free(w);
+	free(h);
+	return 0;
+}
+
+void kp_svc_diff_free(struct kp_svc_diff *d)
+{
+	free(d->set);
+	free(d->del);
+	memset(d, 0, sizeof(*d));
+}

@@ -448,6 +448,86 @@ static void test_diff_changes(void)
 	kp_svc_diff_free(&d);
 }
 
+/* As the API server writes them: name: "", null and ~, quoted or not. */
+static void test_api_forms(void)
+{
+	static const char svc[] =
+		"kind: Service\nmetadata: {name: web}\n"
+		"spec: {clusterIP: 10.96.0.10, ports: [{name: \"\", port: 80, nodePort: null}]}\n";
+	static const char slice[] =
+		"kind: EndpointSlice\nmetadata: {name: a, labels: {kubernetes.io/service-name: web}}\n"
+		"addressType: IPv4\nports: [{name: \"\", port: 8080, protocol: TCP}]\n"
+		"endpoints:\n"
+		"- {addresses: [10.0.0.1], nodeName: null, conditions: {ready: ~, serving: null}}\n"
+		"- {addresses: [10.0.0.2], conditions: {ready: False, serving: TRUE, terminating: true}}\n";
+	const char *slices[] = { slice };
+	struct kp_k8s_slice bad;
+	const char *why = NULL;
+	struct seen s;
+
+	translate(svc, slices, 1, NULL, &s);
+	KP_EXPECT(s.n == 1 && s.fe[0].n_backends == 2);
+	KP_EXPECT(backend(&s.fe[0], "10.0.0.1") &&
+		  backend(&s.fe[0], "10.0.0.1")->state == KPLANE_BE_ACTIVE &&
+		  !backend(&s.fe[0], "10.0.0.1")->local);
+	KP_EXPECT(backend(&s.fe[0], "10.0.0.2") &&
+		  backend(&s.fe[0], "10.0.0.2")->state == KPLANE_BE_SERVING_TERMINATING);
+	KP_EXPECT(read_slice("kind: EndpointSlice\nmetadata: {name: a, labels: "
+			     "{kubernetes.io/service-name: web}}\naddressType: IPv4\n"
+			     "endpoints: [{addresses: [10.0.0.1], conditions: {ready: yes}}]\n",
+			     &bad, &why) == -EINVAL && why && strstr(why, "condition"));
+}
+
+/* kube-proxy's edges: a family without a clusterIP, a proxying balancer, best copy wins. */
+static void test_edges(void)
+{
+	static const char svc[] =
+		"kind: Service\nmetadata: {name: web}\n"
+		"spec:\n  type: LoadBalancer\n  clusterIP: 10.96.0.10\n"
+		"  externalIPs: ['fd00:1::1', 192.0.2.1]\n  ports: [{port: 80}]\n"
+		"status: {loadBalancer: {ingress: [{ip: 198.51.100.1, ipMode: Proxy}]}}\n";
+	static const char a[] =
+		"kind: EndpointSlice\nmetadata: {name: a, labels: {kubernetes.io/service-name: web}}\n"
+		"addressType: IPv4\nports: [{port: 8080}]\n"
+		"endpoints: [{addresses: [10.0.0.1], conditions: {ready: false, terminating: true}}]\n";
+	static const char b[] =
+		"kind: EndpointSlice\nmetadata: {name: b, labels: {kubernetes.io/service-name: web}}\n"
+		"addressType: IPv4\nports: [{port: 8080}]\n"
+		"endpoints: [{addresses: [10.0.0.1], nodeName: node-1}]\n";
+	const char *slices[] = { a, b };
+	struct seen s;
+
+	translate(svc, slices, 2, NULL, &s);
+	KP_EXPECT(s.n == 2);	/* the clusterIP and the IPv4 externalIP only */
+	KP_EXPECT(s.fe[1].type == KPLANE_SVC_EXTERNAL_IP && ip_is(&s.fe[1].addr, "192.0.2.1"));
+	KP_EXPECT(s.fe[0].n_backends == 1 && s.fe[0].backends[0].state == KPLANE_BE_ACTIVE &&
+		  s.fe[0].backends[0].local);
+}
+
+/* A frontend wanted twice settles: one set, then nothing. */
+static void test_diff_duplicates(void)
+{
+	static const char svc[] =
+		"kind: Service\nmetadata: {name: web}\n"
+		"spec: {clusterIP: 10.96.0.10, ports: [{name: a, port: 80}, {name: b, port: 80}]}\n";
+	const char *slices[] = { web_slice };
+	struct kp_svc_diff d;
+	struct seen s;
+
+	translate(svc, slices, 1, NULL, &s);
+	KP_EXPECT(s.n == 2);
+	KP_EXPECT(kp_svc_diff(s.fe, s.n, NULL, 0, &d) == 0 && d.n_set == 1);
+	if (d.n_set == 1) {
+		struct kp_service have = *d.set[0];
+		struct kp_svc_diff again;
+
+		KP_EXPECT(kp_svc_diff(s.fe, s.n, &have, 1, &again) == 0);
+		KP_EXPECT(again.n_set == 0 && again.n_del == 0);
+		kp_svc_diff_free(&again);
+	}
+	kp_svc_diff_free(&d);
+}
+
 int main(void)
 {
 	KP_RUN(test_conditions_and_ports);
@@ -463,5 +543,8 @@ int main(void)
 	KP_RUN(test_load_broken);
 	KP_RUN(test_diff_unchanged);
 	KP_RUN(test_diff_changes);
+	KP_RUN(test_api_forms);
+	KP_RUN(test_edges);
+	KP_RUN(test_diff_duplicates);
 	return KP_TEST_DONE();
 }

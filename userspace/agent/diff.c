@@ -17,9 +17,14 @@ static int kp_fe_cmp(const struct kp_service *a, const struct kp_service *b)
 	return c ? c : (int)a->proto - (int)b->proto;
 }
 
-static int kp_fe_ptr_cmp(const void *a, const void *b)
+/* Same frontends keep their input order: the first of duplicates is the one set. */
+static int kp_fe_ptr_cmp(const void *pa, const void *pb)
 {
-	return kp_fe_cmp(*(const struct kp_service *const *)a, *(const struct kp_service *const *)b);
+	const struct kp_service *a = *(const struct kp_service *const *)pa;
+	const struct kp_service *b = *(const struct kp_service *const *)pb;
+	int c = kp_fe_cmp(a, b);
+
+	return c ? c : (a > b) - (a < b);
 }
 
 static int kp_be_cmp(const void *pa, const void *pb)
@@ -96,7 +101,11 @@ int kp_svc_diff(const struct kp_service *want, unsigned int n_want,
 	while (i < n_want || j < n_have) {
 		int c = i == n_want ? 1 : j == n_have ? -1 : kp_fe_cmp(w[i], h[j]);
 
-		if (c < 0) {
+		if (i && i < n_want && !kp_fe_cmp(w[i - 1], w[i])) {
+			i++;	/* a frontend wanted twice (a port listed twice, a
+				 * shared externalIP): the first stands, so a diff
+				 * against the kernel settles */
+		} else if (c < 0) {
 			d->set[d->n_set++] = w[i++];
 		} else if (c > 0) {
 			d->del[d->n_del++] = h[j++];

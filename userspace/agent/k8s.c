@@ -50,16 +50,49 @@ static struct fy_node *kp_at(struct fy_node *n, const char *path)
 	return n ? fy_node_by_path(n, path, FY_NT, FYNWF_DONT_FOLLOW) : NULL;
 }
 
+/* YAML 1.2's null as a plain scalar (libfyaml 0.7.12 returns it as text). */
+static bool kp_is_null(struct fy_node *v)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	const char *s;
+	unsigned int i;
+
+	if (fy_node_is_null(v))
+		return true;
+	if (fy_node_get_style(v) != FYNS_PLAIN)
+		return false;	/* "null" quoted is text */
+	s = fy_node_get_scalar0(v);
+	for (i = 0; s && i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		if (!strcmp(s, nulls[i]))
+			return true;
+	return !s;
+}
+
 /* @v's text if it is a scalar, not null. */
 static const char *kp_scalar(struct fy_node *v)
 {
-	return v && fy_node_is_scalar(v) && !fy_node_is_null(v) ? fy_node_get_scalar0(v) : NULL;
+	return v && fy_node_is_scalar(v) && !kp_is_null(v) ? fy_node_get_scalar0(v) : NULL;
 }
 
 /* The scalar at @path, or NULL if absent or null. */
 static const char *kp_str(struct fy_node *n, const char *path)
 {
 	return kp_scalar(kp_at(n, path));
+}
+
+/* A decimal number written as digits only (no sign, no space), at most 10 of them. */
+static bool kp_digits(const char *s, unsigned long *v)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (!n || n > 10)
+		return false;
+	for (i = 0, *v = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		*v = *v * 10 + (unsigned long)(s[i] - '0');
+	}
+	return true;
 }
 
 static int kp_copy(char *dst, size_t size, const char *s, const char *what, const char **why)
@@ -77,19 +110,27 @@ static int kp_port(struct fy_node *n, const char *path, bool optional, uint16_t 
 		   const char *what, const char **why)
 {
 	const char *s = kp_str(n, path);
-	char *end;
 	unsigned long v;
 
 	*out = 0;
 	if (!s && optional)
 		return 0;
-	v = s ? strtoul(s, &end, 10) : 0;
-	if (!s || *end || !v || v > 65535) {
+	if (!kp_digits(s, &v) || !v || v > 65535) {
 		*why = what;
 		return -EINVAL;
 	}
 	*out = (uint16_t)v;
 	return 0;
+}
+
+/* A port's name: absent or "" is the unnamed port, as the API writes it. */
+static int kp_port_name(char *dst, size_t size, const char *name, const char **why)
+{
+	if (!name || !name[0]) {
+		dst[0] = '\0';
+		return 0;
+	}
+	return kp_copy(dst, size, name, "a port name is too long", why);
 }
 
 static int kp_proto(struct fy_node *n, uint8_t *proto, const char **why)
@@ -121,6 +162,16 @@ static int kp_ip(const char *s, struct kp_ip *ip)
 	return 0;
 }
 
+/* Neither unspecified nor multicast: an address a frontend or backend can be. */
+static bool kp_ip_unicast(const struct kp_ip *ip)
+{
+	static const uint8_t zero[16];
+
+	if (ip->family == AF_INET)
+		return memcmp(ip->ip, zero, 4) && (ip->ip[0] & 0xf0) != 0xe0;
+	return memcmp(ip->ip, zero, 16) && ip->ip[0] != 0xff;
+}
+
 /* Addresses of a sequence at @path (of scalars, or of mappings' @key). */
 static int kp_ips(struct fy_node *n, const char *path, const char *key, struct kp_ip *ips,
 		  unsigned int max, unsigned int *count, const char *what, const char **why)
@@ -135,10 +186,12 @@ static int kp_ips(struct fy_node *n, const char *path, const char *key, struct k
 		goto bad;
 	while ((item = fy_node_sequence_iterate(seq, &iter))) {
 		const char *s = key ? kp_str(item, key) : kp_scalar(item);
+		const char *mode = key ? kp_str(item, "/ipMode") : NULL;
 
-		if (key && !s)
-			continue;	/* a hostname-only ingress: nothing to balance */
-		if (*count >= max || kp_ip(s, &ips[*count]))
+		/* A hostname-only ingress, or one whose balancer proxies: nothing to do here. */
+		if ((key && !s) || (mode && !strcmp(mode, "Proxy")))
+			continue;
+		if (*count >= max || kp_ip(s, &ips[*count]) || !kp_ip_unicast(&ips[*count]))
 			goto bad;
 		(*count)++;
 	}
@@ -211,7 +264,7 @@ static int kp_cluster_ips(struct fy_node *root, struct kp_k8s_service *svc, cons
 	if (!one || !one[0])
 		return 0;
 	svc->n_cluster_ips = 1;
-	if (!kp_ip(one, &svc->cluster_ips[0]))
+	if (!kp_ip(one, &svc->cluster_ips[0]) && kp_ip_unicast(&svc->cluster_ips[0]))
 		return 0;
 	*why = "spec.clusterIP is not an address";
 	return -EINVAL;
@@ -221,7 +274,6 @@ static int kp_affinity(struct fy_node *root, struct kp_k8s_service *svc, const c
 {
 	const char *s = kp_str(root, "/spec/sessionAffinity");
 	const char *t = kp_str(root, "/spec/sessionAffinityConfig/clientIP/timeoutSeconds");
-	char *end;
 	unsigned long v;
 
 	if (!s || !strcmp(s, "None"))
@@ -230,8 +282,8 @@ static int kp_affinity(struct fy_node *root, struct kp_k8s_service *svc, const c
 		*why = "spec.sessionAffinity is neither None nor ClientIP";
 		return -EINVAL;
 	}
-	v = t ? strtoul(t, &end, 10) : KP_K8S_AFFINITY_DEFAULT;
-	if (t && (*end || !v || v > KPLANE_AFFINITY_TIMEOUT_MAX)) {
+	v = KP_K8S_AFFINITY_DEFAULT;
+	if (t && (!kp_digits(t, &v) || !v || v > KPLANE_AFFINITY_TIMEOUT_MAX)) {
 		*why = "sessionAffinityConfig.clientIP.timeoutSeconds is out of range";
 		return -EINVAL;
 	}
@@ -257,7 +309,7 @@ static int kp_svc_ports(struct fy_node *root, struct kp_k8s_service *svc, const 
 			return -EINVAL;
 		}
 		memset(p, 0, sizeof(*p));
-		if ((name && kp_copy(p->name, sizeof(p->name), name, "a port name is too long", why)) ||
+		if (kp_port_name(p->name, sizeof(p->name), name, why) ||
 		    kp_proto(item, &p->proto, why) ||
 		    kp_port(item, "/port", false, &p->port, "a port's port is not 1-65535", why) ||
 		    kp_port(item, "/nodePort", true, &p->node_port, "a nodePort is not 1-65535", why))
@@ -298,7 +350,7 @@ static int kp_slice_ports(struct fy_node *root, struct kp_k8s_slice *slice, cons
 			return -EINVAL;
 		}
 		memset(p, 0, sizeof(*p));
-		if ((name && kp_copy(p->name, sizeof(p->name), name, "a port name is too long", why)) ||
+		if (kp_port_name(p->name, sizeof(p->name), name, why) ||
 		    kp_proto(item, &p->proto, why) ||
 		    kp_port(item, "/port", true, &p->port, "a port's port is not 1-65535", why))
 			return -EINVAL;
@@ -308,12 +360,22 @@ static int kp_slice_ports(struct fy_node *root, struct kp_k8s_slice *slice, cons
 	return 0;
 }
 
-/* A condition: nil takes @dflt. */
-static bool kp_cond(struct fy_node *ep, const char *path, bool dflt)
+/* A condition: YAML 1.2's true or false; nil takes @dflt; else -EINVAL. */
+static int kp_cond(struct fy_node *ep, const char *path, bool dflt, bool *out, const char **why)
 {
 	const char *s = kp_str(ep, path);
 
-	return s ? !strcmp(s, "true") : dflt;
+	if (!s)
+		*out = dflt;
+	else if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
+		*out = true;
+	else if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
+		*out = false;
+	else {
+		*why = "a condition is neither true nor false";
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int kp_slice_endpoint(struct fy_node *item, uint16_t family, struct kp_k8s_endpoint *ep,
@@ -324,13 +386,15 @@ static int kp_slice_endpoint(struct fy_node *item, uint16_t family, struct kp_k8
 	void *iter = NULL;
 
 	memset(ep, 0, sizeof(*ep));
-	if (kp_ip(kp_str(item, "/addresses/0"), &ep->addr) || ep->addr.family != family) {
-		*why = "an endpoint's first address is not one of the slice's addressType";
+	if (kp_ip(kp_str(item, "/addresses/0"), &ep->addr) || ep->addr.family != family ||
+	    !kp_ip_unicast(&ep->addr)) {
+		*why = "an endpoint's first address is not a unicast one of the slice's addressType";
 		return -EINVAL;
 	}
-	ep->ready = kp_cond(item, "/conditions/ready", true);
-	ep->serving = kp_cond(item, "/conditions/serving", ep->ready);
-	ep->terminating = kp_cond(item, "/conditions/terminating", false);
+	if (kp_cond(item, "/conditions/ready", true, &ep->ready, why) ||
+	    kp_cond(item, "/conditions/serving", ep->ready, &ep->serving, why) ||
+	    kp_cond(item, "/conditions/terminating", false, &ep->terminating, why))
+		return -EINVAL;
 	if (node && kp_copy(ep->node, sizeof(ep->node), node, "a nodeName is too long", why))
 		return -EINVAL;
 	while (zones && fy_node_is_sequence(zones) && (z = fy_node_sequence_iterate(zones, &iter))) {
@@ -354,6 +418,10 @@ static int kp_slice_endpoints(struct fy_node *root, struct kp_k8s_slice *slice, 
 	if (!seq || !fy_node_is_sequence(seq))
 		return 0;
 	n = fy_node_sequence_item_count(seq);
+	if (n > KP_K8S_SLICE_ENDPOINTS_MAX) {
+		*why = "more endpoints than a slice may hold (1000)";
+		return -EINVAL;
+	}
 	slice->endpoints = calloc(n > 0 ? (size_t)n : 1, sizeof(*slice->endpoints));
 	if (!slice->endpoints)
 		return -ENOMEM;
@@ -499,15 +567,10 @@ static void kp_backends_visit(const struct kp_k8s_endpoint *ep, uint16_t port, v
 	struct kp_backends *b = arg;
 	bool local = b->node->name && !strcmp(ep->node, b->node->name);
 	struct kp_backend *be;
-	unsigned int i;
 	uint8_t state;
 
-	if (!kp_be_state(ep, &state) || (b->topology && !local && !kp_has_zone(ep, b->node->zone)))
-		return;
-	for (i = 0; i < b->n; i++)	/* the same endpoint in two slices: once */
-		if (!memcmp(&b->be[i].addr, &ep->addr, sizeof(ep->addr)) && b->be[i].port == port)
-			return;
-	if (b->n >= b->max)
+	if (!kp_be_state(ep, &state) || (b->topology && !local && !kp_has_zone(ep, b->node->zone)) ||
+	    b->n >= b->max)
 		return;
 	be = &b->be[b->n++];
 	memset(be, 0, sizeof(*be));
@@ -516,6 +579,41 @@ static void kp_backends_visit(const struct kp_k8s_endpoint *ep, uint16_t port, v
 	be->weight = 1;
 	be->state = state;
 	be->local = local;
+}
+
+/* How good a copy of an endpoint is: ready, then serving, then local. */
+static int kp_be_rank(const struct kp_backend *be)
+{
+	int r = be->state == KPLANE_BE_ACTIVE ? 0 : be->state == KPLANE_BE_SERVING_TERMINATING ? 2 : 4;
+
+	return r + !be->local;
+}
+
+static int kp_be_order(const void *pa, const void *pb)
+{
+	const struct kp_backend *a = pa, *b = pb;
+	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
+
+	if (!c)
+		c = (int)a->port - (int)b->port;
+	return c ? c : kp_be_rank(a) - kp_be_rank(b);
+}
+
+/*
+ * One backend per address and port (an endpoint in two slices while one
+ * replaces the other: its best copy), in a fixed order, at most as many as
+ * the kernel takes: n log n however hostile the slices.
+ */
+static void kp_backends_settle(struct kp_backends *b)
+{
+	unsigned int i, n = 0;
+
+	qsort(b->be, b->n, sizeof(*b->be), kp_be_order);
+	for (i = 0; i < b->n; i++)
+		if (!n || memcmp(&b->be[n - 1].addr, &b->be[i].addr, sizeof(b->be[i].addr)) ||
+		    b->be[n - 1].port != b->be[i].port)
+			b->be[n++] = b->be[i];
+	b->n = n < KPLANE_SVC_BACKENDS_MAX ? n : KPLANE_SVC_BACKENDS_MAX;
 }
 
 static unsigned int kp_pool_size(const struct kp_pool_ctx *c)
@@ -550,19 +648,21 @@ static int kp_emit_family(struct kp_emit *e, const struct kp_k8s_service *svc,
 	unsigned int i;
 	int err = 0;
 
-	for (i = 0; !err && i < svc->n_cluster_ips; i++) {
-		if (svc->cluster_ips[i].family != family)
-			continue;
-		has_cluster_ip = true;
-		err = kp_emit_at(e, &svc->cluster_ips[i], port->port, KPLANE_SVC_CLUSTER_IP);
-	}
+	for (i = 0; i < svc->n_cluster_ips; i++)
+		has_cluster_ip |= svc->cluster_ips[i].family == family;
+	/* A family the service has no clusterIP of is not one it serves. */
+	if (!has_cluster_ip)
+		return 0;
+	for (i = 0; !err && i < svc->n_cluster_ips; i++)
+		if (svc->cluster_ips[i].family == family)
+			err = kp_emit_at(e, &svc->cluster_ips[i], port->port, KPLANE_SVC_CLUSTER_IP);
 	for (i = 0; !err && i < svc->n_external_ips; i++)
 		if (svc->external_ips[i].family == family)
 			err = kp_emit_at(e, &svc->external_ips[i], port->port, KPLANE_SVC_EXTERNAL_IP);
 	for (i = 0; !err && svc->type == KPLANE_SVC_LOAD_BALANCER && i < svc->n_lb_ips; i++)
 		if (svc->lb_ips[i].family == family)
 			err = kp_emit_at(e, &svc->lb_ips[i], port->port, KPLANE_SVC_LOAD_BALANCER);
-	if (!err && has_cluster_ip && port->node_port && svc->type != KPLANE_SVC_CLUSTER_IP)
+	if (!err && port->node_port && svc->type != KPLANE_SVC_CLUSTER_IP)
 		err = kp_emit_at(e, &any, port->node_port, KPLANE_SVC_NODE_PORT);
 	return err;
 }
@@ -590,6 +690,7 @@ int kp_k8s_frontends(const struct kp_k8s_service *svc, const struct kp_k8s_slice
 			if (!b.be)
 				return -ENOMEM;
 			kp_pool_walk(&c, kp_backends_visit, &b);
+			kp_backends_settle(&b);
 			memset(&e.fe, 0, sizeof(e.fe));
 			if (strlen(svc->ns) + strlen(svc->name) + strlen(svc->ports[p].name) + 3 <
 			    sizeof(e.fe.id))

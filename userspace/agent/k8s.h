@@ -17,6 +17,7 @@
 #define KP_K8S_PORTS_MAX	64
 #define KP_K8S_IPS_MAX		16
 #define KP_K8S_ZONES_MAX	8
+#define KP_K8S_SLICE_ENDPOINTS_MAX 1000	/* the API's limit */
 #define KP_K8S_AFFINITY_DEFAULT	10800	/* sessionAffinityConfig's default */
 
 struct kp_k8s_svc_port {
@@ -114,6 +115,9 @@ struct kp_k8s_node {
  * the service has), each with the backends of that family whose slice port
  * has the service port's name and protocol.  @emit is called with each (its
  * backends are valid only during the call); a non-zero return stops.
+ * One deviation: with topology hints in use, a local endpoint hinted for
+ * another zone stays, as the kernel's one backend list also serves Local
+ * policies.  At most KPLANE_SVC_BACKENDS_MAX backends, in address order.
  */
 int kp_k8s_frontends(const struct kp_k8s_service *svc, const struct kp_k8s_slice *const *slices,
 		     unsigned int n_slices, const struct kp_k8s_node *node,

@@ -29,22 +29,25 @@ static int kp_load_doc(struct fy_document *d, struct kp_k8s_objects *o, const ch
 							   FYNWF_DONT_FOLLOW) : NULL;
 	const char *kind = kind_node && fy_node_is_scalar(kind_node) ?
 			   fy_node_get_scalar0(kind_node) : NULL;
+	int err;
 
 	if (!root || fy_node_is_null(root))
 		return 0;	/* an empty document ("---" alone) */
 	if (kind && !strcmp(kind, "Service")) {
 		if (!kp_grow((void **)&o->svcs, o->n_svcs, &o->cap_svcs, sizeof(*o->svcs)))
 			return -ENOMEM;
-		if (kp_k8s_service_read(root, &o->svcs[o->n_svcs], why))
-			return -EINVAL;
+		err = kp_k8s_service_read(root, &o->svcs[o->n_svcs], why);
+		if (err)
+			return err;
 		o->n_svcs++;
 		return 0;
 	}
 	if (kind && !strcmp(kind, "EndpointSlice")) {
 		if (!kp_grow((void **)&o->slices, o->n_slices, &o->cap_slices, sizeof(*o->slices)))
 			return -ENOMEM;
-		if (kp_k8s_slice_read(root, &o->slices[o->n_slices], why))
-			return -EINVAL;
+		err = kp_k8s_slice_read(root, &o->slices[o->n_slices], why);
+		if (err)
+			return err;	/* -ENOMEM must stop the load: a missing slice deletes */
 		o->n_slices++;
 		return 0;
 	}

@@ -27,14 +27,6 @@ static int kp_fe_ptr_cmp(const void *pa, const void *pb)
 	return c ? c : (a > b) - (a < b);
 }
 
-static int kp_be_cmp(const void *pa, const void *pb)
-{
-	const struct kp_backend *a = pa, *b = pb;
-	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
-
-	return c ? c : (int)a->port - (int)b->port;
-}
-
 /* Backends equal as sets (the kernel keeps them in its own order). */
 static bool kp_backends_equal(const struct kp_service *a, const struct kp_service *b)
 {
@@ -52,10 +44,10 @@ static bool kp_backends_equal(const struct kp_service *a, const struct kp_servic
 	y = x + n;
 	memcpy(x, a->backends, n * sizeof(*x));
 	memcpy(y, b->backends, n * sizeof(*y));
-	qsort(x, n, sizeof(*x), kp_be_cmp);
-	qsort(y, n, sizeof(*y), kp_be_cmp);
+	qsort(x, n, sizeof(*x), kp_backend_cmp);
+	qsort(y, n, sizeof(*y), kp_backend_cmp);
 	for (i = 0; eq && i < n; i++)
-		eq = !kp_be_cmp(&x[i], &y[i]) && x[i].weight == y[i].weight &&
+		eq = !kp_backend_cmp(&x[i], &y[i]) && x[i].weight == y[i].weight &&
 		     x[i].state == y[i].state && x[i].local == y[i].local;
 	free(x);
 	return eq;

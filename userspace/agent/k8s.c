@@ -291,6 +291,16 @@ static int kp_affinity(struct fy_node *root, struct kp_k8s_service *svc, const c
 	return 0;
 }
 
+/* A port list's entry: name ("" unnamed), protocol (0: SCTP), port. */
+static int kp_port_entry(struct fy_node *item, char *name, size_t name_size, uint8_t *proto,
+			 uint16_t *port, bool optional, const char **why)
+{
+	return kp_port_name(name, name_size, kp_str(item, "/name"), why) ||
+	       kp_proto(item, proto, why) ||
+	       kp_port(item, "/port", optional, port, "a port's port is not 1-65535", why) ?
+	       -EINVAL : 0;
+}
+
 static int kp_svc_ports(struct fy_node *root, struct kp_k8s_service *svc, const char **why)
 {
 	struct fy_node *seq = kp_at(root, "/spec/ports"), *item;
@@ -302,16 +312,13 @@ static int kp_svc_ports(struct fy_node *root, struct kp_k8s_service *svc, const 
 	}
 	while (seq && (item = fy_node_sequence_iterate(seq, &iter))) {
 		struct kp_k8s_svc_port *p = &svc->ports[svc->n_ports];
-		const char *name = kp_str(item, "/name");
 
 		if (svc->n_ports >= KP_K8S_PORTS_MAX) {
 			*why = "spec.ports has too many ports";
 			return -EINVAL;
 		}
 		memset(p, 0, sizeof(*p));
-		if (kp_port_name(p->name, sizeof(p->name), name, why) ||
-		    kp_proto(item, &p->proto, why) ||
-		    kp_port(item, "/port", false, &p->port, "a port's port is not 1-65535", why) ||
+		if (kp_port_entry(item, p->name, sizeof(p->name), &p->proto, &p->port, false, why) ||
 		    kp_port(item, "/nodePort", true, &p->node_port, "a nodePort is not 1-65535", why))
 			return -EINVAL;
 		if (p->proto)
@@ -343,16 +350,13 @@ static int kp_slice_ports(struct fy_node *root, struct kp_k8s_slice *slice, cons
 
 	while (seq && fy_node_is_sequence(seq) && (item = fy_node_sequence_iterate(seq, &iter))) {
 		struct kp_k8s_slice_port *p = &slice->ports[slice->n_ports];
-		const char *name = kp_str(item, "/name");
 
 		if (slice->n_ports >= KP_K8S_PORTS_MAX) {
 			*why = "ports has too many ports";
 			return -EINVAL;
 		}
 		memset(p, 0, sizeof(*p));
-		if (kp_port_name(p->name, sizeof(p->name), name, why) ||
-		    kp_proto(item, &p->proto, why) ||
-		    kp_port(item, "/port", true, &p->port, "a port's port is not 1-65535", why))
+		if (kp_port_entry(item, p->name, sizeof(p->name), &p->proto, &p->port, true, why))
 			return -EINVAL;
 		if (p->proto && p->port)	/* a nil port means every port: unused */
 			slice->n_ports++;
@@ -589,13 +593,19 @@ static int kp_be_rank(const struct kp_backend *be)
 	return r + !be->local;
 }
 
-static int kp_be_order(const void *pa, const void *pb)
+int kp_backend_cmp(const void *pa, const void *pb)
 {
 	const struct kp_backend *a = pa, *b = pb;
 	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
 
-	if (!c)
-		c = (int)a->port - (int)b->port;
+	return c ? c : (int)a->port - (int)b->port;
+}
+
+/* By address and port, the best copy of each first. */
+static int kp_be_order(const void *a, const void *b)
+{
+	int c = kp_backend_cmp(a, b);
+
 	return c ? c : kp_be_rank(a) - kp_be_rank(b);
 }
 
@@ -610,8 +620,7 @@ static void kp_backends_settle(struct kp_backends *b)
 
 	qsort(b->be, b->n, sizeof(*b->be), kp_be_order);
 	for (i = 0; i < b->n; i++)
-		if (!n || memcmp(&b->be[n - 1].addr, &b->be[i].addr, sizeof(b->be[i].addr)) ||
-		    b->be[n - 1].port != b->be[i].port)
+		if (!n || kp_backend_cmp(&b->be[n - 1], &b->be[i]))
 			b->be[n++] = b->be[i];
 	b->n = n < KPLANE_SVC_BACKENDS_MAX ? n : KPLANE_SVC_BACKENDS_MAX;
 }

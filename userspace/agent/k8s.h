@@ -123,6 +123,9 @@ int kp_k8s_frontends(const struct kp_k8s_service *svc, const struct kp_k8s_slice
 		     unsigned int n_slices, const struct kp_k8s_node *node,
 		     int (*emit)(const struct kp_service *fe, void *arg), void *arg);
 
+/* Backends in one order, by address then port (qsort's shape). */
+int kp_backend_cmp(const void *a, const void *b);
+
 /*
  * What turns the kernel's services (@have, as dumped) into @want, by
  * frontend: those to set (new, or differing in anything the kernel keeps;

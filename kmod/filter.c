@@ -210,12 +210,12 @@ static int kp_filter_reply_ifindex(struct kp_node *node, const struct kp_filter_
 	return kp_filter_local(node->net, at->in_ifindex, m, &out_ifindex) ? 0 : out_ifindex;
 }
 
-/* Whether @ifindex is a workload's (a pod's) interface on @node. */
-static bool kp_workload_if(struct kp_node *node, int ifindex)
+/* The workload (a pod, not a host endpoint) whose interface @ifindex is, or NULL. */
+static const struct kp_endpoint *kp_workload_ep(struct kp_node *node, int ifindex)
 {
 	const struct kp_endpoint *ep = ifindex ? kp_ep_lookup_ifindex(&node->eps, ifindex) : NULL;
 
-	return ep && !ep->host;
+	return ep && !ep->host ? ep : NULL;
 }
 
 /*
@@ -230,7 +230,7 @@ static bool kp_flow_iif_ok(struct kp_node *node, const struct kp_flow_node *fn, 
 	int want = fn->role == KP_ROLE_ORIG_PRE ? v->in_ifindex : v->reply_ifindex;
 
 	return in_ifindex == want ||
-	       (!kp_workload_if(node, in_ifindex) && !kp_workload_if(node, want));
+	       (!kp_workload_ep(node, in_ifindex) && !kp_workload_ep(node, want));
 }
 
 /*
@@ -248,10 +248,8 @@ static bool kp_filter_spoofed(struct kp_node *node, const struct kp_filter_at *a
 	struct kp_addr src;
 	unsigned int i;
 
-	if (!at->in_ifindex)
-		return false;
-	ep = kp_ep_lookup_ifindex(&node->eps, at->in_ifindex);
-	if (!ep || ep->host || !ep->n_addrs)
+	ep = kp_workload_ep(node, at->in_ifindex);
+	if (!ep || !ep->n_addrs)
 		return false;
 	if (p->t.family == AF_INET6) {
 		int type = ipv6_addr_type((const struct in6_addr *)saddr);

@@ -120,6 +120,7 @@ void kp_node_changed(struct kp_node *node)
 
 int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 {
+	bool tenant = kp_net_is_tenant(node->net);
 	int err;
 
 	lockdep_assert_held(&kplane_mutex);
@@ -128,8 +129,8 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	node->stats = alloc_percpu_gfp(struct kp_node_counters, GFP_KERNEL_ACCOUNT);
 	if (!node->stats)
 		return -ENOMEM;
-	node->lb_quota = kp_budget_new(kp_net_is_tenant(node->net));
-	node->cfg_budget = kp_budget_new(kp_net_is_tenant(node->net));
+	node->lb_quota = kp_budget_new(tenant);
+	node->cfg_budget = kp_budget_new(tenant);
 	if (!node->lb_quota || !node->cfg_budget) {
 		err = -ENOMEM;
 		goto err_quota;
@@ -143,7 +144,7 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	err = kp_flow_table_init(&node->flows);
 	if (err)
 		goto err_svcs;
-	node->eps.tenant = node->flows.tenant = kp_net_is_tenant(node->net);
+	node->eps.tenant = node->flows.tenant = tenant;
 	err = kp_pol_table_init(&node->pol);
 	if (err)
 		goto err_flows;

@@ -335,9 +335,10 @@ static bool kp_sockaddr_key(const struct sock *sk, const struct sockaddr *sa, in
 
 /*
  * Writes @key's address and port into @sa, in @sa's own family (an IPv4 one
- * into an AF_INET6 address as v4-mapped); false if @sa cannot hold it.
+ * into an AF_INET6 address as v4-mapped); leaves @sa alone if it cannot
+ * hold it.
  */
-static bool kp_sockaddr_set(struct sockaddr *sa, const struct kp_svc_key *key)
+static void kp_sockaddr_set(struct sockaddr *sa, const struct kp_svc_key *key)
 {
 	struct sockaddr_in6 *sin6 = (void *)sa;
 	struct sockaddr_in *sin = (void *)sa;
@@ -345,16 +346,13 @@ static bool kp_sockaddr_set(struct sockaddr *sa, const struct kp_svc_key *key)
 	if (sa->sa_family == AF_INET && key->family == AF_INET) {
 		sin->sin_port = key->port;
 		memcpy(&sin->sin_addr, key->addr, 4);
-		return true;
+	} else if (sa->sa_family == AF_INET6) {
+		sin6->sin6_port = key->port;
+		if (key->family == AF_INET6)
+			memcpy(&sin6->sin6_addr, key->addr, 16);
+		else
+			ipv6_addr_set_v4mapped(*(const __be32 *)key->addr, &sin6->sin6_addr);
 	}
-	if (sa->sa_family != AF_INET6)
-		return false;
-	sin6->sin6_port = key->port;
-	if (key->family == AF_INET6)
-		memcpy(&sin6->sin6_addr, key->addr, 16);
-	else
-		ipv6_addr_set_v4mapped(*(const __be32 *)key->addr, &sin6->sin6_addr);
-	return true;
 }
 
 static void kp_count_connect(struct kp_node *node, bool refused)
@@ -542,7 +540,7 @@ static bool kp_instance_take(struct kretprobe_instance *ri, const struct sock *s
 			     atomic_t *tenants, atomic_t **tenant)
 {
 	*tenant = NULL;
-	if (sock_net(sk)->user_ns == &init_user_ns)
+	if (!kp_net_is_tenant(sock_net(sk)))
 		return true;
 	if (atomic_inc_return(tenants) > get_kretprobe(ri)->maxactive / 2) {
 		atomic_dec(tenants);

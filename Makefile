@@ -8,13 +8,15 @@ BUILD := build
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-Iinclude/uapi -Iinclude -Iuserspace/lib $(PKG_CFLAGS)
+	-Iinclude/uapi -Iinclude -Iuserspace/lib -Iuserspace/agent $(PKG_CFLAGS)
 
+AGENT_SRC := $(wildcard userspace/agent/*.c)
 LIB_SRC := userspace/lib/libkplane.c userspace/lib/policy.c
 CTL_SRC := userspace/kplanectl/kplanectl.c userspace/kplanectl/args.c \
 	userspace/kplanectl/policy_args.c \
-	userspace/kplanectl/output.c
-D_SRC := userspace/kplaned/kplaned.c
+	userspace/kplanectl/output.c $(AGENT_SRC)
+D_SRC := $(wildcard userspace/kplaned/*.c) $(AGENT_SRC)
+D_LIBS := -lfyaml -lmicrohttpd -lcurl -lcrypto -lpthread
 HELPER_SRC := $(wildcard tests/e2e/helpers/*.c)
 
 .PHONY: all module userspace deps demo check check-quick unit kunit e2e e2e-debug dkms-test \
@@ -41,11 +43,13 @@ $(BUILD)/lib/%.o: userspace/lib/%.c userspace/lib/libkplane.h userspace/lib/libk
 $(BUILD)/libkplane.a: $(LIB_OBJ)
 	$(AR) rcs $@ $(LIB_OBJ)
 
-$(BUILD)/kplanectl: $(CTL_SRC) $(wildcard userspace/kplanectl/*.h) $(BUILD)/libkplane.a
-	$(CC) $(USER_CFLAGS) $(CTL_SRC) $(BUILD)/libkplane.a $(PKG_LIBS) -o $@
+$(BUILD)/kplanectl: $(CTL_SRC) $(wildcard userspace/kplanectl/*.h userspace/agent/*.h) \
+		$(BUILD)/libkplane.a
+	$(CC) $(USER_CFLAGS) $(CTL_SRC) $(BUILD)/libkplane.a $(PKG_LIBS) -lfyaml -o $@
 
-$(BUILD)/kplaned: $(D_SRC) $(BUILD)/libkplane.a
-	$(CC) $(USER_CFLAGS) $(D_SRC) $(BUILD)/libkplane.a $(PKG_LIBS) -o $@
+$(BUILD)/kplaned: $(D_SRC) $(wildcard userspace/kplaned/*.h userspace/agent/*.h) \
+		$(BUILD)/libkplane.a
+	$(CC) $(USER_CFLAGS) $(D_SRC) $(BUILD)/libkplane.a $(PKG_LIBS) $(D_LIBS) -o $@
 
 # Test-only tools for the VM (helpers/): may use liburing, like real clients.
 $(BUILD)/helpers/%: tests/e2e/helpers/%.c $(BUILD)/libkplane.a

@@ -21,18 +21,19 @@ static bool kp_grow(void **arr, unsigned int n, unsigned int *cap, size_t size)
 	return true;
 }
 
-/* One document: kept, or skipped with the reason. */
-static int kp_load_doc(struct fy_document *d, struct kp_k8s_objects *o, const char **why)
+static const char *kp_kind(struct fy_node *root)
 {
-	struct fy_node *root = fy_document_root(d);
-	struct fy_node *kind_node = root ? fy_node_by_path(root, "/kind", FY_NT,
-							   FYNWF_DONT_FOLLOW) : NULL;
-	const char *kind = kind_node && fy_node_is_scalar(kind_node) ?
-			   fy_node_get_scalar0(kind_node) : NULL;
+	struct fy_node *n = fy_node_by_path(root, "/kind", FY_NT, FYNWF_DONT_FOLLOW);
+
+	return n && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
+}
+
+/* One object: kept, or -EINVAL with the reason. */
+static int kp_load_obj(struct fy_node *root, struct kp_k8s_objects *o, const char **why)
+{
+	const char *kind = kp_kind(root);
 	int err;
 
-	if (!root || fy_node_is_null(root))
-		return 0;	/* an empty document ("---" alone) */
 	if (kind && !strcmp(kind, "Service")) {
 		if (!kp_grow((void **)&o->svcs, o->n_svcs, &o->cap_svcs, sizeof(*o->svcs)))
 			return -ENOMEM;
@@ -55,6 +56,57 @@ static int kp_load_doc(struct fy_document *d, struct kp_k8s_objects *o, const ch
 	return -EINVAL;
 }
 
+/* The line an object starts on, as its kind's (1-based; 0: unknown). */
+static unsigned int kp_obj_line(struct fy_node *root)
+{
+	struct fy_node *n = fy_node_by_path(root, "/kind", FY_NT, FYNWF_DONT_FOLLOW);
+	struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
+	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+
+	return m ? (unsigned int)m->line + 1 : 0;
+}
+
+/* A list (kubectl get -o yaml|json: kind List, ServiceList, ...): each item. */
+static bool kp_is_list(struct fy_node *root)
+{
+	const char *kind = kp_kind(root);
+	size_t n = kind ? strlen(kind) : 0;
+
+	return n >= 4 && !strcmp(kind + n - 4, "List");
+}
+
+/* One document: its object (or a list's), each kept or reported to @skip. */
+static int kp_load_doc(struct fy_document *d, struct kp_k8s_objects *o, unsigned int line,
+		       void (*skip)(unsigned int line, const char *why, void *arg), void *arg)
+{
+	struct fy_node *root = fy_document_root(d), *items, *item;
+	const char *why = NULL;
+	void *iter = NULL;
+	int err;
+
+	if (!root || fy_node_is_null(root))
+		return 0;	/* an empty document ("---" alone) */
+	if (!kp_is_list(root)) {
+		err = kp_load_obj(root, o, &why);
+		if (err == -EINVAL)
+			skip(line, why, arg);
+		return err == -EINVAL ? 0 : err;
+	}
+	items = fy_node_by_path(root, "/items", FY_NT, FYNWF_DONT_FOLLOW);
+	if (items && !fy_node_is_null(items) && !fy_node_is_sequence(items)) {
+		skip(line, "items: not a list", arg);
+		return 0;
+	}
+	while (items && (item = fy_node_sequence_iterate(items, &iter))) {
+		err = kp_load_obj(item, o, &why);
+		if (err == -EINVAL)
+			skip(kp_obj_line(item) ? kp_obj_line(item) : line, why, arg);
+		else if (err)
+			return err;
+	}
+	return 0;
+}
+
 int kp_k8s_load(const char *text, size_t len, struct kp_k8s_objects *o,
 		void (*skip)(unsigned int line, const char *why, void *arg), void *arg)
 {
@@ -75,13 +127,7 @@ int kp_k8s_load(const char *text, size_t len, struct kp_k8s_objects *o,
 	while (!err && (d = fy_parse_load_document(fyp))) {
 		const struct fy_mark *m =
 			fy_document_state_start_mark(fy_document_get_document_state(d));
-		const char *why = NULL;
-
-		err = kp_load_doc(d, o, &why);
-		if (err == -EINVAL) {
-			skip(m ? (unsigned int)m->line + 1 : 0, why, arg);
-			err = 0;
-		}
+		err = kp_load_doc(d, o, m ? (unsigned int)m->line + 1 : 0, skip, arg);
 		fy_parse_document_destroy(fyp, d);
 	}
 	/* A syntax error ends the stream: what came before it stands. */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "agent.h"
 #include "args.h"
 #include "libkplane.h"
 #include "output.h"
@@ -685,6 +686,106 @@ static int kp_run_trace(struct kp_cli *cli, int argc, char **argv)
 	return KP_EXIT_OK;
 }
 
+/* -f PATH [node NAME] [zone ZONE]: where the objects are and where they apply. */
+struct kp_sync_args {
+	const char *path;
+	char host[256];
+	struct kp_k8s_node node;
+};
+
+static int kp_sync_parse(struct kp_cli *cli, int argc, char **argv, struct kp_sync_args *a)
+{
+	int i;
+
+	if (gethostname(a->host, sizeof(a->host) - 1))
+		a->host[0] = '\0';
+	a->node.name = a->host;
+	for (i = 0; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "-f"))
+			a->path = argv[i + 1];
+		else if (!strcmp(argv[i], "node"))
+			a->node.name = argv[i + 1];
+		else if (!strcmp(argv[i], "zone"))
+			a->node.zone = argv[i + 1];
+		else
+			break;
+	}
+	if (i != argc || !a->path)
+		return kp_usage(cli->cmd, "takes -f FILE|DIR, then node NAME and zone ZONE pairs");
+	return KP_EXIT_OK;
+}
+
+static void kp_sync_skipped(const char *where, unsigned int line, const char *why, void *arg)
+{
+	(void)arg;
+	if (line)
+		fprintf(stderr, "kplanectl: %s:%u: skipped: %s\n", where, line, why);
+	else
+		fprintf(stderr, "kplanectl: %s: skipped: %s\n", where, why);
+}
+
+/* The services the objects under a->path make on a->node. */
+static int kp_sync_want(struct kp_cli *cli, const struct kp_sync_args *a, struct kp_svc_set *want)
+{
+	struct kp_store store = { 0 };
+	unsigned int orphans;
+	int err = kp_files_read(&store, a->path, kp_sync_skipped, NULL);
+
+	if (!err)
+		err = kp_store_want(&store, &a->node, want, &orphans);
+	kp_store_free(&store);
+	if (err) {
+		fprintf(stderr, "kplanectl: %s: %s: %s\n", cli->cmd->name, a->path, strerror(-err));
+		return KP_EXIT_REFUSED;
+	}
+	if (orphans)
+		fprintf(stderr, "kplanectl: %u EndpointSlice(s) name a service not given\n", orphans);
+	return KP_EXIT_OK;
+}
+
+static int kp_run_diff(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_sync_args a = { 0 };
+	struct kp_svc_set want;
+	struct kp_service *have;
+	struct kp_svc_diff d;
+	size_t n_have;
+	int err = kp_sync_parse(cli, argc, argv, &a);
+
+	if (err || (err = kp_sync_want(cli, &a, &want)))
+		return err;
+	err = kp_service_list(cli->h, &have, &n_have);
+	if (err) {
+		kp_svc_set_free(&want);
+		return kp_refused(cli, err);
+	}
+	err = kp_svc_diff(want.svcs, want.n, have, n_have, &d);
+	if (!err) {
+		kp_print_svc_diff(stdout, &d, cli->json);
+		kp_svc_diff_free(&d);
+	}
+	kp_services_free(have, n_have);
+	kp_svc_set_free(&want);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
+static int kp_run_apply(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_sync_args a = { 0 };
+	struct kp_svc_set want;
+	struct kp_svc_diff done;
+	int err = kp_sync_parse(cli, argc, argv, &a);
+
+	if (err || (err = kp_sync_want(cli, &a, &want)))
+		return err;
+	err = kp_sync_kernel(cli->h, &want, &done);
+	kp_svc_set_free(&want);
+	if (err)
+		return kp_refused(cli, err);
+	printf("%u set, %u deleted\n", done.n_set, done.n_del);
+	return KP_EXIT_OK;
+}
+
 static const struct kp_cmd kp_cmds[] = {
 	{ NULL, "status", kp_run_status, "",
 	  "Show this netns' kplane node: enabled, object counts, counters." },
@@ -760,6 +861,15 @@ static const struct kp_cmd kp_cmds[] = {
 	  "changes in order at commit, each against those before it. Blank\n"
 	  "lines and # comments are skipped.\n"
 	  "Refusals while reading name the line." },
+	{ NULL, "diff", kp_run_diff, "-f FILE|DIR [node NAME] [zone ZONE]",
+	  "Print what `apply` would change: the services (frontends) the Kubernetes\n"
+	  "Service and EndpointSlice objects in FILE, or in DIR's *.yaml, *.yml and\n"
+	  "*.json files, make on node NAME (default: the hostname) in zone ZONE,\n"
+	  "against those the kernel has. Bad documents are skipped and named." },
+	{ NULL, "apply", kp_run_apply, "-f FILE|DIR [node NAME] [zone ZONE]",
+	  "Make the kernel's services those the objects make (as `diff` shows), in\n"
+	  "one transaction, as kplaned does; services not made by them are deleted.\n"
+	  "Unchanged state writes nothing." },
 	{ 0 }
 };
 

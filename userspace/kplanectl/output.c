@@ -308,18 +308,12 @@ static void kp_print_service_header(FILE *f)
 	fprintf(f, "%-46s %-5s %-12s %8s  %s\n", "FRONTEND", "PROTO", "TYPE", "BACKENDS", "ID");
 }
 
-void kp_print_service(FILE *f, const struct kp_service *svc, bool json)
+/* The lines under a service's row: settings, then one per backend. */
+static void kp_print_service_detail(FILE *f, const struct kp_service *svc)
 {
 	char be[64];
 	unsigned int i;
 
-	if (json) {
-		kp_print_service_json(f, svc);
-		fputc('\n', f);
-		return;
-	}
-	kp_print_service_header(f);
-	kp_print_service_row(f, svc);
 	fprintf(f, "  maglev table size %" PRIu32 ", external policy %s, internal policy %s, "
 		"affinity %s%" PRIu32 "\n", svc->maglev_size,
 		kp_name(kp_policy_names, __KPLANE_POLICY_MAX, svc->ext_policy),
@@ -331,6 +325,56 @@ void kp_print_service(FILE *f, const struct kp_service *svc, bool json)
 			svc->backends[i].weight,
 			kp_name(kp_be_state_names, __KPLANE_BE_STATE_MAX, svc->backends[i].state),
 			svc->backends[i].local ? " local" : "");
+}
+
+void kp_print_service(FILE *f, const struct kp_service *svc, bool json)
+{
+	if (json) {
+		kp_print_service_json(f, svc);
+		fputc('\n', f);
+		return;
+	}
+	kp_print_service_header(f);
+	kp_print_service_row(f, svc);
+	kp_print_service_detail(f, svc);
+}
+
+/* One side of a diff as a JSON array. */
+static void kp_print_svcs_json(FILE *f, const struct kp_service *const *svcs, unsigned int n)
+{
+	unsigned int i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		kp_print_service_json(f, svcs[i]);
+	}
+	fputc(']', f);
+}
+
+void kp_print_svc_diff(FILE *f, const struct kp_svc_diff *d, bool json)
+{
+	unsigned int i;
+
+	if (json) {
+		fputs("{\"set\":", f);
+		kp_print_svcs_json(f, d->set, d->n_set);
+		fputs(",\"del\":", f);
+		kp_print_svcs_json(f, d->del, d->n_del);
+		fputs("}\n", f);
+		return;
+	}
+	for (i = 0; i < d->n_del; i++) {
+		fputs("del ", f);
+		kp_print_service_row(f, d->del[i]);
+	}
+	for (i = 0; i < d->n_set; i++) {
+		fputs("set ", f);
+		kp_print_service_row(f, d->set[i]);
+		kp_print_service_detail(f, d->set[i]);
+	}
+	fprintf(f, "%u to set, %u to delete\n", d->n_set, d->n_del);
 }
 
 static void kp_service_json_any(FILE *f, const void *obj)

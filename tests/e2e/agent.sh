@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# kplaned from a directory: Services and EndpointSlices in files reach the
+# kernel as kube-proxy would program them (checked by connecting from a
+# pod), edits in place and renames over are picked up, bad documents are
+# skipped with their file and line, the rest applied; a restart with the
+# same state writes nothing and established flows lose no packet; drift is
+# repaired; /metrics and the health endpoints answer; kplanectl diff/apply
+# read the same files.
+#
+#   node1: pod2, pod3, pod4 (servers), pod5 (client); outside on ext0
+. /scenarios/lib.sh
+
+kp_load
+kp_kplane_node node1 2 3 4 5
+ip netns add outside
+kp_link node1 ext0 outside eth0 192.168.50 fd00:50
+ip -n outside route add 10.244.1.0/24 via 192.168.50.1
+for n in 2 3 4; do
+	ip netns exec pod$n kp-echo serve tcp 0.0.0.0 8080 web-$n hold &
+	ip netns exec pod$n kp-echo serve udp 0.0.0.0 8053 dns-$n &
+	ip netns exec pod$n kp-echo serve tcp :: 8081 web6-$n &
+done
+state=/tmp/state
+mkdir -p $state
+
+cat >$state/web.yaml <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  type: NodePort
+  clusterIP: 10.96.0.10
+  clusterIPs: [10.96.0.10, "fd00:96::10"]
+  ipFamilies: [IPv4, IPv6]
+  ports:
+  - {name: http, port: 80, targetPort: http, protocol: TCP, nodePort: 30080}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-v4
+  namespace: default
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints:
+- addresses: [10.244.1.2]
+  nodeName: node1
+- addresses: [10.244.1.3]
+  conditions: {ready: true}
+  nodeName: node1
+- addresses: [10.244.1.4]
+  conditions: {ready: false}
+  nodeName: node1
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-v6
+  namespace: default
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv6
+ports: [{name: http, port: 8081, protocol: TCP}]
+endpoints:
+- addresses: ["fd00:244::2"]
+YAML
+cat >$state/dns.json <<'JSON'
+{"apiVersion": "v1", "kind": "List", "items": [
+ {"apiVersion": "v1", "kind": "Service",
+  "metadata": {"name": "dns", "namespace": "kube-system"},
+  "spec": {"clusterIP": "10.96.0.53", "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}},
+ {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+  "metadata": {"name": "dns-1", "namespace": "kube-system",
+               "labels": {"kubernetes.io/service-name": "dns"}},
+  "addressType": "IPv4", "ports": [{"name": "dns", "port": 8053, "protocol": "UDP"}],
+  "endpoints": [{"addresses": ["10.244.1.4"]}]}]}
+JSON
+cat >$state/bad.yaml <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: good, namespace: default}
+spec:
+  clusterIP: 10.96.0.20
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: wide, namespace: default}
+spec:
+  clusterIP: 10.96.0.21
+  ports: [{port: 70000}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: noaddr, namespace: default}
+spec:
+  clusterIP: 10.96.0.300
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: stray, namespace: default}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: lonely
+  namespace: default
+  labels: {kubernetes.io/service-name: missing}
+addressType: IPv4
+endpoints: [{addresses: [10.244.1.9]}]
+YAML
+echo 'garbage: [' >$state/broken.yml
+echo 'not a state file' >$state/README
+
+kplaned_start() {
+	ip netns exec node1 kplaned -d $state -N node1 -m 200 -s 3600 -v debug "$@" \
+		>>/tmp/kplaned.log 2>&1 &
+	kpd=$!
+	for _ in $(seq 100); do
+		ip netns exec node1 busybox wget -q -O /dev/null http://127.0.0.1:9099/readyz \
+			2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+kplaned_stop() {
+	kill -TERM $kpd
+	wait $kpd
+}
+metric() {
+	ip netns exec node1 busybox wget -q -O - http://127.0.0.1:9099/metrics |
+		sed -n "s/^kplane_$1 //p"
+}
+# wait_for NAME CMD...: polls CMD for 5 s; the case passes when it succeeds.
+wait_for() {
+	local name=$1 i
+	shift
+	for i in $(seq 50); do
+		"$@" >/dev/null 2>&1 && { kp_ok "$name (after ~$((i * 100)) ms)"; return; }
+		sleep 0.1
+	done
+	kp_not_ok "$name"
+}
+backends() {
+	kpctl node1 service show "$1" | awk '$1 == "backend" { print $2 }' | sort | tr '\n' ' '
+}
+
+kp_check "kplaned lists, syncs and turns ready" kplaned_start
+kpctl node1 service list
+kp_eq "ClusterIP: ready and nil-ready endpoints, not the unready one" \
+	"$(backends 10.96.0.10:80/tcp)" "10.244.1.2:8080 10.244.1.3:8080 "
+kp_eq "dual-stack clusterIPs: the IPv6 frontend has the IPv6 slice" \
+	"$(backends '[fd00:96::10]:80/tcp')" "[fd00:244::2]:8081 "
+kp_eq "NodePort on both families" \
+	"$(kpctl node1 service list | grep -c '^\(0.0.0.0\|\[::\]\):30080')" 2
+kp_eq "targetPort by name from the slice's port" "$(backends 10.96.0.53:53/udp)" "10.244.1.4:8053 "
+kp_eq "a service with no slice has no backends" "$(backends 10.96.0.20:80/tcp)" ""
+out=$(ip netns exec pod5 kp-echo connect tcp 10.96.0.10 80)
+kp_check "a pod's connect reaches a ready backend [$out]" grep -Eq '^reply=web-[23] ' <<<"$out"
+seen=$(for i in $(seq 10); do ip netns exec pod5 kp-echo connect tcp 10.96.0.10 80; done |
+	sed -n 's/^reply=\(web-[0-9]\).*/\1/p' | sort -u | tr '\n' ' ')
+kp_eq "never the unready one" "$seen" "web-2 web-3 "
+out=$(ip netns exec pod5 kp-echo connect udp 10.96.0.53 53)
+kp_check "UDP service from a JSON file [$out]" grep -q '^reply=dns-4 ' <<<"$out"
+out=$(ip netns exec pod5 kp-echo connect tcp fd00:96::10 80)
+kp_check "IPv6 clusterIP [$out]" grep -q '^reply=web6-2 ' <<<"$out"
+out=$(ip netns exec outside kp-echo connect tcp 192.168.50.1 30080)
+kp_check "NodePort from outside [$out]" grep -Eq '^reply=web-[23] ' <<<"$out"
+
+for want in "bad.yaml:7: .*port is not 1-65535" "bad.yaml:14: .*spec.clusterIP is not" \
+	"bad.yaml:21: .*unknown kind" \
+	"broken.yml: .*syntax"; do
+	kp_check "skipped and named: $want" grep -Eq "$want" /tmp/kplaned.log
+done
+kp_check "README is not read" sh -c '! grep -q README /tmp/kplaned.log'
+kp_eq "skipped documents counted" "$(metric objects_skipped_total)" 4
+kp_eq "the orphan slice is reported" "$(metric orphan_endpointslices)" 1
+
+# An edit in place (written and closed): pod4 turns ready.
+writes0=$(metric sync_proxy_rules_writes_total)
+sed -i 's/ready: false/ready: true/' $state/web.yaml
+wait_for "an edit in place reaches the kernel" \
+	sh -c "kplanectl -n node1 service show 10.96.0.10:80/tcp | grep -q 10.244.1.4:8080"
+kp_eq "only its IPv4 frontends were written (ClusterIP, NodePort)" \
+	"$(metric sync_proxy_rules_writes_total)" "$((writes0 + 2))"
+# A file renamed over (as editors and config management write): dns moves to pod3.
+sed 's/10.244.1.4/10.244.1.3/' $state/dns.json >$state/.dns.json.tmp
+mv $state/.dns.json.tmp $state/dns.json
+wait_for "a file renamed over reaches the kernel" \
+	sh -c "kplanectl -n node1 service show 10.96.0.53:53/udp | grep -q 10.244.1.3:8053"
+out=$(ip netns exec pod5 kp-echo connect udp 10.96.0.53 53)
+kp_check "and the pod's datagram follows it [$out]" grep -q '^reply=dns-3 ' <<<"$out"
+# A new file, then its removal.
+printf 'apiVersion: v1\nkind: Service\nmetadata: {name: late, namespace: x}\nspec:\n  clusterIP: 10.96.0.30\n  ports: [{port: 81}]\n' >$state/late.yaml
+wait_for "a new file adds its service" kplanectl -n node1 service show 10.96.0.30:81/tcp
+rm $state/late.yaml
+wait_for "a removed file deletes its service" \
+	sh -c '! kplanectl -n node1 service show 10.96.0.30:81/tcp'
+kp_check "partial syncs were timed" test "$(metric sync_partial_proxy_rules_duration_seconds_count)" -ge 3
+kp_check "programming latency was observed" test "$(metric network_programming_duration_seconds_count)" -ge 3
+
+# Restarts: the same state writes nothing, flows carry on.
+kp_check "diff against the kernel is empty" \
+	sh -c "kplanectl -n node1 diff -f $state node node1 2>/dev/null | grep -q '^0 to set, 0 to delete'"
+ip netns exec pod5 kp-echo repeat tcp 10.96.0.10 80 100 100 >/tmp/tcp.out &
+tcp=$!
+ip netns exec pod5 kp-echo repeat udp 10.96.0.53 53 100 100 >/tmp/udp.out &
+udp=$!
+ip netns exec outside kp-echo repeat tcp 192.168.50.1 30080 100 100 >/tmp/np.out &
+np=$!
+gen0=$(kpctl node1 --json status | grep -o '"generation":[0-9]*')
+writes=0
+for i in $(seq 10); do
+	kplaned_stop
+	kplaned_start || break
+	writes=$((writes + $(metric sync_proxy_rules_writes_total)))
+done
+wait $tcp $udp $np
+kp_eq "ten restarts wrote nothing (kplaned's count)" "$writes" 0
+kp_eq "ten restarts left the node's generation" \
+	"$(kpctl node1 --json status | grep -o '"generation":[0-9]*')" "$gen0"
+for f in tcp udp np; do
+	kp_eq "$f flow: 100 of 100 answered, one backend, across the restarts" \
+		"$(grep -c '^reply=' /tmp/$f.out) $(sed -n 's/^reply=\([^ ]*\).*/\1/p' /tmp/$f.out | sort -u | wc -l)" \
+		"100 1"
+done
+
+# Drift: a frontend deleted and one added by hand; SIGHUP runs a full sync.
+kpctl node1 service del 10.96.0.53:53/udp
+kpctl node1 service set 10.96.0.99:99/tcp backend 10.244.1.2:1
+kill -HUP $kpd
+wait_for "a full sync repairs drift" sh -c \
+	"kplanectl -n node1 service show 10.96.0.53:53/udp && ! kplanectl -n node1 service show 10.96.0.99:99/tcp"
+kp_eq "and counts what it repaired" "$(metric sync_proxy_rules_repaired_total)" 2
+
+hz=$(ip netns exec node1 busybox wget -q -O - http://127.0.0.1:9099/healthz)
+kp_check "healthz answers as kube-proxy's [$hz]" grep -q '"lastUpdated": ".*Z","currentTime"' <<<"$hz"
+kp_check "livez answers" ip netns exec node1 busybox wget -q -O /dev/null http://127.0.0.1:9099/livez
+lb=$(metric connect_balanced_total)
+kp_check "metrics carry the kernel's counters [connect_balanced_total $lb]" test "${lb:-0}" -ge 10
+kplaned_stop
+kp_eq "SIGTERM: exit 0" "$?" 0
+kp_check "and the node stays as it was" kplanectl -n node1 service show 10.96.0.10:80/tcp
+
+# kplanectl apply reads the same files into another node.
+ip netns add node2
+kpctl node2 node enable
+out=$(kplanectl -n node2 apply -f $state node node1 2>/tmp/apply.err)
+kp_eq "kplanectl apply -f DIR sets what kplaned did" "$out" "$(kpctl node1 service list | tail -n +2 | wc -l) set, 0 deleted"
+kp_check "and names what it skipped" grep -q 'bad.yaml:7: skipped' /tmp/apply.err
+kp_eq "the same services on both" "$(kpctl node2 service list | sort)" \
+	"$(kpctl node1 service list | sort)"
+kp_eq "applied again: nothing" "$(kplanectl -n node2 apply -f $state node node1 2>/dev/null)" \
+	"0 set, 0 deleted"
+
+ip netns exec node1 kplaned -d /tmp/none -l 127.0.0.1:notaport 2>/tmp/bad.log
+kp_eq "a bad option: exit 1" "$?" 1
+kp_check "and says why" grep -q 'notaport' /tmp/bad.log
+echo "# kplaned's log:"
+sed 's/^/#   /' /tmp/kplaned.log
+rmmod kplane
+ip netns exec node1 kplaned -d $state 2>/tmp/nomod.log
+kp_eq "kplaned without the module exits 1" "$?" 1
+kp_check "and says why" grep -q "is the kplane module loaded" /tmp/nomod.log
+kp_done

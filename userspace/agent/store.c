@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Objects by the key they came under: see agent.h. */
+#include <errno.h>
+#include <search.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agent.h"
+
+struct kp_store_entry {
+	char *key;
+	struct kp_k8s_objects objs;
+};
+
+static int kp_entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct kp_store_entry *)a)->key,
+		      ((const struct kp_store_entry *)b)->key);
+}
+
+static void kp_store_count(struct kp_store *s, const struct kp_k8s_objects *o, int sign)
+{
+	s->n_svcs += sign * (int)o->n_svcs;
+	s->n_slices += sign * (int)o->n_slices;
+}
+
+/* Counts a key's change by the kinds it touched (kube-proxy's two counters). */
+static void kp_store_changed(struct kp_store *s, const struct kp_k8s_objects *was,
+			     const struct kp_k8s_objects *now)
+{
+	s->svc_changes += was->n_svcs || now->n_svcs;
+	s->slice_changes += was->n_slices || now->n_slices;
+}
+
+int kp_store_put(struct kp_store *s, const char *key, struct kp_k8s_objects *objs)
+{
+	struct kp_store_entry probe = { .key = (char *)key }, *e, **slot;
+
+	slot = tfind(&probe, &s->root, kp_entry_cmp);
+	if (!slot) {
+		e = calloc(1, sizeof(*e));
+		if (!e || !(e->key = strdup(key))) {
+			free(e);
+			return -ENOMEM;
+		}
+		slot = tsearch(e, &s->root, kp_entry_cmp);
+		if (!slot) {
+			free(e->key);
+			free(e);
+			return -ENOMEM;
+		}
+		s->n_keys++;
+	}
+	e = *slot;
+	kp_store_changed(s, &e->objs, objs);
+	kp_store_count(s, &e->objs, -1);
+	kp_k8s_objects_free(&e->objs);
+	e->objs = *objs;
+	memset(objs, 0, sizeof(*objs));
+	kp_store_count(s, &e->objs, 1);
+	return 0;
+}
+
+bool kp_store_del(struct kp_store *s, const char *key)
+{
+	struct kp_store_entry probe = { .key = (char *)key }, *e, **slot;
+
+	slot = tfind(&probe, &s->root, kp_entry_cmp);
+	if (!slot)
+		return false;
+	e = *slot;
+	tdelete(&probe, &s->root, kp_entry_cmp);
+	kp_store_changed(s, &e->objs, &(struct kp_k8s_objects){ 0 });
+	kp_store_count(s, &e->objs, -1);
+	kp_k8s_objects_free(&e->objs);
+	free(e->key);
+	free(e);
+	s->n_keys--;
+	return true;
+}
+
+struct kp_walk {
+	void (*fn)(const char *key, const struct kp_k8s_objects *objs, void *arg);
+	void *arg;
+};
+
+static void kp_walk_node(const void *node, VISIT which, void *arg)
+{
+	const struct kp_store_entry *e = *(const struct kp_store_entry *const *)node;
+	struct kp_walk *w = arg;
+
+	if (which == postorder || which == leaf)
+		w->fn(e->key, &e->objs, w->arg);
+}
+
+void kp_store_walk(const struct kp_store *s,
+		   void (*fn)(const char *key, const struct kp_k8s_objects *objs, void *arg),
+		   void *arg)
+{
+	struct kp_walk w = { fn, arg };
+
+	twalk_r(s->root, kp_walk_node, &w);
+}
+
+static void kp_entry_free(void *p)
+{
+	struct kp_store_entry *e = p;
+
+	kp_k8s_objects_free(&e->objs);
+	free(e->key);
+	free(e);
+}
+
+void kp_store_free(struct kp_store *s)
+{
+	tdestroy(s->root, kp_entry_free);
+	memset(s, 0, sizeof(*s));
+}
+
+static void kp_view_add(const char *key, const struct kp_k8s_objects *o, void *arg)
+{
+	struct kp_k8s_view *v = arg;
+	unsigned int i;
+
+	(void)key;
+	for (i = 0; i < o->n_svcs; i++)
+		v->svcs[v->n_svcs++] = &o->svcs[i];
+	for (i = 0; i < o->n_slices; i++)
+		v->slices[v->n_slices++] = &o->slices[i];
+}
+
+/* A service and where it came in key order: duplicates keep that order. */
+struct kp_svc_at {
+	const struct kp_k8s_service *svc;
+	unsigned int at;
+};
+
+static int kp_svc_name_cmp(const void *pa, const void *pb)
+{
+	const struct kp_svc_at *a = pa, *b = pb;
+	int c = strcmp(a->svc->ns, b->svc->ns);
+
+	if (!c)
+		c = strcmp(a->svc->name, b->svc->name);
+	return c ? c : (a->at > b->at) - (a->at < b->at);
+}
+
+/* Sorts by namespace and name; a name in two keys: the first key's first. */
+static int kp_view_sort(struct kp_k8s_view *v)
+{
+	struct kp_svc_at *at = malloc((v->n_svcs ? v->n_svcs : 1) * sizeof(*at));
+	unsigned int i;
+
+	if (!at)
+		return -ENOMEM;
+	for (i = 0; i < v->n_svcs; i++)
+		at[i] = (struct kp_svc_at){ v->svcs[i], i };
+	qsort(at, v->n_svcs, sizeof(*at), kp_svc_name_cmp);
+	for (i = 0; i < v->n_svcs; i++)
+		v->svcs[i] = at[i].svc;
+	free(at);
+	return 0;
+}
+
+int kp_store_view(const struct kp_store *s, struct kp_k8s_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->svcs = malloc((s->n_svcs ? s->n_svcs : 1) * sizeof(*v->svcs));
+	v->slices = malloc((s->n_slices ? s->n_slices : 1) * sizeof(*v->slices));
+	if (!v->svcs || !v->slices) {
+		kp_k8s_view_free(v);
+		return -ENOMEM;
+	}
+	kp_store_walk(s, kp_view_add, v);
+	if (kp_view_sort(v)) {
+		kp_k8s_view_free(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void kp_k8s_view_free(struct kp_k8s_view *v)
+{
+	free(v->svcs);
+	free(v->slices);
+	memset(v, 0, sizeof(*v));
+}

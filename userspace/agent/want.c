@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The services a node's objects make: see agent.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agent.h"
+
+/* Slices ordered by the service they belong to (namespace, then name). */
+static int kp_slice_owner_cmp(const void *pa, const void *pb)
+{
+	const struct kp_k8s_slice *a = *(const struct kp_k8s_slice *const *)pa;
+	const struct kp_k8s_slice *b = *(const struct kp_k8s_slice *const *)pb;
+	int c = strcmp(a->ns, b->ns);
+
+	return c ? c : strcmp(a->service, b->service);
+}
+
+/* The first of @slices (sorted) that belongs to @svc, or @n. */
+static unsigned int kp_slices_of(const struct kp_k8s_service *svc,
+				 const struct kp_k8s_slice *const *slices, unsigned int n)
+{
+	unsigned int lo = 0, hi = n;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		int c = strcmp(slices[mid]->ns, svc->ns);
+
+		if (!c)
+			c = strcmp(slices[mid]->service, svc->name);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool kp_slice_of(const struct kp_k8s_slice *sl, const struct kp_k8s_service *svc)
+{
+	return !strcmp(sl->ns, svc->ns) && !strcmp(sl->service, svc->name);
+}
+
+/* kp_k8s_frontends' emit: keeps a copy of the frontend and its backends. */
+static int kp_want_add(const struct kp_service *fe, void *arg)
+{
+	struct kp_svc_set *set = arg;
+	struct kp_service *svc;
+
+	if (set->n == set->cap) {
+		unsigned int cap = set->cap ? set->cap * 2 : 64;
+		struct kp_service *p = realloc(set->svcs, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		set->svcs = p;
+		set->cap = cap;
+	}
+	svc = &set->svcs[set->n];
+	*svc = *fe;
+	svc->backends = NULL;
+	if (fe->n_backends) {
+		svc->backends = malloc(fe->n_backends * sizeof(*svc->backends));
+		if (!svc->backends)
+			return -ENOMEM;
+		memcpy(svc->backends, fe->backends, fe->n_backends * sizeof(*svc->backends));
+	}
+	set->n++;
+	return 0;
+}
+
+int kp_k8s_want(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
+		struct kp_svc_set *out, unsigned int *orphans)
+{
+	const struct kp_k8s_slice **slices;
+	unsigned int i, used = 0;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	*orphans = 0;
+	slices = malloc((v->n_slices ? v->n_slices : 1) * sizeof(*slices));
+	if (!slices)
+		return -ENOMEM;
+	memcpy(slices, v->slices, v->n_slices * sizeof(*slices));
+	qsort(slices, v->n_slices, sizeof(*slices), kp_slice_owner_cmp);
+	for (i = 0; !err && i < v->n_svcs; i++) {
+		const struct kp_k8s_service *svc = v->svcs[i];
+		unsigned int first = kp_slices_of(svc, slices, v->n_slices), n = 0;
+
+		while (first + n < v->n_slices && kp_slice_of(slices[first + n], svc))
+			n++;
+		/* A service listed twice (two files) has its slices counted once. */
+		if (n && (!i || strcmp(v->svcs[i - 1]->ns, svc->ns) ||
+			  strcmp(v->svcs[i - 1]->name, svc->name)))
+			used += n;
+		err = kp_k8s_frontends(svc, slices + first, n, node, kp_want_add, out);
+	}
+	free(slices);
+	if (err) {
+		kp_svc_set_free(out);
+		return err;
+	}
+	*orphans = v->n_slices > used ? v->n_slices - used : 0;
+	return 0;
+}
+
+void kp_svc_set_free(struct kp_svc_set *set)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->n; i++)
+		free(set->svcs[i].backends);
+	free(set->svcs);
+	memset(set, 0, sizeof(*set));
+}
+
+int kp_store_want(const struct kp_store *s, const struct kp_k8s_node *node,
+		  struct kp_svc_set *out, unsigned int *orphans)
+{
+	struct kp_k8s_view v;
+	int err = kp_store_view(s, &v);
+
+	if (err)
+		return err;
+	err = kp_k8s_want(&v, node, out, orphans);
+	kp_k8s_view_free(&v);
+	return err;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KPLANED_RECONCILE_H
+#define KPLANED_RECONCILE_H
+
+#include "kplaned.h"
+
+struct kp_reconciler {
+	struct kp_handle *h;
+	struct kp_k8s_node node;
+	struct kp_metrics *m;
+	struct kp_svc_set applied;	/* what the last sync left in the kernel */
+	bool have_applied;
+};
+
+/*
+ * Makes the kernel's services what @s makes on r->node: against the last
+ * applied set, or (@full, and always the first time) against a kernel dump.
+ * @drift: the store did not change since the last sync, so whatever a
+ * full sync writes repairs what someone else changed.
+ */
+int kp_reconcile(struct kp_reconciler *r, const struct kp_store *s, bool full, bool drift);
+void kp_reconciler_free(struct kp_reconciler *r);
+double kp_now(void);
+
+#endif /* KPLANED_RECONCILE_H */

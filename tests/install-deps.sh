@@ -5,8 +5,9 @@ set -euo pipefail
 PKGS=(
 	# build: module and userspace
 	gcc make pkg-config libnl-genl-3-dev libnl-3-dev rsync kmod
-	# kplaned: YAML and JSON (Kubernetes objects)
-	libfyaml-dev
+	# kplaned: YAML and JSON (Kubernetes objects), its HTTP endpoint, etcd's
+	# JSON API (and base64, from OpenSSL's libcrypto)
+	libfyaml-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev
 	# unit tests: sanitizers and libFuzzer; e2e helpers (io_uring clients)
 	clang libclang-rt-14-dev liburing-dev
 	# kernels users run (QEMU boots them) and their headers (we build against them)
@@ -17,6 +18,8 @@ PKGS=(
 	qemu-system-x86 busybox-static iproute2 util-linux iptables conntrack nftables ipset ipvsadm iperf3
 	# real clients and servers the real-clients scenario runs
 	dnsmasq-base bind9-dnsutils libc-ares-dev
+	# the datastore kplaned watches in the tests
+	etcd-server
 	# DKMS packaging
 	dkms
 )

@@ -117,30 +117,14 @@ kplaned_start() {
 	ip netns exec node1 kplaned -d $state -N node1 -m 200 -s 3600 -v debug "$@" \
 		>>/tmp/kplaned.log 2>&1 &
 	kpd=$!
-	for _ in $(seq 100); do
-		ip netns exec node1 busybox wget -q -O /dev/null http://127.0.0.1:9099/readyz \
-			2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
+	kp_ready node1
 }
 kplaned_stop() {
 	kill -TERM $kpd
 	wait $kpd
 }
 metric() {
-	ip netns exec node1 busybox wget -q -O - http://127.0.0.1:9099/metrics |
-		sed -n "s/^kplane_$1 //p"
-}
-# wait_for NAME CMD...: polls CMD for 5 s; the case passes when it succeeds.
-wait_for() {
-	local name=$1 i
-	shift
-	for i in $(seq 50); do
-		"$@" >/dev/null 2>&1 && { kp_ok "$name (after ~$((i * 100)) ms)"; return; }
-		sleep 0.1
-	done
-	kp_not_ok "$name"
+	kp_metric node1 "$1"
 }
 backends() {
 	kpctl node1 service show "$1" | awk '$1 == "backend" { print $2 }' | sort | tr '\n' ' '
@@ -170,7 +154,7 @@ kp_check "NodePort from outside [$out]" grep -Eq '^reply=web-[23] ' <<<"$out"
 
 for want in "bad.yaml:7: .*port is not 1-65535" "bad.yaml:14: .*spec.clusterIP is not" \
 	"bad.yaml:21: .*unknown kind" \
-	"broken.yml: .*syntax"; do
+	"broken.yml:2: .*syntax error: "; do
 	kp_check "skipped and named: $want" grep -Eq "$want" /tmp/kplaned.log
 done
 kp_check "README is not read" sh -c '! grep -q README /tmp/kplaned.log'
@@ -180,22 +164,22 @@ kp_eq "the orphan slice is reported" "$(metric orphan_endpointslices)" 1
 # An edit in place (written and closed): pod4 turns ready.
 writes0=$(metric sync_proxy_rules_writes_total)
 sed -i 's/ready: false/ready: true/' $state/web.yaml
-wait_for "an edit in place reaches the kernel" \
+kp_wait_for "an edit in place reaches the kernel" \
 	sh -c "kplanectl -n node1 service show 10.96.0.10:80/tcp | grep -q 10.244.1.4:8080"
 kp_eq "only its IPv4 frontends were written (ClusterIP, NodePort)" \
 	"$(metric sync_proxy_rules_writes_total)" "$((writes0 + 2))"
 # A file renamed over (as editors and config management write): dns moves to pod3.
 sed 's/10.244.1.4/10.244.1.3/' $state/dns.json >$state/.dns.json.tmp
 mv $state/.dns.json.tmp $state/dns.json
-wait_for "a file renamed over reaches the kernel" \
+kp_wait_for "a file renamed over reaches the kernel" \
 	sh -c "kplanectl -n node1 service show 10.96.0.53:53/udp | grep -q 10.244.1.3:8053"
 out=$(ip netns exec pod5 kp-echo connect udp 10.96.0.53 53)
 kp_check "and the pod's datagram follows it [$out]" grep -q '^reply=dns-3 ' <<<"$out"
 # A new file, then its removal.
 printf 'apiVersion: v1\nkind: Service\nmetadata: {name: late, namespace: x}\nspec:\n  clusterIP: 10.96.0.30\n  ports: [{port: 81}]\n' >$state/late.yaml
-wait_for "a new file adds its service" kplanectl -n node1 service show 10.96.0.30:81/tcp
+kp_wait_for "a new file adds its service" kplanectl -n node1 service show 10.96.0.30:81/tcp
 rm $state/late.yaml
-wait_for "a removed file deletes its service" \
+kp_wait_for "a removed file deletes its service" \
 	sh -c '! kplanectl -n node1 service show 10.96.0.30:81/tcp'
 kp_check "partial syncs were timed" test "$(metric sync_partial_proxy_rules_duration_seconds_count)" -ge 3
 kp_check "programming latency was observed" test "$(metric network_programming_duration_seconds_count)" -ge 3
@@ -230,7 +214,7 @@ done
 kpctl node1 service del 10.96.0.53:53/udp
 kpctl node1 service set 10.96.0.99:99/tcp backend 10.244.1.2:1
 kill -HUP $kpd
-wait_for "a full sync repairs drift" sh -c \
+kp_wait_for "a full sync repairs drift" sh -c \
 	"kplanectl -n node1 service show 10.96.0.53:53/udp && ! kplanectl -n node1 service show 10.96.0.99:99/tcp"
 kp_eq "and counts what it repaired" "$(metric sync_proxy_rules_repaired_total)" 2
 

@@ -51,6 +51,35 @@ kp_eq() {
 	if [ "$2" = "$3" ]; then kp_ok "$1"; else kp_not_ok "$1: got '$2', want '$3'"; fi
 }
 
+# kp_wait_for NAME CMD...: polls CMD for 5 s; the case passes when it succeeds.
+kp_wait_for() {
+	local name=$1 i
+	shift
+	for i in $(seq 50); do
+		"$@" >/dev/null 2>&1 && { kp_ok "$name (after ~$((i * 100)) ms)"; return; }
+		sleep 0.1
+	done
+	kp_not_ok "$name"
+}
+
+# kp_metric NS NAME: the value of kplaned's metric kplane_NAME in netns NS.
+kp_metric() {
+	ip netns exec "$1" busybox wget -q -O - http://127.0.0.1:9099/metrics |
+		sed -n "s/^kplane_$2 //p"
+}
+
+# kp_ready NS [TRIES]: waits (100 ms a try, default 100) for kplaned in NS
+# to answer /readyz with 200.
+kp_ready() {
+	local i
+	for i in $(seq "${2:-100}"); do
+		ip netns exec "$1" busybox wget -q -O /dev/null http://127.0.0.1:9099/readyz \
+			2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 kp_load() {
 	insmod /lib/kplane/kplane.ko "$@"
 }

@@ -39,7 +39,7 @@ KMODS=(nf_defrag_ipv4 nf_defrag_ipv6 veth dummy ip_tables iptable_filter iptable
 # installs them).  perf only on request (KPLANE_VM_PERF=1, to profile a bench
 # by hand): its libraries would double the image every test boots.
 TOOLS=(nsenter unshare setpriv conntrack nft ipvsadm ipset iperf3 xtables-legacy-multi
-	dnsmasq dig getent)
+	dnsmasq dig getent etcd)
 [ "${KPLANE_VM_PERF:-0}" = 1 ] && TOOLS+=(perf)
 
 root=$(mktemp -d /tmp/kplane-initrd.XXXXXX)

@@ -102,6 +102,13 @@ int kp_k8s_load(const char *text, size_t len, struct kp_k8s_objects *objs,
 		void (*skip)(unsigned int line, const char *why, void *arg), void *arg);
 void kp_k8s_objects_free(struct kp_k8s_objects *objs);
 
+struct fy_diag;
+/*
+ * A libfyaml diagnostic that prints nothing; with @msg (load.c's), the
+ * first message is kept there.  NULL: no memory.
+ */
+struct fy_diag *kp_fy_diag(void *msg);
+
 /* Where kplaned runs: endpoint locality and topology hints are judged from here. */
 struct kp_k8s_node {
 	const char *name;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Streams of Kubernetes documents into objects: see k8s.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <libfyaml.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,21 +108,67 @@ static int kp_load_doc(struct fy_document *d, struct kp_k8s_objects *o, unsigned
 	return 0;
 }
 
+/* The first message a diagnostic gives, kept for the skip line. */
+struct kp_diag_msg {
+	unsigned int line;
+	char text[160];
+};
+
+/* "<memory-@...>:LINE:COL: error: TEXT\n": keeps LINE and TEXT. */
+static void kp_diag_keep(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	struct kp_diag_msg *m = user;
+	const char *p, *text;
+	char *end;
+
+	(void)diag;
+	if (!m || m->text[0])
+		return;
+	snprintf(m->text, sizeof(m->text), "%.*s", (int)len, buf);
+	m->text[strcspn(m->text, "\n")] = '\0';
+	p = strstr(m->text, ">:");
+	if (!p)
+		return;
+	m->line = strtoul(p + 2, &end, 10);
+	text = strstr(end, ": ");
+	text = text ? strstr(text + 2, ": ") : NULL;	/* past the column and the type */
+	if (text)
+		memmove(m->text, text + 2, strlen(text + 2) + 1);
+}
+
+struct fy_diag *kp_fy_diag(void *msg)
+{
+	struct fy_diag_cfg cfg;
+
+	fy_diag_cfg_default(&cfg);
+	cfg.fp = NULL;
+	cfg.output_fn = kp_diag_keep;
+	cfg.user = msg;
+	cfg.colorize = cfg.show_source = cfg.show_type = cfg.show_module = false;
+	cfg.show_position = true;
+	cfg.position_width = 0;
+	return fy_diag_create(&cfg);
+}
+
 int kp_k8s_load(const char *text, size_t len, struct kp_k8s_objects *o,
 		void (*skip)(unsigned int line, const char *why, void *arg), void *arg)
 {
-	const struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET };
+	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET };
+	struct kp_diag_msg msg = { .line = 0 };
 	struct fy_document *d;
-	struct fy_parser *fyp;
+	struct fy_parser *fyp = NULL;
 	int err = 0;
 
 	if (!kp_k8s_text_ok(text, len)) {
 		skip(0, "not UTF-8 text (or holds a NUL byte)", arg);
 		return 0;
 	}
-	fyp = fy_parser_create(&cfg);
+	cfg.diag = kp_fy_diag(&msg);
+	if (cfg.diag)
+		fyp = fy_parser_create(&cfg);
 	if (!fyp || fy_parser_set_string(fyp, text, len)) {
 		fy_parser_destroy(fyp);
+		fy_diag_unref(cfg.diag);
 		return -ENOMEM;
 	}
 	while (!err && (d = fy_parse_load_document(fyp))) {
@@ -130,10 +177,16 @@ int kp_k8s_load(const char *text, size_t len, struct kp_k8s_objects *o,
 		err = kp_load_doc(d, o, m ? (unsigned int)m->line + 1 : 0, skip, arg);
 		fy_parse_document_destroy(fyp, d);
 	}
-	/* A syntax error ends the stream: what came before it stands. */
-	if (!err && fy_parser_get_stream_error(fyp))
-		skip(0, "YAML syntax error (the documents before it are kept)", arg);
+	if (!err && fy_parser_get_stream_error(fyp)) {
+		char why[224];
+
+		/* A syntax error ends the stream: what came before it stands. */
+		snprintf(why, sizeof(why), "YAML syntax error%s%s (the documents before it are kept)",
+			 msg.text[0] ? ": " : "", msg.text);
+		skip(msg.line, why, arg);
+	}
 	fy_parser_destroy(fyp);
+	fy_diag_unref(cfg.diag);
 	return err;
 }
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "args.h"
-#include "k8s.h"
+#include "agent.h"
 #include "validate.h"
 
 /* fuzz_rules.c: its own file, as kmod's and libkplane's struct names overlap. */
@@ -133,6 +133,23 @@ static void fuzz_k8s_skip(unsigned int line, const char *why, void *arg)
 		abort();
 }
 
+/* What the objects make, diffed against itself: nothing to set. */
+static void fuzz_want(const struct kp_store *store, const struct kp_k8s_node *node)
+{
+	struct kp_svc_set want;
+	struct kp_svc_diff d;
+	unsigned int orphans;
+
+	if (kp_store_want(store, node, &want, &orphans))
+		return;
+	if (!kp_svc_diff(want.svcs, want.n, want.svcs, want.n, &d)) {
+		if (d.n_set)
+			abort();
+		kp_svc_diff_free(&d);
+	}
+	kp_svc_set_free(&want);
+}
+
 /*
  * The bytes as a stream of documents (kp_k8s_load, which checks them
  * first), then as one document read as a Service and as an EndpointSlice,
@@ -150,8 +167,13 @@ static void fuzz_k8s(const uint8_t *data, size_t len)
 	int svc_err, slice_err;
 
 	struct kp_k8s_objects objs = { 0 };
+	struct kp_store store = { 0 };
 
-	kp_k8s_load((const char *)data, len, &objs, fuzz_k8s_skip, NULL);
+	/* kplaned's path: objects, the store, what they make, and a diff. */
+	if (!kp_k8s_load((const char *)data, len, &objs, fuzz_k8s_skip, NULL) &&
+	    !kp_store_put(&store, "fuzz", &objs))
+		fuzz_want(&store, &node);
+	kp_store_free(&store);
 	kp_k8s_objects_free(&objs);
 	if (!kp_k8s_text_ok((const char *)data, len))
 		return;

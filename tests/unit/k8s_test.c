@@ -330,6 +330,7 @@ static void test_text(void)
 struct skips {
 	unsigned int n, lines[8];
 	const char *whys[8];
+	char text[8][256];	/* a why may be the caller's buffer: kept here */
 };
 
 static void note_skip(unsigned int line, const char *why, void *arg)
@@ -338,7 +339,8 @@ static void note_skip(unsigned int line, const char *why, void *arg)
 
 	if (k->n < 8) {
 		k->lines[k->n] = line;
-		k->whys[k->n] = why;
+		snprintf(k->text[k->n], sizeof(k->text[k->n]), "%s", why);
+		k->whys[k->n] = k->text[k->n];
 	}
 	k->n++;
 }

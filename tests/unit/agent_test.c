@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * userspace/agent: the model kplaned and kplanectl share.  Objects kept by
+ * source key, the services they make together (slices joined to their
+ * service across keys), files and directories read with bad documents
+ * named, kubectl's List kinds, and what a diff makes of a change.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "agent.h"
+#include "kp_test.h"
+
+static const char svc_yaml[] =
+	"apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+	"spec: {clusterIP: 10.96.0.10, ports: [{name: http, port: 80}]}\n";
+static const char slice_yaml[] =
+	"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	"metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}\n"
+	"addressType: IPv4\nports: [{name: http, port: 8080}]\n"
+	"endpoints: [{addresses: [10.244.1.2]}, {addresses: [10.244.1.3]}]\n";
+
+static const struct kp_k8s_node node = { "node-1", NULL };
+
+struct skips {
+	unsigned int n;
+	char where[4][128], why[4][256];
+	unsigned int line[4];
+};
+
+static void note(const char *where, unsigned int line, const char *why, void *arg)
+{
+	struct skips *k = arg;
+
+	if (k->n < 4) {
+		snprintf(k->where[k->n], sizeof(k->where[0]), "%s", where);
+		snprintf(k->why[k->n], sizeof(k->why[0]), "%s", why);
+		k->line[k->n] = line;
+	}
+	k->n++;
+}
+
+static void note_line(unsigned int line, const char *why, void *arg)
+{
+	note("-", line, why, arg);
+}
+
+static void put(struct kp_store *s, const char *key, const char *text)
+{
+	struct kp_k8s_objects o = { 0 };
+	struct skips k = { 0 };
+
+	KP_EXPECT(kp_k8s_load(text, strlen(text), &o, note_line, &k) == 0);
+	KP_EXPECT(kp_store_put(s, key, &o) == 0);
+	kp_k8s_objects_free(&o);
+}
+
+static unsigned int want_backends(const struct kp_store *s, unsigned int *n_fe,
+				  unsigned int *orphans)
+{
+	struct kp_svc_set w;
+	unsigned int n = 0, i;
+
+	KP_EXPECT(kp_store_want(s, &node, &w, orphans) == 0);
+	for (i = 0; i < w.n; i++)
+		n += w.svcs[i].n_backends;
+	*n_fe = w.n;
+	kp_svc_set_free(&w);
+	return n;
+}
+
+/* A service and its slice under two keys are joined; either gone, the join goes. */
+static void test_store_join(void)
+{
+	struct kp_store s = { 0 };
+	unsigned int fe, orphans;
+
+	put(&s, "a", svc_yaml);
+	put(&s, "b", slice_yaml);
+	KP_EXPECT(s.n_keys == 2 && s.n_svcs == 1 && s.n_slices == 1);
+	KP_EXPECT(want_backends(&s, &fe, &orphans) == 2 && fe == 1 && orphans == 0);
+	KP_EXPECT(kp_store_del(&s, "a"));
+	KP_EXPECT(want_backends(&s, &fe, &orphans) == 0 && fe == 0 && orphans == 1);
+	KP_EXPECT(!kp_store_del(&s, "a"));
+	put(&s, "a", svc_yaml);
+	KP_EXPECT(kp_store_del(&s, "b"));
+	KP_EXPECT(want_backends(&s, &fe, &orphans) == 0 && fe == 1);
+	KP_EXPECT(s.svc_changes == 3 && s.slice_changes == 2);
+	kp_store_free(&s);
+}
+
+/* A Service under two keys: the first key's stands, whatever the heap did. */
+static void test_store_duplicate(void)
+{
+	struct kp_store s = { 0 };
+	struct kp_svc_set w;
+	unsigned int orphans;
+	char other[sizeof(svc_yaml) + 16];
+
+	snprintf(other, sizeof(other), "%s", svc_yaml);
+	memcpy(strstr(other, "port: 80"), "port: 81", 8);
+	put(&s, "b", other);
+	put(&s, "a", svc_yaml);
+	KP_EXPECT(kp_store_want(&s, &node, &w, &orphans) == 0);
+	KP_EXPECT(w.n == 2 && w.svcs[0].port == 80);
+	kp_svc_set_free(&w);
+	kp_store_free(&s);
+}
+
+/* kubectl get -o json|yaml: a List's items, a bad one named by its line. */
+static void test_list_kind(void)
+{
+	static const char list[] =
+		"apiVersion: v1\nkind: List\nitems:\n"
+		"- apiVersion: v1\n  kind: Service\n  metadata: {name: web, namespace: shop}\n"
+		"  spec: {clusterIP: 10.96.0.10, ports: [{port: 80}]}\n"
+		"- apiVersion: v1\n  kind: Service\n  metadata: {name: bad}\n"
+		"  spec: {clusterIP: 10.96.0.11, ports: [{port: 0}]}\n"
+		"- kind: EndpointSlice\n  metadata: {name: web-1, namespace: shop, "
+		"labels: {kubernetes.io/service-name: web}}\n"
+		"  addressType: IPv4\n  endpoints: [{addresses: [10.244.1.2]}]\n";
+	struct kp_k8s_objects o = { 0 };
+	struct skips k = { 0 };
+
+	KP_EXPECT(kp_k8s_load(list, sizeof(list) - 1, &o, note_line, &k) == 0);
+	KP_EXPECT(o.n_svcs == 1 && o.n_slices == 1 && k.n == 1);
+	KP_EXPECT(k.line[0] == 9 && strstr(k.why[0], "port"));
+	kp_k8s_objects_free(&o);
+	memset(&k, 0, sizeof(k));
+	KP_EXPECT(kp_k8s_load("kind: ServiceList\nitems: 3\n", 26, &o, note_line, &k) == 0);
+	KP_EXPECT(o.n_svcs == 0 && k.n == 1 && strstr(k.why[0], "items"));
+	kp_k8s_objects_free(&o);
+}
+
+/* A syntax error is named by its line and libfyaml's reason, nothing printed. */
+static void test_syntax_named(void)
+{
+	static const char text[] = "kind: Service\nmetadata: {name: web}\nspec: {ports: [\n";
+	struct kp_k8s_objects o = { 0 };
+	struct skips k = { 0 };
+
+	KP_EXPECT(kp_k8s_load(text, sizeof(text) - 1, &o, note_line, &k) == 0);
+	KP_EXPECT(k.n == 1 && k.line[0] >= 3 && strstr(k.why[0], "YAML syntax error: "));
+	KP_EXPECT(strstr(k.why[0], "bracket") || strstr(k.why[0], "flow"));
+	kp_k8s_objects_free(&o);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	KP_EXPECT(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* A directory: *.yaml, *.yml, *.json in name order; dotfiles and others left out. */
+static void test_files(void)
+{
+	char dir[] = "/tmp/kp-agent-test.XXXXXX", path[256];
+	struct kp_store s = { 0 };
+	struct skips k = { 0 };
+	unsigned int fe, orphans;
+
+	KP_EXPECT(mkdtemp(dir) != NULL);
+	write_file(dir, "a.yaml", svc_yaml);
+	write_file(dir, "b.json", "{\"kind\": \"EndpointSlice\", \"metadata\": {\"name\": \"w\", "
+		   "\"namespace\": \"shop\", \"labels\": {\"kubernetes.io/service-name\": \"web\"}}, "
+		   "\"addressType\": \"IPv4\", \"ports\": [{\"name\": \"http\", \"port\": 1}], \"endpoints\": [{\"addresses\": [\"10.0.0.9\"]}]}");
+	write_file(dir, ".a.yaml.swp", "garbage: [");
+	write_file(dir, "notes.txt", "garbage: [");
+	write_file(dir, "c.yml", "kind: Service\nmetadata: {name: x}\nspec: {ports: [{port: 70000}]}\n");
+	KP_EXPECT(kp_files_read(&s, dir, note, &k) == 0);
+	KP_EXPECT(s.n_keys == 3 && k.n == 1);
+	KP_EXPECT(strstr(k.where[0], "/c.yml") && k.line[0] == 1);
+	KP_EXPECT(want_backends(&s, &fe, &orphans) == 1);
+	snprintf(path, sizeof(path), "%s/b.json", dir);
+	unlink(path);
+	KP_EXPECT(kp_file_read(&s, path, note, &k) == 0);	/* gone: forgotten */
+	KP_EXPECT(s.n_keys == 2 && want_backends(&s, &fe, &orphans) == 0);
+	KP_EXPECT(kp_files_read(&s, "/nonexistent/kp", note, &k) == -ENOENT);
+	KP_EXPECT(kp_file_wanted("x.json") && !kp_file_wanted(".x.json") &&
+		  !kp_file_wanted("x.yaml~") && !kp_file_wanted(".yaml"));
+	kp_store_free(&s);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	KP_EXPECT(system(path) == 0);
+}
+
+/* An endpoint turning ready: one frontend to set, the others untouched. */
+static void test_change_diff(void)
+{
+	struct kp_store s = { 0 };
+	struct kp_svc_set before, after;
+	struct kp_svc_diff d;
+	unsigned int orphans;
+	char changed[sizeof(slice_yaml) + 64];
+
+	put(&s, "svc", svc_yaml);
+	put(&s, "svc2", "kind: Service\nmetadata: {name: db, namespace: shop}\n"
+			"spec: {clusterIP: 10.96.0.11, ports: [{port: 5432}]}\n");
+	put(&s, "slice", slice_yaml);
+	KP_EXPECT(kp_store_want(&s, &node, &before, &orphans) == 0);
+	snprintf(changed, sizeof(changed), "%s", slice_yaml);
+	strcpy(strstr(changed, "endpoints:"), "endpoints: [{addresses: [10.244.1.2]}]\n");
+	put(&s, "slice", changed);
+	KP_EXPECT(kp_store_want(&s, &node, &after, &orphans) == 0);
+	KP_EXPECT(kp_svc_diff(after.svcs, after.n, before.svcs, before.n, &d) == 0);
+	KP_EXPECT(d.n_set == 1 && d.n_del == 0 && d.set[0]->n_backends == 1);
+	kp_svc_diff_free(&d);
+	KP_EXPECT(kp_store_del(&s, "svc"));
+	kp_svc_set_free(&after);
+	KP_EXPECT(kp_store_want(&s, &node, &after, &orphans) == 0);
+	KP_EXPECT(kp_svc_diff(after.svcs, after.n, before.svcs, before.n, &d) == 0);
+	KP_EXPECT(d.n_set == 0 && d.n_del == 1 && d.del[0]->port == 80);
+	kp_svc_diff_free(&d);
+	kp_svc_set_free(&before);
+	kp_svc_set_free(&after);
+	kp_store_free(&s);
+}
+
+int main(void)
+{
+	KP_RUN(test_store_join);
+	KP_RUN(test_store_duplicate);
+	KP_RUN(test_list_kind);
+	KP_RUN(test_syntax_named);
+	KP_RUN(test_files);
+	KP_RUN(test_change_diff);
+	return KP_TEST_DONE();
+}

@@ -11,7 +11,10 @@
 . /scenarios/lib.sh
 
 kp_load
-kp_kplane_node node1 2 3 4 5
+# The pods are registered by their WorkloadEndpoints (below), not by hand.
+kp_calico_node node1
+for n in 2 3 4 5; do kp_calico_pod node1 $n; done
+kpctl node1 node enable
 ip netns add outside
 kp_link node1 ext0 outside eth0 192.168.50 fd00:50
 ip -n outside route add 10.244.1.0/24 via 192.168.50.1
@@ -110,6 +113,16 @@ metadata:
 addressType: IPv4
 endpoints: [{addresses: [10.244.1.9]}]
 YAML
+# wep NODE N: pod N's WorkloadEndpoint on NODE.
+wep() {
+	printf -- '---\napiVersion: projectcalico.org/v3\nkind: WorkloadEndpoint\n'
+	printf 'metadata: {name: %s-k8s-pod%s-eth0, namespace: default}\n' "$1" "$2"
+	printf 'spec: {node: %s, pod: pod%s, endpoint: eth0, interfaceName: veth%s,\n' "$1" "$2" "$2"
+	printf '       netns: /run/netns/pod%s, ipNetworks: [10.244.1.%s/32, "fd00:244::%s/128"]}\n' \
+		"$2" "$2" "$2"
+}
+# pod7 has no netns: its endpoint is refused, the others applied.
+{ for n in 2 3 4 5 7; do wep node1 $n; done; wep node2 9; } >$state/pods.yaml
 echo 'garbage: [' >$state/broken.yml
 echo 'not a state file' >$state/README
 
@@ -132,6 +145,15 @@ backends() {
 
 kp_check "kplaned lists, syncs and turns ready" kplaned_start
 kpctl node1 service list
+kpctl node1 endpoint list
+kp_eq "this node's WorkloadEndpoints are its endpoints" \
+	"$(kpctl node1 endpoint list | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')" \
+	"default/pod2 default/pod3 default/pod4 default/pod5 "
+kp_check "with both addresses and the pod's netns" sh -c \
+	"kplanectl -n node1 endpoint show default/pod5 | grep -q 'fd00:244::5'"
+kp_check "a pod whose netns is gone is left out, and named" \
+	grep -q "endpoint default/pod7 refused: .*netns /run/netns/pod7: No such file" /tmp/kplaned.log
+kp_eq "and counted" "$(metric sync_proxy_rules_refused_total)" 1
 kp_eq "ClusterIP: ready and nil-ready endpoints, not the unready one" \
 	"$(backends 10.96.0.10:80/tcp)" "10.244.1.2:8080 10.244.1.3:8080 "
 kp_eq "dual-stack clusterIPs: the IPv6 frontend has the IPv6 slice" \
@@ -159,6 +181,14 @@ for want in "bad.yaml:7: .*port is not 1-65535" "bad.yaml:14: .*spec.clusterIP i
 done
 kp_check "README is not read" sh -c '! grep -q README /tmp/kplaned.log'
 kp_eq "skipped documents counted" "$(metric objects_skipped_total)" 4
+
+# A pod deleted (its WorkloadEndpoint gone) and created again.
+grep -v -- '-k8s-pod4-' $state/pods.yaml >/dev/null
+{ for n in 2 3 5; do wep node1 $n; done; } >$state/.pods.tmp && mv $state/.pods.tmp $state/pods.yaml
+kp_wait_for "a WorkloadEndpoint removed deletes the endpoint" \
+	sh -c '! kplanectl -n node1 endpoint show default/pod4'
+{ for n in 2 3 4 5; do wep node1 $n; done; } >$state/.pods.tmp && mv $state/.pods.tmp $state/pods.yaml
+kp_wait_for "and added back, adds it" kplanectl -n node1 endpoint show default/pod4
 kp_eq "the orphan slice is reported" "$(metric orphan_endpointslices)" 1
 
 # An edit in place (written and closed): pod4 turns ready.
@@ -230,13 +260,18 @@ kp_check "and the node stays as it was" kplanectl -n node1 service show 10.96.0.
 # kplanectl apply reads the same files into another node.
 ip netns add node2
 kpctl node2 node enable
-out=$(kplanectl -n node2 apply -f $state node node1 2>/tmp/apply.err)
-kp_eq "kplanectl apply -f DIR sets what kplaned did" "$out" "$(kpctl node1 service list | tail -n +2 | wc -l) set, 0 deleted"
+out=$(kplanectl -n node2 apply -f $state node node2 2>/tmp/apply.err)
+kp_eq "kplanectl apply -f DIR sets what kplaned did" "$out" \
+	"$(kpctl node1 service list | tail -n +2 | wc -l) set, 0 deleted; 0 endpoints added, 0 deleted"
 kp_check "and names what it skipped" grep -q 'bad.yaml:7: skipped' /tmp/apply.err
 kp_eq "the same services on both" "$(kpctl node2 service list | sort)" \
 	"$(kpctl node1 service list | sort)"
-kp_eq "applied again: nothing" "$(kplanectl -n node2 apply -f $state node node1 2>/dev/null)" \
-	"0 set, 0 deleted"
+kp_eq "applied again: nothing" "$(kplanectl -n node2 apply -f $state node node2 2>/dev/null)" \
+	"0 set, 0 deleted; 0 endpoints added, 0 deleted"
+kp_refused "node1's pods cannot be applied where their veths are not" 1 \
+	"endpoint default/pod2: No such device" "no such interface" \
+	kplanectl -n node2 apply -f $state node node1
+kp_eq "and nothing was" "$(kpctl node2 endpoint list | awk 'NR > 1' | wc -l)" 0
 
 ip netns exec node1 kplaned -d /tmp/none -l 127.0.0.1:notaport 2>/tmp/bad.log
 kp_eq "a bad option: exit 1" "$?" 1

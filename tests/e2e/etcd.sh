@@ -10,7 +10,9 @@
 . /scenarios/lib.sh
 
 kp_load
-kp_kplane_node node1 2 3 4 5
+kp_calico_node node1
+for n in 2 3 4 5; do kp_calico_pod node1 $n; done
+kpctl node1 node enable
 kp_calico_node node2
 kpctl node2 node enable
 ip netns add store
@@ -64,7 +66,7 @@ slice() {
 }
 P=/kplane/v1
 kplaned_start() {
-	ip netns exec "$1" kplaned -d "" -e "http://$2:2379" -N node1 -m 100 -v debug \
+	ip netns exec "$1" kplaned -d "" -e "http://$2:2379" -N "$1" -m 100 -v debug \
 		>>"/tmp/kplaned-$1.log" 2>&1 &
 	eval "kpd_$1=\$!"
 }
@@ -79,12 +81,17 @@ etcd_put $P/Service/default/web '{"apiVersion":"v1","kind":"Service","metadata":
 etcd_put $P/EndpointSlice/default/web-1 "$(slice 10.244.1.2 10.244.1.3)"
 etcd_put $P/Service/default/wide '{"kind":"Service","metadata":{"name":"wide","namespace":"default"},"spec":{"clusterIP":"10.96.0.21","ports":[{"port":70000}]}}'
 etcd_put $P/Service/default/junk 'not: [json'
+for n in 2 3 4 5; do
+	etcd_put $P/WorkloadEndpoint/default/node1-k8s-pod$n-eth0 "{\"kind\":\"WorkloadEndpoint\",\"metadata\":{\"name\":\"node1-k8s-pod$n-eth0\",\"namespace\":\"default\"},\"spec\":{\"node\":\"node1\",\"pod\":\"pod$n\",\"interfaceName\":\"veth$n\",\"netns\":\"/run/netns/pod$n\",\"ipNetworks\":[\"10.244.1.$n/32\"]}}"
+done
 etcd_put /elsewhere/Service/x/y '{"kind":"Service","metadata":{"name":"y","namespace":"x"},"spec":{"clusterIP":"10.96.0.22","ports":[{"port":80}]}}'
 
 kplaned_start node1 10.0.81.1
 kplaned_start node2 10.0.82.1
 kp_check "node1's kplaned lists etcd and turns ready" kp_ready node1 300
 kp_check "node2's kplaned lists etcd and turns ready" kp_ready node2 300
+kp_eq "node1's pods from etcd are its endpoints" "$(kpctl node1 endpoint list | awk 'NR > 1' | wc -l)" 4
+kp_eq "and not node2's" "$(kpctl node2 endpoint list | awk 'NR > 1' | wc -l)" 0
 for n in node1 node2; do
 	kp_eq "$n: the service and its backends" "$(backends $n)" "10.244.1.2:8080 10.244.1.3:8080 "
 	kp_eq "$n: nothing from outside the prefix" \

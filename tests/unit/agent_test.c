@@ -60,14 +60,15 @@ static void put(struct kp_store *s, const char *key, const char *text)
 static unsigned int want_backends(const struct kp_store *s, unsigned int *n_fe,
 				  unsigned int *orphans)
 {
-	struct kp_svc_set w;
+	struct kp_desired w;
 	unsigned int n = 0, i;
 
-	KP_EXPECT(kp_store_want(s, &node, &w, orphans) == 0);
-	for (i = 0; i < w.n; i++)
-		n += w.svcs[i].n_backends;
-	*n_fe = w.n;
-	kp_svc_set_free(&w);
+	KP_EXPECT(kp_store_desired(s, &node, &w) == 0);
+	for (i = 0; i < w.svcs.n; i++)
+		n += w.svcs.svcs[i].n_backends;
+	*n_fe = w.svcs.n;
+	*orphans = w.orphans;
+	kp_desired_free(&w);
 	return n;
 }
 
@@ -95,17 +96,16 @@ static void test_store_join(void)
 static void test_store_duplicate(void)
 {
 	struct kp_store s = { 0 };
-	struct kp_svc_set w;
-	unsigned int orphans;
+	struct kp_desired w;
 	char other[sizeof(svc_yaml) + 16];
 
 	snprintf(other, sizeof(other), "%s", svc_yaml);
 	memcpy(strstr(other, "port: 80"), "port: 81", 8);
 	put(&s, "b", other);
 	put(&s, "a", svc_yaml);
-	KP_EXPECT(kp_store_want(&s, &node, &w, &orphans) == 0);
-	KP_EXPECT(w.n == 2 && w.svcs[0].port == 80);
-	kp_svc_set_free(&w);
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	KP_EXPECT(w.svcs.n == 2 && w.svcs.svcs[0].port == 80);
+	kp_desired_free(&w);
 	kp_store_free(&s);
 }
 
@@ -197,31 +197,108 @@ static void test_files(void)
 static void test_change_diff(void)
 {
 	struct kp_store s = { 0 };
-	struct kp_svc_set before, after;
-	struct kp_svc_diff d;
-	unsigned int orphans;
+	struct kp_desired before, after;
+	struct kp_change d;
 	char changed[sizeof(slice_yaml) + 64];
 
 	put(&s, "svc", svc_yaml);
 	put(&s, "svc2", "kind: Service\nmetadata: {name: db, namespace: shop}\n"
 			"spec: {clusterIP: 10.96.0.11, ports: [{port: 5432}]}\n");
 	put(&s, "slice", slice_yaml);
-	KP_EXPECT(kp_store_want(&s, &node, &before, &orphans) == 0);
+	KP_EXPECT(kp_store_desired(&s, &node, &before) == 0);
 	snprintf(changed, sizeof(changed), "%s", slice_yaml);
 	strcpy(strstr(changed, "endpoints:"), "endpoints: [{addresses: [10.244.1.2]}]\n");
 	put(&s, "slice", changed);
-	KP_EXPECT(kp_store_want(&s, &node, &after, &orphans) == 0);
-	KP_EXPECT(kp_svc_diff(after.svcs, after.n, before.svcs, before.n, &d) == 0);
-	KP_EXPECT(d.n_set == 1 && d.n_del == 0 && d.set[0]->n_backends == 1);
-	kp_svc_diff_free(&d);
+	KP_EXPECT(kp_store_desired(&s, &node, &after) == 0);
+	KP_EXPECT(kp_desired_diff(&after, &before, &d) == 0);
+	KP_EXPECT(d.svc.n_set == 1 && d.svc.n_del == 0 && d.svc.set[0]->n_backends == 1);
+	kp_change_free(&d);
 	KP_EXPECT(kp_store_del(&s, "svc"));
-	kp_svc_set_free(&after);
-	KP_EXPECT(kp_store_want(&s, &node, &after, &orphans) == 0);
-	KP_EXPECT(kp_svc_diff(after.svcs, after.n, before.svcs, before.n, &d) == 0);
-	KP_EXPECT(d.n_set == 0 && d.n_del == 1 && d.del[0]->port == 80);
-	kp_svc_diff_free(&d);
-	kp_svc_set_free(&before);
-	kp_svc_set_free(&after);
+	kp_desired_free(&after);
+	KP_EXPECT(kp_store_desired(&s, &node, &after) == 0);
+	KP_EXPECT(kp_desired_diff(&after, &before, &d) == 0);
+	KP_EXPECT(d.svc.n_set == 0 && d.svc.n_del == 1 && d.svc.del[0]->port == 80);
+	kp_change_free(&d);
+	kp_desired_free(&before);
+	kp_desired_free(&after);
+	kp_store_free(&s);
+}
+
+static const char wep_yaml[] =
+	"apiVersion: projectcalico.org/v3\nkind: WorkloadEndpoint\n"
+	"metadata: {name: node--1-k8s-web--0-eth0, namespace: shop}\n"
+	"spec: {node: node-1, pod: web-0, interfaceName: veth2, netns: /run/netns/web-0,\n"
+	"       ipNetworks: [10.244.1.2/32, \"fd00:244::2/128\"]}\n";
+
+/* Pods of this node become endpoints "namespace/pod"; others' are left alone. */
+static void test_weps(void)
+{
+	static const char subnet[] = "kind: WorkloadEndpoint\nmetadata: {name: x}\n"
+		"spec: {node: n, pod: p, interfaceName: v, ipNetworks: [10.0.0.0/24]}\n";
+	static const char long_if[] = "kind: WorkloadEndpoint\nmetadata: {name: x}\n"
+		"spec: {node: n, pod: p, interfaceName: veth0123456789abc}\n";
+	struct kp_store s = { 0 };
+	struct kp_desired w;
+	struct kp_k8s_objects o = { 0 };
+	struct skips k = { 0 };
+	char other[sizeof(wep_yaml) + 8], longer[sizeof(wep_yaml) + 128];
+
+	put(&s, "a", wep_yaml);
+	snprintf(other, sizeof(other), "%s", wep_yaml);
+	memcpy(strstr(other, "node: node-1"), "node: node-2", 12);
+	memcpy(strstr(other, "pod: web-0"), "pod: web-9", 10);
+	put(&s, "b", other);
+	snprintf(longer, sizeof(longer), "%.*spod: %s%s", (int)(strstr(wep_yaml, "pod: ") - wep_yaml),
+		 wep_yaml, "web-0123456789012345678901234567890123456789012345678901234567890",
+		 strstr(wep_yaml, ", interfaceName"));
+	put(&s, "c", longer);
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	KP_EXPECT(w.eps.n == 2);
+	if (w.eps.n == 2) {
+		KP_EXPECT_STR(w.eps.eps[0].ep.id, "shop/web-0");
+		KP_EXPECT_STR(w.eps.eps[0].ep.ifname, "veth2");
+		KP_EXPECT_STR(w.eps.eps[0].netns, "/run/netns/web-0");
+		KP_EXPECT(w.eps.eps[0].ep.n_addrs == 2);
+		KP_EXPECT(strlen(w.eps.eps[1].ep.id) == KPLANE_ID_MAX - 1 &&
+			  strchr(w.eps.eps[1].ep.id, '~'));
+	}
+	kp_desired_free(&w);
+	kp_store_free(&s);
+	/* Not a host's address, or not a path: the object is skipped and why named. */
+	KP_EXPECT(kp_k8s_load(subnet, strlen(subnet), &o, note_line, &k) == 0);
+	KP_EXPECT(o.n_weps == 0 && k.n == 1 && strstr(k.why[0], "ipNetworks"));
+	KP_EXPECT(kp_k8s_load(long_if, strlen(long_if), &o, note_line, &k) == 0);
+	KP_EXPECT(o.n_weps == 0 && k.n == 2 && strstr(k.why[1], "interfaceName"));
+	kp_k8s_objects_free(&o);
+}
+
+/* The kernel's view of a pod (no netns path) against the wanted one. */
+static void test_ep_diff(void)
+{
+	struct kp_store s = { 0 };
+	struct kp_desired want, have = { 0 };
+	struct kp_change c;
+
+	put(&s, "a", wep_yaml);
+	KP_EXPECT(kp_store_desired(&s, &node, &want) == 0);
+	KP_EXPECT(kp_ep_set_from(&want.eps.eps[0].ep, 1, &have.eps) == 0);
+	/* The kernel lists addresses in its own order. */
+	have.eps.eps[0].ep.addrs[0] = want.eps.eps[0].ep.addrs[1];
+	have.eps.eps[0].ep.addrs[1] = want.eps.eps[0].ep.addrs[0];
+	have.eps.eps[0].netns[0] = '\0';
+	KP_EXPECT(kp_desired_diff(&want, &have, &c) == 0);
+	KP_EXPECT(c.ep.n_add == 0 && c.ep.n_del == 0);
+	kp_change_free(&c);
+	have.eps.eps[0].ep.n_addrs = 1;
+	KP_EXPECT(kp_desired_diff(&want, &have, &c) == 0);
+	KP_EXPECT(c.ep.n_add == 1 && c.ep.n_del == 1);	/* replaced */
+	kp_change_free(&c);
+	have.eps.eps[0].ep.host = true;	/* a host endpoint is not the agent's */
+	kp_ep_set_free(&have.eps);
+	KP_EXPECT(kp_ep_set_from(&(struct kp_endpoint){ .id = "eth0", .host = true }, 1,
+				 &have.eps) == 0 && have.eps.n == 0);
+	kp_desired_free(&have);
+	kp_desired_free(&want);
 	kp_store_free(&s);
 }
 
@@ -233,5 +310,7 @@ int main(void)
 	KP_RUN(test_syntax_named);
 	KP_RUN(test_files);
 	KP_RUN(test_change_diff);
+	KP_RUN(test_weps);
+	KP_RUN(test_ep_diff);
 	return KP_TEST_DONE();
 }

@@ -136,18 +136,17 @@ static void fuzz_k8s_skip(unsigned int line, const char *why, void *arg)
 /* What the objects make, diffed against itself: nothing to set. */
 static void fuzz_want(const struct kp_store *store, const struct kp_k8s_node *node)
 {
-	struct kp_svc_set want;
-	struct kp_svc_diff d;
-	unsigned int orphans;
+	struct kp_desired want;
+	struct kp_change d;
 
-	if (kp_store_want(store, node, &want, &orphans))
+	if (kp_store_desired(store, node, &want))
 		return;
-	if (!kp_svc_diff(want.svcs, want.n, want.svcs, want.n, &d)) {
-		if (d.n_set)
+	if (!kp_desired_diff(&want, &want, &d)) {
+		if (d.svc.n_set || d.ep.n_add)
 			abort();
-		kp_svc_diff_free(&d);
+		kp_change_free(&d);
 	}
-	kp_svc_set_free(&want);
+	kp_desired_free(&want);
 }
 
 /*

@@ -16,10 +16,16 @@
 struct kp_store {
 	void *root;			/* tsearch tree of struct kp_store_entry */
 	unsigned int n_keys;
-	unsigned int n_svcs, n_slices;	/* over every key */
-	/* keys put or deleted that held or hold Services, EndpointSlices */
-	uint64_t svc_changes, slice_changes;
+	unsigned int n_svcs, n_slices, n_weps;	/* over every key */
+	/* keys put or deleted that held or hold Services, EndpointSlices, WEPs */
+	uint64_t svc_changes, slice_changes, wep_changes;
 };
+
+/* Keys changed so far, of any kind: a source's news is the difference. */
+static inline uint64_t kp_store_changes(const struct kp_store *s)
+{
+	return s->svc_changes + s->slice_changes + s->wep_changes;
+}
 
 /* Replaces what @key holds with @objs (taken over, then zeroed); -ENOMEM. */
 int kp_store_put(struct kp_store *s, const char *key, struct kp_k8s_objects *objs);
@@ -35,7 +41,8 @@ void kp_store_free(struct kp_store *s);
 struct kp_k8s_view {
 	const struct kp_k8s_service **svcs;
 	const struct kp_k8s_slice **slices;
-	unsigned int n_svcs, n_slices;
+	const struct kp_k8s_wep **weps;
+	unsigned int n_svcs, n_slices, n_weps;
 };
 
 int kp_store_view(const struct kp_store *s, struct kp_k8s_view *v);
@@ -55,9 +62,41 @@ struct kp_svc_set {
 int kp_k8s_want(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 		struct kp_svc_set *out, unsigned int *orphans);
 void kp_svc_set_free(struct kp_svc_set *set);
-/* kp_k8s_want() of every object in @s. */
-int kp_store_want(const struct kp_store *s, const struct kp_k8s_node *node,
-		  struct kp_svc_set *out, unsigned int *orphans);
+
+/* A workload endpoint kplaned wants, with the path of its pod's netns. */
+struct kp_want_ep {
+	struct kp_endpoint ep;		/* no policy attachments: not the agent's yet */
+	char netns[256];		/* "": not known (an endpoint dumped from the kernel) */
+};
+
+struct kp_ep_set {
+	struct kp_want_ep *eps;
+	unsigned int n, cap;
+};
+
+/*
+ * The endpoints @v's WorkloadEndpoints for @node make: id "namespace/pod"
+ * (hashed to fit when longer), the host side of the pod's veth, its
+ * addresses.
+ */
+int kp_k8s_want_eps(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
+		    struct kp_ep_set *out);
+/* The kernel's workload endpoints (host endpoints left out) as a set to diff. */
+int kp_ep_set_from(const struct kp_endpoint *eps, size_t n, struct kp_ep_set *out);
+void kp_ep_set_free(struct kp_ep_set *set);
+
+/*
+ * Endpoints to add and to delete (one that changed is both: the kernel
+ * replaces an endpoint by deleting and adding it, in one transaction).
+ * Compared by id, interface and addresses; pointers into @want and @have.
+ */
+struct kp_ep_diff {
+	const struct kp_want_ep **add, **del;
+	unsigned int n_add, n_del;
+};
+
+int kp_ep_diff(const struct kp_ep_set *want, const struct kp_ep_set *have, struct kp_ep_diff *d);
+void kp_ep_diff_free(struct kp_ep_diff *d);
 
 /*
  * Reads @path (a file, or a directory's *.yaml, *.yml and *.json files, in
@@ -72,17 +111,43 @@ int kp_file_read(struct kp_store *s, const char *path, kp_skip_fn skip, void *ar
 /* Whether a directory's @name is one kp_files_read() reads. */
 bool kp_file_wanted(const char *name);
 
+/* Everything kplaned keeps in the kernel: services and workload endpoints. */
+struct kp_desired {
+	struct kp_svc_set svcs;
+	struct kp_ep_set eps;
+	unsigned int orphans;		/* slices whose service is not there */
+};
+
+/* What @s makes on @node. */
+int kp_store_desired(const struct kp_store *s, const struct kp_k8s_node *node,
+		     struct kp_desired *out);
+/* What the kernel holds (a dump). */
+int kp_kernel_desired(struct kp_handle *h, struct kp_desired *out);
+void kp_desired_free(struct kp_desired *d);
+
+/* What turns @have into @want; points into both. */
+struct kp_change {
+	struct kp_svc_diff svc;
+	struct kp_ep_diff ep;
+};
+
+int kp_desired_diff(const struct kp_desired *want, const struct kp_desired *have,
+		    struct kp_change *c);
+void kp_change_free(struct kp_change *c);
+
+/* The one change a failed sync was refused for, when known, and why. */
+struct kp_refused {
+	const struct kp_service *svc;
+	const struct kp_want_ep *ep;
+	char why[320];			/* a netns path and its error fit */
+};
+
 /*
- * Applies @d (kp_svc_diff) as one transaction: every delete and set, then
- * the commit; all of it or nothing.  An empty diff writes nothing.  When
- * the kernel refused one change, *@refused is its index (deletes first,
- * then sets); else SIZE_MAX.
+ * Applies @c as one transaction: all of it or nothing.  Nothing to change
+ * writes nothing.  On failure, @r names the change refused if one was (a
+ * service the kernel finds invalid, a pod whose netns is gone), so that a
+ * caller can leave it out and apply the rest.
  */
-int kp_sync_apply(struct kp_handle *h, const struct kp_svc_diff *d, size_t *refused);
-/*
- * Dumps the kernel's services, diffs @want against them and applies the
- * difference; @done gets only the counts (n_set, n_del) of what it wrote.
- */
-int kp_sync_kernel(struct kp_handle *h, const struct kp_svc_set *want, struct kp_svc_diff *done);
+int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r);
 
 #endif /* KPLANE_AGENT_H */

@@ -466,6 +466,66 @@ int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const ch
 	return err;
 }
 
+/* "10.244.1.2/32" or "fd00::2/128" (a bare address too): one host's address. */
+static int kp_host_net(const char *s, struct kp_ip *ip)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = s ? strchr(s, '/') : NULL;
+	size_t n = slash ? (size_t)(slash - s) : s ? strlen(s) : 0;
+
+	if (!s || n >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	if (kp_ip(addr, ip) || !kp_ip_unicast(ip))
+		return -EINVAL;
+	if (slash && strcmp(slash + 1, ip->family == AF_INET ? "32" : "128"))
+		return -EINVAL;
+	return 0;
+}
+
+static int kp_wep_nets(struct fy_node *root, struct kp_k8s_wep *wep, const char **why)
+{
+	struct fy_node *seq = kp_at(root, "/spec/ipNetworks"), *item;
+	void *iter = NULL;
+
+	if (seq && !fy_node_is_sequence(seq))
+		goto bad;
+	while (seq && (item = fy_node_sequence_iterate(seq, &iter))) {
+		if (wep->n_addrs >= KPLANE_EP_ADDR_MAX ||
+		    kp_host_net(kp_scalar(item), &wep->addrs[wep->n_addrs]))
+			goto bad;
+		wep->n_addrs++;
+	}
+	return 0;
+bad:
+	*why = "spec.ipNetworks: not a list of at most 8 host addresses (/32, /128)";
+	return -EINVAL;
+}
+
+int kp_k8s_wep_read(struct fy_node *root, struct kp_k8s_wep *wep, const char **why)
+{
+	const char *netns = kp_str(root, "/spec/netns");
+
+	memset(wep, 0, sizeof(*wep));
+	if (kp_meta(root, wep->ns, sizeof(wep->ns), wep->name, sizeof(wep->name), why) ||
+	    kp_copy(wep->node, sizeof(wep->node), kp_str(root, "/spec/node"),
+		    "spec.node is missing or too long", why) ||
+	    kp_copy(wep->pod, sizeof(wep->pod), kp_str(root, "/spec/pod"),
+		    "spec.pod is missing or too long", why) ||
+	    kp_copy(wep->ifname, sizeof(wep->ifname), kp_str(root, "/spec/interfaceName"),
+		    "spec.interfaceName is missing or longer than 15", why) ||
+	    kp_wep_nets(root, wep, why))
+		return -EINVAL;
+	if (netns && (netns[0] != '/' || strlen(netns) >= sizeof(wep->netns))) {
+		*why = "spec.netns: not an absolute path";
+		return -EINVAL;
+	}
+	if (netns)
+		strcpy(wep->netns, netns);
+	return 0;
+}
+
 void kp_k8s_slice_free(struct kp_k8s_slice *slice)
 {
 	free(slice->endpoints);

@@ -68,6 +68,22 @@ struct kp_k8s_slice {
 };
 
 /*
+ * A pod on a node, as Calico's projectcalico.org/v3 WorkloadEndpoint
+ * describes it (spec.node, pod, interfaceName: the host side of its veth,
+ * ipNetworks), plus spec.netns: the pod's network namespace (a path).
+ */
+struct kp_k8s_wep {
+	char ns[64];
+	char name[KP_K8S_NAME_MAX];
+	char node[KP_K8S_NAME_MAX];
+	char pod[KP_K8S_NAME_MAX];
+	char ifname[16];
+	char netns[256];		/* "": none given */
+	unsigned int n_addrs;
+	struct kp_ip addrs[KPLANE_EP_ADDR_MAX];
+};
+
+/*
  * Whether @buf may be handed to libfyaml: UTF-8 text without NUL bytes, as
  * Kubernetes objects are.  libfyaml 0.7.12 loops for ever on some invalid
  * UTF-8 (a directive "%\xff\xff"), and a datastore's value is untrusted.
@@ -83,16 +99,18 @@ struct fy_node;
 int kp_k8s_service_read(struct fy_node *root, struct kp_k8s_service *svc, const char **why);
 int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const char **why);
 void kp_k8s_slice_free(struct kp_k8s_slice *slice);
+int kp_k8s_wep_read(struct fy_node *root, struct kp_k8s_wep *wep, const char **why);
 
 /* The objects of one or more streams, in the order they came. */
 struct kp_k8s_objects {
-	unsigned int n_svcs, cap_svcs, n_slices, cap_slices;
+	unsigned int n_svcs, cap_svcs, n_slices, cap_slices, n_weps, cap_weps;
 	struct kp_k8s_service *svcs;
 	struct kp_k8s_slice *slices;
+	struct kp_k8s_wep *weps;
 };
 
 /*
- * Adds to @objs every Service and EndpointSlice of @text (YAML or JSON,
+ * Adds to @objs every Service, EndpointSlice and WorkloadEndpoint of @text (YAML or JSON,
  * several documents); a document that is bad, of an unknown kind or after a
  * syntax error is reported to @skip (the line it starts on, its "---" if
  * it has one, 1-based; 0: the stream) and left out, the rest kept.

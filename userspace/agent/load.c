@@ -7,18 +7,19 @@
 #include <string.h>
 #include "k8s.h"
 
-/* Room for one more in *@arr of *@n (doubling from 16); false: out of memory. */
+/* Room for one more in *@arr of *@n (doubling); false: out of memory. */
 static bool kp_grow(void **arr, unsigned int n, unsigned int *cap, size_t size)
 {
 	void *p;
 
 	if (n < *cap)
 		return true;
-	p = realloc(*arr, (*cap ? *cap * 2 : 16) * size);
+	/* From one: most keys (an etcd key, a file of one object) hold one. */
+	p = realloc(*arr, (*cap ? *cap * 2 : 1) * size);
 	if (!p)
 		return false;
 	*arr = p;
-	*cap = *cap ? *cap * 2 : 16;
+	*cap = *cap ? *cap * 2 : 1;
 	return true;
 }
 
@@ -51,6 +52,15 @@ static int kp_load_obj(struct fy_node *root, struct kp_k8s_objects *o, const cha
 		if (err)
 			return err;	/* -ENOMEM must stop the load: a missing slice deletes */
 		o->n_slices++;
+		return 0;
+	}
+	if (kind && !strcmp(kind, "WorkloadEndpoint")) {
+		if (!kp_grow((void **)&o->weps, o->n_weps, &o->cap_weps, sizeof(*o->weps)))
+			return -ENOMEM;
+		err = kp_k8s_wep_read(root, &o->weps[o->n_weps], why);
+		if (err)
+			return err;
+		o->n_weps++;
 		return 0;
 	}
 	*why = kind ? "unknown kind" : "no kind";
@@ -198,5 +208,6 @@ void kp_k8s_objects_free(struct kp_k8s_objects *o)
 		kp_k8s_slice_free(&o->slices[i]);
 	free(o->slices);
 	free(o->svcs);
+	free(o->weps);
 	memset(o, 0, sizeof(*o));
 }

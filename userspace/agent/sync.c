@@ -1,62 +1,143 @@
 // SPDX-License-Identifier: GPL-2.0
-/* One transaction that makes the kernel's services the wanted ones: see agent.h. */
+/* One transaction that makes the kernel's state the wanted one: see agent.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include "agent.h"
 
-static int kp_sync_stage(struct kp_handle *h, const struct kp_svc_diff *d, size_t *refused)
+int kp_kernel_desired(struct kp_handle *h, struct kp_desired *out)
 {
-	unsigned int i;
-	int err = 0;
-
-	/* Deletes first: a frontend's slot is free before a set may need it. */
-	for (i = 0; !err && i < d->n_del; i++)
-		err = kp_batch_service_del(h, d->del[i]);
-	for (i = 0; !err && i < d->n_set; i++)
-		err = kp_batch_service_set(h, d->set[i]);
-	if (err)
-		return err;
-	err = kp_batch_flush(h, refused);
-	if (!err || *refused >= d->n_del + d->n_set)
-		*refused = SIZE_MAX;
-	return err;
-}
-
-int kp_sync_apply(struct kp_handle *h, const struct kp_svc_diff *d, size_t *refused)
-{
+	struct kp_endpoint *eps = NULL;
+	struct kp_service *svcs;
+	size_t n_svcs, n_eps = 0;
 	int err;
 
-	*refused = SIZE_MAX;
-	if (!d->n_set && !d->n_del)
-		return 0;
-	err = kp_txn_begin(h);
+	memset(out, 0, sizeof(*out));
+	err = kp_service_list(h, &svcs, &n_svcs);
 	if (err)
 		return err;
-	err = kp_sync_stage(h, d, refused);
+	/* libkplane allocates as a kp_svc_set frees: the dump is taken as it is. */
+	out->svcs = (struct kp_svc_set){ .svcs = svcs, .n = n_svcs, .cap = n_svcs };
+	err = kp_endpoint_list(h, &eps, &n_eps);
 	if (!err)
-		return kp_txn_commit(h);
-	kp_txn_abort(h);
+		err = kp_ep_set_from(eps, n_eps, &out->eps);
+	kp_endpoints_free(eps, n_eps);
+	if (err)
+		kp_desired_free(out);
 	return err;
 }
 
-int kp_sync_kernel(struct kp_handle *h, const struct kp_svc_set *want, struct kp_svc_diff *done)
+static bool kp_change_empty(const struct kp_change *c)
 {
-	struct kp_service *have;
-	size_t n_have, refused;
-	int err = kp_service_list(h, &have, &n_have);
+	return !c->svc.n_set && !c->svc.n_del && !c->ep.n_add && !c->ep.n_del;
+}
 
+/* Opens each added endpoint's netns now: a pod gone is refused before the kernel sees it. */
+static int kp_open_netns(const struct kp_change *c, int *fds, struct kp_refused *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->ep.n_add; i++) {
+		const char *path = c->ep.add[i]->netns;
+
+		fds[i] = path[0] ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+		if (path[0] && fds[i] < 0) {
+			int err = -errno;
+
+			r->ep = c->ep.add[i];
+			snprintf(r->why, sizeof(r->why), "netns %s: %s", path, strerror(errno));
+			while (i--)
+				if (fds[i] >= 0)
+					close(fds[i]);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Endpoints out first, then services (deletes first: a frontend's slot is
+ * free before a set may need it), then endpoints in.
+ */
+static int kp_stage(struct kp_handle *h, const struct kp_change *c, const int *fds,
+		    struct kp_refused *r)
+{
+	unsigned int i;
+	size_t failed;
+	int err = 0;
+
+	for (i = 0; !err && i < c->ep.n_del; i++) {
+		err = kp_endpoint_del(h, c->ep.del[i]->ep.id);
+		if (err)
+			r->ep = c->ep.del[i];
+	}
+	for (i = 0; !err && i < c->svc.n_del; i++)
+		err = kp_batch_service_del(h, c->svc.del[i]);
+	for (i = 0; !err && i < c->svc.n_set; i++)
+		err = kp_batch_service_set(h, c->svc.set[i]);
+	if (!err) {
+		err = kp_batch_flush(h, &failed);
+		if (err && failed >= c->svc.n_del && failed < c->svc.n_del + c->svc.n_set)
+			r->svc = c->svc.set[failed - c->svc.n_del];
+		else if (err && failed < c->svc.n_del)
+			r->svc = c->svc.del[failed];
+	}
+	for (i = 0; !err && i < c->ep.n_add; i++) {
+		struct kp_endpoint ep = c->ep.add[i]->ep;
+
+		ep.netns_fd = fds[i];
+		err = kp_endpoint_add(h, &ep);
+		if (err)
+			r->ep = c->ep.add[i];
+	}
+	if (err)	/* before the abort, which clears it */
+		snprintf(r->why, sizeof(r->why), "%s", kp_error(h));
+	return err;
+}
+
+/* A commit refused names the endpoint change (deletes, then adds, as staged). */
+static void kp_commit_refused(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r)
+{
+	uint32_t i;
+
+	if (!kp_refused_change(h, &i))
+		return;
+	if (i < c->ep.n_del)
+		r->ep = c->ep.del[i];
+	else if (i - c->ep.n_del < c->ep.n_add)
+		r->ep = c->ep.add[i - c->ep.n_del];
+}
+
+int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r)
+{
+	int fds[c->ep.n_add ? c->ep.n_add : 1];
+	unsigned int i;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	if (kp_change_empty(c))
+		return 0;
+	err = kp_open_netns(c, fds, r);
 	if (err)
 		return err;
-	err = kp_svc_diff(want->svcs, want->n, have, n_have, done);
+	err = kp_txn_begin(h);
 	if (!err) {
-		err = kp_sync_apply(h, done, &refused);
-		/* The diff points into @have: keep only its counts. */
-		done->n_set = err ? 0 : done->n_set;
-		done->n_del = err ? 0 : done->n_del;
-		free(done->set);
-		free(done->del);
-		done->set = done->del = NULL;
+		err = kp_stage(h, c, fds, r);
+		if (!err) {
+			err = kp_txn_commit(h);
+			if (err)
+				kp_commit_refused(h, c, r);
+		} else {
+			kp_txn_abort(h);
+		}
 	}
-	kp_services_free(have, n_have);
+	for (i = 0; i < c->ep.n_add; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (err && !r->why[0])
+		snprintf(r->why, sizeof(r->why), "%s", kp_error(h));
 	return err;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The services a node's objects make: see agent.h. */
+/* What a node's objects make, and what changes it: see agent.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,15 +113,46 @@ void kp_svc_set_free(struct kp_svc_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
-int kp_store_want(const struct kp_store *s, const struct kp_k8s_node *node,
-		  struct kp_svc_set *out, unsigned int *orphans)
+int kp_store_desired(const struct kp_store *s, const struct kp_k8s_node *node,
+		     struct kp_desired *out)
 {
 	struct kp_k8s_view v;
 	int err = kp_store_view(s, &v);
 
+	memset(out, 0, sizeof(*out));
 	if (err)
 		return err;
-	err = kp_k8s_want(&v, node, out, orphans);
+	err = kp_k8s_want(&v, node, &out->svcs, &out->orphans);
+	if (!err)
+		err = kp_k8s_want_eps(&v, node, &out->eps);
 	kp_k8s_view_free(&v);
+	if (err)
+		kp_desired_free(out);
 	return err;
+}
+
+void kp_desired_free(struct kp_desired *d)
+{
+	kp_svc_set_free(&d->svcs);
+	kp_ep_set_free(&d->eps);
+}
+
+int kp_desired_diff(const struct kp_desired *want, const struct kp_desired *have,
+		    struct kp_change *c)
+{
+	int err = kp_svc_diff(want->svcs.svcs, want->svcs.n, have->svcs.svcs, have->svcs.n,
+			      &c->svc);
+
+	memset(&c->ep, 0, sizeof(c->ep));
+	if (!err)
+		err = kp_ep_diff(&want->eps, &have->eps, &c->ep);
+	if (err)
+		kp_change_free(c);
+	return err;
+}
+
+void kp_change_free(struct kp_change *c)
+{
+	kp_svc_diff_free(&c->svc);
+	kp_ep_diff_free(&c->ep);
 }

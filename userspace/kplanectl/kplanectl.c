@@ -724,66 +724,92 @@ static void kp_sync_skipped(const char *where, unsigned int line, const char *wh
 		fprintf(stderr, "kplanectl: %s: skipped: %s\n", where, why);
 }
 
-/* The services the objects under a->path make on a->node. */
-static int kp_sync_want(struct kp_cli *cli, const struct kp_sync_args *a, struct kp_svc_set *want)
+/* What the objects under a->path make on a->node. */
+static int kp_sync_want(struct kp_cli *cli, const struct kp_sync_args *a, struct kp_desired *want)
 {
 	struct kp_store store = { 0 };
-	unsigned int orphans;
 	int err = kp_files_read(&store, a->path, kp_sync_skipped, NULL);
 
 	if (!err)
-		err = kp_store_want(&store, &a->node, want, &orphans);
+		err = kp_store_desired(&store, &a->node, want);
 	kp_store_free(&store);
 	if (err) {
 		fprintf(stderr, "kplanectl: %s: %s: %s\n", cli->cmd->name, a->path, strerror(-err));
 		return KP_EXIT_REFUSED;
 	}
-	if (orphans)
-		fprintf(stderr, "kplanectl: %u EndpointSlice(s) name a service not given\n", orphans);
+	if (want->orphans)
+		fprintf(stderr, "kplanectl: %u EndpointSlice(s) name a service not given\n",
+			want->orphans);
 	return KP_EXIT_OK;
+}
+
+/* The change from the kernel's state to @want's; @have keeps what it points into. */
+static int kp_sync_change(struct kp_cli *cli, const struct kp_desired *want,
+			  struct kp_desired *have, struct kp_change *c)
+{
+	int err = kp_kernel_desired(cli->h, have);
+
+	if (!err)
+		err = kp_desired_diff(want, have, c);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
 
 static int kp_run_diff(struct kp_cli *cli, int argc, char **argv)
 {
 	struct kp_sync_args a = { 0 };
-	struct kp_svc_set want;
-	struct kp_service *have;
-	struct kp_svc_diff d;
-	size_t n_have;
+	struct kp_desired want, have = { 0 };
+	struct kp_change c;
 	int err = kp_sync_parse(cli, argc, argv, &a);
 
 	if (err || (err = kp_sync_want(cli, &a, &want)))
 		return err;
-	err = kp_service_list(cli->h, &have, &n_have);
-	if (err) {
-		kp_svc_set_free(&want);
-		return kp_refused(cli, err);
-	}
-	err = kp_svc_diff(want.svcs, want.n, have, n_have, &d);
+	err = kp_sync_change(cli, &want, &have, &c);
 	if (!err) {
-		kp_print_svc_diff(stdout, &d, cli->json);
-		kp_svc_diff_free(&d);
+		kp_print_change(stdout, &c, cli->json);
+		kp_change_free(&c);
 	}
-	kp_services_free(have, n_have);
-	kp_svc_set_free(&want);
-	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+	kp_desired_free(&have);
+	kp_desired_free(&want);
+	return err;
+}
+
+/* "kplanectl: apply: endpoint ID: strerror: why" (or the service, or neither). */
+static int kp_apply_refused(int err, const struct kp_refused *r)
+{
+	char what[96] = "";
+
+	if (r->ep)
+		snprintf(what, sizeof(what), "endpoint %s: ", r->ep->ep.id);
+	else if (r->svc)
+		snprintf(what, sizeof(what), "service %s: ", r->svc->id[0] ? r->svc->id : "-");
+	fprintf(stderr, "kplanectl: apply: %s%s%s%s\n", what, strerror(-err), r->why[0] ? ": " : "",
+		r->why);
+	return KP_EXIT_REFUSED;
 }
 
 static int kp_run_apply(struct kp_cli *cli, int argc, char **argv)
 {
 	struct kp_sync_args a = { 0 };
-	struct kp_svc_set want;
-	struct kp_svc_diff done;
+	struct kp_desired want, have = { 0 };
+	struct kp_refused r;
+	struct kp_change c;
 	int err = kp_sync_parse(cli, argc, argv, &a);
 
 	if (err || (err = kp_sync_want(cli, &a, &want)))
 		return err;
-	err = kp_sync_kernel(cli->h, &want, &done);
-	kp_svc_set_free(&want);
-	if (err)
-		return kp_refused(cli, err);
-	printf("%u set, %u deleted\n", done.n_set, done.n_del);
-	return KP_EXIT_OK;
+	err = kp_sync_change(cli, &want, &have, &c);
+	if (!err) {
+		err = kp_sync_apply(cli->h, &c, &r);
+		if (err)
+			err = kp_apply_refused(err, &r);
+		else
+			printf("%u set, %u deleted; %u endpoints added, %u deleted\n", c.svc.n_set,
+			       c.svc.n_del, c.ep.n_add, c.ep.n_del);
+		kp_change_free(&c);
+	}
+	kp_desired_free(&have);
+	kp_desired_free(&want);
+	return err;
 }
 
 static const struct kp_cmd kp_cmds[] = {
@@ -863,13 +889,14 @@ static const struct kp_cmd kp_cmds[] = {
 	  "Refusals while reading name the line." },
 	{ NULL, "diff", kp_run_diff, "-f FILE|DIR [node NAME] [zone ZONE]",
 	  "Print what `apply` would change: the services (frontends) the Kubernetes\n"
-	  "Service and EndpointSlice objects in FILE, or in DIR's *.yaml, *.yml and\n"
-	  "*.json files, make on node NAME (default: the hostname) in zone ZONE,\n"
-	  "against those the kernel has. Bad documents are skipped and named." },
+	  "Service and EndpointSlice objects, and the workload endpoints the\n"
+	  "WorkloadEndpoint objects for node NAME, in FILE or in DIR's *.yaml,\n"
+	  "*.yml and *.json files make on node NAME (default: the hostname) in zone\n"
+	  "ZONE, against what the kernel has. Bad documents are skipped and named." },
 	{ NULL, "apply", kp_run_apply, "-f FILE|DIR [node NAME] [zone ZONE]",
-	  "Make the kernel's services those the objects make (as `diff` shows), in\n"
-	  "one transaction, as kplaned does; services not made by them are deleted.\n"
-	  "Unchanged state writes nothing." },
+	  "Make the kernel's services and workload endpoints those the objects make\n"
+	  "(as `diff` shows), in one transaction, as kplaned does; those not made by\n"
+	  "them are deleted (host endpoints are left). Unchanged state writes nothing." },
 	{ 0 }
 };
 

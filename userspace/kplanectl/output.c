@@ -353,28 +353,51 @@ static void kp_print_svcs_json(FILE *f, const struct kp_service *const *svcs, un
 	fputc(']', f);
 }
 
-void kp_print_svc_diff(FILE *f, const struct kp_svc_diff *d, bool json)
+static void kp_print_ep_ids_json(FILE *f, const struct kp_want_ep *const *eps, unsigned int n)
+{
+	unsigned int i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		kp_json_string(f, eps[i]->ep.id);
+	}
+	fputc(']', f);
+}
+
+void kp_print_change(FILE *f, const struct kp_change *c, bool json)
 {
 	unsigned int i;
 
 	if (json) {
 		fputs("{\"set\":", f);
-		kp_print_svcs_json(f, d->set, d->n_set);
+		kp_print_svcs_json(f, c->svc.set, c->svc.n_set);
 		fputs(",\"del\":", f);
-		kp_print_svcs_json(f, d->del, d->n_del);
+		kp_print_svcs_json(f, c->svc.del, c->svc.n_del);
+		fputs(",\"endpoints_add\":", f);
+		kp_print_ep_ids_json(f, c->ep.add, c->ep.n_add);
+		fputs(",\"endpoints_del\":", f);
+		kp_print_ep_ids_json(f, c->ep.del, c->ep.n_del);
 		fputs("}\n", f);
 		return;
 	}
-	for (i = 0; i < d->n_del; i++) {
+	for (i = 0; i < c->ep.n_del; i++)
+		fprintf(f, "del endpoint %s\n", c->ep.del[i]->ep.id);
+	for (i = 0; i < c->svc.n_del; i++) {
 		fputs("del ", f);
-		kp_print_service_row(f, d->del[i]);
+		kp_print_service_row(f, c->svc.del[i]);
 	}
-	for (i = 0; i < d->n_set; i++) {
+	for (i = 0; i < c->svc.n_set; i++) {
 		fputs("set ", f);
-		kp_print_service_row(f, d->set[i]);
-		kp_print_service_detail(f, d->set[i]);
+		kp_print_service_row(f, c->svc.set[i]);
+		kp_print_service_detail(f, c->svc.set[i]);
 	}
-	fprintf(f, "%u to set, %u to delete\n", d->n_set, d->n_del);
+	for (i = 0; i < c->ep.n_add; i++)
+		fprintf(f, "add endpoint %s dev %s (%u addresses)\n", c->ep.add[i]->ep.id,
+			c->ep.add[i]->ep.ifname, c->ep.add[i]->ep.n_addrs);
+	fprintf(f, "%u to set, %u to delete; %u endpoints to add, %u to delete\n", c->svc.n_set,
+		c->svc.n_del, c->ep.n_add, c->ep.n_del);
 }
 
 static void kp_service_json_any(FILE *f, const void *obj)

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "k8s.h"
+#include "agent.h"
 #include "libkplane.h"
 
 void kp_print_status(FILE *f, const struct kp_status *st, bool json);
@@ -13,8 +13,8 @@ void kp_print_endpoint(FILE *f, const struct kp_endpoint *ep, bool json);
 void kp_print_endpoints(FILE *f, const struct kp_endpoint *eps, size_t n, bool json);
 void kp_print_service(FILE *f, const struct kp_service *svc, bool json);
 void kp_print_services(FILE *f, const struct kp_service *svcs, size_t n, bool json);
-/* What a sync would write: services to delete and to set. */
-void kp_print_svc_diff(FILE *f, const struct kp_svc_diff *d, bool json);
+/* What a sync would write: endpoints and services to delete, set, add. */
+void kp_print_change(FILE *f, const struct kp_change *c, bool json);
 
 void kp_print_ipsets(FILE *f, const struct kp_ipset_info *sets, size_t n, bool json);
 void kp_print_ipset_members(FILE *f, const struct kp_ipset_info *set, bool json);

@@ -64,7 +64,7 @@ static void kp_dir_gone(const char *key, const struct kp_k8s_objects *o, void *a
 static int kp_dir_rescan(struct kp_dir *d, struct kp_store *store)
 {
 	struct kp_dir_prune p = { .d = d };
-	uint64_t before = store->svc_changes + store->slice_changes;
+	uint64_t before = kp_store_changes(store);
 	unsigned int i;
 	int err;
 
@@ -79,7 +79,7 @@ static int kp_dir_rescan(struct kp_dir *d, struct kp_store *store)
 		err = 0;	/* an empty desired state, until it is created */
 	if (err)
 		return err;
-	return store->svc_changes + store->slice_changes - before;
+	return kp_store_changes(store) - before;
 }
 
 static int kp_dir_event(struct kp_dir *d, struct kp_store *store, const struct inotify_event *ev,
@@ -113,7 +113,7 @@ static int kp_dir_process(struct kp_source *src, struct kp_store *store)
 {
 	struct kp_dir *d = (struct kp_dir *)src;
 	char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
-	uint64_t before = store->svc_changes + store->slice_changes;
+	uint64_t before = kp_store_changes(store);
 	bool rescan = !src->listed;
 	ssize_t len;
 	int err = 0;
@@ -142,7 +142,7 @@ static int kp_dir_process(struct kp_source *src, struct kp_store *store)
 	}
 	if (err)
 		return err;
-	return store->svc_changes + store->slice_changes - before;
+	return kp_store_changes(store) - before;
 }
 
 static void kp_dir_destroy(struct kp_source *src)

@@ -597,7 +597,7 @@ static int kp_etcd_listing(struct kp_etcd *e, struct kp_store *store, struct kp_
 static int kp_etcd_process(struct kp_source *src, struct kp_store *store)
 {
 	struct kp_etcd *e = (struct kp_etcd *)src;
-	uint64_t before = store->svc_changes + store->slice_changes, ticks;
+	uint64_t before = kp_store_changes(store), ticks;
 	struct kp_etcd_news *n, *next;
 	unsigned int i;
 	int err = 0;
@@ -625,7 +625,7 @@ static int kp_etcd_process(struct kp_source *src, struct kp_store *store)
 		}
 		kp_news_free(n);
 	}
-	return err ? err : (int)(store->svc_changes + store->slice_changes - before);
+	return err ? err : (int)(kp_store_changes(store) - before);
 }
 
 static void kp_etcd_destroy(struct kp_source *src)

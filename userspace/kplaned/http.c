@@ -85,6 +85,8 @@ static void kp_agent_metrics(FILE *f, const struct kp_metrics *m)
 		  "Changes not yet synced", m->changes_pending);
 	kp_metric(f, "sync_proxy_rules_endpoint_changes_total", "counter",
 		  "EndpointSlice objects changed", m->slice_changes);
+	kp_metric(f, "sync_workload_endpoint_changes_total", "counter",
+		  "WorkloadEndpoint objects changed", m->wep_changes);
 	kp_metric(f, "sync_proxy_rules_failures_total", "counter", "Syncs that failed",
 		  m->sync_failures);
 	kp_metric(f, "sync_proxy_rules_writes_total", "counter",

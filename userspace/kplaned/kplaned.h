@@ -58,7 +58,7 @@ struct kp_metrics {
 	double last_sync, last_queued;	/* unix seconds; 0: never */
 	double oldest_pending;		/* first change not yet synced; 0: none */
 	uint64_t syncs_full, syncs_partial, sync_failures;
-	uint64_t svc_changes, slice_changes, changes_pending;
+	uint64_t svc_changes, slice_changes, wep_changes, changes_pending;
 	uint64_t skipped, orphan_slices, repaired, refused;
 	uint64_t writes;		/* frontends set or deleted, ever */
 	/* histograms: sync durations (full, partial) and programming latency */

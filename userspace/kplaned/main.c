@@ -221,6 +221,7 @@ static void kp_source_news(struct kp_daemon *d, struct kp_source *src)
 		d->m.skipped += d->srcs[i]->skipped;
 	d->m.svc_changes = d->store.svc_changes;
 	d->m.slice_changes = d->store.slice_changes;
+	d->m.wep_changes = d->store.wep_changes;
 	if (n > 0) {
 		d->m.last_queued = now;
 		d->m.changes_pending += n;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Making the kernel equal to the store: a partial sync diffs the wanted
- * services against those last applied, a full one against a dump of the
- * kernel (repairing whatever else changed it).  Either writes one
+ * Making the kernel equal to the store: a partial sync diffs what is
+ * wanted against what the last sync applied, a full one against a dump of
+ * the kernel (repairing whatever else changed it).  Either writes one
  * transaction, or none when nothing differs.
  */
 #include <arpa/inet.h>
@@ -23,110 +23,120 @@ double kp_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void kp_fe_name(const struct kp_service *svc, char *buf, size_t size)
+static void kp_refused_name(const struct kp_refused *r, char *buf, size_t size)
 {
+	const struct kp_service *svc = r->svc;
 	char ip[INET6_ADDRSTRLEN] = "?";
 
+	if (!svc) {
+		snprintf(buf, size, "endpoint %s", r->ep->ep.id);
+		return;
+	}
 	inet_ntop(svc->addr.family, svc->addr.ip, ip, sizeof(ip));
-	snprintf(buf, size, "%s%s%s:%u/%s (%s)", svc->addr.family == AF_INET6 ? "[" : "", ip,
-		 svc->addr.family == AF_INET6 ? "]" : "", svc->port,
+	snprintf(buf, size, "service %s%s%s:%u/%s (%s)", svc->addr.family == AF_INET6 ? "[" : "",
+		 ip, svc->addr.family == AF_INET6 ? "]" : "", svc->port,
 		 svc->proto == IPPROTO_UDP ? "udp" : "tcp", svc->id[0] ? svc->id : "-");
 }
 
-/* Drops entry @i of the diff (deletes first, then sets); returns the set dropped, if one. */
-static const struct kp_service *kp_diff_drop(struct kp_svc_diff *d, size_t i)
+/* Removes @p from the pointer array @arr of *@n, if there. */
+static void kp_ptr_drop(const void **arr, unsigned int *n, const void *p)
 {
-	const struct kp_service *set = NULL;
+	unsigned int i;
 
-	if (i < d->n_del) {
-		memmove(&d->del[i], &d->del[i + 1], (d->n_del - i - 1) * sizeof(*d->del));
-		d->n_del--;
-		return NULL;
-	}
-	i -= d->n_del;
-	set = d->set[i];
-	memmove(&d->set[i], &d->set[i + 1], (d->n_set - i - 1) * sizeof(*d->set));
-	d->n_set--;
-	return set;
+	for (i = 0; i < *n; i++)
+		if (arr[i] == p) {
+			memmove(&arr[i], &arr[i + 1], (*n - i - 1) * sizeof(*arr));
+			(*n)--;
+			return;
+		}
 }
 
-/* Leaves frontends the kernel refused out of what counts as applied. */
-static void kp_want_drop(struct kp_svc_set *want, const struct kp_service *const *gone,
-			 unsigned int n_gone)
+/* Leaves what the kernel refused out of @c (out of what is applied: below). */
+static void kp_leave_out(struct kp_change *c, const struct kp_refused *r)
 {
-	unsigned int i, j, k = 0;
-
-	for (i = 0; i < want->n; i++) {
-		bool drop = false;
-
-		for (j = 0; j < n_gone && !drop; j++)
-			drop = gone[j] == &want->svcs[i];
-		if (drop)
-			free(want->svcs[i].backends);
-		else
-			want->svcs[k++] = want->svcs[i];
+	if (r->svc) {
+		kp_ptr_drop((const void **)c->svc.set, &c->svc.n_set, r->svc);
+		kp_ptr_drop((const void **)c->svc.del, &c->svc.n_del, r->svc);
 	}
-	want->n = k;
+	if (r->ep) {
+		kp_ptr_drop((const void **)c->ep.add, &c->ep.n_add, r->ep);
+		kp_ptr_drop((const void **)c->ep.del, &c->ep.n_del, r->ep);
+	}
 }
 
 /*
- * Applies @d; a change the kernel refuses (a backend it finds invalid, a
- * full table) is logged, left out and the rest applied: one bad service
- * must not hold back every other.
+ * After a sync: what was left out is not applied (compacted out of @want,
+ * now that @c, which points into it, is done with).
  */
-static int kp_apply(struct kp_reconciler *r, struct kp_svc_diff *d, struct kp_svc_set *want)
+static void kp_forget_refused(struct kp_desired *want, const struct kp_refused *gone,
+			      unsigned int n_gone)
 {
-	const struct kp_service *gone[KP_REFUSALS_MAX];
+	unsigned int i, j, k;
+
+	for (k = 0, i = 0; i < want->svcs.n; i++) {
+		bool drop = false;
+
+		for (j = 0; j < n_gone && !drop; j++)
+			drop = gone[j].svc == &want->svcs.svcs[i];
+		if (drop)
+			free(want->svcs.svcs[i].backends);
+		else
+			want->svcs.svcs[k++] = want->svcs.svcs[i];
+	}
+	want->svcs.n = k;
+	for (k = 0, i = 0; i < want->eps.n; i++) {
+		bool drop = false;
+
+		for (j = 0; j < n_gone && !drop; j++)
+			drop = gone[j].ep == &want->eps.eps[i];
+		if (!drop)
+			want->eps.eps[k++] = want->eps.eps[i];
+	}
+	want->eps.n = k;
+}
+
+/*
+ * Applies @c; a change the kernel refuses (a backend it finds invalid, a
+ * full table, a pod whose netns is gone) is logged, left out and the rest
+ * applied: one bad object must not hold back every other.
+ */
+static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_desired *want)
+{
+	struct kp_refused gone[KP_REFUSALS_MAX];
 	unsigned int n_gone = 0;
-	size_t refused;
 	int err;
 
 	for (;;) {
-		const struct kp_service *svc;
-		char name[160];
+		struct kp_refused *ref = &gone[n_gone];
+		char name[192];
 
-		err = kp_sync_apply(r->h, d, &refused);
-		if (!err || refused == SIZE_MAX || n_gone == KP_REFUSALS_MAX)
+		err = kp_sync_apply(r->h, c, ref);
+		if (!err || (!ref->svc && !ref->ep) || n_gone == KP_REFUSALS_MAX - 1)
 			break;
-		svc = refused < d->n_del ? d->del[refused] : d->set[refused - d->n_del];
-		kp_fe_name(svc, name, sizeof(name));
-		kp_log(KP_WARN, "service %s refused by the kernel: %s: %s; left out",
-		       name, strerror(-err), kp_error(r->h));
-		svc = kp_diff_drop(d, refused);
-		if (svc)
-			gone[n_gone++] = svc;
+		kp_refused_name(ref, name, sizeof(name));
+		kp_log(KP_WARN, "%s refused: %s: %s; left out", name, strerror(-err), ref->why);
+		kp_leave_out(c, ref);
+		n_gone++;
 		pthread_mutex_lock(&r->m->lock);
 		r->m->refused++;
 		pthread_mutex_unlock(&r->m->lock);
 	}
 	if (!err)
-		kp_want_drop(want, gone, n_gone);
+		kp_forget_refused(want, gone, n_gone);
 	return err;
 }
 
-static int kp_diff_against(struct kp_reconciler *r, bool full, const struct kp_svc_set *want,
-			   struct kp_svc_diff *d, struct kp_service **have, size_t *n_have)
+static unsigned int kp_writes(const struct kp_change *c)
 {
-	int err;
-
-	*have = NULL;
-	*n_have = 0;
-	if (!full)
-		return kp_svc_diff(want->svcs, want->n, r->applied.svcs, r->applied.n, d);
-	err = kp_service_list(r->h, have, n_have);
-	if (err) {
-		kp_log(KP_ERR, "cannot dump the kernel's services: %s: %s", strerror(-err),
-		       kp_error(r->h));
-		return err;
-	}
-	return kp_svc_diff(want->svcs, want->n, *have, *n_have, d);
+	return c->svc.n_set + c->svc.n_del + c->ep.n_add + c->ep.n_del;
 }
 
 static void kp_account(struct kp_reconciler *r, bool full, bool drift, unsigned int orphans,
-		       const struct kp_svc_diff *d, double start, int err)
+		       const struct kp_change *c, double start, int err)
 {
 	struct kp_metrics *m = r->m;
 	double end = kp_now();
+	unsigned int writes = err ? 0 : kp_writes(c);
 
 	pthread_mutex_lock(&m->lock);
 	if (err) {
@@ -134,10 +144,10 @@ static void kp_account(struct kp_reconciler *r, bool full, bool drift, unsigned 
 	} else {
 		m->synced = true;
 		m->last_sync = end;
-		m->writes += d->n_set + d->n_del;
+		m->writes += writes;
 		if (drift)
-			m->repaired += d->n_set + d->n_del;
-		if (m->oldest_pending && (d->n_set || d->n_del)) {
+			m->repaired += writes;
+		if (m->oldest_pending && writes) {
 			kp_observe(m->h_prog, &m->s_prog, end - m->oldest_pending);
 			m->n_prog++;
 		}
@@ -155,42 +165,65 @@ static void kp_account(struct kp_reconciler *r, bool full, bool drift, unsigned 
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* What the diff is taken against: the last applied state, or a kernel dump. */
+static int kp_have(struct kp_reconciler *r, bool full, struct kp_desired *dump,
+		   const struct kp_desired **have)
+{
+	int err;
+
+	memset(dump, 0, sizeof(*dump));
+	*have = &r->applied;
+	if (!full)
+		return 0;
+	err = kp_kernel_desired(r->h, dump);
+	if (err)
+		kp_log(KP_ERR, "cannot dump the kernel's state: %s: %s", strerror(-err),
+		       kp_error(r->h));
+	*have = dump;
+	return err;
+}
+
 int kp_reconcile(struct kp_reconciler *r, const struct kp_store *s, bool full, bool drift)
 {
-	struct kp_svc_set want;
-	struct kp_svc_diff d = { 0 };
-	struct kp_service *have = NULL;
+	struct kp_desired want, dump;
+	const struct kp_desired *have;
+	struct kp_change c = { 0 };
 	double start = kp_now();
-	unsigned int orphans = 0;
-	size_t n_have = 0;
 	int err;
 
 	full |= !r->have_applied;
-	err = kp_store_want(s, &r->node, &want, &orphans);
+	err = kp_store_desired(s, &r->node, &want);
 	if (!err)
-		err = kp_diff_against(r, full, &want, &d, &have, &n_have);
+		err = kp_have(r, full, &dump, &have);
 	if (!err)
-		err = kp_apply(r, &d, &want);
+		err = kp_desired_diff(&want, have, &c);
+	if (!err)
+		err = kp_apply(r, &c, &want);
 	if (err) {
 		kp_log(KP_ERR, "%s sync failed: %s: %s", full ? "full" : "partial",
 		       strerror(-err), kp_error(r->h));
-		kp_svc_set_free(&want);
 	} else {
-		kp_log(d.n_set || d.n_del ? KP_INFO : KP_DEBUG,
-		       "%s sync: %u services (frontends), %u set, %u deleted%s",
-		       full ? "full" : "partial", want.n, d.n_set, d.n_del,
-		       drift && (d.n_set || d.n_del) ? " (repaired drift)" : "");
-		kp_svc_set_free(&r->applied);
-		r->applied = want;
-		r->have_applied = true;
+		kp_log(kp_writes(&c) ? KP_INFO : KP_DEBUG,
+		       "%s sync: %u services (frontends) and %u endpoints: %u set, %u deleted; "
+		       "%u endpoints added, %u deleted%s", full ? "full" : "partial", want.svcs.n,
+		       want.eps.n, c.svc.n_set, c.svc.n_del, c.ep.n_add, c.ep.n_del,
+		       drift && kp_writes(&c) ? " (repaired drift)" : "");
 	}
-	kp_account(r, full, drift, orphans, &d, start, err);
-	kp_svc_diff_free(&d);
-	kp_services_free(have, n_have);
-	return err;
+	kp_account(r, full, drift, want.orphans, &c, start, err);
+	kp_change_free(&c);
+	if (full)
+		kp_desired_free(&dump);
+	if (err) {
+		kp_desired_free(&want);
+		return err;
+	}
+	kp_desired_free(&r->applied);
+	r->applied = want;
+	r->have_applied = true;
+	return 0;
 }
 
 void kp_reconciler_free(struct kp_reconciler *r)
 {
-	kp_svc_set_free(&r->applied);
+	kp_desired_free(&r->applied);
 }

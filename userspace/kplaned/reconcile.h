@@ -8,12 +8,12 @@ struct kp_reconciler {
 	struct kp_handle *h;
 	struct kp_k8s_node node;
 	struct kp_metrics *m;
-	struct kp_svc_set applied;	/* what the last sync left in the kernel */
+	struct kp_desired applied;	/* what the last sync left in the kernel */
 	bool have_applied;
 };
 
 /*
- * Makes the kernel's services what @s makes on r->node: against the last
+ * Makes the kernel's services and endpoints what @s makes on r->node: against the last
  * applied set, or (@full, and always the first time) against a kernel dump.
  * @drift: the store did not change since the last sync, so whatever a
  * full sync writes repairs what someone else changed.

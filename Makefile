@@ -30,7 +30,7 @@ deps:
 module:
 	tests/qemu/build-module.sh "$(KDIR)" .
 
-userspace: $(BUILD)/kplanectl $(BUILD)/kplaned $(BUILD)/libkplane.a \
+userspace: $(BUILD)/kplanectl $(BUILD)/kplaned $(BUILD)/cni/kplane $(BUILD)/libkplane.a \
 	$(patsubst tests/e2e/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 
 LIB_OBJ := $(patsubst userspace/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
@@ -50,6 +50,13 @@ $(BUILD)/kplanectl: $(CTL_SRC) $(wildcard userspace/kplanectl/*.h userspace/agen
 $(BUILD)/kplaned: $(D_SRC) $(wildcard userspace/kplaned/*.h userspace/agent/*.h) \
 		$(BUILD)/libkplane.a
 	$(CC) $(USER_CFLAGS) $(D_SRC) $(BUILD)/libkplane.a $(PKG_LIBS) $(D_LIBS) -o $@
+
+# The CNI plugin: no netlink, only the agent's reader (its helpers) and libfyaml.
+$(BUILD)/cni/kplane: userspace/cni/kplane.c userspace/agent/k8s.c userspace/agent/load.c \
+		$(wildcard userspace/agent/*.h)
+	@mkdir -p $(BUILD)/cni
+	$(CC) $(USER_CFLAGS) userspace/cni/kplane.c userspace/agent/k8s.c userspace/agent/load.c \
+		-lfyaml -o $@
 
 # Test-only tools for the VM (helpers/): may use liburing, like real clients.
 $(BUILD)/helpers/%: tests/e2e/helpers/%.c $(BUILD)/libkplane.a

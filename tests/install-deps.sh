@@ -18,8 +18,9 @@ PKGS=(
 	qemu-system-x86 busybox-static iproute2 util-linux iptables conntrack nftables ipset ipvsadm iperf3
 	# real clients and servers the real-clients scenario runs
 	dnsmasq-base bind9-dnsutils libc-ares-dev
-	# the datastore kplaned watches in the tests
-	etcd-server
+	# the datastore kplaned watches in the tests; the standard CNI plugins
+	# kplane's chains after, and jq to chain them as a runtime does
+	etcd-server containernetworking-plugins jq
 	# DKMS packaging
 	dkms
 )

@@ -32,14 +32,14 @@ done
 [ -n "$out" ] || { echo "mkinitramfs: --out is required" >&2; exit 2; }
 
 # Kernel modules the scenarios may need from a stock (modular) kernel.
-KMODS=(nf_defrag_ipv4 nf_defrag_ipv6 veth dummy ip_tables iptable_filter iptable_nat xt_statistic xt_comment xt_nat xt_tcpudp nf_conntrack_netlink
+KMODS=(nf_defrag_ipv4 nf_defrag_ipv6 veth dummy bridge ip_tables iptable_filter iptable_nat xt_statistic xt_comment xt_nat xt_tcpudp nf_conntrack_netlink
 	nf_reject_ipv4 nf_reject_ipv6 nf_tables nft_chain_nat nft_nat nft_numgen ip_vs ip_vs_rr
 	xt_conntrack xt_set ip_set_hash_net nft_ct nft_flow_offload nf_flow_table_inet)
 # Tools the scenarios and benches run in the guest (tests/install-deps.sh
 # installs them).  perf only on request (KPLANE_VM_PERF=1, to profile a bench
 # by hand): its libraries would double the image every test boots.
 TOOLS=(nsenter unshare setpriv conntrack nft ipvsadm ipset iperf3 xtables-legacy-multi
-	dnsmasq dig getent etcd)
+	dnsmasq dig getent etcd jq)
 [ "${KPLANE_VM_PERF:-0}" = 1 ] && TOOLS+=(perf)
 
 root=$(mktemp -d /tmp/kplane-initrd.XXXXXX)
@@ -100,6 +100,14 @@ cp -r /usr/lib/x86_64-linux-gnu/xtables "$root/usr/lib/x86_64-linux-gnu/"
 for so in "$root"/usr/lib/x86_64-linux-gnu/xtables/*.so; do copy_libs "$so"; done
 add_bin "$top/build/kplanectl" bin/kplanectl
 add_bin "$top/build/kplaned" bin/kplaned
+# CNI: kplane's plugin beside the standard ones it chains after, where a
+# runtime finds them.
+mkdir -p "$root/opt/cni/bin"
+add_bin "$top/build/cni/kplane" opt/cni/bin/kplane
+for p in ptp bridge host-local loopback; do
+	[ -x "/usr/lib/cni/$p" ] || { echo "mkinitramfs: /usr/lib/cni/$p missing (run tests/install-deps.sh)" >&2; exit 1; }
+	add_bin "/usr/lib/cni/$p" "opt/cni/bin/$p"
+done
 for h in "$top"/build/helpers/*; do
 	[ -x "$h" ] && add_bin "$h" "bin/$(basename "$h")"
 done

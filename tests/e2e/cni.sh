@@ -133,9 +133,12 @@ kp_eq "no address is held by host-local" \
 	"$(ls /var/lib/cni/ipam/k8s-pod-network /var/lib/cni/ipam/bridged 2>/dev/null | grep -c '^10\.')" 0
 kp_eq "VERSION" "$(CNI_COMMAND=VERSION $CNI_PATH/kplane | jq -c .supportedVersions)" \
 	'["0.3.0","0.3.1","0.4.0","1.0.0"]'
-out=$(echo '{"cniVersion": "1.0.0", "name": "x", "type": "kplane"}' |
+out=$(echo '{"cniVersion": "1.0.0", "name": "x", "type": "kplane", "nodename": "node1"}' |
 	CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_NETNS=/run/netns/ca CNI_IFNAME=eth0 $CNI_PATH/kplane)
 kp_check "ADD without prevResult says what is missing [$out]" grep -q 'prevResult' <<<"$out"
+out=$(echo '{"cniVersion": "2.0.0", "name": "x", "type": "kplane"}' |
+	CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_NETNS=/run/netns/ca CNI_IFNAME=eth0 $CNI_PATH/kplane)
+kp_eq "an unsupported cniVersion is the spec's error 1" "$(jq .code <<<"$out")" 1
 kill -TERM $kpd
 wait $kpd
 echo "# kplaned's log:"

@@ -106,6 +106,17 @@ static void test_store_duplicate(void)
 	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
 	KP_EXPECT(w.svcs.n == 2 && w.svcs.svcs[0].port == 80);
 	kp_desired_free(&w);
+	/* The same object under two keys: once applied, a partial sync keeps it. */
+	put(&s, "c", svc_yaml);
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	{
+		struct kp_change c;
+
+		KP_EXPECT(kp_desired_diff(&w, &w, &c) == 0);
+		KP_EXPECT(c.svc.n_set == 0 && c.svc.n_del == 0);
+		kp_change_free(&c);
+	}
+	kp_desired_free(&w);
 	kp_store_free(&s);
 }
 
@@ -280,7 +291,11 @@ static void test_ep_diff(void)
 	struct kp_change c;
 
 	put(&s, "a", wep_yaml);
+	put(&s, "b", wep_yaml);	/* a stale copy beside it: one endpoint, kept */
 	KP_EXPECT(kp_store_desired(&s, &node, &want) == 0);
+	KP_EXPECT(kp_desired_diff(&want, &want, &c) == 0);
+	KP_EXPECT(c.ep.n_add == 0 && c.ep.n_del == 0);
+	kp_change_free(&c);
 	KP_EXPECT(kp_ep_set_from(&want.eps.eps[0].ep, 1, &have.eps) == 0);
 	/* The kernel lists addresses in its own order. */
 	have.eps.eps[0].ep.addrs[0] = want.eps.eps[0].ep.addrs[1];

@@ -97,6 +97,8 @@ int kp_svc_diff(const struct kp_service *want, unsigned int n_want,
 			i++;	/* a frontend wanted twice (a port listed twice, a
 				 * shared externalIP): the first stands, so a diff
 				 * against the kernel settles */
+		} else if (j && j < n_have && !kp_fe_cmp(h[j - 1], h[j])) {
+			j++;	/* the same in what was applied: one was set */
 		} else if (c < 0) {
 			d->set[d->n_set++] = w[i++];
 		} else if (c > 0) {

@@ -154,6 +154,8 @@ int kp_ep_diff(const struct kp_ep_set *want, const struct kp_ep_set *have, struc
 
 		if (i && i < want->n && !strcmp(w[i - 1]->ep.id, w[i]->ep.id)) {
 			i++;	/* a pod described twice: the first stands */
+		} else if (j && j < have->n && !strcmp(h[j - 1]->ep.id, h[j]->ep.id)) {
+			j++;	/* the same in what was applied: one was added */
 		} else if (c < 0) {
 			d->add[d->n_add++] = w[i++];
 		} else if (c > 0) {

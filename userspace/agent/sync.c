@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include "agent.h"
 
 int kp_kernel_desired(struct kp_handle *h, struct kp_desired *out)
@@ -35,6 +37,25 @@ static bool kp_change_empty(const struct kp_change *c)
 	return !c->svc.n_set && !c->svc.n_del && !c->ep.n_add && !c->ep.n_del;
 }
 
+/*
+ * A netns file, opened without blocking or side effects (the path is a
+ * datastore's, untrusted: a FIFO or a device must not be opened for real).
+ */
+static int kp_open_ns(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+	struct statfs sfs;
+
+	if (fd < 0 && errno == ELOOP)	/* /proc/PID/ns/net is a magic link: follow it */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd >= 0 && (fstatfs(fd, &sfs) || sfs.f_type != NSFS_MAGIC)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 /* Opens each added endpoint's netns now: a pod gone is refused before the kernel sees it. */
 static int kp_open_netns(const struct kp_change *c, int *fds, struct kp_refused *r)
 {
@@ -43,12 +64,13 @@ static int kp_open_netns(const struct kp_change *c, int *fds, struct kp_refused 
 	for (i = 0; i < c->ep.n_add; i++) {
 		const char *path = c->ep.add[i]->netns;
 
-		fds[i] = path[0] ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+		fds[i] = path[0] ? kp_open_ns(path) : -1;
 		if (path[0] && fds[i] < 0) {
 			int err = -errno;
 
 			r->ep = c->ep.add[i];
-			snprintf(r->why, sizeof(r->why), "netns %s: %s", path, strerror(errno));
+			snprintf(r->why, sizeof(r->why), "netns %s: %s", path,
+				 errno == EINVAL ? "not a network namespace" : strerror(errno));
 			while (i--)
 				if (fds[i] >= 0)
 					close(fds[i]);
@@ -56,6 +78,17 @@ static int kp_open_netns(const struct kp_change *c, int *fds, struct kp_refused 
 		}
 	}
 	return 0;
+}
+
+/*
+ * Whether @err is the kernel refusing the object itself (to be left out),
+ * not the node, memory or the transport (to be retried whole).
+ */
+static bool kp_object_refused(int err)
+{
+	return err == -EINVAL || err == -ERANGE || err == -ENODEV || err == -EEXIST ||
+	       err == -ENOENT || err == -ENOSPC || err == -EPERM || err == -E2BIG ||
+	       err == -EBADF;
 }
 
 /*
@@ -71,7 +104,7 @@ static int kp_stage(struct kp_handle *h, const struct kp_change *c, const int *f
 
 	for (i = 0; !err && i < c->ep.n_del; i++) {
 		err = kp_endpoint_del(h, c->ep.del[i]->ep.id);
-		if (err)
+		if (err && kp_object_refused(err))
 			r->ep = c->ep.del[i];
 	}
 	for (i = 0; !err && i < c->svc.n_del; i++)
@@ -80,9 +113,10 @@ static int kp_stage(struct kp_handle *h, const struct kp_change *c, const int *f
 		err = kp_batch_service_set(h, c->svc.set[i]);
 	if (!err) {
 		err = kp_batch_flush(h, &failed);
-		if (err && failed >= c->svc.n_del && failed < c->svc.n_del + c->svc.n_set)
+		if (err && kp_object_refused(err) && failed >= c->svc.n_del &&
+		    failed < c->svc.n_del + c->svc.n_set)
 			r->svc = c->svc.set[failed - c->svc.n_del];
-		else if (err && failed < c->svc.n_del)
+		else if (err && kp_object_refused(err) && failed < c->svc.n_del)
 			r->svc = c->svc.del[failed];
 	}
 	for (i = 0; !err && i < c->ep.n_add; i++) {
@@ -90,7 +124,7 @@ static int kp_stage(struct kp_handle *h, const struct kp_change *c, const int *f
 
 		ep.netns_fd = fds[i];
 		err = kp_endpoint_add(h, &ep);
-		if (err)
+		if (err && kp_object_refused(err))
 			r->ep = c->ep.add[i];
 	}
 	if (err)	/* before the abort, which clears it */

@@ -129,11 +129,30 @@ static void kp_pod_name(struct kp_cni *c)
 	free(copy);
 }
 
+#define KP_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+
 /* Names that become a file's name or an object's field: [A-Za-z0-9_.-]. */
 static bool kp_safe(const char *s)
 {
-	return s[0] && s[0] != '.' && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					     "0123456789_.-") == strlen(s);
+	return s[0] && s[0] != '.' && strspn(s, KP_NAME_CHARS) == strlen(s);
+}
+
+/* Paths written into the object: absolute, of the same characters and '/'. */
+static bool kp_safe_path(const char *s)
+{
+	return s[0] == '/' && strspn(s, KP_NAME_CHARS "/") == strlen(s) && !strstr(s, "/../");
+}
+
+static const char *const kp_versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0" };
+
+static bool kp_version_ok(const char *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(kp_versions) / sizeof(kp_versions[0]); i++)
+		if (!strcmp(v, kp_versions[i]))
+			return true;
+	return false;
 }
 
 static void kp_env(struct kp_cni *c)
@@ -145,9 +164,10 @@ static void kp_env(struct kp_cni *c)
 		kp_fail(c, KP_CNI_ERR_ENV, "CNI_CONTAINERID missing or not [A-Za-z0-9_.-]");
 	if (!c->ifname || !kp_safe(c->ifname) || strlen(c->ifname) > 15)
 		kp_fail(c, KP_CNI_ERR_ENV, "CNI_IFNAME missing or invalid");
-	if (strcmp(c->command, "DEL") && (!c->netns || c->netns[0] != '/' ||
+	if (strcmp(c->command, "DEL") && (!c->netns || !kp_safe_path(c->netns) ||
 					 strlen(c->netns) > 255))
-		kp_fail(c, KP_CNI_ERR_ENV, "CNI_NETNS missing or not an absolute path");
+		kp_fail(c, KP_CNI_ERR_ENV, "CNI_NETNS missing or not an absolute path of "
+			"[A-Za-z0-9_./-]");
 	kp_pod_name(c);
 	if (!kp_safe(c->pod_ns) || !kp_safe(c->pod))
 		kp_fail(c, KP_CNI_ERR_ENV, "K8S_POD_NAMESPACE/K8S_POD_NAME not [A-Za-z0-9_.-]");
@@ -173,14 +193,23 @@ static void kp_config(struct kp_cni *c)
 	c->version = kp_str(root, "/cniVersion");
 	if (!c->version)
 		kp_fail(c, KP_CNI_ERR_CONFIG, "cniVersion missing");
+	if (!kp_version_ok(c->version))
+		kp_fail(c, KP_CNI_ERR_VERSION, "cniVersion %.32s is not supported (0.3.0 to 1.0.0)",
+			c->version);
+	if (!strcmp(c->command, "CHECK") && strncmp(c->version, "0.3.", 4) == 0)
+		kp_fail(c, KP_CNI_ERR_VERSION, "CHECK needs cniVersion 0.4.0 or later");
 	c->state_dir = kp_str(root, "/state_dir");
 	if (!c->state_dir)
 		c->state_dir = "/etc/kplane/state.d";
+	if (!kp_safe_path(c->state_dir) || strlen(c->state_dir) > 256)
+		kp_fail(c, KP_CNI_ERR_CONFIG, "state_dir: not an absolute path of [A-Za-z0-9_./-]");
 	node = kp_str(root, "/nodename");
 	if (node)
 		snprintf(c->node, sizeof(c->node), "%s", node);
 	else if (gethostname(c->node, sizeof(c->node) - 1))
 		kp_fail(c, KP_CNI_ERR_CONFIG, "no nodename and no hostname");
+	if (!kp_safe(c->node))
+		kp_fail(c, KP_CNI_ERR_CONFIG, "nodename: not [A-Za-z0-9_.-]");
 	c->prev = fy_node_by_path(root, "/prevResult", FY_NT, FYNWF_DONT_FOLLOW);
 	/* Keep the text: the document points into it until the plugin exits. */
 	snprintf(c->path, sizeof(c->path), "%s/wep-%s-%s.yaml", c->state_dir, c->container,
@@ -359,7 +388,7 @@ static int kp_check(struct kp_cni *c)
 int main(void)
 {
 	static const char versions[] = "{\"cniVersion\": \"1.0.0\", \"supportedVersions\": "
-				       "[\"0.3.0\", \"0.3.1\", \"0.4.0\", \"1.0.0\"]}";
+				       "[\"0.3.0\", \"0.3.1\", \"0.4.0\", \"1.0.0\"]}";	/* kp_versions */
 	struct kp_cni c = { .command = getenv("CNI_COMMAND") };
 
 	if (!c.command)

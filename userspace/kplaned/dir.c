@@ -82,6 +82,13 @@ static int kp_dir_rescan(struct kp_dir *d, struct kp_store *store)
 	return kp_store_changes(store) - before;
 }
 
+static bool kp_is_symlink(const char *path)
+{
+	struct stat st;
+
+	return !lstat(path, &st) && S_ISLNK(st.st_mode);
+}
+
 static int kp_dir_event(struct kp_dir *d, struct kp_store *store, const struct inotify_event *ev,
 			bool *rescan)
 {
@@ -99,10 +106,13 @@ static int kp_dir_event(struct kp_dir *d, struct kp_store *store, const struct i
 		*rescan |= ev->name[0] == '.' && ev->name[1] == '.' && (ev->mask & IN_MOVED_TO);
 		return 0;
 	}
-	if (ev->mask & IN_CREATE)
-		return 0;	/* read when written and closed */
 	if (asprintf(&file, "%s/%s", d->path, ev->name) < 0)
 		return -ENOMEM;
+	/* A new file is read when written and closed; a symlink (never written) now. */
+	if ((ev->mask & IN_CREATE) && !kp_is_symlink(file)) {
+		free(file);
+		return 0;
+	}
 	kp_log(KP_DEBUG, "%s changed (inotify mask %#x)", file, ev->mask);
 	err = kp_file_read(store, file, kp_dir_skipped, d);
 	free(file);
@@ -118,15 +128,22 @@ static int kp_dir_process(struct kp_source *src, struct kp_store *store)
 	ssize_t len;
 	int err = 0;
 
-	while (!err && (len = read(src->fd, buf, sizeof(buf))) > 0) {
+	while ((len = read(src->fd, buf, sizeof(buf))) > 0) {
 		char *p;
 
-		for (p = buf; !err && p < buf + len;) {
+		for (p = buf; p < buf + len;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 
-			err = kp_dir_event(d, store, ev, &rescan);
+			/* A file that could not be taken: every file again, below. */
+			if (!err)
+				err = kp_dir_event(d, store, ev, &rescan);
 			p += sizeof(*ev) + ev->len;
 		}
+	}
+	if (err) {
+		kp_log(KP_WARN, "%s: %s; reading every file again", d->path, strerror(-err));
+		rescan = true;
+		err = 0;
 	}
 	if (!err && rescan) {
 		err = inotify_add_watch(src->fd, d->path, KP_DIR_EVENTS) < 0 && errno != ENOENT ?

@@ -176,6 +176,13 @@ static long long kp_json_ll(struct fy_node *n, const char *path)
 	return s ? strtoll(s, NULL, 10) : 0;
 }
 
+static bool kp_json_true(struct fy_node *n, const char *path)
+{
+	const char *s = kp_json_str(n, path);
+
+	return s && !strcmp(s, "true");
+}
+
 /* Adds the key (and value, unless @del) of @kv to @news; -EINVAL if not base64. */
 static int kp_kv_add(struct kp_etcd_news *news, struct fy_node *kv, bool del)
 {
@@ -287,19 +294,21 @@ static int kp_post(struct kp_etcd *e, const char *path, const char *body, long t
 static int kp_list_page(struct kp_etcd *e, struct kp_etcd_news *news, const char *from,
 			bool *more, char **next)
 {
-	char body[1024], *end = kp_b64(e->range_end, strlen(e->range_end));
+	char *body = NULL, *end = kp_b64(e->range_end, strlen(e->range_end));
 	struct fy_document *doc;
 	struct fy_node *kvs, *kv;
 	void *iter = NULL;
 	int err;
 
-	if (!end)
-		return -ENOMEM;
 	/* Every page at the first page's revision: one consistent snapshot. */
-	snprintf(body, sizeof(body), "{\"key\":\"%s\",\"range_end\":\"%s\",\"limit\":%d,"
-		 "\"revision\":%lld}", from, end, KP_ETCD_PAGE, e->rev);
+	if (!end || asprintf(&body, "{\"key\":\"%s\",\"range_end\":\"%s\",\"limit\":%d,"
+			     "\"revision\":%lld}", from, end, KP_ETCD_PAGE, e->rev) < 0)
+		body = NULL;
 	free(end);
+	if (!body)
+		return -ENOMEM;
 	err = kp_post(e, "/v3/kv/range", body, 60, kp_collect, e);
+	free(body);
 	if (err)
 		return err;
 	doc = kp_json(e->buf, e->len);
@@ -312,8 +321,7 @@ static int kp_list_page(struct kp_etcd *e, struct kp_etcd_news *news, const char
 	kvs = fy_node_by_path(fy_document_root(doc), "/kvs", FY_NT, FYNWF_DONT_FOLLOW);
 	while (!err && kvs && (kv = fy_node_sequence_iterate(kvs, &iter)))
 		err = kp_kv_add(news, kv, false);
-	*more = !err && kp_json_str(fy_document_root(doc), "/more") &&
-		!strcmp(kp_json_str(fy_document_root(doc), "/more"), "true") && news->n;
+	*more = !err && kp_json_true(fy_document_root(doc), "/more") && news->n;
 	/* The next page starts just after the last key: the key and a NUL. */
 	if (*more) {
 		const char *last = news->kvs[news->n - 1].key;
@@ -341,7 +349,8 @@ static int kp_list(struct kp_etcd *e)
 	bool more = true;
 	int err = news && from ? 0 : -ENOMEM;
 
-	news->type = KP_ETCD_LISTING;
+	if (news)
+		news->type = KP_ETCD_LISTING;
 	e->rev = 0;
 	while (!err && more) {
 		char *next = NULL;
@@ -363,44 +372,70 @@ static int kp_list(struct kp_etcd *e)
 
 /* --- watch --- */
 
-/* One watch response; 1 when the watch ended (cancelled, compacted). */
+/* The events of one watch response, posted; the revision of the last one. */
+static int kp_watch_events(struct kp_etcd *e, struct fy_node *events, long long *last)
+{
+	struct kp_etcd_news *news = calloc(1, sizeof(*news));
+	struct fy_node *ev;
+	void *iter = NULL;
+	int err = news ? 0 : -ENOMEM;
+
+	while (!err && (ev = fy_node_sequence_iterate(events, &iter))) {
+		const char *type = kp_json_str(ev, "/type");
+		struct fy_node *kv = fy_node_by_path(ev, "/kv", FY_NT, FYNWF_DONT_FOLLOW);
+
+		err = kv ? kp_kv_add(news, kv, type && !strcmp(type, "DELETE")) : -EINVAL;
+		if (!err && kp_json_ll(kv, "/mod_revision") > *last)
+			*last = kp_json_ll(kv, "/mod_revision");
+	}
+	if (err) {
+		kp_news_free(news);
+		return err;
+	}
+	news->type = KP_ETCD_EVENTS;
+	kp_news_post(e, news);
+	return 0;
+}
+
+/*
+ * One watch response; 1 when the watch was cancelled for a compaction (list
+ * again), -EIO when it cannot be taken (then resumed after what was).  The
+ * resume point moves only past events delivered, or to a progress
+ * notification's revision: a created response or a catch-up batch names
+ * the store's revision, not the watch's.
+ */
 static int kp_watch_line(struct kp_etcd *e, const char *line, size_t len)
 {
 	struct fy_document *doc = kp_json(line, len);
-	struct fy_node *res, *events, *ev;
-	struct kp_etcd_news *news;
-	void *iter = NULL;
+	struct fy_node *res, *events;
+	long long last = e->rev;
 	int err = 0;
 
 	if (!doc)
 		return -EIO;
 	res = fy_node_by_path(fy_document_root(doc), "/result", FY_NT, FYNWF_DONT_FOLLOW);
-	if (res && kp_json_str(res, "/canceled")) {
-		kp_log(KP_INFO, "etcd: watch from revision %lld cancelled (compacted to %lld): "
-		       "listing again", e->rev + 1, kp_json_ll(res, "/compact_revision"));
-		e->cancelled = true;
+	if (res && kp_json_true(res, "/canceled")) {
+		long long compacted = kp_json_ll(res, "/compact_revision");
+
+		if (compacted)
+			kp_log(KP_INFO, "etcd: watch from revision %lld cancelled (compacted to "
+			       "%lld): listing again", e->rev + 1, compacted);
+		else
+			snprintf(e->err, sizeof(e->err), "watch cancelled: %s",
+				 kp_json_str(res, "/cancel_reason") ?: "no reason given");
+		e->cancelled = compacted;
 		fy_document_destroy(doc);
-		return 1;
+		return compacted ? 1 : -EIO;
 	}
-	if (res && kp_json_str(res, "/created"))
+	if (res && kp_json_true(res, "/created"))
 		kp_set_health(e, true);
 	events = res ? fy_node_by_path(res, "/events", FY_NT, FYNWF_DONT_FOLLOW) : NULL;
-	news = events ? calloc(1, sizeof(*news)) : NULL;
-	if (news) {
-		news->type = KP_ETCD_EVENTS;
-		while (!err && (ev = fy_node_sequence_iterate(events, &iter))) {
-			const char *type = kp_json_str(ev, "/type");
-			struct fy_node *kv = fy_node_by_path(ev, "/kv", FY_NT, FYNWF_DONT_FOLLOW);
-
-			err = kv ? kp_kv_add(news, kv, type && !strcmp(type, "DELETE")) : -EINVAL;
-		}
-		if (err)
-			kp_news_free(news);
-		else
-			kp_news_post(e, news);
-	}
-	if (res && kp_json_ll(res, "/header/revision") > e->rev)
-		e->rev = kp_json_ll(res, "/header/revision");
+	if (events && fy_node_is_sequence(events) && fy_node_sequence_item_count(events))
+		err = kp_watch_events(e, events, &last);
+	else if (res && !kp_json_true(res, "/created"))
+		last = kp_json_ll(res, "/header/revision");	/* a progress notification */
+	if (!err && last > e->rev)
+		e->rev = last;
 	fy_document_destroy(doc);
 	return err ? -EIO : 0;
 }
@@ -421,7 +456,7 @@ static size_t kp_watch_data(char *data, size_t size, size_t n, void *arg)
 		memmove(e->buf, nl + 1, e->len - line - 1);
 		e->len -= line + 1;
 		if (r)
-			return 0;	/* ends the transfer: list again */
+			return 0;	/* ends the transfer: list again, or resume */
 	}
 	return got;
 }
@@ -431,14 +466,15 @@ static int kp_watch(struct kp_etcd *e)
 {
 	char *key = kp_b64(e->prefix, strlen(e->prefix));
 	char *end = kp_b64(e->range_end, strlen(e->range_end));
-	char body[1024];
+	char *body = NULL;
 	int err = -ENOMEM;
 
 	e->cancelled = false;
-	if (key && end) {
-		snprintf(body, sizeof(body), "{\"create_request\":{\"key\":\"%s\",\"range_end\":\"%s\","
-			 "\"start_revision\":%lld,\"progress_notify\":true}}", key, end, e->rev + 1);
+	if (key && end && asprintf(&body, "{\"create_request\":{\"key\":\"%s\",\"range_end\":"
+				   "\"%s\",\"start_revision\":%lld,\"progress_notify\":true}}",
+				   key, end, e->rev + 1) >= 0) {
 		err = kp_post(e, "/v3/watch", body, 0, kp_watch_data, e);
+		free(body);
 		if (!err && !e->cancelled)
 			snprintf(e->err, sizeof(e->err), "the watch stream ended");
 		err = e->cancelled ? 1 : err ? err : -EIO;	/* a watch never ends well */

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -42,8 +43,9 @@ static void kp_histogram(FILE *f, const char *name, const char *help, const uint
 
 	fprintf(f, "# HELP kplane_%s %s\n# TYPE kplane_%s histogram\n", name, help, name);
 	for (i = 0; i < 16; i++)
-		fprintf(f, "kplane_%s_bucket{le=\"%g\"} %lu\n", name, kp_buckets[i], h[i]);
-	fprintf(f, "kplane_%s_bucket{le=\"+Inf\"} %lu\nkplane_%s_sum %g\nkplane_%s_count %lu\n",
+		fprintf(f, "kplane_%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, kp_buckets[i], h[i]);
+	fprintf(f, "kplane_%s_bucket{le=\"+Inf\"} %" PRIu64 "\nkplane_%s_sum %g\nkplane_%s_count %"
+		PRIu64 "\n",
 		name, count, name, sum, name, count);
 }
 
@@ -164,8 +166,9 @@ static enum MHD_Result kp_metrics_page(struct kp_http *http, struct MHD_Connecti
 static void kp_stamp(char *buf, size_t size, double t)
 {
 	time_t s = (time_t)t;
+	struct tm tm;
 
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", gmtime(&s));
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&s, &tm));
 }
 
 /* kube-proxy's rule: unhealthy once a change has waited longer than the timeout. */

@@ -11,13 +11,14 @@ void kp_log(enum kp_level level, const char *fmt, ...)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 	struct timespec ts;
+	struct tm tm;
 	char stamp[32];
 	va_list ap;
 
 	if (level > kp_log_level)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", gmtime(&ts.tv_sec));
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", gmtime_r(&ts.tv_sec, &tm));
 	flockfile(stderr);
 	fprintf(stderr, "%s.%03ldZ kplaned %s: ", stamp, ts.tv_nsec / 1000000, names[level]);
 	va_start(ap, fmt);

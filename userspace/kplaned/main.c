@@ -35,9 +35,11 @@ struct kp_daemon {
 	struct kp_http *http;
 	int epfd, sigfd, timerfd;
 	bool pending;			/* the store changed since the last sync */
-	double next_partial, next_full;	/* when each is due; 0: not due */
+	/* Monotonic seconds: when each is due (0: not due), when the last sync ended. */
+	double next_partial, next_full, last_sync;
 	double backoff;			/* seconds before a failed sync is retried */
 	bool stop;
+	int failed;			/* --once: the last sync's error */
 };
 
 static const char kp_usage_text[] =
@@ -184,7 +186,7 @@ static bool kp_all_listed(const struct kp_daemon *d)
 
 static void kp_arm(struct kp_daemon *d)
 {
-	double due = 0, now = kp_now();
+	double due = 0, now = kp_mono();
 	struct itimerspec its = { 0 };
 
 	if (d->pending && d->next_partial)
@@ -205,7 +207,7 @@ static void kp_arm(struct kp_daemon *d)
 static void kp_source_news(struct kp_daemon *d, struct kp_source *src)
 {
 	int n = src->process(src, &d->store);
-	double now = kp_now();
+	double now = kp_now(), mono = kp_mono();
 	unsigned int i;
 	bool ok = true;
 
@@ -232,18 +234,21 @@ static void kp_source_news(struct kp_daemon *d, struct kp_source *src)
 	if (n <= 0)
 		return;
 	d->pending = true;
-	if (!d->next_partial) {
-		double earliest = d->m.last_sync + d->cfg.min_sync_ms / 1000.0;
+	/* Before the first full sync (every source listed), changes only accumulate. */
+	if (!d->next_partial && d->rec.have_applied) {
+		double earliest = d->last_sync + d->cfg.min_sync_ms / 1000.0;
 
-		d->next_partial = earliest > now ? earliest : now;
+		d->next_partial = earliest > mono ? earliest : mono;
 	}
 }
 
 static void kp_sync(struct kp_daemon *d, bool full)
 {
-	double now = kp_now();
 	int err = kp_reconcile(&d->rec, &d->store, full, full && !d->pending);
+	double now = kp_mono();
 
+	d->failed = err;
+	d->last_sync = now;
 	if (err) {
 		d->backoff = d->backoff ? d->backoff * 2 : 1;
 		if (d->backoff > KP_BACKOFF_MAX)
@@ -263,13 +268,13 @@ static void kp_sync(struct kp_daemon *d, bool full)
 static void kp_on_timer(struct kp_daemon *d)
 {
 	uint64_t ticks;
-	double now = kp_now();
+	double now = kp_mono();
 
 	if (read(d->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		kp_log(KP_WARN, "timerfd: %s", strerror(errno));
 	if (d->next_full && now >= d->next_full)
 		kp_sync(d, true);
-	else if (d->pending && d->next_partial && now >= d->next_partial)
+	else if (d->pending && d->next_partial && now >= d->next_partial && d->rec.have_applied)
 		kp_sync(d, false);
 }
 
@@ -282,7 +287,7 @@ static void kp_on_signal(struct kp_daemon *d)
 	if (si.ssi_signo == SIGHUP) {
 		kp_log(KP_INFO, "SIGHUP: full sync");
 		if (d->rec.have_applied)
-			d->next_full = kp_now();
+			d->next_full = kp_mono();
 		return;
 	}
 	kp_log(KP_INFO, "%s received, exiting; node state left in place",
@@ -294,7 +299,7 @@ static void kp_first_sync(struct kp_daemon *d)
 {
 	kp_log(KP_INFO, "every source listed (%u keys, %u services, %u slices): first sync",
 	       d->store.n_keys, d->store.n_svcs, d->store.n_slices);
-	d->next_full = kp_now();
+	d->next_full = kp_mono();
 }
 
 static int kp_loop(struct kp_daemon *d)
@@ -326,8 +331,8 @@ static int kp_loop(struct kp_daemon *d)
 			else
 				kp_source_news(d, d->srcs[tag]);
 		}
-		if (d->cfg.once && d->rec.have_applied)
-			return 0;
+		if (d->cfg.once && (d->rec.have_applied || d->failed))
+			return d->failed;
 	}
 	return 0;
 }
@@ -396,7 +401,7 @@ int main(int argc, char **argv)
 	d.rec = (struct kp_reconciler){ .h = d.h, .m = &d.m,
 		.node = { .name = d.cfg.node_name, .zone = d.cfg.zone } };
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	d.timerfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	d.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (d.epfd < 0 || d.timerfd < 0 || kp_watch(&d, d.timerfd, KP_TAG_TIMER)) {
 		err = -errno;
 		goto err_fds;

@@ -12,15 +12,28 @@
 #include <time.h>
 #include "reconcile.h"
 
-/* At most this many single changes are refused and left out of one sync. */
-#define KP_REFUSALS_MAX	64
+/*
+ * At most this many single changes are refused and left out of one sync
+ * (each costs a retry; a pod whose netns is gone costs no kernel request).
+ */
+#define KP_REFUSALS_MAX	4096
 
-double kp_now(void)
+static double kp_clock(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double kp_now(void)
+{
+	return kp_clock(CLOCK_REALTIME);
+}
+
+double kp_mono(void)
+{
+	return kp_clock(CLOCK_MONOTONIC);
 }
 
 static void kp_refused_name(const struct kp_refused *r, char *buf, size_t size)
@@ -102,16 +115,24 @@ static void kp_forget_refused(struct kp_desired *want, const struct kp_refused *
  */
 static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_desired *want)
 {
-	struct kp_refused gone[KP_REFUSALS_MAX];
+	struct kp_refused *gone = NULL, *ref;
 	unsigned int n_gone = 0;
 	int err;
 
 	for (;;) {
-		struct kp_refused *ref = &gone[n_gone];
 		char name[192];
 
+		if (!(n_gone & (n_gone + 1))) {	/* 0, 1, 3, 7...: room for twice as many */
+			ref = realloc(gone, (2 * n_gone + 2) * sizeof(*gone));
+			if (!ref) {
+				err = -ENOMEM;
+				break;
+			}
+			gone = ref;
+		}
+		ref = &gone[n_gone];
 		err = kp_sync_apply(r->h, c, ref);
-		if (!err || (!ref->svc && !ref->ep) || n_gone == KP_REFUSALS_MAX - 1)
+		if (!err || (!ref->svc && !ref->ep) || n_gone == KP_REFUSALS_MAX)
 			break;
 		kp_refused_name(ref, name, sizeof(name));
 		kp_log(KP_WARN, "%s refused: %s: %s; left out", name, strerror(-err), ref->why);
@@ -123,6 +144,7 @@ static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_desi
 	}
 	if (!err)
 		kp_forget_refused(want, gone, n_gone);
+	free(gone);
 	return err;
 }
 

@@ -11,7 +11,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-Iinclude/uapi -Iinclude -Iuserspace/lib -Iuserspace/agent $(PKG_CFLAGS)
 
 AGENT_SRC := $(wildcard userspace/agent/*.c)
-LIB_SRC := userspace/lib/libkplane.c userspace/lib/policy.c
+LIB_SRC := userspace/lib/libkplane.c userspace/lib/policy.c userspace/lib/settings.c
 CTL_SRC := userspace/kplanectl/kplanectl.c userspace/kplanectl/args.c \
 	userspace/kplanectl/policy_args.c \
 	userspace/kplanectl/output.c $(AGENT_SRC)

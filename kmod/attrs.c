@@ -2,19 +2,33 @@
 /* Request policies (one per nesting level) and endpoint attribute parsing. */
 #include <linux/in.h>
 #include "attrs.h"
+#include "settings.h"
 #include "maglev.h"
 #include "policy_attrs.h"
 #include "service.h"
 
-/* Node commands take no attributes. */
+/* Node commands take no attributes, but NODE_SET its settings. */
 const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
+	[KPLANE_A_SETTINGS]		= { .type = NLA_REJECT,
+		.reject_message = "only NODE_SET takes settings" },
 	[KPLANE_A_ENDPOINT]		= { .type = NLA_REJECT,
 		.reject_message = "node commands take no endpoint" },
 	[KPLANE_A_SERVICE]		= { .type = NLA_REJECT,
 		.reject_message = "node commands take no service" },
 	[KPLANE_A_TXN_ID]		= { .type = NLA_REJECT,
 		.reject_message = "node commands are not transactional" },
+};
+
+const struct nla_policy kp_node_set_policy[KPLANE_A_MAX + 1] = {
+	KP_NODE_STATUS_REPLY_ONLY,
+	[KPLANE_A_SETTINGS]		= NLA_POLICY_NESTED(kp_settings_policy),
+	[KPLANE_A_ENDPOINT]		= { .type = NLA_REJECT,
+		.reject_message = "node commands take no endpoint" },
+	[KPLANE_A_SERVICE]		= { .type = NLA_REJECT,
+		.reject_message = "node commands take no service" },
+	[KPLANE_A_TXN_ID]		= { .type = NLA_REJECT,
+		.reject_message = "node settings are not transactional" },
 };
 
 /* Transaction commands: only the id (commit, abort). */

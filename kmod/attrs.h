@@ -34,6 +34,7 @@ struct kp_attach;
 	[KPLANE_A_POLICY_REVISION]	= KP_REPLY_ONLY
 
 extern const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1];
+extern const struct nla_policy kp_node_set_policy[KPLANE_A_MAX + 1];
 extern const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1];
 extern const struct nla_policy kp_ep_policy[KPLANE_EP_A_MAX + 1];
 extern const struct nla_policy kp_addr_policy[KPLANE_ADDR_A_MAX + 1];

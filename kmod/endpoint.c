@@ -191,7 +191,7 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 	lockdep_assert_held(&kplane_mutex);
 	if (tbl->count >= limit) {
 		atomic64_inc(&tbl->full);
-		NL_SET_ERR_MSG(extack, "endpoint table is full (see max_endpoints)");
+		NL_SET_ERR_MSG(extack, "endpoint table is full (the node's max-endpoints, or the host's max_endpoints)");
 		return -ENOSPC;
 	}
 	if (!kp_pool_take(&kp_endpoints_host, tbl->tenant, 1, READ_ONCE(kp_max_endpoints_host))) {

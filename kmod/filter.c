@@ -24,104 +24,19 @@
 #include "node.h"
 #include "packet.h"
 
-static bool kp_policy_reject;
-module_param_named(policy_reject, kp_policy_reject, bool, 0644);
-MODULE_PARM_DESC(policy_reject, "Answer packets denied by policy with ICMP administratively prohibited (default: drop silently)");
-
-static bool kp_fast_forward = true;
-module_param_named(fast_forward, kp_fast_forward, bool, 0644);
-MODULE_PARM_DESC(fast_forward, "Send approved forwarded flows from the first hook, skipping the route lookup and FORWARD (default on)");
-
-static bool kp_bypass_conntrack = true;
-module_param_named(bypass_conntrack, kp_bypass_conntrack, bool, 0644);
-MODULE_PARM_DESC(bypass_conntrack, "Keep approved endpoint flows out of nf_conntrack (default on; off if pod egress relies on iptables MASQUERADE)");
-
-/*
- * Failsafe ports (Calico's defaults): traffic to and from the node itself
- * on these skips host endpoint policy and passes when the flow table is
- * full, so a bad policy or a flood cannot lock operators out.
- */
-struct kp_failsafe {
-	unsigned int n;
-	struct kp_proto_port pp[KP_FAILSAFE_MAX];
-};
-
-static struct kp_failsafe kp_failsafe_in, kp_failsafe_out;
-
-static int kp_failsafe_set(const char *val, const struct kernel_param *kp)
-{
-	struct kp_failsafe *fs = kp->arg, tmp;
-	const char *err = kp_failsafe_parse(val, tmp.pp, &tmp.n);
-
-	if (err) {
-		pr_warn("kplane: %s: %s\n", kp->name, err);
-		return -EINVAL;
-	}
-	/* Readers may see a mix of old and new entries for a moment: harmless. */
-	memcpy(fs->pp, tmp.pp, sizeof(tmp.pp));
-	WRITE_ONCE(fs->n, tmp.n);
-	return 0;
-}
-
-static int kp_failsafe_get(char *buf, const struct kernel_param *kp)
-{
-	static const char *const names[] = { [IPPROTO_TCP] = "tcp", [IPPROTO_UDP] = "udp",
-					     [IPPROTO_SCTP] = "sctp" };
-	const struct kp_failsafe *fs = kp->arg;
-	unsigned int i;
-	int len = 0;
-
-	for (i = 0; i < READ_ONCE(fs->n); i++)
-		len += scnprintf(buf + len, PAGE_SIZE - len, "%s%s:%u", i ? "," : "",
-				 names[fs->pp[i].proto], fs->pp[i].port);
-	return len + scnprintf(buf + len, PAGE_SIZE - len, "\n");
-}
-
-static const struct kernel_param_ops kp_failsafe_ops = {
-	.set = kp_failsafe_set,
-	.get = kp_failsafe_get,
-};
-
-module_param_cb(failsafe_inbound, &kp_failsafe_ops, &kp_failsafe_in, 0644);
-MODULE_PARM_DESC(failsafe_inbound, "Node ports always reachable (proto:port,...)");
-module_param_cb(failsafe_outbound, &kp_failsafe_ops, &kp_failsafe_out, 0644);
-MODULE_PARM_DESC(failsafe_outbound, "Remote ports the node can always reach (proto:port,...)");
-
-int kp_filter_init(void)
-{
-	static const char in[] = "tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667";
-	static const char out[] = "udp:53,udp:67,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667";
-
-	/* Only if not given at load time. */
-	if (!kp_failsafe_in.n)
-		kp_failsafe_parse(in, kp_failsafe_in.pp, &kp_failsafe_in.n);
-	if (!kp_failsafe_out.n)
-		kp_failsafe_parse(out, kp_failsafe_out.pp, &kp_failsafe_out.n);
-	return 0;
-}
-
-static bool kp_failsafe_has(const struct kp_failsafe *fs, u8 proto, u16 port)
-{
-	unsigned int i, n = READ_ONCE(fs->n);
-
-	for (i = 0; i < n; i++)
-		if (fs->pp[i].proto == proto && fs->pp[i].port == port)
-			return true;
-	return false;
-}
-
 /*
  * To or from the node itself on a failsafe port, either way round: a
  * connection to an inbound port (or its replies), or from the node to an
  * outbound one (or its replies).
  */
-static bool kp_failsafe(const struct kp_filter_at *at, const struct kp_match_pkt *m)
+static bool kp_failsafe(const struct kp_node *node, const struct kp_filter_at *at,
+			const struct kp_match_pkt *m)
 {
-	if (at->in_ifindex)
-		return kp_failsafe_has(&kp_failsafe_in, m->proto, m->dport) ||
-		       kp_failsafe_has(&kp_failsafe_out, m->proto, m->sport);
-	return kp_failsafe_has(&kp_failsafe_out, m->proto, m->dport) ||
-	       kp_failsafe_has(&kp_failsafe_in, m->proto, m->sport);
+	unsigned int there = at->in_ifindex ? KP_FAILSAFE_IN : KP_FAILSAFE_OUT;
+	unsigned int back = at->in_ifindex ? KP_FAILSAFE_OUT : KP_FAILSAFE_IN;
+
+	return kp_node_failsafe_has(node, there, m->proto, m->dport) ||
+	       kp_node_failsafe_has(node, back, m->proto, m->sport);
 }
 
 static void kp_filter_log(void *arg, const struct kp_policy *pol, unsigned int dir,
@@ -282,7 +197,7 @@ static void kp_filter_sent(struct kp_node *node, const struct kp_filter_at *at,
 {
 	struct kp_endpoint *host = to_pod ? NULL : kp_host_ep(node, at->out_ifindex);
 
-	if (host && kp_failsafe(at, m))
+	if (host && kp_failsafe(node, at, m))
 		d->failsafe = true;
 	else if (host)
 		kp_filter_step(d, host, KPLANE_DIR_EGRESS, false, m, log);
@@ -307,7 +222,7 @@ static void kp_filter_arrived(struct kp_node *node, const struct kp_filter_at *a
 		local = kp_filter_local(node->net, at->in_ifindex, m, &out_ifindex);
 	if (src && !src->host)
 		kp_filter_step(d, src, KPLANE_DIR_EGRESS, false, m, log);
-	else if (src && local && kp_failsafe(at, m))
+	else if (src && local && kp_failsafe(node, at, m))
 		d->failsafe = true;
 	else if (src)
 		kp_filter_step(d, src, KPLANE_DIR_INGRESS, !local, m, log);
@@ -397,12 +312,12 @@ static unsigned int kp_filter_verdict(struct kp_node *node, struct sk_buff *skb,
 				      unsigned int hook)
 {
 	if (action == KPLANE_ACTION_ALLOW) {
-		if (READ_ONCE(kp_bypass_conntrack))
+		if (kp_node_bypass_conntrack(node))
 			kp_pkt_untrack(skb);
 		return NF_ACCEPT;
 	}
 	kp_node_inc(node, policy_denied);
-	if (READ_ONCE(kp_policy_reject) && hook == NF_INET_PRE_ROUTING) {
+	if (kp_node_policy_reject(node) && hook == NF_INET_PRE_ROUTING) {
 		if (skb->protocol == htons(ETH_P_IP))
 			nf_send_unreach(skb, ICMP_PKT_FILTERED, hook);
 		else
@@ -508,7 +423,7 @@ static __always_inline bool kp_fast_xmit(struct kp_node *node, struct sk_buff *s
 	struct dst_entry *dst = smp_load_acquire(&v->dst[dir]);
 
 	/* Decrypted by IPsec: the stack's forward path checks its xfrm policy. */
-	if (!dst || !READ_ONCE(kp_fast_forward) || !p->plain || skb_sec_path(skb) ||
+	if (!dst || !kp_node_fast_forward(node) || !p->plain || skb_sec_path(skb) ||
 	    skb->pkt_type != PACKET_HOST || skb_dst(skb) || !kp_pkt_untracked(skb))
 		return false;
 	if (!dst_check(dst, v->dst_cookie[dir]))
@@ -531,7 +446,7 @@ unsigned int kp_filter_forward(struct kp_node *node, struct sk_buff *skb, u8 pf)
 	unsigned int dir;
 	struct kp_pkt p;
 
-	if (!dst || !READ_ONCE(kp_fast_forward) || !atomic_read(&node->flows.count) ||
+	if (!dst || !kp_node_fast_forward(node) || !atomic_read(&node->flows.count) ||
 	    !kp_pkt_parse(skb, pf, KP_STAGE_POLICY, &p) || !p.plain)
 		return NF_ACCEPT;
 	fn = kp_flow_lookup(&node->flows, &p.t);
@@ -595,7 +510,7 @@ unsigned int kp_filter_ingress(void *priv, struct sk_buff *skb,
 	struct kp_pkt p __uninitialized;
 	u8 pf;
 
-	if (!READ_ONCE(kp_fast_forward) || !READ_ONCE(kp_bypass_conntrack) ||
+	if (!kp_node_fast_forward(node) || !kp_node_bypass_conntrack(node) ||
 	    !atomic_read(&node->flows.count) || skb_shared(skb) || !kp_pkt_ingress_ok(skb, &pf) ||
 	    !kp_pkt_parse_ingress(skb, pf, &p) || !p.plain || !p.has_l4)
 		return NF_ACCEPT;
@@ -678,7 +593,7 @@ static unsigned int kp_filter_first(struct kp_node *node, struct sk_buff *skb,
 	if (PTR_ERR(fn) != -ENOSPC)
 		return kp_filter_verdict(node, skb, d.action, hook);
 	/* Table full: new flows are refused, node-critical ones pass. */
-	if (!kp_failsafe(at, &v.first))
+	if (!kp_failsafe(node, at, &v.first))
 		return NF_DROP;
 	if (!d.failsafe)
 		kp_node_inc(node, policy_failsafe);
@@ -720,7 +635,7 @@ static bool kp_filter_related(struct kp_node *node, struct sk_buff *skb, const s
 	    READ_ONCE(v->action) != KPLANE_ACTION_ALLOW)
 		return false;
 	kp_node_inc(node, policy_related);
-	if (READ_ONCE(kp_bypass_conntrack))
+	if (kp_node_bypass_conntrack(node))
 		kp_pkt_untrack(skb);
 	return true;
 }

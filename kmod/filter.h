@@ -66,6 +66,5 @@ unsigned int kp_filter_forward(struct kp_node *node, struct sk_buff *skb, u8 pf)
 unsigned int kp_filter_ingress(void *priv, struct sk_buff *skb,
 			       const struct nf_hook_state *state);
 
-int kp_filter_init(void);
 
 #endif /* KPLANE_FILTER_H */

@@ -8,6 +8,7 @@
 #include <net/tcp.h>
 #include "budget.h"
 #include "flow.h"
+#include "node.h"
 
 unsigned int kp_max_flows = 262144;
 module_param_named(max_flows, kp_max_flows, uint, 0644);
@@ -208,10 +209,12 @@ static void kp_flow_gc_arm(struct kp_flow_table *tbl)
 		queue_delayed_work(system_power_efficient_wq, &tbl->gc, KP_FLOW_GC_INTERVAL);
 }
 
-/* Takes one of the table's max_flows places; false when none is left. */
+/* Takes one of the node's max_flows places; false when none is left. */
 static bool kp_flow_reserve(struct kp_flow_table *tbl)
 {
-	if (atomic_inc_return(&tbl->count) > READ_ONCE(kp_max_flows))
+	const struct kp_node *node = container_of(tbl, struct kp_node, flows);
+
+	if (atomic_inc_return(&tbl->count) > kp_node_max_flows(node))
 		goto node_full;
 	if (!kp_pool_take(&kp_flows_host, tbl->tenant, 1, READ_ONCE(kp_max_flows_host)))
 		goto node_full;

@@ -6,6 +6,7 @@
 #include "budget.h"
 #include "endpoint.h"
 #include "filter.h"
+#include "settings.h"
 #include "hooks.h"
 #include "netlink.h"
 #include "node.h"
@@ -17,7 +18,7 @@ static int __init kp_mod_init(void)
 	int err;
 
 	kp_budget_init();
-	err = kp_filter_init();
+	err = kp_settings_init();
 	if (err)
 		return err;
 	err = kp_endpoint_init();

@@ -45,6 +45,18 @@ static int kp_nl_node_enable(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int kp_nl_node_set(struct sk_buff *skb, struct genl_info *info)
+{
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KPLANE_A_SETTINGS))
+		return -EINVAL;
+	mutex_lock(&kplane_mutex);
+	err = kp_settings_set(kp_info_node(info), info->attrs[KPLANE_A_SETTINGS], info->extack);
+	mutex_unlock(&kplane_mutex);
+	return err;
+}
+
 static int kp_nl_node_disable(struct sk_buff *skb, struct genl_info *info)
 {
 	mutex_lock(&kplane_mutex);
@@ -113,14 +125,15 @@ static int kp_fill_node(struct sk_buff *skb, const struct kp_node *node)
 	    nla_put_u32(skb, KPLANE_A_GENERATION, node->generation) ||
 	    nla_put_u32(skb, KPLANE_A_ENDPOINT_COUNT,
 			node->enabled ? node->eps.count : 0) ||
-	    nla_put_u32(skb, KPLANE_A_ENDPOINT_LIMIT, READ_ONCE(kp_max_endpoints)) ||
+	    nla_put_u32(skb, KPLANE_A_ENDPOINT_LIMIT, kp_node_max_endpoints(node)) ||
 	    nla_put_u32(skb, KPLANE_A_SERVICE_COUNT,
 			node->enabled ? node->svcs.count : 0) ||
-	    nla_put_u32(skb, KPLANE_A_SERVICE_LIMIT, READ_ONCE(kp_max_services)) ||
+	    nla_put_u32(skb, KPLANE_A_SERVICE_LIMIT, kp_node_max_services(node)) ||
 	    nla_put_u32(skb, KPLANE_A_FLOW_COUNT,
 			node->enabled ? atomic_read(&node->flows.count) : 0) ||
-	    nla_put_u32(skb, KPLANE_A_FLOW_LIMIT, READ_ONCE(kp_max_flows)) ||
-	    nla_put_u32(skb, KPLANE_A_POLICY_REVISION, node->enabled ? node->pol.rev : 0))
+	    nla_put_u32(skb, KPLANE_A_FLOW_LIMIT, kp_node_max_flows(node)) ||
+	    nla_put_u32(skb, KPLANE_A_POLICY_REVISION, node->enabled ? node->pol.rev : 0) ||
+	    kp_settings_fill(skb, node))
 		return -EMSGSIZE;
 	return kp_put_counters(skb, node);
 }
@@ -306,7 +319,7 @@ static int kp_nl_ep_add_now(struct kp_node *node, struct kp_endpoint *ep,
 	if (cfg->n_attach)
 		err = kp_ep_policy_set(node, ep, cfg->attach, cfg->n_attach, NULL, extack);
 	if (!err)
-		err = kp_ep_table_add(&node->eps, ep, READ_ONCE(kp_max_endpoints), extack);
+		err = kp_ep_table_add(&node->eps, ep, kp_node_max_endpoints(node), extack);
 	kp_ep_put_pod(ep);
 	if (err) {
 		kp_ep_free(ep);
@@ -592,7 +605,7 @@ static int kp_nl_svc_set_locked(struct genl_info *info, struct kp_service *svc)
 	struct kp_node *node = kp_info_node(info);
 	int err;
 
-	err = kp_node_svc_set(node, svc, READ_ONCE(kp_max_services), info->extack);
+	err = kp_node_svc_set(node, svc, kp_node_max_services(node), info->extack);
 	if (!err)
 		kp_node_changed(node);
 	return err;
@@ -818,6 +831,13 @@ static const struct genl_ops kp_genl_ops[] = {
 		.cmd = KPLANE_CMD_NODE_DISABLE,
 		.doit = kp_nl_node_disable,
 		.policy = kp_node_req_policy,
+		.maxattr = KPLANE_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KPLANE_CMD_NODE_SET,
+		.doit = kp_nl_node_set,
+		.policy = kp_node_set_policy,
 		.maxattr = KPLANE_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

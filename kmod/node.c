@@ -209,6 +209,7 @@ void kp_node_disable(struct kp_node *node)
 	node->cfg_budget = NULL;
 	free_percpu(node->stats);
 	node->stats = NULL;
+	kp_settings_reset(node);
 	kp_node_changed(node);
 }
 

@@ -11,6 +11,7 @@
 #include "endpoint.h"
 #include "flow.h"
 #include "policy.h"
+#include "settings.h"
 #include "service.h"
 
 /*
@@ -67,6 +68,7 @@ struct kp_node {
 	struct kp_node_counters __percpu *stats;
 	struct kp_budget *lb_quota;	/* its sockets' share of the socket table */
 	struct kp_budget *cfg_budget;	/* its services' and staged changes' memory */
+	struct kp_settings set;		/* its own, over the host's (settings.h) */
 };
 
 /* One more on a per-CPU counter of @node (any context). */

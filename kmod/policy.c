@@ -769,7 +769,7 @@ int kp_ep_join(struct kp_node *node, struct kp_endpoint *ep, const struct kp_att
 	}
 	u = kp_undo_new(j, KP_UNDO_EP_ADD, ep);
 	err = IS_ERR(u) ? PTR_ERR(u) :
-	      kp_ep_table_add(&node->eps, ep, READ_ONCE(kp_max_endpoints), extack);
+	      kp_ep_table_add(&node->eps, ep, kp_node_max_endpoints(node), extack);
 	if (err) {
 		if (!IS_ERR(u))
 			u->obj = NULL;

@@ -204,7 +204,7 @@ int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 	}
 	if (tbl->count >= limit) {
 		atomic64_inc(&tbl->full);
-		NL_SET_ERR_MSG(extack, "service table is full (see max_services)");
+		NL_SET_ERR_MSG(extack, "service table is full (the node's max-services, or the host's max_services)");
 		return -ENOSPC;
 	}
 	err = rhashtable_insert_fast(&tbl->ht, &svc->node, kp_svc_params);

@@ -384,9 +384,9 @@ static int kp_txn_check(struct kp_node *node, struct kp_txn *txn,
 		}
 		count += op->svc ? !exists : -1;
 	}
-	if (count > READ_ONCE(kp_max_services)) {
+	if (count > kp_node_max_services(node)) {
 		atomic64_inc(&node->svcs.full);
-		NL_SET_ERR_MSG(extack, "transaction would exceed the service limit (see max_services)");
+		NL_SET_ERR_MSG(extack, "transaction would exceed the service limit (the node's max-services, or the host's max_services)");
 		return -ENOSPC;
 	}
 	return 0;

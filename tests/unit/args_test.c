@@ -224,6 +224,29 @@ static void test_attach_and_trace(void)
 	KP_EXPECT(kp_args_trace(3, trace6, &t, &why) < 0 && why);
 }
 
+/* node set: KEY VALUE pairs, each setting only what it names. */
+static void test_node_set(void)
+{
+	char *ok[] = { "max-services", "2", "policy-reject", "on", "failsafe-in", "tcp:22,udp:68",
+		       "max-flows", "default", "failsafe-out", "none" };
+	char *bad_key[] = { "max-sockets", "1" }, *bad_onoff[] = { "fast-forward", "maybe" };
+	char *bad_num[] = { "max-endpoints", "-1" }, *odd[] = { "max-flows" };
+	struct kp_node_settings s;
+	const char *why = NULL;
+
+	KP_EXPECT(kp_args_node_set(10, ok, &s, &why) == 0);
+	KP_EXPECT(s.has == (KP_SET_MAX_SERVICES | KP_SET_POLICY_REJECT | KP_SET_FAILSAFE_IN |
+			    KP_SET_MAX_FLOWS | KP_SET_FAILSAFE_OUT));
+	KP_EXPECT(s.max_services == 2 && s.max_flows == 0 && s.policy_reject == KPLANE_SETTING_ON);
+	KP_EXPECT_STR(s.failsafe_in, "tcp:22,udp:68");
+	KP_EXPECT_STR(s.failsafe_out, "");
+	KP_EXPECT(kp_args_node_set(2, bad_key, &s, &why) == -EINVAL && strstr(why, "unknown"));
+	KP_EXPECT(kp_args_node_set(2, bad_onoff, &s, &why) == -EINVAL && strstr(why, "on, off"));
+	KP_EXPECT(kp_args_node_set(2, bad_num, &s, &why) == -EINVAL && strstr(why, "number"));
+	KP_EXPECT(kp_args_node_set(1, odd, &s, &why) == -EINVAL);
+	KP_EXPECT(kp_args_node_set(0, odd, &s, &why) == -EINVAL);
+}
+
 int main(void)
 {
 	KP_RUN(test_frontend);
@@ -235,5 +258,6 @@ int main(void)
 	KP_RUN(test_too_many_addrs);
 	KP_RUN(test_policy);
 	KP_RUN(test_attach_and_trace);
+	KP_RUN(test_node_set);
 	return KP_TEST_DONE();
 }

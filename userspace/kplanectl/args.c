@@ -316,3 +316,73 @@ int kp_args_service(int argc, char **argv, struct kp_service *svc, const char **
 	}
 	return 0;
 }
+
+const char *const kp_setting_names[__KPLANE_SETTING_MAX] = { "default", "off", "on" };
+
+/* One "KEY VALUE" of node set into @s. */
+static int kp_args_setting(const char *key, const char *val, struct kp_node_settings *s,
+			   const char **why)
+{
+	static const struct {
+		const char *key;
+		uint32_t bit;
+	} keys[] = {
+		{ "max-endpoints", KP_SET_MAX_ENDPOINTS }, { "max-services", KP_SET_MAX_SERVICES },
+		{ "max-flows", KP_SET_MAX_FLOWS }, { "policy-reject", KP_SET_POLICY_REJECT },
+		{ "bypass-conntrack", KP_SET_BYPASS_CONNTRACK },
+		{ "fast-forward", KP_SET_FAST_FORWARD }, { "failsafe-in", KP_SET_FAILSAFE_IN },
+		{ "failsafe-out", KP_SET_FAILSAFE_OUT },
+	};
+	uint32_t *limits[] = { &s->max_endpoints, &s->max_services, &s->max_flows };
+	uint8_t *onoff[] = { &s->policy_reject, &s->bypass_conntrack, &s->fast_forward };
+	char *lists[] = { s->failsafe_in, s->failsafe_out };
+	unsigned long v;
+	unsigned int i;
+	int on;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && strcmp(key, keys[i].key); i++)
+		;
+	if (i == sizeof(keys) / sizeof(keys[0])) {
+		*why = "unknown setting";
+		return -EINVAL;
+	}
+	s->has |= keys[i].bit;
+	if (i < 3) {
+		if (!strcmp(val, "default"))
+			v = 0;
+		else if (kp_args_uint(val, 1, UINT32_MAX, &v))
+			goto bad;
+		*limits[i] = (uint32_t)v;
+		return 0;
+	}
+	if (i < 6) {
+		on = kp_args_name(val, kp_setting_names, __KPLANE_SETTING_MAX);
+		if (on < 0)
+			goto bad;
+		*onoff[i - 3] = (uint8_t)on;
+		return 0;
+	}
+	if (strlen(val) >= KPLANE_FAILSAFE_STR_MAX)
+		goto bad;
+	strcpy(lists[i - 6], !strcmp(val, "none") ? "" : val);
+	return 0;
+bad:
+	*why = i < 3 ? "a limit is a number (1..4294967295) or \"default\"" :
+	       i < 6 ? "takes on, off or default" :
+	       "takes PROTO:PORT,..., none or default";
+	return -EINVAL;
+}
+
+int kp_args_node_set(int argc, char **argv, struct kp_node_settings *s, const char **why)
+{
+	int i, err = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!argc || argc % 2) {
+		*why = "takes KEY VALUE pairs";
+		return -EINVAL;
+	}
+	for (i = 0; !err && i < argc; i += 2)
+		err = kp_args_setting(argv[i], argv[i + 1], s, why);
+	return err;
+}

@@ -32,6 +32,14 @@ int kp_args_backend(const char *s, struct kp_backend *be, const char **why);
  */
 int kp_args_service(int argc, char **argv, struct kp_service *svc, const char **why);
 
+/*
+ * node set: "KEY VALUE"... with KEY max-endpoints|max-services|max-flows
+ * (N or default), policy-reject|bypass-conntrack|fast-forward (on, off or
+ * default), failsafe-in|failsafe-out (PROTO:PORT,..., none or default).
+ */
+int kp_args_node_set(int argc, char **argv, struct kp_node_settings *s, const char **why);
+
+extern const char *const kp_setting_names[__KPLANE_SETTING_MAX];
 extern const char *const kp_svc_type_names[__KPLANE_SVC_TYPE_MAX];
 extern const char *const kp_be_state_names[__KPLANE_BE_STATE_MAX];
 extern const char *const kp_policy_names[__KPLANE_POLICY_MAX];

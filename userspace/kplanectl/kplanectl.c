@@ -106,6 +106,18 @@ static int kp_run_node_enable(struct kp_cli *cli, int argc, char **argv)
 	return kp_run_plain(cli, argc, kp_node_enable);
 }
 
+static int kp_run_node_set(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_node_settings s;
+	const char *why = NULL;
+	int err;
+
+	if (kp_args_node_set(argc, argv, &s, &why))
+		return kp_usage(cli->cmd, why);
+	err = kp_node_set(cli->h, &s);
+	return err ? kp_refused(cli, err) : KP_EXIT_OK;
+}
+
 static int kp_run_node_disable(struct kp_cli *cli, int argc, char **argv)
 {
 	(void)argv;
@@ -817,6 +829,15 @@ static const struct kp_cmd kp_cmds[] = {
 	  "Show this netns' kplane node: enabled, object counts, counters." },
 	{ "node", "enable", kp_run_node_enable, "",
 	  "Make this netns a kplane node (idempotent). Needs CAP_NET_ADMIN." },
+	{ "node", "set", kp_run_node_set,
+	  "[max-endpoints N|default] [max-services N|default] [max-flows N|default]\n"
+	  "        [policy-reject on|off|default] [bypass-conntrack on|off|default]\n"
+	  "        [fast-forward on|off|default] [failsafe-in LIST|none|default]\n"
+	  "        [failsafe-out LIST|none|default]",
+	  "Set this node's own settings; those not named stay. The module parameters\n"
+	  "of the same names are every node's defaults (\"default\" follows them again)\n"
+	  "and caps: a limit above the host's is refused. LIST is PROTO:PORT,...\n"
+	  "(tcp, udp, sctp). Applies at once. Needs CAP_NET_ADMIN." },
 	{ "node", "disable", kp_run_node_disable, "",
 	  "Drop every object and hook of this node (idempotent). Needs CAP_NET_ADMIN." },
 	{ "endpoint", "add", kp_run_endpoint_add,

@@ -23,11 +23,50 @@ static void kp_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static const char *kp_name(const char *const *names, unsigned int n, unsigned int i)
+{
+	return i < n ? names[i] : "?";
+}
+
 static const char *kp_ip_str(const struct kp_ip *ip, char *buf, size_t len)
 {
 	if (!inet_ntop(ip->family, ip->ip, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
 	return buf;
+}
+
+/* The node's own settings ("default": it follows the host's module parameter). */
+static void kp_print_settings(FILE *f, const struct kp_node_settings *s)
+{
+	const uint32_t limits[] = { s->max_endpoints, s->max_services, s->max_flows };
+	char buf[3][16];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		snprintf(buf[i], sizeof(buf[i]), limits[i] ? "%" PRIu32 : "default", limits[i]);
+	fprintf(f, "settings:    max-endpoints %s, max-services %s, max-flows %s\n", buf[0], buf[1],
+		buf[2]);
+	fprintf(f, "             policy-reject %s, bypass-conntrack %s, fast-forward %s\n",
+		kp_name(kp_setting_names, __KPLANE_SETTING_MAX, s->policy_reject),
+		kp_name(kp_setting_names, __KPLANE_SETTING_MAX, s->bypass_conntrack),
+		kp_name(kp_setting_names, __KPLANE_SETTING_MAX, s->fast_forward));
+	fprintf(f, "             failsafe-in %s\n             failsafe-out %s\n",
+		s->failsafe_in[0] ? s->failsafe_in : "none",
+		s->failsafe_out[0] ? s->failsafe_out : "none");
+}
+
+static void kp_print_settings_json(FILE *f, const struct kp_node_settings *s)
+{
+	fprintf(f, "{\"max_endpoints\":%" PRIu32 ",\"max_services\":%" PRIu32
+		",\"max_flows\":%" PRIu32 ",\"policy_reject\":\"%s\",\"bypass_conntrack\":\"%s\""
+		",\"fast_forward\":\"%s\",\"failsafe_in\":", s->max_endpoints, s->max_services,
+		s->max_flows, kp_name(kp_setting_names, __KPLANE_SETTING_MAX, s->policy_reject),
+		kp_name(kp_setting_names, __KPLANE_SETTING_MAX, s->bypass_conntrack),
+		kp_name(kp_setting_names, __KPLANE_SETTING_MAX, s->fast_forward));
+	kp_json_string(f, s->failsafe_in);
+	fputs(",\"failsafe_out\":", f);
+	kp_json_string(f, s->failsafe_out);
+	fputc('}', f);
 }
 
 void kp_print_status(FILE *f, const struct kp_status *st, bool json)
@@ -47,7 +86,7 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 			",\"policy_related\":%" PRIu64 ",\"spoofed\":%" PRIu64
 			",\"lb_socket_full\":%" PRIu64 ",\"probe_missed\":%" PRIu64
 			",\"fast_forwarded\":%" PRIu64 "},\"policy_revision\":%" PRIu32 ",\"services\":%" PRIu32 ",\"service_limit\":%" PRIu32
-			",\"flows\":%" PRIu32 ",\"flow_limit\":%" PRIu32 "}\n",
+			",\"flows\":%" PRIu32 ",\"flow_limit\":%" PRIu32 ",\"settings\":",
 			st->version, st->enabled ? "true" : "false", st->generation,
 			st->endpoint_count, st->endpoint_limit, st->rx_packets, st->rx_bytes,
 			st->ep_table_full, st->ep_reaped, st->svc_table_full, st->connect_lb,
@@ -59,6 +98,8 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 			st->policy_revision,
 			st->service_count, st->service_limit,
 			st->flow_count, st->flow_limit);
+		kp_print_settings_json(f, &st->settings);
+		fputs("}\n", f);
 		return;
 	}
 	fprintf(f, "node:        %s (generation %" PRIu32 ", ABI version %" PRIu32 ")\n",
@@ -93,6 +134,7 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 		st->spoofed);
 	fprintf(f, "sockets:     %" PRIu64 " not shown their service (node's share full); "
 		"%" PRIu64 " probe hits missed on the host\n", st->lb_socket_full, st->probe_missed);
+	kp_print_settings(f, &st->settings);
 }
 
 static void kp_print_endpoint_json(FILE *f, const struct kp_endpoint *ep)
@@ -261,10 +303,6 @@ static const char *kp_proto_name(uint8_t proto, char *buf, size_t len)
 	return buf;
 }
 
-static const char *kp_name(const char *const *names, unsigned int n, unsigned int i)
-{
-	return i < n ? names[i] : "?";
-}
 
 static void kp_print_service_json(FILE *f, const struct kp_service *svc)
 {

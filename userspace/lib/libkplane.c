@@ -370,7 +370,7 @@ static int kp_parse_status(struct nlattr **tb, void *arg)
 	st->spoofed = kp_get_u64_or0(c[KPLANE_COUNTER_A_SPOOFED]);
 	st->lb_socket_full = kp_get_u64_or0(c[KPLANE_COUNTER_A_LB_SOCKET_FULL]);
 	st->probe_missed = kp_get_u64_or0(c[KPLANE_COUNTER_A_PROBE_MISSED]);
-	return 0;
+	return kp_parse_settings(tb[KPLANE_A_SETTINGS], &st->settings);
 }
 
 int kp_node_status(struct kp_handle *h, struct kp_status *st)
@@ -1092,7 +1092,7 @@ int kp_batch_flush(struct kp_handle *h, size_t *failed)
 	int err = 0, first = 0;
 
 	h->error[0] = '\0';
-	*failed = 0;
+	*failed = SIZE_MAX;	/* none refused (a transport error names none) */
 	while (!err && next < h->n_batch) {
 		size_t len = NLMSG_ALIGN(nlmsg_hdr(h->batch[next])->nlmsg_len), used;
 

@@ -22,6 +22,25 @@ struct kp_ip {
 	uint8_t ip[16];
 };
 
+/* Which of a kp_node_settings' fields a request sets (the others stay). */
+#define KP_SET_MAX_ENDPOINTS	(1U << 0)
+#define KP_SET_MAX_SERVICES	(1U << 1)
+#define KP_SET_MAX_FLOWS	(1U << 2)
+#define KP_SET_POLICY_REJECT	(1U << 3)
+#define KP_SET_BYPASS_CONNTRACK	(1U << 4)
+#define KP_SET_FAST_FORWARD	(1U << 5)
+#define KP_SET_FAILSAFE_IN	(1U << 6)
+#define KP_SET_FAILSAFE_OUT	(1U << 7)
+#define KP_SET_ALL		((1U << 8) - 1)
+
+/* A node's own settings (0, KPLANE_SETTING_DEFAULT, "default": the host's). */
+struct kp_node_settings {
+	uint32_t has;				/* KP_SET_* */
+	uint32_t max_endpoints, max_services, max_flows;
+	uint8_t policy_reject, bypass_conntrack, fast_forward;	/* enum kplane_setting */
+	char failsafe_in[KPLANE_FAILSAFE_STR_MAX], failsafe_out[KPLANE_FAILSAFE_STR_MAX];
+};
+
 struct kp_status {
 	uint32_t version;
 	bool enabled;
@@ -56,6 +75,7 @@ struct kp_status {
 	uint64_t spoofed;		/* dropped: a workload's source not its own */
 	uint64_t lb_socket_full;	/* sockets whose service was not remembered */
 	uint64_t probe_missed;		/* host-wide connect-time probe misses */
+	struct kp_node_settings settings;	/* the node's own (limits in force: above) */
 };
 
 /* One policy an endpoint attaches, under a tier, in a direction. */
@@ -224,6 +244,8 @@ const char *kp_error(const struct kp_handle *h);
 int kp_node_enable(struct kp_handle *h);
 int kp_node_disable(struct kp_handle *h);
 int kp_node_status(struct kp_handle *h, struct kp_status *st);
+/* Sets the fields of @s named in s->has; not part of a transaction. */
+int kp_node_set(struct kp_handle *h, const struct kp_node_settings *s);
 
 int kp_endpoint_add(struct kp_handle *h, const struct kp_endpoint *ep);
 int kp_endpoint_del(struct kp_handle *h, const char *id);
@@ -298,7 +320,8 @@ bool kp_refused_change(const struct kp_handle *h, uint32_t *index);
  * Batches: changes queued on the handle, then sent many to a sendmsg, each
  * still acknowledged on its own (as nft -f and iptables-restore do).
  * kp_batch_flush returns 0 or the first refusal, with *failed the index of
- * the refused change among those queued since the last flush.  Outside a
+ * the refused change among those queued since the last flush (SIZE_MAX
+ * when no change was refused: the error was the transport's).  Outside a
  * transaction, changes after a refused one are still applied.
  */
 int kp_batch_service_set(struct kp_handle *h, const struct kp_service *svc);

@@ -62,5 +62,6 @@ uint64_t kp_get_u64_or0(struct nlattr *a);
 uint32_t kp_get_u32_or0(struct nlattr *a);
 int kp_put_ip(struct nl_msg *msg, int type, const struct kp_ip *ip);
 int kp_parse_ip(struct nlattr *nest, struct kp_ip *ip);
+int kp_parse_settings(struct nlattr *nest, struct kp_node_settings *s);
 
 #endif /* LIBKPLANE_INT_H */

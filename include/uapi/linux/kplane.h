@@ -152,6 +152,22 @@
  *	KPLANE_A_TRACE { VERDICT, STEP* }, one step per endpoint policy that
  *	was evaluated, in order.
  *
+ * KPLANE_CMD_NODE_SET (admin)
+ *	The node's own settings, in KPLANE_A_SETTINGS { KPLANE_SET_A_* }; an
+ *	attribute left out is left as it is.  The module parameters of the
+ *	same names are the host's defaults (what a node follows until it sets
+ *	its own, and again after DEFAULT or 0) and its caps:
+ *	  MAX_ENDPOINTS, MAX_SERVICES, MAX_FLOWS   u32, 0: the host's;
+ *	                       above the host's: ERANGE
+ *	  POLICY_REJECT, BYPASS_CONNTRACK, FAST_FORWARD   u8, enum kplane_setting
+ *	  FAILSAFE_IN, FAILSAFE_OUT   string "proto:port,..." ("": none;
+ *	                       "default": the host's), at most 32 entries
+ *	Applies at once (not in a transaction); a lower limit refuses new
+ *	objects only.  ENOENT if the node is not enabled.  NODE_DISABLE forgets
+ *	them.  NODE_GET replies them in KPLANE_A_SETTINGS (0, DEFAULT and
+ *	"default" where the node follows the host), and the limits in force
+ *	in KPLANE_A_*_LIMIT.
+ *
  * Datapath: the first packet of a flow to or from an endpoint is checked
  * against the egress policy of the endpoint it comes from and the ingress
  * policy of the endpoint it goes to (host endpoints: traffic arriving for
@@ -274,6 +290,7 @@ enum kplane_cmd {
 	KPLANE_CMD_POLICY_GET,
 	KPLANE_CMD_ENDPOINT_POLICY,
 	KPLANE_CMD_TRACE,
+	KPLANE_CMD_NODE_SET,
 
 	__KPLANE_CMD_MAX,
 	KPLANE_CMD_MAX = __KPLANE_CMD_MAX - 1
@@ -299,10 +316,38 @@ enum kplane_attr {
 	KPLANE_A_POLICY,		/* nest, KPLANE_POL_A_* */
 	KPLANE_A_TRACE,			/* nest, KPLANE_TRACE_A_* */
 	KPLANE_A_POLICY_REVISION,	/* u32, bumped by every policy, set or endpoint change */
+	KPLANE_A_SETTINGS,		/* nest, KPLANE_SET_A_* */
 
 	__KPLANE_A_MAX,
 	KPLANE_A_MAX = __KPLANE_A_MAX - 1
 };
+
+/* A node's on/off setting: its own, or the host's (the module parameter). */
+enum kplane_setting {
+	KPLANE_SETTING_DEFAULT,
+	KPLANE_SETTING_OFF,
+	KPLANE_SETTING_ON,
+	__KPLANE_SETTING_MAX,
+};
+
+/* Inside KPLANE_A_SETTINGS (NODE_SET, NODE_GET). */
+enum kplane_settings_attr {
+	KPLANE_SET_A_UNSPEC,
+	KPLANE_SET_A_MAX_ENDPOINTS,	/* u32 */
+	KPLANE_SET_A_MAX_SERVICES,	/* u32 */
+	KPLANE_SET_A_MAX_FLOWS,		/* u32 */
+	KPLANE_SET_A_POLICY_REJECT,	/* u8, enum kplane_setting */
+	KPLANE_SET_A_BYPASS_CONNTRACK,	/* u8, enum kplane_setting */
+	KPLANE_SET_A_FAST_FORWARD,	/* u8, enum kplane_setting */
+	KPLANE_SET_A_FAILSAFE_IN,	/* string */
+	KPLANE_SET_A_FAILSAFE_OUT,	/* string */
+
+	__KPLANE_SET_A_MAX,
+	KPLANE_SET_A_MAX = __KPLANE_SET_A_MAX - 1
+};
+
+/* Longest failsafe list string, with its NUL ("sctp:65535," is 11 bytes). */
+#define KPLANE_FAILSAFE_STR_MAX	384
 
 /* Inside KPLANE_A_COUNTERS; all u64. */
 enum kplane_counter_attr {

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A node's own settings (KPLANE_CMD_NODE_SET), over the host's: the module
+ * parameters are every node's defaults and caps.  Set under kplane_mutex;
+ * the datapath reads each with READ_ONCE (the failsafe lists under RCU),
+ * so a packet sees the old value or the new one.
+ */
+#ifndef KPLANE_SETTINGS_H
+#define KPLANE_SETTINGS_H
+
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+#include <net/genetlink.h>
+#include "validate.h"
+
+struct kp_node;
+
+enum { KP_FAILSAFE_IN, KP_FAILSAFE_OUT };
+
+struct kp_failsafe {
+	unsigned int n;
+	struct kp_proto_port pp[KP_FAILSAFE_MAX];
+	struct rcu_head rcu;
+};
+
+struct kp_settings {
+	u32 max_endpoints, max_services, max_flows;	/* 0: the host's */
+	u8 policy_reject, bypass_conntrack, fast_forward;	/* enum kplane_setting */
+	struct kp_failsafe __rcu *failsafe[2];		/* NULL: the host's */
+};
+
+int kp_settings_init(void);
+/* NODE_SET's nest, validated whole before anything changes. */
+int kp_settings_set(struct kp_node *node, const struct nlattr *nest,
+		    struct netlink_ext_ack *extack);
+int kp_settings_fill(struct sk_buff *skb, const struct kp_node *node);
+/* Back to the host's (NODE_DISABLE); lists freed after a grace period. */
+void kp_settings_reset(struct kp_node *node);
+
+/* What is in force for @node (any context). */
+u32 kp_node_max_endpoints(const struct kp_node *node);
+u32 kp_node_max_services(const struct kp_node *node);
+u32 kp_node_max_flows(const struct kp_node *node);
+bool kp_node_policy_reject(const struct kp_node *node);
+bool kp_node_bypass_conntrack(const struct kp_node *node);
+bool kp_node_fast_forward(const struct kp_node *node);
+/* Under RCU (the datapath's hooks). */
+bool kp_node_failsafe_has(const struct kp_node *node, unsigned int which, u8 proto, u16 port);
+
+extern const struct nla_policy kp_settings_policy[KPLANE_SET_A_MAX + 1];
+
+#endif /* KPLANE_SETTINGS_H */

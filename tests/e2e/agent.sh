@@ -123,6 +123,19 @@ wep() {
 }
 # pod7 has no netns: its endpoint is refused, the others applied.
 { for n in 2 3 4 5 7; do wep node1 $n; done; wep node2 9; } >$state/pods.yaml
+cat >$state/node.yaml <<'YAML'
+apiVersion: kplane.io/v1
+kind: NodeConfig
+metadata: {name: default}
+spec:
+  maxServices: 50
+  failsafeInbound: [{protocol: TCP, port: 22}, {protocol: UDP, port: 68}]
+---
+apiVersion: kplane.io/v1
+kind: NodeConfig
+metadata: {name: node.node1}
+spec: {maxServices: 40, policyReject: true}
+YAML
 echo 'garbage: [' >$state/broken.yml
 echo 'not a state file' >$state/README
 
@@ -151,6 +164,12 @@ kp_eq "this node's WorkloadEndpoints are its endpoints" \
 	"default/pod2 default/pod3 default/pod4 default/pod5 "
 kp_check "with both addresses and the pod's netns" sh -c \
 	"kplanectl -n node1 endpoint show default/pod5 | grep -q 'fd00:244::5'"
+kp_eq "NodeConfig: node.node1's limit over the default's" \
+	"$(kpctl node1 --json status | grep -o '"service_limit":[0-9]*')" '"service_limit":40'
+kp_eq "and its policyReject" "$(kpctl node1 --json status | grep -o '"policy_reject":"[a-z]*"')" \
+	'"policy_reject":"on"'
+kp_eq "and the default's failsafe list" \
+	"$(kpctl node1 --json status | grep -o '"failsafe_in":"[^"]*"')" '"failsafe_in":"tcp:22,udp:68"'
 kp_check "a pod whose netns is gone is left out, and named" \
 	grep -q "endpoint default/pod7 refused: .*netns /run/netns/pod7: No such file" /tmp/kplaned.log
 kp_eq "and counted" "$(metric sync_proxy_rules_refused_total)" 1
@@ -248,6 +267,13 @@ kp_wait_for "a full sync repairs drift" sh -c \
 	"kplanectl -n node1 service show 10.96.0.53:53/udp && ! kplanectl -n node1 service show 10.96.0.99:99/tcp"
 kp_eq "and counts what it repaired" "$(metric sync_proxy_rules_repaired_total)" 2
 
+# Settings the kernel refuses (a limit above the host's cap) are named, the rest goes on.
+cp $state/node.yaml /tmp/node.yaml
+sed -i 's/policyReject: true}/policyReject: true, maxFlows: 4000000000}/' $state/node.yaml
+kp_wait_for "settings above the host's cap are refused and named" \
+	grep -q "the node's settings refused: .*above the host's cap" /tmp/kplaned.log
+cp /tmp/node.yaml $state/node.yaml
+
 hz=$(ip netns exec node1 busybox wget -q -O - http://127.0.0.1:9099/healthz)
 kp_check "healthz answers as kube-proxy's [$hz]" grep -q '"lastUpdated": ".*Z","currentTime"' <<<"$hz"
 kp_check "livez answers" ip netns exec node1 busybox wget -q -O /dev/null http://127.0.0.1:9099/livez
@@ -262,7 +288,9 @@ ip netns add node2
 kpctl node2 node enable
 out=$(kplanectl -n node2 apply -f $state node node2 2>/tmp/apply.err)
 kp_eq "kplanectl apply -f DIR sets what kplaned did" "$out" \
-	"$(kpctl node1 service list | tail -n +2 | wc -l) set, 0 deleted; 0 endpoints added, 0 deleted"
+	"$(kpctl node1 service list | tail -n +2 | wc -l) set, 0 deleted; 0 endpoints added, 0 deleted; node settings set"
+kp_eq "with the default NodeConfig's limit" \
+	"$(kpctl node2 --json status | grep -o '"service_limit":[0-9]*')" '"service_limit":50'
 kp_check "and names what it skipped" grep -q 'bad.yaml:7: skipped' /tmp/apply.err
 kp_eq "the same services on both" "$(kpctl node2 service list | sort)" \
 	"$(kpctl node1 service list | sort)"

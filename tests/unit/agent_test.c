@@ -317,6 +317,39 @@ static void test_ep_diff(void)
 	kp_store_free(&s);
 }
 
+/* NodeConfig: node.NAME's fields over default's, the host's where neither says. */
+static void test_node_config(void)
+{
+	static const char cfgs[] =
+		"kind: NodeConfig\nmetadata: {name: default}\n"
+		"spec: {maxServices: 50, fastForward: false,\n"
+		"       failsafeInbound: [{protocol: TCP, port: 22}, {protocol: UDP, port: 68}]}\n"
+		"---\nkind: NodeConfig\nmetadata: {name: node.node-1}\n"
+		"spec: {maxServices: 40, policyReject: true, failsafeOutbound: []}\n"
+		"---\nkind: NodeConfig\nmetadata: {name: node.node-2}\nspec: {maxFlows: 7}\n"
+		"---\nkind: NodeConfig\nmetadata: {name: bad}\nspec: {policyReject: yes}\n";
+	struct kp_store s = { 0 };
+	struct kp_desired w;
+	struct kp_k8s_objects o = { 0 };
+	struct skips k = { 0 };
+
+	put(&s, "a", cfgs);
+	KP_EXPECT(s.n_cfgs == 3);
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	KP_EXPECT(w.settings.has == KP_SET_ALL);
+	KP_EXPECT(w.settings.max_services == 40 && w.settings.max_flows == 0);
+	KP_EXPECT(w.settings.policy_reject == KPLANE_SETTING_ON);
+	KP_EXPECT(w.settings.fast_forward == KPLANE_SETTING_OFF);
+	KP_EXPECT(w.settings.bypass_conntrack == KPLANE_SETTING_DEFAULT);
+	KP_EXPECT_STR(w.settings.failsafe_in, "tcp:22,udp:68");
+	KP_EXPECT_STR(w.settings.failsafe_out, "");
+	kp_desired_free(&w);
+	kp_store_free(&s);
+	KP_EXPECT(kp_k8s_load(cfgs, sizeof(cfgs) - 1, &o, note_line, &k) == 0);
+	KP_EXPECT(k.n == 1 && strstr(k.why[0], "true or false"));
+	kp_k8s_objects_free(&o);
+}
+
 int main(void)
 {
 	KP_RUN(test_store_join);
@@ -327,5 +360,6 @@ int main(void)
 	KP_RUN(test_change_diff);
 	KP_RUN(test_weps);
 	KP_RUN(test_ep_diff);
+	KP_RUN(test_node_config);
 	return KP_TEST_DONE();
 }

@@ -16,15 +16,15 @@
 struct kp_store {
 	void *root;			/* tsearch tree of struct kp_store_entry */
 	unsigned int n_keys;
-	unsigned int n_svcs, n_slices, n_weps;	/* over every key */
+	unsigned int n_svcs, n_slices, n_weps, n_cfgs;	/* over every key */
 	/* keys put or deleted that held or hold Services, EndpointSlices, WEPs */
-	uint64_t svc_changes, slice_changes, wep_changes;
+	uint64_t svc_changes, slice_changes, wep_changes, cfg_changes;
 };
 
 /* Keys changed so far, of any kind: a source's news is the difference. */
 static inline uint64_t kp_store_changes(const struct kp_store *s)
 {
-	return s->svc_changes + s->slice_changes + s->wep_changes;
+	return s->svc_changes + s->slice_changes + s->wep_changes + s->cfg_changes;
 }
 
 /* Replaces what @key holds with @objs (taken over, then zeroed); -ENOMEM. */
@@ -42,7 +42,8 @@ struct kp_k8s_view {
 	const struct kp_k8s_service **svcs;
 	const struct kp_k8s_slice **slices;
 	const struct kp_k8s_wep **weps;
-	unsigned int n_svcs, n_slices, n_weps;
+	const struct kp_k8s_nodecfg **cfgs;
+	unsigned int n_svcs, n_slices, n_weps, n_cfgs;
 };
 
 int kp_store_view(const struct kp_store *s, struct kp_k8s_view *v);
@@ -111,10 +112,20 @@ int kp_file_read(struct kp_store *s, const char *path, kp_skip_fn skip, void *ar
 /* Whether a directory's @name is one kp_files_read() reads. */
 bool kp_file_wanted(const char *name);
 
-/* Everything kplaned keeps in the kernel: services and workload endpoints. */
+/*
+ * The node's settings its NodeConfigs make: "node.NAME"'s fields over
+ * "default"'s, the host's where neither says (has: always KP_SET_ALL).
+ */
+void kp_k8s_want_settings(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
+			  struct kp_node_settings *out);
+/* Whether the kernel's settings @have are @want (both as kp_status gives them). */
+bool kp_settings_same(const struct kp_node_settings *want, const struct kp_node_settings *have);
+
+/* Everything kplaned keeps in the kernel: services, workload endpoints, settings. */
 struct kp_desired {
 	struct kp_svc_set svcs;
 	struct kp_ep_set eps;
+	struct kp_node_settings settings;
 	unsigned int orphans;		/* slices whose service is not there */
 };
 
@@ -129,6 +140,7 @@ void kp_desired_free(struct kp_desired *d);
 struct kp_change {
 	struct kp_svc_diff svc;
 	struct kp_ep_diff ep;
+	const struct kp_node_settings *settings;	/* to set, or NULL */
 };
 
 int kp_desired_diff(const struct kp_desired *want, const struct kp_desired *have,
@@ -139,6 +151,7 @@ void kp_change_free(struct kp_change *c);
 struct kp_refused {
 	const struct kp_service *svc;
 	const struct kp_want_ep *ep;
+	bool settings;
 	char why[320];			/* a netns path and its error fit */
 };
 

@@ -526,6 +526,101 @@ int kp_k8s_wep_read(struct fy_node *root, struct kp_k8s_wep *wep, const char **w
 	return 0;
 }
 
+/* --- NodeConfig: a node's settings, as FelixConfiguration's "default" and "node.NAME" --- */
+
+static int kp_cfg_limit(struct fy_node *spec, const char *path, uint32_t bit, uint32_t *out,
+			uint32_t *has, const char **why)
+{
+	const char *s = kp_str(spec, path);
+	unsigned long v;
+
+	if (!s)
+		return 0;
+	if (!kp_digits(s, &v) || v > UINT32_MAX) {
+		*why = "spec: a limit is not a number (0..4294967295)";
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	*has |= bit;
+	return 0;
+}
+
+static int kp_cfg_bool(struct fy_node *spec, const char *path, uint32_t bit, uint8_t *out,
+		       uint32_t *has, const char **why)
+{
+	const char *s = kp_str(spec, path);
+
+	if (!s)
+		return 0;
+	if (strcmp(s, "true") && strcmp(s, "false")) {
+		*why = "spec: policyReject, bypassConntrack and fastForward are true or false";
+		return -EINVAL;
+	}
+	*out = !strcmp(s, "true") ? KPLANE_SETTING_ON : KPLANE_SETTING_OFF;
+	*has |= bit;
+	return 0;
+}
+
+/* failsafeInbound/Outbound: [{protocol, port}...] as the kernel's "tcp:22,..." ([]: none). */
+static int kp_cfg_failsafe(struct fy_node *spec, const char *path, uint32_t bit, char *out,
+			   uint32_t *has, const char **why)
+{
+	struct fy_node *seq = kp_at(spec, path), *item;
+	unsigned int n = 0;
+	void *iter = NULL;
+	size_t len = 0;
+
+	if (!seq || kp_is_null(seq))
+		return 0;
+	if (!fy_node_is_sequence(seq))
+		goto bad;
+	out[0] = '\0';
+	while ((item = fy_node_sequence_iterate(seq, &iter))) {
+		const char *p = kp_str(item, "/protocol");
+		uint16_t port;
+
+		if (kp_port(item, "/port", false, &port, "", why) || n++ == KP_FAILSAFE_ENTRIES ||
+		    (p && strcmp(p, "TCP") && strcmp(p, "UDP") && strcmp(p, "SCTP")))
+			goto bad;
+		len += snprintf(out + len, KPLANE_FAILSAFE_STR_MAX - len, "%s%s:%u", len ? "," : "",
+				!p || !strcmp(p, "TCP") ? "tcp" : !strcmp(p, "UDP") ? "udp" : "sctp",
+				port);
+	}
+	*has |= bit;
+	return 0;
+bad:
+	*why = "spec: a failsafe list is not at most 32 of {protocol: TCP|UDP|SCTP, port: 1-65535}";
+	return -EINVAL;
+}
+
+int kp_k8s_nodecfg_read(struct fy_node *root, struct kp_k8s_nodecfg *cfg, const char **why)
+{
+	struct fy_node *spec = kp_at(root, "/spec");
+	struct kp_node_settings *s = &cfg->set;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (kp_copy(cfg->name, sizeof(cfg->name), kp_str(root, "/metadata/name"),
+		    "metadata.name is missing or too long", why))
+		return -EINVAL;
+	if (kp_cfg_limit(spec, "/maxEndpoints", KP_SET_MAX_ENDPOINTS, &s->max_endpoints, &s->has,
+			 why) ||
+	    kp_cfg_limit(spec, "/maxServices", KP_SET_MAX_SERVICES, &s->max_services, &s->has,
+			 why) ||
+	    kp_cfg_limit(spec, "/maxFlows", KP_SET_MAX_FLOWS, &s->max_flows, &s->has, why) ||
+	    kp_cfg_bool(spec, "/policyReject", KP_SET_POLICY_REJECT, &s->policy_reject, &s->has,
+			why) ||
+	    kp_cfg_bool(spec, "/bypassConntrack", KP_SET_BYPASS_CONNTRACK, &s->bypass_conntrack,
+			&s->has, why) ||
+	    kp_cfg_bool(spec, "/fastForward", KP_SET_FAST_FORWARD, &s->fast_forward, &s->has,
+			why) ||
+	    kp_cfg_failsafe(spec, "/failsafeInbound", KP_SET_FAILSAFE_IN, s->failsafe_in, &s->has,
+			    why) ||
+	    kp_cfg_failsafe(spec, "/failsafeOutbound", KP_SET_FAILSAFE_OUT, s->failsafe_out,
+			    &s->has, why))
+		return -EINVAL;
+	return 0;
+}
+
 void kp_k8s_slice_free(struct kp_k8s_slice *slice)
 {
 	free(slice->endpoints);

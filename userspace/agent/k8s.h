@@ -84,6 +84,19 @@ struct kp_k8s_wep {
 };
 
 /*
+ * A NodeConfig (kplane's FelixConfiguration): "default" for every node,
+ * "node.NAME" for one, its fields over the default's; spec.maxEndpoints,
+ * maxServices, maxFlows, policyReject, bypassConntrack, fastForward,
+ * failsafeInbound/Outbound ([{protocol, port}]).  set.has: those given.
+ */
+struct kp_k8s_nodecfg {
+	char name[KP_K8S_NAME_MAX];
+	struct kp_node_settings set;
+};
+
+#define KP_FAILSAFE_ENTRIES	32	/* the kernel's KP_FAILSAFE_MAX */
+
+/*
  * Whether @buf may be handed to libfyaml: UTF-8 text without NUL bytes, as
  * Kubernetes objects are.  libfyaml 0.7.12 loops for ever on some invalid
  * UTF-8 (a directive "%\xff\xff"), and a datastore's value is untrusted.
@@ -100,13 +113,15 @@ int kp_k8s_service_read(struct fy_node *root, struct kp_k8s_service *svc, const 
 int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const char **why);
 void kp_k8s_slice_free(struct kp_k8s_slice *slice);
 int kp_k8s_wep_read(struct fy_node *root, struct kp_k8s_wep *wep, const char **why);
+int kp_k8s_nodecfg_read(struct fy_node *root, struct kp_k8s_nodecfg *cfg, const char **why);
 
 /* The objects of one or more streams, in the order they came. */
 struct kp_k8s_objects {
-	unsigned int n_svcs, cap_svcs, n_slices, cap_slices, n_weps, cap_weps;
+	unsigned int n_svcs, cap_svcs, n_slices, cap_slices, n_weps, cap_weps, n_cfgs, cap_cfgs;
 	struct kp_k8s_service *svcs;
 	struct kp_k8s_slice *slices;
 	struct kp_k8s_wep *weps;
+	struct kp_k8s_nodecfg *cfgs;
 };
 
 /*

@@ -63,6 +63,15 @@ static int kp_load_obj(struct fy_node *root, struct kp_k8s_objects *o, const cha
 		o->n_weps++;
 		return 0;
 	}
+	if (kind && !strcmp(kind, "NodeConfig")) {
+		if (!kp_grow((void **)&o->cfgs, o->n_cfgs, &o->cap_cfgs, sizeof(*o->cfgs)))
+			return -ENOMEM;
+		err = kp_k8s_nodecfg_read(root, &o->cfgs[o->n_cfgs], why);
+		if (err)
+			return err;
+		o->n_cfgs++;
+		return 0;
+	}
 	*why = kind ? "unknown kind" : "no kind";
 	return -EINVAL;
 }
@@ -209,5 +218,6 @@ void kp_k8s_objects_free(struct kp_k8s_objects *o)
 	free(o->slices);
 	free(o->svcs);
 	free(o->weps);
+	free(o->cfgs);
 	memset(o, 0, sizeof(*o));
 }

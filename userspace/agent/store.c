@@ -22,6 +22,7 @@ static void kp_store_count(struct kp_store *s, const struct kp_k8s_objects *o, i
 	s->n_svcs += sign * (int)o->n_svcs;
 	s->n_slices += sign * (int)o->n_slices;
 	s->n_weps += sign * (int)o->n_weps;
+	s->n_cfgs += sign * (int)o->n_cfgs;
 }
 
 /* Counts a key's change by the kinds it touched (kube-proxy's two counters). */
@@ -31,6 +32,7 @@ static void kp_store_changed(struct kp_store *s, const struct kp_k8s_objects *wa
 	s->svc_changes += was->n_svcs || now->n_svcs;
 	s->slice_changes += was->n_slices || now->n_slices;
 	s->wep_changes += was->n_weps || now->n_weps;
+	s->cfg_changes += was->n_cfgs || now->n_cfgs;
 }
 
 int kp_store_put(struct kp_store *s, const char *key, struct kp_k8s_objects *objs)
@@ -130,6 +132,8 @@ static void kp_view_add(const char *key, const struct kp_k8s_objects *o, void *a
 		v->slices[v->n_slices++] = &o->slices[i];
 	for (i = 0; i < o->n_weps; i++)
 		v->weps[v->n_weps++] = &o->weps[i];
+	for (i = 0; i < o->n_cfgs; i++)
+		v->cfgs[v->n_cfgs++] = &o->cfgs[i];
 }
 
 /* A service and where it came in key order: duplicates keep that order. */
@@ -171,7 +175,8 @@ int kp_store_view(const struct kp_store *s, struct kp_k8s_view *v)
 	v->svcs = malloc((s->n_svcs ? s->n_svcs : 1) * sizeof(*v->svcs));
 	v->slices = malloc((s->n_slices ? s->n_slices : 1) * sizeof(*v->slices));
 	v->weps = malloc((s->n_weps ? s->n_weps : 1) * sizeof(*v->weps));
-	if (!v->svcs || !v->slices || !v->weps) {
+	v->cfgs = malloc((s->n_cfgs ? s->n_cfgs : 1) * sizeof(*v->cfgs));
+	if (!v->svcs || !v->slices || !v->weps || !v->cfgs) {
 		kp_k8s_view_free(v);
 		return -ENOMEM;
 	}
@@ -188,5 +193,6 @@ void kp_k8s_view_free(struct kp_k8s_view *v)
 	free(v->svcs);
 	free(v->slices);
 	free(v->weps);
+	free(v->cfgs);
 	memset(v, 0, sizeof(*v));
 }

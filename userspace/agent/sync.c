@@ -26,15 +26,35 @@ int kp_kernel_desired(struct kp_handle *h, struct kp_desired *out)
 	err = kp_endpoint_list(h, &eps, &n_eps);
 	if (!err)
 		err = kp_ep_set_from(eps, n_eps, &out->eps);
+	if (!err) {
+		struct kp_status st;
+
+		err = kp_node_status(h, &st);
+		out->settings = st.settings;
+	}
 	kp_endpoints_free(eps, n_eps);
 	if (err)
 		kp_desired_free(out);
 	return err;
 }
 
+static bool kp_object_refused(int err);
+
 static bool kp_change_empty(const struct kp_change *c)
 {
 	return !c->svc.n_set && !c->svc.n_del && !c->ep.n_add && !c->ep.n_del;
+}
+
+/* Settings first, outside the transaction (the kernel applies them at once). */
+static int kp_apply_settings(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r)
+{
+	int err = c->settings ? kp_node_set(h, c->settings) : 0;
+
+	if (err && kp_object_refused(err)) {
+		r->settings = true;
+		snprintf(r->why, sizeof(r->why), "%s", kp_error(h));
+	}
+	return err;
 }
 
 /*
@@ -152,8 +172,9 @@ int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refu
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	if (kp_change_empty(c))
-		return 0;
+	err = kp_apply_settings(h, c, r);
+	if (err || kp_change_empty(c))
+		return err;
 	err = kp_open_netns(c, fds, r);
 	if (err)
 		return err;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What a node's objects make, and what changes it: see agent.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agent.h"
@@ -125,6 +126,7 @@ int kp_store_desired(const struct kp_store *s, const struct kp_k8s_node *node,
 	err = kp_k8s_want(&v, node, &out->svcs, &out->orphans);
 	if (!err)
 		err = kp_k8s_want_eps(&v, node, &out->eps);
+	kp_k8s_want_settings(&v, node, &out->settings);
 	kp_k8s_view_free(&v);
 	if (err)
 		kp_desired_free(out);
@@ -144,6 +146,7 @@ int kp_desired_diff(const struct kp_desired *want, const struct kp_desired *have
 			      &c->svc);
 
 	memset(&c->ep, 0, sizeof(c->ep));
+	c->settings = kp_settings_same(&want->settings, &have->settings) ? NULL : &want->settings;
 	if (!err)
 		err = kp_ep_diff(&want->eps, &have->eps, &c->ep);
 	if (err)
@@ -155,4 +158,57 @@ void kp_change_free(struct kp_change *c)
 {
 	kp_svc_diff_free(&c->svc);
 	kp_ep_diff_free(&c->ep);
+}
+
+/* @from's fields named in from->has, over @to. */
+static void kp_settings_over(struct kp_node_settings *to, const struct kp_node_settings *from)
+{
+	if (from->has & KP_SET_MAX_ENDPOINTS)
+		to->max_endpoints = from->max_endpoints;
+	if (from->has & KP_SET_MAX_SERVICES)
+		to->max_services = from->max_services;
+	if (from->has & KP_SET_MAX_FLOWS)
+		to->max_flows = from->max_flows;
+	if (from->has & KP_SET_POLICY_REJECT)
+		to->policy_reject = from->policy_reject;
+	if (from->has & KP_SET_BYPASS_CONNTRACK)
+		to->bypass_conntrack = from->bypass_conntrack;
+	if (from->has & KP_SET_FAST_FORWARD)
+		to->fast_forward = from->fast_forward;
+	if (from->has & KP_SET_FAILSAFE_IN)
+		memcpy(to->failsafe_in, from->failsafe_in, sizeof(to->failsafe_in));
+	if (from->has & KP_SET_FAILSAFE_OUT)
+		memcpy(to->failsafe_out, from->failsafe_out, sizeof(to->failsafe_out));
+}
+
+void kp_k8s_want_settings(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
+			  struct kp_node_settings *out)
+{
+	char mine[KP_K8S_NAME_MAX + 8];
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	out->has = KP_SET_ALL;
+	strcpy(out->failsafe_in, "default");
+	strcpy(out->failsafe_out, "default");
+	snprintf(mine, sizeof(mine), "node.%s", node->name ? node->name : "");
+	/* The first of each name stands, as for any object under two keys. */
+	for (i = 0; i < v->n_cfgs; i++)
+		if (!strcmp(v->cfgs[i]->name, "default")) {
+			kp_settings_over(out, &v->cfgs[i]->set);
+			break;
+		}
+	for (i = 0; i < v->n_cfgs; i++)
+		if (!strcmp(v->cfgs[i]->name, mine)) {
+			kp_settings_over(out, &v->cfgs[i]->set);
+			break;
+		}
+}
+
+bool kp_settings_same(const struct kp_node_settings *a, const struct kp_node_settings *b)
+{
+	return a->max_endpoints == b->max_endpoints && a->max_services == b->max_services &&
+	       a->max_flows == b->max_flows && a->policy_reject == b->policy_reject &&
+	       a->bypass_conntrack == b->bypass_conntrack && a->fast_forward == b->fast_forward &&
+	       !strcmp(a->failsafe_in, b->failsafe_in) && !strcmp(a->failsafe_out, b->failsafe_out);
 }

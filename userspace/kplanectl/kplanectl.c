@@ -790,7 +790,9 @@ static int kp_apply_refused(int err, const struct kp_refused *r)
 {
 	char what[96] = "";
 
-	if (r->ep)
+	if (r->settings)
+		snprintf(what, sizeof(what), "node settings: ");
+	else if (r->ep)
 		snprintf(what, sizeof(what), "endpoint %s: ", r->ep->ep.id);
 	else if (r->svc)
 		snprintf(what, sizeof(what), "service %s: ", r->svc->id[0] ? r->svc->id : "-");
@@ -815,8 +817,9 @@ static int kp_run_apply(struct kp_cli *cli, int argc, char **argv)
 		if (err)
 			err = kp_apply_refused(err, &r);
 		else
-			printf("%u set, %u deleted; %u endpoints added, %u deleted\n", c.svc.n_set,
-			       c.svc.n_del, c.ep.n_add, c.ep.n_del);
+			printf("%u set, %u deleted; %u endpoints added, %u deleted%s\n", c.svc.n_set,
+			       c.svc.n_del, c.ep.n_add, c.ep.n_del,
+			       c.settings ? "; node settings set" : "");
 		kp_change_free(&c);
 	}
 	kp_desired_free(&have);

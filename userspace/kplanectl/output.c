@@ -417,8 +417,17 @@ void kp_print_change(FILE *f, const struct kp_change *c, bool json)
 		kp_print_ep_ids_json(f, c->ep.add, c->ep.n_add);
 		fputs(",\"endpoints_del\":", f);
 		kp_print_ep_ids_json(f, c->ep.del, c->ep.n_del);
+		fputs(",\"settings\":", f);
+		if (c->settings)
+			kp_print_settings_json(f, c->settings);
+		else
+			fputs("null", f);
 		fputs("}\n", f);
 		return;
+	}
+	if (c->settings) {
+		fputs("set node ", f);
+		kp_print_settings(f, c->settings);
 	}
 	for (i = 0; i < c->ep.n_del; i++)
 		fprintf(f, "del endpoint %s\n", c->ep.del[i]->ep.id);
@@ -434,8 +443,8 @@ void kp_print_change(FILE *f, const struct kp_change *c, bool json)
 	for (i = 0; i < c->ep.n_add; i++)
 		fprintf(f, "add endpoint %s dev %s (%u addresses)\n", c->ep.add[i]->ep.id,
 			c->ep.add[i]->ep.ifname, c->ep.add[i]->ep.n_addrs);
-	fprintf(f, "%u to set, %u to delete; %u endpoints to add, %u to delete\n", c->svc.n_set,
-		c->svc.n_del, c->ep.n_add, c->ep.n_del);
+	fprintf(f, "%u to set, %u to delete; %u endpoints to add, %u to delete%s\n", c->svc.n_set,
+		c->svc.n_del, c->ep.n_add, c->ep.n_del, c->settings ? "; node settings to set" : "");
 }
 
 static void kp_service_json_any(FILE *f, const void *obj)

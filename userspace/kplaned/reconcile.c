@@ -41,6 +41,10 @@ static void kp_refused_name(const struct kp_refused *r, char *buf, size_t size)
 	const struct kp_service *svc = r->svc;
 	char ip[INET6_ADDRSTRLEN] = "?";
 
+	if (r->settings) {
+		snprintf(buf, size, "the node's settings");
+		return;
+	}
 	if (!svc) {
 		snprintf(buf, size, "endpoint %s", r->ep->ep.id);
 		return;
@@ -67,6 +71,8 @@ static void kp_ptr_drop(const void **arr, unsigned int *n, const void *p)
 /* Leaves what the kernel refused out of @c (out of what is applied: below). */
 static void kp_leave_out(struct kp_change *c, const struct kp_refused *r)
 {
+	if (r->settings)
+		c->settings = NULL;
 	if (r->svc) {
 		kp_ptr_drop((const void **)c->svc.set, &c->svc.n_set, r->svc);
 		kp_ptr_drop((const void **)c->svc.del, &c->svc.n_del, r->svc);
@@ -132,7 +138,7 @@ static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_desi
 		}
 		ref = &gone[n_gone];
 		err = kp_sync_apply(r->h, c, ref);
-		if (!err || (!ref->svc && !ref->ep) || n_gone == KP_REFUSALS_MAX)
+		if (!err || (!ref->svc && !ref->ep && !ref->settings) || n_gone == KP_REFUSALS_MAX)
 			break;
 		kp_refused_name(ref, name, sizeof(name));
 		kp_log(KP_WARN, "%s refused: %s: %s; left out", name, strerror(-err), ref->why);
@@ -150,7 +156,7 @@ static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_desi
 
 static unsigned int kp_writes(const struct kp_change *c)
 {
-	return c->svc.n_set + c->svc.n_del + c->ep.n_add + c->ep.n_del;
+	return c->svc.n_set + c->svc.n_del + c->ep.n_add + c->ep.n_del + !!c->settings;
 }
 
 static void kp_account(struct kp_reconciler *r, bool full, bool drift, unsigned int orphans,
@@ -227,8 +233,9 @@ int kp_reconcile(struct kp_reconciler *r, const struct kp_store *s, bool full, b
 	} else {
 		kp_log(kp_writes(&c) ? KP_INFO : KP_DEBUG,
 		       "%s sync: %u services (frontends) and %u endpoints: %u set, %u deleted; "
-		       "%u endpoints added, %u deleted%s", full ? "full" : "partial", want.svcs.n,
+		       "%u endpoints added, %u deleted%s%s", full ? "full" : "partial", want.svcs.n,
 		       want.eps.n, c.svc.n_set, c.svc.n_del, c.ep.n_add, c.ep.n_del,
+		       c.settings ? "; node settings set" : "",
 		       drift && kp_writes(&c) ? " (repaired drift)" : "");
 	}
 	kp_account(r, full, drift, want.orphans, &c, start, err);

@@ -162,7 +162,7 @@ kpctl node1 endpoint list
 kp_eq "this node's WorkloadEndpoints are its endpoints" \
 	"$(kpctl node1 endpoint list | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')" \
 	"default/pod2 default/pod3 default/pod4 default/pod5 "
-kp_check "with both addresses and the pod's netns" sh -c \
+kp_check "with both addresses and the pod's netns" bash -c \
 	"kplanectl -n node1 endpoint show default/pod5 | grep -q 'fd00:244::5'"
 kp_eq "NodeConfig: node.node1's limit over the default's" \
 	"$(kpctl node1 --json status | grep -o '"service_limit":[0-9]*')" '"service_limit":40'
@@ -198,14 +198,14 @@ for want in "bad.yaml:7: .*port is not 1-65535" "bad.yaml:14: .*spec.clusterIP i
 	"broken.yml:2: .*syntax error: "; do
 	kp_check "skipped and named: $want" grep -Eq "$want" /tmp/kplaned.log
 done
-kp_check "README is not read" sh -c '! grep -q README /tmp/kplaned.log'
+kp_check "README is not read" bash -c '! grep -q README /tmp/kplaned.log'
 kp_eq "skipped documents counted" "$(metric objects_skipped_total)" 4
 
 # A pod deleted (its WorkloadEndpoint gone) and created again.
 grep -v -- '-k8s-pod4-' $state/pods.yaml >/dev/null
 { for n in 2 3 5; do wep node1 $n; done; } >$state/.pods.tmp && mv $state/.pods.tmp $state/pods.yaml
 kp_wait_for "a WorkloadEndpoint removed deletes the endpoint" \
-	sh -c '! kplanectl -n node1 endpoint show default/pod4'
+	bash -c '! kplanectl -n node1 endpoint show default/pod4'
 { for n in 2 3 4 5; do wep node1 $n; done; } >$state/.pods.tmp && mv $state/.pods.tmp $state/pods.yaml
 kp_wait_for "and added back, adds it" kplanectl -n node1 endpoint show default/pod4
 kp_eq "the orphan slice is reported" "$(metric orphan_endpointslices)" 1
@@ -214,14 +214,14 @@ kp_eq "the orphan slice is reported" "$(metric orphan_endpointslices)" 1
 writes0=$(metric sync_proxy_rules_writes_total)
 sed -i 's/ready: false/ready: true/' $state/web.yaml
 kp_wait_for "an edit in place reaches the kernel" \
-	sh -c "kplanectl -n node1 service show 10.96.0.10:80/tcp | grep -q 10.244.1.4:8080"
+	bash -c "kplanectl -n node1 service show 10.96.0.10:80/tcp | grep -q 10.244.1.4:8080"
 kp_eq "only its IPv4 frontends were written (ClusterIP, NodePort)" \
 	"$(metric sync_proxy_rules_writes_total)" "$((writes0 + 2))"
 # A file renamed over (as editors and config management write): dns moves to pod3.
 sed 's/10.244.1.4/10.244.1.3/' $state/dns.json >$state/.dns.json.tmp
 mv $state/.dns.json.tmp $state/dns.json
 kp_wait_for "a file renamed over reaches the kernel" \
-	sh -c "kplanectl -n node1 service show 10.96.0.53:53/udp | grep -q 10.244.1.3:8053"
+	bash -c "kplanectl -n node1 service show 10.96.0.53:53/udp | grep -q 10.244.1.3:8053"
 out=$(ip netns exec pod5 kp-echo connect udp 10.96.0.53 53)
 kp_check "and the pod's datagram follows it [$out]" grep -q '^reply=dns-3 ' <<<"$out"
 # A new file, then its removal.
@@ -229,13 +229,45 @@ printf 'apiVersion: v1\nkind: Service\nmetadata: {name: late, namespace: x}\nspe
 kp_wait_for "a new file adds its service" kplanectl -n node1 service show 10.96.0.30:81/tcp
 rm $state/late.yaml
 kp_wait_for "a removed file deletes its service" \
-	sh -c '! kplanectl -n node1 service show 10.96.0.30:81/tcp'
+	bash -c '! kplanectl -n node1 service show 10.96.0.30:81/tcp'
+# healthCheckNodePort: a Local LoadBalancer service's port answers as kube-proxy's.
+lb_file() {
+	cat <<YAML
+kind: Service
+metadata: {name: lb, namespace: default}
+spec:
+  type: LoadBalancer
+  clusterIP: 10.96.0.40
+  externalTrafficPolicy: Local
+  healthCheckNodePort: 32100
+  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30400}]
+status: {loadBalancer: {ingress: [{ip: 192.168.60.1}]}}
+---
+kind: EndpointSlice
+metadata: {name: lb-1, namespace: default, labels: {kubernetes.io/service-name: lb}}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: [10.244.1.2], nodeName: $1}]
+YAML
+}
+hc() { ip netns exec outside busybox wget -S -O - http://192.168.50.1:32100/ 2>&1; }
+lb_file node1 >$state/lb.yaml
+kp_wait_for "the health check port opens" bash -c "ip netns exec outside busybox wget -q -O /dev/null http://192.168.50.1:32100/"
+out=$(hc)
+kp_check "200 with a local endpoint [$out]" grep -q 'HTTP/1.1 200' <<<"$out"
+kp_check "and kube-proxy's body" grep -q '{"service":{"namespace":"default","name":"lb"},"localEndpoints":1,"serviceProxyHealthy":true}' <<<"$out"
+lb_file node9 >$state/lb.yaml
+kp_wait_for "503 once the endpoint is on another node" bash -c \
+	"ip netns exec outside busybox wget -S -O - http://192.168.50.1:32100/ 2>&1 | grep -q 'HTTP/1.1 503'"
+rm $state/lb.yaml
+kp_wait_for "the port closes with its service" bash -c \
+	"! ip netns exec outside busybox wget -q -O /dev/null http://192.168.50.1:32100/"
 kp_check "partial syncs were timed" test "$(metric sync_partial_proxy_rules_duration_seconds_count)" -ge 3
 kp_check "programming latency was observed" test "$(metric network_programming_duration_seconds_count)" -ge 3
 
 # Restarts: the same state writes nothing, flows carry on.
 kp_check "diff against the kernel is empty" \
-	sh -c "kplanectl -n node1 diff -f $state node node1 2>/dev/null | grep -q '^0 to set, 0 to delete'"
+	bash -c "kplanectl -n node1 diff -f $state node node1 2>/dev/null | grep -q '^0 to set, 0 to delete'"
 ip netns exec pod5 kp-echo repeat tcp 10.96.0.10 80 100 100 >/tmp/tcp.out &
 tcp=$!
 ip netns exec pod5 kp-echo repeat udp 10.96.0.53 53 100 100 >/tmp/udp.out &
@@ -263,7 +295,7 @@ done
 kpctl node1 service del 10.96.0.53:53/udp
 kpctl node1 service set 10.96.0.99:99/tcp backend 10.244.1.2:1
 kill -HUP $kpd
-kp_wait_for "a full sync repairs drift" sh -c \
+kp_wait_for "a full sync repairs drift" bash -c \
 	"kplanectl -n node1 service show 10.96.0.53:53/udp && ! kplanectl -n node1 service show 10.96.0.99:99/tcp"
 kp_eq "and counts what it repaired" "$(metric sync_proxy_rules_repaired_total)" 2
 

@@ -75,9 +75,9 @@ ls -la $state
 kp_check "the plugin wrote the pod's WorkloadEndpoint" test -f $state/wep-c-a-eth0.yaml
 host_if=$(jq -r '.interfaces[] | select(.sandbox == null or .sandbox == "") | .name' \
 	/var/lib/cni/c-a.result)
-kp_wait_for "kplaned made it an endpoint on ptp's host veth" sh -c \
+kp_wait_for "kplaned made it an endpoint on ptp's host veth" bash -c \
 	"kplanectl -n node1 endpoint show default/ca | grep -qw '$host_if'"
-kp_check "with the address host-local gave" sh -c \
+kp_check "with the address host-local gave" bash -c \
 	"kplanectl -n node1 endpoint show default/ca | grep -q '$(pod_ip c-a)'"
 kp_check "the result is ptp's: its interfaces and addresses" \
 	jq -e '(.interfaces | length) == 2 and (.ips | length) == 1' /var/lib/cni/c-a.result
@@ -107,7 +107,7 @@ ip netns add cc
 kp_check "ADD: bridge, then kplane" cni ADD c-c cc "$bridge_list"
 veth=$(jq -r '.interfaces[] | select((.sandbox == null or .sandbox == "") and .name != "cni0") | .name' \
 	/var/lib/cni/c-c.result)
-kp_wait_for "its endpoint is on the bridge port ($veth)" sh -c \
+kp_wait_for "its endpoint is on the bridge port ($veth)" bash -c \
 	"kplanectl -n node1 endpoint show default/cc | grep -qw '$veth'"
 kp_check "CHECK agrees" cni CHECK c-c cc "$bridge_list"
 
@@ -125,7 +125,7 @@ for c in "c-a ca $ptp_list" "c-b cb $ptp_list" "c-c cc $bridge_list"; do
 	kp_check "DEL $id" cni DEL "$id" "$pod" "$*"
 done
 kp_check "DEL again is fine (idempotent)" cni DEL c-a ca "$ptp_list"
-kp_wait_for "no endpoint is left" sh -c \
+kp_wait_for "no endpoint is left" bash -c \
 	"[ \$(kplanectl -n node1 endpoint list | awk 'NR > 1' | wc -l) = 0 ]"
 kp_eq "no WorkloadEndpoint file is left" "$(ls $state | grep -c wep)" 0
 kp_eq "no veth is left on the node" "$(ip -n node1 -o link show type veth | wc -l)" 0

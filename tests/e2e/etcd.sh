@@ -109,15 +109,15 @@ etcd_put $P/EndpointSlice/default/web-1 "$(slice 10.244.1.2 10.244.1.3 10.244.1.
 kp_wait_for "a change reaches node1" has_backends node1 "10.244.1.2:8080 10.244.1.3:8080 10.244.1.4:8080 "
 kp_wait_for "and node2" has_backends node2 "10.244.1.2:8080 10.244.1.3:8080 10.244.1.4:8080 "
 etcd_del $P/Service/default/web
-kp_wait_for "a deleted key deletes on node1" sh -c '! kplanectl -n node1 service show 10.96.0.10:80/tcp'
-kp_wait_for "and on node2" sh -c '! kplanectl -n node2 service show 10.96.0.10:80/tcp'
+kp_wait_for "a deleted key deletes on node1" bash -c '! kplanectl -n node1 service show 10.96.0.10:80/tcp'
+kp_wait_for "and on node2" bash -c '! kplanectl -n node2 service show 10.96.0.10:80/tcp'
 etcd_put $P/Service/default/web '{"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"default"},"spec":{"clusterIP":"10.96.0.10","ports":[{"name":"http","port":80,"protocol":"TCP"}]}}'
 kp_wait_for "and a put brings it back" has_backends node1 "10.244.1.2:8080 10.244.1.3:8080 10.244.1.4:8080 "
 
 # etcd down: the kernels stay, kplaned is not ready.
 gen1=$(kpctl node1 --json status | grep -o '"generation":[0-9]*')
 etcd_stop
-kp_wait_for "etcd down: node1 not ready" sh -c '! ip netns exec node1 busybox wget -q -O /dev/null http://127.0.0.1:9099/readyz'
+kp_wait_for "etcd down: node1 not ready" bash -c '! ip netns exec node1 busybox wget -q -O /dev/null http://127.0.0.1:9099/readyz'
 sleep 2
 kp_eq "and its kernel as it was" "$(kpctl node1 --json status | grep -o '"generation":[0-9]*')" "$gen1"
 out=$(ip netns exec pod5 kp-echo connect tcp 10.96.0.10 80)

@@ -46,7 +46,7 @@ kp_check "node set policy-reject on (node1 only)" kpctl node1 node set policy-re
 out=$(ip netns exec pod2 kp-echo connect udp 10.244.1.3 8053 2>&1)
 kp_check "node1: a denied datagram is refused at once [$out]" grep -q "No route to host" <<<"$out"
 out=$(ip netns exec pod6 kp-echo connect udp 10.244.1.7 8053 2>&1)
-kp_check "node2: dropped silently [$out]" sh -c "! grep -q 'No route to host' <<EOF
+kp_check "node2: dropped silently [$out]" bash -c "! grep -q 'No route to host' <<EOF
 $out
 EOF"
 kp_eq "status shows it" "$(st node1 policy_reject)" '"on"'

@@ -49,6 +49,23 @@ struct kp_k8s_view {
 int kp_store_view(const struct kp_store *s, struct kp_k8s_view *v);
 void kp_k8s_view_free(struct kp_k8s_view *v);
 
+/*
+ * A healthCheckNodePort to answer, as kube-proxy does for each service
+ * with externalTrafficPolicy Local: 200 while the node has a local
+ * endpoint for it, else 503.
+ */
+struct kp_health_port {
+	uint16_t port;
+	unsigned int local;		/* local ready endpoints */
+	char ns[64];
+	char name[KP_K8S_NAME_MAX];
+};
+
+struct kp_health_ports {
+	struct kp_health_port *hp;
+	unsigned int n;
+};
+
 /* Services (frontends) with their backends, owned. */
 struct kp_svc_set {
 	struct kp_service *svcs;
@@ -62,6 +79,9 @@ struct kp_svc_set {
  */
 int kp_k8s_want(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 		struct kp_svc_set *out, unsigned int *orphans);
+/* The health check ports of @v's Local services, from the frontends @svcs they made. */
+int kp_k8s_want_health(const struct kp_k8s_view *v, const struct kp_svc_set *svcs,
+		       struct kp_health_ports *out);
 void kp_svc_set_free(struct kp_svc_set *set);
 
 /* A workload endpoint kplaned wants, with the path of its pod's netns. */
@@ -126,6 +146,7 @@ struct kp_desired {
 	struct kp_svc_set svcs;
 	struct kp_ep_set eps;
 	struct kp_node_settings settings;
+	struct kp_health_ports health;	/* not the kernel's: kplaned serves them */
 	unsigned int orphans;		/* slices whose service is not there */
 };
 

@@ -201,16 +201,27 @@ bad:
 	return -EINVAL;
 }
 
+/* A name as Kubernetes allows one: lowercase letters, digits, '-' and '.'. */
+static bool kp_dns_name(const char *s)
+{
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-.") == strlen(s);
+}
+
 /* metadata.name and metadata.namespace (default "default"). */
 static int kp_meta(struct fy_node *root, char *ns, size_t ns_size, char *name, size_t name_size,
 		   const char **why)
 {
 	const char *s = kp_str(root, "/metadata/namespace");
 
-	if (kp_copy(ns, ns_size, s ? s : "default", "metadata.namespace is too long", why))
+	if (kp_copy(ns, ns_size, s ? s : "default", "metadata.namespace is too long", why) ||
+	    kp_copy(name, name_size, kp_str(root, "/metadata/name"),
+		    "metadata.name is missing or too long", why))
 		return -EINVAL;
-	return kp_copy(name, name_size, kp_str(root, "/metadata/name"),
-		       "metadata.name is missing or too long", why);
+	if (!kp_dns_name(ns) || !kp_dns_name(name)) {
+		*why = "metadata.name or namespace is not a DNS name ([a-z0-9.-])";
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int kp_policy(struct fy_node *root, const char *path, uint8_t *out, const char **why)
@@ -338,7 +349,9 @@ int kp_k8s_service_read(struct fy_node *root, struct kp_k8s_service *svc, const 
 		   &svc->n_lb_ips, "status.loadBalancer.ingress holds a bad ip or too many", why) ||
 	    kp_policy(root, "/spec/externalTrafficPolicy", &svc->ext_policy, why) ||
 	    kp_policy(root, "/spec/internalTrafficPolicy", &svc->int_policy, why) ||
-	    kp_affinity(root, svc, why) || kp_svc_ports(root, svc, why))
+	    kp_affinity(root, svc, why) || kp_svc_ports(root, svc, why) ||
+	    kp_port(root, "/spec/healthCheckNodePort", true, &svc->health_port,
+		    "spec.healthCheckNodePort is not 1-65535", why))
 		return -EINVAL;
 	return 0;
 }

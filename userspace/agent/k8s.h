@@ -38,6 +38,7 @@ struct kp_k8s_service {
 	struct kp_ip lb_ips[KP_K8S_IPS_MAX];	/* status.loadBalancer.ingress[].ip */
 	uint8_t ext_policy, int_policy;	/* enum kplane_traffic_policy */
 	uint32_t affinity;		/* ClientIP timeout, seconds; 0: none */
+	uint16_t health_port;		/* healthCheckNodePort; 0: none */
 	unsigned int n_ports;
 	struct kp_k8s_svc_port ports[KP_K8S_PORTS_MAX];
 };

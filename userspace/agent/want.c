@@ -126,6 +126,8 @@ int kp_store_desired(const struct kp_store *s, const struct kp_k8s_node *node,
 	err = kp_k8s_want(&v, node, &out->svcs, &out->orphans);
 	if (!err)
 		err = kp_k8s_want_eps(&v, node, &out->eps);
+	if (!err)
+		err = kp_k8s_want_health(&v, &out->svcs, &out->health);
 	kp_k8s_want_settings(&v, node, &out->settings);
 	kp_k8s_view_free(&v);
 	if (err)
@@ -137,6 +139,8 @@ void kp_desired_free(struct kp_desired *d)
 {
 	kp_svc_set_free(&d->svcs);
 	kp_ep_set_free(&d->eps);
+	free(d->health.hp);
+	memset(&d->health, 0, sizeof(d->health));
 }
 
 int kp_desired_diff(const struct kp_desired *want, const struct kp_desired *have,
@@ -212,3 +216,54 @@ bool kp_settings_same(const struct kp_node_settings *a, const struct kp_node_set
 	       a->bypass_conntrack == b->bypass_conntrack && a->fast_forward == b->fast_forward &&
 	       !strcmp(a->failsafe_in, b->failsafe_in) && !strcmp(a->failsafe_out, b->failsafe_out);
 }
+
+/* The most local ready backends any of the frontends of @svc has. */
+static unsigned int kp_local_ready(const struct kp_k8s_service *svc, const struct kp_svc_set *set)
+{
+	char id[2 * KP_K8S_NAME_MAX];
+	unsigned int i, j, most = 0;
+	size_t n = (size_t)snprintf(id, sizeof(id), "%s/%s", svc->ns, svc->name);
+
+	for (i = 0; i < set->n; i++) {
+		const struct kp_service *fe = &set->svcs[i];
+		unsigned int local = 0;
+
+		/* Its frontends' ids are "ns/name" or "ns/name:port". */
+		if (strncmp(fe->id, id, n) || (fe->id[n] && fe->id[n] != ':'))
+			continue;
+		for (j = 0; j < fe->n_backends; j++)
+			local += fe->backends[j].local && fe->backends[j].state == KPLANE_BE_ACTIVE;
+		most = local > most ? local : most;
+	}
+	return most;
+}
+
+int kp_k8s_want_health(const struct kp_k8s_view *v, const struct kp_svc_set *svcs,
+		       struct kp_health_ports *out)
+{
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < v->n_svcs; i++) {
+		const struct kp_k8s_service *svc = v->svcs[i];
+		struct kp_health_port *hp;
+
+		if (!svc->health_port || svc->ext_policy != KPLANE_POLICY_LOCAL ||
+		    svc->type == KPLANE_SVC_CLUSTER_IP)
+			continue;
+		hp = realloc(out->hp, (out->n + 1) * sizeof(*hp));
+		if (!hp) {
+			free(out->hp);
+			memset(out, 0, sizeof(*out));
+			return -ENOMEM;
+		}
+		out->hp = hp;
+		hp = &out->hp[out->n++];
+		hp->port = svc->health_port;
+		hp->local = kp_local_ready(svc, svcs);
+		snprintf(hp->ns, sizeof(hp->ns), "%s", svc->ns);
+		snprintf(hp->name, sizeof(hp->name), "%s", svc->name);
+	}
+	return 0;
+}
+

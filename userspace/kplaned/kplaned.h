@@ -71,6 +71,12 @@ extern const double kp_buckets[16];
 /* Adds @v (seconds) to histogram @h (kp_buckets' bounds), its sum @sum. */
 void kp_observe(uint64_t *h, double *sum, double v);
 
+/* healthCheckNodePort servers (health.c); updated by the loop's thread. */
+struct kp_health;
+struct kp_health *kp_health_new(void);
+void kp_health_update(struct kp_health *hs, const struct kp_health_ports *want);
+void kp_health_free(struct kp_health *hs);
+
 struct kp_http;
 /* Serves @m on @listen (ADDR:PORT); unhealthy once a change waits @health_timeout s. */
 struct kp_http *kp_http_start(const char *listen, struct kp_metrics *m, double health_timeout);

@@ -33,6 +33,7 @@ struct kp_daemon {
 	struct kp_source *srcs[KP_SOURCES_MAX];
 	unsigned int n_srcs;
 	struct kp_http *http;
+	struct kp_health *health;
 	int epfd, sigfd, timerfd;
 	bool pending;			/* the store changed since the last sync */
 	/* Monotonic seconds: when each is due (0: not due), when the last sync ended. */
@@ -260,6 +261,7 @@ static void kp_sync(struct kp_daemon *d, bool full)
 	}
 	d->backoff = 0;
 	d->pending = false;
+	kp_health_update(d->health, &d->rec.applied.health);
 	d->next_partial = 0;
 	if (full)
 		d->next_full = now + d->cfg.sync_period_s;
@@ -409,7 +411,8 @@ int main(int argc, char **argv)
 	err = kp_signals(&d);
 	if (err)
 		goto err_fds;
-	err = kp_sources_up(&d);
+	d.health = kp_health_new();
+	err = d.health ? kp_sources_up(&d) : -ENOMEM;
 	if (err)
 		goto err_sources;
 	if (d.cfg.listen[0]) {
@@ -424,6 +427,7 @@ int main(int argc, char **argv)
 err_sources:
 	for (i = 0; i < d.n_srcs; i++)
 		d.srcs[i]->destroy(d.srcs[i]);
+	kp_health_free(d.health);
 err_fds:
 	if (d.sigfd >= 0)
 		close(d.sigfd);

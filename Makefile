@@ -20,7 +20,7 @@ D_LIBS := -lfyaml -lmicrohttpd -lcurl -lcrypto -lpthread
 HELPER_SRC := $(wildcard tests/e2e/helpers/*.c)
 
 .PHONY: all module userspace deps demo check check-quick unit kunit e2e e2e-debug dkms-test \
-	dkms-install bench clean
+	dkms-install install bench clean
 
 all: module userspace
 
@@ -99,6 +99,22 @@ dkms-test: userspace
 
 dkms-install:
 	tests/dkms/install.sh
+
+# The userspace on this machine (the module: make dkms-install): kplaned and
+# its systemd unit and defaults, kplanectl, the CNI plugin, an example state.
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: userspace
+	install -D -m 0755 $(BUILD)/kplaned $(DESTDIR)$(PREFIX)/sbin/kplaned
+	install -D -m 0755 $(BUILD)/kplanectl $(DESTDIR)$(PREFIX)/sbin/kplanectl
+	install -D -m 0755 $(BUILD)/cni/kplane $(DESTDIR)/opt/cni/bin/kplane
+	install -D -m 0644 dist/kplaned.service $(DESTDIR)/etc/systemd/system/kplaned.service
+	sed -i 's|/usr/local/sbin|$(PREFIX)/sbin|' $(DESTDIR)/etc/systemd/system/kplaned.service
+	[ -e $(DESTDIR)/etc/default/kplaned ] || \
+		install -D -m 0644 dist/kplaned.default $(DESTDIR)/etc/default/kplaned
+	install -d -m 0755 $(DESTDIR)/etc/kplane/state.d
+	install -D -m 0644 dist/state.d-example.yaml $(DESTDIR)$(PREFIX)/share/kplane/state.d-example.yaml
+	install -D -m 0644 dist/10-kplane.conflist $(DESTDIR)$(PREFIX)/share/kplane/10-kplane.conflist
 
 # Measurements, not tests: see tests/bench/run.sh; results land in docs/bench/.
 bench: deps

@@ -350,6 +350,21 @@ static void test_node_config(void)
 	kp_k8s_objects_free(&o);
 }
 
+/* The example state the README points at reads without a skip. */
+static void test_dist_example(void)
+{
+	struct kp_store s = { 0 };
+	struct skips k = { 0 };
+	struct kp_desired w;
+
+	KP_EXPECT(kp_files_read(&s, KP_DIST "/state.d-example.yaml", note, &k) == 0);
+	KP_EXPECT(k.n == 0 && s.n_svcs == 1 && s.n_slices == 1 && s.n_cfgs == 1);
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	KP_EXPECT(w.svcs.n == 2 && w.settings.max_services == 50000);
+	kp_desired_free(&w);
+	kp_store_free(&s);
+}
+
 int main(void)
 {
 	KP_RUN(test_store_join);
@@ -361,5 +376,6 @@ int main(void)
 	KP_RUN(test_weps);
 	KP_RUN(test_ep_diff);
 	KP_RUN(test_node_config);
+	KP_RUN(test_dist_example);
 	return KP_TEST_DONE();
 }

@@ -23,12 +23,20 @@ cc=${CC:-gcc}
 agent_src=()
 for f in "$top"/userspace/agent/*.c; do [ "${f##*/}" = sync.c ] || agent_src+=("$f"); done
 "$cc" "${cflags[@]}" "$top/tests/unit/k8s_test.c" "${agent_src[@]}" -lfyaml -o "$out/k8s_test"
-"$cc" "${cflags[@]}" "$top/tests/unit/agent_test.c" "${agent_src[@]}" -lfyaml -o "$out/agent_test"
+"$cc" "${cflags[@]}" -DKP_DIST="\"$top/dist\"" "$top/tests/unit/agent_test.c" "${agent_src[@]}" \
+	-lfyaml -o "$out/agent_test"
 fail=0
 for t in validate_test args_test maglev_test match_test k8s_test agent_test; do
 	echo "# unit: $t"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$out/$t" || fail=1
 done
+
+# The example CNI configuration the README points at is valid JSON.
+if jq -e '.plugins | length == 2' "$top/dist/10-kplane.conflist" >/dev/null; then
+	echo "ok - dist/10-kplane.conflist is a conflist"
+else
+	echo "not ok - dist/10-kplane.conflist"; fail=1
+fi
 
 # The VM verdict's log scanner must catch each kind of kernel report.
 scan=$top/tests/qemu/scan-log.sh

@@ -8,7 +8,7 @@
 #include <net/tcp.h>
 #include "budget.h"
 #include "flow.h"
-#include "node.h"
+#include "settings.h"
 
 unsigned int kp_max_flows = 262144;
 module_param_named(max_flows, kp_max_flows, uint, 0644);
@@ -212,9 +212,9 @@ static void kp_flow_gc_arm(struct kp_flow_table *tbl)
 /* Takes one of the node's max_flows places; false when none is left. */
 static bool kp_flow_reserve(struct kp_flow_table *tbl)
 {
-	const struct kp_node *node = container_of(tbl, struct kp_node, flows);
+	u32 own = tbl->own_max ? READ_ONCE(*tbl->own_max) : 0;
 
-	if (atomic_inc_return(&tbl->count) > kp_node_max_flows(node))
+	if (atomic_inc_return(&tbl->count) > kp_limit(own, &kp_max_flows))
 		goto node_full;
 	if (!kp_pool_take(&kp_flows_host, tbl->tenant, 1, READ_ONCE(kp_max_flows_host)))
 		goto node_full;

@@ -126,6 +126,8 @@ struct kp_flow_table {
 	struct rhashtable ht;
 	spinlock_t lock;	/* creation and removal */
 	bool tenant;		/* its node is a tenant's (budget.h) */
+	/* Its node's own max_flows (settings.h); NULL (a bare table): the host's. */
+	const u32 *own_max;
 	atomic_t count;
 	/* Flows that rewrite packets: while none exist, packets need no NAT lookup. */
 	atomic_t nat_count;

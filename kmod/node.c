@@ -144,6 +144,7 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	err = kp_flow_table_init(&node->flows);
 	if (err)
 		goto err_svcs;
+	node->flows.own_max = &node->set.max_flows;
 	node->eps.tenant = node->flows.tenant = tenant;
 	err = kp_pol_table_init(&node->pol);
 	if (err)

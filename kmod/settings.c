@@ -104,14 +104,6 @@ const struct nla_policy kp_settings_policy[KPLANE_SET_A_MAX + 1] = {
 					    .len = KPLANE_FAILSAFE_STR_MAX - 1 },
 };
 
-/* A node's own limit, at most the host's (which may have been lowered since). */
-static u32 kp_limit(u32 own, const unsigned int *host)
-{
-	u32 cap = READ_ONCE(*host);
-
-	return own && own < cap ? own : cap;
-}
-
 u32 kp_node_max_endpoints(const struct kp_node *node)
 {
 	return kp_limit(READ_ONCE(node->set.max_endpoints), &kp_max_endpoints);
@@ -190,6 +182,10 @@ static int kp_parse_failsafe(struct kp_settings_req *r, unsigned int which,
 	r->fs_set[which] = true;
 	if (!strcmp(nla_data(a), "default"))
 		return 0;
+	if (strchr(nla_data(a), '\n')) {
+		kp_set_err(extack, a, "a failsafe list is one line");
+		return -EINVAL;
+	}
 	r->fs[which] = kzalloc(sizeof(*r->fs[which]), GFP_KERNEL_ACCOUNT);
 	if (!r->fs[which])
 		return -ENOMEM;
@@ -272,7 +268,11 @@ int kp_settings_set(struct kp_node *node, const struct nlattr *nest,
 	for (i = 0; i < 2; i++)
 		if (r.fs_set[i])
 			kp_failsafe_swap(node, i, r.fs[i]);
-	kp_node_changed(node);
+	/* Cached verdicts a failsafe port decided are judged again. */
+	if (r.fs_set[KP_FAILSAFE_IN] || r.fs_set[KP_FAILSAFE_OUT])
+		kp_pol_changed(node);
+	else
+		kp_node_changed(node);
 	return 0;
 }
 

@@ -37,6 +37,14 @@ int kp_settings_fill(struct sk_buff *skb, const struct kp_node *node);
 /* Back to the host's (NODE_DISABLE); lists freed after a grace period. */
 void kp_settings_reset(struct kp_node *node);
 
+/* A node's own limit, at most the host's (which may have been lowered since). */
+static inline u32 kp_limit(u32 own, const unsigned int *host)
+{
+	u32 cap = READ_ONCE(*host);
+
+	return own && own < cap ? own : cap;
+}
+
 /* What is in force for @node (any context). */
 u32 kp_node_max_endpoints(const struct kp_node *node);
 u32 kp_node_max_services(const struct kp_node *node);

@@ -156,7 +156,8 @@
  *	The node's own settings, in KPLANE_A_SETTINGS { KPLANE_SET_A_* }; an
  *	attribute left out is left as it is.  The module parameters of the
  *	same names are the host's defaults (what a node follows until it sets
- *	its own, and again after DEFAULT or 0) and its caps:
+ *	its own, and again after DEFAULT or 0) and, for the limits, its caps
+ *	(the switches and lists act in the node's own netns only: its choice):
  *	  MAX_ENDPOINTS, MAX_SERVICES, MAX_FLOWS   u32, 0: the host's;
  *	                       above the host's: ERANGE
  *	  POLICY_REJECT, BYPASS_CONNTRACK, FAST_FORWARD   u8, enum kplane_setting

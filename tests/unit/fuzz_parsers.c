@@ -190,6 +190,8 @@ static void fuzz_k8s(const uint8_t *data, size_t len)
 		kp_k8s_frontends(&svc, slices, 1, &node, fuzz_k8s_emit, NULL);
 	if (!slice_err)
 		kp_k8s_slice_free(&slice);
+	if (!svc_err)
+		kp_k8s_service_free(&svc);
 	fy_document_destroy(d);
 }
 

@@ -81,6 +81,7 @@ static void translate(const char *svc_yaml, const char *const *slice_yaml, unsig
 	KP_EXPECT(kp_k8s_frontends(&svc, ptrs, n, &node, collect, out) == 0);
 	for (i = 0; i < n; i++)
 		kp_k8s_slice_free(&slices[i]);
+	kp_k8s_service_free(&svc);
 }
 
 static bool ip_is(const struct kp_ip *ip, const char *text)
@@ -313,6 +314,7 @@ static void test_json(void)
 			   "\"spec\": {\"clusterIP\": \"10.96.0.10\", "
 			   "\"ports\": [{\"port\": 80, \"protocol\": \"UDP\"}]}}", &svc, &why) == 0);
 	KP_EXPECT(svc.n_ports == 1 && svc.ports[0].proto == IPPROTO_UDP);
+	kp_k8s_service_free(&svc);
 }
 
 /* What libfyaml is never handed: NUL bytes, invalid or overlong UTF-8, surrogates. */

@@ -173,17 +173,41 @@ static bool kp_ip_unicast(const struct kp_ip *ip)
 }
 
 /* Addresses of a sequence at @path (of scalars, or of mappings' @key). */
-static int kp_ips(struct fy_node *n, const char *path, const char *key, struct kp_ip *ips,
+/*
+ * Room for @seq's items (at most @max, each @size bytes) in *@arr; 0 with
+ * *@arr NULL for no sequence, -EINVAL (with @what) for too many or not a
+ * list, -ENOMEM.
+ */
+static int kp_alloc_items(struct fy_node *seq, unsigned int max, size_t size, void **arr,
+			  const char *what, const char **why)
+{
+	int n;
+
+	*arr = NULL;
+	if (!seq || kp_is_null(seq))
+		return 0;
+	n = fy_node_is_sequence(seq) ? fy_node_sequence_item_count(seq) : -1;
+	if (n < 0 || (unsigned int)n > max) {
+		*why = what;
+		return -EINVAL;
+	}
+	*arr = calloc(n ? (size_t)n : 1, size);
+	return *arr ? 0 : -ENOMEM;
+}
+
+static int kp_ips(struct fy_node *n, const char *path, const char *key, struct kp_ip **out,
 		  unsigned int max, unsigned int *count, const char *what, const char **why)
 {
 	struct fy_node *seq = kp_at(n, path), *item;
 	void *iter = NULL;
+	struct kp_ip *ips;
+	int err;
 
 	*count = 0;
-	if (!seq)
-		return 0;
-	if (!fy_node_is_sequence(seq))
-		goto bad;
+	err = kp_alloc_items(seq, max, sizeof(**out), (void **)out, what, why);
+	if (err || !*out)
+		return err;
+	ips = *out;
 	while ((item = fy_node_sequence_iterate(seq, &iter))) {
 		const char *s = key ? kp_str(item, key) : kp_scalar(item);
 		const char *mode = key ? kp_str(item, "/ipMode") : NULL;
@@ -191,7 +215,7 @@ static int kp_ips(struct fy_node *n, const char *path, const char *key, struct k
 		/* A hostname-only ingress, or one whose balancer proxies: nothing to do here. */
 		if ((key && !s) || (mode && !strcmp(mode, "Proxy")))
 			continue;
-		if (*count >= max || kp_ip(s, &ips[*count]) || !kp_ip_unicast(&ips[*count]))
+		if (kp_ip(s, &ips[*count]) || !kp_ip_unicast(&ips[*count]))
 			goto bad;
 		(*count)++;
 	}
@@ -269,9 +293,16 @@ static int kp_cluster_ips(struct fy_node *root, struct kp_k8s_service *svc, cons
 		svc->headless = true;
 		return 0;
 	}
-	if (kp_at(root, "/spec/clusterIPs"))
-		return kp_ips(root, "/spec/clusterIPs", NULL, svc->cluster_ips, 2,
-			      &svc->n_cluster_ips, what, why);
+	if (kp_at(root, "/spec/clusterIPs")) {
+		struct kp_ip *ips = NULL;
+		int err = kp_ips(root, "/spec/clusterIPs", NULL, &ips, 2, &svc->n_cluster_ips,
+				 what, why);
+
+		if (!err && svc->n_cluster_ips)
+			memcpy(svc->cluster_ips, ips, svc->n_cluster_ips * sizeof(*ips));
+		free(ips);
+		return err;
+	}
 	if (!one || !one[0])
 		return 0;
 	svc->n_cluster_ips = 1;
@@ -316,18 +347,14 @@ static int kp_svc_ports(struct fy_node *root, struct kp_k8s_service *svc, const 
 {
 	struct fy_node *seq = kp_at(root, "/spec/ports"), *item;
 	void *iter = NULL;
+	int err = kp_alloc_items(seq, KP_K8S_PORTS_MAX, sizeof(*svc->ports), (void **)&svc->ports,
+				 "spec.ports is not a list of at most 64", why);
 
-	if (seq && !fy_node_is_sequence(seq)) {
-		*why = "spec.ports is not a list";
-		return -EINVAL;
-	}
-	while (seq && (item = fy_node_sequence_iterate(seq, &iter))) {
+	if (err)
+		return err;
+	while (svc->ports && (item = fy_node_sequence_iterate(seq, &iter))) {
 		struct kp_k8s_svc_port *p = &svc->ports[svc->n_ports];
 
-		if (svc->n_ports >= KP_K8S_PORTS_MAX) {
-			*why = "spec.ports has too many ports";
-			return -EINVAL;
-		}
 		memset(p, 0, sizeof(*p));
 		if (kp_port_entry(item, p->name, sizeof(p->name), &p->proto, &p->port, false, why) ||
 		    kp_port(item, "/nodePort", true, &p->node_port, "a nodePort is not 1-65535", why))
@@ -341,33 +368,46 @@ static int kp_svc_ports(struct fy_node *root, struct kp_k8s_service *svc, const 
 int kp_k8s_service_read(struct fy_node *root, struct kp_k8s_service *svc, const char **why)
 {
 	memset(svc, 0, sizeof(*svc));
+	*why = NULL;
 	if (kp_meta(root, svc->ns, sizeof(svc->ns), svc->name, sizeof(svc->name), why) ||
 	    kp_svc_type(root, svc, why) || kp_cluster_ips(root, svc, why) ||
-	    kp_ips(root, "/spec/externalIPs", NULL, svc->external_ips, KP_K8S_IPS_MAX,
+	    kp_ips(root, "/spec/externalIPs", NULL, &svc->external_ips, KP_K8S_IPS_MAX,
 		   &svc->n_external_ips, "spec.externalIPs holds a non-address or too many", why) ||
-	    kp_ips(root, "/status/loadBalancer/ingress", "/ip", svc->lb_ips, KP_K8S_IPS_MAX,
+	    kp_ips(root, "/status/loadBalancer/ingress", "/ip", &svc->lb_ips, KP_K8S_IPS_MAX,
 		   &svc->n_lb_ips, "status.loadBalancer.ingress holds a bad ip or too many", why) ||
 	    kp_policy(root, "/spec/externalTrafficPolicy", &svc->ext_policy, why) ||
 	    kp_policy(root, "/spec/internalTrafficPolicy", &svc->int_policy, why) ||
 	    kp_affinity(root, svc, why) || kp_svc_ports(root, svc, why) ||
 	    kp_port(root, "/spec/healthCheckNodePort", true, &svc->health_port,
-		    "spec.healthCheckNodePort is not 1-65535", why))
-		return -EINVAL;
+		    "spec.healthCheckNodePort is not 1-65535", why)) {
+		kp_k8s_service_free(svc);
+		return *why ? -EINVAL : -ENOMEM;
+	}
 	return 0;
+}
+
+void kp_k8s_service_free(struct kp_k8s_service *svc)
+{
+	free(svc->ports);
+	free(svc->external_ips);
+	free(svc->lb_ips);
+	svc->ports = NULL;
+	svc->external_ips = svc->lb_ips = NULL;
+	svc->n_ports = svc->n_external_ips = svc->n_lb_ips = 0;
 }
 
 static int kp_slice_ports(struct fy_node *root, struct kp_k8s_slice *slice, const char **why)
 {
 	struct fy_node *seq = kp_at(root, "/ports"), *item;
 	void *iter = NULL;
+	int err = kp_alloc_items(seq, KP_K8S_PORTS_MAX, sizeof(*slice->ports),
+				 (void **)&slice->ports, "ports is not a list of at most 64", why);
 
-	while (seq && fy_node_is_sequence(seq) && (item = fy_node_sequence_iterate(seq, &iter))) {
+	if (err)
+		return err;
+	while (slice->ports && (item = fy_node_sequence_iterate(seq, &iter))) {
 		struct kp_k8s_slice_port *p = &slice->ports[slice->n_ports];
 
-		if (slice->n_ports >= KP_K8S_PORTS_MAX) {
-			*why = "ports has too many ports";
-			return -EINVAL;
-		}
 		memset(p, 0, sizeof(*p));
 		if (kp_port_entry(item, p->name, sizeof(p->name), &p->proto, &p->port, true, why))
 			return -EINVAL;
@@ -401,6 +441,7 @@ static int kp_slice_endpoint(struct fy_node *item, uint16_t family, struct kp_k8
 	struct fy_node *zones = kp_at(item, "/hints/forZones"), *z;
 	const char *node = kp_str(item, "/nodeName");
 	void *iter = NULL;
+	int err;
 
 	memset(ep, 0, sizeof(*ep));
 	if (kp_ip(kp_str(item, "/addresses/0"), &ep->addr) || ep->addr.family != family ||
@@ -412,18 +453,20 @@ static int kp_slice_endpoint(struct fy_node *item, uint16_t family, struct kp_k8
 	    kp_cond(item, "/conditions/serving", ep->ready, &ep->serving, why) ||
 	    kp_cond(item, "/conditions/terminating", false, &ep->terminating, why))
 		return -EINVAL;
-	if (node && kp_copy(ep->node, sizeof(ep->node), node, "a nodeName is too long", why))
+	if (node && strlen(node) >= KP_K8S_NAME_MAX) {
+		*why = "a nodeName is too long";
 		return -EINVAL;
-	while (zones && fy_node_is_sequence(zones) && (z = fy_node_sequence_iterate(zones, &iter))) {
-		const char *name = kp_str(z, "/name");
-
-		if (ep->n_zones >= KP_K8S_ZONES_MAX ||
-		    kp_copy(ep->zones[ep->n_zones], sizeof(ep->zones[0]), name,
-			    "a zone hint is missing its name, too long or one too many", why))
-			return -EINVAL;
-		ep->n_zones++;
 	}
-	return 0;
+	if (node && !(ep->node = strdup(node)))
+		return -ENOMEM;
+	err = kp_alloc_items(zones, KP_K8S_ZONES_MAX, sizeof(*ep->zones), (void **)&ep->zones,
+			     "hints.forZones is not a list of at most 8", why);
+	while (!err && ep->zones && (z = fy_node_sequence_iterate(zones, &iter))) {
+		err = kp_copy(ep->zones[ep->n_zones], sizeof(ep->zones[0]), kp_str(z, "/name"),
+			      "a zone hint is missing its name, or it is too long", why);
+		ep->n_zones += !err;
+	}
+	return err;
 }
 
 static int kp_slice_endpoints(struct fy_node *root, struct kp_k8s_slice *slice, const char **why)
@@ -442,10 +485,14 @@ static int kp_slice_endpoints(struct fy_node *root, struct kp_k8s_slice *slice, 
 	slice->endpoints = calloc(n > 0 ? (size_t)n : 1, sizeof(*slice->endpoints));
 	if (!slice->endpoints)
 		return -ENOMEM;
-	while ((item = fy_node_sequence_iterate(seq, &iter)))
-		if (kp_slice_endpoint(item, slice->family, &slice->endpoints[slice->n_endpoints++],
-				      why))
-			return -EINVAL;
+	while ((item = fy_node_sequence_iterate(seq, &iter))) {
+		/* Counted first: what it allocated before a refusal is freed with the slice. */
+		int err = kp_slice_endpoint(item, slice->family,
+					    &slice->endpoints[slice->n_endpoints++], why);
+
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -636,9 +683,17 @@ int kp_k8s_nodecfg_read(struct fy_node *root, struct kp_k8s_nodecfg *cfg, const 
 
 void kp_k8s_slice_free(struct kp_k8s_slice *slice)
 {
+	unsigned int i;
+
+	for (i = 0; i < slice->n_endpoints; i++) {
+		free(slice->endpoints[i].node);
+		free(slice->endpoints[i].zones);
+	}
 	free(slice->endpoints);
+	free(slice->ports);
 	slice->endpoints = NULL;
-	slice->n_endpoints = 0;
+	slice->ports = NULL;
+	slice->n_endpoints = slice->n_ports = 0;
 }
 
 /* --- translation, as kube-proxy's pkg/proxy (endpoints, topology.go) --- */
@@ -737,7 +792,7 @@ struct kp_backends {
 static void kp_backends_visit(const struct kp_k8s_endpoint *ep, uint16_t port, void *arg)
 {
 	struct kp_backends *b = arg;
-	bool local = b->node->name && !strcmp(ep->node, b->node->name);
+	bool local = b->node->name && ep->node && !strcmp(ep->node, b->node->name);
 	struct kp_backend *be;
 	uint8_t state;
 

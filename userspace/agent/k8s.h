@@ -34,13 +34,14 @@ struct kp_k8s_service {
 	bool headless;			/* clusterIP: None */
 	unsigned int n_cluster_ips, n_external_ips, n_lb_ips;
 	struct kp_ip cluster_ips[2];	/* clusterIPs: one per family */
-	struct kp_ip external_ips[KP_K8S_IPS_MAX];
-	struct kp_ip lb_ips[KP_K8S_IPS_MAX];	/* status.loadBalancer.ingress[].ip */
+	/* Allocated to size (kp_k8s_service_free): 100k services must fit a node. */
+	struct kp_ip *external_ips;
+	struct kp_ip *lb_ips;		/* status.loadBalancer.ingress[].ip */
 	uint8_t ext_policy, int_policy;	/* enum kplane_traffic_policy */
 	uint32_t affinity;		/* ClientIP timeout, seconds; 0: none */
 	uint16_t health_port;		/* healthCheckNodePort; 0: none */
 	unsigned int n_ports;
-	struct kp_k8s_svc_port ports[KP_K8S_PORTS_MAX];
+	struct kp_k8s_svc_port *ports;
 };
 
 struct kp_k8s_slice_port {
@@ -52,9 +53,9 @@ struct kp_k8s_slice_port {
 struct kp_k8s_endpoint {
 	struct kp_ip addr;		/* the first of addresses[] (as kube-proxy) */
 	bool ready, serving, terminating;
-	char node[KP_K8S_NAME_MAX];
+	char *node;			/* nodeName; NULL: none */
 	unsigned int n_zones;		/* hints.forZones */
-	char zones[KP_K8S_ZONES_MAX][64];
+	char (*zones)[64];
 };
 
 struct kp_k8s_slice {
@@ -63,7 +64,7 @@ struct kp_k8s_slice {
 	char service[KP_K8S_NAME_MAX];	/* label kubernetes.io/service-name */
 	uint16_t family;		/* addressType: AF_INET or AF_INET6 */
 	unsigned int n_ports;
-	struct kp_k8s_slice_port ports[KP_K8S_PORTS_MAX];
+	struct kp_k8s_slice_port *ports;
 	unsigned int n_endpoints;
 	struct kp_k8s_endpoint *endpoints;
 };
@@ -107,11 +108,12 @@ bool kp_k8s_text_ok(const char *buf, size_t len);
 struct fy_node;
 /*
  * Reads one object; 0, or -EINVAL with *@why naming the field (the object is
- * then to be skipped, the rest applied).  A slice's endpoints are allocated:
- * kp_k8s_slice_free().
+ * then to be skipped, the rest applied; nothing is left allocated).  Lists
+ * are allocated to size: kp_k8s_service_free(), kp_k8s_slice_free().
  */
 int kp_k8s_service_read(struct fy_node *root, struct kp_k8s_service *svc, const char **why);
 int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const char **why);
+void kp_k8s_service_free(struct kp_k8s_service *svc);
 void kp_k8s_slice_free(struct kp_k8s_slice *slice);
 int kp_k8s_wep_read(struct fy_node *root, struct kp_k8s_wep *wep, const char **why);
 int kp_k8s_nodecfg_read(struct fy_node *root, struct kp_k8s_nodecfg *cfg, const char **why);

@@ -215,6 +215,8 @@ void kp_k8s_objects_free(struct kp_k8s_objects *o)
 
 	for (i = 0; i < o->n_slices; i++)
 		kp_k8s_slice_free(&o->slices[i]);
+	for (i = 0; i < o->n_svcs; i++)
+		kp_k8s_service_free(&o->svcs[i]);
 	free(o->slices);
 	free(o->svcs);
 	free(o->weps);

@@ -276,14 +276,15 @@ ip netns exec outside kp-echo repeat tcp 192.168.50.1 30080 100 100 >/tmp/np.out
 np=$!
 gen0=$(kpctl node1 --json status | grep -o '"generation":[0-9]*')
 writes=0
-for i in $(seq 10); do
+restarts=$(kp_scale 10 3)
+for i in $(seq $restarts); do
 	kplaned_stop
 	kplaned_start || break
 	writes=$((writes + $(metric sync_proxy_rules_writes_total)))
 done
 wait $tcp $udp $np
-kp_eq "ten restarts wrote nothing (kplaned's count)" "$writes" 0
-kp_eq "ten restarts left the node's generation" \
+kp_eq "$restarts restarts wrote nothing (kplaned's count)" "$writes" 0
+kp_eq "$restarts restarts left the node's generation" \
 	"$(kpctl node1 --json status | grep -o '"generation":[0-9]*')" "$gen0"
 for f in tcp udp np; do
 	kp_eq "$f flow: 100 of 100 answered, one backend, across the restarts" \

@@ -7,11 +7,13 @@ KDIR ?= $(shell tests/qemu/kernels.sh kdir)
 BUILD := build
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+ROUTE_LIBS := $(shell pkg-config --libs libnl-route-3.0 2>/dev/null)
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-Iinclude/uapi -Iinclude -Iuserspace/lib -Iuserspace/agent $(PKG_CFLAGS)
 
 AGENT_SRC := $(wildcard userspace/agent/*.c)
-LIB_SRC := userspace/lib/libkplane.c userspace/lib/policy.c userspace/lib/settings.c
+LIB_SRC := userspace/lib/libkplane.c userspace/lib/policy.c userspace/lib/settings.c \
+	userspace/lib/podlink.c
 CTL_SRC := userspace/kplanectl/kplanectl.c userspace/kplanectl/args.c \
 	userspace/kplanectl/policy_args.c \
 	userspace/kplanectl/output.c $(AGENT_SRC)
@@ -51,12 +53,13 @@ $(BUILD)/kplaned: $(D_SRC) $(wildcard userspace/kplaned/*.h userspace/agent/*.h)
 		$(BUILD)/libkplane.a
 	$(CC) $(USER_CFLAGS) $(D_SRC) $(BUILD)/libkplane.a $(PKG_LIBS) $(D_LIBS) -o $@
 
-# The CNI plugin: no netlink, only the agent's reader (its helpers) and libfyaml.
+# The CNI plugin: the agent's reader (its helpers), libfyaml, and libkplane's
+# pod link (rtnetlink) for its standalone mode.
 $(BUILD)/cni/kplane: userspace/cni/kplane.c userspace/agent/k8s.c userspace/agent/load.c \
-		$(wildcard userspace/agent/*.h)
+		$(wildcard userspace/agent/*.h) $(BUILD)/libkplane.a
 	@mkdir -p $(BUILD)/cni
 	$(CC) $(USER_CFLAGS) userspace/cni/kplane.c userspace/agent/k8s.c userspace/agent/load.c \
-		-lfyaml -o $@
+		$(BUILD)/libkplane.a $(ROUTE_LIBS) -lfyaml -o $@
 
 # Test-only tools for the VM (helpers/): may use liburing, like real clients.
 $(BUILD)/helpers/%: tests/e2e/helpers/%.c $(BUILD)/libkplane.a

@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(
 	# build: module and userspace
-	gcc make pkg-config libnl-genl-3-dev libnl-3-dev rsync kmod
+	gcc make pkg-config libnl-genl-3-dev libnl-3-dev libnl-route-3-dev rsync kmod
 	# kplaned: YAML and JSON (Kubernetes objects), its HTTP endpoint, etcd's
 	# JSON API (and base64, from OpenSSL's libcrypto)
 	libfyaml-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev

@@ -5,9 +5,13 @@
 #   policy    policy_path.sh: kplane's policy datapath against iptables
 #             (+conntrack), ipset, nftables sets, nf_flow_table and no
 #             filtering, at 10..10k rules
+#   agent     agent_sync.sh: kplaned programming a node from files (start to
+#             programmed, one EndpointSlice change, peak RSS) beside
+#             iptables-restore and nft -f of kube-proxy's rulesets
 # rounds interleaved.  Writes docs/bench/SUITE.md (ratio tables, medians over
 # rounds), SUITE.png, and keeps the raw lines in SUITE.raw.
-#   BENCH_SUITES="services policy"
+#   BENCH_SUITES="services policy agent"
+#   BENCH_SHAPES="10000x10 100000x1" BENCH_CHANGES=100 (agent)
 #   BENCH_SIZES="1 1000 10000 100000" BENCH_ROUNDS=5 BENCH_CONNS=500 (services)
 #   BENCH_SLOW_MAX=10000: largest size the IPVS and nftables peers run at (slow to program)
 #   BENCH_PROGRAM_REPS=3: times each peer programs each size (median; slow ones once)
@@ -26,7 +30,7 @@ if [ ${#need[@]} -gt 0 ]; then
 		{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${need[@]}" \
 			>/tmp/kplane-apt-bench.log 2>&1; }
 fi
-suites=${BENCH_SUITES:-services policy}
+suites=${BENCH_SUITES:-services policy agent}
 out=$top/docs/bench
 mkdir -p "$out" "$top/build"
 env="$(uname -r) host, guest $(tests/qemu/kernels.sh stock-version), $(cat /var/cache/kplane/accel 2>/dev/null || echo tcg)"
@@ -54,4 +58,29 @@ if [[ " $suites " == *" policy "* ]]; then
 	/usr/bin/python3 "$top/tests/bench/report_policy.py" "$out/policy.raw" "$env" \
 		"$out/policy.png" >"$out/policy.md"
 	cat "$out/policy.md"
+fi
+if [[ " $suites " == *" agent "* ]]; then
+	log=$top/build/bench-agent.log
+	KPLANE_VM_MEM=3072 "$top/tests/qemu/run.sh" --kernel stock --scenario agent_sync \
+		--timeout 3600 --env "BENCH_SHAPES=${BENCH_SHAPES:-10000x10 100000x1}" \
+		--env "BENCH_CHANGES=${BENCH_CHANGES:-100}" >"$log" 2>&1 ||
+		echo "bench: the VM run reported failures (see $log)" >&2
+	grep -a '^BENCH' "$log" >"$out/agent.raw"
+	{
+		echo "# kplaned: programming a node from files ($env)"
+		echo
+		echo "Start to a fully programmed kernel (kplaned) or to the ruleset loaded"
+		echo "(kube-proxy's iptables-restore and nft -f of the same services), one"
+		echo "EndpointSlice change with all of them present (write to commit), and"
+		echo "kplaned's peak RSS. One VM run, stock kernel, TCG."
+		echo
+		echo "| peer | services x endpoints | ms | RSS MiB |"
+		echo "|---|---|---|---|"
+		sed -n 's/^BENCH-AGENT peer=\([^ ]*\) services=\([0-9]*\) endpoints=\([0-9]*\) ms=\([^ ]*\)\( rss_mib=\([0-9]*\)\)*.*/| \1 | \2 x \3 | \4 | \6 |/p' "$out/agent.raw"
+		echo
+		echo "| one change, services x endpoints | changes | p50 ms | p99 ms | RSS MiB |"
+		echo "|---|---|---|---|---|"
+		sed -n 's/^BENCH-AGENT-CHANGE services=\([0-9]*\) endpoints=\([0-9]*\) n=\([0-9]*\) p50_ms=\([^ ]*\) p99_ms=\([^ ]*\) rss_mib=\([0-9]*\).*/| \1 x \2 | \3 | \4 | \5 | \6 |/p' "$out/agent.raw"
+	} >"$out/agent.md"
+	cat "$out/agent.md"
 fi

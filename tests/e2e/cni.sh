@@ -4,7 +4,8 @@
 # previous result as prevResult; DEL in reverse with the cached result):
 # chained after Debian's ptp and bridge plugins with host-local IPAM, it
 # writes the pod's WorkloadEndpoint, kplaned makes it an endpoint that
-# services reach, CHECK agrees, and DEL leaves nothing behind.
+# services reach, CHECK agrees, and DEL leaves nothing behind.  Standalone
+# (IPAM delegated to host-local), it wires the pod as Calico does itself.
 . /scenarios/lib.sh
 
 kp_load
@@ -19,6 +20,10 @@ ptp_list='{"cniVersion": "1.0.0", "name": "k8s-pod-network", "plugins": [
    "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.244.7.0/24"}]],
             "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "/var/lib/cni/ipam"}},
   {"type": "kplane", "state_dir": "/tmp/state", "nodename": "node1"}]}'
+solo_list='{"cniVersion": "1.0.0", "name": "solo", "plugins": [
+  {"type": "kplane", "state_dir": "/tmp/state", "nodename": "node1", "mtu": 1400,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.246.0.0/24"}], [{"subnet": "fd00:246::/64"}]],
+            "dataDir": "/var/lib/cni/ipam"}}]}'
 bridge_list='{"cniVersion": "1.0.0", "name": "bridged", "plugins": [
   {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": false,
    "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.245.0.0/24"}]],
@@ -62,6 +67,20 @@ cni() {
 	esac
 }
 pod_ip() { jq -r '.ips[0].address' "/var/lib/cni/$1.result" | cut -d/ -f1; }
+# service_to NAME CLUSTERIP POD_IP: a Service on port 80 and its slice to POD_IP:8080.
+service_to() {
+	cat <<YAML
+kind: Service
+metadata: {name: $1, namespace: default}
+spec: {clusterIP: $2, ports: [{name: web, port: 80}]}
+---
+kind: EndpointSlice
+metadata: {name: $1-1, namespace: default, labels: {kubernetes.io/service-name: $1}}
+addressType: IPv4
+ports: [{name: web, port: 8080}]
+endpoints: [{addresses: [$3], nodeName: node1}]
+YAML
+}
 
 ip netns exec node1 kplaned -d $state -N node1 -m 100 -v debug >/tmp/kplaned.log 2>&1 &
 kpd=$!
@@ -84,7 +103,7 @@ kp_check "the result is ptp's: its interfaces and addresses" \
 
 # A service whose backend is pod cb, from pod ca.
 ip netns exec cb kp-echo serve tcp 0.0.0.0 8080 cni-b &
-cat >$state/svc.yaml <<YAML
+service_to b 10.96.7.1 "$(pod_ip c-b)" >$state/svc.yaml
 kind: Service
 metadata: {name: b, namespace: default}
 spec: {clusterIP: 10.96.7.1, ports: [{name: web, port: 80}]}
@@ -131,6 +150,48 @@ kp_eq "no WorkloadEndpoint file is left" "$(ls $state | grep -c wep)" 0
 kp_eq "no veth is left on the node" "$(ip -n node1 -o link show type veth | wc -l)" 0
 kp_eq "no address is held by host-local" \
 	"$(ls /var/lib/cni/ipam/k8s-pod-network /var/lib/cni/ipam/bridged 2>/dev/null | grep -c '^10\.')" 0
+# Standalone: the plugin makes the interface (Calico's wiring), host-local the addresses.
+for p in sa sb; do ip netns add $p; done
+kp_check "ADD standalone" cni ADD s-a sa "$solo_list"
+kp_check "ADD standalone, a second pod" cni ADD s-b sb "$solo_list"
+cat /var/lib/cni/s-a.result
+ip -n sa addr; ip -n sa route
+sa_if=$(jq -r '.interfaces[0].name' /var/lib/cni/s-a.result)
+kp_check "the pod has its addresses as /32 and /128" bash -c \
+	"ip -n sa -br addr show eth0 | grep -q '$(pod_ip s-a)/32' &&
+	 ip -n sa -br addr show eth0 | grep -q 'fd00:246::.*/128'"
+kp_check "and routes via 169.254.1.1 and fe80::1" bash -c \
+	"ip -n sa route | grep -q 'default via 169.254.1.1' && ip -n sa -6 route | grep -q 'default via fe80::1'"
+kp_check "the host side answers ARP for the gateway" bash -c \
+	"[ \$(ip netns exec node1 cat /proc/sys/net/ipv4/conf/$sa_if/proxy_arp) = 1 ]"
+kp_wait_for "kplaned made it an endpoint on the plugin's veth ($sa_if)" bash -c \
+	"kplanectl -n node1 endpoint show default/sa | grep -qw '$sa_if'"
+kp_check "CHECK agrees" cni CHECK s-a sa "$solo_list"
+ip netns exec sb kp-echo serve tcp 0.0.0.0 8080 solo-b &
+service_to sb 10.96.7.2 "$(pod_ip s-b)" >$state/svc2.yaml
+kind: Service
+metadata: {name: sb, namespace: default}
+spec: {clusterIP: 10.96.7.2, ports: [{name: web, port: 80}]}
+---
+kind: EndpointSlice
+metadata: {name: sb-1, namespace: default, labels: {kubernetes.io/service-name: sb}}
+addressType: IPv4
+ports: [{name: web, port: 8080}]
+endpoints: [{addresses: [$(pod_ip s-b)], nodeName: node1}]
+YAML
+kp_wait_for "the service is programmed" kplanectl -n node1 service show 10.96.7.2:80/tcp
+sleep 0.5
+out=$(ip netns exec sa kp-echo connect tcp 10.96.7.2 80)
+kp_check "a standalone pod reaches another through a ClusterIP [$out]" \
+	grep -q "^reply=solo-b $(pod_ip s-a)\$" <<<"$out"
+kp_check "DEL standalone" cni DEL s-a sa "$solo_list"
+kp_check "DEL the second" cni DEL s-b sb "$solo_list"
+kp_check "DEL again is fine" cni DEL s-a sa "$solo_list"
+kp_eq "no veth is left" "$(ip -n node1 -o link show type veth | wc -l)" 0
+kp_eq "no lease is left" "$(ls /var/lib/cni/ipam/solo 2>/dev/null | grep -c '^10\.\|^fd00')" 0
+kp_wait_for "no endpoint is left" bash -c \
+	"[ \$(kplanectl -n node1 endpoint list | awk 'NR > 1' | wc -l) = 0 ]"
+
 kp_eq "VERSION" "$(CNI_COMMAND=VERSION $CNI_PATH/kplane | jq -c .supportedVersions)" \
 	'["0.3.0","0.3.1","0.4.0","1.0.0"]'
 out=$(echo '{"cniVersion": "1.0.0", "name": "x", "type": "kplane", "nodename": "node1"}' |

@@ -7,6 +7,11 @@
  * name from CNI_ARGS.  kplaned makes it an endpoint; DEL removes it.  The
  * result is prevResult, unchanged.  Errors are the spec's JSON on stdout.
  *
+ * Standalone (the configuration has an "ipam" section): it makes the pod's
+ * interface itself, as Calico does (a veth "kp<hash>", proxy ARP for the
+ * 169.254.1.1 gateway, fe80::1, routes to the pod), with the addresses the
+ * IPAM plugin (e.g. host-local) gives, and DEL undoes both.
+ *
  * Network configuration (all optional):
  *   "state_dir": kplaned's directory (default /etc/kplane/state.d)
  *   "nodename":  this node as kplaned knows it (default the hostname)
@@ -20,6 +25,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include "k8s.h"
 
 #define KP_CNI_STDIN_MAX	(1 << 20)
@@ -40,7 +47,11 @@ struct kp_cni {
 	char node[256];
 	const char *state_dir;
 	struct fy_document *conf;
-	struct fy_node *prev;		/* prevResult; NULL when standalone */
+	char *conf_text;		/* as read: handed to the IPAM plugin */
+	size_t conf_len;
+	struct fy_node *prev;		/* prevResult (standalone: the IPAM's, made whole) */
+	const char *ipam;		/* standalone: the IPAM plugin's type */
+	char host_if[16];		/* standalone: the veth's host side */
 	char path[512], tmp[512];	/* the pod's WorkloadEndpoint file */
 };
 
@@ -61,6 +72,17 @@ static int kp_put(struct fy_document *d, struct fy_node *map, const char *key, c
 	return v ? fy_node_mapping_append(map, fy_node_create_scalar_copy(d, key, FY_NT), v) : -1;
 }
 
+/*
+ * A message as one double-quoted scalar needs no escape: quotes become
+ * single, backslashes slashes, control characters spaces (an IPAM
+ * plugin's error, quoted in ours, holds all three).
+ */
+static void kp_plain_text(char *s)
+{
+	for (; *s; s++)
+		*s = *s == '"' ? '\'' : *s == '\\' ? '/' : (unsigned char)*s < ' ' ? ' ' : *s;
+}
+
 /* The spec's error result on stdout; exits 1. */
 static void __attribute__((noreturn, format(printf, 3, 4)))
 kp_fail(const struct kp_cni *c, unsigned int code, const char *fmt, ...)
@@ -74,6 +96,7 @@ kp_fail(const struct kp_cni *c, unsigned int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	kp_plain_text(msg);
 	snprintf(num, sizeof(num), "%u", code);
 	if (map && !fy_document_set_root(d, map) &&
 	    !kp_put(d, map, "cniVersion", c->version ? c->version : "1.0.0", false) &&
@@ -173,6 +196,20 @@ static void kp_env(struct kp_cni *c)
 		kp_fail(c, KP_CNI_ERR_ENV, "K8S_POD_NAMESPACE/K8S_POD_NAME not [A-Za-z0-9_.-]");
 }
 
+/* The veth's host side: "kp" and a hash of the container and interface (Calico's "cali..."). */
+static void kp_host_if_name(struct kp_cni *c)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+	const char *parts[] = { c->container, "/", c->ifname };
+	unsigned int i;
+	const char *p;
+
+	for (i = 0; i < 3; i++)
+		for (p = parts[i]; *p; p++)
+			h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+	snprintf(c->host_if, sizeof(c->host_if), "kp%012llx", (unsigned long long)(h >> 16));
+}
+
 static void kp_config(struct kp_cni *c)
 {
 	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET };
@@ -183,6 +220,8 @@ static void kp_config(struct kp_cni *c)
 
 	if (!text)
 		kp_fail(c, KP_CNI_ERR_IO, "cannot read the network configuration");
+	c->conf_text = text;
+	c->conf_len = len;
 	cfg.diag = kp_fy_diag(NULL);
 	c->conf = kp_k8s_text_ok(text, len) && cfg.diag ?
 		  fy_document_build_from_string(&cfg, text, len) : NULL;
@@ -211,6 +250,10 @@ static void kp_config(struct kp_cni *c)
 	if (!kp_safe(c->node))
 		kp_fail(c, KP_CNI_ERR_CONFIG, "nodename: not [A-Za-z0-9_.-]");
 	c->prev = fy_node_by_path(root, "/prevResult", FY_NT, FYNWF_DONT_FOLLOW);
+	c->ipam = kp_str(root, "/ipam/type");
+	if (c->ipam && !kp_safe(c->ipam))
+		kp_fail(c, KP_CNI_ERR_CONFIG, "ipam.type: not [A-Za-z0-9_.-]");
+	kp_host_if_name(c);
 	/* Keep the text: the document points into it until the plugin exits. */
 	snprintf(c->path, sizeof(c->path), "%s/wep-%s-%s.yaml", c->state_dir, c->container,
 		 c->ifname);
@@ -342,12 +385,165 @@ static void kp_print_result(struct kp_cni *c)
 	free(out);
 }
 
+/* The first @type executable on CNI_PATH, into @path. */
+static bool kp_find_plugin(const char *type, char *path, size_t size)
+{
+	const char *dirs = getenv("CNI_PATH");
+	char *copy = strdup(dirs ? dirs : "/opt/cni/bin"), *dir, *save = NULL;
+	bool found = false;
+
+	for (dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		snprintf(path, size, "%s/%s", dir, type);
+		found = !access(path, X_OK);
+	}
+	free(copy);
+	return found;
+}
+
+/*
+ * Runs the IPAM plugin with @command, the same environment and this
+ * configuration on stdin, as the spec delegates; its result, parsed (ADD),
+ * or NULL.  Its failure is the plugin's (ADD) or ignored (DEL).
+ */
+static struct fy_document *kp_ipam(struct kp_cni *c, const char *command)
+{
+	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET };
+	int in[2], out[2], status;
+	struct fy_document *doc;
+	char path[512], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	pid_t pid;
+
+	if (!kp_find_plugin(c->ipam, path, sizeof(path)))
+		kp_fail(c, KP_CNI_ERR_CONFIG, "ipam plugin %s not found on CNI_PATH", c->ipam);
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		kp_fail(c, KP_CNI_ERR_IO, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		kp_fail(c, KP_CNI_ERR_IO, "fork: %s", strerror(errno));
+	if (!pid) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		setenv("CNI_COMMAND", command, 1);
+		execl(path, c->ipam, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	if (write(in[1], c->conf_text, c->conf_len) != (ssize_t)c->conf_len)
+		kp_fail(c, KP_CNI_ERR_IO, "writing to the ipam plugin: %s", strerror(errno));
+	close(in[1]);
+	f = fdopen(out[0], "r");
+	while (f && !feof(f)) {
+		char *p = realloc(buf, len + 4096 + 1);
+
+		if (!p)
+			break;
+		buf = p;
+		len += fread(buf + len, 1, 4096, f);
+		buf[len] = '\0';
+		if (len > 1 << 20)
+			break;
+	}
+	if (f)
+		fclose(f);
+	waitpid(pid, &status, 0);
+	if (!strcmp(command, "DEL")) {
+		free(buf);
+		return NULL;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) || !buf)
+		kp_fail(c, KP_CNI_ERR_IO, "ipam plugin %s failed: %.300s", c->ipam, buf ? buf : "");
+	cfg.diag = kp_fy_diag(NULL);
+	doc = kp_k8s_text_ok(buf, len) ? fy_document_build_from_string(&cfg, buf, len) : NULL;
+	fy_diag_unref(cfg.diag);
+	if (!doc)
+		kp_fail(c, KP_CNI_ERR_DECODE, "ipam plugin %s: not a result", c->ipam);
+	return doc;	/* @buf stays: the document points into it */
+}
+
+/* An interface entry of a result: name, mac and (the pod's) sandbox. */
+static struct fy_node *kp_result_if(struct fy_document *d, const char *name, const char *mac,
+				    const char *sandbox)
+{
+	struct fy_node *i = fy_node_create_mapping(d);
+
+	if (!i || kp_put(d, i, "name", name, false) || kp_put(d, i, "mac", mac, false) ||
+	    (sandbox && kp_put(d, i, "sandbox", sandbox, false)))
+		return NULL;
+	return i;
+}
+
+/* The IPAM's addresses into @l; each ips[] entry now names the pod's interface (1). */
+static void kp_ipam_addrs(struct kp_cni *c, struct fy_document *d, struct kp_pod_link *l)
+{
+	struct fy_node *ips = fy_node_by_path(fy_document_root(d), "/ips", FY_NT, FYNWF_DONT_FOLLOW);
+	struct fy_node *ip;
+	void *iter = NULL;
+
+	while (ips && fy_node_is_sequence(ips) && (ip = fy_node_sequence_iterate(ips, &iter))) {
+		const char *addr = kp_str(ip, "/address");
+		char text[64];
+
+		snprintf(text, sizeof(text), "%.*s", (int)(addr ? strcspn(addr, "/") : 0),
+			 addr ? addr : "");
+		if (l->n_addrs == KPLANE_EP_ADDR_MAX ||
+		    inet_pton(strchr(text, ':') ? AF_INET6 : AF_INET, text,
+			      l->addrs[l->n_addrs].ip) != 1)
+			kp_fail(c, KP_CNI_ERR_DECODE, "ipam result: a bad address");
+		l->addrs[l->n_addrs++].family = strchr(text, ':') ? AF_INET6 : AF_INET;
+		fy_node_mapping_remove_by_key(ip, fy_node_create_scalar(d, "interface", FY_NT));
+		fy_node_mapping_append(ip, fy_node_create_scalar(d, "interface", FY_NT),
+				       fy_node_create_scalar(d, "1", FY_NT));
+	}
+	if (!l->n_addrs)
+		kp_fail(c, KP_CNI_ERR_DECODE, "ipam plugin %s gave no address", c->ipam);
+}
+
+/* Standalone ADD: addresses from IPAM, the veth wired, the result made whole. */
+static void kp_add_standalone(struct kp_cni *c)
+{
+	struct kp_pod_link l = { .pod_netns_fd = -1 };
+	struct fy_document *d = kp_ipam(c, "ADD");
+	struct fy_node *root = fy_document_root(d), *ifs = fy_node_create_sequence(d);
+	const char *mtu = kp_str(fy_document_root(c->conf), "/mtu");
+	int err;
+
+	kp_ipam_addrs(c, d, &l);
+	snprintf(l.host_if, sizeof(l.host_if), "%s", c->host_if);
+	snprintf(l.pod_if, sizeof(l.pod_if), "%s", c->ifname);
+	l.mtu = mtu ? (uint32_t)strtoul(mtu, NULL, 10) : 0;
+	l.pod_netns_fd = open(c->netns, O_RDONLY | O_CLOEXEC);
+	err = l.pod_netns_fd < 0 ? -errno : kp_pod_link_add(&l);
+	if (l.pod_netns_fd >= 0)
+		close(l.pod_netns_fd);
+	if (err) {
+		kp_ipam(c, "DEL");
+		kp_fail(c, KP_CNI_ERR_IO, "the pod's interface: %s",
+			l.error[0] ? l.error : strerror(-err));
+	}
+	fy_node_mapping_remove_by_key(root, fy_node_create_scalar(d, "interfaces", FY_NT));
+	if (!ifs || fy_node_sequence_append(ifs, kp_result_if(d, l.host_if, l.host_mac, NULL)) ||
+	    fy_node_sequence_append(ifs, kp_result_if(d, c->ifname, l.pod_mac, c->netns)) ||
+	    fy_node_mapping_append(root, fy_node_create_scalar(d, "interfaces", FY_NT), ifs))
+		kp_fail(c, KP_CNI_ERR_IO, "out of memory");
+	c->prev = fy_node_copy(c->conf, root);
+	fy_document_destroy(d);
+	if (!c->prev)
+		kp_fail(c, KP_CNI_ERR_IO, "out of memory");
+}
+
 static int kp_add(struct kp_cni *c)
 {
 	char *text;
 
+	if (c->ipam)
+		kp_add_standalone(c);
 	if (!c->prev)
-		kp_fail(c, KP_CNI_ERR_CONFIG, "no prevResult: run kplane chained after ptp or bridge");
+		kp_fail(c, KP_CNI_ERR_CONFIG, "no prevResult: run kplane chained after ptp or "
+			"bridge, or give it an ipam section to make the interface itself");
 	text = kp_wep_text(c);
 	kp_write_wep(c, text);
 	free(text);
@@ -357,6 +553,13 @@ static int kp_add(struct kp_cni *c)
 
 static int kp_del(struct kp_cni *c)
 {
+	if (c->ipam) {
+		int err = kp_pod_link_del(c->host_if);
+
+		if (err)
+			kp_fail(c, KP_CNI_ERR_IO, "deleting %s: %s", c->host_if, strerror(-err));
+		kp_ipam(c, "DEL");
+	}
 	if (unlink(c->path) && errno != ENOENT)
 		kp_fail(c, KP_CNI_ERR_IO, "cannot remove %s: %s", c->path, strerror(errno));
 	return 0;
@@ -371,6 +574,8 @@ static int kp_check(struct kp_cni *c)
 
 	if (!c->prev)
 		kp_fail(c, KP_CNI_ERR_CONFIG, "CHECK needs prevResult");
+	if (c->ipam && !kp_pod_link_exists(c->host_if))
+		kp_fail(c, KP_CNI_ERR_CHECK, "the pod's interface %s is gone", c->host_if);
 	want = kp_wep_text(c);
 	f = fopen(c->path, "r");
 	if (!f)

@@ -41,6 +41,8 @@ struct kp_daemon {
 	double backoff;			/* seconds before a failed sync is retried */
 	bool stop;
 	int failed;			/* --once: the last sync's error */
+	double started;			/* monotonic, for "programmed N ms after start" */
+	bool programmed;
 };
 
 static const char kp_usage_text[] =
@@ -259,6 +261,10 @@ static void kp_sync(struct kp_daemon *d, bool full)
 		d->next_partial = 0;
 		return;
 	}
+	if (!d->programmed) {
+		d->programmed = true;
+		kp_log(KP_INFO, "node programmed %.0f ms after start", (now - d->started) * 1000);
+	}
 	d->backoff = 0;
 	d->pending = false;
 	kp_health_update(d->health, &d->rec.applied.health);
@@ -395,6 +401,7 @@ int main(int argc, char **argv)
 	int err;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	d.started = kp_mono();
 	if (kp_parse_args(&d.cfg, argc, argv))
 		return 2;
 	err = kp_node_up(&d);

@@ -154,6 +154,21 @@ static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_desi
 	return err;
 }
 
+/* ", N ms after the change" while one is pending (for the log line). */
+static const char *kp_since_change(struct kp_metrics *m)
+{
+	static __thread char buf[48];
+	double oldest;
+
+	pthread_mutex_lock(&m->lock);
+	oldest = m->oldest_pending;
+	pthread_mutex_unlock(&m->lock);
+	if (!oldest)
+		return "";
+	snprintf(buf, sizeof(buf), ", %.1f ms after the change", (kp_now() - oldest) * 1000);
+	return buf;
+}
+
 static unsigned int kp_writes(const struct kp_change *c)
 {
 	return c->svc.n_set + c->svc.n_del + c->ep.n_add + c->ep.n_del + !!c->settings;
@@ -233,10 +248,11 @@ int kp_reconcile(struct kp_reconciler *r, const struct kp_store *s, bool full, b
 	} else {
 		kp_log(kp_writes(&c) ? KP_INFO : KP_DEBUG,
 		       "%s sync: %u services (frontends) and %u endpoints: %u set, %u deleted; "
-		       "%u endpoints added, %u deleted%s%s", full ? "full" : "partial", want.svcs.n,
-		       want.eps.n, c.svc.n_set, c.svc.n_del, c.ep.n_add, c.ep.n_del,
+		       "%u endpoints added, %u deleted%s%s; %.1f ms%s", full ? "full" : "partial",
+		       want.svcs.n, want.eps.n, c.svc.n_set, c.svc.n_del, c.ep.n_add, c.ep.n_del,
 		       c.settings ? "; node settings set" : "",
-		       drift && kp_writes(&c) ? " (repaired drift)" : "");
+		       drift && kp_writes(&c) ? " (repaired drift)" : "",
+		       (kp_now() - start) * 1000, kp_since_change(r->m));
 	}
 	kp_account(r, full, drift, want.orphans, &c, start, err);
 	kp_change_free(&c);

@@ -329,6 +329,28 @@ int kp_batch_service_del(struct kp_handle *h, const struct kp_service *key);
 int kp_batch_flush(struct kp_handle *h, size_t *failed);
 
 /*
+ * A pod's veth wired as Calico does (the CNI plugin's standalone mode):
+ * @host_if in the caller's netns (no address; proxy ARP, fe80::1, a route
+ * to each pod address), @pod_if in the pod's netns with the addresses as
+ * /32 and /128 and default routes via 169.254.1.1 and fe80::1.  On
+ * failure nothing is left and @error says what failed.
+ */
+struct kp_pod_link {
+	char host_if[16], pod_if[16];
+	int pod_netns_fd;
+	uint32_t mtu;				/* 0: the default */
+	unsigned int n_addrs;
+	struct kp_ip addrs[KPLANE_EP_ADDR_MAX];
+	char host_mac[24], pod_mac[24];		/* filled in */
+	char error[160];
+};
+
+int kp_pod_link_add(struct kp_pod_link *l);
+/* Deletes @host_if (and its peer); 0 if there is none. */
+int kp_pod_link_del(const char *host_if);
+bool kp_pod_link_exists(const char *host_if);
+
+/*
  * Sends @cmd with caller-built attributes (raw netlink attribute bytes) and
  * waits for the ack.  For tests that must send what the typed calls never
  * would: wrong types, unknown attributes.

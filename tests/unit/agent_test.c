@@ -365,6 +365,25 @@ static void test_dist_example(void)
 	kp_store_free(&s);
 }
 
+static bool key_starts_b(const char *key, void *arg)
+{
+	(void)arg;
+	return key[0] == 'b';
+}
+
+/* A prune forgets exactly the keys its predicate calls gone. */
+static void test_store_prune(void)
+{
+	struct kp_store s = { 0 };
+
+	put(&s, "a", svc_yaml);
+	put(&s, "b1", slice_yaml);
+	put(&s, "b2", wep_yaml);
+	KP_EXPECT(kp_store_prune(&s, key_starts_b, NULL) == 0);
+	KP_EXPECT(s.n_keys == 1 && s.n_svcs == 1 && s.n_slices == 0 && s.n_weps == 0);
+	kp_store_free(&s);
+}
+
 int main(void)
 {
 	KP_RUN(test_store_join);
@@ -377,5 +396,6 @@ int main(void)
 	KP_RUN(test_ep_diff);
 	KP_RUN(test_node_config);
 	KP_RUN(test_dist_example);
+	KP_RUN(test_store_prune);
 	return KP_TEST_DONE();
 }

@@ -35,6 +35,11 @@ bool kp_store_del(struct kp_store *s, const char *key);
 void kp_store_walk(const struct kp_store *s,
 		   void (*fn)(const char *key, const struct kp_k8s_objects *objs, void *arg),
 		   void *arg);
+/*
+ * Forgets every key @gone says is gone; -ENOMEM if some could not be
+ * looked at (they stay, stale, until the next prune).
+ */
+int kp_store_prune(struct kp_store *s, bool (*gone)(const char *key, void *arg), void *arg);
 void kp_store_free(struct kp_store *s);
 
 /* Every object of a store, services sorted by namespace and name. */

@@ -105,6 +105,47 @@ void kp_store_walk(const struct kp_store *s,
 	twalk_r(s->root, kp_walk_node, &w);
 }
 
+/* The keys a prune found gone (the tree cannot change during its walk). */
+struct kp_prune {
+	bool (*gone)(const char *key, void *arg);
+	void *arg;
+	char **keys;
+	unsigned int n;
+	bool oom;
+};
+
+static void kp_prune_visit(const char *key, const struct kp_k8s_objects *o, void *arg)
+{
+	struct kp_prune *p = arg;
+	char **k;
+
+	(void)o;
+	if (!p->gone(key, p->arg))
+		return;
+	k = realloc(p->keys, (p->n + 1) * sizeof(*k));
+	if (!k || !(k[p->n] = strdup(key))) {
+		p->keys = k ? k : p->keys;
+		p->oom = true;
+		return;
+	}
+	p->keys = k;
+	p->n++;
+}
+
+int kp_store_prune(struct kp_store *s, bool (*gone)(const char *key, void *arg), void *arg)
+{
+	struct kp_prune p = { .gone = gone, .arg = arg };
+	unsigned int i;
+
+	kp_store_walk(s, kp_prune_visit, &p);
+	for (i = 0; i < p.n; i++) {
+		kp_store_del(s, p.keys[i]);
+		free(p.keys[i]);
+	}
+	free(p.keys);
+	return p.oom ? -ENOMEM : 0;
+}
+
 static void kp_entry_free(void *p)
 {
 	struct kp_store_entry *e = p;

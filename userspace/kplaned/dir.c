@@ -34,46 +34,23 @@ static void kp_dir_skipped(const char *where, unsigned int line, const char *why
 		kp_log(KP_WARN, "%s: skipped: %s", where, why);
 }
 
-/* Keys of this directory that are no longer files in it. */
-struct kp_dir_prune {
-	struct kp_dir *d;
-	char **gone;
-	unsigned int n;
-};
-
-static void kp_dir_gone(const char *key, const struct kp_k8s_objects *o, void *arg)
+/* A key of this directory whose file is no longer there. */
+static bool kp_dir_gone(const char *key, void *arg)
 {
-	struct kp_dir_prune *p = arg;
-	size_t n = strlen(p->d->path);
+	const struct kp_dir *d = arg;
+	size_t n = strlen(d->path);
 	struct stat st;
-	char **g;
 
-	(void)o;
-	if (strncmp(key, p->d->path, n) || key[n] != '/' || !stat(key, &st))
-		return;
-	g = realloc(p->gone, (p->n + 1) * sizeof(*g));
-	if (!g)
-		return;	/* kept until the next rescan: stale, never lost */
-	p->gone = g;
-	p->gone[p->n] = strdup(key);
-	if (p->gone[p->n])
-		p->n++;
+	return !strncmp(key, d->path, n) && key[n] == '/' && stat(key, &st);
 }
 
 /* Reads every file again and forgets those gone: after an overflow or a swap. */
 static int kp_dir_rescan(struct kp_dir *d, struct kp_store *store)
 {
-	struct kp_dir_prune p = { .d = d };
 	uint64_t before = kp_store_changes(store);
-	unsigned int i;
 	int err;
 
-	kp_store_walk(store, kp_dir_gone, &p);
-	for (i = 0; i < p.n; i++) {
-		kp_store_del(store, p.gone[i]);
-		free(p.gone[i]);
-	}
-	free(p.gone);
+	kp_store_prune(store, kp_dir_gone, d);	/* what it missed goes at the next rescan */
 	err = kp_files_read(store, d->path, kp_dir_skipped, d);
 	if (err == -ENOENT)
 		err = 0;	/* an empty desired state, until it is created */

@@ -539,36 +539,19 @@ static void *kp_etcd_run(void *arg)
 
 /* --- the loop's side --- */
 
-struct kp_etcd_prune {
-	const struct kp_etcd_news *listing;
-	char **gone;
-	unsigned int n;
-	bool oom;
-};
-
 static int kp_kv_key_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct kp_etcd_kv *)a)->key, ((const struct kp_etcd_kv *)b)->key);
 }
 
-static void kp_etcd_gone(const char *key, const struct kp_k8s_objects *o, void *arg)
+/* An etcd key the listing (sorted) no longer holds. */
+static bool kp_etcd_gone(const char *key, void *arg)
 {
-	struct kp_etcd_prune *p = arg;
+	const struct kp_etcd_news *listing = arg;
 	struct kp_etcd_kv probe = { .key = (char *)key + strlen(KP_ETCD_KEY_PREFIX) };
-	char **g;
 
-	(void)o;
-	if (strncmp(key, KP_ETCD_KEY_PREFIX, strlen(KP_ETCD_KEY_PREFIX)) ||
-	    bsearch(&probe, p->listing->kvs, p->listing->n, sizeof(probe), kp_kv_key_cmp))
-		return;
-	g = realloc(p->gone, (p->n + 1) * sizeof(*g));
-	if (!g || !(g[p->n] = strdup(key))) {
-		p->gone = g ? g : p->gone;
-		p->oom = true;
-		return;
-	}
-	p->gone = g;
-	p->n++;
+	return !strncmp(key, KP_ETCD_KEY_PREFIX, strlen(KP_ETCD_KEY_PREFIX)) &&
+	       !bsearch(&probe, listing->kvs, listing->n, sizeof(probe), kp_kv_key_cmp);
 }
 
 struct kp_etcd_skip {
@@ -611,22 +594,18 @@ static int kp_etcd_put(struct kp_etcd *e, struct kp_store *store, const struct k
 
 static int kp_etcd_listing(struct kp_etcd *e, struct kp_store *store, struct kp_etcd_news *n)
 {
-	struct kp_etcd_prune p = { .listing = n };
 	unsigned int i;
+	bool pruned;
 	int err = 0;
 
 	qsort(n->kvs, n->n, sizeof(*n->kvs), kp_kv_key_cmp);
-	kp_store_walk(store, kp_etcd_gone, &p);
-	for (i = 0; i < p.n; i++) {
-		kp_store_del(store, p.gone[i]);
-		free(p.gone[i]);
-	}
-	free(p.gone);
+	/* A key it could not look at stays: listed is then not claimed. */
+	pruned = !kp_store_prune(store, kp_etcd_gone, n);
 	for (i = 0; !err && i < n->n; i++)
 		err = kp_etcd_put(e, store, &n->kvs[i]);
 	if (!err && !e->src.listed)
 		kp_log(KP_INFO, "etcd: %u keys listed", n->n);
-	e->src.listed |= !err && !p.oom;
+	e->src.listed |= !err && pruned;
 	return err;
 }
 

@@ -188,5 +188,7 @@ struct kp_refused {
  * caller can leave it out and apply the rest.
  */
 int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r);
+/* What @r refused, for a message: "the node's settings", "endpoint ID", "service FE (ID)". */
+void kp_refused_name(const struct kp_refused *r, char *buf, size_t size);
 
 #endif /* KPLANE_AGENT_H */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* One transaction that makes the kernel's state the wanted one: see agent.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -195,4 +196,23 @@ int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refu
 	if (err && !r->why[0])
 		snprintf(r->why, sizeof(r->why), "%s", kp_error(h));
 	return err;
+}
+
+void kp_refused_name(const struct kp_refused *r, char *buf, size_t size)
+{
+	const struct kp_service *svc = r->svc;
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (r->settings) {
+		snprintf(buf, size, "the node's settings");
+		return;
+	}
+	if (!svc) {
+		snprintf(buf, size, "endpoint %s", r->ep->ep.id);
+		return;
+	}
+	inet_ntop(svc->addr.family, svc->addr.ip, ip, sizeof(ip));
+	snprintf(buf, size, "service %s%s%s:%u/%s (%s)", svc->addr.family == AF_INET6 ? "[" : "",
+		 ip, svc->addr.family == AF_INET6 ? "]" : "", svc->port,
+		 svc->proto == IPPROTO_UDP ? "udp" : "tcp", svc->id[0] ? svc->id : "-");
 }

@@ -785,19 +785,15 @@ static int kp_run_diff(struct kp_cli *cli, int argc, char **argv)
 	return err;
 }
 
-/* "kplanectl: apply: endpoint ID: strerror: why" (or the service, or neither). */
+/* "kplanectl: apply: endpoint ID: strerror: why" (or the service, settings, or neither). */
 static int kp_apply_refused(int err, const struct kp_refused *r)
 {
-	char what[96] = "";
+	char what[192] = "";
 
-	if (r->settings)
-		snprintf(what, sizeof(what), "node settings: ");
-	else if (r->ep)
-		snprintf(what, sizeof(what), "endpoint %s: ", r->ep->ep.id);
-	else if (r->svc)
-		snprintf(what, sizeof(what), "service %s: ", r->svc->id[0] ? r->svc->id : "-");
-	fprintf(stderr, "kplanectl: apply: %s%s%s%s\n", what, strerror(-err), r->why[0] ? ": " : "",
-		r->why);
+	if (r->settings || r->ep || r->svc)
+		kp_refused_name(r, what, sizeof(what));
+	fprintf(stderr, "kplanectl: apply: %s%s%s%s%s\n", what, what[0] ? ": " : "", strerror(-err),
+		r->why[0] ? ": " : "", r->why);
 	return KP_EXIT_REFUSED;
 }
 

@@ -5,7 +5,6 @@
  * the kernel (repairing whatever else changed it).  Either writes one
  * transaction, or none when nothing differs.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,25 +33,6 @@ double kp_now(void)
 double kp_mono(void)
 {
 	return kp_clock(CLOCK_MONOTONIC);
-}
-
-static void kp_refused_name(const struct kp_refused *r, char *buf, size_t size)
-{
-	const struct kp_service *svc = r->svc;
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (r->settings) {
-		snprintf(buf, size, "the node's settings");
-		return;
-	}
-	if (!svc) {
-		snprintf(buf, size, "endpoint %s", r->ep->ep.id);
-		return;
-	}
-	inet_ntop(svc->addr.family, svc->addr.ip, ip, sizeof(ip));
-	snprintf(buf, size, "service %s%s%s:%u/%s (%s)", svc->addr.family == AF_INET6 ? "[" : "",
-		 ip, svc->addr.family == AF_INET6 ? "]" : "", svc->port,
-		 svc->proto == IPPROTO_UDP ? "udp" : "tcp", svc->id[0] ? svc->id : "-");
 }
 
 /* Removes @p from the pointer array @arr of *@n, if there. */

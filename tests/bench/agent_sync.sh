@@ -122,6 +122,8 @@ kplaned_sync() {	# kplaned_sync S E
 	t=$(sed -n 's/.*node programmed \([0-9]*\) ms after start.*/\1/p' "$log")
 	echo "BENCH-AGENT peer=kplaned services=$S endpoints=$E ms=${t:-fail}" \
 	     "rss_mib=$(( $(awk '/VmHWM/ { print $2 }' /proc/$pid/status) / 1024 ))"
+	# Where the start went: reading, the first sync, the kernel.
+	grep -E 'listed|full sync|programmed' "$log" | sed 's/^/BENCH-AGENT-LOG /'
 	for n in $(seq "$CHANGES"); do
 		before=$(grep -c 'after the change' "$log")
 		change "$n" >/tmp/state/.change.tmp && mv /tmp/state/.change.tmp /tmp/state/change.yaml

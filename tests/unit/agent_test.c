@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "agent.h"
@@ -92,7 +93,7 @@ static void test_store_join(void)
 	kp_store_free(&s);
 }
 
-/* A Service under two keys: the first key's stands, whatever the heap did. */
+/* A Service under two keys: the first key's stands alone, whatever the heap did. */
 static void test_store_duplicate(void)
 {
 	struct kp_store s = { 0 };
@@ -104,7 +105,7 @@ static void test_store_duplicate(void)
 	put(&s, "b", other);
 	put(&s, "a", svc_yaml);
 	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
-	KP_EXPECT(w.svcs.n == 2 && w.svcs.svcs[0].port == 80);
+	KP_EXPECT(w.svcs.n == 1 && w.svcs.svcs[0].port == 80);	/* alone: port 81 is not */
 	kp_desired_free(&w);
 	/* The same object under two keys: once applied, a partial sync keeps it. */
 	put(&s, "c", svc_yaml);
@@ -384,6 +385,127 @@ static void test_store_prune(void)
 	kp_store_free(&s);
 }
 
+/* A kernel as the diffs leave it: frontends with their backends. */
+struct sim {
+	struct kp_service fe[64];
+	struct kp_backend be[64][8];
+	unsigned int n;
+};
+
+static void sim_apply(struct sim *k, const struct kp_svc_diff *d)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < d->n_del; i++)
+		for (j = 0; j < k->n; j++)
+			if (!kp_fe_cmp(&k->fe[j], d->del[i])) {
+				k->fe[j] = k->fe[--k->n];
+				memcpy(k->be[j], k->be[k->n], sizeof(k->be[j]));
+				k->fe[j].backends = k->be[j];
+				break;
+			}
+	for (i = 0; i < d->n_set; i++) {
+		for (j = 0; j < k->n && kp_fe_cmp(&k->fe[j], d->set[i]); j++)
+			;
+		KP_EXPECT(j < 64 && d->set[i]->n_backends <= 8);
+		if (j == k->n)
+			k->n++;
+		k->fe[j] = *d->set[i];
+		if (d->set[i]->n_backends)
+			memcpy(k->be[j], d->set[i]->backends,
+			       d->set[i]->n_backends * sizeof(k->be[j][0]));
+		k->fe[j].backends = k->be[j];
+	}
+}
+
+/* One random key: a Service of 4 (from 3 addresses, so two may collide) and its slice. */
+static void random_key(struct kp_store *s, unsigned int key, unsigned int *seed)
+{
+	unsigned int svc = rand_r(seed) % 4, ip = rand_r(seed) % 3, eps = rand_r(seed) % 3;
+	char k[8], text[1024];
+	int n = 0;
+
+	snprintf(k, sizeof(k), "k%u", key);
+	if (rand_r(seed) % 4 == 0) {
+		kp_store_del(s, k);
+		return;
+	}
+	if (rand_r(seed) % 2)
+		n += snprintf(text + n, sizeof(text) - n, "kind: Service\nmetadata: {name: s%u, "
+			      "namespace: ns}\nspec: {clusterIP: 10.96.0.%u, ports: [{name: http, "
+			      "port: 80}]}\n---\n", svc, ip + 1);
+	n += snprintf(text + n, sizeof(text) - n, "kind: EndpointSlice\nmetadata: {name: e%u, "
+		      "namespace: ns, labels: {kubernetes.io/service-name: s%u}}\naddressType: IPv4\n"
+		      "ports: [{name: http, port: 8080}]\nendpoints: [", key, rand_r(seed) % 4);
+	while (eps--)
+		n += snprintf(text + n, sizeof(text) - n, "{addresses: [10.244.0.%u]}%s",
+			      rand_r(seed) % 5 + 1, eps ? ", " : "");
+	snprintf(text + n, sizeof(text) - n, "]\n");
+	put(s, k, text);
+}
+
+/* A whole sync: what the store makes, against what was applied. */
+static void whole(struct kp_model *m, struct kp_store *s, struct sim *k)
+{
+	struct kp_desired want, have;
+	struct kp_change c;
+
+	KP_EXPECT(kp_store_desired(s, &node, &want) == 0);
+	KP_EXPECT(kp_model_flat(m, &have) == 0);
+	KP_EXPECT(kp_desired_diff(&want, &have, &c) == 0);
+	sim_apply(k, &c.svc);
+	kp_change_free(&c);
+	kp_model_flat_free(&have);
+	kp_model_free(m);
+	kp_model_build(m, &want);
+	KP_EXPECT(s->names_lost ? kp_store_reindex(s) == 0 : (kp_store_settle(s), true));
+}
+
+/*
+ * Changes judged name by name leave the kernel as a whole sync would, over
+ * random puts and deletes (services that collide on an address included).
+ */
+static void test_model_names(void)
+{
+	struct kp_store s = { 0 };
+	struct kp_model m = { 0 };
+	struct sim *k = calloc(1, sizeof(*k));
+	unsigned int seed = 7, step, by_name = 0, whole_n = 0;
+
+	for (step = 0; step < 400; step++) {
+		struct kp_names_change nc;
+		struct kp_svc_diff d;
+		struct kp_desired want;
+		int err;
+
+		random_key(&s, rand_r(&seed) % 6, &seed);
+		err = kp_model_names_diff(&m, &s, &node, &nc, &d);
+		KP_EXPECT(err == 0 || err == -EAGAIN);
+		if (err) {
+			whole(&m, &s, k);
+			whole_n++;
+		} else {
+			sim_apply(k, &d);
+			kp_model_names_apply(&m, &nc);
+			kp_store_settle(&s);
+			kp_names_change_free(&nc);
+			kp_svc_diff_free(&d);
+			by_name++;
+		}
+		KP_EXPECT(kp_store_desired(&s, &node, &want) == 0);
+		KP_EXPECT(kp_svc_diff(want.svcs.svcs, want.svcs.n, k->fe, k->n, &d) == 0);
+		KP_EXPECT(d.n_set == 0 && d.n_del == 0);
+		KP_EXPECT(want.orphans == s.orphans && m.n_fes == k->n);
+		kp_svc_diff_free(&d);
+		kp_desired_free(&want);
+	}
+	printf("#   400 changes: %u judged by name, %u whole\n", by_name, whole_n);
+	KP_EXPECT(by_name > 100 && whole_n > 10);
+	kp_model_free(&m);
+	kp_store_free(&s);
+	free(k);
+}
+
 int main(void)
 {
 	KP_RUN(test_store_join);
@@ -397,5 +519,6 @@ int main(void)
 	KP_RUN(test_node_config);
 	KP_RUN(test_dist_example);
 	KP_RUN(test_store_prune);
+	KP_RUN(test_model_names);
 	return KP_TEST_DONE();
 }

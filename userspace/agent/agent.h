@@ -10,8 +10,29 @@
 #include "k8s.h"
 
 /*
- * Objects by source key.  Not thread-safe: one owner (kplaned's loop, or
- * kplanectl) changes and reads it.
+ * The objects of one service name (namespace and name): its Services, in
+ * key order (the first stands, as in kp_store_view()), and the
+ * EndpointSlices labelled for it.  Read-only outside store.c.
+ */
+struct kp_store_svc {
+	const struct kp_k8s_service *svc;
+	const char *key;
+};
+
+struct kp_store_name {
+	const char *ns, *name;
+	struct kp_store_svc *svcs;
+	const struct kp_k8s_slice **slices;
+	unsigned int n_svcs, cap_svcs, n_slices, cap_slices;
+	bool dirty;
+	char buf[];
+};
+
+/*
+ * Objects by source key, and indexed by service name: the names a change
+ * touched are "dirty" until kp_store_settle(), so a sync recomputes those
+ * only.  Not thread-safe: one owner (kplaned's loop, or kplanectl)
+ * changes and reads it.
  */
 struct kp_store {
 	void *root;			/* tsearch tree of struct kp_store_entry */
@@ -19,6 +40,11 @@ struct kp_store {
 	unsigned int n_svcs, n_slices, n_weps, n_cfgs;	/* over every key */
 	/* keys put or deleted that held or hold Services, EndpointSlices, WEPs */
 	uint64_t svc_changes, slice_changes, wep_changes, cfg_changes;
+	void *names;			/* tsearch tree of struct kp_store_name */
+	struct kp_store_name **dirty;	/* touched since the last settle */
+	unsigned int n_dirty, cap_dirty;
+	unsigned int orphans;		/* slices whose service is not there */
+	bool names_lost;		/* out of memory: the index needs a reindex */
 };
 
 /* Keys changed so far, of any kind: a source's news is the difference. */
@@ -41,6 +67,10 @@ void kp_store_walk(const struct kp_store *s,
  */
 int kp_store_prune(struct kp_store *s, bool (*gone)(const char *key, void *arg), void *arg);
 void kp_store_free(struct kp_store *s);
+/* The names changed since the last settle have been seen: forgets them. */
+void kp_store_settle(struct kp_store *s);
+/* Rebuilds a lost name index (every name clean); -ENOMEM: still lost. */
+int kp_store_reindex(struct kp_store *s);
 
 /* Every object of a store, services sorted by namespace and name. */
 struct kp_k8s_view {
@@ -52,6 +82,8 @@ struct kp_k8s_view {
 };
 
 int kp_store_view(const struct kp_store *s, struct kp_k8s_view *v);
+/* Its WorkloadEndpoints and NodeConfigs only (no services, no slices). */
+int kp_store_view_pods(const struct kp_store *s, struct kp_k8s_view *v);
 void kp_k8s_view_free(struct kp_k8s_view *v);
 
 /*
@@ -74,6 +106,7 @@ struct kp_health_ports {
 /* Services (frontends) with their backends, owned. */
 struct kp_svc_set {
 	struct kp_service *svcs;
+	const struct kp_k8s_service **from;	/* each one's Service; NULL: a dump */
 	unsigned int n, cap;
 };
 
@@ -87,6 +120,15 @@ int kp_k8s_want(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 /* The health check ports of @v's Local services, from the frontends @svcs they made. */
 int kp_k8s_want_health(const struct kp_k8s_view *v, const struct kp_svc_set *svcs,
 		       struct kp_health_ports *out);
+/* @svc's health check port, from the frontends it made in @fes; false: it has none. */
+bool kp_k8s_health(const struct kp_k8s_service *svc, const struct kp_svc_set *fes,
+		   struct kp_health_port *hp);
+int kp_health_ports_add(struct kp_health_ports *ports, const struct kp_health_port *hp);
+/* What one service name makes on @node: kp_k8s_want() for that name alone. */
+int kp_k8s_name_want(const struct kp_store_name *nm, const struct kp_k8s_node *node,
+		     struct kp_svc_set *out);
+/* Takes @fe out of @set, if it is one of its own (a change the kernel refused). */
+void kp_svc_set_forget(struct kp_svc_set *set, const struct kp_service *fe);
 void kp_svc_set_free(struct kp_svc_set *set);
 
 /* A workload endpoint kplaned wants, with the path of its pod's netns. */
@@ -109,6 +151,8 @@ int kp_k8s_want_eps(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 		    struct kp_ep_set *out);
 /* The kernel's workload endpoints (host endpoints left out) as a set to diff. */
 int kp_ep_set_from(const struct kp_endpoint *eps, size_t n, struct kp_ep_set *out);
+/* Takes @ep out of @set, if it is one of its own (a change the kernel refused). */
+void kp_ep_set_forget(struct kp_ep_set *set, const struct kp_want_ep *ep);
 void kp_ep_set_free(struct kp_ep_set *set);
 
 /*
@@ -161,6 +205,53 @@ int kp_store_desired(const struct kp_store *s, const struct kp_k8s_node *node,
 /* What the kernel holds (a dump). */
 int kp_kernel_desired(struct kp_handle *h, struct kp_desired *out);
 void kp_desired_free(struct kp_desired *d);
+
+/*
+ * What the last sync applied, kept by service name, so that a change
+ * recomputes and diffs only the names it touched (as kube-proxy's change
+ * trackers do): at 100k services one EndpointSlice costs its own service.
+ */
+struct kp_model {
+	void *svcs;			/* tsearch of struct kp_model_svc, by namespace and name */
+	void *fes;			/* tsearch of const struct kp_service *, by frontend */
+	unsigned int n_fes;
+	/*
+	 * A frontend two names want (which stands depends on every name), or
+	 * no memory for the index: the next change is judged whole.
+	 */
+	bool recompute;
+	struct kp_ep_set eps;
+	struct kp_node_settings settings;
+	struct kp_health_ports health;
+	unsigned int orphans;
+};
+
+/* @m as @want (taken over, then zeroed) makes it: after a whole sync. */
+void kp_model_build(struct kp_model *m, struct kp_desired *want);
+/* @m as a kp_desired to diff against, sharing @m's memory: kp_model_flat_free(). */
+int kp_model_flat(const struct kp_model *m, struct kp_desired *flat);
+void kp_model_flat_free(struct kp_desired *flat);
+void kp_model_free(struct kp_model *m);
+
+/* What each name a store marks dirty wants now. */
+struct kp_names_change {
+	const struct kp_store_name **names;
+	struct kp_svc_set *want;	/* one per name */
+	unsigned int n;
+};
+
+/*
+ * What the names dirty in @s make on @node (@nc), and the services to set
+ * and delete to bring @m there (@d, pointing into @nc and @m); -EAGAIN
+ * when that cannot be judged name by name (a frontend another name has
+ * or wants), -ENOMEM.
+ */
+int kp_model_names_diff(const struct kp_model *m, const struct kp_store *s,
+			const struct kp_k8s_node *node, struct kp_names_change *nc,
+			struct kp_svc_diff *d);
+/* @nc's names as applied (what the kernel refused forgotten from nc->want first). */
+void kp_model_names_apply(struct kp_model *m, struct kp_names_change *nc);
+void kp_names_change_free(struct kp_names_change *nc);
 
 /* What turns @have into @want; points into both. */
 struct kp_change {

@@ -5,8 +5,7 @@
 #include <string.h>
 #include "k8s.h"
 
-/* Frontends in one order: family, address, port, protocol. */
-static int kp_fe_cmp(const struct kp_service *a, const struct kp_service *b)
+int kp_fe_cmp(const struct kp_service *a, const struct kp_service *b)
 {
 	int c = (int)a->addr.family - (int)b->addr.family;
 

@@ -499,7 +499,7 @@ static int kp_slice_endpoints(struct fy_node *root, struct kp_k8s_slice *slice, 
 int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const char **why)
 {
 	struct fy_node *labels = kp_at(root, "/metadata/labels");
-	struct fy_node *svc = labels ? fy_node_mapping_lookup_by_string(labels,
+	struct fy_node *svc = labels ? fy_node_mapping_lookup_value_by_simple_key(labels,
 						"kubernetes.io/service-name", FY_NT) : NULL;
 	const char *type = kp_str(root, "/addressType");
 	int err;

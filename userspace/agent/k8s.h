@@ -138,6 +138,9 @@ int kp_k8s_load(const char *text, size_t len, struct kp_k8s_objects *objs,
 		void (*skip)(unsigned int line, const char *why, void *arg), void *arg);
 void kp_k8s_objects_free(struct kp_k8s_objects *objs);
 
+/* Room for one more in *@arr of @n (doubling from one); false: out of memory. */
+bool kp_grow(void **arr, unsigned int n, unsigned int *cap, size_t size);
+
 struct fy_diag;
 /*
  * A libfyaml diagnostic that prints nothing; with @msg (load.c's), the
@@ -166,6 +169,8 @@ int kp_k8s_frontends(const struct kp_k8s_service *svc, const struct kp_k8s_slice
 		     unsigned int n_slices, const struct kp_k8s_node *node,
 		     int (*emit)(const struct kp_service *fe, void *arg), void *arg);
 
+/* Frontends in one order: family, address, port, protocol. */
+int kp_fe_cmp(const struct kp_service *a, const struct kp_service *b);
 /* Backends in one order, by address then port (qsort's shape). */
 int kp_backend_cmp(const void *a, const void *b);
 

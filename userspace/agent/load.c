@@ -7,8 +7,7 @@
 #include <string.h>
 #include "k8s.h"
 
-/* Room for one more in *@arr of *@n (doubling); false: out of memory. */
-static bool kp_grow(void **arr, unsigned int n, unsigned int *cap, size_t size)
+bool kp_grow(void **arr, unsigned int n, unsigned int *cap, size_t size)
 {
 	void *p;
 
@@ -172,7 +171,7 @@ struct fy_diag *kp_fy_diag(void *msg)
 int kp_k8s_load(const char *text, size_t len, struct kp_k8s_objects *o,
 		void (*skip)(unsigned int line, const char *why, void *arg), void *arg)
 {
-	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET };
+	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET | FYPCF_DISABLE_ACCELERATORS };
 	struct kp_diag_msg msg = { .line = 0 };
 	struct fy_document *d;
 	struct fy_parser *fyp = NULL;

@@ -35,6 +35,185 @@ static void kp_store_changed(struct kp_store *s, const struct kp_k8s_objects *wa
 	s->cfg_changes += was->n_cfgs || now->n_cfgs;
 }
 
+/*
+ * The index by service name.  An update it has no memory for loses the
+ * index (names_lost) rather than the object: kp_store_reindex() rebuilds it.
+ */
+static int kp_name_cmp(const void *pa, const void *pb)
+{
+	const struct kp_store_name *a = pa, *b = pb;
+	int c = strcmp(a->ns, b->ns);
+
+	return c ? c : strcmp(a->name, b->name);
+}
+
+static struct kp_store_name *kp_name_get(struct kp_store *s, const char *ns, const char *name)
+{
+	struct kp_store_name probe = { .ns = ns, .name = name }, *nm, **slot;
+	size_t l_ns = strlen(ns) + 1, l_name = strlen(name) + 1;
+
+	slot = tfind(&probe, &s->names, kp_name_cmp);
+	if (slot)
+		return *slot;
+	nm = calloc(1, sizeof(*nm) + l_ns + l_name);
+	if (!nm)
+		return NULL;
+	nm->ns = memcpy(nm->buf, ns, l_ns);
+	nm->name = memcpy(nm->buf + l_ns, name, l_name);
+	slot = tsearch(nm, &s->names, kp_name_cmp);
+	if (!slot) {
+		free(nm);
+		return NULL;
+	}
+	return nm;
+}
+
+/* What a name adds to the slices without a service. */
+static unsigned int kp_name_orphans(const struct kp_store_name *nm)
+{
+	return nm->n_svcs ? 0 : nm->n_slices;
+}
+
+static void kp_name_dirty(struct kp_store *s, struct kp_store_name *nm)
+{
+	if (nm->dirty)
+		return;
+	if (s->n_dirty == s->cap_dirty) {
+		unsigned int cap = s->cap_dirty ? 2 * s->cap_dirty : 64;
+		struct kp_store_name **p = realloc(s->dirty, cap * sizeof(*p));
+
+		if (!p) {
+			s->names_lost = true;
+			return;
+		}
+		s->dirty = p;
+		s->cap_dirty = cap;
+	}
+	nm->dirty = true;
+	s->dirty[s->n_dirty++] = nm;
+}
+
+/* Puts @svc (under @key) in its name's services, after those of keys before @key. */
+static bool kp_name_add_svc(struct kp_store_name *nm, const struct kp_k8s_service *svc,
+			    const char *key)
+{
+	unsigned int at = nm->n_svcs;
+
+	if (!kp_grow((void **)&nm->svcs, nm->n_svcs, &nm->cap_svcs, sizeof(*nm->svcs)))
+		return false;
+	while (at && strcmp(nm->svcs[at - 1].key, key) > 0)
+		at--;
+	memmove(&nm->svcs[at + 1], &nm->svcs[at], (nm->n_svcs - at) * sizeof(*nm->svcs));
+	nm->svcs[at] = (struct kp_store_svc){ svc, key };
+	nm->n_svcs++;
+	return true;
+}
+
+static bool kp_name_add_slice(struct kp_store_name *nm, const struct kp_k8s_slice *sl)
+{
+	if (!kp_grow((void **)&nm->slices, nm->n_slices, &nm->cap_slices, sizeof(*nm->slices)))
+		return false;
+	nm->slices[nm->n_slices++] = sl;
+	return true;
+}
+
+/* Indexes @o's services and slices (the objects of @key). */
+static void kp_names_add(struct kp_store *s, const char *key, const struct kp_k8s_objects *o)
+{
+	unsigned int i;
+
+	for (i = 0; !s->names_lost && i < o->n_svcs + o->n_slices; i++) {
+		const struct kp_k8s_service *svc = i < o->n_svcs ? &o->svcs[i] : NULL;
+		const struct kp_k8s_slice *sl = svc ? NULL : &o->slices[i - o->n_svcs];
+		struct kp_store_name *nm = svc ? kp_name_get(s, svc->ns, svc->name) :
+						 kp_name_get(s, sl->ns, sl->service);
+		bool ok;
+
+		if (!nm) {
+			s->names_lost = true;
+			break;
+		}
+		s->orphans -= kp_name_orphans(nm);
+		ok = svc ? kp_name_add_svc(nm, svc, key) : kp_name_add_slice(nm, sl);
+		s->orphans += kp_name_orphans(nm);
+		if (!ok)
+			s->names_lost = true;
+		kp_name_dirty(s, nm);
+	}
+}
+
+/* Takes @o's services and slices out of the index (before they are freed). */
+static void kp_names_drop(struct kp_store *s, const struct kp_k8s_objects *o)
+{
+	unsigned int i, j;
+
+	for (i = 0; !s->names_lost && i < o->n_svcs + o->n_slices; i++) {
+		const struct kp_k8s_service *svc = i < o->n_svcs ? &o->svcs[i] : NULL;
+		const struct kp_k8s_slice *sl = svc ? NULL : &o->slices[i - o->n_svcs];
+		struct kp_store_name probe = { .ns = svc ? svc->ns : sl->ns,
+					       .name = svc ? svc->name : sl->service };
+		struct kp_store_name **slot = tfind(&probe, &s->names, kp_name_cmp), *nm;
+
+		if (!slot)
+			continue;
+		nm = *slot;
+		s->orphans -= kp_name_orphans(nm);
+		for (j = 0; svc && j < nm->n_svcs && nm->svcs[j].svc != svc; j++)
+			;
+		if (svc && j < nm->n_svcs)
+			memmove(&nm->svcs[j], &nm->svcs[j + 1], (--nm->n_svcs - j) * sizeof(*nm->svcs));
+		for (j = 0; sl && j < nm->n_slices && nm->slices[j] != sl; j++)
+			;
+		if (sl && j < nm->n_slices)
+			memmove(&nm->slices[j], &nm->slices[j + 1],
+				(--nm->n_slices - j) * sizeof(*nm->slices));
+		s->orphans += kp_name_orphans(nm);
+		kp_name_dirty(s, nm);
+	}
+}
+
+static void kp_name_free(void *p)
+{
+	struct kp_store_name *nm = p;
+
+	free(nm->svcs);
+	free(nm->slices);
+	free(nm);
+}
+
+void kp_store_settle(struct kp_store *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_dirty; i++) {
+		struct kp_store_name *nm = s->dirty[i];
+
+		nm->dirty = false;
+		if (!nm->n_svcs && !nm->n_slices) {
+			tdelete(nm, &s->names, kp_name_cmp);
+			kp_name_free(nm);
+		}
+	}
+	s->n_dirty = 0;
+}
+
+static void kp_reindex_key(const char *key, const struct kp_k8s_objects *o, void *arg)
+{
+	kp_names_add(arg, key, o);
+}
+
+int kp_store_reindex(struct kp_store *s)
+{
+	tdestroy(s->names, kp_name_free);
+	s->names = NULL;
+	s->n_dirty = 0;
+	s->orphans = 0;
+	s->names_lost = false;
+	kp_store_walk(s, kp_reindex_key, s);
+	kp_store_settle(s);
+	return s->names_lost ? -ENOMEM : 0;
+}
+
 int kp_store_put(struct kp_store *s, const char *key, struct kp_k8s_objects *objs)
 {
 	struct kp_store_entry probe = { .key = (char *)key }, *e, **slot;
@@ -57,10 +236,12 @@ int kp_store_put(struct kp_store *s, const char *key, struct kp_k8s_objects *obj
 	e = *slot;
 	kp_store_changed(s, &e->objs, objs);
 	kp_store_count(s, &e->objs, -1);
+	kp_names_drop(s, &e->objs);
 	kp_k8s_objects_free(&e->objs);
 	e->objs = *objs;
 	memset(objs, 0, sizeof(*objs));
 	kp_store_count(s, &e->objs, 1);
+	kp_names_add(s, e->key, &e->objs);
 	return 0;
 }
 
@@ -75,6 +256,7 @@ bool kp_store_del(struct kp_store *s, const char *key)
 	tdelete(&probe, &s->root, kp_entry_cmp);
 	kp_store_changed(s, &e->objs, &(struct kp_k8s_objects){ 0 });
 	kp_store_count(s, &e->objs, -1);
+	kp_names_drop(s, &e->objs);
 	kp_k8s_objects_free(&e->objs);
 	free(e->key);
 	free(e);
@@ -157,19 +339,28 @@ static void kp_entry_free(void *p)
 
 void kp_store_free(struct kp_store *s)
 {
+	tdestroy(s->names, kp_name_free);
+	free(s->dirty);
 	tdestroy(s->root, kp_entry_free);
 	memset(s, 0, sizeof(*s));
 }
 
+/* A view being filled: services and slices left out for a view of pods. */
+struct kp_view_fill {
+	struct kp_k8s_view *v;
+	bool services;
+};
+
 static void kp_view_add(const char *key, const struct kp_k8s_objects *o, void *arg)
 {
-	struct kp_k8s_view *v = arg;
+	struct kp_view_fill *f = arg;
+	struct kp_k8s_view *v = f->v;
 	unsigned int i;
 
 	(void)key;
-	for (i = 0; i < o->n_svcs; i++)
+	for (i = 0; f->services && i < o->n_svcs; i++)
 		v->svcs[v->n_svcs++] = &o->svcs[i];
-	for (i = 0; i < o->n_slices; i++)
+	for (i = 0; f->services && i < o->n_slices; i++)
 		v->slices[v->n_slices++] = &o->slices[i];
 	for (i = 0; i < o->n_weps; i++)
 		v->weps[v->n_weps++] = &o->weps[i];
@@ -210,23 +401,36 @@ static int kp_view_sort(struct kp_k8s_view *v)
 	return 0;
 }
 
-int kp_store_view(const struct kp_store *s, struct kp_k8s_view *v)
+static int kp_view(const struct kp_store *s, struct kp_k8s_view *v, bool services)
 {
+	struct kp_view_fill f = { v, services };
+	unsigned int n_svcs = services ? s->n_svcs : 0, n_slices = services ? s->n_slices : 0;
+
 	memset(v, 0, sizeof(*v));
-	v->svcs = malloc((s->n_svcs ? s->n_svcs : 1) * sizeof(*v->svcs));
-	v->slices = malloc((s->n_slices ? s->n_slices : 1) * sizeof(*v->slices));
+	v->svcs = malloc((n_svcs ? n_svcs : 1) * sizeof(*v->svcs));
+	v->slices = malloc((n_slices ? n_slices : 1) * sizeof(*v->slices));
 	v->weps = malloc((s->n_weps ? s->n_weps : 1) * sizeof(*v->weps));
 	v->cfgs = malloc((s->n_cfgs ? s->n_cfgs : 1) * sizeof(*v->cfgs));
 	if (!v->svcs || !v->slices || !v->weps || !v->cfgs) {
 		kp_k8s_view_free(v);
 		return -ENOMEM;
 	}
-	kp_store_walk(s, kp_view_add, v);
+	kp_store_walk(s, kp_view_add, &f);
 	if (kp_view_sort(v)) {
 		kp_k8s_view_free(v);
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int kp_store_view(const struct kp_store *s, struct kp_k8s_view *v)
+{
+	return kp_view(s, v, true);
+}
+
+int kp_store_view_pods(const struct kp_store *s, struct kp_k8s_view *v)
+{
+	return kp_view(s, v, false);
 }
 
 void kp_k8s_view_free(struct kp_k8s_view *v)

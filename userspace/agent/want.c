@@ -41,19 +41,30 @@ static bool kp_slice_of(const struct kp_k8s_slice *sl, const struct kp_k8s_servi
 	return !strcmp(sl->ns, svc->ns) && !strcmp(sl->service, svc->name);
 }
 
-/* kp_k8s_frontends' emit: keeps a copy of the frontend and its backends. */
+/* kp_k8s_frontends' emit into a set: a copy of the frontend, its backends, its service. */
+struct kp_want_to {
+	struct kp_svc_set *set;
+	const struct kp_k8s_service *svc;
+};
+
 static int kp_want_add(const struct kp_service *fe, void *arg)
 {
-	struct kp_svc_set *set = arg;
+	struct kp_want_to *to = arg;
+	struct kp_svc_set *set = to->set;
 	struct kp_service *svc;
 
 	if (set->n == set->cap) {
-		unsigned int cap = set->cap ? set->cap * 2 : 64;
+		unsigned int cap = set->cap ? set->cap * 2 : 4;
 		struct kp_service *p = realloc(set->svcs, cap * sizeof(*p));
+		const struct kp_k8s_service **from;
 
 		if (!p)
 			return -ENOMEM;
 		set->svcs = p;
+		from = realloc(set->from, cap * sizeof(*from));
+		if (!from)
+			return -ENOMEM;
+		set->from = from;
 		set->cap = cap;
 	}
 	svc = &set->svcs[set->n];
@@ -65,8 +76,19 @@ static int kp_want_add(const struct kp_service *fe, void *arg)
 			return -ENOMEM;
 		memcpy(svc->backends, fe->backends, fe->n_backends * sizeof(*svc->backends));
 	}
-	set->n++;
+	set->from[set->n++] = to->svc;
 	return 0;
+}
+
+static bool kp_same_name(const struct kp_k8s_service *a, const struct kp_k8s_service *b)
+{
+	return !strcmp(a->ns, b->ns) && !strcmp(a->name, b->name);
+}
+
+/* Whether @v's i-th service is the first of its name (sorted: a later one is a duplicate). */
+static bool kp_view_first(const struct kp_k8s_view *v, unsigned int i)
+{
+	return !i || !kp_same_name(v->svcs[i - 1], v->svcs[i]);
 }
 
 int kp_k8s_want(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
@@ -86,22 +108,51 @@ int kp_k8s_want(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 	for (i = 0; !err && i < v->n_svcs; i++) {
 		const struct kp_k8s_service *svc = v->svcs[i];
 		unsigned int first = kp_slices_of(svc, slices, v->n_slices), n = 0;
+		struct kp_want_to to = { out, svc };
 
+		/* A name under two keys: the first key's Service stands alone. */
+		if (!kp_view_first(v, i))
+			continue;
 		while (first + n < v->n_slices && kp_slice_of(slices[first + n], svc))
 			n++;
-		/* A service listed twice (two files) has its slices counted once. */
-		if (n && (!i || strcmp(v->svcs[i - 1]->ns, svc->ns) ||
-			  strcmp(v->svcs[i - 1]->name, svc->name)))
-			used += n;
-		err = kp_k8s_frontends(svc, slices + first, n, node, kp_want_add, out);
+		used += n;
+		err = kp_k8s_frontends(svc, slices + first, n, node, kp_want_add, &to);
 	}
 	free(slices);
 	if (err) {
 		kp_svc_set_free(out);
 		return err;
 	}
-	*orphans = v->n_slices > used ? v->n_slices - used : 0;
+	*orphans = v->n_slices - used;
 	return 0;
+}
+
+int kp_k8s_name_want(const struct kp_store_name *nm, const struct kp_k8s_node *node,
+		     struct kp_svc_set *out)
+{
+	struct kp_want_to to = { out, nm->n_svcs ? nm->svcs[0].svc : NULL };
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!to.svc)
+		return 0;
+	err = kp_k8s_frontends(to.svc, nm->slices, nm->n_slices, node, kp_want_add, &to);
+	if (err)
+		kp_svc_set_free(out);
+	return err;
+}
+
+void kp_svc_set_forget(struct kp_svc_set *set, const struct kp_service *fe)
+{
+	unsigned int i = fe - set->svcs;
+
+	if (fe < set->svcs || i >= set->n)
+		return;
+	free(set->svcs[i].backends);
+	memmove(&set->svcs[i], &set->svcs[i + 1], (set->n - i - 1) * sizeof(*set->svcs));
+	if (set->from)
+		memmove(&set->from[i], &set->from[i + 1], (set->n - i - 1) * sizeof(*set->from));
+	set->n--;
 }
 
 void kp_svc_set_free(struct kp_svc_set *set)
@@ -111,6 +162,7 @@ void kp_svc_set_free(struct kp_svc_set *set)
 	for (i = 0; i < set->n; i++)
 		free(set->svcs[i].backends);
 	free(set->svcs);
+	free(set->from);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -217,19 +269,16 @@ bool kp_settings_same(const struct kp_node_settings *a, const struct kp_node_set
 	       !strcmp(a->failsafe_in, b->failsafe_in) && !strcmp(a->failsafe_out, b->failsafe_out);
 }
 
-/* The most local ready backends any of the frontends of @svc has. */
+/* The most local ready backends any of @svc's frontends in @set has. */
 static unsigned int kp_local_ready(const struct kp_k8s_service *svc, const struct kp_svc_set *set)
 {
-	char id[2 * KP_K8S_NAME_MAX];
 	unsigned int i, j, most = 0;
-	size_t n = (size_t)snprintf(id, sizeof(id), "%s/%s", svc->ns, svc->name);
 
 	for (i = 0; i < set->n; i++) {
 		const struct kp_service *fe = &set->svcs[i];
 		unsigned int local = 0;
 
-		/* Its frontends' ids are "ns/name" or "ns/name:port". */
-		if (strncmp(fe->id, id, n) || (fe->id[n] && fe->id[n] != ':'))
+		if (set->from[i] != svc)
 			continue;
 		for (j = 0; j < fe->n_backends; j++)
 			local += fe->backends[j].local && fe->backends[j].state == KPLANE_BE_ACTIVE;
@@ -238,32 +287,45 @@ static unsigned int kp_local_ready(const struct kp_k8s_service *svc, const struc
 	return most;
 }
 
+bool kp_k8s_health(const struct kp_k8s_service *svc, const struct kp_svc_set *fes,
+		   struct kp_health_port *hp)
+{
+	if (!svc->health_port || svc->ext_policy != KPLANE_POLICY_LOCAL ||
+	    svc->type == KPLANE_SVC_CLUSTER_IP)
+		return false;
+	hp->port = svc->health_port;
+	hp->local = kp_local_ready(svc, fes);
+	snprintf(hp->ns, sizeof(hp->ns), "%s", svc->ns);
+	snprintf(hp->name, sizeof(hp->name), "%s", svc->name);
+	return true;
+}
+
+int kp_health_ports_add(struct kp_health_ports *ports, const struct kp_health_port *hp)
+{
+	struct kp_health_port *p = realloc(ports->hp, (ports->n + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	ports->hp = p;
+	ports->hp[ports->n++] = *hp;
+	return 0;
+}
+
 int kp_k8s_want_health(const struct kp_k8s_view *v, const struct kp_svc_set *svcs,
 		       struct kp_health_ports *out)
 {
+	struct kp_health_port hp;
 	unsigned int i;
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < v->n_svcs; i++) {
-		const struct kp_k8s_service *svc = v->svcs[i];
-		struct kp_health_port *hp;
-
-		if (!svc->health_port || svc->ext_policy != KPLANE_POLICY_LOCAL ||
-		    svc->type == KPLANE_SVC_CLUSTER_IP)
+		if (!kp_view_first(v, i) || !kp_k8s_health(v->svcs[i], svcs, &hp))
 			continue;
-		hp = realloc(out->hp, (out->n + 1) * sizeof(*hp));
-		if (!hp) {
+		if (kp_health_ports_add(out, &hp)) {
 			free(out->hp);
 			memset(out, 0, sizeof(*out));
 			return -ENOMEM;
 		}
-		out->hp = hp;
-		hp = &out->hp[out->n++];
-		hp->port = svc->health_port;
-		hp->local = kp_local_ready(svc, svcs);
-		snprintf(hp->ns, sizeof(hp->ns), "%s", svc->ns);
-		snprintf(hp->name, sizeof(hp->name), "%s", svc->name);
 	}
 	return 0;
 }
-

@@ -63,74 +63,71 @@ static void kp_leave_out(struct kp_change *c, const struct kp_refused *r)
 	}
 }
 
-/*
- * After a sync: what was left out is not applied (compacted out of @want,
- * now that @c, which points into it, is done with).
- */
-static void kp_forget_refused(struct kp_desired *want, const struct kp_refused *gone,
-			      unsigned int n_gone)
+/* What a sync's kernel refused, to forget from what it records as applied. */
+struct kp_gone {
+	struct kp_refused *r;
+	unsigned int n;
+};
+
+/* Last in memory first: forgetting one moves those after it in its array. */
+static int kp_refused_cmp(const void *pa, const void *pb)
 {
-	unsigned int i, j, k;
+	const struct kp_refused *a = pa, *b = pb;
+	uintptr_t x = (uintptr_t)a->svc + (uintptr_t)a->ep, y = (uintptr_t)b->svc + (uintptr_t)b->ep;
 
-	for (k = 0, i = 0; i < want->svcs.n; i++) {
-		bool drop = false;
+	return (x < y) - (x > y);
+}
 
-		for (j = 0; j < n_gone && !drop; j++)
-			drop = gone[j].svc == &want->svcs.svcs[i];
-		if (drop)
-			free(want->svcs.svcs[i].backends);
-		else
-			want->svcs.svcs[k++] = want->svcs.svcs[i];
+/* Forgets what @g says was refused from @sets (@n of them) and @eps. */
+static void kp_forget(struct kp_gone *g, struct kp_svc_set *sets, unsigned int n,
+		      struct kp_ep_set *eps)
+{
+	unsigned int i, j;
+
+	qsort(g->r, g->n, sizeof(*g->r), kp_refused_cmp);
+	for (i = 0; i < g->n; i++) {
+		for (j = 0; g->r[i].svc && j < n; j++)
+			kp_svc_set_forget(&sets[j], g->r[i].svc);
+		if (g->r[i].ep && eps)
+			kp_ep_set_forget(eps, g->r[i].ep);
 	}
-	want->svcs.n = k;
-	for (k = 0, i = 0; i < want->eps.n; i++) {
-		bool drop = false;
-
-		for (j = 0; j < n_gone && !drop; j++)
-			drop = gone[j].ep == &want->eps.eps[i];
-		if (!drop)
-			want->eps.eps[k++] = want->eps.eps[i];
-	}
-	want->eps.n = k;
 }
 
 /*
  * Applies @c; a change the kernel refuses (a backend it finds invalid, a
  * full table, a pod whose netns is gone) is logged, left out and the rest
- * applied: one bad object must not hold back every other.
+ * applied: one bad object must not hold back every other.  What was left
+ * out goes to @g.
  */
-static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_desired *want)
+static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_gone *g)
 {
-	struct kp_refused *gone = NULL, *ref;
-	unsigned int n_gone = 0;
+	struct kp_refused *ref;
 	int err;
 
+	memset(g, 0, sizeof(*g));
 	for (;;) {
 		char name[192];
 
-		if (!(n_gone & (n_gone + 1))) {	/* 0, 1, 3, 7...: room for twice as many */
-			ref = realloc(gone, (2 * n_gone + 2) * sizeof(*gone));
+		if (!(g->n & (g->n + 1))) {	/* 0, 1, 3, 7...: room for twice as many */
+			ref = realloc(g->r, (2 * g->n + 2) * sizeof(*g->r));
 			if (!ref) {
 				err = -ENOMEM;
 				break;
 			}
-			gone = ref;
+			g->r = ref;
 		}
-		ref = &gone[n_gone];
+		ref = &g->r[g->n];
 		err = kp_sync_apply(r->h, c, ref);
-		if (!err || (!ref->svc && !ref->ep && !ref->settings) || n_gone == KP_REFUSALS_MAX)
+		if (!err || (!ref->svc && !ref->ep && !ref->settings) || g->n == KP_REFUSALS_MAX)
 			break;
 		kp_refused_name(ref, name, sizeof(name));
 		kp_log(KP_WARN, "%s refused: %s: %s; left out", name, strerror(-err), ref->why);
 		kp_leave_out(c, ref);
-		n_gone++;
+		g->n++;
 		pthread_mutex_lock(&r->m->lock);
 		r->m->refused++;
 		pthread_mutex_unlock(&r->m->lock);
 	}
-	if (!err)
-		kp_forget_refused(want, gone, n_gone);
-	free(gone);
 	return err;
 }
 
@@ -188,67 +185,164 @@ static void kp_account(struct kp_reconciler *r, bool full, bool drift, unsigned 
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* What the diff is taken against: the last applied state, or a kernel dump. */
-static int kp_have(struct kp_reconciler *r, bool full, struct kp_desired *dump,
-		   const struct kp_desired **have)
+/* What a whole diff is taken against: the last applied state, or a kernel dump. */
+static int kp_have(struct kp_reconciler *r, bool full, struct kp_desired *have)
 {
 	int err;
 
-	memset(dump, 0, sizeof(*dump));
-	*have = &r->applied;
 	if (!full)
-		return 0;
-	err = kp_kernel_desired(r->h, dump);
+		return kp_model_flat(&r->applied, have);
+	err = kp_kernel_desired(r->h, have);
 	if (err)
 		kp_log(KP_ERR, "cannot dump the kernel's state: %s: %s", strerror(-err),
 		       kp_error(r->h));
-	*have = dump;
 	return err;
 }
 
-int kp_reconcile(struct kp_reconciler *r, const struct kp_store *s, bool full, bool drift)
+static void kp_log_sync(struct kp_reconciler *r, const char *how, const struct kp_change *c,
+			bool drift, double start, int err)
 {
-	struct kp_desired want, dump;
-	const struct kp_desired *have;
+	if (err) {
+		kp_log(KP_ERR, "%s sync failed: %s: %s", how, strerror(-err), kp_error(r->h));
+		return;
+	}
+	kp_log(kp_writes(c) ? KP_INFO : KP_DEBUG,
+	       "%s sync: %u services (frontends) and %u endpoints: %u set, %u deleted; "
+	       "%u endpoints added, %u deleted%s%s; %.1f ms%s", how,
+	       r->applied.n_fes, r->applied.eps.n, c->svc.n_set, c->svc.n_del, c->ep.n_add,
+	       c->ep.n_del, c->settings ? "; node settings set" : "",
+	       drift && kp_writes(c) ? " (repaired drift)" : "",
+	       (kp_now() - start) * 1000, kp_since_change(r->m));
+}
+
+static uint64_t kp_pod_changes(const struct kp_store *s)
+{
+	return s->wep_changes + s->cfg_changes;
+}
+
+/*
+ * Everything the store makes, against the kernel (@full) or the last
+ * applied state; the model is then rebuilt from it, and the index of
+ * changed names starts afresh.
+ */
+static int kp_sync_whole(struct kp_reconciler *r, struct kp_store *s, bool full, bool drift)
+{
+	struct kp_desired want, have = { 0 };
 	struct kp_change c = { 0 };
+	struct kp_gone g = { 0 };
+	double start = kp_now();
+	unsigned int orphans;
+	int err;
+
+	err = kp_store_desired(s, &r->node, &want);
+	orphans = want.orphans;
+	if (!err)
+		err = kp_have(r, full, &have);
+	if (!err)
+		err = kp_desired_diff(&want, &have, &c);
+	if (!err)
+		err = kp_apply(r, &c, &g);
+	if (!err) {
+		kp_forget(&g, &want.svcs, 1, &want.eps);
+		kp_model_free(&r->applied);
+		kp_model_build(&r->applied, &want);
+		r->have_applied = true;
+		r->pods_seen = kp_pod_changes(s);
+		if (s->names_lost)
+			kp_store_reindex(s);
+		else
+			kp_store_settle(s);
+	}
+	kp_log_sync(r, full ? "full" : "partial", &c, drift, start, err);
+	kp_account(r, full, drift, orphans, &c, start, err);
+	free(g.r);
+	kp_change_free(&c);
+	if (full)
+		kp_desired_free(&have);
+	else
+		kp_model_flat_free(&have);
+	kp_desired_free(&want);
+	return err;
+}
+
+/* The endpoints and settings the store makes, when its pods or NodeConfigs changed. */
+static int kp_pods_want(struct kp_reconciler *r, const struct kp_store *s, struct kp_desired *want,
+			struct kp_change *c)
+{
+	struct kp_k8s_view v;
+	int err;
+
+	if (kp_pod_changes(s) == r->pods_seen)
+		return 0;
+	err = kp_store_view_pods(s, &v);
+	if (err)
+		return err;
+	err = kp_k8s_want_eps(&v, &r->node, &want->eps);
+	kp_k8s_want_settings(&v, &r->node, &want->settings);
+	kp_k8s_view_free(&v);
+	if (!err)
+		err = kp_ep_diff(&want->eps, &r->applied.eps, &c->ep);
+	if (!err && !kp_settings_same(&want->settings, &r->applied.settings))
+		c->settings = &want->settings;
+	return err;
+}
+
+/*
+ * Only the service names changed since the last sync, and the pods if they
+ * changed: what one EndpointSlice costs at 100k services.  -EAGAIN: judge
+ * this change whole.
+ */
+static int kp_sync_names(struct kp_reconciler *r, struct kp_store *s)
+{
+	struct kp_desired pods = { 0 };
+	struct kp_names_change nc;
+	struct kp_change c = { 0 };
+	struct kp_gone g = { 0 };
+	bool pods_changed = kp_pod_changes(s) != r->pods_seen;
 	double start = kp_now();
 	int err;
 
-	full |= !r->have_applied;
-	err = kp_store_desired(s, &r->node, &want);
-	if (!err)
-		err = kp_have(r, full, &dump, &have);
-	if (!err)
-		err = kp_desired_diff(&want, have, &c);
-	if (!err)
-		err = kp_apply(r, &c, &want);
-	if (err) {
-		kp_log(KP_ERR, "%s sync failed: %s: %s", full ? "full" : "partial",
-		       strerror(-err), kp_error(r->h));
-	} else {
-		kp_log(kp_writes(&c) ? KP_INFO : KP_DEBUG,
-		       "%s sync: %u services (frontends) and %u endpoints: %u set, %u deleted; "
-		       "%u endpoints added, %u deleted%s%s; %.1f ms%s", full ? "full" : "partial",
-		       want.svcs.n, want.eps.n, c.svc.n_set, c.svc.n_del, c.ep.n_add, c.ep.n_del,
-		       c.settings ? "; node settings set" : "",
-		       drift && kp_writes(&c) ? " (repaired drift)" : "",
-		       (kp_now() - start) * 1000, kp_since_change(r->m));
-	}
-	kp_account(r, full, drift, want.orphans, &c, start, err);
-	kp_change_free(&c);
-	if (full)
-		kp_desired_free(&dump);
-	if (err) {
-		kp_desired_free(&want);
+	err = kp_model_names_diff(&r->applied, s, &r->node, &nc, &c.svc);
+	if (err == -EAGAIN)
 		return err;
+	if (!err)
+		err = kp_pods_want(r, s, &pods, &c);
+	if (!err)
+		err = kp_apply(r, &c, &g);
+	if (!err) {
+		kp_forget(&g, nc.want, nc.n, &pods.eps);
+		kp_model_names_apply(&r->applied, &nc);
+		r->applied.orphans = s->orphans;
+		if (pods_changed) {
+			kp_ep_set_free(&r->applied.eps);
+			r->applied.eps = pods.eps;
+			memset(&pods.eps, 0, sizeof(pods.eps));
+			r->applied.settings = pods.settings;
+			r->pods_seen = kp_pod_changes(s);
+		}
+		kp_store_settle(s);
 	}
-	kp_desired_free(&r->applied);
-	r->applied = want;
-	r->have_applied = true;
-	return 0;
+	kp_log_sync(r, "partial", &c, false, start, err);
+	kp_account(r, false, false, s->orphans, &c, start, err);
+	free(g.r);
+	kp_change_free(&c);
+	kp_names_change_free(&nc);
+	kp_ep_set_free(&pods.eps);
+	return err;
+}
+
+int kp_reconcile(struct kp_reconciler *r, struct kp_store *s, bool full, bool drift)
+{
+	if (!full && r->have_applied) {
+		int err = kp_sync_names(r, s);
+
+		if (err != -EAGAIN)
+			return err;
+	}
+	return kp_sync_whole(r, s, full || !r->have_applied, drift);
 }
 
 void kp_reconciler_free(struct kp_reconciler *r)
 {
-	kp_desired_free(&r->applied);
+	kp_model_free(&r->applied);
 }

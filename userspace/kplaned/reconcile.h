@@ -8,17 +8,19 @@ struct kp_reconciler {
 	struct kp_handle *h;
 	struct kp_k8s_node node;
 	struct kp_metrics *m;
-	struct kp_desired applied;	/* what the last sync left in the kernel */
+	struct kp_model applied;	/* what the last sync left in the kernel */
 	bool have_applied;
+	uint64_t pods_seen;		/* the store's WEP and NodeConfig changes then */
 };
 
 /*
- * Makes the kernel's services and endpoints what @s makes on r->node: against the last
- * applied set, or (@full, and always the first time) against a kernel dump.
+ * Makes the kernel's services and endpoints what @s makes on r->node: the
+ * names changed since the last sync against what it applied, or (@full,
+ * and always the first time) everything against a kernel dump.
  * @drift: the store did not change since the last sync, so whatever a
  * full sync writes repairs what someone else changed.
  */
-int kp_reconcile(struct kp_reconciler *r, const struct kp_store *s, bool full, bool drift);
+int kp_reconcile(struct kp_reconciler *r, struct kp_store *s, bool full, bool drift);
 void kp_reconciler_free(struct kp_reconciler *r);
 /* Seconds: wall clock (metrics, logs) and monotonic (scheduling). */
 double kp_now(void);

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What the last sync applied, by service name: see agent.h. */
+#include <errno.h>
+#include <search.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agent.h"
+
+/* One service name's frontends, as applied. */
+struct kp_model_svc {
+	const char *ns, *name;
+	struct kp_svc_set fes;		/* from[]: NULL (the store's objects come and go) */
+	char buf[];
+};
+
+static int kp_msvc_cmp(const void *pa, const void *pb)
+{
+	const struct kp_model_svc *a = pa, *b = pb;
+	int c = strcmp(a->ns, b->ns);
+
+	return c ? c : strcmp(a->name, b->name);
+}
+
+static int kp_mfe_cmp(const void *a, const void *b)
+{
+	return kp_fe_cmp(a, b);
+}
+
+static struct kp_model_svc *kp_msvc_find(const struct kp_model *m, const char *ns,
+					  const char *name)
+{
+	struct kp_model_svc probe = { .ns = ns, .name = name };
+	struct kp_model_svc **slot = tfind(&probe, &m->svcs, kp_msvc_cmp);
+
+	return slot ? *slot : NULL;
+}
+
+static bool kp_set_has(const struct kp_svc_set *set, const struct kp_service *fe)
+{
+	return set && fe >= set->svcs && fe < set->svcs + set->n;
+}
+
+/* Indexes @ms's frontends; one that another name has already stays that name's. */
+static void kp_msvc_index(struct kp_model *m, struct kp_model_svc *ms)
+{
+	unsigned int i;
+
+	for (i = 0; i < ms->fes.n; i++) {
+		const struct kp_service **slot = tsearch(&ms->fes.svcs[i], &m->fes, kp_mfe_cmp);
+
+		if (!slot)
+			m->recompute = true;
+		else if (*slot == &ms->fes.svcs[i])
+			m->n_fes++;
+		else if (!kp_set_has(&ms->fes, *slot))
+			m->recompute = true;	/* two names want it */
+	}
+}
+
+static void kp_msvc_unindex(struct kp_model *m, struct kp_model_svc *ms)
+{
+	unsigned int i;
+
+	for (i = 0; i < ms->fes.n; i++) {
+		const struct kp_service **slot = tfind(&ms->fes.svcs[i], &m->fes, kp_mfe_cmp);
+
+		if (slot && *slot == &ms->fes.svcs[i]) {
+			tdelete(&ms->fes.svcs[i], &m->fes, kp_mfe_cmp);
+			m->n_fes--;
+		}
+	}
+}
+
+/* Puts @n frontends of @fes (taken over) in @m under @ns/@name. */
+static void kp_model_put(struct kp_model *m, const char *ns, const char *name,
+			 struct kp_service *fes, unsigned int n)
+{
+	size_t l_ns = strlen(ns) + 1, l_name = strlen(name) + 1;
+	struct kp_model_svc *ms = malloc(sizeof(*ms) + l_ns + l_name), **slot;
+	unsigned int i;
+
+	if (ms) {
+		ms->ns = memcpy(ms->buf, ns, l_ns);
+		ms->name = memcpy(ms->buf + l_ns, name, l_name);
+		ms->fes = (struct kp_svc_set){ .svcs = fes, .n = n, .cap = n };
+		slot = tsearch(ms, &m->svcs, kp_msvc_cmp);
+		if (slot && *slot == ms) {
+			kp_msvc_index(m, ms);
+			return;
+		}
+		free(ms);
+	}
+	/* No memory, or a name twice (not from kp_k8s_want()): judged whole next. */
+	m->recompute = true;
+	for (i = 0; i < n; i++)
+		free(fes[i].backends);
+	free(fes);
+}
+
+static void kp_msvc_free(void *p)
+{
+	struct kp_model_svc *ms = p;
+
+	kp_svc_set_free(&ms->fes);
+	free(ms);
+}
+
+void kp_model_build(struct kp_model *m, struct kp_desired *want)
+{
+	struct kp_svc_set *set = &want->svcs;
+	unsigned int i, j;
+
+	memset(m, 0, sizeof(*m));
+	/* kp_k8s_want() emits a service's frontends together, once per name. */
+	for (i = 0; i < set->n; i = j) {
+		const struct kp_k8s_service *svc = set->from[i];
+		struct kp_service *fes;
+
+		for (j = i + 1; j < set->n && set->from[j] == svc; j++)
+			;
+		fes = malloc((j - i) * sizeof(*fes));
+		if (!fes) {
+			m->recompute = true;
+			while (i < j)
+				free(set->svcs[i++].backends);
+			continue;
+		}
+		memcpy(fes, &set->svcs[i], (j - i) * sizeof(*fes));
+		kp_model_put(m, svc->ns, svc->name, fes, j - i);
+	}
+	free(set->svcs);
+	free(set->from);
+	m->eps = want->eps;
+	m->settings = want->settings;
+	m->health = want->health;
+	m->orphans = want->orphans;
+	memset(want, 0, sizeof(*want));
+}
+
+struct kp_flat_walk {
+	struct kp_service *svcs;
+	unsigned int n;
+};
+
+static void kp_flat_visit(const void *node, VISIT which, void *arg)
+{
+	const struct kp_service *fe = *(const struct kp_service *const *)node;
+	struct kp_flat_walk *w = arg;
+
+	if (which == postorder || which == leaf)
+		w->svcs[w->n++] = *fe;
+}
+
+int kp_model_flat(const struct kp_model *m, struct kp_desired *flat)
+{
+	struct kp_flat_walk w = { .n = 0 };
+
+	memset(flat, 0, sizeof(*flat));
+	w.svcs = malloc((m->n_fes ? m->n_fes : 1) * sizeof(*w.svcs));
+	if (!w.svcs)
+		return -ENOMEM;
+	twalk_r(m->fes, kp_flat_visit, &w);
+	flat->svcs = (struct kp_svc_set){ .svcs = w.svcs, .n = w.n, .cap = w.n };
+	flat->eps = m->eps;
+	flat->settings = m->settings;
+	flat->orphans = m->orphans;
+	return 0;
+}
+
+void kp_model_flat_free(struct kp_desired *flat)
+{
+	free(flat->svcs.svcs);	/* the backends and the rest are the model's */
+	memset(flat, 0, sizeof(*flat));
+}
+
+static void kp_noop(void *p)
+{
+	(void)p;
+}
+
+void kp_model_free(struct kp_model *m)
+{
+	tdestroy(m->fes, kp_noop);
+	tdestroy(m->svcs, kp_msvc_free);
+	kp_ep_set_free(&m->eps);
+	free(m->health.hp);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Appends @add's arrays to @d's. */
+static int kp_svc_diff_append(struct kp_svc_diff *d, const struct kp_svc_diff *add)
+{
+	const struct kp_service **set, **del;
+
+	set = realloc(d->set, (d->n_set + add->n_set + 1) * sizeof(*set));
+	if (set)
+		d->set = set;
+	del = realloc(d->del, (d->n_del + add->n_del + 1) * sizeof(*del));
+	if (del)
+		d->del = del;
+	if (!set || !del)
+		return -ENOMEM;
+	memcpy(&d->set[d->n_set], add->set, add->n_set * sizeof(*set));
+	memcpy(&d->del[d->n_del], add->del, add->n_del * sizeof(*del));
+	d->n_set += add->n_set;
+	d->n_del += add->n_del;
+	return 0;
+}
+
+/*
+ * Whether each frontend @want wants is free for it: not another name's in
+ * @m, nor wanted by another dirty name (@claims, a tree of those so far).
+ */
+static int kp_claim(const struct kp_model *m, const struct kp_svc_set *have,
+		    const struct kp_svc_set *want, void **claims)
+{
+	unsigned int i;
+
+	for (i = 0; i < want->n; i++) {
+		const struct kp_service *fe = &want->svcs[i], **slot;
+
+		slot = tfind(fe, &m->fes, kp_mfe_cmp);
+		if (slot && !kp_set_has(have, *slot))
+			return -EAGAIN;
+		slot = tsearch(fe, claims, kp_mfe_cmp);
+		if (!slot)
+			return -ENOMEM;
+		if (!kp_set_has(want, *slot))
+			return -EAGAIN;
+	}
+	return 0;
+}
+
+/* One dirty name: what it wants (nc->want[i]) and its share of @d. */
+static int kp_name_diff(const struct kp_model *m, const struct kp_k8s_node *node,
+			struct kp_names_change *nc, unsigned int i, void **claims,
+			struct kp_svc_diff *d)
+{
+	const struct kp_store_name *nm = nc->names[i];
+	struct kp_model_svc *ms = kp_msvc_find(m, nm->ns, nm->name);
+	const struct kp_svc_set *have = ms ? &ms->fes : NULL;
+	struct kp_svc_diff one;
+	int err;
+
+	err = kp_k8s_name_want(nm, node, &nc->want[i]);
+	if (!err)
+		err = kp_claim(m, have, &nc->want[i], claims);
+	if (!err)
+		err = kp_svc_diff(nc->want[i].svcs, nc->want[i].n, have ? have->svcs : NULL,
+				  have ? have->n : 0, &one);
+	if (!err) {
+		err = kp_svc_diff_append(d, &one);
+		kp_svc_diff_free(&one);
+	}
+	return err;
+}
+
+int kp_model_names_diff(const struct kp_model *m, const struct kp_store *s,
+			const struct kp_k8s_node *node, struct kp_names_change *nc,
+			struct kp_svc_diff *d)
+{
+	void *claims = NULL;
+	unsigned int i;
+	int err = 0;
+
+	memset(nc, 0, sizeof(*nc));
+	memset(d, 0, sizeof(*d));
+	if (m->recompute || s->names_lost)
+		return -EAGAIN;
+	nc->names = malloc((s->n_dirty ? s->n_dirty : 1) * sizeof(*nc->names));
+	nc->want = calloc(s->n_dirty ? s->n_dirty : 1, sizeof(*nc->want));
+	if (!nc->names || !nc->want)
+		err = -ENOMEM;
+	for (i = 0; !err && i < s->n_dirty; i++) {
+		nc->names[i] = s->dirty[i];
+		nc->n++;
+		err = kp_name_diff(m, node, nc, i, &claims, d);
+	}
+	tdestroy(claims, kp_noop);
+	if (err) {
+		kp_names_change_free(nc);
+		kp_svc_diff_free(d);
+	}
+	return err;
+}
+
+/* Replaces @nm's health check port in @m by what @want makes of it. */
+static void kp_name_health(struct kp_model *m, const struct kp_store_name *nm,
+			   const struct kp_svc_set *want)
+{
+	struct kp_health_ports *hs = &m->health;
+	struct kp_health_port hp;
+	unsigned int i;
+
+	for (i = 0; i < hs->n; i++)
+		if (!strcmp(hs->hp[i].ns, nm->ns) && !strcmp(hs->hp[i].name, nm->name)) {
+			hs->hp[i] = hs->hp[--hs->n];
+			break;
+		}
+	if (nm->n_svcs && kp_k8s_health(nm->svcs[0].svc, want, &hp) &&
+	    kp_health_ports_add(hs, &hp))
+		m->recompute = true;
+}
+
+void kp_model_names_apply(struct kp_model *m, struct kp_names_change *nc)
+{
+	unsigned int i;
+
+	for (i = 0; i < nc->n; i++) {
+		const struct kp_store_name *nm = nc->names[i];
+		struct kp_model_svc *ms = kp_msvc_find(m, nm->ns, nm->name);
+		struct kp_svc_set *want = &nc->want[i];
+
+		kp_name_health(m, nm, want);
+		if (ms) {
+			kp_msvc_unindex(m, ms);
+			tdelete(ms, &m->svcs, kp_msvc_cmp);
+			kp_msvc_free(ms);
+		}
+		free(want->from);
+		if (want->n)
+			kp_model_put(m, nm->ns, nm->name, want->svcs, want->n);
+		else
+			free(want->svcs);
+		memset(want, 0, sizeof(*want));
+	}
+}
+
+void kp_names_change_free(struct kp_names_change *nc)
+{
+	unsigned int i;
+
+	for (i = 0; nc->want && i < nc->n; i++)
+		kp_svc_set_free(&nc->want[i]);
+	free(nc->want);
+	free(nc->names);
+	memset(nc, 0, sizeof(*nc));
+}

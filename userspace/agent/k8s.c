@@ -248,6 +248,33 @@ static int kp_meta(struct fy_node *root, char *ns, size_t ns_size, char *name, s
 	return 0;
 }
 
+/*
+ * metadata.namespace and name, and a slice's service label (@label, when
+ * @svc), in one allocation at *@ns: 100k objects must not each hold
+ * three 254-byte arrays.  -EINVAL (*@why says why) or -ENOMEM.
+ */
+static int kp_meta_dup(struct fy_node *root, const char *label, char **ns, char **name,
+		       char **svc, const char **why)
+{
+	char b_ns[64], b_name[KP_K8S_NAME_MAX], b_svc[KP_K8S_NAME_MAX] = "";
+	size_t l_ns, l_name;
+
+	if (kp_meta(root, b_ns, sizeof(b_ns), b_name, sizeof(b_name), why) ||
+	    (svc && kp_copy(b_svc, sizeof(b_svc), label,
+			    "label kubernetes.io/service-name is missing", why)))
+		return -EINVAL;
+	l_ns = strlen(b_ns) + 1;
+	l_name = strlen(b_name) + 1;
+	*ns = malloc(l_ns + l_name + strlen(b_svc) + 1);
+	if (!*ns)
+		return -ENOMEM;
+	memcpy(*ns, b_ns, l_ns);
+	*name = memcpy(*ns + l_ns, b_name, l_name);
+	if (svc)
+		*svc = strcpy(*name + l_name, b_svc);
+	return 0;
+}
+
 static int kp_policy(struct fy_node *root, const char *path, uint8_t *out, const char **why)
 {
 	const char *s = kp_str(root, path);
@@ -369,7 +396,7 @@ int kp_k8s_service_read(struct fy_node *root, struct kp_k8s_service *svc, const 
 {
 	memset(svc, 0, sizeof(*svc));
 	*why = NULL;
-	if (kp_meta(root, svc->ns, sizeof(svc->ns), svc->name, sizeof(svc->name), why) ||
+	if (kp_meta_dup(root, NULL, &svc->ns, &svc->name, NULL, why) ||
 	    kp_svc_type(root, svc, why) || kp_cluster_ips(root, svc, why) ||
 	    kp_ips(root, "/spec/externalIPs", NULL, &svc->external_ips, KP_K8S_IPS_MAX,
 		   &svc->n_external_ips, "spec.externalIPs holds a non-address or too many", why) ||
@@ -388,6 +415,8 @@ int kp_k8s_service_read(struct fy_node *root, struct kp_k8s_service *svc, const 
 
 void kp_k8s_service_free(struct kp_k8s_service *svc)
 {
+	free(svc->ns);
+	svc->ns = svc->name = NULL;
 	free(svc->ports);
 	free(svc->external_ips);
 	free(svc->lb_ips);
@@ -505,11 +534,7 @@ int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const ch
 	int err;
 
 	memset(slice, 0, sizeof(*slice));
-	if (kp_meta(root, slice->ns, sizeof(slice->ns), slice->name, sizeof(slice->name), why) ||
-	    kp_copy(slice->service, sizeof(slice->service),
-		    kp_scalar(svc),
-		    "label kubernetes.io/service-name is missing", why))
-		return -EINVAL;
+	*why = NULL;
 	if (type && !strcmp(type, "IPv4")) {
 		slice->family = AF_INET;
 	} else if (type && !strcmp(type, "IPv6")) {
@@ -518,7 +543,9 @@ int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const ch
 		*why = "addressType is not IPv4 or IPv6";
 		return -EINVAL;
 	}
-	err = kp_slice_ports(root, slice, why);
+	err = kp_meta_dup(root, kp_scalar(svc), &slice->ns, &slice->name, &slice->service, why);
+	if (!err)
+		err = kp_slice_ports(root, slice, why);
 	if (!err)
 		err = kp_slice_endpoints(root, slice, why);
 	if (err)
@@ -691,6 +718,8 @@ void kp_k8s_slice_free(struct kp_k8s_slice *slice)
 	}
 	free(slice->endpoints);
 	free(slice->ports);
+	free(slice->ns);
+	slice->ns = slice->name = slice->service = NULL;
 	slice->endpoints = NULL;
 	slice->ports = NULL;
 	slice->n_endpoints = slice->n_ports = 0;

@@ -28,8 +28,7 @@ struct kp_k8s_svc_port {
 };
 
 struct kp_k8s_service {
-	char ns[64];
-	char name[KP_K8S_NAME_MAX];
+	char *ns, *name;		/* one allocation (at ns): kp_k8s_service_free() */
 	uint8_t type;			/* enum kplane_svc_type: CLUSTER_IP, NODE_PORT, LOAD_BALANCER */
 	bool headless;			/* clusterIP: None */
 	unsigned int n_cluster_ips, n_external_ips, n_lb_ips;
@@ -59,9 +58,8 @@ struct kp_k8s_endpoint {
 };
 
 struct kp_k8s_slice {
-	char ns[64];
-	char name[KP_K8S_NAME_MAX];
-	char service[KP_K8S_NAME_MAX];	/* label kubernetes.io/service-name */
+	char *ns, *name;		/* one allocation (at ns) with service */
+	char *service;			/* label kubernetes.io/service-name */
 	uint16_t family;		/* addressType: AF_INET or AF_INET6 */
 	unsigned int n_ports;
 	struct kp_k8s_slice_port *ports;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Streams of Kubernetes documents into objects: see k8s.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <libfyaml.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "k8s.h"
 
 bool kp_grow(void **arr, unsigned int n, unsigned int *cap, size_t size)
@@ -168,8 +170,13 @@ struct fy_diag *kp_fy_diag(void *msg)
 	return fy_diag_create(&cfg);
 }
 
-int kp_k8s_load(const char *text, size_t len, struct kp_k8s_objects *o,
-		void (*skip)(unsigned int line, const char *why, void *arg), void *arg)
+/*
+ * One stream, in order; *@broken when a syntax error ended it (what came
+ * before it stands).  @text is known to be text.
+ */
+static int kp_load_stream(const char *text, size_t len, struct kp_k8s_objects *o,
+			  void (*skip)(unsigned int line, const char *why, void *arg), void *arg,
+			  bool *broken)
 {
 	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET | FYPCF_DISABLE_ACCELERATORS };
 	struct kp_diag_msg msg = { .line = 0 };
@@ -177,10 +184,7 @@ int kp_k8s_load(const char *text, size_t len, struct kp_k8s_objects *o,
 	struct fy_parser *fyp = NULL;
 	int err = 0;
 
-	if (!kp_k8s_text_ok(text, len)) {
-		skip(0, "not UTF-8 text (or holds a NUL byte)", arg);
-		return 0;
-	}
+	*broken = false;
 	cfg.diag = kp_fy_diag(&msg);
 	if (cfg.diag)
 		fyp = fy_parser_create(&cfg);
@@ -198,14 +202,219 @@ int kp_k8s_load(const char *text, size_t len, struct kp_k8s_objects *o,
 	if (!err && fy_parser_get_stream_error(fyp)) {
 		char why[224];
 
-		/* A syntax error ends the stream: what came before it stands. */
 		snprintf(why, sizeof(why), "YAML syntax error%s%s (the documents before it are kept)",
 			 msg.text[0] ? ": " : "", msg.text);
 		skip(msg.line, why, arg);
+		*broken = true;
 	}
 	fy_parser_destroy(fyp);
 	fy_diag_unref(cfg.diag);
 	return err;
+}
+
+/*
+ * A large stream is read in pieces, one thread each: a line that starts
+ * with "---" starts a document wherever it is (YAML's c-forbidden: no
+ * scalar or collection goes on across it), so pieces cut before such
+ * lines read as the whole does.  A stream with directives ("%YAML", which
+ * bind the next document) is read whole.
+ */
+#define KP_PIECE_MIN	(1u << 20)
+#define KP_PIECES_MAX	8
+
+struct kp_skip_note {
+	unsigned int line;
+	char *why;
+};
+
+struct kp_piece {
+	const char *text;
+	size_t len;
+	unsigned int line0;		/* lines before it */
+	struct kp_k8s_objects objs;
+	struct kp_skip_note *skips;	/* replayed in order by the caller's thread */
+	unsigned int n_skips, cap_skips;
+	bool broken, oom;
+	int err;
+	pthread_t thread;
+};
+
+static void kp_piece_skip(unsigned int line, const char *why, void *arg)
+{
+	struct kp_piece *p = arg;
+	struct kp_skip_note *n;
+
+	if (!kp_grow((void **)&p->skips, p->n_skips, &p->cap_skips, sizeof(*p->skips))) {
+		p->oom = true;
+		return;
+	}
+	n = &p->skips[p->n_skips];
+	n->line = line ? line + p->line0 : 0;
+	n->why = strdup(why);
+	if (!n->why) {
+		p->oom = true;
+		return;
+	}
+	p->n_skips++;
+}
+
+static void *kp_piece_read(void *arg)
+{
+	struct kp_piece *p = arg;
+
+	p->err = kp_load_stream(p->text, p->len, &p->objs, kp_piece_skip, p, &p->broken);
+	if (!p->err && p->oom)
+		p->err = -ENOMEM;
+	return NULL;
+}
+
+static bool kp_doc_start(const char *text, size_t len, size_t at)
+{
+	return (!at || text[at - 1] == '\n') && len - at >= 3 && !memcmp(text + at, "---", 3) &&
+	       (len - at == 3 || strchr(" \t\r\n", text[at + 3]));
+}
+
+/* Where the piece that starts near @at starts: the next document's line, or @len. */
+static size_t kp_piece_start(const char *text, size_t len, size_t at)
+{
+	const char *nl;
+
+	while (at < len && !kp_doc_start(text, len, at)) {
+		nl = memchr(text + at, '\n', len - at);
+		at = nl ? (size_t)(nl - text) + 1 : len;
+	}
+	return at;
+}
+
+static bool kp_has_directive(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+
+		if (*p == '%')
+			return true;
+		p = nl ? nl + 1 : end;
+	}
+	return false;
+}
+
+static unsigned int kp_count_lines(const char *p, const char *end)
+{
+	unsigned int n = 0;
+
+	while ((p = memchr(p, '\n', end - p))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/* Cuts @text into at most @n pieces; returns how many. */
+static unsigned int kp_cut(const char *text, size_t len, struct kp_piece *pieces, unsigned int n)
+{
+	unsigned int k, lines = 0;
+	size_t at = 0;
+
+	for (k = 0; k < n && at < len; k++) {
+		size_t aim = len / n * (k + 1), next = len;
+
+		if (k + 1 < n)
+			next = kp_piece_start(text, len, aim > at ? aim : at + 1);
+		pieces[k] = (struct kp_piece){ .text = text + at, .len = next - at, .line0 = lines };
+		lines += kp_count_lines(text + at, text + next);
+		at = next;
+	}
+	return k;
+}
+
+/* Moves @from's objects to the end of @to's; false: out of memory. */
+static bool kp_objects_move(struct kp_k8s_objects *to, struct kp_k8s_objects *from)
+{
+#define KP_MOVE(arr, n, cap)							\
+	do {									\
+		void *p = realloc(to->arr, (to->n + from->n + 1) * sizeof(*to->arr)); \
+		if (!p)								\
+			return false;						\
+		to->arr = p;							\
+		memcpy(&to->arr[to->n], from->arr, from->n * sizeof(*to->arr));	\
+		to->n += from->n;						\
+		to->cap = to->n + 1;						\
+		from->n = 0;							\
+	} while (0)
+	KP_MOVE(svcs, n_svcs, cap_svcs);
+	KP_MOVE(slices, n_slices, cap_slices);
+	KP_MOVE(weps, n_weps, cap_weps);
+	KP_MOVE(cfgs, n_cfgs, cap_cfgs);
+#undef KP_MOVE
+	return true;
+}
+
+static unsigned int kp_pieces_for(const char *text, size_t len)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = len / KP_PIECE_MIN;
+
+	if (cpus < 2 || n < 2 || kp_has_directive(text, len))
+		return 1;
+	n = n < (size_t)cpus ? n : (size_t)cpus;
+	return n < KP_PIECES_MAX ? n : KP_PIECES_MAX;
+}
+
+/* Reads the pieces, each on its thread but the first, then takes them in order. */
+static int kp_load_pieces(struct kp_piece *pieces, unsigned int n, struct kp_k8s_objects *o,
+			  void (*skip)(unsigned int line, const char *why, void *arg), void *arg)
+{
+	unsigned int k, i, started = 1;
+	bool broken = false;
+	int err = 0;
+
+	for (k = 1; k < n; k++, started++)
+		if (pthread_create(&pieces[k].thread, NULL, kp_piece_read, &pieces[k]))
+			break;
+	for (k = started; k < n; k++)	/* no thread: read here */
+		kp_piece_read(&pieces[k]);
+	kp_piece_read(&pieces[0]);
+	for (k = 1; k < started; k++)
+		pthread_join(pieces[k].thread, NULL);
+	for (k = 0; k < n; k++) {
+		struct kp_piece *p = &pieces[k];
+
+		/* As one stream: a syntax error ends it, what is after it is not read. */
+		if (!err && !broken) {
+			err = p->err;
+			for (i = 0; !err && i < p->n_skips; i++)
+				skip(p->skips[i].line, p->skips[i].why, arg);
+			if (!err && !kp_objects_move(o, &p->objs))
+				err = -ENOMEM;
+			broken = p->broken;
+		}
+		for (i = 0; i < p->n_skips; i++)
+			free(p->skips[i].why);
+		free(p->skips);
+		kp_k8s_objects_free(&p->objs);
+	}
+	return err;
+}
+
+int kp_k8s_load(const char *text, size_t len, struct kp_k8s_objects *o,
+		void (*skip)(unsigned int line, const char *why, void *arg), void *arg)
+{
+	struct kp_piece pieces[KP_PIECES_MAX];
+	unsigned int n;
+	bool broken;
+
+	if (!kp_k8s_text_ok(text, len)) {
+		skip(0, "not UTF-8 text (or holds a NUL byte)", arg);
+		return 0;
+	}
+	n = kp_pieces_for(text, len);
+	if (n > 1)
+		n = kp_cut(text, len, pieces, n);
+	if (n <= 1)
+		return kp_load_stream(text, len, o, skip, arg, &broken);
+	return kp_load_pieces(pieces, n, o, skip, arg);
 }
 
 void kp_k8s_objects_free(struct kp_k8s_objects *o)

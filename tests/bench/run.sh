@@ -61,7 +61,7 @@ if [[ " $suites " == *" policy "* ]]; then
 fi
 if [[ " $suites " == *" agent "* ]]; then
 	log=$top/build/bench-agent.log
-	KPLANE_VM_MEM=3072 "$top/tests/qemu/run.sh" --kernel stock --scenario agent_sync \
+	KPLANE_VM_MEM=3072 "$top/tests/qemu/run.sh" --kernel stock --acpi --scenario agent_sync \
 		--timeout 3600 --env "BENCH_SHAPES=${BENCH_SHAPES:-10000x10 100000x1}" \
 		--env "BENCH_CHANGES=${BENCH_CHANGES:-100}" >"$log" 2>&1 ||
 		echo "bench: the VM run reported failures (see $log)" >&2

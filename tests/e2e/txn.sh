@@ -67,6 +67,18 @@ printf 'service del 10.96.0.10:80/tcp\nservice set 10.96.0.30:80/tcp\nservice se
 kp_check "a delete in the same transaction makes room" kpctl node1 batch /tmp/swap.batch
 echo 131072 >/sys/module/kplane/parameters/max_services
 
+# A batch goes a window of requests at a time: a refusal deep in a large
+# one still names its change (the 1501st of 1502, sent in the second window).
+ip netns add bulk && kpctl bulk node enable
+awk 'BEGIN { for (i = 0; i < 1502; i++)
+	printf "---\nkind: Service\nmetadata: {name: s%d}\nspec: {clusterIP: 10.96.%d.%d, ports: [{port: 80}]}\n",
+		i, int(i / 200), i % 200 + 1 }' >/tmp/bulk.yaml
+echo 1500 >/sys/module/kplane/parameters/max_txn_ops
+kp_refused "apply: the 1501st of 1502 staged changes is refused and named" 1 \
+	"service 10.96.7.101:80/tcp" "too many changes" kpctl bulk apply -f /tmp/bulk.yaml
+echo 262144 >/sys/module/kplane/parameters/max_txn_ops
+kp_eq "and nothing of it applied" "$(kpctl bulk service list | grep -c 10.96)" 0
+
 kp_refused "commit without begin" 1 "No such file or directory" "no such transaction" \
 	ip netns exec node1 kp-bulk commit-without-begin 0
 before=$(snapshot)

@@ -12,7 +12,10 @@
 #     --log FILE     keep the guest's serial log here
 #     --timeout S    give up after S seconds (default 900)
 #     --env VAR=VAL  set VAR in the scenario's environment (repeatable)
-#     --smp N        virtual CPUs (default 2)
+#     --smp N        virtual CPUs (default 2; without --acpi the guest sees
+#                    one: SeaBIOS's MP table lists only the boot CPU)
+#     --acpi         boot with ACPI, so that every CPU is online (the benches
+#                    that measure parallel work; slower to boot the debug kernel)
 #     --base IMG     the kernel's base initramfs (mkinitramfs.sh base), built
 #                    once by a suite; without it one is built for this run
 #   run.sh --kernel K [--module KO] --make-base IMG
@@ -28,7 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache=${KPLANE_CACHE_DIR:-/var/cache/kplane}
 
-kernel=stock scenario= module= log= timeout=900 smp=2 base= make_base= extras=() envs=()
+kernel=stock scenario= module= log= timeout=900 smp=2 acpi=0 base= make_base= extras=() envs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--env) envs+=("$2"); shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
+	--acpi) acpi=1; shift ;;
 	--base) base=$2; shift 2 ;;
 	--make-base) make_base=$2; shift 2 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
@@ -106,18 +110,20 @@ fi
 mem=1024
 [ -n "${KPLANE_VM_MEM:-}" ] && mem=$KPLANE_VM_MEM
 [ -n "$log" ] || log=$work/console.log
-echo "run.sh: booting $kver ($accel, $smp CPU) for scenario $scenario" >&2
+echo "run.sh: booting $kver ($accel, $smp CPU$([ "$acpi" = 1 ] || echo ", one online: no ACPI")) for scenario $scenario" >&2
 # acpi=off: the debug kernel spent about 15 s of each boot in the ACPI
 # interpreter; the guest ends with a reset, which -no-reboot turns into exit.
 # Without ACPI there is no HPET, and the clocksource watchdog would move the
 # guest to jiffies (which lose ticks on a busy host: the guest's clock fell
 # behind the wall clock by half): TCG's TSC follows the host clock, so trust it.
 # qemu64, not max: in a noisy side-by-side probe, execs ran 10-25% faster.
+append="console=ttyS0 loglevel=5 panic=-1 oops=panic slab_nomerge tsc=reliable"
+[ "$acpi" = 1 ] || append="$append acpi=off"
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" \
 	-M q35 -cpu qemu64 -smp "$smp" -m "$mem" -nographic -no-reboot -net none \
 	-kernel "$boot" -initrd "$work/initrd.img" \
-	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic slab_nomerge acpi=off tsc=reliable" \
+	-append "$append" \
 	</dev/null 2>&1 | tee "$log"
 qemu_rc=${PIPESTATUS[0]}
 set -e

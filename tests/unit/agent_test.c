@@ -159,6 +159,56 @@ static void test_syntax_named(void)
 	kp_k8s_objects_free(&o);
 }
 
+/*
+ * @n Services, one bad (unknown kind) at @bad, one broken (a flow never
+ * closed) at @broken; with a directive first when @directive (read whole).
+ */
+static char *big_stream(unsigned int n, unsigned int bad, unsigned int broken, bool directive,
+			size_t *len)
+{
+	size_t cap = (size_t)n * 160 + 64, at = 0;
+	char *text = malloc(cap);
+	unsigned int i;
+
+	if (directive)
+		at += snprintf(text + at, cap - at, "%%YAML 1.2\n");
+	for (i = 0; i < n; i++)
+		at += snprintf(text + at, cap - at, "---\nkind: %s\nmetadata: {name: s%u, "
+			       "namespace: big}\nspec: {clusterIP: 10.96.%u.%u, ports: [{port: 80}%s\n",
+			       i == bad ? "Gadget" : "Service", i, i / 250, i % 250 + 1,
+			       i == broken ? "" : "]}");
+	*len = at;
+	return text;
+}
+
+/*
+ * A large stream is read in pieces on every CPU; what is kept and what is
+ * named skipped (at which line) is what reading it whole gives.
+ */
+static void test_pieces(void)
+{
+	struct kp_k8s_objects a = { 0 }, b = { 0 };
+	struct skips ka = { 0 }, kb = { 0 };
+	size_t la, lb;
+	char *pieces = big_stream(30000, 17000, 26000, false, &la);
+	char *whole = big_stream(30000, 17000, 26000, true, &lb);
+
+	KP_EXPECT(la > (2u << 20));
+	KP_EXPECT(kp_k8s_load(pieces, la, &a, note_line, &ka) == 0);
+	KP_EXPECT(kp_k8s_load(whole, lb, &b, note_line, &kb) == 0);
+	KP_EXPECT(a.n_svcs == 25999 && b.n_svcs == a.n_svcs);
+	KP_EXPECT(ka.n == 2 && kb.n == 2);
+	KP_EXPECT(ka.line[0] == 17000 * 4 + 1 && kb.line[0] == ka.line[0] + 1);
+	KP_EXPECT(!strcmp(ka.why[0], "unknown kind"));
+	KP_EXPECT(ka.line[1] > 26000 * 4 && kb.line[1] == ka.line[1] + 1);
+	KP_EXPECT(!strcmp(ka.why[1], kb.why[1]) && strstr(ka.why[1], "YAML syntax error"));
+	KP_EXPECT(!strcmp(a.svcs[25998].name, "s25999"));
+	kp_k8s_objects_free(&a);
+	kp_k8s_objects_free(&b);
+	free(pieces);
+	free(whole);
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
 	char path[256];
@@ -512,6 +562,7 @@ int main(void)
 	KP_RUN(test_store_duplicate);
 	KP_RUN(test_list_kind);
 	KP_RUN(test_syntax_named);
+	KP_RUN(test_pieces);
 	KP_RUN(test_files);
 	KP_RUN(test_change_diff);
 	KP_RUN(test_weps);

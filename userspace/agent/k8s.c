@@ -45,9 +45,26 @@ bool kp_k8s_text_ok(const char *buf, size_t len)
 
 /* --- reading: every field checked, the first bad one named --- */
 
+/*
+ * The node at @path ("/spec/ports", "/addresses/0"): mapping keys and
+ * sequence indexes, looked up as plain strings (fy_node_by_path() reads
+ * its path as YAML, a fifth of the time of reading 100k objects).
+ */
 static struct fy_node *kp_at(struct fy_node *n, const char *path)
 {
-	return n ? fy_node_by_path(n, path, FY_NT, FYNWF_DONT_FOLLOW) : NULL;
+	while (n && *path == '/') {
+		const char *key = path + 1;
+		size_t len = strcspn(key, "/");
+
+		if (fy_node_is_mapping(n))
+			n = fy_node_mapping_lookup_value_by_simple_key(n, key, len);
+		else if (fy_node_is_sequence(n) && len == 1 && key[0] >= '0' && key[0] <= '9')
+			n = fy_node_sequence_get_by_index(n, key[0] - '0');
+		else
+			n = NULL;
+		path = key + len;
+	}
+	return n;
 }
 
 /* YAML 1.2's null as a plain scalar (libfyaml 0.7.12 returns it as text). */

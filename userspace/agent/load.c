@@ -156,11 +156,21 @@ static void kp_diag_keep(struct fy_diag *diag, void *user, const char *buf, size
 		memmove(m->text, text + 2, strlen(text + 2) + 1);
 }
 
+/* libfyaml's defaults, taken once: each take asks isatty(), a syscall per etcd key. */
+static struct fy_diag_cfg kp_diag_default;
+static pthread_once_t kp_diag_once = PTHREAD_ONCE_INIT;
+
+static void kp_diag_init(void)
+{
+	fy_diag_cfg_default(&kp_diag_default);
+}
+
 struct fy_diag *kp_fy_diag(void *msg)
 {
 	struct fy_diag_cfg cfg;
 
-	fy_diag_cfg_default(&cfg);
+	pthread_once(&kp_diag_once, kp_diag_init);
+	cfg = kp_diag_default;
 	cfg.fp = NULL;
 	cfg.output_fn = kp_diag_keep;
 	cfg.user = msg;
@@ -329,26 +339,36 @@ static unsigned int kp_cut(const char *text, size_t len, struct kp_piece *pieces
 	return k;
 }
 
+/* Moves *@n_from items of @from to the end of *@to; false: out of memory. */
+static bool kp_append(void **to, unsigned int *n_to, unsigned int *cap, const void *from,
+		      unsigned int *n_from, size_t size)
+{
+	char *p;
+
+	if (!*n_from)
+		return true;
+	p = realloc(*to, (size_t)(*n_to + *n_from) * size);
+	if (!p)
+		return false;
+	memcpy(p + (size_t)*n_to * size, from, (size_t)*n_from * size);
+	*to = p;
+	*n_to += *n_from;
+	*cap = *n_to;
+	*n_from = 0;
+	return true;
+}
+
 /* Moves @from's objects to the end of @to's; false: out of memory. */
 static bool kp_objects_move(struct kp_k8s_objects *to, struct kp_k8s_objects *from)
 {
-#define KP_MOVE(arr, n, cap)							\
-	do {									\
-		void *p = realloc(to->arr, (to->n + from->n + 1) * sizeof(*to->arr)); \
-		if (!p)								\
-			return false;						\
-		to->arr = p;							\
-		memcpy(&to->arr[to->n], from->arr, from->n * sizeof(*to->arr));	\
-		to->n += from->n;						\
-		to->cap = to->n + 1;						\
-		from->n = 0;							\
-	} while (0)
-	KP_MOVE(svcs, n_svcs, cap_svcs);
-	KP_MOVE(slices, n_slices, cap_slices);
-	KP_MOVE(weps, n_weps, cap_weps);
-	KP_MOVE(cfgs, n_cfgs, cap_cfgs);
-#undef KP_MOVE
-	return true;
+	return kp_append((void **)&to->svcs, &to->n_svcs, &to->cap_svcs, from->svcs,
+			 &from->n_svcs, sizeof(*to->svcs)) &&
+	       kp_append((void **)&to->slices, &to->n_slices, &to->cap_slices, from->slices,
+			 &from->n_slices, sizeof(*to->slices)) &&
+	       kp_append((void **)&to->weps, &to->n_weps, &to->cap_weps, from->weps,
+			 &from->n_weps, sizeof(*to->weps)) &&
+	       kp_append((void **)&to->cfgs, &to->n_cfgs, &to->cap_cfgs, from->cfgs,
+			 &from->n_cfgs, sizeof(*to->cfgs));
 }
 
 static unsigned int kp_pieces_for(const char *text, size_t len)

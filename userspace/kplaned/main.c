@@ -209,8 +209,9 @@ static void kp_arm(struct kp_daemon *d)
 
 static void kp_source_news(struct kp_daemon *d, struct kp_source *src)
 {
+	double now = kp_now();	/* a change's time counts its reading too */
 	int n = src->process(src, &d->store);
-	double now = kp_now(), mono = kp_mono();
+	double mono = kp_mono();
 	unsigned int i;
 	bool ok = true;
 

@@ -101,6 +101,7 @@ static void kp_forget(struct kp_gone *g, struct kp_svc_set *sets, unsigned int n
  */
 static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_gone *g)
 {
+	double start = kp_now();
 	struct kp_refused *ref;
 	int err;
 
@@ -128,6 +129,7 @@ static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_gone
 		r->m->refused++;
 		pthread_mutex_unlock(&r->m->lock);
 	}
+	r->write_ms = (kp_now() - start) * 1000;
 	return err;
 }
 
@@ -208,11 +210,11 @@ static void kp_log_sync(struct kp_reconciler *r, const char *how, const struct k
 	}
 	kp_log(kp_writes(c) ? KP_INFO : KP_DEBUG,
 	       "%s sync: %u services (frontends) and %u endpoints: %u set, %u deleted; "
-	       "%u endpoints added, %u deleted%s%s; %.1f ms%s", how,
+	       "%u endpoints added, %u deleted%s%s; %.1f ms (%.1f writing)%s", how,
 	       r->applied.n_fes, r->applied.eps.n, c->svc.n_set, c->svc.n_del, c->ep.n_add,
 	       c->ep.n_del, c->settings ? "; node settings set" : "",
 	       drift && kp_writes(c) ? " (repaired drift)" : "",
-	       (kp_now() - start) * 1000, kp_since_change(r->m));
+	       (kp_now() - start) * 1000, r->write_ms, kp_since_change(r->m));
 }
 
 static uint64_t kp_pod_changes(const struct kp_store *s)

@@ -11,6 +11,7 @@ struct kp_reconciler {
 	struct kp_model applied;	/* what the last sync left in the kernel */
 	bool have_applied;
 	uint64_t pods_seen;		/* the store's WEP and NodeConfig changes then */
+	double write_ms;		/* the last sync's time in the kernel (its log line) */
 };
 
 /*

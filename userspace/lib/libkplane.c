@@ -31,9 +31,14 @@ struct kp_handle {
 	uint32_t txn_policy_changes;	/* policy requests it staged */
 	bool refused_has_index;		/* the last refusal named a staged change: */
 	uint32_t refused_index;		/* this one (NLMSGERR_ATTR_COOKIE) */
-	struct nl_msg **batch;		/* queued changes */
+	struct nl_msg **batch;		/* queued changes, not sent yet */
 	size_t n_batch, batch_cap;
 	uint32_t batch_seq;		/* our own: libnl counts acks it reads */
+	/* The batch since the last flush, sent a window at a time: */
+	size_t batch_sent;		/* changes sent already */
+	uint32_t batch_seq0;		/* the first one's sequence number */
+	int batch_first;		/* the first refusal, 0: none */
+	size_t batch_failed;		/* the refused change's index */
 	char error[512];
 };
 
@@ -978,23 +983,57 @@ void kp_txn_abort_after(struct kp_handle *h)
 	memcpy(h->error, why, sizeof(why));
 }
 
+static bool kp_grow_batch(struct kp_handle *h)
+{
+	size_t cap = h->batch_cap ? h->batch_cap * 2 : 256;
+	struct nl_msg **b = realloc(h->batch, cap * sizeof(*b));
+
+	if (!b)
+		return false;
+	h->batch = b;
+	h->batch_cap = cap;
+	return true;
+}
+
+/*
+ * Changes queued but not sent: a full window is sent at once, so a batch
+ * of 100k changes holds one window of messages, not 100k.
+ */
+#define KP_BATCH_WINDOW 1024
+
+static int kp_batch_send(struct kp_handle *h);
+
+static void kp_batch_reset(struct kp_handle *h)
+{
+	kp_batch_clear(h);
+	h->batch_sent = 0;
+	h->batch_first = 0;
+}
+
 static int kp_batch_add(struct kp_handle *h, struct nl_msg *msg)
 {
-	if (!msg)
-		return kp_fail(h, -ENOMEM, "out of memory");
-	if (h->n_batch == h->batch_cap) {
-		size_t cap = h->batch_cap ? h->batch_cap * 2 : 256;
-		struct nl_msg **b = realloc(h->batch, cap * sizeof(*b));
+	int err;
 
-		if (!b) {
-			nlmsg_free(msg);
-			return kp_fail(h, -ENOMEM, "out of memory");
-		}
-		h->batch = b;
-		h->batch_cap = cap;
+	if (!h->n_batch && !h->batch_sent)
+		h->error[0] = '\0';	/* a new batch: its first refusal explains it */
+	if (!msg)
+		err = kp_fail(h, -ENOMEM, "out of memory");
+	else if (h->n_batch < h->batch_cap || kp_grow_batch(h))
+		err = 0;
+	else
+		err = kp_fail(h, -ENOMEM, "out of memory");
+	if (err) {
+		nlmsg_free(msg);
+		kp_batch_reset(h);
+		return err;
 	}
 	h->batch[h->n_batch++] = msg;
-	return 0;
+	if (h->n_batch < KP_BATCH_WINDOW)
+		return 0;
+	err = kp_batch_send(h);
+	if (err)
+		kp_batch_reset(h);
+	return err;
 }
 
 int kp_batch_service_set(struct kp_handle *h, const struct kp_service *svc)
@@ -1084,15 +1123,13 @@ static size_t kp_batch_pack(struct kp_handle *h, char *buf, size_t *next)
 	return used;
 }
 
-int kp_batch_flush(struct kp_handle *h, size_t *failed)
+/* Sends what is queued; refusals are noted (the first), transport errors returned. */
+static int kp_batch_send(struct kp_handle *h)
 {
 	size_t next = 0, sent_from, cap = KP_BATCH_BYTES;
-	uint32_t seq0 = 0;
 	char *buf = NULL;
-	int err = 0, first = 0;
+	int err = 0;
 
-	h->error[0] = '\0';
-	*failed = SIZE_MAX;	/* none refused (a transport error names none) */
 	while (!err && next < h->n_batch) {
 		size_t len = NLMSG_ALIGN(nlmsg_hdr(h->batch[next])->nlmsg_len), used;
 
@@ -1109,20 +1146,31 @@ int kp_batch_flush(struct kp_handle *h, size_t *failed)
 		}
 		sent_from = next;
 		used = kp_batch_pack(h, buf, &next);
-		if (!sent_from)
-			seq0 = nlmsg_hdr(h->batch[0])->nlmsg_seq;
+		if (!sent_from && !h->batch_sent)
+			h->batch_seq0 = nlmsg_hdr(h->batch[0])->nlmsg_seq;
 		err = nl_sendto(h->sk, buf, used);
 		err = err < 0 ? kp_nlerr(h, err) :
-			kp_batch_acks(h, seq0, nlmsg_hdr(h->batch[next - 1])->nlmsg_seq,
-				      failed, &first);
+			kp_batch_acks(h, h->batch_seq0, nlmsg_hdr(h->batch[next - 1])->nlmsg_seq,
+				      &h->batch_failed, &h->batch_first);
 	}
 	free(buf);
+	h->batch_sent += h->n_batch;
 	kp_batch_clear(h);
-	if (!err && first) {
-		err = first;
+	return err;
+}
+
+int kp_batch_flush(struct kp_handle *h, size_t *failed)
+{
+	int err = kp_batch_send(h);
+
+	*failed = SIZE_MAX;	/* none refused (a transport error names none) */
+	if (!err && h->batch_first) {
+		err = h->batch_first;
+		*failed = h->batch_failed;
 		if (!h->error[0])
 			snprintf(h->error, sizeof(h->error), "%s", strerror(-err));
 	}
+	kp_batch_reset(h);
 	return err;
 }
 

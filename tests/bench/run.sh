@@ -5,7 +5,7 @@
 #   policy    policy_path.sh: kplane's policy datapath against iptables
 #             (+conntrack), ipset, nftables sets, nf_flow_table and no
 #             filtering, at 10..10k rules
-#   agent     agent_sync.sh: kplaned programming a node from files (start to
+#   agent     agent_sync.sh: kplaned programming a node from files and etcd (start to
 #             programmed, one EndpointSlice change, peak RSS) beside
 #             iptables-restore and nft -f of kube-proxy's rulesets
 # rounds interleaved.  Writes docs/bench/SUITE.md (ratio tables, medians over
@@ -67,20 +67,25 @@ if [[ " $suites " == *" agent "* ]]; then
 		echo "bench: the VM run reported failures (see $log)" >&2
 	grep -a '^BENCH' "$log" >"$out/agent.raw"
 	{
-		echo "# kplaned: programming a node from files ($env)"
+		echo "# kplaned: programming a node from files and from etcd ($env)"
 		echo
-		echo "Start to a fully programmed kernel (kplaned) or to the ruleset loaded"
-		echo "(kube-proxy's iptables-restore and nft -f of the same services), one"
-		echo "EndpointSlice change with all of them present (write to commit), and"
-		echo "kplaned's peak RSS. One VM run, stock kernel, TCG."
+		echo "Start to a fully programmed kernel (kplaned, from a state directory or"
+		echo "from etcd) or to the ruleset loaded (kube-proxy's iptables-restore and"
+		echo "nft -f of the same services), one EndpointSlice change with all of them"
+		echo "present (from its arrival at kplaned, reading included, to the commit),"
+		echo "and kplaned's peak RSS. One VM run, stock kernel, TCG, both CPUs online."
 		echo
 		echo "| peer | services x endpoints | ms | RSS MiB |"
 		echo "|---|---|---|---|"
 		sed -n 's/^BENCH-AGENT peer=\([^ ]*\) services=\([0-9]*\) endpoints=\([0-9]*\) ms=\([^ ]*\)\( rss_mib=\([0-9]*\)\)*.*/| \1 | \2 x \3 | \4 | \6 |/p' "$out/agent.raw"
 		echo
-		echo "| one change, services x endpoints | changes | p50 ms | p99 ms | RSS MiB |"
+		echo "| one change: source, services x endpoints | changes | p50 ms | p99 ms | RSS MiB |"
 		echo "|---|---|---|---|---|"
-		sed -n 's/^BENCH-AGENT-CHANGE services=\([0-9]*\) endpoints=\([0-9]*\) n=\([0-9]*\) p50_ms=\([^ ]*\) p99_ms=\([^ ]*\) rss_mib=\([0-9]*\).*/| \1 x \2 | \3 | \4 | \5 | \6 |/p' "$out/agent.raw"
+		sed -n 's/^BENCH-AGENT-CHANGE source=\([a-z]*\) services=\([0-9]*\) endpoints=\([0-9]*\) n=\([0-9]*\) p50_ms=\([^ ]*\) p99_ms=\([^ ]*\) rss_mib=\([0-9]*\).*/| \1, \2 x \3 | \4 | \5 | \6 | \7 |/p' "$out/agent.raw"
+		echo
+		echo "Where kplaned's start went (its log):"
+		echo
+		sed -n 's/^BENCH-AGENT-LOG [^ ]* kplaned info: \(.*\)/    \1/p; s/^BENCH-AGENT-LOG \(etcd: .*\)/    \1/p' "$out/agent.raw"
 	} >"$out/agent.md"
 	cat "$out/agent.md"
 fi

@@ -173,6 +173,11 @@ kp_eq "and the default's failsafe list" \
 kp_check "a pod whose netns is gone is left out, and named" \
 	grep -q "endpoint default/pod7 refused: .*netns /run/netns/pod7: No such file" /tmp/kplaned.log
 kp_eq "and counted" "$(metric sync_proxy_rules_refused_total)" 1
+# A refused change is tried again at the next sync, whatever changed.
+kp_calico_pod node1 7
+cp $state/node.yaml $state/.node.tmp && mv $state/.node.tmp $state/node.yaml
+kp_wait_for "once its netns is there, an unrelated change brings the refused pod in" \
+	kplanectl -n node1 endpoint show default/pod7
 kp_eq "ClusterIP: ready and nil-ready endpoints, not the unready one" \
 	"$(backends 10.96.0.10:80/tcp)" "10.244.1.2:8080 10.244.1.3:8080 "
 kp_eq "dual-stack clusterIPs: the IPv6 frontend has the IPv6 slice" \

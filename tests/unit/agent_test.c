@@ -483,13 +483,14 @@ static void random_key(struct kp_store *s, unsigned int key, unsigned int *seed)
 	if (rand_r(seed) % 2)
 		n += snprintf(text + n, sizeof(text) - n, "kind: Service\nmetadata: {name: s%u, "
 			      "namespace: ns}\nspec: {clusterIP: 10.96.0.%u, ports: [{name: http, "
-			      "port: 80}]}\n---\n", svc, ip + 1);
+			      "port: 80}]%s}\n---\n", svc, ip + 1, rand_r(seed) % 2 ? "" :
+			      ", type: NodePort, externalTrafficPolicy: Local, healthCheckNodePort: 30999");
 	n += snprintf(text + n, sizeof(text) - n, "kind: EndpointSlice\nmetadata: {name: e%u, "
 		      "namespace: ns, labels: {kubernetes.io/service-name: s%u}}\naddressType: IPv4\n"
 		      "ports: [{name: http, port: 8080}]\nendpoints: [", key, rand_r(seed) % 4);
 	while (eps--)
-		n += snprintf(text + n, sizeof(text) - n, "{addresses: [10.244.0.%u]}%s",
-			      rand_r(seed) % 5 + 1, eps ? ", " : "");
+		n += snprintf(text + n, sizeof(text) - n, "{addresses: [10.244.0.%u], nodeName: "
+			      "node-%u}%s", rand_r(seed) % 5 + 1, rand_r(seed) % 2 + 1, eps ? ", " : "");
 	snprintf(text + n, sizeof(text) - n, "]\n");
 	put(s, k, text);
 }
@@ -520,7 +521,7 @@ static void test_model_names(void)
 	struct kp_store s = { 0 };
 	struct kp_model m = { 0 };
 	struct sim *k = calloc(1, sizeof(*k));
-	unsigned int seed = 7, step, by_name = 0, whole_n = 0;
+	unsigned int seed = 7, step, by_name = 0, whole_n = 0, health = 0, i;
 
 	for (step = 0; step < 400; step++) {
 		struct kp_names_change nc;
@@ -546,11 +547,18 @@ static void test_model_names(void)
 		KP_EXPECT(kp_svc_diff(want.svcs.svcs, want.svcs.n, k->fe, k->n, &d) == 0);
 		KP_EXPECT(d.n_set == 0 && d.n_del == 0);
 		KP_EXPECT(want.orphans == s.orphans && m.n_fes == k->n);
+		KP_EXPECT(want.health.n == m.health.n);
+		for (i = 0; i < want.health.n && i < m.health.n; i++)
+			KP_EXPECT(want.health.hp[i].port == m.health.hp[i].port &&
+				  want.health.hp[i].local == m.health.hp[i].local &&
+				  !strcmp(want.health.hp[i].name, m.health.hp[i].name));
+		health += m.health.n;
 		kp_svc_diff_free(&d);
 		kp_desired_free(&want);
 	}
-	printf("#   400 changes: %u judged by name, %u whole\n", by_name, whole_n);
-	KP_EXPECT(by_name > 100 && whole_n > 10);
+	printf("#   400 changes: %u judged by name, %u whole; %u health ports seen\n", by_name,
+	       whole_n, health);
+	KP_EXPECT(by_name > 100 && whole_n > 10 && health > 100);
 	kp_model_free(&m);
 	kp_store_free(&s);
 	free(k);

@@ -9,6 +9,15 @@
 
 #include "k8s.h"
 
+/* A service's name, first in the structs kept by it (a tsearch key). */
+struct kp_name {
+	const char *ns, *name;
+};
+
+int kp_name_cmp(const void *a, const void *b);
+/* @size bytes (zeroed) that start with a kp_name, its strings after them. */
+void *kp_named_new(size_t size, const char *ns, const char *name);
+
 /*
  * The objects of one service name (namespace and name): its Services, in
  * key order (the first stands, as in kp_store_view()), and the
@@ -20,12 +29,11 @@ struct kp_store_svc {
 };
 
 struct kp_store_name {
-	const char *ns, *name;
+	struct kp_name key;		/* first */
 	struct kp_store_svc *svcs;
 	const struct kp_k8s_slice **slices;
 	unsigned int n_svcs, cap_svcs, n_slices, cap_slices;
 	bool dirty;
-	char buf[];
 };
 
 /*
@@ -69,6 +77,8 @@ int kp_store_prune(struct kp_store *s, bool (*gone)(const char *key, void *arg),
 void kp_store_free(struct kp_store *s);
 /* The names changed since the last settle have been seen: forgets them. */
 void kp_store_settle(struct kp_store *s);
+/* Marks @ns/@name changed again (a change of it the kernel refused, to retry). */
+void kp_store_touch(struct kp_store *s, const char *ns, const char *name);
 /* Rebuilds a lost name index (every name clean); -ENOMEM: still lost. */
 int kp_store_reindex(struct kp_store *s);
 
@@ -127,8 +137,12 @@ int kp_health_ports_add(struct kp_health_ports *ports, const struct kp_health_po
 /* What one service name makes on @node: kp_k8s_want() for that name alone. */
 int kp_k8s_name_want(const struct kp_store_name *nm, const struct kp_k8s_node *node,
 		     struct kp_svc_set *out);
-/* Takes @fe out of @set, if it is one of its own (a change the kernel refused). */
-void kp_svc_set_forget(struct kp_svc_set *set, const struct kp_service *fe);
+/*
+ * Takes @fe out of @set, if it is one of its own (a change the kernel
+ * refused); returns its Service, if known, to try again.
+ */
+const struct kp_k8s_service *kp_svc_set_forget(struct kp_svc_set *set,
+					       const struct kp_service *fe);
 void kp_svc_set_free(struct kp_svc_set *set);
 
 /* A workload endpoint kplaned wants, with the path of its pod's netns. */
@@ -215,11 +229,10 @@ struct kp_model {
 	void *svcs;			/* tsearch of struct kp_model_svc, by namespace and name */
 	void *fes;			/* tsearch of const struct kp_service *, by frontend */
 	unsigned int n_fes;
-	/*
-	 * A frontend two names want (which stands depends on every name), or
-	 * no memory for the index: the next change is judged whole.
-	 */
+	/* A frontend two names want (which stands depends on every name): changes are judged whole. */
 	bool recompute;
+	/* Out of memory while kept: it may not be what the kernel has; the next sync dumps it. */
+	bool stale;
 	struct kp_ep_set eps;
 	struct kp_node_settings settings;
 	struct kp_health_ports health;

@@ -89,12 +89,8 @@ int kp_ep_set_from(const struct kp_endpoint *eps, size_t n, struct kp_ep_set *ou
 
 void kp_ep_set_forget(struct kp_ep_set *set, const struct kp_want_ep *ep)
 {
-	unsigned int i = ep - set->eps;
-
-	if (ep < set->eps || i >= set->n)
-		return;
-	memmove(&set->eps[i], &set->eps[i + 1], (set->n - i - 1) * sizeof(*set->eps));
-	set->n--;
+	if (ep >= set->eps && ep < set->eps + set->n)
+		kp_drop(set->eps, &set->n, sizeof(*set->eps), ep - set->eps);
 }
 
 void kp_ep_set_free(struct kp_ep_set *set)

@@ -45,12 +45,7 @@ bool kp_k8s_text_ok(const char *buf, size_t len)
 
 /* --- reading: every field checked, the first bad one named --- */
 
-/*
- * The node at @path ("/spec/ports", "/addresses/0"): mapping keys and
- * sequence indexes, looked up as plain strings (fy_node_by_path() reads
- * its path as YAML, a fifth of the time of reading 100k objects).
- */
-static struct fy_node *kp_at(struct fy_node *n, const char *path)
+struct fy_node *kp_k8s_at(struct fy_node *n, const char *path)
 {
 	while (n && *path == '/') {
 		const char *key = path + 1;
@@ -94,7 +89,7 @@ static const char *kp_scalar(struct fy_node *v)
 /* The scalar at @path, or NULL if absent or null. */
 static const char *kp_str(struct fy_node *n, const char *path)
 {
-	return kp_scalar(kp_at(n, path));
+	return kp_scalar(kp_k8s_at(n, path));
 }
 
 /* A decimal number written as digits only (no sign, no space), at most 10 of them. */
@@ -215,7 +210,7 @@ static int kp_alloc_items(struct fy_node *seq, unsigned int max, size_t size, vo
 static int kp_ips(struct fy_node *n, const char *path, const char *key, struct kp_ip **out,
 		  unsigned int max, unsigned int *count, const char *what, const char **why)
 {
-	struct fy_node *seq = kp_at(n, path), *item;
+	struct fy_node *seq = kp_k8s_at(n, path), *item;
 	void *iter = NULL;
 	struct kp_ip *ips;
 	int err;
@@ -337,7 +332,7 @@ static int kp_cluster_ips(struct fy_node *root, struct kp_k8s_service *svc, cons
 		svc->headless = true;
 		return 0;
 	}
-	if (kp_at(root, "/spec/clusterIPs")) {
+	if (kp_k8s_at(root, "/spec/clusterIPs")) {
 		struct kp_ip *ips = NULL;
 		int err = kp_ips(root, "/spec/clusterIPs", NULL, &ips, 2, &svc->n_cluster_ips,
 				 what, why);
@@ -389,7 +384,7 @@ static int kp_port_entry(struct fy_node *item, char *name, size_t name_size, uin
 
 static int kp_svc_ports(struct fy_node *root, struct kp_k8s_service *svc, const char **why)
 {
-	struct fy_node *seq = kp_at(root, "/spec/ports"), *item;
+	struct fy_node *seq = kp_k8s_at(root, "/spec/ports"), *item;
 	void *iter = NULL;
 	int err = kp_alloc_items(seq, KP_K8S_PORTS_MAX, sizeof(*svc->ports), (void **)&svc->ports,
 				 "spec.ports is not a list of at most 64", why);
@@ -444,7 +439,7 @@ void kp_k8s_service_free(struct kp_k8s_service *svc)
 
 static int kp_slice_ports(struct fy_node *root, struct kp_k8s_slice *slice, const char **why)
 {
-	struct fy_node *seq = kp_at(root, "/ports"), *item;
+	struct fy_node *seq = kp_k8s_at(root, "/ports"), *item;
 	void *iter = NULL;
 	int err = kp_alloc_items(seq, KP_K8S_PORTS_MAX, sizeof(*slice->ports),
 				 (void **)&slice->ports, "ports is not a list of at most 64", why);
@@ -484,7 +479,7 @@ static int kp_cond(struct fy_node *ep, const char *path, bool dflt, bool *out, c
 static int kp_slice_endpoint(struct fy_node *item, uint16_t family, struct kp_k8s_endpoint *ep,
 			     const char **why)
 {
-	struct fy_node *zones = kp_at(item, "/hints/forZones"), *z;
+	struct fy_node *zones = kp_k8s_at(item, "/hints/forZones"), *z;
 	const char *node = kp_str(item, "/nodeName");
 	void *iter = NULL;
 	int err;
@@ -517,7 +512,7 @@ static int kp_slice_endpoint(struct fy_node *item, uint16_t family, struct kp_k8
 
 static int kp_slice_endpoints(struct fy_node *root, struct kp_k8s_slice *slice, const char **why)
 {
-	struct fy_node *seq = kp_at(root, "/endpoints"), *item;
+	struct fy_node *seq = kp_k8s_at(root, "/endpoints"), *item;
 	void *iter = NULL;
 	int n;
 
@@ -544,7 +539,7 @@ static int kp_slice_endpoints(struct fy_node *root, struct kp_k8s_slice *slice, 
 
 int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const char **why)
 {
-	struct fy_node *labels = kp_at(root, "/metadata/labels");
+	struct fy_node *labels = kp_k8s_at(root, "/metadata/labels");
 	struct fy_node *svc = labels ? fy_node_mapping_lookup_value_by_simple_key(labels,
 						"kubernetes.io/service-name", FY_NT) : NULL;
 	const char *type = kp_str(root, "/addressType");
@@ -590,7 +585,7 @@ static int kp_host_net(const char *s, struct kp_ip *ip)
 
 static int kp_wep_nets(struct fy_node *root, struct kp_k8s_wep *wep, const char **why)
 {
-	struct fy_node *seq = kp_at(root, "/spec/ipNetworks"), *item;
+	struct fy_node *seq = kp_k8s_at(root, "/spec/ipNetworks"), *item;
 	void *iter = NULL;
 
 	if (seq && !fy_node_is_sequence(seq))
@@ -669,7 +664,7 @@ static int kp_cfg_bool(struct fy_node *spec, const char *path, uint32_t bit, uin
 static int kp_cfg_failsafe(struct fy_node *spec, const char *path, uint32_t bit, char *out,
 			   uint32_t *has, const char **why)
 {
-	struct fy_node *seq = kp_at(spec, path), *item;
+	struct fy_node *seq = kp_k8s_at(spec, path), *item;
 	unsigned int n = 0;
 	void *iter = NULL;
 	size_t len = 0;
@@ -699,7 +694,7 @@ bad:
 
 int kp_k8s_nodecfg_read(struct fy_node *root, struct kp_k8s_nodecfg *cfg, const char **why)
 {
-	struct fy_node *spec = kp_at(root, "/spec");
+	struct fy_node *spec = kp_k8s_at(root, "/spec");
 	struct kp_node_settings *s = &cfg->set;
 
 	memset(cfg, 0, sizeof(*cfg));

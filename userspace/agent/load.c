@@ -2,11 +2,11 @@
 /* Streams of Kubernetes documents into objects: see k8s.h. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <libfyaml.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "k8s.h"
 
 bool kp_grow(void **arr, unsigned int n, unsigned int *cap, size_t size)
@@ -26,7 +26,7 @@ bool kp_grow(void **arr, unsigned int n, unsigned int *cap, size_t size)
 
 static const char *kp_kind(struct fy_node *root)
 {
-	struct fy_node *n = fy_node_by_path(root, "/kind", FY_NT, FYNWF_DONT_FOLLOW);
+	struct fy_node *n = kp_k8s_at(root, "/kind");
 
 	return n && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
 }
@@ -80,7 +80,7 @@ static int kp_load_obj(struct fy_node *root, struct kp_k8s_objects *o, const cha
 /* The line an object starts on, as its kind's (1-based; 0: unknown). */
 static unsigned int kp_obj_line(struct fy_node *root)
 {
-	struct fy_node *n = fy_node_by_path(root, "/kind", FY_NT, FYNWF_DONT_FOLLOW);
+	struct fy_node *n = kp_k8s_at(root, "/kind");
 	struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
 	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
 
@@ -113,7 +113,7 @@ static int kp_load_doc(struct fy_document *d, struct kp_k8s_objects *o, unsigned
 			skip(line, why, arg);
 		return err == -EINVAL ? 0 : err;
 	}
-	items = fy_node_by_path(root, "/items", FY_NT, FYNWF_DONT_FOLLOW);
+	items = kp_k8s_at(root, "/items");
 	if (items && !fy_node_is_null(items) && !fy_node_is_sequence(items)) {
 		skip(line, "items: not a list", arg);
 		return 0;
@@ -339,23 +339,33 @@ static unsigned int kp_cut(const char *text, size_t len, struct kp_piece *pieces
 	return k;
 }
 
-/* Moves *@n_from items of @from to the end of *@to; false: out of memory. */
-static bool kp_append(void **to, unsigned int *n_to, unsigned int *cap, const void *from,
-		      unsigned int *n_from, size_t size)
+bool kp_append(void **to, unsigned int *n_to, unsigned int *cap, const void *from,
+	       unsigned int *n_from, size_t size)
 {
-	char *p;
+	unsigned int want = *n_to + *n_from;
 
 	if (!*n_from)
 		return true;
-	p = realloc(*to, (size_t)(*n_to + *n_from) * size);
-	if (!p)
-		return false;
-	memcpy(p + (size_t)*n_to * size, from, (size_t)*n_from * size);
-	*to = p;
-	*n_to += *n_from;
-	*cap = *n_to;
+	if (want > *cap) {
+		unsigned int room = *cap * 2 > want ? *cap * 2 : want;
+		void *p = realloc(*to, (size_t)room * size);
+
+		if (!p)
+			return false;
+		*to = p;
+		*cap = room;
+	}
+	memcpy((char *)*to + (size_t)*n_to * size, from, (size_t)*n_from * size);
+	*n_to = want;
 	*n_from = 0;
 	return true;
+}
+
+void kp_drop(void *arr, unsigned int *n, size_t size, unsigned int i)
+{
+	memmove((char *)arr + (size_t)i * size, (char *)arr + (size_t)(i + 1) * size,
+		(size_t)(*n - i - 1) * size);
+	(*n)--;
 }
 
 /* Moves @from's objects to the end of @to's; false: out of memory. */
@@ -373,8 +383,13 @@ static bool kp_objects_move(struct kp_k8s_objects *to, struct kp_k8s_objects *fr
 
 static unsigned int kp_pieces_for(const char *text, size_t len)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t n = len / KP_PIECE_MIN;
+	cpu_set_t set;
+	int cpus = 1;
+
+	/* The CPUs this process may run on (a pod's cpuset), not the host's. */
+	if (n >= 2 && !sched_getaffinity(0, sizeof(set), &set))
+		cpus = CPU_COUNT(&set);
 
 	if (cpus < 2 || n < 2 || kp_has_directive(text, len))
 		return 1;

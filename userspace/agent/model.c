@@ -8,18 +8,9 @@
 
 /* One service name's frontends, as applied. */
 struct kp_model_svc {
-	const char *ns, *name;
+	struct kp_name key;		/* first */
 	struct kp_svc_set fes;		/* from[]: NULL (the store's objects come and go) */
-	char buf[];
 };
-
-static int kp_msvc_cmp(const void *pa, const void *pb)
-{
-	const struct kp_model_svc *a = pa, *b = pb;
-	int c = strcmp(a->ns, b->ns);
-
-	return c ? c : strcmp(a->name, b->name);
-}
 
 static int kp_mfe_cmp(const void *a, const void *b)
 {
@@ -29,8 +20,8 @@ static int kp_mfe_cmp(const void *a, const void *b)
 static struct kp_model_svc *kp_msvc_find(const struct kp_model *m, const char *ns,
 					  const char *name)
 {
-	struct kp_model_svc probe = { .ns = ns, .name = name };
-	struct kp_model_svc **slot = tfind(&probe, &m->svcs, kp_msvc_cmp);
+	struct kp_name probe = { ns, name };
+	struct kp_model_svc **slot = tfind(&probe, &m->svcs, kp_name_cmp);
 
 	return slot ? *slot : NULL;
 }
@@ -49,7 +40,7 @@ static void kp_msvc_index(struct kp_model *m, struct kp_model_svc *ms)
 		const struct kp_service **slot = tsearch(&ms->fes.svcs[i], &m->fes, kp_mfe_cmp);
 
 		if (!slot)
-			m->recompute = true;
+			m->stale = true;
 		else if (*slot == &ms->fes.svcs[i])
 			m->n_fes++;
 		else if (!kp_set_has(&ms->fes, *slot))
@@ -75,23 +66,20 @@ static void kp_msvc_unindex(struct kp_model *m, struct kp_model_svc *ms)
 static void kp_model_put(struct kp_model *m, const char *ns, const char *name,
 			 struct kp_service *fes, unsigned int n)
 {
-	size_t l_ns = strlen(ns) + 1, l_name = strlen(name) + 1;
-	struct kp_model_svc *ms = malloc(sizeof(*ms) + l_ns + l_name), **slot;
+	struct kp_model_svc *ms = kp_named_new(sizeof(*ms), ns, name), **slot = NULL;
 	unsigned int i;
 
 	if (ms) {
-		ms->ns = memcpy(ms->buf, ns, l_ns);
-		ms->name = memcpy(ms->buf + l_ns, name, l_name);
 		ms->fes = (struct kp_svc_set){ .svcs = fes, .n = n, .cap = n };
-		slot = tsearch(ms, &m->svcs, kp_msvc_cmp);
+		slot = tsearch(ms, &m->svcs, kp_name_cmp);
 		if (slot && *slot == ms) {
 			kp_msvc_index(m, ms);
 			return;
 		}
 		free(ms);
 	}
-	/* No memory, or a name twice (not from kp_k8s_want()): judged whole next. */
-	m->recompute = true;
+	/* No memory (or a name twice, which kp_k8s_want() never makes). */
+	m->stale = true;
 	for (i = 0; i < n; i++)
 		free(fes[i].backends);
 	free(fes);
@@ -120,7 +108,7 @@ void kp_model_build(struct kp_model *m, struct kp_desired *want)
 			;
 		fes = malloc((j - i) * sizeof(*fes));
 		if (!fes) {
-			m->recompute = true;
+			m->stale = true;
 			while (i < j)
 				free(set->svcs[i++].backends);
 			continue;
@@ -187,24 +175,16 @@ void kp_model_free(struct kp_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Appends @add's arrays to @d's. */
-static int kp_svc_diff_append(struct kp_svc_diff *d, const struct kp_svc_diff *add)
+/* Appends @add's arrays to @d's (@caps: their room, doubled as needed). */
+static int kp_svc_diff_append(struct kp_svc_diff *d, unsigned int caps[2],
+			      const struct kp_svc_diff *add)
 {
-	const struct kp_service **set, **del;
+	unsigned int n_set = add->n_set, n_del = add->n_del;
 
-	set = realloc(d->set, (d->n_set + add->n_set + 1) * sizeof(*set));
-	if (set)
-		d->set = set;
-	del = realloc(d->del, (d->n_del + add->n_del + 1) * sizeof(*del));
-	if (del)
-		d->del = del;
-	if (!set || !del)
-		return -ENOMEM;
-	memcpy(&d->set[d->n_set], add->set, add->n_set * sizeof(*set));
-	memcpy(&d->del[d->n_del], add->del, add->n_del * sizeof(*del));
-	d->n_set += add->n_set;
-	d->n_del += add->n_del;
-	return 0;
+	return kp_append((void **)&d->set, &d->n_set, &caps[0], add->set, &n_set,
+			 sizeof(*d->set)) &&
+	       kp_append((void **)&d->del, &d->n_del, &caps[1], add->del, &n_del,
+			 sizeof(*d->del)) ? 0 : -ENOMEM;
 }
 
 /*
@@ -234,10 +214,10 @@ static int kp_claim(const struct kp_model *m, const struct kp_svc_set *have,
 /* One dirty name: what it wants (nc->want[i]) and its share of @d. */
 static int kp_name_diff(const struct kp_model *m, const struct kp_k8s_node *node,
 			struct kp_names_change *nc, unsigned int i, void **claims,
-			struct kp_svc_diff *d)
+			struct kp_svc_diff *d, unsigned int caps[2])
 {
 	const struct kp_store_name *nm = nc->names[i];
-	struct kp_model_svc *ms = kp_msvc_find(m, nm->ns, nm->name);
+	struct kp_model_svc *ms = kp_msvc_find(m, nm->key.ns, nm->key.name);
 	const struct kp_svc_set *have = ms ? &ms->fes : NULL;
 	struct kp_svc_diff one;
 	int err;
@@ -249,7 +229,7 @@ static int kp_name_diff(const struct kp_model *m, const struct kp_k8s_node *node
 		err = kp_svc_diff(nc->want[i].svcs, nc->want[i].n, have ? have->svcs : NULL,
 				  have ? have->n : 0, &one);
 	if (!err) {
-		err = kp_svc_diff_append(d, &one);
+		err = kp_svc_diff_append(d, caps, &one);
 		kp_svc_diff_free(&one);
 	}
 	return err;
@@ -259,13 +239,13 @@ int kp_model_names_diff(const struct kp_model *m, const struct kp_store *s,
 			const struct kp_k8s_node *node, struct kp_names_change *nc,
 			struct kp_svc_diff *d)
 {
+	unsigned int i, caps[2] = { 0, 0 };
 	void *claims = NULL;
-	unsigned int i;
 	int err = 0;
 
 	memset(nc, 0, sizeof(*nc));
 	memset(d, 0, sizeof(*d));
-	if (m->recompute || s->names_lost)
+	if (m->recompute || m->stale || s->names_lost)
 		return -EAGAIN;
 	nc->names = malloc((s->n_dirty ? s->n_dirty : 1) * sizeof(*nc->names));
 	nc->want = calloc(s->n_dirty ? s->n_dirty : 1, sizeof(*nc->want));
@@ -274,7 +254,7 @@ int kp_model_names_diff(const struct kp_model *m, const struct kp_store *s,
 	for (i = 0; !err && i < s->n_dirty; i++) {
 		nc->names[i] = s->dirty[i];
 		nc->n++;
-		err = kp_name_diff(m, node, nc, i, &claims, d);
+		err = kp_name_diff(m, node, nc, i, &claims, d, caps);
 	}
 	tdestroy(claims, kp_noop);
 	if (err) {
@@ -284,22 +264,33 @@ int kp_model_names_diff(const struct kp_model *m, const struct kp_store *s,
 	return err;
 }
 
-/* Replaces @nm's health check port in @m by what @want makes of it. */
+/*
+ * Replaces @nm's health check port in @m by what @want makes of it, the
+ * ports kept in name order as kp_k8s_want_health() makes them.
+ */
 static void kp_name_health(struct kp_model *m, const struct kp_store_name *nm,
 			   const struct kp_svc_set *want)
 {
 	struct kp_health_ports *hs = &m->health;
 	struct kp_health_port hp;
 	unsigned int i;
+	int c = 1;
 
-	for (i = 0; i < hs->n; i++)
-		if (!strcmp(hs->hp[i].ns, nm->ns) && !strcmp(hs->hp[i].name, nm->name)) {
-			hs->hp[i] = hs->hp[--hs->n];
+	for (i = 0; i < hs->n; i++) {
+		c = kp_name_cmp(&(struct kp_name){ hs->hp[i].ns, hs->hp[i].name }, &nm->key);
+		if (c >= 0)
 			break;
-		}
-	if (nm->n_svcs && kp_k8s_health(nm->svcs[0].svc, want, &hp) &&
-	    kp_health_ports_add(hs, &hp))
-		m->recompute = true;
+	}
+	if (!c)
+		memmove(&hs->hp[i], &hs->hp[i + 1], (--hs->n - i) * sizeof(*hs->hp));
+	if (!nm->n_svcs || !kp_k8s_health(nm->svcs[0].svc, want, &hp))
+		return;
+	if (kp_health_ports_add(hs, &hp)) {
+		m->stale = true;
+		return;
+	}
+	memmove(&hs->hp[i + 1], &hs->hp[i], (hs->n - 1 - i) * sizeof(*hs->hp));
+	hs->hp[i] = hp;
 }
 
 void kp_model_names_apply(struct kp_model *m, struct kp_names_change *nc)
@@ -308,18 +299,18 @@ void kp_model_names_apply(struct kp_model *m, struct kp_names_change *nc)
 
 	for (i = 0; i < nc->n; i++) {
 		const struct kp_store_name *nm = nc->names[i];
-		struct kp_model_svc *ms = kp_msvc_find(m, nm->ns, nm->name);
+		struct kp_model_svc *ms = kp_msvc_find(m, nm->key.ns, nm->key.name);
 		struct kp_svc_set *want = &nc->want[i];
 
 		kp_name_health(m, nm, want);
 		if (ms) {
 			kp_msvc_unindex(m, ms);
-			tdelete(ms, &m->svcs, kp_msvc_cmp);
+			tdelete(&ms->key, &m->svcs, kp_name_cmp);
 			kp_msvc_free(ms);
 		}
 		free(want->from);
 		if (want->n)
-			kp_model_put(m, nm->ns, nm->name, want->svcs, want->n);
+			kp_model_put(m, nm->key.ns, nm->key.name, want->svcs, want->n);
 		else
 			free(want->svcs);
 		memset(want, 0, sizeof(*want));

@@ -39,27 +39,45 @@ static void kp_store_changed(struct kp_store *s, const struct kp_k8s_objects *wa
  * The index by service name.  An update it has no memory for loses the
  * index (names_lost) rather than the object: kp_store_reindex() rebuilds it.
  */
-static int kp_name_cmp(const void *pa, const void *pb)
+int kp_name_cmp(const void *pa, const void *pb)
 {
-	const struct kp_store_name *a = pa, *b = pb;
+	const struct kp_name *a = pa, *b = pb;
 	int c = strcmp(a->ns, b->ns);
 
 	return c ? c : strcmp(a->name, b->name);
 }
 
+void *kp_named_new(size_t size, const char *ns, const char *name)
+{
+	size_t l_ns = strlen(ns) + 1, l_name = strlen(name) + 1;
+	char *p = calloc(1, size + l_ns + l_name);
+	struct kp_name *key = (struct kp_name *)p;
+
+	if (!p)
+		return NULL;
+	key->ns = memcpy(p + size, ns, l_ns);
+	key->name = memcpy(p + size + l_ns, name, l_name);
+	return p;
+}
+
+static struct kp_store_name *kp_name_find(const struct kp_store *s, const char *ns,
+					  const char *name)
+{
+	struct kp_name probe = { ns, name };
+	struct kp_store_name **slot = tfind(&probe, &s->names, kp_name_cmp);
+
+	return slot ? *slot : NULL;
+}
+
 static struct kp_store_name *kp_name_get(struct kp_store *s, const char *ns, const char *name)
 {
-	struct kp_store_name probe = { .ns = ns, .name = name }, *nm, **slot;
-	size_t l_ns = strlen(ns) + 1, l_name = strlen(name) + 1;
+	struct kp_store_name *nm = kp_name_find(s, ns, name), **slot;
 
-	slot = tfind(&probe, &s->names, kp_name_cmp);
-	if (slot)
-		return *slot;
-	nm = calloc(1, sizeof(*nm) + l_ns + l_name);
+	if (nm)
+		return nm;
+	nm = kp_named_new(sizeof(*nm), ns, name);
 	if (!nm)
 		return NULL;
-	nm->ns = memcpy(nm->buf, ns, l_ns);
-	nm->name = memcpy(nm->buf + l_ns, name, l_name);
 	slot = tsearch(nm, &s->names, kp_name_cmp);
 	if (!slot) {
 		free(nm);
@@ -78,16 +96,9 @@ static void kp_name_dirty(struct kp_store *s, struct kp_store_name *nm)
 {
 	if (nm->dirty)
 		return;
-	if (s->n_dirty == s->cap_dirty) {
-		unsigned int cap = s->cap_dirty ? 2 * s->cap_dirty : 64;
-		struct kp_store_name **p = realloc(s->dirty, cap * sizeof(*p));
-
-		if (!p) {
-			s->names_lost = true;
-			return;
-		}
-		s->dirty = p;
-		s->cap_dirty = cap;
+	if (!kp_grow((void **)&s->dirty, s->n_dirty, &s->cap_dirty, sizeof(*s->dirty))) {
+		s->names_lost = true;
+		return;
 	}
 	nm->dirty = true;
 	s->dirty[s->n_dirty++] = nm;
@@ -117,16 +128,26 @@ static bool kp_name_add_slice(struct kp_store_name *nm, const struct kp_k8s_slic
 	return true;
 }
 
+/* @o's i-th service (*@svc) or slice (*@sl, after the services), and its name. */
+static struct kp_name kp_obj_name(const struct kp_k8s_objects *o, unsigned int i,
+				  const struct kp_k8s_service **svc, const struct kp_k8s_slice **sl)
+{
+	*svc = i < o->n_svcs ? &o->svcs[i] : NULL;
+	*sl = *svc ? NULL : &o->slices[i - o->n_svcs];
+	return *svc ? (struct kp_name){ (*svc)->ns, (*svc)->name } :
+		      (struct kp_name){ (*sl)->ns, (*sl)->service };
+}
+
 /* Indexes @o's services and slices (the objects of @key). */
 static void kp_names_add(struct kp_store *s, const char *key, const struct kp_k8s_objects *o)
 {
+	const struct kp_k8s_service *svc;
+	const struct kp_k8s_slice *sl;
 	unsigned int i;
 
 	for (i = 0; !s->names_lost && i < o->n_svcs + o->n_slices; i++) {
-		const struct kp_k8s_service *svc = i < o->n_svcs ? &o->svcs[i] : NULL;
-		const struct kp_k8s_slice *sl = svc ? NULL : &o->slices[i - o->n_svcs];
-		struct kp_store_name *nm = svc ? kp_name_get(s, svc->ns, svc->name) :
-						 kp_name_get(s, sl->ns, sl->service);
+		struct kp_name id = kp_obj_name(o, i, &svc, &sl);
+		struct kp_store_name *nm = kp_name_get(s, id.ns, id.name);
 		bool ok;
 
 		if (!nm) {
@@ -145,18 +166,16 @@ static void kp_names_add(struct kp_store *s, const char *key, const struct kp_k8
 /* Takes @o's services and slices out of the index (before they are freed). */
 static void kp_names_drop(struct kp_store *s, const struct kp_k8s_objects *o)
 {
+	const struct kp_k8s_service *svc;
+	const struct kp_k8s_slice *sl;
 	unsigned int i, j;
 
 	for (i = 0; !s->names_lost && i < o->n_svcs + o->n_slices; i++) {
-		const struct kp_k8s_service *svc = i < o->n_svcs ? &o->svcs[i] : NULL;
-		const struct kp_k8s_slice *sl = svc ? NULL : &o->slices[i - o->n_svcs];
-		struct kp_store_name probe = { .ns = svc ? svc->ns : sl->ns,
-					       .name = svc ? svc->name : sl->service };
-		struct kp_store_name **slot = tfind(&probe, &s->names, kp_name_cmp), *nm;
+		struct kp_name id = kp_obj_name(o, i, &svc, &sl);
+		struct kp_store_name *nm = kp_name_find(s, id.ns, id.name);
 
-		if (!slot)
+		if (!nm)
 			continue;
-		nm = *slot;
 		s->orphans -= kp_name_orphans(nm);
 		for (j = 0; svc && j < nm->n_svcs && nm->svcs[j].svc != svc; j++)
 			;
@@ -190,11 +209,19 @@ void kp_store_settle(struct kp_store *s)
 
 		nm->dirty = false;
 		if (!nm->n_svcs && !nm->n_slices) {
-			tdelete(nm, &s->names, kp_name_cmp);
+			tdelete(&nm->key, &s->names, kp_name_cmp);
 			kp_name_free(nm);
 		}
 	}
 	s->n_dirty = 0;
+}
+
+void kp_store_touch(struct kp_store *s, const char *ns, const char *name)
+{
+	struct kp_store_name *nm = s->names_lost ? NULL : kp_name_find(s, ns, name);
+
+	if (nm)
+		kp_name_dirty(s, nm);
 }
 
 static void kp_reindex_key(const char *key, const struct kp_k8s_objects *o, void *arg)

@@ -142,17 +142,21 @@ int kp_k8s_name_want(const struct kp_store_name *nm, const struct kp_k8s_node *n
 	return err;
 }
 
-void kp_svc_set_forget(struct kp_svc_set *set, const struct kp_service *fe)
+const struct kp_k8s_service *kp_svc_set_forget(struct kp_svc_set *set,
+					       const struct kp_service *fe)
 {
-	unsigned int i = fe - set->svcs;
+	const struct kp_k8s_service *from;
+	unsigned int i, n = set->n;
 
-	if (fe < set->svcs || i >= set->n)
-		return;
+	if (fe < set->svcs || fe >= set->svcs + set->n)
+		return NULL;
+	i = fe - set->svcs;
+	from = set->from ? set->from[i] : NULL;
 	free(set->svcs[i].backends);
-	memmove(&set->svcs[i], &set->svcs[i + 1], (set->n - i - 1) * sizeof(*set->svcs));
+	kp_drop(set->svcs, &set->n, sizeof(*set->svcs), i);
 	if (set->from)
-		memmove(&set->from[i], &set->from[i + 1], (set->n - i - 1) * sizeof(*set->from));
-	set->n--;
+		kp_drop(set->from, &n, sizeof(*set->from), i);
+	return from;
 }
 
 void kp_svc_set_free(struct kp_svc_set *set)

@@ -57,7 +57,7 @@ struct kp_cni {
 
 static const char *kp_str(struct fy_node *n, const char *path)
 {
-	struct fy_node *v = n ? fy_node_by_path(n, path, FY_NT, FYNWF_DONT_FOLLOW) : NULL;
+	struct fy_node *v = n ? kp_k8s_at(n, path) : NULL;
 
 	return v && fy_node_is_scalar(v) ? fy_node_get_scalar0(v) : NULL;
 }
@@ -249,7 +249,7 @@ static void kp_config(struct kp_cni *c)
 		kp_fail(c, KP_CNI_ERR_CONFIG, "no nodename and no hostname");
 	if (!kp_safe(c->node))
 		kp_fail(c, KP_CNI_ERR_CONFIG, "nodename: not [A-Za-z0-9_.-]");
-	c->prev = fy_node_by_path(root, "/prevResult", FY_NT, FYNWF_DONT_FOLLOW);
+	c->prev = kp_k8s_at(root, "/prevResult");
 	c->ipam = kp_str(root, "/ipam/type");
 	if (c->ipam && !kp_safe(c->ipam))
 		kp_fail(c, KP_CNI_ERR_CONFIG, "ipam.type: not [A-Za-z0-9_.-]");
@@ -274,7 +274,7 @@ static bool kp_is_bridge(const char *name)
 /* The host side of the pod's veth: the last interface outside any sandbox that is not a bridge. */
 static const char *kp_host_if(struct kp_cni *c)
 {
-	struct fy_node *ifs = fy_node_by_path(c->prev, "/interfaces", FY_NT, FYNWF_DONT_FOLLOW);
+	struct fy_node *ifs = kp_k8s_at(c->prev, "/interfaces");
 	struct fy_node *i;
 	const char *host = NULL;
 	void *iter = NULL;
@@ -293,7 +293,7 @@ static const char *kp_host_if(struct kp_cni *c)
 /* prevResult's addresses, as host networks (the pod's own: /32, /128). */
 static struct fy_node *kp_pod_nets(struct kp_cni *c, struct fy_document *d)
 {
-	struct fy_node *ips = fy_node_by_path(c->prev, "/ips", FY_NT, FYNWF_DONT_FOLLOW);
+	struct fy_node *ips = kp_k8s_at(c->prev, "/ips");
 	struct fy_node *seq = fy_node_create_sequence(d), *ip;
 	void *iter = NULL;
 	unsigned int n = 0;
@@ -479,7 +479,7 @@ static struct fy_node *kp_result_if(struct fy_document *d, const char *name, con
 /* The IPAM's addresses into @l; each ips[] entry now names the pod's interface (1). */
 static void kp_ipam_addrs(struct kp_cni *c, struct fy_document *d, struct kp_pod_link *l)
 {
-	struct fy_node *ips = fy_node_by_path(fy_document_root(d), "/ips", FY_NT, FYNWF_DONT_FOLLOW);
+	struct fy_node *ips = kp_k8s_at(fy_document_root(d), "/ips");
 	struct fy_node *ip;
 	void *iter = NULL;
 

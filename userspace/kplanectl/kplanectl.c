@@ -283,13 +283,17 @@ static int kp_batch_line(struct kp_cli *cli, char **w, int n, const char **why)
 		}
 		err = kp_batch_service_set(cli->h, &svc);
 		free(svc.backends);
-		return err;
-	}
-	if (!strcmp(w[1], "del") && n == 3) {
+	} else if (!strcmp(w[1], "del") && n == 3) {
 		memset(&svc, 0, sizeof(svc));
-		return kp_args_frontend(w[2], &svc, why) ?: kp_batch_service_del(cli->h, &svc);
+		if (kp_args_frontend(w[2], &svc, why))
+			return -EINVAL;
+		err = kp_batch_service_del(cli->h, &svc);
+	} else {
+		return -EINVAL;
 	}
-	return -EINVAL;
+	if (err)	/* sending a full window of the batch failed */
+		*why = kp_error(cli->h);
+	return err;
 }
 
 /*

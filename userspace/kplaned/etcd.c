@@ -164,7 +164,7 @@ static bool kp_stopping(struct kp_etcd *e)
 
 static const char *kp_json_str(struct fy_node *n, const char *path)
 {
-	struct fy_node *v = fy_node_by_path(n, path, FY_NT, FYNWF_DONT_FOLLOW);
+	struct fy_node *v = kp_k8s_at(n, path);
 
 	return v && fy_node_is_scalar(v) ? fy_node_get_scalar0(v) : NULL;
 }
@@ -217,7 +217,8 @@ static int kp_kv_add(struct kp_etcd_news *news, struct fy_node *kv, bool del)
 
 static struct fy_document *kp_json(const char *buf, size_t len)
 {
-	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET };
+	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET | FYPCF_JSON_FORCE |
+					    FYPCF_DISABLE_ACCELERATORS };
 	struct fy_document *doc;
 
 	if (!kp_k8s_text_ok(buf, len))
@@ -318,7 +319,7 @@ static int kp_list_page(struct kp_etcd *e, struct kp_etcd_news *news, const char
 	}
 	if (!e->rev)
 		e->rev = kp_json_ll(fy_document_root(doc), "/header/revision");
-	kvs = fy_node_by_path(fy_document_root(doc), "/kvs", FY_NT, FYNWF_DONT_FOLLOW);
+	kvs = kp_k8s_at(fy_document_root(doc), "/kvs");
 	while (!err && kvs && (kv = fy_node_sequence_iterate(kvs, &iter)))
 		err = kp_kv_add(news, kv, false);
 	*more = !err && kp_json_true(fy_document_root(doc), "/more") && news->n;
@@ -346,6 +347,8 @@ static int kp_list(struct kp_etcd *e)
 {
 	struct kp_etcd_news *news = calloc(1, sizeof(*news));
 	char *from = kp_b64(e->prefix, strlen(e->prefix));
+	unsigned int pages = 0;
+	double start = kp_mono();
 	bool more = true;
 	int err = news && from ? 0 : -ENOMEM;
 
@@ -358,13 +361,15 @@ static int kp_list(struct kp_etcd *e)
 		err = kp_list_page(e, news, from, &more, &next);
 		free(from);
 		from = next;
+		pages++;
 	}
 	free(from);
 	if (err) {
 		kp_news_free(news);
 		return err;
 	}
-	kp_log(KP_DEBUG, "etcd: listed %u keys at revision %lld", news->n, e->rev);
+	kp_log(KP_INFO, "etcd: read %u keys at revision %lld in %u pages, %.0f ms", news->n, e->rev,
+	       pages, (kp_mono() - start) * 1000);
 	kp_news_post(e, news);
 	kp_set_health(e, true);
 	return 0;
@@ -382,7 +387,7 @@ static int kp_watch_events(struct kp_etcd *e, struct fy_node *events, long long 
 
 	while (!err && (ev = fy_node_sequence_iterate(events, &iter))) {
 		const char *type = kp_json_str(ev, "/type");
-		struct fy_node *kv = fy_node_by_path(ev, "/kv", FY_NT, FYNWF_DONT_FOLLOW);
+		struct fy_node *kv = kp_k8s_at(ev, "/kv");
 
 		err = kv ? kp_kv_add(news, kv, type && !strcmp(type, "DELETE")) : -EINVAL;
 		if (!err && kp_json_ll(kv, "/mod_revision") > *last)
@@ -413,7 +418,7 @@ static int kp_watch_line(struct kp_etcd *e, const char *line, size_t len)
 
 	if (!doc)
 		return -EIO;
-	res = fy_node_by_path(fy_document_root(doc), "/result", FY_NT, FYNWF_DONT_FOLLOW);
+	res = kp_k8s_at(fy_document_root(doc), "/result");
 	if (res && kp_json_true(res, "/canceled")) {
 		long long compacted = kp_json_ll(res, "/compact_revision");
 
@@ -429,7 +434,7 @@ static int kp_watch_line(struct kp_etcd *e, const char *line, size_t len)
 	}
 	if (res && kp_json_true(res, "/created"))
 		kp_set_health(e, true);
-	events = res ? fy_node_by_path(res, "/events", FY_NT, FYNWF_DONT_FOLLOW) : NULL;
+	events = res ? kp_k8s_at(res, "/events") : NULL;
 	if (events && fy_node_is_sequence(events) && fy_node_sequence_item_count(events))
 		err = kp_watch_events(e, events, &last);
 	else if (res && !kp_json_true(res, "/created"))

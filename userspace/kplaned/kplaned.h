@@ -82,4 +82,8 @@ struct kp_http;
 struct kp_http *kp_http_start(const char *listen, struct kp_metrics *m, double health_timeout);
 void kp_http_stop(struct kp_http *http);
 
+/* Seconds: wall clock (metrics, logs) and monotonic (scheduling). */
+double kp_now(void);
+double kp_mono(void);
+
 #endif /* KPLANED_H */

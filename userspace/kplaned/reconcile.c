@@ -67,6 +67,8 @@ static void kp_leave_out(struct kp_change *c, const struct kp_refused *r)
 struct kp_gone {
 	struct kp_refused *r;
 	unsigned int n;
+	const struct kp_k8s_service **again;	/* the Services of refused frontends */
+	unsigned int n_again;
 };
 
 /* Last in memory first: forgetting one moves those after it in its array. */
@@ -78,19 +80,44 @@ static int kp_refused_cmp(const void *pa, const void *pb)
 	return (x < y) - (x > y);
 }
 
-/* Forgets what @g says was refused from @sets (@n of them) and @eps. */
-static void kp_forget(struct kp_gone *g, struct kp_svc_set *sets, unsigned int n,
-		      struct kp_ep_set *eps)
+/*
+ * Forgets what @g says was refused from @sets (@n of them) and @eps; the
+ * Services of refused frontends go to g->again (kp_settle() has them tried
+ * again), a refused endpoint makes the pods judged again (r->pods_seen).
+ */
+static void kp_forget(struct kp_reconciler *r, struct kp_gone *g, struct kp_svc_set *sets,
+		      unsigned int n, struct kp_ep_set *eps)
 {
 	unsigned int i, j;
 
+	g->again = calloc(g->n + 1, sizeof(*g->again));
 	qsort(g->r, g->n, sizeof(*g->r), kp_refused_cmp);
 	for (i = 0; i < g->n; i++) {
-		for (j = 0; g->r[i].svc && j < n; j++)
-			kp_svc_set_forget(&sets[j], g->r[i].svc);
-		if (g->r[i].ep && eps)
+		for (j = 0; g->r[i].svc && j < n; j++) {
+			const struct kp_k8s_service *svc = kp_svc_set_forget(&sets[j], g->r[i].svc);
+
+			if (svc && g->again)
+				g->again[g->n_again++] = svc;
+		}
+		if (g->r[i].ep && eps) {
 			kp_ep_set_forget(eps, g->r[i].ep);
+			r->pods_seen = UINT64_MAX;	/* no count reaches it: judged again */
+		}
 	}
+}
+
+/* After a sync: the store's changed names are seen, but for what was refused. */
+static void kp_settle(struct kp_store *s, struct kp_gone *g)
+{
+	unsigned int i;
+
+	if (s->names_lost)
+		kp_store_reindex(s);
+	else
+		kp_store_settle(s);
+	/* The store's objects outlive the sync: their names still stand. */
+	for (i = 0; i < g->n_again; i++)
+		kp_store_touch(s, g->again[i]->ns, g->again[i]->name);
 }
 
 /*
@@ -106,6 +133,7 @@ static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_gone
 	int err;
 
 	memset(g, 0, sizeof(*g));
+	r->write_ms = 0;
 	for (;;) {
 		char name[192];
 
@@ -245,19 +273,17 @@ static int kp_sync_whole(struct kp_reconciler *r, struct kp_store *s, bool full,
 	if (!err)
 		err = kp_apply(r, &c, &g);
 	if (!err) {
-		kp_forget(&g, &want.svcs, 1, &want.eps);
+		r->pods_seen = kp_pod_changes(s);
+		kp_forget(r, &g, &want.svcs, 1, &want.eps);
 		kp_model_free(&r->applied);
 		kp_model_build(&r->applied, &want);
 		r->have_applied = true;
-		r->pods_seen = kp_pod_changes(s);
-		if (s->names_lost)
-			kp_store_reindex(s);
-		else
-			kp_store_settle(s);
+		kp_settle(s, &g);
 	}
 	kp_log_sync(r, full ? "full" : "partial", &c, drift, start, err);
 	kp_account(r, full, drift, orphans, &c, start, err);
 	free(g.r);
+	free(g.again);
 	kp_change_free(&c);
 	if (full)
 		kp_desired_free(&have);
@@ -267,15 +293,13 @@ static int kp_sync_whole(struct kp_reconciler *r, struct kp_store *s, bool full,
 	return err;
 }
 
-/* The endpoints and settings the store makes, when its pods or NodeConfigs changed. */
+/* The endpoints and settings the store makes (its pods or NodeConfigs changed). */
 static int kp_pods_want(struct kp_reconciler *r, const struct kp_store *s, struct kp_desired *want,
 			struct kp_change *c)
 {
 	struct kp_k8s_view v;
 	int err;
 
-	if (kp_pod_changes(s) == r->pods_seen)
-		return 0;
 	err = kp_store_view_pods(s, &v);
 	if (err)
 		return err;
@@ -289,10 +313,12 @@ static int kp_pods_want(struct kp_reconciler *r, const struct kp_store *s, struc
 	return err;
 }
 
+/* kp_sync_names() could not judge the change name by name (no errno is positive). */
+#define KP_JUDGE_WHOLE 1
+
 /*
  * Only the service names changed since the last sync, and the pods if they
- * changed: what one EndpointSlice costs at 100k services.  -EAGAIN: judge
- * this change whole.
+ * changed: what one EndpointSlice costs at 100k services.
  */
 static int kp_sync_names(struct kp_reconciler *r, struct kp_store *s)
 {
@@ -306,27 +332,29 @@ static int kp_sync_names(struct kp_reconciler *r, struct kp_store *s)
 
 	err = kp_model_names_diff(&r->applied, s, &r->node, &nc, &c.svc);
 	if (err == -EAGAIN)
-		return err;
-	if (!err)
+		return KP_JUDGE_WHOLE;
+	if (!err && pods_changed)
 		err = kp_pods_want(r, s, &pods, &c);
 	if (!err)
 		err = kp_apply(r, &c, &g);
 	if (!err) {
-		kp_forget(&g, nc.want, nc.n, &pods.eps);
-		kp_model_names_apply(&r->applied, &nc);
 		r->applied.orphans = s->orphans;
+		if (pods_changed)
+			r->pods_seen = kp_pod_changes(s);
+		kp_forget(r, &g, nc.want, nc.n, &pods.eps);
+		kp_model_names_apply(&r->applied, &nc);
+		kp_settle(s, &g);
 		if (pods_changed) {
 			kp_ep_set_free(&r->applied.eps);
 			r->applied.eps = pods.eps;
 			memset(&pods.eps, 0, sizeof(pods.eps));
 			r->applied.settings = pods.settings;
-			r->pods_seen = kp_pod_changes(s);
 		}
-		kp_store_settle(s);
 	}
 	kp_log_sync(r, "partial", &c, false, start, err);
 	kp_account(r, false, false, s->orphans, &c, start, err);
 	free(g.r);
+	free(g.again);
 	kp_change_free(&c);
 	kp_names_change_free(&nc);
 	kp_ep_set_free(&pods.eps);
@@ -335,13 +363,15 @@ static int kp_sync_names(struct kp_reconciler *r, struct kp_store *s)
 
 int kp_reconcile(struct kp_reconciler *r, struct kp_store *s, bool full, bool drift)
 {
-	if (!full && r->have_applied) {
+	/* What was kept without memory may not be the kernel's: ask the kernel. */
+	full |= !r->have_applied || r->applied.stale;
+	if (!full) {
 		int err = kp_sync_names(r, s);
 
-		if (err != -EAGAIN)
+		if (err != KP_JUDGE_WHOLE)
 			return err;
 	}
-	return kp_sync_whole(r, s, full || !r->have_applied, drift);
+	return kp_sync_whole(r, s, full, drift);
 }
 
 void kp_reconciler_free(struct kp_reconciler *r)

@@ -23,8 +23,5 @@ struct kp_reconciler {
  */
 int kp_reconcile(struct kp_reconciler *r, struct kp_store *s, bool full, bool drift);
 void kp_reconciler_free(struct kp_reconciler *r);
-/* Seconds: wall clock (metrics, logs) and monotonic (scheduling). */
-double kp_now(void);
-double kp_mono(void);
 
 #endif /* KPLANED_RECONCILE_H */

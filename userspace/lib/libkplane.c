@@ -39,6 +39,7 @@ struct kp_handle {
 	uint32_t batch_seq0;		/* the first one's sequence number */
 	int batch_first;		/* the first refusal, 0: none */
 	size_t batch_failed;		/* the refused change's index */
+	char batch_why[512];		/* and its extack (other requests clear error[]) */
 	char error[512];
 };
 
@@ -1015,7 +1016,7 @@ static int kp_batch_add(struct kp_handle *h, struct nl_msg *msg)
 	int err;
 
 	if (!h->n_batch && !h->batch_sent)
-		h->error[0] = '\0';	/* a new batch: its first refusal explains it */
+		h->batch_why[0] = '\0';	/* a new batch: its first refusal explains it */
 	if (!msg)
 		err = kp_fail(h, -ENOMEM, "out of memory");
 	else if (h->n_batch < h->batch_cap || kp_grow_batch(h))
@@ -1080,8 +1081,10 @@ static int kp_batch_acks(struct kp_handle *h, uint32_t seq0, uint32_t last, size
 			done = nlh->nlmsg_seq == last;
 			if (e->error && !*first) {
 				*first = e->error;
-				*failed = nlh->nlmsg_seq - seq0;
+				*failed = (nlh->nlmsg_seq - seq0) & 0x7fffffffu;
+				h->error[0] = '\0';
 				kp_take_error_extack(h, nlh);
+				memcpy(h->batch_why, h->error, sizeof(h->batch_why));
 			}
 		}
 		free(buf);
@@ -1167,8 +1170,8 @@ int kp_batch_flush(struct kp_handle *h, size_t *failed)
 	if (!err && h->batch_first) {
 		err = h->batch_first;
 		*failed = h->batch_failed;
-		if (!h->error[0])
-			snprintf(h->error, sizeof(h->error), "%s", strerror(-err));
+		snprintf(h->error, sizeof(h->error), "%s",
+			 h->batch_why[0] ? h->batch_why : strerror(-err));
 	}
 	kp_batch_reset(h);
 	return err;

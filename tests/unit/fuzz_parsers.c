@@ -133,6 +133,27 @@ static void fuzz_k8s_skip(unsigned int line, const char *why, void *arg)
 		abort();
 }
 
+/*
+ * What the objects make, kept by name: every name judged alone against it
+ * changes nothing (or cannot be judged alone: a frontend two names want).
+ */
+static void fuzz_model(const struct kp_store *store, const struct kp_k8s_node *node,
+		       struct kp_desired *want)
+{
+	struct kp_names_change nc;
+	struct kp_svc_diff d;
+	struct kp_model m;
+
+	kp_model_build(&m, want);
+	if (!kp_model_names_diff(&m, store, node, &nc, &d)) {
+		if (d.n_set || d.n_del)
+			abort();
+		kp_names_change_free(&nc);
+		kp_svc_diff_free(&d);
+	}
+	kp_model_free(&m);
+}
+
 /* What the objects make, diffed against itself: nothing to set. */
 static void fuzz_want(const struct kp_store *store, const struct kp_k8s_node *node)
 {
@@ -146,6 +167,7 @@ static void fuzz_want(const struct kp_store *store, const struct kp_k8s_node *no
 			abort();
 		kp_change_free(&d);
 	}
+	fuzz_model(store, node, &want);
 	kp_desired_free(&want);
 }
 

@@ -27,10 +27,12 @@
 #define KP_ETCD_LINE_MAX	(64UL << 20)	/* one watch response */
 #define KP_ETCD_BACKOFF_MAX	30.0
 
+/* A key put or deleted, its value read by the thread (the loop only stores it). */
 struct kp_etcd_kv {
 	char *key;			/* as in etcd, NUL-terminated */
-	char *value;			/* NULL: deleted */
-	size_t len;
+	bool deleted;
+	struct kp_k8s_objects objs;	/* what the value holds */
+	unsigned int skipped;		/* documents of it left out (logged) */
 };
 
 /* What the thread tells the loop. */
@@ -114,7 +116,7 @@ static void kp_news_free(struct kp_etcd_news *n)
 		return;
 	for (i = 0; i < n->n; i++) {
 		free(n->kvs[i].key);
-		free(n->kvs[i].value);
+		kp_k8s_objects_free(&n->kvs[i].objs);
 	}
 	free(n->kvs);
 	free(n->why);
@@ -183,12 +185,29 @@ static bool kp_json_true(struct fy_node *n, const char *path)
 	return s && !strcmp(s, "true");
 }
 
-/* Adds the key (and value, unless @del) of @kv to @news; -EINVAL if not base64. */
+static void kp_kv_skipped(unsigned int line, const char *why, void *arg)
+{
+	struct kp_etcd_kv *kv = arg;
+
+	kv->skipped++;
+	if (line)
+		kp_log(KP_WARN, "etcd key %s:%u: skipped: %s", kv->key, line, why);
+	else
+		kp_log(KP_WARN, "etcd key %s: skipped: %s", kv->key, why);
+}
+
+/*
+ * Adds the key (and what its value holds, unless @del) of @kv to @news:
+ * the value is read here, on the thread, while the loop goes on.
+ * -EINVAL if not base64, -ENOMEM.
+ */
 static int kp_kv_add(struct kp_etcd_news *news, struct fy_node *kv, bool del)
 {
 	const char *key = kp_json_str(kv, "/key"), *value = kp_json_str(kv, "/value");
 	struct kp_etcd_kv *slot;
-	size_t klen;
+	size_t klen, len;
+	char *text;
+	int err;
 
 	if (news->n == news->cap) {
 		unsigned int cap = news->cap ? news->cap * 2 : 64;
@@ -204,12 +223,14 @@ static int kp_kv_add(struct kp_etcd_news *news, struct fy_node *kv, bool del)
 	slot->key = key ? kp_unb64(key, &klen) : NULL;
 	if (!slot->key)
 		return -EINVAL;
-	if (!del) {
-		slot->value = kp_unb64(value ? value : "", &slot->len);
-		if (!slot->value) {
-			free(slot->key);
-			return -EINVAL;
-		}
+	slot->deleted = del;
+	text = del ? NULL : kp_unb64(value ? value : "", &len);
+	err = del ? 0 : text ? kp_k8s_load(text, len, &slot->objs, kp_kv_skipped, slot) : -EINVAL;
+	free(text);
+	if (err) {
+		kp_k8s_objects_free(&slot->objs);
+		free(slot->key);
+		return err;
 	}
 	news->n++;
 	return 0;
@@ -559,40 +580,18 @@ static bool kp_etcd_gone(const char *key, void *arg)
 	       !bsearch(&probe, listing->kvs, listing->n, sizeof(probe), kp_kv_key_cmp);
 }
 
-struct kp_etcd_skip {
-	struct kp_etcd *e;
-	const struct kp_etcd_kv *kv;
-};
-
-static void kp_etcd_skipped(unsigned int line, const char *why, void *arg)
+static int kp_etcd_put(struct kp_etcd *e, struct kp_store *store, struct kp_etcd_kv *kv)
 {
-	struct kp_etcd_skip *s = arg;
-
-	s->e->src.skipped++;
-	if (line)
-		kp_log(KP_WARN, "etcd key %s:%u: skipped: %s", s->kv->key, line, why);
-	else
-		kp_log(KP_WARN, "etcd key %s: skipped: %s", s->kv->key, why);
-}
-
-static int kp_etcd_put(struct kp_etcd *e, struct kp_store *store, const struct kp_etcd_kv *kv)
-{
-	struct kp_k8s_objects objs = { 0 };
-	struct kp_etcd_skip skip = { e, kv };
 	char *key;
-	int err;
+	int err = 0;
 
 	if (asprintf(&key, KP_ETCD_KEY_PREFIX "%s", kv->key) < 0)
 		return -ENOMEM;
-	if (!kv->value) {
+	if (kv->deleted)
 		kp_store_del(store, key);
-		free(key);
-		return 0;
-	}
-	err = kp_k8s_load(kv->value, kv->len, &objs, kp_etcd_skipped, &skip);
-	if (!err)
-		err = kp_store_put(store, key, &objs);
-	kp_k8s_objects_free(&objs);
+	else
+		err = kp_store_put(store, key, &kv->objs);
+	e->src.skipped += kv->skipped;
 	free(key);
 	return err;
 }

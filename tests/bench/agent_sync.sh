@@ -128,7 +128,7 @@ kplaned_run() {
 	echo "BENCH-AGENT peer=$peer services=$S endpoints=$E ms=${t:-fail}" \
 	     "rss_mib=$(( $(awk '/VmHWM/ { print $2 }' /proc/$pid/status) / 1024 ))"
 	# Where the start went: reading, the first sync, the kernel.
-	grep -E 'listed|full sync|programmed' "$log" | sed 's/^/BENCH-AGENT-LOG /'
+	grep -E 'listed|etcd: read|full sync|programmed' "$log" | sed 's/^/BENCH-AGENT-LOG /'
 	for n in $(seq "$CHANGES"); do
 		before=$(grep -c 'after the change' "$log")
 		"change_$src" "$n"

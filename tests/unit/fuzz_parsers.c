@@ -15,6 +15,7 @@
 #include <string.h>
 #include "args.h"
 #include "agent.h"
+#include "selector.h"
 #include "validate.h"
 
 /* fuzz_rules.c: its own file, as kmod's and libkplane's struct names overlap. */
@@ -217,12 +218,56 @@ static void fuzz_k8s(const uint8_t *data, size_t len)
 	fy_document_destroy(d);
 }
 
+static const char *fuzz_label(const char *key, void *arg)
+{
+	static const char *const labels[][2] = { { "a", "x" }, { "b", "" }, { "c", "y\"'" } };
+	unsigned int i;
+
+	for (i = 0; arg && i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (!strcmp(key, labels[i][0]))
+			return labels[i][1];
+	return NULL;
+}
+
+/*
+ * A Calico selector: refused with a reason, or parsed; then its canonical
+ * form parses too and means the same, with labels and without.
+ */
+static void fuzz_selector(const uint8_t *data, size_t len)
+{
+	struct kp_sel *s, *again;
+	const char *why = NULL;
+	size_t at = 0, n;
+	char *canon;
+
+	if (kp_sel_parse((const char *)data, len, &s, &why, &at)) {
+		if (!why || at > len)
+			abort();
+		return;
+	}
+	n = kp_sel_string(s, NULL, 0);
+	canon = malloc(n + 1);
+	if (!canon || kp_sel_string(s, canon, n + 1) != n)
+		abort();
+	if (kp_sel_parse(canon, n, &again, &why, &at) ||
+	    kp_sel_match(s, fuzz_label, canon) != kp_sel_match(again, fuzz_label, canon) ||
+	    kp_sel_match(s, fuzz_label, NULL) != kp_sel_match(again, fuzz_label, NULL))
+		abort();
+	kp_sel_free(again);
+	kp_sel_free(s);
+	free(canon);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	if (!len)
 		return 0;
 	if (data[0] >= 0xf0) {
 		fuzz_k8s(data + 1, len - 1);
+		return 0;
+	}
+	if (data[0] >= 0xe0) {
+		fuzz_selector(data + 1, len - 1);
 		return 0;
 	}
 	switch (data[0] & 3) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Userspace unit tests: code shared with the module (kmod/validate.c, through
-# the shim), kplanectl's parser and kplaned's Kubernetes translation, built with ASan and UBSan (any report is
-# fatal).  Prints TAP; exits non-zero if a case failed.
+# the shim), kplanectl's parser, kplaned's Kubernetes translation, Calico's
+# selector language and the label index, built with ASan and UBSan (any
+# report is fatal).  Prints TAP; exits non-zero if a case failed.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/build/unit
@@ -25,8 +26,13 @@ for f in "$top"/userspace/agent/*.c; do [ "${f##*/}" = sync.c ] || agent_src+=("
 "$cc" "${cflags[@]}" "$top/tests/unit/k8s_test.c" "${agent_src[@]}" -lfyaml -o "$out/k8s_test"
 "$cc" "${cflags[@]}" -DKP_DIST="\"$top/dist\"" "$top/tests/unit/agent_test.c" "${agent_src[@]}" \
 	-lfyaml -o "$out/agent_test"
+"$cc" "${cflags[@]}" -DKP_CASES="\"$top/tests/unit/selector_cases.tsv\"" \
+	"$top/tests/unit/selector_test.c" "$top/userspace/agent/selector.c" -o "$out/selector_test"
+"$cc" "${cflags[@]}" "$top/tests/unit/labelindex_test.c" "${agent_src[@]}" -lfyaml \
+	-o "$out/labelindex_test"
 fail=0
-for t in validate_test args_test maglev_test match_test k8s_test agent_test; do
+for t in validate_test args_test maglev_test match_test k8s_test agent_test selector_test \
+	labelindex_test; do
 	echo "# unit: $t"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$out/$t" || fail=1
 done

@@ -1,0 +1,675 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Selectors against labelled items, indexed by the labels selectors require: see labelindex.h. */
+#include <errno.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "k8s.h"
+#include "labelindex.h"
+
+/* Labels sorted by key, their strings in one allocation. */
+struct kp_lx_labels {
+	struct kp_label *l;
+	unsigned int n;
+};
+
+/* What a selector requires of any item it matches: @key, with one of @vals if any. */
+struct kp_lx_need {
+	const char *key;
+	char *const *vals;		/* NULL: any value */
+	unsigned int n_vals;
+};
+
+struct kp_lx_sel {
+	char *id;
+	struct kp_sel *sel;
+	struct kp_lx_need need;		/* key NULL: none (a loose selector) */
+	uint64_t seen;			/* the change that last listed it */
+};
+
+struct kp_lx_parent {
+	char *id;
+	struct kp_lx_labels labels;
+	struct kp_lx_item **kids;
+	unsigned int n_kids, cap_kids;
+};
+
+struct kp_lx_item {
+	char *id;
+	struct kp_lx_labels labels;
+	struct kp_lx_parent *parent;
+};
+
+/* Selectors indexed under one label key, or one key and value. */
+struct kp_lx_slot {
+	char *key, *value;		/* value NULL: by_key */
+	struct kp_lx_sel **sels;
+	unsigned int n, cap;
+};
+
+/* A (selector, item) pair that matches. */
+struct kp_lx_pair {
+	const struct kp_lx_sel *sel;
+	const struct kp_lx_item *item;
+};
+
+/* An item's labels as a selector sees them: its own, then its parent's under the prefix. */
+struct kp_lx_view {
+	const struct kp_lx *lx;
+	const struct kp_lx_labels *own, *inherited;
+};
+
+static uint64_t kp_lx_epoch;
+
+static int kp_id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int kp_slot_cmp(const void *pa, const void *pb)
+{
+	const struct kp_lx_slot *a = pa, *b = pb;
+	int c = strcmp(a->key, b->key);
+
+	if (c || (!a->value && !b->value))
+		return c;
+	return !a->value ? -1 : !b->value ? 1 : strcmp(a->value, b->value);
+}
+
+static int kp_pair_cmp(const void *pa, const void *pb)
+{
+	const struct kp_lx_pair *a = pa, *b = pb;
+
+	if (a->sel != b->sel)
+		return a->sel < b->sel ? -1 : 1;
+	return a->item < b->item ? -1 : a->item > b->item;
+}
+
+static int kp_label_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct kp_label *)a)->key, ((const struct kp_label *)b)->key);
+}
+
+void kp_lx_init(struct kp_lx *lx, const char *parent_prefix, kp_lx_change_fn change, void *arg)
+{
+	memset(lx, 0, sizeof(*lx));
+	lx->parent_prefix = parent_prefix ? parent_prefix : "";
+	lx->change = change;
+	lx->arg = arg;
+}
+
+/* --- labels --- */
+
+static int kp_labels_copy(struct kp_lx_labels *to, const struct kp_label *from, unsigned int n)
+{
+	size_t bytes = 0;
+	unsigned int i;
+	char *p;
+
+	for (i = 0; i < n; i++)
+		bytes += strlen(from[i].key) + strlen(from[i].value) + 2;
+	to->l = malloc(n * sizeof(*to->l) + bytes + 1);
+	if (!to->l)
+		return -ENOMEM;
+	p = (char *)(to->l + n);
+	for (i = 0; i < n; i++) {
+		to->l[i].key = strcpy(p, from[i].key);
+		p += strlen(p) + 1;
+		to->l[i].value = strcpy(p, from[i].value);
+		p += strlen(p) + 1;
+	}
+	to->n = n;
+	qsort(to->l, n, sizeof(*to->l), kp_label_cmp);
+	return 0;
+}
+
+static const char *kp_labels_get(const struct kp_lx_labels *ls, const char *key)
+{
+	struct kp_label probe = { key, NULL }, *l;
+
+	if (!ls || !ls->n)
+		return NULL;
+	l = bsearch(&probe, ls->l, ls->n, sizeof(*ls->l), kp_label_cmp);
+	return l ? l->value : NULL;
+}
+
+static const char *kp_view_label(const char *key, void *arg)
+{
+	const struct kp_lx_view *v = arg;
+	const char *prefix = v->lx->parent_prefix, *own = kp_labels_get(v->own, key);
+	size_t n = strlen(prefix);
+
+	if (own || !n || strncmp(key, prefix, n))
+		return own;
+	return kp_labels_get(v->inherited, key + n);
+}
+
+/* --- what a selector requires (Calico's label restrictions, one key kept) --- */
+
+static struct kp_lx_need kp_need_of(const struct kp_sel *s)
+{
+	struct kp_lx_need need = { NULL, NULL, 0 }, kid;
+	unsigned int i;
+
+	switch (s->op) {
+	case KP_SEL_EQ:
+	case KP_SEL_IN:
+		if (s->n_vals)	/* "in {}" never matches: loose, cheap */
+			need = (struct kp_lx_need){ s->key, s->vals, s->n_vals };
+		return need;
+	case KP_SEL_HAS:
+	case KP_SEL_CONTAINS:
+	case KP_SEL_STARTS:
+	case KP_SEL_ENDS:
+		return (struct kp_lx_need){ s->key, NULL, 0 };
+	case KP_SEL_AND:
+		/* Any kid's need is the whole's: the one naming fewest values. */
+		for (i = 0; i < s->n_kids; i++) {
+			kid = kp_need_of(s->kids[i]);
+			if (kid.key && (!need.key || (kid.vals && (!need.vals ||
+							  kid.n_vals < need.n_vals))))
+				need = kid;
+		}
+		return need;
+	case KP_SEL_OR:
+		/* Every kid must need the same key: then any value (kept simple). */
+		for (i = 0; i < s->n_kids; i++) {
+			kid = kp_need_of(s->kids[i]);
+			if (!kid.key || (need.key && strcmp(need.key, kid.key)))
+				return (struct kp_lx_need){ NULL, NULL, 0 };
+			need = (struct kp_lx_need){ kid.key, NULL, 0 };
+		}
+		return need;
+	default:
+		return need;
+	}
+}
+
+/* --- the index of selectors --- */
+
+static struct kp_lx_slot *kp_slot(void **tree, const char *key, const char *value, bool create)
+{
+	struct kp_lx_slot probe = { (char *)key, (char *)value, NULL, 0, 0 }, *s, **slot;
+
+	slot = tfind(&probe, tree, kp_slot_cmp);
+	if (slot || !create)
+		return slot ? *slot : NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->key = strdup(key)) || (value && !(s->value = strdup(value))))
+		goto fail;
+	slot = tsearch(s, tree, kp_slot_cmp);
+	if (slot)
+		return s;
+fail:
+	if (s) {
+		free(s->key);
+		free(s->value);
+	}
+	free(s);
+	return NULL;
+}
+
+static bool kp_sels_add(struct kp_lx_sel ***arr, unsigned int *n, unsigned int *cap,
+			struct kp_lx_sel *sel)
+{
+	if (!kp_grow((void **)arr, *n, cap, sizeof(**arr)))
+		return false;
+	(*arr)[(*n)++] = sel;
+	return true;
+}
+
+static void kp_sels_drop(struct kp_lx_sel **arr, unsigned int *n, const struct kp_lx_sel *sel)
+{
+	unsigned int i;
+
+	for (i = 0; i < *n; i++)
+		if (arr[i] == sel) {
+			kp_drop(arr, n, sizeof(*arr), i);
+			return;
+		}
+}
+
+static void kp_slot_free(void *p)
+{
+	struct kp_lx_slot *s = p;
+
+	free(s->sels);
+	free(s->key);
+	free(s->value);
+	free(s);
+}
+
+static int kp_index(struct kp_lx *lx, struct kp_lx_sel *ls)
+{
+	const struct kp_lx_need *need = &ls->need;
+	struct kp_lx_slot *slot;
+	unsigned int i;
+
+	if (!need->key)
+		return kp_sels_add(&lx->loose, &lx->n_loose, &lx->cap_loose, ls) ? 0 : -ENOMEM;
+	for (i = 0; i < (need->vals ? need->n_vals : 1); i++) {
+		slot = need->vals ? kp_slot(&lx->by_value, need->key, need->vals[i], true) :
+				    kp_slot(&lx->by_key, need->key, NULL, true);
+		if (!slot || !kp_sels_add(&slot->sels, &slot->n, &slot->cap, ls))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void kp_unindex(struct kp_lx *lx, struct kp_lx_sel *ls)
+{
+	const struct kp_lx_need *need = &ls->need;
+	struct kp_lx_slot *slot;
+	unsigned int i;
+
+	if (!need->key) {
+		kp_sels_drop(lx->loose, &lx->n_loose, ls);
+		return;
+	}
+	for (i = 0; i < (need->vals ? need->n_vals : 1); i++) {
+		void **tree = need->vals ? &lx->by_value : &lx->by_key;
+
+		slot = kp_slot(tree, need->key, need->vals ? need->vals[i] : NULL, false);
+		if (!slot)
+			continue;
+		kp_sels_drop(slot->sels, &slot->n, ls);
+		if (!slot->n) {
+			tdelete(slot, tree, kp_slot_cmp);
+			kp_slot_free(slot);
+		}
+	}
+}
+
+/* --- matching pairs --- */
+
+/* Records that @sel now does (@on) or does not match @item, and says so if that changed. */
+static int kp_pair_set(struct kp_lx *lx, const struct kp_lx_sel *sel,
+		       const struct kp_lx_item *item, bool on)
+{
+	struct kp_lx_pair probe = { sel, item }, *p, **slot;
+
+	slot = tfind(&probe, &lx->pairs, kp_pair_cmp);
+	if (!!slot == on)
+		return 0;
+	if (on) {
+		p = malloc(sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		*p = probe;
+		if (!tsearch(p, &lx->pairs, kp_pair_cmp)) {
+			free(p);
+			return -ENOMEM;
+		}
+	} else {
+		p = *slot;
+		tdelete(p, &lx->pairs, kp_pair_cmp);
+		free(p);
+	}
+	lx->change(sel->id, item->id, on, lx->arg);
+	return 0;
+}
+
+/* --- changes --- */
+
+/* The selectors a view's labels can concern, each listed once per change (@epoch). */
+struct kp_cands {
+	struct kp_lx_sel **sels;
+	unsigned int n, cap;
+	uint64_t epoch;
+	bool oom;
+};
+
+static void kp_cands_add(struct kp_cands *c, struct kp_lx_sel **sels, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (sels[i]->seen == c->epoch)
+			continue;
+		sels[i]->seen = c->epoch;
+		if (!kp_sels_add(&c->sels, &c->n, &c->cap, sels[i]))
+			c->oom = true;
+	}
+}
+
+/* The slots under @key (and its @value) into @c. */
+static void kp_cands_label(struct kp_lx *lx, struct kp_cands *c, const char *key,
+			   const char *value)
+{
+	struct kp_lx_slot *s = kp_slot(&lx->by_key, key, NULL, false);
+
+	if (s)
+		kp_cands_add(c, s->sels, s->n);
+	s = kp_slot(&lx->by_value, key, value, false);
+	if (s)
+		kp_cands_add(c, s->sels, s->n);
+}
+
+static void kp_cands_view(struct kp_lx *lx, struct kp_cands *c, const struct kp_lx_view *v)
+{
+	size_t n = strlen(lx->parent_prefix);
+	char key[KP_SEL_KEY_MAX + 64];
+	unsigned int i;
+
+	for (i = 0; v->own && i < v->own->n; i++)
+		kp_cands_label(lx, c, v->own->l[i].key, v->own->l[i].value);
+	/* (An inherited label the item's own hides still lists: a superset is safe.) */
+	for (i = 0; n && v->inherited && i < v->inherited->n; i++) {
+		if (snprintf(key, sizeof(key), "%s%s", lx->parent_prefix,
+			     v->inherited->l[i].key) < (int)sizeof(key))
+			kp_cands_label(lx, c, key, v->inherited->l[i].value);
+	}
+}
+
+/*
+ * @item's labels went from @was to what it has now: the selectors either
+ * can concern (and the loose ones) are evaluated again.
+ */
+static int kp_judge(struct kp_lx *lx, struct kp_lx_item *item, const struct kp_lx_view *was,
+		    bool gone)
+{
+	struct kp_lx_view now = { lx, &item->labels,
+				  item->parent ? &item->parent->labels : NULL };
+	struct kp_cands c = { .epoch = ++kp_lx_epoch };
+	unsigned int i;
+	int err = 0;
+
+	kp_cands_add(&c, lx->loose, lx->n_loose);
+	if (was)
+		kp_cands_view(lx, &c, was);
+	if (!gone)
+		kp_cands_view(lx, &c, &now);
+	for (i = 0; !err && i < c.n; i++) {
+		bool on = !gone && kp_sel_match(c.sels[i]->sel, kp_view_label, &now);
+
+		lx->evaluations++;
+		err = kp_pair_set(lx, c.sels[i], item, on);
+	}
+	free(c.sels);
+	return c.oom ? -ENOMEM : err;
+}
+
+/* --- items and parents --- */
+
+static struct kp_lx_item *kp_item_find(const struct kp_lx *lx, const char *id)
+{
+	struct kp_lx_item **slot = tfind(&id, &lx->items, kp_id_cmp);
+
+	return slot ? *slot : NULL;
+}
+
+static struct kp_lx_parent *kp_parent_get(struct kp_lx *lx, const char *id, bool create)
+{
+	struct kp_lx_parent **slot = tfind(&id, &lx->parents, kp_id_cmp), *p;
+
+	if (slot || !create)
+		return slot ? *slot : NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->id = strdup(id)) || !tsearch(p, &lx->parents, kp_id_cmp)) {
+		if (p)
+			free(p->id);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Forgets a parent that has neither labels nor children. */
+static void kp_parent_tidy(struct kp_lx *lx, struct kp_lx_parent *p)
+{
+	if (p->n_kids || p->labels.l)
+		return;
+	tdelete(p, &lx->parents, kp_id_cmp);
+	free(p->kids);
+	free(p->id);
+	free(p);
+}
+
+/* Takes @item out of its parent's children (the parent stays: kp_parent_tidy()). */
+static void kp_parent_unlink(struct kp_lx_item *item)
+{
+	struct kp_lx_parent *p = item->parent;
+	unsigned int i;
+
+	for (i = 0; p && i < p->n_kids; i++)
+		if (p->kids[i] == item) {
+			kp_drop(p->kids, &p->n_kids, sizeof(*p->kids), i);
+			break;
+		}
+	item->parent = NULL;
+}
+
+int kp_lx_item_put(struct kp_lx *lx, const char *id, const char *parent,
+		   const struct kp_label *labels, unsigned int n)
+{
+	struct kp_lx_item *item = kp_item_find(lx, id);
+	struct kp_lx_labels old = { NULL, 0 }, fresh;
+	struct kp_lx_parent *p = NULL, *old_parent = item ? item->parent : NULL;
+	struct kp_lx_view was = { lx, NULL, old_parent ? &old_parent->labels : NULL };
+	int err;
+
+	if (kp_labels_copy(&fresh, labels, n))
+		return -ENOMEM;
+	if (parent && parent[0] && !(p = kp_parent_get(lx, parent, true)))
+		goto oom;
+	if (p && p != old_parent && !kp_grow((void **)&p->kids, p->n_kids, &p->cap_kids,
+					     sizeof(*p->kids)))
+		goto oom;
+	if (!item) {
+		item = calloc(1, sizeof(*item));
+		if (!item || !(item->id = strdup(id)) || !tsearch(item, &lx->items, kp_id_cmp)) {
+			if (item)
+				free(item->id);
+			free(item);
+			goto oom;
+		}
+	}
+	old = item->labels;
+	was.own = &old;
+	item->labels = fresh;
+	if (p != old_parent) {
+		/* The old parent stays until judged: its labels are in @was. */
+		kp_parent_unlink(item);
+		item->parent = p;
+		if (p)
+			p->kids[p->n_kids++] = item;
+	}
+	err = kp_judge(lx, item, &was, false);
+	free(old.l);
+	if (old_parent && old_parent != p)
+		kp_parent_tidy(lx, old_parent);
+	return err;
+oom:
+	free(fresh.l);
+	if (p)
+		kp_parent_tidy(lx, p);
+	return -ENOMEM;
+}
+
+static void kp_item_free(struct kp_lx_item *item)
+{
+	free(item->labels.l);
+	free(item->id);
+	free(item);
+}
+
+void kp_lx_item_del(struct kp_lx *lx, const char *id)
+{
+	struct kp_lx_item *item = kp_item_find(lx, id);
+	struct kp_lx_parent *p;
+	struct kp_lx_view was;
+
+	if (!item)
+		return;
+	was = (struct kp_lx_view){ lx, &item->labels,
+				   item->parent ? &item->parent->labels : NULL };
+	kp_judge(lx, item, &was, true);	/* every pair off */
+	p = item->parent;
+	kp_parent_unlink(item);
+	if (p)
+		kp_parent_tidy(lx, p);
+	tdelete(item, &lx->items, kp_id_cmp);
+	kp_item_free(item);
+}
+
+/* A parent's labels went from @old: each child is judged again. */
+static int kp_parent_judge(struct kp_lx *lx, struct kp_lx_parent *p, const struct kp_lx_labels *old)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < p->n_kids; i++) {
+		struct kp_lx_view was = { lx, &p->kids[i]->labels, old };
+		int e = kp_judge(lx, p->kids[i], &was, false);
+
+		err = err ? err : e;
+	}
+	return err;
+}
+
+int kp_lx_parent_put(struct kp_lx *lx, const char *id, const struct kp_label *labels,
+		     unsigned int n)
+{
+	struct kp_lx_parent *p = kp_parent_get(lx, id, true);
+	struct kp_lx_labels old;
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	old = p->labels;
+	if (kp_labels_copy(&p->labels, labels, n)) {
+		p->labels = old;
+		kp_parent_tidy(lx, p);
+		return -ENOMEM;
+	}
+	err = kp_parent_judge(lx, p, &old);
+	free(old.l);
+	return err;
+}
+
+void kp_lx_parent_del(struct kp_lx *lx, const char *id)
+{
+	struct kp_lx_parent *p = kp_parent_get(lx, id, false);
+	struct kp_lx_labels old;
+
+	if (!p)
+		return;
+	old = p->labels;
+	p->labels = (struct kp_lx_labels){ NULL, 0 };
+	kp_parent_judge(lx, p, &old);
+	free(old.l);
+	kp_parent_tidy(lx, p);
+}
+
+/* --- selectors --- */
+
+static struct kp_lx_sel *kp_sel_find(const struct kp_lx *lx, const char *id)
+{
+	struct kp_lx_sel **slot = tfind(&id, &lx->sels, kp_id_cmp);
+
+	return slot ? *slot : NULL;
+}
+
+/* The walk of every item, judging one selector against each. */
+struct kp_sel_walk {
+	struct kp_lx *lx;
+	struct kp_lx_sel *ls;
+	bool on;			/* false: every pair off (the selector goes) */
+	int err;
+};
+
+static void kp_sel_visit(const void *node, VISIT which, void *arg)
+{
+	struct kp_lx_item *item = *(struct kp_lx_item *const *)node;
+	struct kp_sel_walk *w = arg;
+	struct kp_lx_view v = { w->lx, &item->labels, item->parent ? &item->parent->labels : NULL };
+	bool on;
+	int err;
+
+	if (which != postorder && which != leaf)
+		return;
+	on = w->on && kp_sel_match(w->ls->sel, kp_view_label, &v);
+	w->lx->evaluations += w->on;
+	err = kp_pair_set(w->lx, w->ls, item, on);
+	w->err = w->err ? w->err : err;
+}
+
+static void kp_lx_sel_free(struct kp_lx_sel *ls)
+{
+	kp_sel_free(ls->sel);
+	free(ls->id);
+	free(ls);
+}
+
+void kp_lx_sel_del(struct kp_lx *lx, const char *id)
+{
+	struct kp_lx_sel *ls = kp_sel_find(lx, id);
+	struct kp_sel_walk w = { lx, ls, false, 0 };
+
+	if (!ls)
+		return;
+	twalk_r(lx->items, kp_sel_visit, &w);
+	kp_unindex(lx, ls);
+	tdelete(ls, &lx->sels, kp_id_cmp);
+	kp_lx_sel_free(ls);
+}
+
+int kp_lx_sel_put(struct kp_lx *lx, const char *id, struct kp_sel *sel)
+{
+	struct kp_lx_sel *ls = calloc(1, sizeof(*ls));
+	struct kp_sel_walk w = { lx, ls, true, 0 };
+
+	kp_lx_sel_del(lx, id);
+	if (!ls || !(ls->id = strdup(id))) {
+		free(ls);
+		kp_sel_free(sel);
+		return -ENOMEM;
+	}
+	ls->sel = sel;
+	ls->need = kp_need_of(sel);
+	if (!tsearch(ls, &lx->sels, kp_id_cmp)) {
+		kp_lx_sel_free(ls);
+		return -ENOMEM;
+	}
+	if (kp_index(lx, ls)) {
+		kp_lx_sel_del(lx, id);
+		return -ENOMEM;
+	}
+	twalk_r(lx->items, kp_sel_visit, &w);
+	return w.err;
+}
+
+/* --- teardown: nothing reported --- */
+
+static void kp_item_free_v(void *p)
+{
+	kp_item_free(p);
+}
+
+static void kp_parent_free_v(void *p)
+{
+	struct kp_lx_parent *pa = p;
+
+	free(pa->labels.l);
+	free(pa->kids);
+	free(pa->id);
+	free(pa);
+}
+
+static void kp_sel_free_v(void *p)
+{
+	kp_lx_sel_free(p);
+}
+
+void kp_lx_free(struct kp_lx *lx)
+{
+	tdestroy(lx->pairs, free);
+	tdestroy(lx->by_value, kp_slot_free);
+	tdestroy(lx->by_key, kp_slot_free);
+	tdestroy(lx->items, kp_item_free_v);
+	tdestroy(lx->parents, kp_parent_free_v);
+	tdestroy(lx->sels, kp_sel_free_v);
+	free(lx->loose);
+	memset(lx, 0, sizeof(*lx));
+}

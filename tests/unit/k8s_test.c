@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include "k8s.h"
+#include "selector.h"
 #include "kp_test.h"
 
 #define FE_MAX 16
@@ -532,9 +533,70 @@ static void test_diff_duplicates(void)
 	kp_svc_diff_free(&d);
 }
 
+static const char *one_label(const char *key, void *arg)
+{
+	return !strcmp(key, "tier") ? arg : NULL;
+}
+
+/*
+ * LabelSelectors as Calico converts them: terms sorted and joined, {} all(),
+ * keys under a prefix; bad keys, values and operators refused; and what
+ * they make parses and keeps the API's meaning (NotIn matches the absent).
+ */
+static void test_label_selectors(void)
+{
+	static const struct { const char *yaml, *prefix, *want; } ok[] = {
+		{ "{matchLabels: {tier: db, app: web}}", NULL, "app == \"web\" && tier == \"db\"" },
+		{ "{matchExpressions: [{key: env, operator: In, values: [prod, dev]},"
+		  " {key: x, operator: DoesNotExist}, {key: k8s.io/y, operator: Exists}]}", NULL,
+		  "!has(x) && env in {\"prod\", \"dev\"} && has(k8s.io/y)" },
+		{ "{}", NULL, "all()" },
+		{ "{matchLabels: {team: a}, matchExpressions: [{key: tier, operator: NotIn, "
+		  "values: [db]}]}", "pcns.", "pcns.team == \"a\" && pcns.tier not in {\"db\"}" },
+	};
+	static const char *const bad[] = {
+		"{matchLabels: {a: 'x\"y'}}", "{matchLabels: {'a b': x}}",
+		"{matchExpressions: [{key: a, operator: In}]}",
+		"{matchExpressions: [{key: a, operator: Exists, values: [x]}]}",
+		"{matchExpressions: [{key: a, operator: Near, values: [x]}]}",
+		"{matchLabels: [a]}", "[]", "{matchLabels: {a: -x}}",
+	};
+	struct kp_sel *sel;
+	const char *why;
+	unsigned int i;
+	size_t at;
+	char *out;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct fy_document *d = doc(ok[i].yaml);
+
+		KP_EXPECT(kp_k8s_label_selector(fy_document_root(d), ok[i].prefix, &out, &why) == 0);
+		KP_EXPECT_STR(out, ok[i].want);
+		KP_EXPECT(out && kp_sel_parse(out, strlen(out), &sel, &why, &at) == 0);
+		kp_sel_free(sel);
+		free(out);
+		fy_document_destroy(d);
+	}
+	KP_EXPECT(kp_k8s_label_selector(NULL, NULL, &out, &why) == 0);
+	KP_EXPECT_STR(out, "all()");
+	free(out);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct fy_document *d = doc(bad[i]);
+
+		KP_EXPECT(kp_k8s_label_selector(fy_document_root(d), NULL, &out, &why) == -EINVAL);
+		KP_EXPECT(!out && why);
+		fy_document_destroy(d);
+	}
+	/* NotIn, as the API means it: the label absent matches. */
+	KP_EXPECT(kp_sel_parse("tier not in {\"db\"}", 18, &sel, &why, &at) == 0);
+	KP_EXPECT(kp_sel_match(sel, one_label, NULL) && !kp_sel_match(sel, one_label, "db"));
+	kp_sel_free(sel);
+}
+
 int main(void)
 {
 	KP_RUN(test_conditions_and_ports);
+	KP_RUN(test_label_selectors);
 	KP_RUN(test_external_frontends);
 	KP_RUN(test_dual_stack);
 	KP_RUN(test_headless);

@@ -625,6 +625,179 @@ int kp_k8s_wep_read(struct fy_node *root, struct kp_k8s_wep *wep, const char **w
 	return 0;
 }
 
+/* --- LabelSelectors, as Calico converts them --- */
+
+static bool kp_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* A label value, or a key's name: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends. */
+static bool kp_label_name_ok(const char *s, size_t n, bool empty_ok)
+{
+	size_t i;
+
+	if (!n)
+		return empty_ok;
+	if (n > 63 || !kp_alnum(s[0]) || !kp_alnum(s[n - 1]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!kp_alnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* A label key: [DNS subdomain "/"] name. */
+static bool kp_label_key_ok(const char *k)
+{
+	const char *slash = k ? strchr(k, '/') : NULL;
+
+	if (!k)
+		return false;
+	if (slash && (slash == k || slash - k > 253 ||
+		      strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789-.") != (size_t)(slash - k)))
+		return false;
+	if (slash)
+		k = slash + 1;
+	return kp_label_name_ok(k, strlen(k), false);
+}
+
+/* Appends @s to *@buf (of *@len, room *@cap), growing it; false: out of memory. */
+static bool kp_buf_add(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n + 1 > *cap) {
+		size_t room = 2 * (*len + n + 1);
+		char *p = realloc(*buf, room);
+
+		if (!p)
+			return false;
+		*buf = p;
+		*cap = room;
+	}
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+	return true;
+}
+
+/* One matchExpressions item as a term: "KEY in {"v1", "v2"}", "!has(KEY)"... */
+static int kp_match_expression(struct fy_node *e, const char *prefix, char **term,
+			       const char **why)
+{
+	const char *key = kp_str(e, "/key"), *op = kp_str(e, "/operator");
+	struct fy_node *vals = kp_k8s_at(e, "/values"), *v;
+	bool set = op && (!strcmp(op, "In") || !strcmp(op, "NotIn"));
+	bool listed = vals && fy_node_is_sequence(vals) && fy_node_sequence_item_count(vals) > 0;
+	size_t len = 0, cap = 0;
+	void *iter = NULL;
+	char *out = NULL;
+	bool ok;
+
+	*why = "matchExpressions: a bad key, operator or values";
+	if (!kp_label_key_ok(key) || !op || (!set && strcmp(op, "Exists") &&
+					     strcmp(op, "DoesNotExist")) || set != listed)
+		return -EINVAL;
+	if (!set)
+		return asprintf(term, "%shas(%s%s)", strcmp(op, "Exists") ? "!" : "", prefix,
+				key) < 0 ? -ENOMEM : 0;
+	ok = kp_buf_add(&out, &len, &cap, prefix) && kp_buf_add(&out, &len, &cap, key) &&
+	     kp_buf_add(&out, &len, &cap, strcmp(op, "In") ? " not in {" : " in {");
+	while (ok && (v = fy_node_sequence_iterate(vals, &iter))) {
+		const char *s = kp_scalar(v);
+
+		if (!s || !kp_label_name_ok(s, strlen(s), true)) {
+			free(out);
+			return -EINVAL;
+		}
+		ok = (out[len - 1] == '{' || kp_buf_add(&out, &len, &cap, ", ")) &&
+		     kp_buf_add(&out, &len, &cap, "\"") && kp_buf_add(&out, &len, &cap, s) &&
+		     kp_buf_add(&out, &len, &cap, "\"");
+	}
+	if (!ok || !kp_buf_add(&out, &len, &cap, "}")) {
+		free(out);
+		return -ENOMEM;
+	}
+	*term = out;
+	return 0;
+}
+
+static int kp_term_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every term of @n: matchLabels' then matchExpressions', in *@terms. */
+static int kp_selector_terms(struct fy_node *n, const char *prefix, char ***terms,
+			     unsigned int *n_terms, const char **why)
+{
+	struct fy_node *labels = kp_k8s_at(n, "/matchLabels"), *exprs = kp_k8s_at(n, "/matchExpressions");
+	struct fy_node_pair *pair;
+	unsigned int cap = 0;
+	void *iter = NULL;
+	struct fy_node *e;
+	int err = 0;
+
+	*why = "matchLabels: a bad key or value";
+	if ((labels && !fy_node_is_null(labels) && !fy_node_is_mapping(labels)) ||
+	    (exprs && !fy_node_is_null(exprs) && !fy_node_is_sequence(exprs)))
+		return -EINVAL;
+	while (!err && labels && fy_node_is_mapping(labels) &&
+	       (pair = fy_node_mapping_iterate(labels, &iter))) {
+		const char *k = kp_scalar(fy_node_pair_key(pair));
+		const char *v = kp_scalar(fy_node_pair_value(pair));
+
+		if (!kp_label_key_ok(k) || !v || !kp_label_name_ok(v, strlen(v), true))
+			return -EINVAL;
+		if (!kp_grow((void **)terms, *n_terms, &cap, sizeof(**terms)))
+			return -ENOMEM;
+		err = asprintf(&(*terms)[*n_terms], "%s%s == \"%s\"", prefix, k, v) < 0 ? -ENOMEM : 0;
+		*n_terms += !err;
+	}
+	iter = NULL;
+	while (!err && exprs && fy_node_is_sequence(exprs) &&
+	       (e = fy_node_sequence_iterate(exprs, &iter))) {
+		if (!kp_grow((void **)terms, *n_terms, &cap, sizeof(**terms)))
+			return -ENOMEM;
+		err = kp_match_expression(e, prefix, &(*terms)[*n_terms], why);
+		*n_terms += !err;
+	}
+	return err;
+}
+
+int kp_k8s_label_selector(struct fy_node *n, const char *prefix, char **out, const char **why)
+{
+	char **terms = NULL;
+	unsigned int n_terms = 0, i;
+	size_t len = 0, cap = 0;
+	bool ok;
+	int err = 0;
+
+	*out = NULL;
+	if (n && !fy_node_is_null(n) && !fy_node_is_mapping(n)) {
+		*why = "a label selector is not a mapping";
+		return -EINVAL;
+	}
+	if (n && fy_node_is_mapping(n))
+		err = kp_selector_terms(n, prefix ? prefix : "", &terms, &n_terms, why);
+	if (!err && n_terms)
+		qsort(terms, n_terms, sizeof(*terms), kp_term_cmp);
+	ok = n_terms || kp_buf_add(out, &len, &cap, "all()");
+	for (i = 0; !err && ok && i < n_terms; i++)
+		ok = (!i || kp_buf_add(out, &len, &cap, " && ")) &&
+		     kp_buf_add(out, &len, &cap, terms[i]);
+	if (!err && !ok)
+		err = -ENOMEM;
+	for (i = 0; i < n_terms; i++)
+		free(terms[i]);
+	free(terms);
+	if (err) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
 /* --- NodeConfig: a node's settings, as FelixConfiguration's "default" and "node.NAME" --- */
 
 static int kp_cfg_limit(struct fy_node *spec, const char *path, uint32_t bit, uint32_t *out,

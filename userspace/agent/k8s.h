@@ -123,6 +123,16 @@ void kp_k8s_slice_free(struct kp_k8s_slice *slice);
 int kp_k8s_wep_read(struct fy_node *root, struct kp_k8s_wep *wep, const char **why);
 int kp_k8s_nodecfg_read(struct fy_node *root, struct kp_k8s_nodecfg *cfg, const char **why);
 
+/*
+ * A Kubernetes LabelSelector (@n: matchLabels, matchExpressions; NULL or
+ * {} selects all) as a Calico selector, in *@out (malloc'd), as Calico
+ * converts one: each term with its key under @prefix ("pcns." for a
+ * namespaceSelector, NULL for none), sorted, joined by &&.  Keys and
+ * values are checked as the API checks them, so none holds a quote.
+ * -EINVAL with *@why, or -ENOMEM.
+ */
+int kp_k8s_label_selector(struct fy_node *n, const char *prefix, char **out, const char **why);
+
 /* The objects of one or more streams, in the order they came. */
 struct kp_k8s_objects {
 	unsigned int n_svcs, cap_svcs, n_slices, cap_slices, n_weps, cap_weps, n_cfgs, cap_cfgs;

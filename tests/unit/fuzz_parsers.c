@@ -249,11 +249,14 @@ static void fuzz_selector(const uint8_t *data, size_t len)
 	canon = malloc(n + 1);
 	if (!canon || kp_sel_string(s, canon, n + 1) != n)
 		abort();
-	if (kp_sel_parse(canon, n, &again, &why, &at) ||
-	    kp_sel_match(s, fuzz_label, canon) != kp_sel_match(again, fuzz_label, canon) ||
-	    kp_sel_match(s, fuzz_label, NULL) != kp_sel_match(again, fuzz_label, NULL))
+	/* (A canonical form past the length cap is for comparing, not parsing.) */
+	if (n <= KP_SEL_LEN_MAX &&
+	    (kp_sel_parse(canon, n, &again, &why, &at) ||
+	     kp_sel_match(s, fuzz_label, canon) != kp_sel_match(again, fuzz_label, canon) ||
+	     kp_sel_match(s, fuzz_label, NULL) != kp_sel_match(again, fuzz_label, NULL)))
 		abort();
-	kp_sel_free(again);
+	if (n <= KP_SEL_LEN_MAX)
+		kp_sel_free(again);
 	kp_sel_free(s);
 	free(canon);
 }

@@ -107,10 +107,27 @@ static void test_calico_cases(void)
 	KP_EXPECT(counts[0] > 150 && counts[1] > 60 && counts[2] > 20);
 }
 
-/* Limits: a 512-byte key but not 513, nesting to 64, no NUL, newline is not space. */
+/* "has(a) && (has(a) && (... all() ...))": @n levels of &&. */
+static void nested_ands(char *buf, unsigned int n)
+{
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		strcat(buf, "has(a) && (");
+	strcat(buf, "all()");
+	for (i = 0; i < n; i++)
+		strcat(buf, ")");
+}
+
+/*
+ * Limits: a 512-byte key but not 513; 64 levels of &&, || and ! but not 65;
+ * parentheses that make no node to 256; no NUL; newline is not space; a
+ * fault's offset is where its token starts.
+ */
 static void test_limits(void)
 {
-	char text[1200], deep[300];
+	char text[1200], *deep = malloc(64 * 1024);
 	struct kp_sel *s = NULL;
 	const char *why = NULL;
 	size_t at = 0;
@@ -122,51 +139,51 @@ static void test_limits(void)
 	memset(text, 'a', 513);
 	strcpy(text + 513, " == \"v\"");
 	KP_EXPECT(parse(text, &s) == -EINVAL && !s);
-	memset(deep, '(', 64);
-	strcpy(deep + 64, "all()");
-	memset(deep + 69, ')', 64);
-	deep[133] = '\0';
+	nested_ands(deep, 63);
 	KP_EXPECT(parse(deep, &s) == 0);
 	kp_sel_free(s);
-	memmove(deep + 1, deep, 134);
+	nested_ands(deep, 64);
+	KP_EXPECT(parse(deep, &s) == -EINVAL);
+	memset(deep, '(', 256);
+	strcpy(deep + 256, "all()");
+	memset(deep + 261, ')', 256);
+	deep[517] = '\0';
+	KP_EXPECT(parse(deep, &s) == 0);
+	kp_sel_free(s);
+	memmove(deep + 1, deep, 518);
 	deep[0] = '(';
 	strcat(deep, ")");
 	KP_EXPECT(parse(deep, &s) == -EINVAL);
+	free(deep);
 	KP_EXPECT(kp_sel_parse("a == \"b\"\0", 9, &s, &why, &at) == -EINVAL);
 	KP_EXPECT(parse("a == \"b\"\n", &s) == -EINVAL);
 	KP_EXPECT(parse("a\t==\t\"b\"", &s) == 0);
 	kp_sel_free(s);
 	KP_EXPECT(kp_sel_parse("a == \"b\" && %", 13, &s, &why, &at) == -EINVAL && at == 12);
+	KP_EXPECT(kp_sel_parse("b == b", 6, &s, &why, &at) == -EINVAL && at == 5);
 }
 
 /* A random selector over keys a..c and values x..z, written out as text. */
 static int random_sel(char *buf, size_t size, unsigned int *seed, int depth)
 {
 	static const char *const keys[] = { "a", "b", "c" }, *const vals[] = { "x", "y", "z", "" };
+	static const char *const leaves[] = {
+		"%s == '%s'", "%s != \"%s\"", "has(%s)%.0s", "%s in {'%s', \"x\",}",
+		"%s not in {\"%s\"}", "%s starts with '%s'", "%s contains \"%s\"", "all()%.0s%.0s",
+	};
 	const char *k = keys[rand_r(seed) % 3], *v = vals[rand_r(seed) % 4];
 	unsigned int pick = rand_r(seed) % (depth > 3 ? 8 : 11);
-	int n = 0;
+	int n;
 
-	switch (pick) {
-	case 0: return snprintf(buf, size, "%s == '%s'", k, v);
-	case 1: return snprintf(buf, size, "%s != \"%s\"", k, v);
-	case 2: return snprintf(buf, size, "has(%s)", k);
-	case 3: return snprintf(buf, size, "%s in {'%s', \"x\",}", k, v);
-	case 4: return snprintf(buf, size, "%s not in {\"%s\"}", k, v);
-	case 5: return snprintf(buf, size, "%s starts with '%s'", k, v);
-	case 6: return snprintf(buf, size, "%s contains \"%s\"", k, v);
-	case 7: return snprintf(buf, size, "all()");
-	case 8:
-		n = snprintf(buf, size, "!(");
-		n += random_sel(buf + n, size - n, seed, depth + 1);
-		return n + snprintf(buf + n, size - n, ")");
-	default:
-		n = snprintf(buf, size, "(");
-		n += random_sel(buf + n, size - n, seed, depth + 1);
+	if (pick < 8)
+		return snprintf(buf, size, leaves[pick], k, v);
+	n = snprintf(buf, size, pick == 8 ? "!(" : "(");
+	n += random_sel(buf + n, size - n, seed, depth + 1);
+	if (pick > 8) {
 		n += snprintf(buf + n, size - n, pick == 9 ? " && " : " || ");
 		n += random_sel(buf + n, size - n, seed, depth + 1);
-		return n + snprintf(buf + n, size - n, ")");
 	}
+	return n + snprintf(buf + n, size - n, ")");
 }
 
 /*

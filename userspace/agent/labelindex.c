@@ -60,8 +60,6 @@ struct kp_lx_view {
 	const struct kp_lx_labels *own, *inherited;
 };
 
-static uint64_t kp_lx_epoch;
-
 static int kp_id_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -81,9 +79,13 @@ static int kp_pair_cmp(const void *pa, const void *pb)
 {
 	const struct kp_lx_pair *a = pa, *b = pb;
 
-	if (a->sel != b->sel)
-		return a->sel < b->sel ? -1 : 1;
-	return a->item < b->item ? -1 : a->item > b->item;
+	uintptr_t x = (uintptr_t)a->sel, y = (uintptr_t)b->sel;
+
+	if (x == y) {
+		x = (uintptr_t)a->item;
+		y = (uintptr_t)b->item;
+	}
+	return (x > y) - (x < y);
 }
 
 static int kp_label_cmp(const void *a, const void *b)
@@ -283,6 +285,14 @@ static void kp_unindex(struct kp_lx *lx, struct kp_lx_sel *ls)
 
 /* --- matching pairs --- */
 
+static void kp_no_change(const char *sel_id, const char *item_id, bool matches, void *arg)
+{
+	(void)sel_id;
+	(void)item_id;
+	(void)matches;
+	(void)arg;
+}
+
 /* Records that @sel now does (@on) or does not match @item, and says so if that changed. */
 static int kp_pair_set(struct kp_lx *lx, const struct kp_lx_sel *sel,
 		       const struct kp_lx_item *item, bool on)
@@ -312,82 +322,85 @@ static int kp_pair_set(struct kp_lx *lx, const struct kp_lx_sel *sel,
 
 /* --- changes --- */
 
-/* The selectors a view's labels can concern, each listed once per change (@epoch). */
-struct kp_cands {
-	struct kp_lx_sel **sels;
-	unsigned int n, cap;
-	uint64_t epoch;
-	bool oom;
+/*
+ * One judgement of an item: each selector its labels (old or new) can
+ * concern is evaluated once (seen == epoch) against what it has now.
+ * Turning a pair off never allocates, so an item's removal never fails.
+ */
+struct kp_judgement {
+	struct kp_lx *lx;
+	struct kp_lx_item *item;
+	struct kp_lx_view now;
+	bool gone;
+	int err;			/* the first failure; the rest is still judged */
 };
 
-static void kp_cands_add(struct kp_cands *c, struct kp_lx_sel **sels, unsigned int n)
+static void kp_judge_sels(struct kp_judgement *j, struct kp_lx_sel **sels, unsigned int n)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		if (sels[i]->seen == c->epoch)
+		bool on = false;
+		int err;
+
+		if (sels[i]->seen == j->lx->epoch)
 			continue;
-		sels[i]->seen = c->epoch;
-		if (!kp_sels_add(&c->sels, &c->n, &c->cap, sels[i]))
-			c->oom = true;
+		sels[i]->seen = j->lx->epoch;
+		if (!j->gone) {
+			on = kp_sel_match(sels[i]->sel, kp_view_label, &j->now);
+			j->lx->evaluations++;
+		}
+		err = kp_pair_set(j->lx, sels[i], j->item, on);
+		j->err = j->err ? j->err : err;
 	}
 }
 
-/* The slots under @key (and its @value) into @c. */
-static void kp_cands_label(struct kp_lx *lx, struct kp_cands *c, const char *key,
-			   const char *value)
+/* The selectors indexed under @key (and its @value). */
+static void kp_judge_label(struct kp_judgement *j, const char *key, const char *value)
 {
-	struct kp_lx_slot *s = kp_slot(&lx->by_key, key, NULL, false);
+	struct kp_lx_slot *s = kp_slot(&j->lx->by_key, key, NULL, false);
 
 	if (s)
-		kp_cands_add(c, s->sels, s->n);
-	s = kp_slot(&lx->by_value, key, value, false);
+		kp_judge_sels(j, s->sels, s->n);
+	s = kp_slot(&j->lx->by_value, key, value, false);
 	if (s)
-		kp_cands_add(c, s->sels, s->n);
+		kp_judge_sels(j, s->sels, s->n);
 }
 
-static void kp_cands_view(struct kp_lx *lx, struct kp_cands *c, const struct kp_lx_view *v)
+/* Every label of @v, the inherited ones under the prefix (a superset is safe). */
+static void kp_judge_view(struct kp_judgement *j, const struct kp_lx_view *v)
 {
-	size_t n = strlen(lx->parent_prefix);
+	const char *prefix = j->lx->parent_prefix;
 	char key[KP_SEL_KEY_MAX + 64];
 	unsigned int i;
 
 	for (i = 0; v->own && i < v->own->n; i++)
-		kp_cands_label(lx, c, v->own->l[i].key, v->own->l[i].value);
-	/* (An inherited label the item's own hides still lists: a superset is safe.) */
-	for (i = 0; n && v->inherited && i < v->inherited->n; i++) {
-		if (snprintf(key, sizeof(key), "%s%s", lx->parent_prefix,
-			     v->inherited->l[i].key) < (int)sizeof(key))
-			kp_cands_label(lx, c, key, v->inherited->l[i].value);
-	}
+		kp_judge_label(j, v->own->l[i].key, v->own->l[i].value);
+	for (i = 0; prefix[0] && v->inherited && i < v->inherited->n; i++)
+		if (snprintf(key, sizeof(key), "%s%s", prefix, v->inherited->l[i].key) <
+		    (int)sizeof(key))
+			kp_judge_label(j, key, v->inherited->l[i].value);
 }
 
 /*
- * @item's labels went from @was to what it has now: the selectors either
- * can concern (and the loose ones) are evaluated again.
+ * @item's labels went from @was to what it has now (or it is @gone): the
+ * selectors either can concern, and the loose ones, are judged again.
  */
 static int kp_judge(struct kp_lx *lx, struct kp_lx_item *item, const struct kp_lx_view *was,
 		    bool gone)
 {
-	struct kp_lx_view now = { lx, &item->labels,
-				  item->parent ? &item->parent->labels : NULL };
-	struct kp_cands c = { .epoch = ++kp_lx_epoch };
-	unsigned int i;
-	int err = 0;
+	struct kp_judgement j = {
+		lx, item, { lx, &item->labels, item->parent ? &item->parent->labels : NULL },
+		gone, 0,
+	};
 
-	kp_cands_add(&c, lx->loose, lx->n_loose);
+	lx->epoch++;
+	kp_judge_sels(&j, lx->loose, lx->n_loose);
 	if (was)
-		kp_cands_view(lx, &c, was);
+		kp_judge_view(&j, was);
 	if (!gone)
-		kp_cands_view(lx, &c, &now);
-	for (i = 0; !err && i < c.n; i++) {
-		bool on = !gone && kp_sel_match(c.sels[i]->sel, kp_view_label, &now);
-
-		lx->evaluations++;
-		err = kp_pair_set(lx, c.sels[i], item, on);
-	}
-	free(c.sels);
-	return c.oom ? -ENOMEM : err;
+		kp_judge_view(&j, &j.now);
+	return j.err;
 }
 
 /* --- items and parents --- */
@@ -571,27 +584,51 @@ static struct kp_lx_sel *kp_sel_find(const struct kp_lx *lx, const char *id)
 	return slot ? *slot : NULL;
 }
 
-/* The walk of every item, judging one selector against each. */
+/*
+ * The walk of every item, judging a selector against each: @ls put in
+ * @old's place (NULL: new), or @old going (@ls NULL).  Only what changes
+ * is reported: a policy seen again must not empty its set for a moment.
+ */
 struct kp_sel_walk {
 	struct kp_lx *lx;
-	struct kp_lx_sel *ls;
-	bool on;			/* false: every pair off (the selector goes) */
+	struct kp_lx_sel *ls, *old;
 	int err;
 };
+
+/* Sets the pair of @sel and @item without a word (a selector's place taken over). */
+static int kp_pair_quiet(struct kp_lx *lx, const struct kp_lx_sel *sel,
+			 const struct kp_lx_item *item, bool on)
+{
+	kp_lx_change_fn change = lx->change;
+	int err;
+
+	lx->change = kp_no_change;
+	err = kp_pair_set(lx, sel, item, on);
+	lx->change = change;
+	return err;
+}
 
 static void kp_sel_visit(const void *node, VISIT which, void *arg)
 {
 	struct kp_lx_item *item = *(struct kp_lx_item *const *)node;
 	struct kp_sel_walk *w = arg;
 	struct kp_lx_view v = { w->lx, &item->labels, item->parent ? &item->parent->labels : NULL };
-	bool on;
-	int err;
+	struct kp_lx_pair probe = { w->old, item };
+	bool was = w->old && tfind(&probe, &w->lx->pairs, kp_pair_cmp), on = false;
+	int err = 0;
 
 	if (which != postorder && which != leaf)
 		return;
-	on = w->on && kp_sel_match(w->ls->sel, kp_view_label, &v);
-	w->lx->evaluations += w->on;
-	err = kp_pair_set(w->lx, w->ls, item, on);
+	if (w->ls) {
+		on = kp_sel_match(w->ls->sel, kp_view_label, &v);
+		w->lx->evaluations++;
+	}
+	if (was)
+		kp_pair_quiet(w->lx, w->old, item, false);
+	if (w->ls)
+		err = kp_pair_quiet(w->lx, w->ls, item, on);
+	if (!err && on != was)
+		w->lx->change(w->ls ? w->ls->id : w->old->id, item->id, on, w->lx->arg);
 	w->err = w->err ? w->err : err;
 }
 
@@ -602,25 +639,33 @@ static void kp_lx_sel_free(struct kp_lx_sel *ls)
 	free(ls);
 }
 
+/* Judges @ls in @old's place over every item, then forgets @old. */
+static int kp_sel_replace(struct kp_lx *lx, struct kp_lx_sel *ls, struct kp_lx_sel *old)
+{
+	struct kp_sel_walk w = { lx, ls, old, 0 };
+
+	twalk_r(lx->items, kp_sel_visit, &w);
+	if (old) {
+		kp_unindex(lx, old);
+		tdelete(old, &lx->sels, kp_id_cmp);
+		kp_lx_sel_free(old);
+	}
+	return w.err;
+}
+
 void kp_lx_sel_del(struct kp_lx *lx, const char *id)
 {
-	struct kp_lx_sel *ls = kp_sel_find(lx, id);
-	struct kp_sel_walk w = { lx, ls, false, 0 };
+	struct kp_lx_sel *old = kp_sel_find(lx, id);
 
-	if (!ls)
-		return;
-	twalk_r(lx->items, kp_sel_visit, &w);
-	kp_unindex(lx, ls);
-	tdelete(ls, &lx->sels, kp_id_cmp);
-	kp_lx_sel_free(ls);
+	if (old)
+		kp_sel_replace(lx, NULL, old);
 }
 
 int kp_lx_sel_put(struct kp_lx *lx, const char *id, struct kp_sel *sel)
 {
-	struct kp_lx_sel *ls = calloc(1, sizeof(*ls));
-	struct kp_sel_walk w = { lx, ls, true, 0 };
+	struct kp_lx_sel *old = kp_sel_find(lx, id), *ls = calloc(1, sizeof(*ls));
+	int err;
 
-	kp_lx_sel_del(lx, id);
 	if (!ls || !(ls->id = strdup(id))) {
 		free(ls);
 		kp_sel_free(sel);
@@ -628,16 +673,18 @@ int kp_lx_sel_put(struct kp_lx *lx, const char *id, struct kp_sel *sel)
 	}
 	ls->sel = sel;
 	ls->need = kp_need_of(sel);
-	if (!tsearch(ls, &lx->sels, kp_id_cmp)) {
+	if (kp_index(lx, ls)) {
+		kp_unindex(lx, ls);
 		kp_lx_sel_free(ls);
 		return -ENOMEM;
 	}
-	if (kp_index(lx, ls)) {
-		kp_lx_sel_del(lx, id);
+	err = kp_sel_replace(lx, ls, old);
+	/* In the tree once the old one, of the same id, has left it. */
+	if (!tsearch(ls, &lx->sels, kp_id_cmp)) {
+		kp_sel_replace(lx, NULL, ls);
 		return -ENOMEM;
 	}
-	twalk_r(lx->items, kp_sel_visit, &w);
-	return w.err;
+	return err;
 }
 
 /* --- teardown: nothing reported --- */

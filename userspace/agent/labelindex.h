@@ -11,7 +11,8 @@
  * re-evaluates its children.
  *
  * Not thread-safe: one owner.  Every change reports each (selector, item)
- * pair that starts or stops matching through the callback given at init.
+ * pair that starts or stops matching through the callback given at init,
+ * which must not call back into the index.
  */
 #ifndef KPLANE_AGENT_LABELINDEX_H
 #define KPLANE_AGENT_LABELINDEX_H
@@ -34,10 +35,11 @@ struct kp_lx {
 	void *pairs;			/* tsearch of the (selector, item) pairs that match */
 	struct kp_lx_sel **loose;	/* selectors that require no label: always evaluated */
 	unsigned int n_loose, cap_loose;
-	const char *parent_prefix;	/* parents' labels are seen under it ("pcns.") */
+	const char *parent_prefix;	/* parents' labels are seen under it ("pcns."); not copied */
 	kp_lx_change_fn change;
 	void *arg;
 	uint64_t evaluations;		/* selector evaluations, for the per-change counter */
+	uint64_t epoch;			/* one per judgement: each selector judged once */
 };
 
 void kp_lx_init(struct kp_lx *lx, const char *parent_prefix, kp_lx_change_fn change, void *arg);

@@ -17,6 +17,7 @@ struct kp_lex {
 	enum kp_tok t;
 	const char *word;		/* T_LABEL, T_STR, T_HAS: its bytes */
 	size_t word_len;
+	size_t tok_at;			/* where the token starts */
 	const char *why;		/* the first fault, at @at */
 	size_t at;
 };
@@ -162,6 +163,7 @@ static int kp_lex_next(struct kp_lex *l)
 	const char *s;
 
 	kp_skip_ws(l);
+	l->tok_at = l->p - l->text;
 	if (l->p == l->end) {
 		l->t = T_EOF;
 		return 0;
@@ -274,6 +276,9 @@ static void kp_sel_set_sort(struct kp_sel *s)
 
 /* --- parsing: recursive descent over the tokens, as Calico's parser --- */
 
+/* Parentheses that make no node ("((a))") are not counted in the depth: cap them too. */
+#define KP_SEL_PARENS_MAX	256
+
 struct kp_parse {
 	struct kp_lex l;
 	bool oom;
@@ -282,13 +287,16 @@ struct kp_parse {
 
 static struct kp_sel *kp_or_expr(struct kp_parse *ps);
 
+/* Fails at the current token: @why ("" if the tokenizer said why), NULL: no memory. */
 static struct kp_sel *kp_fail(struct kp_parse *ps, struct kp_sel *s, const char *why)
 {
 	kp_sel_free(s);
-	if (why)
-		kp_lex_fail(&ps->l, why);
-	else
+	if (!why) {
 		ps->oom = true;
+	} else if (!ps->l.why) {
+		ps->l.why = why;
+		ps->l.at = ps->l.tok_at;
+	}
 	return NULL;
 }
 
@@ -355,8 +363,8 @@ static struct kp_sel *kp_group(struct kp_parse *ps)
 {
 	struct kp_sel *s;
 
-	if (++ps->depth > KP_SEL_DEPTH_MAX)
-		return kp_fail(ps, NULL, "nested deeper than 64");
+	if (++ps->depth > KP_SEL_PARENS_MAX)
+		return kp_fail(ps, NULL, "parentheses nested deeper than 256");
 	if (!kp_next(ps))
 		return kp_fail(ps, NULL, "");
 	s = kp_or_expr(ps);
@@ -449,6 +457,18 @@ static struct kp_sel *kp_or_expr(struct kp_parse *ps)
 	return kp_list(ps, T_OR, KP_SEL_OR, kp_and_expr);
 }
 
+/* How deep @s nests: what its evaluation and its canonical form recurse. */
+static unsigned int kp_sel_depth(const struct kp_sel *s)
+{
+	unsigned int i, most = 0, d;
+
+	for (i = 0; i < s->n_kids; i++) {
+		d = kp_sel_depth(s->kids[i]);
+		most = d > most ? d : most;
+	}
+	return most + 1;
+}
+
 int kp_sel_parse(const char *text, size_t len, struct kp_sel **out, const char **why,
 		 size_t *at)
 {
@@ -464,6 +484,10 @@ int kp_sel_parse(const char *text, size_t len, struct kp_sel **out, const char *
 		s = kp_or_expr(&ps);
 	if (s && ps.l.t != T_EOF)
 		s = kp_fail(&ps, s, "unexpected text after the selector");
+	if (s && kp_sel_depth(s) > KP_SEL_DEPTH_MAX) {
+		ps.l.tok_at = 0;
+		s = kp_fail(&ps, s, "nested deeper than 64 (&&, ||, !)");
+	}
 	if (!s && !ps.l.why)
 		ps.oom = true;
 	if (!s) {
@@ -564,16 +588,20 @@ static void kp_sel_write(const struct kp_sel *s, struct kp_out *o)
 
 	switch (s->op) {
 	case KP_SEL_ALL:
-		return kp_puts(o, "all()");
+		kp_puts(o, "all()");
+		break;
 	case KP_SEL_GLOBAL:
-		return kp_puts(o, "global()");
+		kp_puts(o, "global()");
+		break;
 	case KP_SEL_HAS:
 		kp_puts(o, "has(");
 		kp_puts(o, s->key);
-		return kp_puts(o, ")");
+		kp_puts(o, ")");
+		break;
 	case KP_SEL_NOT:
 		kp_puts(o, "!");
-		return kp_sel_write(s->kids[0], o);
+		kp_sel_write(s->kids[0], o);
+		break;
 	case KP_SEL_AND:
 	case KP_SEL_OR:
 		kp_puts(o, "(");
@@ -582,7 +610,8 @@ static void kp_sel_write(const struct kp_sel *s, struct kp_out *o)
 				kp_puts(o, s->op == KP_SEL_AND ? " && " : " || ");
 			kp_sel_write(s->kids[i], o);
 		}
-		return kp_puts(o, ")");
+		kp_puts(o, ")");
+		break;
 	default:
 		kp_puts(o, s->key);
 		kp_puts(o, words[s->op]);

@@ -22,7 +22,7 @@
 #include <stddef.h>
 
 #define KP_SEL_KEY_MAX		512	/* bytes of a label key, as Calico's */
-#define KP_SEL_DEPTH_MAX	64	/* nested (), !, && and || (Calico has no cap) */
+#define KP_SEL_DEPTH_MAX	64	/* nested &&, || and ! (Calico has no cap) */
 #define KP_SEL_LEN_MAX		(64 * 1024)	/* bytes of a whole selector */
 
 enum kp_sel_op {
@@ -56,7 +56,9 @@ bool kp_sel_match(const struct kp_sel *s, kp_sel_label_fn label, void *arg);
 
 /*
  * Calico's canonical form (its Selector.String()): written into @buf as
- * snprintf does; returns the length it needs.
+ * snprintf does; returns the length it needs.  It parses back to the same
+ * meaning, when no longer than KP_SEL_LEN_MAX (it may be longer than the
+ * text it came from: "a==''" is a == "").
  */
 size_t kp_sel_string(const struct kp_sel *s, char *buf, size_t size);
 

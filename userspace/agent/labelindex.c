@@ -29,14 +29,14 @@ struct kp_lx_sel {
 };
 
 struct kp_lx_parent {
-	char *id;
+	char *id;			/* first: the trees' key */
 	struct kp_lx_labels labels;
 	struct kp_lx_item **kids;
 	unsigned int n_kids, cap_kids;
 };
 
 struct kp_lx_item {
-	char *id;
+	char *id;			/* first: the trees' key */
 	struct kp_lx_labels labels;
 	struct kp_lx_parent *parent;
 };
@@ -412,20 +412,27 @@ static struct kp_lx_item *kp_item_find(const struct kp_lx *lx, const char *id)
 	return slot ? *slot : NULL;
 }
 
-static struct kp_lx_parent *kp_parent_get(struct kp_lx *lx, const char *id, bool create)
+/* A zeroed struct of @size that starts with its id, put in @tree under @id. */
+static void *kp_id_new(void **tree, size_t size, const char *id)
 {
-	struct kp_lx_parent **slot = tfind(&id, &lx->parents, kp_id_cmp), *p;
+	char **p = calloc(1, size);
 
-	if (slot || !create)
-		return slot ? *slot : NULL;
-	p = calloc(1, sizeof(*p));
-	if (!p || !(p->id = strdup(id)) || !tsearch(p, &lx->parents, kp_id_cmp)) {
+	if (!p || !(*p = strdup(id)) || !tsearch(p, tree, kp_id_cmp)) {
 		if (p)
-			free(p->id);
+			free(*p);
 		free(p);
 		return NULL;
 	}
 	return p;
+}
+
+static struct kp_lx_parent *kp_parent_get(struct kp_lx *lx, const char *id, bool create)
+{
+	struct kp_lx_parent **slot = tfind(&id, &lx->parents, kp_id_cmp);
+
+	if (slot || !create)
+		return slot ? *slot : NULL;
+	return kp_id_new(&lx->parents, sizeof(struct kp_lx_parent), id);
 }
 
 /* Forgets a parent that has neither labels nor children. */
@@ -469,15 +476,8 @@ int kp_lx_item_put(struct kp_lx *lx, const char *id, const char *parent,
 	if (p && p != old_parent && !kp_grow((void **)&p->kids, p->n_kids, &p->cap_kids,
 					     sizeof(*p->kids)))
 		goto oom;
-	if (!item) {
-		item = calloc(1, sizeof(*item));
-		if (!item || !(item->id = strdup(id)) || !tsearch(item, &lx->items, kp_id_cmp)) {
-			if (item)
-				free(item->id);
-			free(item);
-			goto oom;
-		}
-	}
+	if (!item && !(item = kp_id_new(&lx->items, sizeof(*item), id)))
+		goto oom;
 	old = item->labels;
 	was.own = &old;
 	item->labels = fresh;

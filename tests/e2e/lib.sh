@@ -179,6 +179,27 @@ kp_until() {
 	done
 }
 
+# kp_spread NAME WANT MIN MAX CMD...: CMD draws one choice of a balancer
+# and prints its label.  The case passes once the labels seen, sorted and
+# space-joined, equal WANT after at least MIN draws; it fails at MAX draws
+# or on a label outside WANT.  A fixed number of draws is a coin toss: 12
+# over three backends misses one 2% of the time.  KP_DRAWS: how many it took.
+kp_spread() {
+	local name=$1 want=$2 min=$3 max=$4 i l seen="" all=""
+	shift 4
+	for i in $(seq "$max"); do
+		KP_DRAWS=$i
+		all=$(printf '%s\n%s' "$all" "$("$@")")
+		seen=$(grep -v '^$' <<<"$all" | sort -u | tr '\n' ' ')
+		seen=${seen% }
+		for l in $seen; do
+			[[ " $want " == *" $l "* ]] || { kp_not_ok "$name: got '$seen' after $i, want '$want'"; return; }
+		done
+		[ "$i" -ge "$min" ] && [ "$seen" = "$want" ] && { kp_ok "$name ($i draws)"; return; }
+	done
+	kp_not_ok "$name: got '$seen' after $max, want '$want'"
+}
+
 # kp_listening NS tcp|udp PORT: NS has a socket bound to local PORT (v4 or
 # v6; for TCP, listening); for "kp_until 5 kp_listening ..." after starting
 # a server.

@@ -30,9 +30,11 @@ for f in "$top"/userspace/agent/*.c; do [ "${f##*/}" = sync.c ] || agent_src+=("
 	"$top/tests/unit/selector_test.c" "$top/userspace/agent/selector.c" -o "$out/selector_test"
 "$cc" "${cflags[@]}" "$top/tests/unit/labelindex_test.c" "${agent_src[@]}" -lfyaml \
 	-o "$out/labelindex_test"
+"$cc" "${cflags[@]}" "$top/tests/unit/netpol_test.c" "${agent_src[@]}" -lfyaml \
+	-o "$out/netpol_test"
 fail=0
 for t in validate_test args_test maglev_test match_test k8s_test agent_test selector_test \
-	labelindex_test; do
+	labelindex_test netpol_test; do
 	echo "# unit: $t"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$out/$t" || fail=1
 done

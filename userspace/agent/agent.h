@@ -46,8 +46,10 @@ struct kp_store {
 	void *root;			/* tsearch tree of struct kp_store_entry */
 	unsigned int n_keys;
 	unsigned int n_svcs, n_slices, n_weps, n_cfgs;	/* over every key */
-	/* keys put or deleted that held or hold Services, EndpointSlices, WEPs */
+	unsigned int n_pods, n_nss, n_netpols;
+	/* keys put or deleted that held or hold Services, EndpointSlices, WEPs... */
 	uint64_t svc_changes, slice_changes, wep_changes, cfg_changes;
+	uint64_t pol_changes;		/* Pods, Namespaces, NetworkPolicies */
 	void *names;			/* tsearch tree of struct kp_store_name */
 	struct kp_store_name **dirty;	/* touched since the last settle */
 	unsigned int n_dirty, cap_dirty;
@@ -58,7 +60,8 @@ struct kp_store {
 /* Keys changed so far, of any kind: a source's news is the difference. */
 static inline uint64_t kp_store_changes(const struct kp_store *s)
 {
-	return s->svc_changes + s->slice_changes + s->wep_changes + s->cfg_changes;
+	return s->svc_changes + s->slice_changes + s->wep_changes + s->cfg_changes +
+	       s->pol_changes;
 }
 
 /* Replaces what @key holds with @objs (taken over, then zeroed); -ENOMEM. */
@@ -88,11 +91,14 @@ struct kp_k8s_view {
 	const struct kp_k8s_slice **slices;
 	const struct kp_k8s_wep **weps;
 	const struct kp_k8s_nodecfg **cfgs;
-	unsigned int n_svcs, n_slices, n_weps, n_cfgs;
+	const struct kp_k8s_pod **pods;
+	const struct kp_k8s_namespace **nss;
+	const struct kp_k8s_netpol **netpols;
+	unsigned int n_svcs, n_slices, n_weps, n_cfgs, n_pods, n_nss, n_netpols;
 };
 
 int kp_store_view(const struct kp_store *s, struct kp_k8s_view *v);
-/* Its WorkloadEndpoints and NodeConfigs only (no services, no slices). */
+/* All but its Services and EndpointSlices. */
 int kp_store_view_pods(const struct kp_store *s, struct kp_k8s_view *v);
 void kp_k8s_view_free(struct kp_k8s_view *v);
 
@@ -147,7 +153,7 @@ void kp_svc_set_free(struct kp_svc_set *set);
 
 /* A workload endpoint kplaned wants, with the path of its pod's netns. */
 struct kp_want_ep {
-	struct kp_endpoint ep;		/* no policy attachments: not the agent's yet */
+	struct kp_endpoint ep;		/* its attachments (ep.attach) owned */
 	char netns[256];		/* "": not known (an endpoint dumped from the kernel) */
 };
 
@@ -163,6 +169,8 @@ struct kp_ep_set {
  */
 int kp_k8s_want_eps(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 		    struct kp_ep_set *out);
+/* Attachments in the order kp_ep_diff() compares them (tiers kept in order). */
+void kp_ep_attach_sort(struct kp_endpoint *ep);
 /* The kernel's workload endpoints (host endpoints left out) as a set to diff. */
 int kp_ep_set_from(const struct kp_endpoint *eps, size_t n, struct kp_ep_set *out);
 /* Takes @ep out of @set, if it is one of its own (a change the kernel refused). */
@@ -171,12 +179,14 @@ void kp_ep_set_free(struct kp_ep_set *set);
 
 /*
  * Endpoints to add and to delete (one that changed is both: the kernel
- * replaces an endpoint by deleting and adding it, in one transaction).
- * Compared by id, interface and addresses; pointers into @want and @have.
+ * replaces an endpoint by deleting and adding it, in one transaction),
+ * and those whose policies alone changed (@pol: replaced in place).
+ * Compared by id, interface, addresses and attachments; pointers into
+ * @want and @have.
  */
 struct kp_ep_diff {
-	const struct kp_want_ep **add, **del;
-	unsigned int n_add, n_del;
+	const struct kp_want_ep **add, **del, **pol;
+	unsigned int n_add, n_del, n_pol;
 };
 
 int kp_ep_diff(const struct kp_ep_set *want, const struct kp_ep_set *have, struct kp_ep_diff *d);
@@ -204,10 +214,78 @@ void kp_k8s_want_settings(const struct kp_k8s_view *v, const struct kp_k8s_node 
 /* Whether the kernel's settings @have are @want (both as kp_status gives them). */
 bool kp_settings_same(const struct kp_node_settings *want, const struct kp_node_settings *have);
 
+/*
+ * An id for a named object that fits the kernel's: "@prefix@ns/@name", or,
+ * when longer, its first bytes and a hash of the whole (the same across
+ * restarts, and distinct).  Always 0 (an int for use in expressions).
+ */
+int kp_id_fit(char id[KPLANE_ID_MAX], const char *prefix, const char *ns, const char *name);
+
+/*
+ * An IP set kplaned keeps: "s:HASH", the pods a selector takes, or
+ * "np:PROTO:NAME:PORT", the pods whose named port NAME is PORT (a named
+ * port is resolved per pod: a rule matches PORT towards that set).
+ */
+struct kp_pset {
+	char name[KPLANE_ID_MAX];
+	char *selector;			/* canonical; NULL for a port set */
+	uint8_t proto;
+	uint16_t port;
+	char port_name[16];
+	unsigned int n, cap;
+	struct kplane_prefix *m;	/* sorted, unique */
+};
+
+/*
+ * The policy state kplaned keeps: sets and policies ("knp:NS/NAME"), both
+ * sorted by name.  Those of other names (an operator's) are left alone.
+ */
+struct kp_pol_want {
+	struct kp_pset *sets;
+	struct kp_policy *pols;
+	unsigned int n_sets, cap_sets, n_pols, cap_pols;
+	unsigned int n_netpols;		/* compiled from (internal) */
+};
+
+/*
+ * What @v's NetworkPolicies make: the sets, the policies, and each of
+ * @eps's (made by kp_k8s_want_eps() from @v) attachments.
+ */
+int kp_k8s_want_policy(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
+		       struct kp_pol_want *out, struct kp_ep_set *eps);
+/*
+ * kplaned's own of the kernel's sets and policies (dumped), taken over
+ * (zeroed in the dumps, which the caller frees), counters left out.
+ */
+int kp_pol_want_take(struct kp_pol_want *out, struct kp_ipset_info *sets, size_t n_sets,
+		     struct kp_policy *pols, size_t n_pols);
+void kp_pol_want_free(struct kp_pol_want *pw);
+
+/* Members a set gains and loses. */
+struct kp_pset_upd {
+	const struct kp_pset *set;
+	struct kplane_prefix *add, *del;
+	unsigned int n_add, n_del;
+};
+
+/* What turns @have's sets and policies into @want's; points into both. */
+struct kp_pol_diff {
+	const struct kp_pset **set_new, **set_del;
+	struct kp_pset_upd *set_upd;
+	const struct kp_policy **pol_set, **pol_del;
+	unsigned int n_set_new, n_set_del, n_set_upd, n_pol_set, n_pol_del;
+};
+
+int kp_pol_diff(const struct kp_pol_want *want, const struct kp_pol_want *have,
+		struct kp_pol_diff *d);
+void kp_pol_diff_free(struct kp_pol_diff *d);
+bool kp_pol_diff_empty(const struct kp_pol_diff *d);
+
 /* Everything kplaned keeps in the kernel: services, workload endpoints, settings. */
 struct kp_desired {
 	struct kp_svc_set svcs;
 	struct kp_ep_set eps;
+	struct kp_pol_want pol;
 	struct kp_node_settings settings;
 	struct kp_health_ports health;	/* not the kernel's: kplaned serves them */
 	unsigned int orphans;		/* slices whose service is not there */
@@ -234,6 +312,7 @@ struct kp_model {
 	/* Out of memory while kept: it may not be what the kernel has; the next sync dumps it. */
 	bool stale;
 	struct kp_ep_set eps;
+	struct kp_pol_want pol;
 	struct kp_node_settings settings;
 	struct kp_health_ports health;
 	unsigned int orphans;
@@ -270,6 +349,7 @@ void kp_names_change_free(struct kp_names_change *nc);
 struct kp_change {
 	struct kp_svc_diff svc;
 	struct kp_ep_diff ep;
+	struct kp_pol_diff pol;
 	const struct kp_node_settings *settings;	/* to set, or NULL */
 };
 

@@ -6,25 +6,37 @@
 #include <string.h>
 #include "agent.h"
 
-/*
- * A pod's endpoint id: "namespace/pod"; one longer than the kernel takes
- * keeps its first 54 bytes and a hash of the whole, so it stays the same
- * across restarts and distinct.
- */
-static void kp_wep_id(const struct kp_k8s_wep *w, char id[KPLANE_ID_MAX])
+int kp_id_fit(char id[KPLANE_ID_MAX], const char *prefix, const char *ns, const char *name)
 {
-	char full[2 * KP_K8S_NAME_MAX];
+	char full[2 * KP_K8S_NAME_MAX + 16];
 	uint32_t h = 2166136261u;	/* FNV-1a */
 	size_t i, n;
 
-	n = (size_t)snprintf(full, sizeof(full), "%s/%s", w->ns, w->pod);
+	n = (size_t)snprintf(full, sizeof(full), "%s%s/%s", prefix, ns, name);
 	if (n < KPLANE_ID_MAX) {
 		memcpy(id, full, n + 1);
-		return;
+		return 0;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && i < sizeof(full) - 1; i++)
 		h = (h ^ (uint8_t)full[i]) * 16777619u;
 	snprintf(id, KPLANE_ID_MAX, "%.54s~%08x", full, h);
+	return 0;
+}
+
+/* Attachments in the kernel's order of a direction's tier, policies by id within it. */
+void kp_ep_attach_sort(struct kp_endpoint *ep)
+{
+	unsigned int i, j;
+
+	for (i = 1; i < ep->n_attach; i++) {	/* insertion: stable, and tiers stay in order */
+		struct kp_ep_attach a = ep->attach[i];
+
+		for (j = i; j && ep->attach[j - 1].dir == a.dir &&
+			    !strcmp(ep->attach[j - 1].tier, a.tier) &&
+			    strcmp(ep->attach[j - 1].policy, a.policy) > 0; j--)
+			ep->attach[j] = ep->attach[j - 1];
+		ep->attach[j] = a;
+	}
 }
 
 static int kp_ep_set_add(struct kp_ep_set *set, const struct kp_want_ep *ep)
@@ -55,7 +67,7 @@ int kp_k8s_want_eps(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 
 		if (!node->name || strcmp(w->node, node->name))
 			continue;	/* another node's pod */
-		kp_wep_id(w, ep.ep.id);
+		kp_id_fit(ep.ep.id, "", w->ns, w->pod);
 		snprintf(ep.ep.ifname, sizeof(ep.ep.ifname), "%s", w->ifname);
 		ep.ep.n_addrs = w->n_addrs;
 		memcpy(ep.ep.addrs, w->addrs, w->n_addrs * sizeof(*w->addrs));
@@ -79,8 +91,19 @@ int kp_ep_set_from(const struct kp_endpoint *eps, size_t n, struct kp_ep_set *ou
 		if (eps[i].host)
 			continue;	/* host endpoints are not kplaned's (yet) */
 		ep.ep.attach = NULL;
-		ep.ep.n_attach = 0;
+		if (ep.ep.n_attach) {
+			ep.ep.attach = malloc(ep.ep.n_attach * sizeof(*ep.ep.attach));
+			if (!ep.ep.attach) {
+				err = -ENOMEM;
+				break;
+			}
+			memcpy(ep.ep.attach, eps[i].attach, ep.ep.n_attach * sizeof(*ep.ep.attach));
+			kp_ep_attach_sort(&ep.ep);
+		}
+		ep.ep.has_policy = ep.ep.n_attach > 0;
 		err = kp_ep_set_add(out, &ep);
+		if (err)
+			free(ep.ep.attach);
 	}
 	if (err)
 		kp_ep_set_free(out);
@@ -89,12 +112,18 @@ int kp_ep_set_from(const struct kp_endpoint *eps, size_t n, struct kp_ep_set *ou
 
 void kp_ep_set_forget(struct kp_ep_set *set, const struct kp_want_ep *ep)
 {
-	if (ep >= set->eps && ep < set->eps + set->n)
+	if (ep >= set->eps && ep < set->eps + set->n) {
+		free(ep->ep.attach);
 		kp_drop(set->eps, &set->n, sizeof(*set->eps), ep - set->eps);
+	}
 }
 
 void kp_ep_set_free(struct kp_ep_set *set)
 {
+	unsigned int i;
+
+	for (i = 0; i < set->n; i++)
+		free(set->eps[i].ep.attach);
 	free(set->eps);
 	memset(set, 0, sizeof(*set));
 }
@@ -117,6 +146,20 @@ static bool kp_ep_same(const struct kp_want_ep *a, const struct kp_want_ep *b)
 	qsort(x, n, sizeof(*x), kp_ip_cmp);
 	qsort(y, n, sizeof(*y), kp_ip_cmp);
 	return !memcmp(x, y, n * sizeof(*x));
+}
+
+static bool kp_ep_attach_same(const struct kp_want_ep *a, const struct kp_want_ep *b)
+{
+	unsigned int i;
+
+	if (a->ep.n_attach != b->ep.n_attach)
+		return false;
+	for (i = 0; i < a->ep.n_attach; i++)
+		if (a->ep.attach[i].dir != b->ep.attach[i].dir ||
+		    strcmp(a->ep.attach[i].tier, b->ep.attach[i].tier) ||
+		    strcmp(a->ep.attach[i].policy, b->ep.attach[i].policy))
+			return false;
+	return true;
 }
 
 static int kp_ep_id_cmp(const void *pa, const void *pb)
@@ -149,7 +192,8 @@ int kp_ep_diff(const struct kp_ep_set *want, const struct kp_ep_set *have, struc
 	memset(d, 0, sizeof(*d));
 	d->add = malloc((want->n ? want->n : 1) * sizeof(*d->add));
 	d->del = malloc((have->n ? have->n : 1) * sizeof(*d->del));
-	if (!w || !h || !d->add || !d->del) {
+	d->pol = malloc((want->n ? want->n : 1) * sizeof(*d->pol));
+	if (!w || !h || !d->add || !d->del || !d->pol) {
 		free(w);
 		free(h);
 		kp_ep_diff_free(d);
@@ -170,6 +214,8 @@ int kp_ep_diff(const struct kp_ep_set *want, const struct kp_ep_set *have, struc
 			if (!kp_ep_same(w[i], h[j])) {	/* replaced: out, then in */
 				d->del[d->n_del++] = h[j];
 				d->add[d->n_add++] = w[i];
+			} else if (!kp_ep_attach_same(w[i], h[j])) {
+				d->pol[d->n_pol++] = w[i];
 			}
 			i++;
 			j++;
@@ -184,5 +230,6 @@ void kp_ep_diff_free(struct kp_ep_diff *d)
 {
 	free(d->add);
 	free(d->del);
+	free(d->pol);
 	memset(d, 0, sizeof(*d));
 }

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "k8s.h"
+#include "k8s_int.h"
 
 bool kp_k8s_text_ok(const char *buf, size_t len)
 {
@@ -63,7 +63,7 @@ struct fy_node *kp_k8s_at(struct fy_node *n, const char *path)
 }
 
 /* YAML 1.2's null as a plain scalar (libfyaml 0.7.12 returns it as text). */
-static bool kp_is_null(struct fy_node *v)
+bool kp_k8s_is_null(struct fy_node *v)
 {
 	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
 	const char *s;
@@ -81,19 +81,19 @@ static bool kp_is_null(struct fy_node *v)
 }
 
 /* @v's text if it is a scalar, not null. */
-static const char *kp_scalar(struct fy_node *v)
+const char *kp_k8s_scalar(struct fy_node *v)
 {
-	return v && fy_node_is_scalar(v) && !kp_is_null(v) ? fy_node_get_scalar0(v) : NULL;
+	return v && fy_node_is_scalar(v) && !kp_k8s_is_null(v) ? fy_node_get_scalar0(v) : NULL;
 }
 
 /* The scalar at @path, or NULL if absent or null. */
-static const char *kp_str(struct fy_node *n, const char *path)
+const char *kp_k8s_str(struct fy_node *n, const char *path)
 {
-	return kp_scalar(kp_k8s_at(n, path));
+	return kp_k8s_scalar(kp_k8s_at(n, path));
 }
 
 /* A decimal number written as digits only (no sign, no space), at most 10 of them. */
-static bool kp_digits(const char *s, unsigned long *v)
+bool kp_k8s_digits(const char *s, unsigned long *v)
 {
 	size_t i, n = s ? strlen(s) : 0;
 
@@ -107,7 +107,7 @@ static bool kp_digits(const char *s, unsigned long *v)
 	return true;
 }
 
-static int kp_copy(char *dst, size_t size, const char *s, const char *what, const char **why)
+int kp_k8s_copy(char *dst, size_t size, const char *s, const char *what, const char **why)
 {
 	if (!s || !s[0] || strlen(s) >= size) {
 		*why = what;
@@ -118,16 +118,16 @@ static int kp_copy(char *dst, size_t size, const char *s, const char *what, cons
 }
 
 /* A port number at @path: 0 if absent and @optional, else 1..65535. */
-static int kp_port(struct fy_node *n, const char *path, bool optional, uint16_t *out,
+int kp_k8s_port(struct fy_node *n, const char *path, bool optional, uint16_t *out,
 		   const char *what, const char **why)
 {
-	const char *s = kp_str(n, path);
+	const char *s = kp_k8s_str(n, path);
 	unsigned long v;
 
 	*out = 0;
 	if (!s && optional)
 		return 0;
-	if (!kp_digits(s, &v) || !v || v > 65535) {
+	if (!kp_k8s_digits(s, &v) || !v || v > 65535) {
 		*why = what;
 		return -EINVAL;
 	}
@@ -142,12 +142,12 @@ static int kp_port_name(char *dst, size_t size, const char *name, const char **w
 		dst[0] = '\0';
 		return 0;
 	}
-	return kp_copy(dst, size, name, "a port name is too long", why);
+	return kp_k8s_copy(dst, size, name, "a port name is too long", why);
 }
 
 static int kp_proto(struct fy_node *n, uint8_t *proto, const char **why)
 {
-	const char *s = kp_str(n, "/protocol");
+	const char *s = kp_k8s_str(n, "/protocol");
 
 	if (!s || !strcmp(s, "TCP"))
 		*proto = IPPROTO_TCP;
@@ -162,7 +162,7 @@ static int kp_proto(struct fy_node *n, uint8_t *proto, const char **why)
 	return 0;
 }
 
-static int kp_ip(const char *s, struct kp_ip *ip)
+int kp_k8s_ip(const char *s, struct kp_ip *ip)
 {
 	memset(ip, 0, sizeof(*ip));
 	if (s && inet_pton(AF_INET, s, ip->ip) == 1)
@@ -190,13 +190,13 @@ static bool kp_ip_unicast(const struct kp_ip *ip)
  * *@arr NULL for no sequence, -EINVAL (with @what) for too many or not a
  * list, -ENOMEM.
  */
-static int kp_alloc_items(struct fy_node *seq, unsigned int max, size_t size, void **arr,
+int kp_k8s_alloc_items(struct fy_node *seq, unsigned int max, size_t size, void **arr,
 			  const char *what, const char **why)
 {
 	int n;
 
 	*arr = NULL;
-	if (!seq || kp_is_null(seq))
+	if (!seq || kp_k8s_is_null(seq))
 		return 0;
 	n = fy_node_is_sequence(seq) ? fy_node_sequence_item_count(seq) : -1;
 	if (n < 0 || (unsigned int)n > max) {
@@ -216,18 +216,18 @@ static int kp_ips(struct fy_node *n, const char *path, const char *key, struct k
 	int err;
 
 	*count = 0;
-	err = kp_alloc_items(seq, max, sizeof(**out), (void **)out, what, why);
+	err = kp_k8s_alloc_items(seq, max, sizeof(**out), (void **)out, what, why);
 	if (err || !*out)
 		return err;
 	ips = *out;
 	while ((item = fy_node_sequence_iterate(seq, &iter))) {
-		const char *s = key ? kp_str(item, key) : kp_scalar(item);
-		const char *mode = key ? kp_str(item, "/ipMode") : NULL;
+		const char *s = key ? kp_k8s_str(item, key) : kp_k8s_scalar(item);
+		const char *mode = key ? kp_k8s_str(item, "/ipMode") : NULL;
 
 		/* A hostname-only ingress, or one whose balancer proxies: nothing to do here. */
 		if ((key && !s) || (mode && !strcmp(mode, "Proxy")))
 			continue;
-		if (kp_ip(s, &ips[*count]) || !kp_ip_unicast(&ips[*count]))
+		if (kp_k8s_ip(s, &ips[*count]) || !kp_ip_unicast(&ips[*count]))
 			goto bad;
 		(*count)++;
 	}
@@ -247,10 +247,10 @@ static bool kp_dns_name(const char *s)
 static int kp_meta(struct fy_node *root, char *ns, size_t ns_size, char *name, size_t name_size,
 		   const char **why)
 {
-	const char *s = kp_str(root, "/metadata/namespace");
+	const char *s = kp_k8s_str(root, "/metadata/namespace");
 
-	if (kp_copy(ns, ns_size, s ? s : "default", "metadata.namespace is too long", why) ||
-	    kp_copy(name, name_size, kp_str(root, "/metadata/name"),
+	if (kp_k8s_copy(ns, ns_size, s ? s : "default", "metadata.namespace is too long", why) ||
+	    kp_k8s_copy(name, name_size, kp_k8s_str(root, "/metadata/name"),
 		    "metadata.name is missing or too long", why))
 		return -EINVAL;
 	if (!kp_dns_name(ns) || !kp_dns_name(name)) {
@@ -265,14 +265,14 @@ static int kp_meta(struct fy_node *root, char *ns, size_t ns_size, char *name, s
  * @svc), in one allocation at *@ns: 100k objects must not each hold
  * three 254-byte arrays.  -EINVAL (*@why says why) or -ENOMEM.
  */
-static int kp_meta_dup(struct fy_node *root, const char *label, char **ns, char **name,
+int kp_k8s_meta_dup(struct fy_node *root, const char *label, char **ns, char **name,
 		       char **svc, const char **why)
 {
 	char b_ns[64], b_name[KP_K8S_NAME_MAX], b_svc[KP_K8S_NAME_MAX] = "";
 	size_t l_ns, l_name;
 
 	if (kp_meta(root, b_ns, sizeof(b_ns), b_name, sizeof(b_name), why) ||
-	    (svc && kp_copy(b_svc, sizeof(b_svc), label,
+	    (svc && kp_k8s_copy(b_svc, sizeof(b_svc), label,
 			    "label kubernetes.io/service-name is missing", why)))
 		return -EINVAL;
 	l_ns = strlen(b_ns) + 1;
@@ -289,7 +289,7 @@ static int kp_meta_dup(struct fy_node *root, const char *label, char **ns, char 
 
 static int kp_policy(struct fy_node *root, const char *path, uint8_t *out, const char **why)
 {
-	const char *s = kp_str(root, path);
+	const char *s = kp_k8s_str(root, path);
 
 	if (!s || !strcmp(s, "Cluster"))
 		*out = KPLANE_POLICY_CLUSTER;
@@ -304,7 +304,7 @@ static int kp_policy(struct fy_node *root, const char *path, uint8_t *out, const
 
 static int kp_svc_type(struct fy_node *root, struct kp_k8s_service *svc, const char **why)
 {
-	const char *s = kp_str(root, "/spec/type");
+	const char *s = kp_k8s_str(root, "/spec/type");
 
 	if (!s || !strcmp(s, "ClusterIP"))
 		svc->type = KPLANE_SVC_CLUSTER_IP;
@@ -324,8 +324,8 @@ static int kp_svc_type(struct fy_node *root, struct kp_k8s_service *svc, const c
 /* spec.clusterIPs, else spec.clusterIP; "None": headless. */
 static int kp_cluster_ips(struct fy_node *root, struct kp_k8s_service *svc, const char **why)
 {
-	const char *one = kp_str(root, "/spec/clusterIP");
-	const char *first = kp_str(root, "/spec/clusterIPs/0");
+	const char *one = kp_k8s_str(root, "/spec/clusterIP");
+	const char *first = kp_k8s_str(root, "/spec/clusterIPs/0");
 	const char *what = "spec.clusterIPs is not one or two addresses";
 
 	if ((one && !strcmp(one, "None")) || (first && !strcmp(first, "None"))) {
@@ -345,7 +345,7 @@ static int kp_cluster_ips(struct fy_node *root, struct kp_k8s_service *svc, cons
 	if (!one || !one[0])
 		return 0;
 	svc->n_cluster_ips = 1;
-	if (!kp_ip(one, &svc->cluster_ips[0]) && kp_ip_unicast(&svc->cluster_ips[0]))
+	if (!kp_k8s_ip(one, &svc->cluster_ips[0]) && kp_ip_unicast(&svc->cluster_ips[0]))
 		return 0;
 	*why = "spec.clusterIP is not an address";
 	return -EINVAL;
@@ -353,8 +353,8 @@ static int kp_cluster_ips(struct fy_node *root, struct kp_k8s_service *svc, cons
 
 static int kp_affinity(struct fy_node *root, struct kp_k8s_service *svc, const char **why)
 {
-	const char *s = kp_str(root, "/spec/sessionAffinity");
-	const char *t = kp_str(root, "/spec/sessionAffinityConfig/clientIP/timeoutSeconds");
+	const char *s = kp_k8s_str(root, "/spec/sessionAffinity");
+	const char *t = kp_k8s_str(root, "/spec/sessionAffinityConfig/clientIP/timeoutSeconds");
 	unsigned long v;
 
 	if (!s || !strcmp(s, "None"))
@@ -364,7 +364,7 @@ static int kp_affinity(struct fy_node *root, struct kp_k8s_service *svc, const c
 		return -EINVAL;
 	}
 	v = KP_K8S_AFFINITY_DEFAULT;
-	if (t && (!kp_digits(t, &v) || !v || v > KPLANE_AFFINITY_TIMEOUT_MAX)) {
+	if (t && (!kp_k8s_digits(t, &v) || !v || v > KPLANE_AFFINITY_TIMEOUT_MAX)) {
 		*why = "sessionAffinityConfig.clientIP.timeoutSeconds is out of range";
 		return -EINVAL;
 	}
@@ -376,9 +376,9 @@ static int kp_affinity(struct fy_node *root, struct kp_k8s_service *svc, const c
 static int kp_port_entry(struct fy_node *item, char *name, size_t name_size, uint8_t *proto,
 			 uint16_t *port, bool optional, const char **why)
 {
-	return kp_port_name(name, name_size, kp_str(item, "/name"), why) ||
+	return kp_port_name(name, name_size, kp_k8s_str(item, "/name"), why) ||
 	       kp_proto(item, proto, why) ||
-	       kp_port(item, "/port", optional, port, "a port's port is not 1-65535", why) ?
+	       kp_k8s_port(item, "/port", optional, port, "a port's port is not 1-65535", why) ?
 	       -EINVAL : 0;
 }
 
@@ -386,7 +386,7 @@ static int kp_svc_ports(struct fy_node *root, struct kp_k8s_service *svc, const 
 {
 	struct fy_node *seq = kp_k8s_at(root, "/spec/ports"), *item;
 	void *iter = NULL;
-	int err = kp_alloc_items(seq, KP_K8S_PORTS_MAX, sizeof(*svc->ports), (void **)&svc->ports,
+	int err = kp_k8s_alloc_items(seq, KP_K8S_PORTS_MAX, sizeof(*svc->ports), (void **)&svc->ports,
 				 "spec.ports is not a list of at most 64", why);
 
 	if (err)
@@ -396,7 +396,7 @@ static int kp_svc_ports(struct fy_node *root, struct kp_k8s_service *svc, const 
 
 		memset(p, 0, sizeof(*p));
 		if (kp_port_entry(item, p->name, sizeof(p->name), &p->proto, &p->port, false, why) ||
-		    kp_port(item, "/nodePort", true, &p->node_port, "a nodePort is not 1-65535", why))
+		    kp_k8s_port(item, "/nodePort", true, &p->node_port, "a nodePort is not 1-65535", why))
 			return -EINVAL;
 		if (p->proto)
 			svc->n_ports++;
@@ -408,7 +408,7 @@ int kp_k8s_service_read(struct fy_node *root, struct kp_k8s_service *svc, const 
 {
 	memset(svc, 0, sizeof(*svc));
 	*why = NULL;
-	if (kp_meta_dup(root, NULL, &svc->ns, &svc->name, NULL, why) ||
+	if (kp_k8s_meta_dup(root, NULL, &svc->ns, &svc->name, NULL, why) ||
 	    kp_svc_type(root, svc, why) || kp_cluster_ips(root, svc, why) ||
 	    kp_ips(root, "/spec/externalIPs", NULL, &svc->external_ips, KP_K8S_IPS_MAX,
 		   &svc->n_external_ips, "spec.externalIPs holds a non-address or too many", why) ||
@@ -417,7 +417,7 @@ int kp_k8s_service_read(struct fy_node *root, struct kp_k8s_service *svc, const 
 	    kp_policy(root, "/spec/externalTrafficPolicy", &svc->ext_policy, why) ||
 	    kp_policy(root, "/spec/internalTrafficPolicy", &svc->int_policy, why) ||
 	    kp_affinity(root, svc, why) || kp_svc_ports(root, svc, why) ||
-	    kp_port(root, "/spec/healthCheckNodePort", true, &svc->health_port,
+	    kp_k8s_port(root, "/spec/healthCheckNodePort", true, &svc->health_port,
 		    "spec.healthCheckNodePort is not 1-65535", why)) {
 		kp_k8s_service_free(svc);
 		return *why ? -EINVAL : -ENOMEM;
@@ -441,7 +441,7 @@ static int kp_slice_ports(struct fy_node *root, struct kp_k8s_slice *slice, cons
 {
 	struct fy_node *seq = kp_k8s_at(root, "/ports"), *item;
 	void *iter = NULL;
-	int err = kp_alloc_items(seq, KP_K8S_PORTS_MAX, sizeof(*slice->ports),
+	int err = kp_k8s_alloc_items(seq, KP_K8S_PORTS_MAX, sizeof(*slice->ports),
 				 (void **)&slice->ports, "ports is not a list of at most 64", why);
 
 	if (err)
@@ -461,7 +461,7 @@ static int kp_slice_ports(struct fy_node *root, struct kp_k8s_slice *slice, cons
 /* A condition: YAML 1.2's true or false; nil takes @dflt; else -EINVAL. */
 static int kp_cond(struct fy_node *ep, const char *path, bool dflt, bool *out, const char **why)
 {
-	const char *s = kp_str(ep, path);
+	const char *s = kp_k8s_str(ep, path);
 
 	if (!s)
 		*out = dflt;
@@ -480,12 +480,12 @@ static int kp_slice_endpoint(struct fy_node *item, uint16_t family, struct kp_k8
 			     const char **why)
 {
 	struct fy_node *zones = kp_k8s_at(item, "/hints/forZones"), *z;
-	const char *node = kp_str(item, "/nodeName");
+	const char *node = kp_k8s_str(item, "/nodeName");
 	void *iter = NULL;
 	int err;
 
 	memset(ep, 0, sizeof(*ep));
-	if (kp_ip(kp_str(item, "/addresses/0"), &ep->addr) || ep->addr.family != family ||
+	if (kp_k8s_ip(kp_k8s_str(item, "/addresses/0"), &ep->addr) || ep->addr.family != family ||
 	    !kp_ip_unicast(&ep->addr)) {
 		*why = "an endpoint's first address is not a unicast one of the slice's addressType";
 		return -EINVAL;
@@ -500,10 +500,10 @@ static int kp_slice_endpoint(struct fy_node *item, uint16_t family, struct kp_k8
 	}
 	if (node && !(ep->node = strdup(node)))
 		return -ENOMEM;
-	err = kp_alloc_items(zones, KP_K8S_ZONES_MAX, sizeof(*ep->zones), (void **)&ep->zones,
+	err = kp_k8s_alloc_items(zones, KP_K8S_ZONES_MAX, sizeof(*ep->zones), (void **)&ep->zones,
 			     "hints.forZones is not a list of at most 8", why);
 	while (!err && ep->zones && (z = fy_node_sequence_iterate(zones, &iter))) {
-		err = kp_copy(ep->zones[ep->n_zones], sizeof(ep->zones[0]), kp_str(z, "/name"),
+		err = kp_k8s_copy(ep->zones[ep->n_zones], sizeof(ep->zones[0]), kp_k8s_str(z, "/name"),
 			      "a zone hint is missing its name, or it is too long", why);
 		ep->n_zones += !err;
 	}
@@ -542,7 +542,7 @@ int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const ch
 	struct fy_node *labels = kp_k8s_at(root, "/metadata/labels");
 	struct fy_node *svc = labels ? fy_node_mapping_lookup_value_by_simple_key(labels,
 						"kubernetes.io/service-name", FY_NT) : NULL;
-	const char *type = kp_str(root, "/addressType");
+	const char *type = kp_k8s_str(root, "/addressType");
 	int err;
 
 	memset(slice, 0, sizeof(*slice));
@@ -555,7 +555,7 @@ int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const ch
 		*why = "addressType is not IPv4 or IPv6";
 		return -EINVAL;
 	}
-	err = kp_meta_dup(root, kp_scalar(svc), &slice->ns, &slice->name, &slice->service, why);
+	err = kp_k8s_meta_dup(root, kp_k8s_scalar(svc), &slice->ns, &slice->name, &slice->service, why);
 	if (!err)
 		err = kp_slice_ports(root, slice, why);
 	if (!err)
@@ -576,7 +576,7 @@ static int kp_host_net(const char *s, struct kp_ip *ip)
 		return -EINVAL;
 	memcpy(addr, s, n);
 	addr[n] = '\0';
-	if (kp_ip(addr, ip) || !kp_ip_unicast(ip))
+	if (kp_k8s_ip(addr, ip) || !kp_ip_unicast(ip))
 		return -EINVAL;
 	if (slash && strcmp(slash + 1, ip->family == AF_INET ? "32" : "128"))
 		return -EINVAL;
@@ -592,7 +592,7 @@ static int kp_wep_nets(struct fy_node *root, struct kp_k8s_wep *wep, const char 
 		goto bad;
 	while (seq && (item = fy_node_sequence_iterate(seq, &iter))) {
 		if (wep->n_addrs >= KPLANE_EP_ADDR_MAX ||
-		    kp_host_net(kp_scalar(item), &wep->addrs[wep->n_addrs]))
+		    kp_host_net(kp_k8s_scalar(item), &wep->addrs[wep->n_addrs]))
 			goto bad;
 		wep->n_addrs++;
 	}
@@ -604,15 +604,15 @@ bad:
 
 int kp_k8s_wep_read(struct fy_node *root, struct kp_k8s_wep *wep, const char **why)
 {
-	const char *netns = kp_str(root, "/spec/netns");
+	const char *netns = kp_k8s_str(root, "/spec/netns");
 
 	memset(wep, 0, sizeof(*wep));
 	if (kp_meta(root, wep->ns, sizeof(wep->ns), wep->name, sizeof(wep->name), why) ||
-	    kp_copy(wep->node, sizeof(wep->node), kp_str(root, "/spec/node"),
+	    kp_k8s_copy(wep->node, sizeof(wep->node), kp_k8s_str(root, "/spec/node"),
 		    "spec.node is missing or too long", why) ||
-	    kp_copy(wep->pod, sizeof(wep->pod), kp_str(root, "/spec/pod"),
+	    kp_k8s_copy(wep->pod, sizeof(wep->pod), kp_k8s_str(root, "/spec/pod"),
 		    "spec.pod is missing or too long", why) ||
-	    kp_copy(wep->ifname, sizeof(wep->ifname), kp_str(root, "/spec/interfaceName"),
+	    kp_k8s_copy(wep->ifname, sizeof(wep->ifname), kp_k8s_str(root, "/spec/interfaceName"),
 		    "spec.interfaceName is missing or longer than 15", why) ||
 	    kp_wep_nets(root, wep, why))
 		return -EINVAL;
@@ -633,7 +633,7 @@ static bool kp_alnum(char c)
 }
 
 /* A label value, or a key's name: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends. */
-static bool kp_label_name_ok(const char *s, size_t n, bool empty_ok)
+bool kp_k8s_label_name_ok(const char *s, size_t n, bool empty_ok)
 {
 	size_t i;
 
@@ -648,7 +648,7 @@ static bool kp_label_name_ok(const char *s, size_t n, bool empty_ok)
 }
 
 /* A label key: [DNS subdomain "/"] name. */
-static bool kp_label_key_ok(const char *k)
+bool kp_k8s_label_key_ok(const char *k)
 {
 	const char *slash = k ? strchr(k, '/') : NULL;
 
@@ -659,11 +659,11 @@ static bool kp_label_key_ok(const char *k)
 		return false;
 	if (slash)
 		k = slash + 1;
-	return kp_label_name_ok(k, strlen(k), false);
+	return kp_k8s_label_name_ok(k, strlen(k), false);
 }
 
 /* Appends @s to *@buf (of *@len, room *@cap), growing it; false: out of memory. */
-static bool kp_buf_add(char **buf, size_t *len, size_t *cap, const char *s)
+bool kp_k8s_buf_add(char **buf, size_t *len, size_t *cap, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -685,7 +685,7 @@ static bool kp_buf_add(char **buf, size_t *len, size_t *cap, const char *s)
 static int kp_match_expression(struct fy_node *e, const char *prefix, char **term,
 			       const char **why)
 {
-	const char *key = kp_str(e, "/key"), *op = kp_str(e, "/operator");
+	const char *key = kp_k8s_str(e, "/key"), *op = kp_k8s_str(e, "/operator");
 	struct fy_node *vals = kp_k8s_at(e, "/values"), *v;
 	bool set = op && (!strcmp(op, "In") || !strcmp(op, "NotIn"));
 	bool listed = vals && fy_node_is_sequence(vals) && fy_node_sequence_item_count(vals) > 0;
@@ -695,26 +695,26 @@ static int kp_match_expression(struct fy_node *e, const char *prefix, char **ter
 	bool ok;
 
 	*why = "matchExpressions: a bad key, operator or values";
-	if (!kp_label_key_ok(key) || !op || (!set && strcmp(op, "Exists") &&
+	if (!kp_k8s_label_key_ok(key) || !op || (!set && strcmp(op, "Exists") &&
 					     strcmp(op, "DoesNotExist")) || set != listed)
 		return -EINVAL;
 	if (!set)
 		return asprintf(term, "%shas(%s%s)", strcmp(op, "Exists") ? "!" : "", prefix,
 				key) < 0 ? -ENOMEM : 0;
-	ok = kp_buf_add(&out, &len, &cap, prefix) && kp_buf_add(&out, &len, &cap, key) &&
-	     kp_buf_add(&out, &len, &cap, strcmp(op, "In") ? " not in {" : " in {");
+	ok = kp_k8s_buf_add(&out, &len, &cap, prefix) && kp_k8s_buf_add(&out, &len, &cap, key) &&
+	     kp_k8s_buf_add(&out, &len, &cap, strcmp(op, "In") ? " not in {" : " in {");
 	while (ok && (v = fy_node_sequence_iterate(vals, &iter))) {
-		const char *s = kp_scalar(v);
+		const char *s = kp_k8s_scalar(v);
 
-		if (!s || !kp_label_name_ok(s, strlen(s), true)) {
+		if (!s || !kp_k8s_label_name_ok(s, strlen(s), true)) {
 			free(out);
 			return -EINVAL;
 		}
-		ok = (out[len - 1] == '{' || kp_buf_add(&out, &len, &cap, ", ")) &&
-		     kp_buf_add(&out, &len, &cap, "\"") && kp_buf_add(&out, &len, &cap, s) &&
-		     kp_buf_add(&out, &len, &cap, "\"");
+		ok = (out[len - 1] == '{' || kp_k8s_buf_add(&out, &len, &cap, ", ")) &&
+		     kp_k8s_buf_add(&out, &len, &cap, "\"") && kp_k8s_buf_add(&out, &len, &cap, s) &&
+		     kp_k8s_buf_add(&out, &len, &cap, "\"");
 	}
-	if (!ok || !kp_buf_add(&out, &len, &cap, "}")) {
+	if (!ok || !kp_k8s_buf_add(&out, &len, &cap, "}")) {
 		free(out);
 		return -ENOMEM;
 	}
@@ -744,10 +744,10 @@ static int kp_selector_terms(struct fy_node *n, const char *prefix, char ***term
 		return -EINVAL;
 	while (!err && labels && fy_node_is_mapping(labels) &&
 	       (pair = fy_node_mapping_iterate(labels, &iter))) {
-		const char *k = kp_scalar(fy_node_pair_key(pair));
-		const char *v = kp_scalar(fy_node_pair_value(pair));
+		const char *k = kp_k8s_scalar(fy_node_pair_key(pair));
+		const char *v = kp_k8s_scalar(fy_node_pair_value(pair));
 
-		if (!kp_label_key_ok(k) || !v || !kp_label_name_ok(v, strlen(v), true))
+		if (!kp_k8s_label_key_ok(k) || !v || !kp_k8s_label_name_ok(v, strlen(v), true))
 			return -EINVAL;
 		if (!kp_grow((void **)terms, *n_terms, &cap, sizeof(**terms)))
 			return -ENOMEM;
@@ -782,10 +782,10 @@ int kp_k8s_label_selector(struct fy_node *n, const char *prefix, char **out, con
 		err = kp_selector_terms(n, prefix ? prefix : "", &terms, &n_terms, why);
 	if (!err && n_terms)
 		qsort(terms, n_terms, sizeof(*terms), kp_term_cmp);
-	ok = n_terms || kp_buf_add(out, &len, &cap, "all()");
+	ok = n_terms || kp_k8s_buf_add(out, &len, &cap, "all()");
 	for (i = 0; !err && ok && i < n_terms; i++)
-		ok = (!i || kp_buf_add(out, &len, &cap, " && ")) &&
-		     kp_buf_add(out, &len, &cap, terms[i]);
+		ok = (!i || kp_k8s_buf_add(out, &len, &cap, " && ")) &&
+		     kp_k8s_buf_add(out, &len, &cap, terms[i]);
 	if (!err && !ok)
 		err = -ENOMEM;
 	for (i = 0; i < n_terms; i++)
@@ -803,12 +803,12 @@ int kp_k8s_label_selector(struct fy_node *n, const char *prefix, char **out, con
 static int kp_cfg_limit(struct fy_node *spec, const char *path, uint32_t bit, uint32_t *out,
 			uint32_t *has, const char **why)
 {
-	const char *s = kp_str(spec, path);
+	const char *s = kp_k8s_str(spec, path);
 	unsigned long v;
 
 	if (!s)
 		return 0;
-	if (!kp_digits(s, &v) || v > UINT32_MAX) {
+	if (!kp_k8s_digits(s, &v) || v > UINT32_MAX) {
 		*why = "spec: a limit is not a number (0..4294967295)";
 		return -EINVAL;
 	}
@@ -820,7 +820,7 @@ static int kp_cfg_limit(struct fy_node *spec, const char *path, uint32_t bit, ui
 static int kp_cfg_bool(struct fy_node *spec, const char *path, uint32_t bit, uint8_t *out,
 		       uint32_t *has, const char **why)
 {
-	const char *s = kp_str(spec, path);
+	const char *s = kp_k8s_str(spec, path);
 
 	if (!s)
 		return 0;
@@ -842,16 +842,16 @@ static int kp_cfg_failsafe(struct fy_node *spec, const char *path, uint32_t bit,
 	void *iter = NULL;
 	size_t len = 0;
 
-	if (!seq || kp_is_null(seq))
+	if (!seq || kp_k8s_is_null(seq))
 		return 0;
 	if (!fy_node_is_sequence(seq))
 		goto bad;
 	out[0] = '\0';
 	while ((item = fy_node_sequence_iterate(seq, &iter))) {
-		const char *p = kp_str(item, "/protocol");
+		const char *p = kp_k8s_str(item, "/protocol");
 		uint16_t port;
 
-		if (kp_port(item, "/port", false, &port, "", why) || n++ == KP_FAILSAFE_ENTRIES ||
+		if (kp_k8s_port(item, "/port", false, &port, "", why) || n++ == KP_FAILSAFE_ENTRIES ||
 		    (p && strcmp(p, "TCP") && strcmp(p, "UDP") && strcmp(p, "SCTP")))
 			goto bad;
 		len += snprintf(out + len, KPLANE_FAILSAFE_STR_MAX - len, "%s%s:%u", len ? "," : "",
@@ -871,7 +871,7 @@ int kp_k8s_nodecfg_read(struct fy_node *root, struct kp_k8s_nodecfg *cfg, const 
 	struct kp_node_settings *s = &cfg->set;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (kp_copy(cfg->name, sizeof(cfg->name), kp_str(root, "/metadata/name"),
+	if (kp_k8s_copy(cfg->name, sizeof(cfg->name), kp_k8s_str(root, "/metadata/name"),
 		    "metadata.name is missing or too long", why))
 		return -EINVAL;
 	if (kp_cfg_limit(spec, "/maxEndpoints", KP_SET_MAX_ENDPOINTS, &s->max_endpoints, &s->has,

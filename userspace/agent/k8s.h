@@ -94,6 +94,84 @@ struct kp_k8s_nodecfg {
 	struct kp_node_settings set;
 };
 
+/* A label of a Pod or Namespace: key and value in one allocation at key. */
+struct kp_k8s_label {
+	char *key, *value;
+};
+
+#define KP_K8S_LABELS_MAX	256
+#define KP_K8S_CPORTS_MAX	256	/* named container ports of one pod */
+#define KP_K8S_NETPOL_RULES_MAX	256	/* ingress or egress rules of one NetworkPolicy */
+#define KP_K8S_NETPOL_ITEMS_MAX	64	/* peers, ports or excepts of one rule */
+
+/* A named container port: what a NetworkPolicy's named port resolves to. */
+struct kp_k8s_cport {
+	char name[16];			/* IANA_SVC_NAME: 15 characters at most */
+	uint8_t proto;			/* IPPROTO_TCP, _UDP or _SCTP */
+	uint16_t port;
+};
+
+/*
+ * A v1 Pod, on any node: what selectors judge (labels, its namespace's
+ * labels through it) and what sets hold (status.podIPs while it runs).
+ */
+struct kp_k8s_pod {
+	char *ns, *name;		/* one allocation (at ns) */
+	char *node;			/* spec.nodeName; NULL: not scheduled */
+	unsigned int n_labels, n_ips, n_cports;
+	struct kp_k8s_label *labels;
+	struct kp_ip ips[2];		/* none once Succeeded or Failed: its IPs are reused */
+	struct kp_k8s_cport *cports;
+};
+
+/* A v1 Namespace: its labels, with kubernetes.io/metadata.name as the API sets it. */
+struct kp_k8s_namespace {
+	char *name;
+	unsigned int n_labels;
+	struct kp_k8s_label *labels;
+};
+
+/* One port of a NetworkPolicy rule: by number (port..end) or by name. */
+struct kp_k8s_np_port {
+	uint8_t proto;
+	uint16_t port, end;		/* 0: every port of proto */
+	char name[16];			/* a named port: resolved per pod */
+};
+
+/* One peer: pods by a Calico selector, or an ipBlock. */
+struct kp_k8s_np_peer {
+	char *selector;			/* NULL: an ipBlock */
+	struct kplane_prefix cidr;
+	unsigned int n_except;
+	struct kplane_prefix *except;
+};
+
+struct kp_k8s_np_rule {
+	unsigned int n_peers, n_ports;	/* 0: every peer, every port */
+	struct kp_k8s_np_peer *peers;
+	struct kp_k8s_np_port *ports;
+};
+
+/*
+ * A networking.k8s.io/v1 NetworkPolicy, its selectors already Calico's:
+ * @selector picks the pods of its namespace it isolates.
+ */
+struct kp_k8s_netpol {
+	char *ns, *name;		/* one allocation (at ns) */
+	char *selector;
+	uint8_t types;			/* KPLANE_POLICY_INGRESS | _EGRESS */
+	unsigned int n_rules[2];	/* by enum kplane_dir */
+	struct kp_k8s_np_rule *rules[2];
+};
+
+struct fy_node;
+int kp_k8s_pod_read(struct fy_node *root, struct kp_k8s_pod *pod, const char **why);
+void kp_k8s_pod_free(struct kp_k8s_pod *pod);
+int kp_k8s_namespace_read(struct fy_node *root, struct kp_k8s_namespace *ns, const char **why);
+void kp_k8s_namespace_free(struct kp_k8s_namespace *ns);
+int kp_k8s_netpol_read(struct fy_node *root, struct kp_k8s_netpol *np, const char **why);
+void kp_k8s_netpol_free(struct kp_k8s_netpol *np);
+
 #define KP_FAILSAFE_ENTRIES	32	/* the kernel's KP_FAILSAFE_MAX */
 
 /*
@@ -136,10 +214,14 @@ int kp_k8s_label_selector(struct fy_node *n, const char *prefix, char **out, con
 /* The objects of one or more streams, in the order they came. */
 struct kp_k8s_objects {
 	unsigned int n_svcs, cap_svcs, n_slices, cap_slices, n_weps, cap_weps, n_cfgs, cap_cfgs;
+	unsigned int n_pods, cap_pods, n_nss, cap_nss, n_netpols, cap_netpols;
 	struct kp_k8s_service *svcs;
 	struct kp_k8s_slice *slices;
 	struct kp_k8s_wep *weps;
 	struct kp_k8s_nodecfg *cfgs;
+	struct kp_k8s_pod *pods;
+	struct kp_k8s_namespace *nss;
+	struct kp_k8s_netpol *netpols;
 };
 
 /*

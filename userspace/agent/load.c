@@ -31,49 +31,40 @@ static const char *kp_kind(struct fy_node *root)
 	return n && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
 }
 
+/*
+ * Reads one object of a kind into the next slot of its array: grown, read
+ * (-EINVAL: skipped, nothing left allocated; -ENOMEM stops the load, as a
+ * missing object would delete), counted.
+ */
+#define KP_LOAD_KIND(o, arr, n, cap, read, root, why)					\
+	(!kp_grow((void **)&(o)->arr, (o)->n, &(o)->cap, sizeof(*(o)->arr)) ? -ENOMEM :	\
+	 read(root, &(o)->arr[(o)->n], why) ?: ((o)->n++, 0))
+
 /* One object: kept, or -EINVAL with the reason. */
 static int kp_load_obj(struct fy_node *root, struct kp_k8s_objects *o, const char **why)
 {
 	const char *kind = kp_kind(root);
-	int err;
 
-	if (kind && !strcmp(kind, "Service")) {
-		if (!kp_grow((void **)&o->svcs, o->n_svcs, &o->cap_svcs, sizeof(*o->svcs)))
-			return -ENOMEM;
-		err = kp_k8s_service_read(root, &o->svcs[o->n_svcs], why);
-		if (err)
-			return err;
-		o->n_svcs++;
-		return 0;
+	if (!kind) {
+		*why = "no kind";
+		return -EINVAL;
 	}
-	if (kind && !strcmp(kind, "EndpointSlice")) {
-		if (!kp_grow((void **)&o->slices, o->n_slices, &o->cap_slices, sizeof(*o->slices)))
-			return -ENOMEM;
-		err = kp_k8s_slice_read(root, &o->slices[o->n_slices], why);
-		if (err)
-			return err;	/* -ENOMEM must stop the load: a missing slice deletes */
-		o->n_slices++;
-		return 0;
-	}
-	if (kind && !strcmp(kind, "WorkloadEndpoint")) {
-		if (!kp_grow((void **)&o->weps, o->n_weps, &o->cap_weps, sizeof(*o->weps)))
-			return -ENOMEM;
-		err = kp_k8s_wep_read(root, &o->weps[o->n_weps], why);
-		if (err)
-			return err;
-		o->n_weps++;
-		return 0;
-	}
-	if (kind && !strcmp(kind, "NodeConfig")) {
-		if (!kp_grow((void **)&o->cfgs, o->n_cfgs, &o->cap_cfgs, sizeof(*o->cfgs)))
-			return -ENOMEM;
-		err = kp_k8s_nodecfg_read(root, &o->cfgs[o->n_cfgs], why);
-		if (err)
-			return err;
-		o->n_cfgs++;
-		return 0;
-	}
-	*why = kind ? "unknown kind" : "no kind";
+	if (!strcmp(kind, "Service"))
+		return KP_LOAD_KIND(o, svcs, n_svcs, cap_svcs, kp_k8s_service_read, root, why);
+	if (!strcmp(kind, "EndpointSlice"))
+		return KP_LOAD_KIND(o, slices, n_slices, cap_slices, kp_k8s_slice_read, root, why);
+	if (!strcmp(kind, "WorkloadEndpoint"))
+		return KP_LOAD_KIND(o, weps, n_weps, cap_weps, kp_k8s_wep_read, root, why);
+	if (!strcmp(kind, "NodeConfig"))
+		return KP_LOAD_KIND(o, cfgs, n_cfgs, cap_cfgs, kp_k8s_nodecfg_read, root, why);
+	if (!strcmp(kind, "Pod"))
+		return KP_LOAD_KIND(o, pods, n_pods, cap_pods, kp_k8s_pod_read, root, why);
+	if (!strcmp(kind, "Namespace"))
+		return KP_LOAD_KIND(o, nss, n_nss, cap_nss, kp_k8s_namespace_read, root, why);
+	if (!strcmp(kind, "NetworkPolicy"))
+		return KP_LOAD_KIND(o, netpols, n_netpols, cap_netpols, kp_k8s_netpol_read, root,
+				    why);
+	*why = "unknown kind";
 	return -EINVAL;
 }
 
@@ -378,7 +369,13 @@ static bool kp_objects_move(struct kp_k8s_objects *to, struct kp_k8s_objects *fr
 	       kp_append((void **)&to->weps, &to->n_weps, &to->cap_weps, from->weps,
 			 &from->n_weps, sizeof(*to->weps)) &&
 	       kp_append((void **)&to->cfgs, &to->n_cfgs, &to->cap_cfgs, from->cfgs,
-			 &from->n_cfgs, sizeof(*to->cfgs));
+			 &from->n_cfgs, sizeof(*to->cfgs)) &&
+	       kp_append((void **)&to->pods, &to->n_pods, &to->cap_pods, from->pods,
+			 &from->n_pods, sizeof(*to->pods)) &&
+	       kp_append((void **)&to->nss, &to->n_nss, &to->cap_nss, from->nss,
+			 &from->n_nss, sizeof(*to->nss)) &&
+	       kp_append((void **)&to->netpols, &to->n_netpols, &to->cap_netpols, from->netpols,
+			 &from->n_netpols, sizeof(*to->netpols));
 }
 
 static unsigned int kp_pieces_for(const char *text, size_t len)
@@ -462,7 +459,16 @@ void kp_k8s_objects_free(struct kp_k8s_objects *o)
 		kp_k8s_service_free(&o->svcs[i]);
 	free(o->slices);
 	free(o->svcs);
+	for (i = 0; i < o->n_pods; i++)
+		kp_k8s_pod_free(&o->pods[i]);
+	for (i = 0; i < o->n_nss; i++)
+		kp_k8s_namespace_free(&o->nss[i]);
+	for (i = 0; i < o->n_netpols; i++)
+		kp_k8s_netpol_free(&o->netpols[i]);
 	free(o->weps);
 	free(o->cfgs);
+	free(o->pods);
+	free(o->nss);
+	free(o->netpols);
 	memset(o, 0, sizeof(*o));
 }

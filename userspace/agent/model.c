@@ -119,6 +119,7 @@ void kp_model_build(struct kp_model *m, struct kp_desired *want)
 	free(set->svcs);
 	free(set->from);
 	m->eps = want->eps;
+	m->pol = want->pol;
 	m->settings = want->settings;
 	m->health = want->health;
 	m->orphans = want->orphans;
@@ -150,6 +151,7 @@ int kp_model_flat(const struct kp_model *m, struct kp_desired *flat)
 	twalk_r(m->fes, kp_flat_visit, &w);
 	flat->svcs = (struct kp_svc_set){ .svcs = w.svcs, .n = w.n, .cap = w.n };
 	flat->eps = m->eps;
+	flat->pol = m->pol;
 	flat->settings = m->settings;
 	flat->orphans = m->orphans;
 	return 0;
@@ -171,6 +173,7 @@ void kp_model_free(struct kp_model *m)
 	tdestroy(m->fes, kp_noop);
 	tdestroy(m->svcs, kp_msvc_free);
 	kp_ep_set_free(&m->eps);
+	kp_pol_want_free(&m->pol);
 	free(m->health.hp);
 	memset(m, 0, sizeof(*m));
 }

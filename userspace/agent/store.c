@@ -23,6 +23,9 @@ static void kp_store_count(struct kp_store *s, const struct kp_k8s_objects *o, i
 	s->n_slices += sign * (int)o->n_slices;
 	s->n_weps += sign * (int)o->n_weps;
 	s->n_cfgs += sign * (int)o->n_cfgs;
+	s->n_pods += sign * (int)o->n_pods;
+	s->n_nss += sign * (int)o->n_nss;
+	s->n_netpols += sign * (int)o->n_netpols;
 }
 
 /* Counts a key's change by the kinds it touched (kube-proxy's two counters). */
@@ -33,6 +36,8 @@ static void kp_store_changed(struct kp_store *s, const struct kp_k8s_objects *wa
 	s->slice_changes += was->n_slices || now->n_slices;
 	s->wep_changes += was->n_weps || now->n_weps;
 	s->cfg_changes += was->n_cfgs || now->n_cfgs;
+	s->pol_changes += was->n_pods || now->n_pods || was->n_nss || now->n_nss ||
+			  was->n_netpols || now->n_netpols;
 }
 
 /*
@@ -393,6 +398,12 @@ static void kp_view_add(const char *key, const struct kp_k8s_objects *o, void *a
 		v->weps[v->n_weps++] = &o->weps[i];
 	for (i = 0; i < o->n_cfgs; i++)
 		v->cfgs[v->n_cfgs++] = &o->cfgs[i];
+	for (i = 0; i < o->n_pods; i++)
+		v->pods[v->n_pods++] = &o->pods[i];
+	for (i = 0; i < o->n_nss; i++)
+		v->nss[v->n_nss++] = &o->nss[i];
+	for (i = 0; i < o->n_netpols; i++)
+		v->netpols[v->n_netpols++] = &o->netpols[i];
 }
 
 /* A service and where it came in key order: duplicates keep that order. */
@@ -438,7 +449,10 @@ static int kp_view(const struct kp_store *s, struct kp_k8s_view *v, bool service
 	v->slices = malloc((n_slices ? n_slices : 1) * sizeof(*v->slices));
 	v->weps = malloc((s->n_weps ? s->n_weps : 1) * sizeof(*v->weps));
 	v->cfgs = malloc((s->n_cfgs ? s->n_cfgs : 1) * sizeof(*v->cfgs));
-	if (!v->svcs || !v->slices || !v->weps || !v->cfgs) {
+	v->pods = malloc((s->n_pods ? s->n_pods : 1) * sizeof(*v->pods));
+	v->nss = malloc((s->n_nss ? s->n_nss : 1) * sizeof(*v->nss));
+	v->netpols = malloc((s->n_netpols ? s->n_netpols : 1) * sizeof(*v->netpols));
+	if (!v->svcs || !v->slices || !v->weps || !v->cfgs || !v->pods || !v->nss || !v->netpols) {
 		kp_k8s_view_free(v);
 		return -ENOMEM;
 	}
@@ -466,5 +480,8 @@ void kp_k8s_view_free(struct kp_k8s_view *v)
 	free(v->slices);
 	free(v->weps);
 	free(v->cfgs);
+	free(v->pods);
+	free(v->nss);
+	free(v->netpols);
 	memset(v, 0, sizeof(*v));
 }

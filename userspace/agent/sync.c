@@ -11,6 +11,24 @@
 #include <sys/vfs.h>
 #include "agent.h"
 
+static int kp_kernel_policy(struct kp_handle *h, struct kp_pol_want *out)
+{
+	struct kp_ipset_info *sets = NULL;
+	struct kp_policy *pols = NULL;
+	size_t n_sets = 0, n_pols = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = kp_ipset_list(h, &sets, &n_sets);
+	if (!err)
+		err = kp_policy_list(h, &pols, &n_pols);
+	if (!err)
+		err = kp_pol_want_take(out, sets, n_sets, pols, n_pols);
+	kp_ipsets_free(sets, n_sets);
+	kp_policies_free(pols, n_pols);
+	return err;
+}
+
 int kp_kernel_desired(struct kp_handle *h, struct kp_desired *out)
 {
 	struct kp_endpoint *eps = NULL;
@@ -27,6 +45,8 @@ int kp_kernel_desired(struct kp_handle *h, struct kp_desired *out)
 	err = kp_endpoint_list(h, &eps, &n_eps);
 	if (!err)
 		err = kp_ep_set_from(eps, n_eps, &out->eps);
+	if (!err)
+		err = kp_kernel_policy(h, &out->pol);
 	if (!err) {
 		struct kp_status st;
 
@@ -43,7 +63,8 @@ static bool kp_object_refused(int err);
 
 static bool kp_change_empty(const struct kp_change *c)
 {
-	return !c->svc.n_set && !c->svc.n_del && !c->ep.n_add && !c->ep.n_del;
+	return !c->svc.n_set && !c->svc.n_del && !c->ep.n_add && !c->ep.n_del && !c->ep.n_pol &&
+	       kp_pol_diff_empty(&c->pol);
 }
 
 /* Settings first, outside the transaction (the kernel applies them at once). */
@@ -112,12 +133,58 @@ static bool kp_object_refused(int err)
 	       err == -EBADF;
 }
 
+/* Sets new and changed, then policies: before the endpoints that use them. */
+static int kp_stage_policy_in(struct kp_handle *h, const struct kp_pol_diff *d)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; !err && i < d->n_set_new; i++)
+		err = kp_ipset_set(h, d->set_new[i]->name, d->set_new[i]->m, d->set_new[i]->n);
+	for (i = 0; !err && i < d->n_set_upd; i++)
+		err = kp_ipset_update(h, d->set_upd[i].set->name, d->set_upd[i].add,
+				      d->set_upd[i].n_add, d->set_upd[i].del, d->set_upd[i].n_del);
+	for (i = 0; !err && i < d->n_pol_set; i++)
+		err = kp_policy_set(h, d->pol_set[i]);
+	return err;
+}
+
+/* Policies gone, then their sets: after the endpoints that used them. */
+static int kp_stage_policy_out(struct kp_handle *h, const struct kp_pol_diff *d)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; !err && i < d->n_pol_del; i++)
+		err = kp_policy_del(h, d->pol_del[i]->id);
+	for (i = 0; !err && i < d->n_set_del; i++)
+		err = kp_ipset_del(h, d->set_del[i]->name);
+	return err;
+}
+
+/* Endpoints whose policies alone changed. */
+static int kp_stage_ep_policy(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; !err && i < c->ep.n_pol; i++) {
+		err = kp_endpoint_policy(h, &c->ep.pol[i]->ep);
+		if (err && kp_object_refused(err))
+			r->ep = c->ep.pol[i];
+	}
+	return err;
+}
+
 /*
- * Endpoints out first, then services (deletes first: a frontend's slot is
- * free before a set may need it), then endpoints in.
+ * Endpoints out first, then sets and policies in, services (deletes first:
+ * a frontend's slot is free before a set may need it), endpoints in and
+ * their policies, and last the policies and sets no longer used: no
+ * packet meets a policy whose sets are not there yet.  *@add_at: the
+ * transaction's count of policy requests before the first endpoint add.
  */
 static int kp_stage(struct kp_handle *h, const struct kp_change *c, const int *fds,
-		    struct kp_refused *r)
+		    struct kp_refused *r, uint32_t *add_at)
 {
 	unsigned int i;
 	size_t failed;
@@ -128,6 +195,8 @@ static int kp_stage(struct kp_handle *h, const struct kp_change *c, const int *f
 		if (err && kp_object_refused(err))
 			r->ep = c->ep.del[i];
 	}
+	if (!err)
+		err = kp_stage_policy_in(h, &c->pol);
 	for (i = 0; !err && i < c->svc.n_del; i++)
 		err = kp_batch_service_del(h, c->svc.del[i]);
 	for (i = 0; !err && i < c->svc.n_set; i++)
@@ -140,6 +209,7 @@ static int kp_stage(struct kp_handle *h, const struct kp_change *c, const int *f
 		else if (err && kp_object_refused(err) && failed < c->svc.n_del)
 			r->svc = c->svc.del[failed];
 	}
+	*add_at = kp_txn_policy_changes(h);
 	for (i = 0; !err && i < c->ep.n_add; i++) {
 		struct kp_endpoint ep = c->ep.add[i]->ep;
 
@@ -148,13 +218,22 @@ static int kp_stage(struct kp_handle *h, const struct kp_change *c, const int *f
 		if (err && kp_object_refused(err))
 			r->ep = c->ep.add[i];
 	}
+	if (!err)
+		err = kp_stage_ep_policy(h, c, r);
+	if (!err)
+		err = kp_stage_policy_out(h, &c->pol);
 	if (err)	/* before the abort, which clears it */
 		snprintf(r->why, sizeof(r->why), "%s", kp_error(h));
 	return err;
 }
 
-/* A commit refused names the endpoint change (deletes, then adds, as staged). */
-static void kp_commit_refused(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r)
+/*
+ * A commit refused names the endpoint change: deletes first, adds from
+ * @add_at, then policy changes (a set or policy refused is not one
+ * object to leave out: the sync fails whole, the kernel unchanged).
+ */
+static void kp_commit_refused(struct kp_handle *h, const struct kp_change *c, uint32_t add_at,
+			      struct kp_refused *r)
 {
 	uint32_t i;
 
@@ -162,13 +241,16 @@ static void kp_commit_refused(struct kp_handle *h, const struct kp_change *c, st
 		return;
 	if (i < c->ep.n_del)
 		r->ep = c->ep.del[i];
-	else if (i - c->ep.n_del < c->ep.n_add)
-		r->ep = c->ep.add[i - c->ep.n_del];
+	else if (i >= add_at && i - add_at < c->ep.n_add)
+		r->ep = c->ep.add[i - add_at];
+	else if (i >= add_at + c->ep.n_add && i - add_at - c->ep.n_add < c->ep.n_pol)
+		r->ep = c->ep.pol[i - add_at - c->ep.n_add];
 }
 
 int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r)
 {
 	int fds[c->ep.n_add ? c->ep.n_add : 1];
+	uint32_t add_at = 0;
 	unsigned int i;
 	int err;
 
@@ -181,11 +263,11 @@ int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refu
 		return err;
 	err = kp_txn_begin(h);
 	if (!err) {
-		err = kp_stage(h, c, fds, r);
+		err = kp_stage(h, c, fds, r, &add_at);
 		if (!err) {
 			err = kp_txn_commit(h);
 			if (err)
-				kp_commit_refused(h, c, r);
+				kp_commit_refused(h, c, add_at, r);
 		} else {
 			kp_txn_abort(h);
 		}

@@ -183,6 +183,8 @@ int kp_store_desired(const struct kp_store *s, const struct kp_k8s_node *node,
 	if (!err)
 		err = kp_k8s_want_eps(&v, node, &out->eps);
 	if (!err)
+		err = kp_k8s_want_policy(&v, node, &out->pol, &out->eps);
+	if (!err)
 		err = kp_k8s_want_health(&v, &out->svcs, &out->health);
 	kp_k8s_want_settings(&v, node, &out->settings);
 	kp_k8s_view_free(&v);
@@ -195,6 +197,7 @@ void kp_desired_free(struct kp_desired *d)
 {
 	kp_svc_set_free(&d->svcs);
 	kp_ep_set_free(&d->eps);
+	kp_pol_want_free(&d->pol);
 	free(d->health.hp);
 	memset(&d->health, 0, sizeof(d->health));
 }
@@ -206,9 +209,12 @@ int kp_desired_diff(const struct kp_desired *want, const struct kp_desired *have
 			      &c->svc);
 
 	memset(&c->ep, 0, sizeof(c->ep));
+	memset(&c->pol, 0, sizeof(c->pol));
 	c->settings = kp_settings_same(&want->settings, &have->settings) ? NULL : &want->settings;
 	if (!err)
 		err = kp_ep_diff(&want->eps, &have->eps, &c->ep);
+	if (!err)
+		err = kp_pol_diff(&want->pol, &have->pol, &c->pol);
 	if (err)
 		kp_change_free(c);
 	return err;
@@ -218,6 +224,7 @@ void kp_change_free(struct kp_change *c)
 {
 	kp_svc_diff_free(&c->svc);
 	kp_ep_diff_free(&c->ep);
+	kp_pol_diff_free(&c->pol);
 }
 
 /* @from's fields named in from->has, over @to. */

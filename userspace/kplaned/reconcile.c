@@ -176,9 +176,16 @@ static const char *kp_since_change(struct kp_metrics *m)
 	return buf;
 }
 
+static unsigned int kp_pol_writes(const struct kp_change *c)
+{
+	return c->pol.n_set_new + c->pol.n_set_upd + c->pol.n_set_del + c->pol.n_pol_set +
+	       c->pol.n_pol_del;
+}
+
 static unsigned int kp_writes(const struct kp_change *c)
 {
-	return c->svc.n_set + c->svc.n_del + c->ep.n_add + c->ep.n_del + !!c->settings;
+	return c->svc.n_set + c->svc.n_del + c->ep.n_add + c->ep.n_del + c->ep.n_pol +
+	       kp_pol_writes(c) + !!c->settings;
 }
 
 static void kp_account(struct kp_reconciler *r, bool full, bool drift, unsigned int orphans,
@@ -238,16 +245,18 @@ static void kp_log_sync(struct kp_reconciler *r, const char *how, const struct k
 	}
 	kp_log(kp_writes(c) ? KP_INFO : KP_DEBUG,
 	       "%s sync: %u services (frontends) and %u endpoints: %u set, %u deleted; "
-	       "%u endpoints added, %u deleted%s%s; %.1f ms (%.1f writing)%s", how,
+	       "%u endpoints added, %u deleted, %u repoliced; %u sets, %u policies changed%s%s; "
+	       "%.1f ms (%.1f writing)%s", how,
 	       r->applied.n_fes, r->applied.eps.n, c->svc.n_set, c->svc.n_del, c->ep.n_add,
-	       c->ep.n_del, c->settings ? "; node settings set" : "",
+	       c->ep.n_del, c->ep.n_pol, c->pol.n_set_new + c->pol.n_set_upd + c->pol.n_set_del,
+	       c->pol.n_pol_set + c->pol.n_pol_del, c->settings ? "; node settings set" : "",
 	       drift && kp_writes(c) ? " (repaired drift)" : "",
 	       (kp_now() - start) * 1000, r->write_ms, kp_since_change(r->m));
 }
 
 static uint64_t kp_pod_changes(const struct kp_store *s)
 {
-	return s->wep_changes + s->cfg_changes;
+	return s->wep_changes + s->cfg_changes + s->pol_changes;
 }
 
 /*
@@ -304,10 +313,14 @@ static int kp_pods_want(struct kp_reconciler *r, const struct kp_store *s, struc
 	if (err)
 		return err;
 	err = kp_k8s_want_eps(&v, &r->node, &want->eps);
+	if (!err)
+		err = kp_k8s_want_policy(&v, &r->node, &want->pol, &want->eps);
 	kp_k8s_want_settings(&v, &r->node, &want->settings);
 	kp_k8s_view_free(&v);
 	if (!err)
 		err = kp_ep_diff(&want->eps, &r->applied.eps, &c->ep);
+	if (!err)
+		err = kp_pol_diff(&want->pol, &r->applied.pol, &c->pol);
 	if (!err && !kp_settings_same(&want->settings, &r->applied.settings))
 		c->settings = &want->settings;
 	return err;
@@ -348,6 +361,9 @@ static int kp_sync_names(struct kp_reconciler *r, struct kp_store *s)
 			kp_ep_set_free(&r->applied.eps);
 			r->applied.eps = pods.eps;
 			memset(&pods.eps, 0, sizeof(pods.eps));
+			kp_pol_want_free(&r->applied.pol);
+			r->applied.pol = pods.pol;
+			memset(&pods.pol, 0, sizeof(pods.pol));
 			r->applied.settings = pods.settings;
 		}
 	}
@@ -358,6 +374,7 @@ static int kp_sync_names(struct kp_reconciler *r, struct kp_store *s)
 	kp_change_free(&c);
 	kp_names_change_free(&nc);
 	kp_ep_set_free(&pods.eps);
+	kp_pol_want_free(&pods.pol);
 	return err;
 }
 

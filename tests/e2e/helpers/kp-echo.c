@@ -35,6 +35,11 @@
  *                                          ADDR:PORT once on a new connected
  *                                          socket; print one line a round, the
  *                                          answering names ("-": none)
+ *   kp-echo probe tcp|udp ADDR PORT ADDR2...  ask ADDR:PORT, ADDR2:PORT...
+ *                                          all at once (a TCP connect, a UDP
+ *                                          datagram); print "ADDR NAME" for
+ *                                          each, in order ("-": no answer
+ *                                          within the timeout, or refused)
  * KP_ECHO_SIZE=N: UDP clients send N bytes (default 1); a UDP server adds
  * " bytes=N" to its answer to anything longer than one byte.
  * KP_ECHO_DSTOPTS=1: IPv6 clients' packets carry a destination options
@@ -46,6 +51,8 @@
  * included (a dropped SYN).
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <errno.h>
@@ -490,6 +497,63 @@ static int watch(int argc, char **addrs, int port, int ms)
 	return 0;
 }
 
+/* Every address at once, non-blocking: a truth table of 81 cells in one timeout. */
+static int probe(int type, int argc, char **addrs, int port)
+{
+	struct timeval tv = client_timeout();
+	double end = now_ms() + tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0;
+	struct pollfd pfd[128];
+	char names[128][64];
+	int i, n = argc < 128 ? argc : 128, left = 0;
+
+	for (i = 0; i < n; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		strcpy(names[i], "-");
+		pfd[i].fd = -1;
+		pfd[i].events = POLLIN;
+		if (parse_addr(addrs[i], port, &ss, &len))
+			continue;
+		pfd[i].fd = socket(ss.ss_family, type | SOCK_NONBLOCK, 0);
+		if (pfd[i].fd < 0 || (connect(pfd[i].fd, (struct sockaddr *)&ss, len) &&
+				      errno != EINPROGRESS) ||
+		    (type == SOCK_DGRAM && send(pfd[i].fd, "?", 1, 0) != 1)) {
+			if (pfd[i].fd >= 0)
+				close(pfd[i].fd);
+			pfd[i].fd = -1;
+			continue;
+		}
+		left++;
+	}
+	while (left && now_ms() < end) {
+		if (poll(pfd, (nfds_t)n, (int)(end - now_ms()) + 1) <= 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			char buf[256];
+			ssize_t got;
+
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			got = recv(pfd[i].fd, buf, sizeof(buf) - 1, 0);
+			if (got < 0 && errno == EAGAIN)
+				continue;
+			buf[got > 0 ? got : 0] = '\0';
+			if (got > 0)
+				snprintf(names[i], sizeof(names[i]), "%s", strtok(buf, " \n"));
+			close(pfd[i].fd);
+			pfd[i].fd = -1;
+			left--;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		printf("%s %s\n", addrs[i], names[i]);
+		if (pfd[i].fd >= 0)
+			close(pfd[i].fd);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
@@ -514,6 +578,12 @@ int main(int argc, char **argv)
 		return unconnected(&ss, len);
 	if (!strcmp(argv[1], "many") && argc == 6)
 		return many(&ss, len, atoi(argv[5]));
+	if (!strcmp(argv[1], "probe")) {
+		int port = atoi(argv[4]);
+
+		argv[4] = argv[3];	/* the addresses, in order: argv[4..] */
+		return probe(type, argc - 4, argv + 4, port);
+	}
 	if (!strcmp(argv[1], "watch") && argc >= 6) {
 		int ms = atoi(argv[5]);
 

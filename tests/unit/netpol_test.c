@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policy from objects: Pods, Namespaces and NetworkPolicies read (bad ones
+ * named), compiled to sets, policies and attachments, and diffed; and a
+ * differential test of the compiled sets against the API's semantics
+ * evaluated directly over random pods, namespaces and policies.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agent.h"
+#include "kp_test.h"
+
+static const struct kp_k8s_node node = { "n1", NULL };
+
+static void skipped(unsigned int line, const char *why, void *arg)
+{
+	char *last = arg;
+
+	(void)line;
+	snprintf(last, 256, "%s", why);
+}
+
+static void put(struct kp_store *s, const char *key, const char *text)
+{
+	struct kp_k8s_objects o = { 0 };
+	char why[256] = "";
+
+	KP_EXPECT(kp_k8s_load(text, strlen(text), &o, skipped, why) == 0);
+	if (why[0])
+		printf("# %s: skipped: %s\n", key, why);
+	KP_EXPECT(kp_store_put(s, key, &o) == 0);
+	kp_k8s_objects_free(&o);
+}
+
+/* Loads @text; returns why its one object was skipped ("" if kept). */
+static const char *load_why(const char *text, struct kp_k8s_objects *o)
+{
+	static char why[256];
+
+	why[0] = '\0';
+	KP_EXPECT(kp_k8s_load(text, strlen(text), o, skipped, why) == 0);
+	return why;
+}
+
+#define NP_HEAD "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" \
+		"metadata: {name: p, namespace: x}\nspec:\n"
+
+static void test_read_netpol(void)
+{
+	static const char full[] = NP_HEAD
+		"  podSelector: {matchLabels: {app: web}}\n"
+		"  ingress:\n"
+		"  - from:\n"
+		"    - podSelector: {matchLabels: {role: fe}}\n"
+		"    - namespaceSelector: {matchLabels: {team: a}}\n"
+		"      podSelector: {}\n"
+		"    - ipBlock: {cidr: 10.1.2.3/16, except: [10.1.9.0/24]}\n"
+		"    ports: [{port: 80, endPort: 90}, {port: http, protocol: UDP}, {protocol: SCTP}]\n";
+	struct kp_k8s_objects o = { 0 };
+	const struct kp_k8s_np_rule *r;
+	const char *why = load_why(full, &o);
+
+	KP_EXPECT_STR(why, "");
+	KP_EXPECT(o.n_netpols == 1);
+	if (o.n_netpols != 1)
+		return;
+	KP_EXPECT_STR(o.netpols[0].selector,
+		      "projectcalico.org/namespace == \"x\" && (app == \"web\")");
+	KP_EXPECT(o.netpols[0].types == KPLANE_POLICY_INGRESS);	/* no egress rules */
+	KP_EXPECT(o.netpols[0].n_rules[0] == 1 && o.netpols[0].n_rules[1] == 0);
+	r = &o.netpols[0].rules[0][0];
+	KP_EXPECT(r->n_peers == 3 && r->n_ports == 3);
+	KP_EXPECT_STR(r->peers[0].selector,
+		      "projectcalico.org/namespace == \"x\" && (role == \"fe\")");
+	KP_EXPECT_STR(r->peers[1].selector,
+		      "has(projectcalico.org/namespace) && (pcns.team == \"a\")");
+	KP_EXPECT(!r->peers[2].selector && r->peers[2].cidr.len == 16 &&
+		  r->peers[2].cidr.addr[2] == 0 && r->peers[2].n_except == 1);
+	KP_EXPECT(r->ports[0].port == 80 && r->ports[0].end == 90 &&
+		  r->ports[0].proto == IPPROTO_TCP);
+	KP_EXPECT_STR(r->ports[1].name, "http");
+	KP_EXPECT(r->ports[1].proto == IPPROTO_UDP);
+	KP_EXPECT(r->ports[2].proto == IPPROTO_SCTP && !r->ports[2].port);
+	kp_k8s_objects_free(&o);
+}
+
+static void test_read_bad(void)
+{
+	static const struct { const char *spec, *why; } bad[] = {
+		{ "  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}]}]\n",
+		  "ipBlock and a selector" },
+		{ "  ingress: [{from: [{}]}]\n", "no podSelector" },
+		{ "  ingress: [{ports: [{port: http, endPort: 90}]}]\n", "endPort with a named port" },
+		{ "  ingress: [{ports: [{port: 90, endPort: 80}]}]\n", "endPort is below" },
+		{ "  ingress: [{ports: [{port: 0}]}]\n", "not 1..65535" },
+		{ "  ingress: [{ports: [{port: 80, protocol: ICMP}]}]\n", "protocol" },
+		{ "  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/33}}]}]\n", "not a prefix" },
+		{ "  podSelector: {matchLabels: {'a\"b': c}}\n", "bad key" },
+		{ "  policyTypes: [Sideways]\n", "policyTypes" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct kp_k8s_objects o = { 0 };
+		char text[512];
+		const char *why;
+
+		snprintf(text, sizeof(text), NP_HEAD "%s", bad[i].spec);
+		why = load_why(text, &o);
+		KP_EXPECT(o.n_netpols == 0 && strstr(why, bad[i].why));
+		if (!strstr(why, bad[i].why))
+			printf("# case %u: %s\n", i, why);
+		kp_k8s_objects_free(&o);
+	}
+}
+
+#define POD(ns, name, node, labels, ip, ports) \
+	"---\napiVersion: v1\nkind: Pod\nmetadata: {name: " name ", namespace: " ns \
+	", labels: {" labels "}}\nspec: {nodeName: " node ", containers: [{name: c, ports: [" \
+	ports "]}]}\nstatus: {podIPs: [{ip: " ip "}]}\n"
+#define WEP(ns, name, n) \
+	"---\nkind: WorkloadEndpoint\nmetadata: {name: w" n ", namespace: " ns "}\n" \
+	"spec: {node: n1, pod: " name ", interfaceName: veth" n ", ipNetworks: [10.0.0." n "/32]}\n"
+
+static const char pods_yaml[] =
+	"kind: Namespace\nmetadata: {name: x, labels: {team: a}}\n"
+	"---\nkind: Namespace\nmetadata: {name: y}\n"
+	POD("x", "a", "n1", "app: web", "10.0.0.1", "{name: http, containerPort: 8080}")
+	POD("x", "b", "n1", "app: web", "10.0.0.2", "{name: http, containerPort: 9090}")
+	POD("y", "c", "n2", "app: db", "10.0.1.3", "{name: http, containerPort: 8080}")
+	POD("y", "d", "n2", "app: web", "fd00::4", "")
+	WEP("x", "a", "1") WEP("x", "b", "2");
+
+static const char pods_b_gone_yaml[] =
+	"kind: Namespace\nmetadata: {name: x, labels: {team: a}}\n"
+	"---\nkind: Namespace\nmetadata: {name: y}\n"
+	POD("x", "a", "n1", "app: web", "10.0.0.1", "{name: http, containerPort: 8080}")
+	POD("x", "b", "n1", "app: gone", "10.0.0.2", "")
+	POD("y", "c", "n2", "app: db", "10.0.1.3", "{name: http, containerPort: 8080}")
+	POD("y", "d", "n2", "app: web", "fd00::4", "")
+	WEP("x", "a", "1") WEP("x", "b", "2");
+
+static const char np_yaml[] =
+	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {name: web, namespace: x}\nspec:\n"
+	"  podSelector: {matchLabels: {app: web}}\n"
+	"  ingress: [{from: [{namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}],"
+	" ports: [{port: http}, {port: 53, protocol: UDP}]}]\n";
+
+static const struct kp_pset *set_named(const struct kp_pol_want *pw, const char *prefix)
+{
+	unsigned int i;
+
+	for (i = 0; i < pw->n_sets; i++)
+		if (!strncmp(pw->sets[i].name, prefix, strlen(prefix)))
+			return &pw->sets[i];
+	return NULL;
+}
+
+/* A named port resolves per pod: one rule per number, towards the pods it is theirs. */
+static void test_compile(void)
+{
+	struct kp_store s = { 0 };
+	struct kp_desired w;
+	const struct kp_pset *web, *p8080, *p9090;
+	const struct kp_policy *pol;
+	unsigned int i;
+
+	put(&s, "pods", pods_yaml);
+	put(&s, "np", np_yaml);
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	KP_EXPECT(w.pol.n_pols == 1 && w.pol.n_sets == 3);
+	if (w.pol.n_pols != 1 || w.pol.n_sets != 3)
+		goto out;
+	pol = &w.pol.pols[0];
+	KP_EXPECT_STR(pol->id, "knp:x/web");
+	KP_EXPECT(pol->has_order && pol->order == 1000 && !strcmp(pol->tier, "default"));
+	/* UDP 53, and http as 8080 and as 9090 */
+	KP_EXPECT(pol->n_rules == 3);
+	web = set_named(&w.pol, "s:");
+	p8080 = set_named(&w.pol, "np:6:http:8080");
+	p9090 = set_named(&w.pol, "np:6:http:9090");
+	KP_EXPECT(web && p8080 && p9090);
+	if (!web || !p8080 || !p9090)
+		goto out;
+	KP_EXPECT(web->n == 3);	/* a, b and the remote d (IPv6); not c (db) */
+	KP_EXPECT(p8080->n == 2 && p9090->n == 1);	/* a and c; b */
+	for (i = 0; i < pol->n_rules; i++)
+		KP_EXPECT(pol->rules[i].dir == KPLANE_DIR_INGRESS &&
+			  pol->rules[i].action == KPLANE_ACTION_ALLOW &&
+			  (pol->rules[i].has & KP_HAS_PROTO));
+	KP_EXPECT(w.eps.n == 2);
+	for (i = 0; i < w.eps.n; i++)
+		KP_EXPECT(w.eps.eps[i].ep.n_attach == 1 &&
+			  w.eps.eps[i].ep.attach[0].dir == KPLANE_DIR_INGRESS &&
+			  !strcmp(w.eps.eps[i].ep.attach[0].policy, "knp:x/web"));
+out:
+	kp_desired_free(&w);
+	kp_store_free(&s);
+}
+
+/* What the kernel has, diffed: members added and removed, policies set and deleted. */
+static void test_diff(void)
+{
+	struct kp_store s = { 0 };
+	struct kp_desired a, b;
+	struct kp_change c;
+
+	put(&s, "pods", pods_yaml);
+	put(&s, "np", np_yaml);
+	KP_EXPECT(kp_store_desired(&s, &node, &a) == 0);
+	KP_EXPECT(kp_desired_diff(&a, &a, &c) == 0);
+	KP_EXPECT(kp_pol_diff_empty(&c.pol) && c.ep.n_pol == 0);
+	kp_change_free(&c);
+	/* pod b leaves the app: out of the web set, and its endpoint unattached */
+	put(&s, "pods", pods_b_gone_yaml);
+	KP_EXPECT(kp_store_desired(&s, &node, &b) == 0);
+	KP_EXPECT(kp_desired_diff(&b, &a, &c) == 0);
+	KP_EXPECT(c.pol.n_set_upd == 1 && c.pol.set_upd[0].n_del == 1 &&
+		  c.pol.set_upd[0].n_add == 0);
+	KP_EXPECT(c.pol.n_set_del == 1);	/* http is 9090 on no pod now */
+	KP_EXPECT(c.pol.n_pol_set == 1 && c.pol.n_pol_del == 0);	/* its 9090 rule gone */
+	KP_EXPECT(c.ep.n_pol == 1 && c.ep.pol[0]->ep.n_attach == 0 && !c.ep.n_add);
+	kp_change_free(&c);
+	/* and back: the reverse */
+	KP_EXPECT(kp_desired_diff(&a, &b, &c) == 0);
+	KP_EXPECT(c.pol.n_set_new == 1 && c.pol.n_set_upd == 1 && c.pol.set_upd[0].n_add == 1);
+	kp_change_free(&c);
+	kp_desired_free(&a);
+	kp_desired_free(&b);
+	kp_store_free(&s);
+}
+
+/* --- differential: the compiled sets against the API's semantics, evaluated here --- */
+
+#define D_PODS	24
+#define D_NS	3
+#define D_KEYS	3
+#define D_VALS	3
+
+struct d_world {
+	int ns_label[D_NS][D_KEYS];		/* value 0..D_VALS-1, or -1: absent */
+	int pod_ns[D_PODS], pod_label[D_PODS][D_KEYS];
+};
+
+/* A matchLabels of one key (or none: {}), as the test writes it. */
+struct d_sel {
+	int key, val;			/* key -1: {} */
+};
+
+struct d_peer {
+	bool has_pod, has_ns;
+	struct d_sel pod, ns;
+};
+
+static bool d_sel_match(const struct d_sel *s, const int *labels)
+{
+	return s->key < 0 || labels[s->key] == s->val;
+}
+
+/* The API: a peer's pods, with its podSelector in @pol_ns unless a namespaceSelector is there. */
+static bool d_peer_match(const struct d_world *w, const struct d_peer *p, int pol_ns, int pod)
+{
+	if (!p->has_ns && w->pod_ns[pod] != pol_ns)
+		return false;
+	if (p->has_ns && !d_sel_match(&p->ns, w->ns_label[w->pod_ns[pod]]))
+		return false;
+	return !p->has_pod || d_sel_match(&p->pod, w->pod_label[pod]);
+}
+
+static size_t d_sel_yaml(char *buf, size_t size, const struct d_sel *s)
+{
+	if (s->key < 0)
+		return (size_t)snprintf(buf, size, "{}");
+	return (size_t)snprintf(buf, size, "{matchLabels: {k%d: v%d}}", s->key, s->val);
+}
+
+static size_t d_labels_yaml(char *buf, size_t size, const int *labels)
+{
+	size_t n = 0;
+	int k;
+
+	buf[0] = '\0';
+	for (k = 0; k < D_KEYS; k++)
+		if (labels[k] >= 0)
+			n += (size_t)snprintf(buf + n, size - n, "%sk%d: v%d", n ? ", " : "", k,
+					      labels[k]);
+	return n;
+}
+
+static void d_random_sel(struct d_sel *s)
+{
+	s->key = rand() % (D_KEYS + 1) - 1;
+	s->val = rand() % D_VALS;
+}
+
+/* The world as objects, and one NetworkPolicy in ns0 with @peer as its only ingress peer. */
+static void d_write(struct kp_store *st, const struct d_world *w, const struct d_peer *peer)
+{
+	static char text[64 * 1024];
+	char a[256], b[256];
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < D_NS; i++) {
+		d_labels_yaml(a, sizeof(a), w->ns_label[i]);
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "---\nkind: Namespace\nmetadata: {name: ns%d, labels: {%s}}\n", i, a);
+	}
+	for (i = 0; i < D_PODS; i++) {
+		d_labels_yaml(a, sizeof(a), w->pod_label[i]);
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "---\nkind: Pod\nmetadata: {name: p%d, namespace: ns%d, labels: {%s}}\n"
+				      "spec: {nodeName: n%d}\nstatus: {podIPs: [{ip: 10.9.0.%d}]}\n",
+				      i, w->pod_ns[i], a, i % 2, i + 1);
+	}
+	a[0] = b[0] = '\0';
+	if (peer->has_pod)
+		d_sel_yaml(a, sizeof(a), &peer->pod);
+	if (peer->has_ns)
+		d_sel_yaml(b, sizeof(b), &peer->ns);
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+			      "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+			      "metadata: {name: np, namespace: ns0}\nspec:\n  podSelector: {}\n"
+			      "  ingress: [{from: [{%s%s%s%s%s}]}]\n",
+			      peer->has_pod ? "podSelector: " : "", a,
+			      peer->has_pod && peer->has_ns ? ", " : "",
+			      peer->has_ns ? "namespaceSelector: " : "", b);
+	put(st, "world", text);
+}
+
+static int prefix_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct kplane_prefix));
+}
+
+static void test_differential(void)
+{
+	unsigned int round, bad = 0;
+
+	srand(19);
+	for (round = 0; round < 300; round++) {
+		struct d_world w;
+		struct d_peer peer = { 0 };
+		struct kp_store st = { 0 };
+		struct kp_desired want;
+		const struct kp_pset *set;
+		int i, k;
+
+		for (i = 0; i < D_NS; i++)
+			for (k = 0; k < D_KEYS; k++)
+				w.ns_label[i][k] = rand() % (D_VALS + 1) - 1;
+		for (i = 0; i < D_PODS; i++) {
+			w.pod_ns[i] = rand() % D_NS;
+			for (k = 0; k < D_KEYS; k++)
+				w.pod_label[i][k] = rand() % (D_VALS + 1) - 1;
+		}
+		peer.has_pod = rand() % 2;
+		peer.has_ns = !peer.has_pod || rand() % 2;
+		d_random_sel(&peer.pod);
+		d_random_sel(&peer.ns);
+		d_write(&st, &w, &peer);
+		KP_EXPECT(kp_store_desired(&st, &node, &want) == 0);
+		set = set_named(&want.pol, "s:");
+		for (i = 0; set && i < D_PODS; i++) {
+			struct kplane_prefix p = { .family = AF_INET, .len = 32,
+						   .addr = { 10, 9, 0, (uint8_t)(i + 1) } };
+			bool in = set->n && bsearch(&p, set->m, set->n, sizeof(p), prefix_cmp);
+
+			bad += in != d_peer_match(&w, &peer, 0, i);
+		}
+		KP_EXPECT(set != NULL);
+		kp_desired_free(&want);
+		kp_store_free(&st);
+	}
+	KP_EXPECT(bad == 0);
+	printf("# 300 worlds of %d pods: %u cells wrong\n", D_PODS, bad);
+}
+
+int main(void)
+{
+	KP_RUN(test_read_netpol);
+	KP_RUN(test_read_bad);
+	KP_RUN(test_compile);
+	KP_RUN(test_diff);
+	KP_RUN(test_differential);
+	return KP_TEST_DONE();
+}

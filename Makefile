@@ -55,10 +55,10 @@ $(BUILD)/kplaned: $(D_SRC) $(wildcard userspace/kplaned/*.h userspace/agent/*.h)
 
 # The CNI plugin: the agent's reader (its helpers), libfyaml, and libkplane's
 # pod link (rtnetlink) for its standalone mode.
-$(BUILD)/cni/kplane: userspace/cni/kplane.c userspace/agent/k8s.c userspace/agent/netpol.c userspace/agent/load.c \
+$(BUILD)/cni/kplane: userspace/cni/kplane.c userspace/agent/k8s.c userspace/agent/netpol.c userspace/agent/calico.c userspace/agent/selector.c userspace/agent/load.c \
 		$(wildcard userspace/agent/*.h) $(BUILD)/libkplane.a
 	@mkdir -p $(BUILD)/cni
-	$(CC) $(USER_CFLAGS) userspace/cni/kplane.c userspace/agent/k8s.c userspace/agent/netpol.c userspace/agent/load.c \
+	$(CC) $(USER_CFLAGS) userspace/cni/kplane.c userspace/agent/k8s.c userspace/agent/netpol.c userspace/agent/calico.c userspace/agent/selector.c userspace/agent/load.c \
 		$(BUILD)/libkplane.a $(ROUTE_LIBS) -lfyaml -o $@
 
 # Test-only tools for the VM (helpers/): may use liburing, like real clients.

@@ -177,7 +177,7 @@ static void test_compile(void)
 		goto out;
 	pol = &w.pol.pols[0];
 	KP_EXPECT_STR(pol->id, "knp:x/web");
-	KP_EXPECT(pol->has_order && pol->order == 1000 && !strcmp(pol->tier, "default"));
+	KP_EXPECT(pol->has_order && pol->order == 1000000 && !strcmp(pol->tier, "default"));
 	/* UDP 53, and http as 8080 and as 9090 */
 	KP_EXPECT(pol->n_rules == 3);
 	web = set_named(&w.pol, "s:");
@@ -232,6 +232,122 @@ static void test_diff(void)
 	kp_desired_free(&a);
 	kp_desired_free(&b);
 	kp_store_free(&s);
+}
+
+
+/* --- Calico --- */
+
+static const char cal_yaml[] =
+	"apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: sec}\nspec: {order: 100}\n"
+	"---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+	"metadata: {name: g}\nspec:\n  tier: sec\n  order: 2.5\n  selector: app == 'web'\n"
+	"  ingress:\n"
+	"  - {action: Deny, protocol: TCP, ipVersion: 4, source: {namespaceSelector: team == 'a',"
+	" notSelector: role == 'x'}, destination: {ports: [80, '8000:8080', http], notPorts: [8081]}}\n"
+	"  - action: Pass\n"
+	"---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+	"metadata: {name: n, namespace: x}\nspec:\n  selector: all()\n"
+	"  egress: [{action: Allow, destination: {selector: role == 'db', namespaceSelector: global()}}]\n"
+	"---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\n"
+	"metadata: {name: ext, labels: {role: db}}\nspec: {nets: [192.168.0.0/16]}\n"
+	"---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+	"metadata: {name: eth0, labels: {app: web}}\n"
+	"spec: {node: n1, interfaceName: eth0, expectedIPs: [192.0.2.1]}\n";
+
+static const struct kp_policy *pol_named(const struct kp_pol_want *pw, const char *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < pw->n_pols; i++)
+		if (!strcmp(pw->pols[i].id, id))
+			return &pw->pols[i];
+	return NULL;
+}
+
+static const struct kp_want_ep *ep_named(const struct kp_ep_set *eps, const char *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < eps->n; i++)
+		if (!strcmp(eps->eps[i].ep.id, id))
+			return &eps->eps[i];
+	return NULL;
+}
+
+static void test_calico(void)
+{
+	struct kp_store s = { 0 };
+	struct kp_desired w;
+	const struct kp_policy *g, *n;
+	const struct kp_want_ep *a, *hep;
+
+	put(&s, "pods", pods_yaml);
+	put(&s, "cal", cal_yaml);
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	g = pol_named(&w.pol, "gnp:g");
+	n = pol_named(&w.pol, "cnp:x/n");
+	KP_EXPECT(g && n);
+	if (!g || !n)
+		goto out;
+	KP_EXPECT(!strcmp(g->tier, "sec") && g->order == 2500);
+	/* numbered ports; http as 8080 (a) and 9090 (b); the Pass */
+	KP_EXPECT(g->n_rules == 4);
+	KP_EXPECT(g->rules[0].action == KPLANE_ACTION_DENY && g->rules[3].action == KPLANE_ACTION_PASS);
+	/* Deny's items: ::/0 not a source, the ns set, the not-set, 80, 8000-8080, not 8081 */
+	KP_EXPECT(g->rules[0].n_items == 6);
+	KP_EXPECT(n->order == UINT32_MAX && n->types == KPLANE_POLICY_EGRESS);
+	a = ep_named(&w.eps, "x/a");
+	hep = ep_named(&w.eps, "hep:eth0");
+	KP_EXPECT(a && hep && hep->ep.host);
+	/* x/a: ingress tier sec (g), egress tier default (n), in that order */
+	KP_EXPECT(a && a->ep.n_attach == 2 && !strcmp(a->ep.attach[0].tier, "sec") &&
+		  !strcmp(a->ep.attach[1].policy, "cnp:x/n"));
+	/* the host endpoint: g only (n is x's) */
+	KP_EXPECT(hep && hep->ep.n_attach == 1 && !strcmp(hep->ep.attach[0].policy, "gnp:g"));
+	/* n's destination set, global(): the GlobalNetworkSet's net only */
+	{
+		const struct kp_pset *db = NULL;
+		unsigned int i;
+
+		for (i = 0; i < w.pol.n_sets; i++)
+			if (w.pol.sets[i].selector && strstr(w.pol.sets[i].selector, "db"))
+				db = &w.pol.sets[i];
+		KP_EXPECT(db && db->n == 1 && db->m[0].len == 16);
+	}
+out:
+	kp_desired_free(&w);
+	kp_store_free(&s);
+}
+
+static void test_calico_refused(void)
+{
+	static const struct { const char *spec, *why; } bad[] = {
+		{ "spec: {doNotTrack: true}\n", "doNotTrack" },
+		{ "spec: {preDNAT: true}\n", "preDNAT" },
+		{ "spec: {ingress: [{action: Allow, http: {methods: [GET]}}]}\n", "HTTP" },
+		{ "spec: {ingress: [{action: Jump}]}\n", "action" },
+		{ "spec: {ingress: [{action: Allow, destination: {ports: [80]}}]}\n", "need protocol" },
+		{ "spec: {ingress: [{action: Allow, protocol: TCP, source: {ports: [http]}}]}\n",
+		  "only taken in destination" },
+		{ "spec: {selector: 'a ==='}\n", "" },
+		{ "spec: {ingress: [{action: Allow, source: {serviceAccounts: {names: [x]}}}]}\n",
+		  "service account" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct kp_k8s_objects o = { 0 };
+		char text[512];
+		const char *why;
+
+		snprintf(text, sizeof(text), "apiVersion: projectcalico.org/v3\n"
+			 "kind: GlobalNetworkPolicy\nmetadata: {name: g}\n%s", bad[i].spec);
+		why = load_why(text, &o);
+		KP_EXPECT(o.n_cpols == 0 && why[0] && strstr(why, bad[i].why));
+		if (!why[0] || !strstr(why, bad[i].why))
+			printf("# case %u: '%s'\n", i, why);
+		kp_k8s_objects_free(&o);
+	}
 }
 
 /* --- differential: the compiled sets against the API's semantics, evaluated here --- */
@@ -386,6 +502,8 @@ int main(void)
 	KP_RUN(test_read_bad);
 	KP_RUN(test_compile);
 	KP_RUN(test_diff);
+	KP_RUN(test_calico);
+	KP_RUN(test_calico_refused);
 	KP_RUN(test_differential);
 	return KP_TEST_DONE();
 }

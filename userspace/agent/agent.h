@@ -46,10 +46,10 @@ struct kp_store {
 	void *root;			/* tsearch tree of struct kp_store_entry */
 	unsigned int n_keys;
 	unsigned int n_svcs, n_slices, n_weps, n_cfgs;	/* over every key */
-	unsigned int n_pods, n_nss, n_netpols;
+	unsigned int n_pods, n_nss, n_netpols, n_cpols, n_tiers, n_netsets, n_heps;
 	/* keys put or deleted that held or hold Services, EndpointSlices, WEPs... */
 	uint64_t svc_changes, slice_changes, wep_changes, cfg_changes;
-	uint64_t pol_changes;		/* Pods, Namespaces, NetworkPolicies */
+	uint64_t pol_changes;		/* Pods, Namespaces, the policy kinds */
 	void *names;			/* tsearch tree of struct kp_store_name */
 	struct kp_store_name **dirty;	/* touched since the last settle */
 	unsigned int n_dirty, cap_dirty;
@@ -94,7 +94,12 @@ struct kp_k8s_view {
 	const struct kp_k8s_pod **pods;
 	const struct kp_k8s_namespace **nss;
 	const struct kp_k8s_netpol **netpols;
+	const struct kp_cal_policy **cpols;
+	const struct kp_cal_tier **tiers;
+	const struct kp_cal_netset **netsets;
+	const struct kp_cal_hep **heps;
 	unsigned int n_svcs, n_slices, n_weps, n_cfgs, n_pods, n_nss, n_netpols;
+	unsigned int n_cpols, n_tiers, n_netsets, n_heps;
 };
 
 int kp_store_view(const struct kp_store *s, struct kp_k8s_view *v);
@@ -165,7 +170,8 @@ struct kp_ep_set {
 /*
  * The endpoints @v's WorkloadEndpoints for @node make: id "namespace/pod"
  * (hashed to fit when longer), the host side of the pod's veth, its
- * addresses.
+ * addresses; and its HostEndpoints: "hep:NAME", the interface, its
+ * expected addresses.
  */
 int kp_k8s_want_eps(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 		    struct kp_ep_set *out);
@@ -215,7 +221,8 @@ void kp_k8s_want_settings(const struct kp_k8s_view *v, const struct kp_k8s_node 
 bool kp_settings_same(const struct kp_node_settings *want, const struct kp_node_settings *have);
 
 /*
- * An id for a named object that fits the kernel's: "@prefix@ns/@name", or,
+ * An id for a named object that fits the kernel's: "@prefix@ns/@name" (no
+ * "/" when @ns is ""), or,
  * when longer, its first bytes and a hash of the whole (the same across
  * restarts, and distinct).  Always 0 (an int for use in expressions).
  */

@@ -12,7 +12,7 @@ int kp_id_fit(char id[KPLANE_ID_MAX], const char *prefix, const char *ns, const 
 	uint32_t h = 2166136261u;	/* FNV-1a */
 	size_t i, n;
 
-	n = (size_t)snprintf(full, sizeof(full), "%s%s/%s", prefix, ns, name);
+	n = (size_t)snprintf(full, sizeof(full), "%s%s%s%s", prefix, ns, ns[0] ? "/" : "", name);
 	if (n < KPLANE_ID_MAX) {
 		memcpy(id, full, n + 1);
 		return 0;
@@ -74,6 +74,18 @@ int kp_k8s_want_eps(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 		snprintf(ep.netns, sizeof(ep.netns), "%s", w->netns);
 		err = kp_ep_set_add(out, &ep);
 	}
+	for (i = 0; !err && i < v->n_heps; i++) {
+		const struct kp_cal_hep *h = v->heps[i];
+		struct kp_want_ep ep = { .ep = { .netns_fd = -1, .host = true } };
+
+		if (!node->name || strcmp(h->node, node->name))
+			continue;
+		kp_id_fit(ep.ep.id, "hep:", "", h->name);
+		snprintf(ep.ep.ifname, sizeof(ep.ep.ifname), "%s", h->ifname);
+		ep.ep.n_addrs = h->n_ips;
+		memcpy(ep.ep.addrs, h->ips, h->n_ips * sizeof(*h->ips));
+		err = kp_ep_set_add(out, &ep);
+	}
 	if (err)
 		kp_ep_set_free(out);
 	return err;
@@ -88,8 +100,8 @@ int kp_ep_set_from(const struct kp_endpoint *eps, size_t n, struct kp_ep_set *ou
 	for (i = 0; !err && i < n; i++) {
 		struct kp_want_ep ep = { .ep = eps[i] };
 
-		if (eps[i].host)
-			continue;	/* host endpoints are not kplaned's (yet) */
+		if (eps[i].host && strncmp(eps[i].id, "hep:", 4))
+			continue;	/* an operator's host endpoint, not kplaned's */
 		ep.ep.attach = NULL;
 		if (ep.ep.n_attach) {
 			ep.ep.attach = malloc(ep.ep.n_attach * sizeof(*ep.ep.attach));
@@ -139,7 +151,8 @@ static bool kp_ep_same(const struct kp_want_ep *a, const struct kp_want_ep *b)
 	struct kp_ip x[KPLANE_EP_ADDR_MAX], y[KPLANE_EP_ADDR_MAX];
 	unsigned int n = a->ep.n_addrs;
 
-	if (strcmp(a->ep.ifname, b->ep.ifname) || n != b->ep.n_addrs || n > KPLANE_EP_ADDR_MAX)
+	if (strcmp(a->ep.ifname, b->ep.ifname) || a->ep.host != b->ep.host || n != b->ep.n_addrs ||
+	    n > KPLANE_EP_ADDR_MAX)
 		return false;
 	memcpy(x, a->ep.addrs, n * sizeof(*x));
 	memcpy(y, b->ep.addrs, n * sizeof(*y));

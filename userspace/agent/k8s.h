@@ -164,6 +164,73 @@ struct kp_k8s_netpol {
 	struct kp_k8s_np_rule *rules[2];
 };
 
+/* --- projectcalico.org/v3 --- */
+
+/* A port range of a Calico rule, or a named port (resolved per pod). */
+struct kp_cal_port {
+	uint16_t first, last;
+	char name[16];			/* "": a range */
+};
+
+/* One side of a Calico rule; selectors already scoped and canonical. */
+struct kp_cal_side {
+	char *selector, *not_selector;	/* NULL: none */
+	unsigned int n_nets, n_not_nets, n_ports, n_not_ports;
+	struct kplane_prefix *nets, *not_nets;
+	struct kp_cal_port *ports, *not_ports;
+};
+
+struct kp_cal_rule {
+	uint8_t action;			/* enum kplane_action */
+	uint8_t has;			/* KP_HAS_* */
+	uint8_t proto, not_proto, icmp_type, icmp_code, not_icmp_type, not_icmp_code;
+	uint8_t ip_version;		/* 0, 4 or 6 */
+	struct kp_cal_side src, dst;
+};
+
+/*
+ * A GlobalNetworkPolicy (@ns NULL) or a namespaced projectcalico.org/v3
+ * NetworkPolicy, its selector scoped (a namespaced one's to its namespace).
+ */
+struct kp_cal_policy {
+	char *ns, *name;		/* one allocation (at name); ns points into it or NULL */
+	char *tier;			/* "default" when not given */
+	bool has_order;
+	double order;
+	char *selector;
+	uint8_t types;
+	bool apply_on_forward;
+	unsigned int n_rules[2];
+	struct kp_cal_rule *rules[2];
+};
+
+/* A Tier: its policies are evaluated in tier order (none: after those with one). */
+struct kp_cal_tier {
+	char *name;
+	bool has_order;
+	double order;
+};
+
+/* A GlobalNetworkSet (@ns NULL) or NetworkSet: nets that selectors can take by label. */
+struct kp_cal_netset {
+	char *ns, *name;		/* one allocation (at name) */
+	unsigned int n_labels, n_nets;
+	struct kp_k8s_label *labels;
+	struct kplane_prefix *nets;
+};
+
+/* A HostEndpoint: an interface of a node, policed by the policies that select it. */
+struct kp_cal_hep {
+	char *name, *node;
+	char ifname[16];
+	unsigned int n_labels, n_ips;
+	struct kp_k8s_label *labels;
+	struct kp_ip ips[KPLANE_EP_ADDR_MAX];
+};
+
+#define KP_CAL_RULES_MAX	1024	/* of a direction, as read */
+#define KP_CAL_NETS_MAX		1024	/* of a network set or a rule side */
+
 struct fy_node;
 int kp_k8s_pod_read(struct fy_node *root, struct kp_k8s_pod *pod, const char **why);
 void kp_k8s_pod_free(struct kp_k8s_pod *pod);
@@ -171,6 +238,14 @@ int kp_k8s_namespace_read(struct fy_node *root, struct kp_k8s_namespace *ns, con
 void kp_k8s_namespace_free(struct kp_k8s_namespace *ns);
 int kp_k8s_netpol_read(struct fy_node *root, struct kp_k8s_netpol *np, const char **why);
 void kp_k8s_netpol_free(struct kp_k8s_netpol *np);
+int kp_cal_policy_read(struct fy_node *root, struct kp_cal_policy *pol, const char **why);
+void kp_cal_policy_free(struct kp_cal_policy *pol);
+int kp_cal_tier_read(struct fy_node *root, struct kp_cal_tier *tier, const char **why);
+void kp_cal_tier_free(struct kp_cal_tier *tier);
+int kp_cal_netset_read(struct fy_node *root, struct kp_cal_netset *set, const char **why);
+void kp_cal_netset_free(struct kp_cal_netset *set);
+int kp_cal_hep_read(struct fy_node *root, struct kp_cal_hep *hep, const char **why);
+void kp_cal_hep_free(struct kp_cal_hep *hep);
 
 #define KP_FAILSAFE_ENTRIES	32	/* the kernel's KP_FAILSAFE_MAX */
 
@@ -215,6 +290,8 @@ int kp_k8s_label_selector(struct fy_node *n, const char *prefix, char **out, con
 struct kp_k8s_objects {
 	unsigned int n_svcs, cap_svcs, n_slices, cap_slices, n_weps, cap_weps, n_cfgs, cap_cfgs;
 	unsigned int n_pods, cap_pods, n_nss, cap_nss, n_netpols, cap_netpols;
+	unsigned int n_cpols, cap_cpols, n_tiers, cap_tiers, n_netsets, cap_netsets;
+	unsigned int n_heps, cap_heps;
 	struct kp_k8s_service *svcs;
 	struct kp_k8s_slice *slices;
 	struct kp_k8s_wep *weps;
@@ -222,6 +299,10 @@ struct kp_k8s_objects {
 	struct kp_k8s_pod *pods;
 	struct kp_k8s_namespace *nss;
 	struct kp_k8s_netpol *netpols;
+	struct kp_cal_policy *cpols;
+	struct kp_cal_tier *tiers;
+	struct kp_cal_netset *netsets;
+	struct kp_cal_hep *heps;
 };
 
 /*

@@ -42,4 +42,11 @@ bool kp_k8s_label_key_ok(const char *k);
 /* Appends @s to *@buf (of *@len, room *@cap), growing it; false: out of memory. */
 bool kp_k8s_buf_add(char **buf, size_t *len, size_t *cap, const char *s);
 
+/* metadata.labels, checked as the API checks them, room for @extra more (netpol.c). */
+int kp_k8s_labels_read(struct fy_node *root, unsigned int extra, struct kp_k8s_label **out,
+		       unsigned int *n, const char **why);
+void kp_k8s_labels_free(struct kp_k8s_label *l, unsigned int n);
+/* "10.0.0.0/8" as a prefix, host bits cleared as the kernel keeps it. */
+int kp_k8s_cidr(const char *s, struct kplane_prefix *p);
+
 #endif /* KPLANE_AGENT_K8S_INT_H */

@@ -31,6 +31,15 @@ static const char *kp_kind(struct fy_node *root)
 	return n && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
 }
 
+/* Whether @root is projectcalico.org's (a NetworkPolicy is of both APIs). */
+static bool kp_calico(struct fy_node *root)
+{
+	struct fy_node *n = kp_k8s_at(root, "/apiVersion");
+	const char *v = n && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
+
+	return v && !strncmp(v, "projectcalico.org/", 18);
+}
+
 /*
  * Reads one object of a kind into the next slot of its array: grown, read
  * (-EINVAL: skipped, nothing left allocated; -ENOMEM stops the load, as a
@@ -61,9 +70,18 @@ static int kp_load_obj(struct fy_node *root, struct kp_k8s_objects *o, const cha
 		return KP_LOAD_KIND(o, pods, n_pods, cap_pods, kp_k8s_pod_read, root, why);
 	if (!strcmp(kind, "Namespace"))
 		return KP_LOAD_KIND(o, nss, n_nss, cap_nss, kp_k8s_namespace_read, root, why);
-	if (!strcmp(kind, "NetworkPolicy"))
+	if (!strcmp(kind, "NetworkPolicy") && !kp_calico(root))
 		return KP_LOAD_KIND(o, netpols, n_netpols, cap_netpols, kp_k8s_netpol_read, root,
 				    why);
+	if (!strcmp(kind, "NetworkPolicy") || !strcmp(kind, "GlobalNetworkPolicy"))
+		return KP_LOAD_KIND(o, cpols, n_cpols, cap_cpols, kp_cal_policy_read, root, why);
+	if (!strcmp(kind, "Tier"))
+		return KP_LOAD_KIND(o, tiers, n_tiers, cap_tiers, kp_cal_tier_read, root, why);
+	if (!strcmp(kind, "NetworkSet") || !strcmp(kind, "GlobalNetworkSet"))
+		return KP_LOAD_KIND(o, netsets, n_netsets, cap_netsets, kp_cal_netset_read, root,
+				    why);
+	if (!strcmp(kind, "HostEndpoint"))
+		return KP_LOAD_KIND(o, heps, n_heps, cap_heps, kp_cal_hep_read, root, why);
 	*why = "unknown kind";
 	return -EINVAL;
 }
@@ -375,7 +393,15 @@ static bool kp_objects_move(struct kp_k8s_objects *to, struct kp_k8s_objects *fr
 	       kp_append((void **)&to->nss, &to->n_nss, &to->cap_nss, from->nss,
 			 &from->n_nss, sizeof(*to->nss)) &&
 	       kp_append((void **)&to->netpols, &to->n_netpols, &to->cap_netpols, from->netpols,
-			 &from->n_netpols, sizeof(*to->netpols));
+			 &from->n_netpols, sizeof(*to->netpols)) &&
+	       kp_append((void **)&to->cpols, &to->n_cpols, &to->cap_cpols, from->cpols,
+			 &from->n_cpols, sizeof(*to->cpols)) &&
+	       kp_append((void **)&to->tiers, &to->n_tiers, &to->cap_tiers, from->tiers,
+			 &from->n_tiers, sizeof(*to->tiers)) &&
+	       kp_append((void **)&to->netsets, &to->n_netsets, &to->cap_netsets, from->netsets,
+			 &from->n_netsets, sizeof(*to->netsets)) &&
+	       kp_append((void **)&to->heps, &to->n_heps, &to->cap_heps, from->heps,
+			 &from->n_heps, sizeof(*to->heps));
 }
 
 static unsigned int kp_pieces_for(const char *text, size_t len)
@@ -465,6 +491,18 @@ void kp_k8s_objects_free(struct kp_k8s_objects *o)
 		kp_k8s_namespace_free(&o->nss[i]);
 	for (i = 0; i < o->n_netpols; i++)
 		kp_k8s_netpol_free(&o->netpols[i]);
+	for (i = 0; i < o->n_cpols; i++)
+		kp_cal_policy_free(&o->cpols[i]);
+	for (i = 0; i < o->n_tiers; i++)
+		kp_cal_tier_free(&o->tiers[i]);
+	for (i = 0; i < o->n_netsets; i++)
+		kp_cal_netset_free(&o->netsets[i]);
+	for (i = 0; i < o->n_heps; i++)
+		kp_cal_hep_free(&o->heps[i]);
+	free(o->cpols);
+	free(o->tiers);
+	free(o->netsets);
+	free(o->heps);
 	free(o->weps);
 	free(o->cfgs);
 	free(o->pods);

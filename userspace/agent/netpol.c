@@ -18,7 +18,7 @@
 /* The label the API server gives every namespace. */
 #define KP_NS_NAME_LABEL "kubernetes.io/metadata.name"
 
-static void kp_labels_free(struct kp_k8s_label *l, unsigned int n)
+void kp_k8s_labels_free(struct kp_k8s_label *l, unsigned int n)
 {
 	unsigned int i;
 
@@ -42,7 +42,7 @@ static int kp_label_add(struct kp_k8s_label *l, unsigned int *n, const char *key
 }
 
 /* metadata.labels, each key and value checked as the API checks them; room for @extra more. */
-static int kp_labels_read(struct fy_node *root, unsigned int extra, struct kp_k8s_label **out,
+int kp_k8s_labels_read(struct fy_node *root, unsigned int extra, struct kp_k8s_label **out,
 			  unsigned int *n, const char **why)
 {
 	struct fy_node *map = kp_k8s_at(root, "/metadata/labels");
@@ -73,7 +73,7 @@ static int kp_labels_read(struct fy_node *root, unsigned int extra, struct kp_k8
 		}
 	}
 	if (err) {
-		kp_labels_free(*out, *n);
+		kp_k8s_labels_free(*out, *n);
 		*out = NULL;
 		*n = 0;
 	}
@@ -187,7 +187,7 @@ int kp_k8s_pod_read(struct fy_node *root, struct kp_k8s_pod *pod, const char **w
 	if (!err && node && !(pod->node = strdup(node)))
 		err = -ENOMEM;
 	if (!err)
-		err = kp_labels_read(root, 0, &pod->labels, &pod->n_labels, why);
+		err = kp_k8s_labels_read(root, 0, &pod->labels, &pod->n_labels, why);
 	if (!err)
 		err = kp_pod_ips(root, pod, why);
 	if (!err)
@@ -201,7 +201,7 @@ void kp_k8s_pod_free(struct kp_k8s_pod *pod)
 {
 	free(pod->ns);
 	free(pod->node);
-	kp_labels_free(pod->labels, pod->n_labels);
+	kp_k8s_labels_free(pod->labels, pod->n_labels);
 	free(pod->cports);
 	memset(pod, 0, sizeof(*pod));
 }
@@ -222,7 +222,7 @@ int kp_k8s_namespace_read(struct fy_node *root, struct kp_k8s_namespace *ns, con
 	ns->name = strdup(name);
 	if (!ns->name)
 		return -ENOMEM;
-	err = kp_labels_read(root, 1, &ns->labels, &ns->n_labels, why);
+	err = kp_k8s_labels_read(root, 1, &ns->labels, &ns->n_labels, why);
 	for (i = 0; !err && i < ns->n_labels; i++)
 		if (!strcmp(ns->labels[i].key, KP_NS_NAME_LABEL))
 			break;
@@ -236,7 +236,7 @@ int kp_k8s_namespace_read(struct fy_node *root, struct kp_k8s_namespace *ns, con
 void kp_k8s_namespace_free(struct kp_k8s_namespace *ns)
 {
 	free(ns->name);
-	kp_labels_free(ns->labels, ns->n_labels);
+	kp_k8s_labels_free(ns->labels, ns->n_labels);
 	memset(ns, 0, sizeof(*ns));
 }
 
@@ -279,7 +279,7 @@ static int kp_ns_term(const char *ns, char *buf, size_t size)
 }
 
 /* "10.0.0.0/8": a prefix, host bits cleared as the kernel keeps it. */
-static int kp_cidr(const char *s, struct kplane_prefix *p)
+int kp_k8s_cidr(const char *s, struct kplane_prefix *p)
 {
 	char addr[INET6_ADDRSTRLEN];
 	const char *slash = s ? strchr(s, '/') : NULL;
@@ -313,12 +313,12 @@ static int kp_ip_block(struct fy_node *b, struct kp_k8s_np_peer *peer, const cha
 	int err;
 
 	*why = "ipBlock: cidr or an except is not a prefix";
-	if (kp_cidr(kp_k8s_str(b, "/cidr"), &peer->cidr))
+	if (kp_k8s_cidr(kp_k8s_str(b, "/cidr"), &peer->cidr))
 		return -EINVAL;
 	err = kp_k8s_alloc_items(seq, KP_K8S_NETPOL_ITEMS_MAX, sizeof(*peer->except),
 				 (void **)&peer->except, "ipBlock: except is not a list of 64", why);
 	while (!err && peer->except && (item = fy_node_sequence_iterate(seq, &iter))) {
-		if (kp_cidr(kp_k8s_scalar(item), &peer->except[peer->n_except]))
+		if (kp_k8s_cidr(kp_k8s_scalar(item), &peer->except[peer->n_except]))
 			return -EINVAL;
 		peer->n_except++;
 	}

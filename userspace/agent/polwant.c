@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agent.h"
+#include "pol_int.h"
 #include "selector.h"
 
 #define KP_NP_TIER	"default"
@@ -54,17 +55,16 @@ static const struct kp_k8s_namespace *kp_ns_find(const struct kp_k8s_view *v, co
 	return NULL;
 }
 
+/* @ns NULL: a global item (a GlobalNetworkSet, a host endpoint), in no namespace. */
 static void kp_labelled_init(struct kp_labelled *o, const struct kp_k8s_view *v, const char *ns,
-			     const struct kp_k8s_pod *pod)
+			     const struct kp_k8s_label *labels, unsigned int n_labels)
 {
-	const struct kp_k8s_namespace *n = kp_ns_find(v, ns);
+	const struct kp_k8s_namespace *n = ns ? kp_ns_find(v, ns) : NULL;
 
 	memset(o, 0, sizeof(*o));
 	o->ns = ns;
-	if (pod) {
-		o->labels = pod->labels;
-		o->n_labels = pod->n_labels;
-	}
+	o->labels = labels;
+	o->n_labels = n_labels;
 	if (n) {
 		o->ns_labels = n->labels;
 		o->n_ns_labels = n->n_labels;
@@ -74,7 +74,7 @@ static void kp_labelled_init(struct kp_labelled *o, const struct kp_k8s_view *v,
 /* --- sets --- */
 
 /* qsort() that takes an empty array at NULL. */
-static void kp_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+void kp_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
 	if (n)
 		qsort(base, n, size, cmp);
@@ -89,12 +89,12 @@ static uint64_t kp_fnv64(const char *s)
 	return h;
 }
 
-static int kp_pset_cmp(const void *a, const void *b)
+int kp_pset_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct kp_pset *)a)->name, ((const struct kp_pset *)b)->name);
 }
 
-static int kp_prefix_cmp(const void *a, const void *b)
+int kp_member_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, sizeof(struct kplane_prefix));
 }
@@ -138,20 +138,27 @@ static int kp_port_set(struct kp_pol_want *pw, uint8_t proto, const char *port_n
 	return kp_pset_get(pw, name, NULL, proto, port_name, port) ? 0 : -ENOMEM;
 }
 
-static int kp_pset_add_ips(struct kp_pset *s, const struct kp_k8s_pod *pod)
+static int kp_pset_add(struct kp_pset *s, const struct kplane_prefix *p)
+{
+	if (!kp_grow((void **)&s->m, s->n, &s->cap, sizeof(*s->m)))
+		return -ENOMEM;
+	s->m[s->n++] = *p;
+	return 0;
+}
+
+static int kp_pset_add_ips(struct kp_pset *s, const struct kp_ip *ips, unsigned int n)
 {
 	unsigned int i;
+	int err = 0;
 
-	for (i = 0; i < pod->n_ips; i++) {
-		struct kplane_prefix p = { .family = pod->ips[i].family,
-					   .len = pod->ips[i].family == AF_INET ? 32 : 128 };
+	for (i = 0; !err && i < n; i++) {
+		struct kplane_prefix p = { .family = ips[i].family,
+					   .len = ips[i].family == AF_INET ? 32 : 128 };
 
-		memcpy(p.addr, pod->ips[i].ip, pod->ips[i].family == AF_INET ? 4 : 16);
-		if (!kp_grow((void **)&s->m, s->n, &s->cap, sizeof(*s->m)))
-			return -ENOMEM;
-		s->m[s->n++] = p;
+		memcpy(p.addr, ips[i].ip, ips[i].family == AF_INET ? 4 : 16);
+		err = kp_pset_add(s, &p);
 	}
-	return 0;
+	return err;
 }
 
 static bool kp_pod_has_port(const struct kp_k8s_pod *pod, const struct kp_pset *s)
@@ -166,18 +173,43 @@ static bool kp_pod_has_port(const struct kp_k8s_pod *pod, const struct kp_pset *
 }
 
 /* Sorted, each member once: as they are compared. */
-static void kp_pset_settle(struct kp_pset *s)
+void kp_pset_settle(struct kp_pset *s)
 {
 	unsigned int i, n = 0;
 
-	kp_sort(s->m, s->n, sizeof(*s->m), kp_prefix_cmp);
+	kp_sort(s->m, s->n, sizeof(*s->m), kp_member_cmp);
 	for (i = 0; i < s->n; i++)
-		if (!n || kp_prefix_cmp(&s->m[n - 1], &s->m[i]))
+		if (!n || kp_member_cmp(&s->m[n - 1], &s->m[i]))
 			s->m[n++] = s->m[i];
 	s->n = n;
 }
 
-/* Every set's members: the pods (of any node) it selects. */
+/* The network sets and host endpoints @sel takes: their nets and addresses. */
+static int kp_pset_fill_others(struct kp_pset *s, const struct kp_sel *sel,
+			       const struct kp_k8s_view *v)
+{
+	unsigned int i, j;
+	int err = 0;
+
+	for (i = 0; !err && i < v->n_netsets; i++) {
+		const struct kp_cal_netset *ns = v->netsets[i];
+		struct kp_labelled o;
+
+		kp_labelled_init(&o, v, ns->ns, ns->labels, ns->n_labels);
+		for (j = 0; !err && kp_sel_match(sel, kp_labelled_get, &o) && j < ns->n_nets; j++)
+			err = kp_pset_add(s, &ns->nets[j]);
+	}
+	for (i = 0; !err && i < v->n_heps; i++) {
+		struct kp_labelled o;
+
+		kp_labelled_init(&o, v, NULL, v->heps[i]->labels, v->heps[i]->n_labels);
+		if (kp_sel_match(sel, kp_labelled_get, &o))
+			err = kp_pset_add_ips(s, v->heps[i]->ips, v->heps[i]->n_ips);
+	}
+	return err;
+}
+
+/* Every set's members: the pods (of any node), network sets and host endpoints it takes. */
 static int kp_psets_fill(struct kp_pol_want *pw, const struct kp_k8s_view *v)
 {
 	unsigned int i, j;
@@ -195,10 +227,12 @@ static int kp_psets_fill(struct kp_pol_want *pw, const struct kp_k8s_view *v)
 			const struct kp_k8s_pod *pod = v->pods[j];
 			struct kp_labelled o;
 
-			kp_labelled_init(&o, v, pod->ns, pod);
+			kp_labelled_init(&o, v, pod->ns, pod->labels, pod->n_labels);
 			if (sel ? kp_sel_match(sel, kp_labelled_get, &o) : kp_pod_has_port(pod, s))
-				err = kp_pset_add_ips(s, pod);
+				err = kp_pset_add_ips(s, pod->ips, pod->n_ips);
 		}
+		if (!err && sel)
+			err = kp_pset_fill_others(s, sel, v);
 		kp_sel_free(sel);
 		kp_pset_settle(s);
 	}
@@ -293,9 +327,52 @@ static int kp_port_items(struct kp_rule *r, const struct kp_port_group *g)
 	return 0;
 }
 
-static int kp_item_cmp(const void *a, const void *b)
+int kp_item_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, sizeof(struct kp_rule_item));
+}
+
+/* A new rule at the end of @pol; NULL with *@err (-E2BIG: more than the kernel takes). */
+static struct kp_rule *kp_rule_new(struct kp_policy *pol, enum kplane_dir dir, uint8_t action,
+				   int *err)
+{
+	struct kp_rule *r;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < pol->n_rules; i++)
+		n += pol->rules[i].dir == dir;
+	*err = n == KPLANE_POLICY_RULES_MAX ? -E2BIG : -ENOMEM;
+	r = n < KPLANE_POLICY_RULES_MAX ? realloc(pol->rules, (pol->n_rules + 1) * sizeof(*r)) : NULL;
+	if (!r)
+		return NULL;
+	pol->rules = r;
+	r += pol->n_rules++;
+	memset(r, 0, sizeof(*r));
+	r->dir = (uint8_t)dir;
+	r->action = action;
+	*err = 0;
+	return r;
+}
+
+/* The numbers port @name (@proto) has on some pod, as bits of @seen (65536 of them). */
+static void kp_named_numbers(const struct kp_k8s_view *v, uint8_t proto, const char *name,
+			     uint8_t *seen)
+{
+	unsigned int i, j;
+
+	memset(seen, 0, 65536 / 8);
+	for (i = 0; i < v->n_pods; i++)
+		for (j = 0; j < v->pods[i]->n_cports; j++) {
+			const struct kp_k8s_cport *c = &v->pods[i]->cports[j];
+
+			if (c->proto == proto && !strcmp(c->name, name))
+				seen[c->port / 8] |= (uint8_t)(1 << (c->port % 8));
+		}
+}
+
+static bool kp_bit(const uint8_t *bits, unsigned int i)
+{
+	return bits[i / 8] & (1 << (i % 8));
 }
 
 /* One Allow rule per peer for @g, appended to @pol. */
@@ -307,18 +384,10 @@ static int kp_emit_rules(struct kp_pol_want *pw, struct kp_policy *pol, enum kpl
 	int err = 0;
 
 	for (i = 0; !err && i < n; i++) {
-		struct kp_rule *r;
+		struct kp_rule *r = kp_rule_new(pol, dir, KPLANE_ACTION_ALLOW, &err);
 
-		if (pol->n_rules == KPLANE_POLICY_RULES_MAX * 2)
-			return -E2BIG;
-		r = realloc(pol->rules, (pol->n_rules + 1) * sizeof(*r));
 		if (!r)
-			return -ENOMEM;
-		pol->rules = r;
-		r += pol->n_rules++;
-		memset(r, 0, sizeof(*r));
-		r->dir = (uint8_t)dir;
-		r->action = KPLANE_ACTION_ALLOW;
+			return err;
 		err = kp_peer_items(pw, r, dir == KPLANE_DIR_EGRESS,
 				    k->n_peers ? &k->peers[i] : NULL);
 		if (!err)
@@ -328,30 +397,24 @@ static int kp_emit_rules(struct kp_pol_want *pw, struct kp_policy *pol, enum kpl
 	return err;
 }
 
-/* The numbers @p (a named port) resolves to over every pod: one group each. */
+/* The numbers @p (a named port) resolves to over every pod: one group each, in order. */
 static int kp_named_groups(struct kp_pol_want *pw, struct kp_policy *pol, enum kplane_dir dir,
 			   const struct kp_k8s_np_rule *k, const struct kp_k8s_np_port *p,
 			   const struct kp_k8s_view *v)
 {
-	uint8_t seen[65536 / 8] = { 0 };
-	unsigned int i, j;
+	uint8_t seen[65536 / 8];
+	unsigned int port;
 	int err = 0;
 
-	for (i = 0; !err && i < v->n_pods; i++) {
-		const struct kp_k8s_pod *pod = v->pods[i];
+	kp_named_numbers(v, p->proto, p->name, seen);
+	for (port = 1; !err && port < 65536; port++) {
+		struct kp_port_group g = { .proto = p->proto, .rule = k, .named = (uint16_t)port };
 
-		for (j = 0; !err && j < pod->n_cports; j++) {
-			const struct kp_k8s_cport *c = &pod->cports[j];
-			struct kp_port_group g = { .proto = p->proto, .rule = k, .named = c->port };
-
-			if (c->proto != p->proto || strcmp(c->name, p->name) ||
-			    seen[c->port / 8] & (1 << (c->port % 8)))
-				continue;
-			seen[c->port / 8] |= (uint8_t)(1 << (c->port % 8));
-			err = kp_port_set(pw, p->proto, p->name, c->port, g.set);
-			if (!err)
-				err = kp_emit_rules(pw, pol, dir, &g);
-		}
+		if (!kp_bit(seen, port))
+			continue;
+		err = kp_port_set(pw, p->proto, p->name, (uint16_t)port, g.set);
+		if (!err)
+			err = kp_emit_rules(pw, pol, dir, &g);
 	}
 	return err;
 }
@@ -388,95 +451,360 @@ static int kp_np_rule_compile(struct kp_pol_want *pw, struct kp_policy *pol, enu
 	return err;
 }
 
-/* --- policies --- */
+/* --- Calico rules --- */
 
-static int kp_np_id(const struct kp_k8s_netpol *np, char id[KPLANE_ID_MAX])
+static int kp_prefix_item(struct kp_rule *r, bool dst, uint8_t kind, const struct kplane_prefix *p)
 {
-	return kp_id_fit(id, "knp:", np->ns, np->name);
+	struct kp_rule_item *it = kp_item_add(r, dst, kind);
+
+	if (!it)
+		return -ENOMEM;
+	it->prefix = *p;
+	return 0;
 }
 
-static int kp_np_compile(struct kp_pol_want *pw, const struct kp_k8s_netpol *np,
-			 const struct kp_k8s_view *v)
+static int kp_set_item(struct kp_pol_want *pw, struct kp_rule *r, bool dst, uint8_t kind,
+		       const char *sel)
+{
+	struct kp_rule_item *it = kp_item_add(r, dst, kind);
+
+	return it ? kp_sel_set(pw, sel, it->set) : -ENOMEM;
+}
+
+/* A side's selectors, nets and numbered ports (named ones: kp_cal_rule_compile()). */
+static int kp_cal_side_items(struct kp_pol_want *pw, struct kp_rule *r, bool dst,
+			     const struct kp_cal_side *s, bool ports)
+{
+	struct kp_rule_item *it;
+	unsigned int i;
+	int err = 0;
+
+	if (s->selector)
+		err = kp_set_item(pw, r, dst, KPLANE_SIDE_A_SET, s->selector);
+	if (!err && s->not_selector)
+		err = kp_set_item(pw, r, dst, KPLANE_SIDE_A_NOT_SET, s->not_selector);
+	for (i = 0; !err && i < s->n_nets; i++)
+		err = kp_prefix_item(r, dst, KPLANE_SIDE_A_NET, &s->nets[i]);
+	for (i = 0; !err && i < s->n_not_nets; i++)
+		err = kp_prefix_item(r, dst, KPLANE_SIDE_A_NOT_NET, &s->not_nets[i]);
+	for (i = 0; !err && ports && i < s->n_ports; i++) {
+		if (s->ports[i].name[0])
+			continue;
+		if (!(it = kp_item_add(r, dst, KPLANE_SIDE_A_PORT)))
+			return -ENOMEM;
+		it->ports = (struct kplane_port_range){ s->ports[i].first, s->ports[i].last };
+	}
+	for (i = 0; !err && i < s->n_not_ports; i++) {
+		if (!(it = kp_item_add(r, dst, KPLANE_SIDE_A_NOT_PORT)))
+			return -ENOMEM;
+		it->ports = (struct kplane_port_range){ s->not_ports[i].first, s->not_ports[i].last };
+	}
+	return err;
+}
+
+/*
+ * One kernel rule of Calico rule @c: its numbered destination ports, or
+ * (@named) one number a named port has, towards the pods whose it is (@set).
+ */
+static int kp_cal_emit(struct kp_pol_want *pw, struct kp_policy *pol, enum kplane_dir dir,
+		       const struct kp_cal_rule *c, uint16_t named, const char *set)
+{
+	static const struct kplane_prefix any4 = { .family = AF_INET };
+	static const struct kplane_prefix any6 = { .family = AF_INET6 };
+	struct kp_rule_item *it;
+	struct kp_rule *r;
+	int err;
+
+	r = kp_rule_new(pol, dir, c->action, &err);
+	if (!r)
+		return err;
+	r->has = c->has;
+	r->proto = c->proto;
+	r->not_proto = c->not_proto;
+	r->icmp_type = c->icmp_type;
+	r->icmp_code = c->icmp_code;
+	r->not_icmp_type = c->not_icmp_type;
+	r->not_icmp_code = c->not_icmp_code;
+	/* ipVersion: the other family's every address is not a source */
+	if (c->ip_version)
+		err = kp_prefix_item(r, false, KPLANE_SIDE_A_NOT_NET,
+				     c->ip_version == 4 ? &any6 : &any4);
+	if (!err)
+		err = kp_cal_side_items(pw, r, false, &c->src, true);
+	if (!err)
+		err = kp_cal_side_items(pw, r, true, &c->dst, !named);
+	if (!err && named) {
+		if (!(it = kp_item_add(r, true, KPLANE_SIDE_A_PORT)))
+			return -ENOMEM;
+		it->ports = (struct kplane_port_range){ named, named };
+		if (!(it = kp_item_add(r, true, KPLANE_SIDE_A_SET)))
+			return -ENOMEM;
+		strcpy(it->set, set);
+	}
+	kp_sort(r->items, r->n_items, sizeof(*r->items), kp_item_cmp);
+	return err;
+}
+
+static int kp_cal_rule_compile(struct kp_pol_want *pw, struct kp_policy *pol, enum kplane_dir dir,
+			       const struct kp_cal_rule *c, const struct kp_k8s_view *v)
+{
+	uint8_t seen[65536 / 8];
+	bool numbered = !c->dst.n_ports, named = false;
+	unsigned int i, port;
+	int err = 0;
+
+	for (i = 0; i < c->dst.n_ports; i++) {
+		numbered |= !c->dst.ports[i].name[0];
+		named |= c->dst.ports[i].name[0] != '\0';
+	}
+	if (numbered)
+		err = kp_cal_emit(pw, pol, dir, c, 0, NULL);
+	for (i = 0; !err && named && i < c->dst.n_ports; i++) {
+		const char *name = c->dst.ports[i].name;
+
+		if (!name[0])
+			continue;
+		kp_named_numbers(v, c->proto, name, seen);
+		for (port = 1; !err && port < 65536; port++) {
+			char set[KPLANE_ID_MAX];
+
+			if (!kp_bit(seen, port))
+				continue;
+			err = kp_port_set(pw, c->proto, name, (uint16_t)port, set);
+			if (!err)
+				err = kp_cal_emit(pw, pol, dir, c, (uint16_t)port, set);
+		}
+	}
+	return err;
+}
+
+/* --- policies --- */
+
+/*
+ * A policy as attachments see it: the endpoints it applies to, its tier,
+ * its directions.  pw->pols[i] is the kernel's form of srcs[i].
+ */
+struct kp_src {
+	const char *tier, *selector;
+	uint8_t types;
+	struct kp_sel *sel;
+};
+
+/* Calico's order (nil: after every other) as the kernel's: three decimals kept. */
+static uint32_t kp_kernel_order(bool has, double order)
+{
+	return has ? (uint32_t)(order * 1000 + 0.5) : UINT32_MAX;
+}
+
+static struct kp_policy *kp_pol_new(struct kp_pol_want *pw, struct kp_src **srcs)
 {
 	struct kp_policy *pol;
+	struct kp_src *s;
+
+	if (!kp_grow((void **)&pw->pols, pw->n_pols, &pw->cap_pols, sizeof(*pw->pols)))
+		return NULL;
+	s = realloc(*srcs, (pw->n_pols + 1) * sizeof(*s));
+	if (!s)
+		return NULL;
+	*srcs = s;
+	memset(&s[pw->n_pols], 0, sizeof(*s));
+	pol = &pw->pols[pw->n_pols++];
+	memset(pol, 0, sizeof(*pol));
+	pol->has_order = true;
+	return pol;
+}
+
+/* A policy whose rules are more than the kernel takes keeps none: it allows nothing. */
+static int kp_too_big(struct kp_policy *pol, int err)
+{
+	if (err != -E2BIG)
+		return err;
+	kp_policy_release(pol);
+	return 0;
+}
+
+static int kp_np_compile(struct kp_pol_want *pw, struct kp_src **srcs,
+			 const struct kp_k8s_netpol *np, const struct kp_k8s_view *v)
+{
+	struct kp_policy *pol = kp_pol_new(pw, srcs);
 	unsigned int d, i;
 	int err = 0;
 
-	if (!kp_grow((void **)&pw->pols, pw->n_pols, &pw->cap_pols, sizeof(*pw->pols)))
+	if (!pol)
 		return -ENOMEM;
-	pol = &pw->pols[pw->n_pols++];
-	memset(pol, 0, sizeof(*pol));
-	kp_np_id(np, pol->id);
+	(*srcs)[pw->n_pols - 1] = (struct kp_src){ .tier = KP_NP_TIER, .selector = np->selector,
+						    .types = np->types };
+	kp_id_fit(pol->id, "knp:", np->ns, np->name);
 	strcpy(pol->tier, KP_NP_TIER);
-	pol->has_order = true;
-	pol->order = KP_NP_ORDER;
+	pol->order = kp_kernel_order(true, KP_NP_ORDER);
 	pol->types = np->types;
 	for (d = 0; !err && d < 2; d++)
 		for (i = 0; !err && (np->types & (1U << d)) && i < np->n_rules[d]; i++)
 			err = kp_np_rule_compile(pw, pol, d, &np->rules[d][i], v);
-	return err;
+	return kp_too_big(pol, err);
 }
 
-/* A NetworkPolicy and where it came in key order: a name twice, the first stands. */
-struct kp_np_at {
-	const struct kp_k8s_netpol *np;
+static int kp_cal_compile(struct kp_pol_want *pw, struct kp_src **srcs,
+			  const struct kp_cal_policy *cp, const struct kp_k8s_view *v)
+{
+	struct kp_policy *pol = kp_pol_new(pw, srcs);
+	unsigned int d, i;
+	int err = 0;
+
+	if (!pol)
+		return -ENOMEM;
+	(*srcs)[pw->n_pols - 1] = (struct kp_src){ .tier = cp->tier, .selector = cp->selector,
+						    .types = cp->types };
+	kp_id_fit(pol->id, cp->ns ? "cnp:" : "gnp:", cp->ns ? cp->ns : "", cp->name);
+	snprintf(pol->tier, sizeof(pol->tier), "%s", cp->tier);
+	pol->order = kp_kernel_order(cp->has_order, cp->order);
+	pol->types = cp->types;
+	pol->apply_on_forward = cp->apply_on_forward;
+	for (d = 0; !err && d < 2; d++)
+		for (i = 0; !err && (cp->types & (1U << d)) && i < cp->n_rules[d]; i++)
+			err = kp_cal_rule_compile(pw, pol, d, &cp->rules[d][i], v);
+	return kp_too_big(pol, err);
+}
+
+/* An object and where it came in key order: a name twice, the first stands. */
+struct kp_obj_at {
+	const void *obj;
+	const char *ns, *name;
 	unsigned int at;
 };
 
-static int kp_np_name_cmp(const struct kp_k8s_netpol *a, const struct kp_k8s_netpol *b)
+/* By namespace (none first) and name. */
+static int kp_obj_name_cmp(const struct kp_obj_at *a, const struct kp_obj_at *b)
 {
-	int c = strcmp(a->ns, b->ns);
+	int c = (a->ns != NULL) - (b->ns != NULL);
 
+	if (!c && a->ns)
+		c = strcmp(a->ns, b->ns);
 	return c ? c : strcmp(a->name, b->name);
 }
 
-static int kp_np_at_cmp(const void *pa, const void *pb)
+static int kp_obj_at_cmp(const void *pa, const void *pb)
 {
-	const struct kp_np_at *a = pa, *b = pb;
-	int c = kp_np_name_cmp(a->np, b->np);
+	const struct kp_obj_at *a = pa, *b = pb;
+	int c = kp_obj_name_cmp(a, b);
 
 	return c ? c : (a->at > b->at) - (a->at < b->at);
 }
 
-/* The policies of @v's NetworkPolicies, in *@sorted by name, each name once. */
-static int kp_netpols_compile(struct kp_pol_want *pw, const struct kp_k8s_view *v,
-			      const struct kp_k8s_netpol ***sorted)
+/* @at's @n objects sorted by name, each name once (its first in key order): *@kept. */
+static void kp_unique(struct kp_obj_at *at, unsigned int n, unsigned int *kept)
 {
-	struct kp_np_at *at = malloc((v->n_netpols ? v->n_netpols : 1) * sizeof(*at));
-	const struct kp_k8s_netpol **np = malloc((v->n_netpols ? v->n_netpols : 1) * sizeof(*np));
-	unsigned int i, n = 0;
+	unsigned int i, k = 0;
+
+	kp_sort(at, n, sizeof(*at), kp_obj_at_cmp);
+	for (i = 0; i < n; i++)
+		if (!k || kp_obj_name_cmp(&at[k - 1], &at[i]))
+			at[k++] = at[i];
+	*kept = k;
+}
+
+/* Every policy of @v, NetworkPolicies and Calico's, in pw->pols with *@srcs alike. */
+static int kp_policies_compile(struct kp_pol_want *pw, const struct kp_k8s_view *v,
+			       struct kp_src **srcs)
+{
+	unsigned int n = v->n_netpols + v->n_cpols, i, kept;
+	struct kp_obj_at *at = malloc((n ? n : 1) * sizeof(*at));
 	int err = 0;
 
-	if (!at || !np) {
-		free(at);
-		free(np);
+	if (!at)
 		return -ENOMEM;
-	}
 	for (i = 0; i < v->n_netpols; i++)
-		at[i] = (struct kp_np_at){ v->netpols[i], i };
-	kp_sort(at, v->n_netpols, sizeof(*at), kp_np_at_cmp);
-	for (i = 0; i < v->n_netpols; i++)
-		if (!n || kp_np_name_cmp(np[n - 1], at[i].np))
-			np[n++] = at[i].np;
+		at[i] = (struct kp_obj_at){ v->netpols[i], v->netpols[i]->ns, v->netpols[i]->name, i };
+	kp_unique(at, v->n_netpols, &kept);
+	for (i = 0; !err && i < kept; i++)
+		err = kp_np_compile(pw, srcs, at[i].obj, v);
+	for (i = 0; i < v->n_cpols; i++)
+		at[i] = (struct kp_obj_at){ v->cpols[i], v->cpols[i]->ns, v->cpols[i]->name, i };
+	kp_unique(at, v->n_cpols, &kept);
+	for (i = 0; !err && i < kept; i++)
+		err = kp_cal_compile(pw, srcs, at[i].obj, v);
 	free(at);
-	for (i = 0; !err && i < n; i++) {
-		err = kp_np_compile(pw, np[i], v);
-		if (err == -E2BIG) {	/* too many rules for the kernel: it allows nothing */
-			kp_policy_release(&pw->pols[pw->n_pols - 1]);
-			err = 0;
-		}
+	pw->n_netpols = pw->n_pols;
+	for (i = 0; !err && i < pw->n_pols; i++) {
+		const char *why;
+		size_t where;
+
+		err = kp_sel_parse((*srcs)[i].selector, strlen((*srcs)[i].selector),
+				   &(*srcs)[i].sel, &why, &where);
 	}
-	*sorted = np;
-	pw->n_netpols = n;
 	return err;
 }
 
-static int kp_pol_id_cmp(const void *a, const void *b)
+int kp_pol_id_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct kp_policy *)a)->id, ((const struct kp_policy *)b)->id);
 }
 
 /* --- attachments --- */
+
+/* A tier's place: by order (none: after those with one), then name. */
+struct kp_tier_rank {
+	const char *name;
+	bool has_order;
+	double order;
+};
+
+static int kp_tier_rank_cmp(const void *pa, const void *pb)
+{
+	const struct kp_tier_rank *a = pa, *b = pb;
+
+	if (a->has_order != b->has_order)
+		return a->has_order ? -1 : 1;
+	if (a->has_order && a->order != b->order)
+		return a->order < b->order ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* The tiers the policies name, in evaluation order; *@n of them. */
+static struct kp_tier_rank *kp_tiers(const struct kp_k8s_view *v, const struct kp_src *srcs,
+				     unsigned int n_srcs, unsigned int *n)
+{
+	struct kp_tier_rank *t = calloc(n_srcs + 1, sizeof(*t));
+	unsigned int i, j;
+
+	*n = 0;
+	for (i = 0; t && i < n_srcs; i++) {
+		for (j = 0; j < *n && strcmp(t[j].name, srcs[i].tier); j++)
+			;
+		if (j < *n)
+			continue;
+		t[(*n)++].name = srcs[i].tier;
+		for (j = 0; j < v->n_tiers; j++)
+			if (!strcmp(v->tiers[j]->name, srcs[i].tier) && v->tiers[j]->has_order) {
+				t[*n - 1].has_order = true;
+				t[*n - 1].order = v->tiers[j]->order;
+				break;
+			}
+	}
+	if (t)
+		kp_sort(t, *n, sizeof(*t), kp_tier_rank_cmp);
+	return t;
+}
+
+/* @ep attaches, per direction and tier in order, each policy whose selector takes @o. */
+static int kp_ep_attach(struct kp_want_ep *ep, struct kp_labelled *o, const struct kp_src *srcs,
+			const struct kp_pol_want *pw, const struct kp_tier_rank *tiers,
+			unsigned int n_tiers)
+{
+	unsigned int d, t, i;
+	int err = 0;
+
+	for (d = 0; !err && d < 2; d++)
+		for (t = 0; !err && t < n_tiers; t++)
+			for (i = 0; !err && i < pw->n_netpols; i++)
+				if ((srcs[i].types & (1U << d)) && !strcmp(srcs[i].tier, tiers[t].name) &&
+				    kp_sel_match(srcs[i].sel, kp_labelled_get, o))
+					err = kp_endpoint_attach(&ep->ep, d, tiers[t].name,
+								 pw->pols[i].id,
+								 strlen(pw->pols[i].id));
+	kp_ep_attach_sort(&ep->ep);
+	return err;
+}
 
 static const struct kp_k8s_pod *kp_pod_find(const struct kp_k8s_view *v, const char *ns,
 					    const char *name)
@@ -489,81 +817,85 @@ static const struct kp_k8s_pod *kp_pod_find(const struct kp_k8s_view *v, const c
 	return NULL;
 }
 
-/* @ep (the endpoint of @w) attaches each policy whose selector takes its pod, by direction. */
-static int kp_ep_attach(struct kp_want_ep *ep, const struct kp_k8s_wep *w,
-			const struct kp_k8s_netpol *const *np, const struct kp_pol_want *pw,
-			struct kp_sel *const *sels, const struct kp_k8s_view *v)
+/* The endpoint @id of @eps not yet attached (a pod described twice: the first stands). */
+static struct kp_want_ep *kp_ep_unseen(struct kp_ep_set *eps, bool *seen, const char *id)
 {
-	struct kp_labelled o;
-	unsigned int d, i;
-	int err = 0;
+	unsigned int j;
 
-	kp_labelled_init(&o, v, w->ns, kp_pod_find(v, w->ns, w->pod));
-	for (d = 0; !err && d < 2; d++)
-		for (i = 0; !err && i < pw->n_netpols; i++)
-			if ((np[i]->types & (1U << d)) && sels[i] &&
-			    kp_sel_match(sels[i], kp_labelled_get, &o))
-				err = kp_endpoint_attach(&ep->ep, d, KP_NP_TIER, pw->pols[i].id,
-							 strlen(pw->pols[i].id));
-	return err;
+	for (j = 0; j < eps->n && strcmp(eps->eps[j].ep.id, id); j++)
+		;
+	if (j == eps->n || seen[j])
+		return NULL;
+	seen[j] = true;
+	return &eps->eps[j];
 }
 
 static int kp_eps_attach(struct kp_ep_set *eps, const struct kp_k8s_view *v,
-			 const struct kp_k8s_node *node, const struct kp_k8s_netpol *const *np,
+			 const struct kp_k8s_node *node, const struct kp_src *srcs,
 			 const struct kp_pol_want *pw)
 {
-	struct kp_sel **sels = calloc(pw->n_netpols + 1, sizeof(*sels));
 	bool *seen = calloc(eps->n + 1, sizeof(*seen));
-	unsigned int i, j;
+	struct kp_tier_rank *tiers;
+	unsigned int i, n_tiers;
 	int err = 0;
 
-	if (!sels || !seen) {
-		free(sels);
+	tiers = kp_tiers(v, srcs, pw->n_netpols, &n_tiers);
+	if (!seen || !tiers) {
 		free(seen);
+		free(tiers);
 		return -ENOMEM;
 	}
-	for (i = 0; !err && i < pw->n_netpols; i++) {
-		const char *why;
-		size_t at;
-
-		err = kp_sel_parse(np[i]->selector, strlen(np[i]->selector), &sels[i], &why, &at);
-	}
-	for (i = 0; !err && i < v->n_weps; i++) {
+	for (i = 0; !err && node->name && i < v->n_weps; i++) {
 		const struct kp_k8s_wep *w = v->weps[i];
+		const struct kp_k8s_pod *pod = kp_pod_find(v, w->ns, w->pod);
+		struct kp_want_ep *ep;
+		struct kp_labelled o;
 		char id[KPLANE_ID_MAX];
 
-		if (!node->name || strcmp(w->node, node->name))
+		if (strcmp(w->node, node->name))
 			continue;
 		kp_id_fit(id, "", w->ns, w->pod);
-		for (j = 0; j < eps->n && strcmp(eps->eps[j].ep.id, id); j++)
-			;
-		if (j == eps->n || seen[j])	/* a pod described twice: the first stands */
+		if (!(ep = kp_ep_unseen(eps, seen, id)))
 			continue;
-		seen[j] = true;
-		err = kp_ep_attach(&eps->eps[j], w, np, pw, sels, v);
-		kp_ep_attach_sort(&eps->eps[j].ep);
+		kp_labelled_init(&o, v, w->ns, pod ? pod->labels : NULL, pod ? pod->n_labels : 0);
+		err = kp_ep_attach(ep, &o, srcs, pw, tiers, n_tiers);
 	}
-	for (i = 0; i < pw->n_netpols; i++)
-		kp_sel_free(sels[i]);
-	free(sels);
+	for (i = 0; !err && node->name && i < v->n_heps; i++) {
+		const struct kp_cal_hep *h = v->heps[i];
+		struct kp_want_ep *ep;
+		struct kp_labelled o;
+		char id[KPLANE_ID_MAX];
+
+		if (strcmp(h->node, node->name))
+			continue;
+		kp_id_fit(id, "hep:", "", h->name);
+		if (!(ep = kp_ep_unseen(eps, seen, id)))
+			continue;
+		kp_labelled_init(&o, v, NULL, h->labels, h->n_labels);
+		err = kp_ep_attach(ep, &o, srcs, pw, tiers, n_tiers);
+	}
 	free(seen);
+	free(tiers);
 	return err;
 }
 
 int kp_k8s_want_policy(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 		       struct kp_pol_want *out, struct kp_ep_set *eps)
 {
-	const struct kp_k8s_netpol **np = NULL;
+	struct kp_src *srcs = NULL;
+	unsigned int i;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = kp_netpols_compile(out, v, &np);
+	err = kp_policies_compile(out, v, &srcs);
 	if (!err)
-		err = kp_eps_attach(eps, v, node, np, out);
+		err = kp_eps_attach(eps, v, node, srcs, out);
 	if (!err)
 		err = kp_psets_fill(out, v);
 	kp_sort(out->pols, out->n_pols, sizeof(*out->pols), kp_pol_id_cmp);
-	free(np);
+	for (i = 0; srcs && i < out->n_pols; i++)
+		kp_sel_free(srcs[i].sel);
+	free(srcs);
 	if (err)
 		kp_pol_want_free(out);
 	return err;
@@ -584,191 +916,3 @@ void kp_pol_want_free(struct kp_pol_want *pw)
 	memset(pw, 0, sizeof(*pw));
 }
 
-/* --- what the kernel holds, and the diff --- */
-
-/* kplaned's own: the sets and policies it names; the rest are an operator's. */
-static bool kp_own_set(const char *name)
-{
-	return !strncmp(name, "s:", 2) || !strncmp(name, "np:", 3);
-}
-
-static bool kp_own_policy(const char *id)
-{
-	return !strncmp(id, "knp:", 4);
-}
-
-int kp_pol_want_take(struct kp_pol_want *out, struct kp_ipset_info *sets, size_t n_sets,
-		     struct kp_policy *pols, size_t n_pols)
-{
-	size_t i, j;
-
-	memset(out, 0, sizeof(*out));
-	out->sets = calloc(n_sets + 1, sizeof(*out->sets));
-	out->pols = calloc(n_pols + 1, sizeof(*out->pols));
-	if (!out->sets || !out->pols) {
-		kp_pol_want_free(out);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n_sets; i++) {
-		struct kp_pset *s = &out->sets[out->n_sets];
-
-		if (!kp_own_set(sets[i].name))
-			continue;
-		snprintf(s->name, sizeof(s->name), "%s", sets[i].name);
-		s->m = sets[i].members;
-		s->n = s->cap = sets[i].n_members;
-		sets[i].members = NULL;
-		sets[i].n_members = 0;
-		kp_pset_settle(s);
-		out->n_sets++;
-	}
-	for (i = 0; i < n_pols; i++) {
-		struct kp_policy *pol = &out->pols[out->n_pols];
-
-		if (!kp_own_policy(pols[i].id))
-			continue;
-		*pol = pols[i];
-		memset(&pols[i], 0, sizeof(pols[i]));
-		for (j = 0; j < pol->n_rules; j++) {
-			kp_sort(pol->rules[j].items, pol->rules[j].n_items, sizeof(*pol->rules[j].items),
-			      kp_item_cmp);
-			pol->rules[j].packets = pol->rules[j].bytes = 0;
-		}
-		out->n_pols++;
-	}
-	kp_sort(out->sets, out->n_sets, sizeof(*out->sets), kp_pset_cmp);
-	kp_sort(out->pols, out->n_pols, sizeof(*out->pols), kp_pol_id_cmp);
-	out->cap_sets = out->n_sets;
-	out->cap_pols = out->n_pols;
-	return 0;
-}
-
-static bool kp_rule_same(const struct kp_rule *a, const struct kp_rule *b)
-{
-	return a->dir == b->dir && a->action == b->action && a->has == b->has &&
-	       a->proto == b->proto && a->not_proto == b->not_proto &&
-	       a->icmp_type == b->icmp_type && a->icmp_code == b->icmp_code &&
-	       a->not_icmp_type == b->not_icmp_type && a->not_icmp_code == b->not_icmp_code &&
-	       a->n_items == b->n_items &&
-	       (!a->n_items || !memcmp(a->items, b->items, a->n_items * sizeof(*a->items)));
-}
-
-/* Whether the kernel's @have is @want: rules in order, each side's items as sorted. */
-static bool kp_policy_same(const struct kp_policy *want, const struct kp_policy *have)
-{
-	unsigned int i;
-
-	if (strcmp(want->tier, have->tier) || want->order != have->order ||
-	    want->types != have->types || want->apply_on_forward != have->apply_on_forward ||
-	    want->n_rules != have->n_rules)
-		return false;
-	for (i = 0; i < want->n_rules; i++)
-		if (!kp_rule_same(&want->rules[i], &have->rules[i]))
-			return false;
-	return true;
-}
-
-/* @want's members not in @have (both sorted) into *@out; -ENOMEM. */
-static int kp_members_minus(const struct kp_pset *want, const struct kp_pset *have,
-			    struct kplane_prefix **out, unsigned int *n)
-{
-	unsigned int i, j = 0;
-
-	*n = 0;
-	*out = malloc((want->n ? want->n : 1) * sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
-	for (i = 0; i < want->n; i++) {
-		int c = 1;
-
-		while (have && j < have->n && (c = kp_prefix_cmp(&have->m[j], &want->m[i])) < 0)
-			j++;
-		if (!have || j == have->n || c)
-			(*out)[(*n)++] = want->m[i];
-	}
-	return 0;
-}
-
-static int kp_set_diff(const struct kp_pset *w, const struct kp_pset *h, struct kp_pol_diff *d)
-{
-	struct kp_pset_upd *u;
-	int err;
-
-	if (!h) {
-		d->set_new[d->n_set_new++] = w;
-		return 0;
-	}
-	u = &d->set_upd[d->n_set_upd];
-	memset(u, 0, sizeof(*u));
-	u->set = w;
-	err = kp_members_minus(w, h, &u->add, &u->n_add);
-	if (!err)
-		err = kp_members_minus(h, w, &u->del, &u->n_del);
-	if (!err && (u->n_add || u->n_del))
-		d->n_set_upd++;
-	else {
-		free(u->add);
-		free(u->del);
-	}
-	return err;
-}
-
-int kp_pol_diff(const struct kp_pol_want *want, const struct kp_pol_want *have,
-		struct kp_pol_diff *d)
-{
-	unsigned int i = 0, j = 0;
-	int err = 0;
-
-	memset(d, 0, sizeof(*d));
-	d->set_new = malloc((want->n_sets + 1) * sizeof(*d->set_new));
-	d->set_upd = malloc((want->n_sets + 1) * sizeof(*d->set_upd));
-	d->set_del = malloc((have->n_sets + 1) * sizeof(*d->set_del));
-	d->pol_set = malloc((want->n_pols + 1) * sizeof(*d->pol_set));
-	d->pol_del = malloc((have->n_pols + 1) * sizeof(*d->pol_del));
-	if (!d->set_new || !d->set_upd || !d->set_del || !d->pol_set || !d->pol_del)
-		err = -ENOMEM;
-	while (!err && (i < want->n_sets || j < have->n_sets)) {
-		int c = i == want->n_sets ? 1 : j == have->n_sets ? -1 :
-			strcmp(want->sets[i].name, have->sets[j].name);
-
-		if (c > 0)
-			d->set_del[d->n_set_del++] = &have->sets[j++];
-		else
-			err = kp_set_diff(&want->sets[i++], c ? NULL : &have->sets[j++], d);
-	}
-	for (i = 0, j = 0; !err && (i < want->n_pols || j < have->n_pols);) {
-		int c = i == want->n_pols ? 1 : j == have->n_pols ? -1 :
-			strcmp(want->pols[i].id, have->pols[j].id);
-
-		if (c > 0)
-			d->pol_del[d->n_pol_del++] = &have->pols[j++];
-		else if (c < 0 || !kp_policy_same(&want->pols[i], &have->pols[j]))
-			d->pol_set[d->n_pol_set++] = &want->pols[i];
-		i += c <= 0;
-		j += c == 0;
-	}
-	if (err)
-		kp_pol_diff_free(d);
-	return err;
-}
-
-void kp_pol_diff_free(struct kp_pol_diff *d)
-{
-	unsigned int i;
-
-	for (i = 0; d->set_upd && i < d->n_set_upd; i++) {
-		free(d->set_upd[i].add);
-		free(d->set_upd[i].del);
-	}
-	free(d->set_new);
-	free(d->set_upd);
-	free(d->set_del);
-	free(d->pol_set);
-	free(d->pol_del);
-	memset(d, 0, sizeof(*d));
-}
-
-bool kp_pol_diff_empty(const struct kp_pol_diff *d)
-{
-	return !d->n_set_new && !d->n_set_upd && !d->n_set_del && !d->n_pol_set && !d->n_pol_del;
-}

@@ -634,3 +634,44 @@ size_t kp_sel_string(const struct kp_sel *s, char *buf, size_t size)
 		buf[o.len < size ? o.len : size - 1] = '\0';
 	return o.len;
 }
+
+int kp_sel_prefix(struct kp_sel *s, const char *prefix)
+{
+	unsigned int i;
+
+	if (s->key) {
+		char *k = malloc(strlen(prefix) + strlen(s->key) + 1);
+
+		if (!k)
+			return -ENOMEM;
+		strcpy(stpcpy(k, prefix), s->key);
+		free(s->key);
+		s->key = k;
+	}
+	for (i = 0; i < s->n_kids; i++)
+		if (kp_sel_prefix(s->kids[i], prefix))
+			return -ENOMEM;
+	return 0;
+}
+
+int kp_sel_canon(const char *text, const char *prefix, char **out, const char **why)
+{
+	struct kp_sel *s = NULL;
+	size_t at, n;
+	int err;
+
+	*out = NULL;
+	err = kp_sel_parse(text, strlen(text), &s, why, &at);
+	if (!err && prefix)
+		err = kp_sel_prefix(s, prefix);
+	if (!err) {
+		n = kp_sel_string(s, NULL, 0);
+		*out = malloc(n + 1);
+		if (*out)
+			kp_sel_string(s, *out, n + 1);
+		else
+			err = -ENOMEM;
+	}
+	kp_sel_free(s);
+	return err;
+}

@@ -62,4 +62,12 @@ bool kp_sel_match(const struct kp_sel *s, kp_sel_label_fn label, void *arg);
  */
 size_t kp_sel_string(const struct kp_sel *s, char *buf, size_t size);
 
+/* Puts @prefix before every label key of @s ("pcns.": a namespace's labels); -ENOMEM. */
+int kp_sel_prefix(struct kp_sel *s, const char *prefix);
+/*
+ * @text parsed, its keys under @prefix (NULL: none), in canonical form in
+ * *@out (malloc'd); -EINVAL with *@why, or -ENOMEM.
+ */
+int kp_sel_canon(const char *text, const char *prefix, char **out, const char **why);
+
 #endif /* KPLANE_AGENT_SELECTOR_H */

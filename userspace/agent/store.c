@@ -26,6 +26,10 @@ static void kp_store_count(struct kp_store *s, const struct kp_k8s_objects *o, i
 	s->n_pods += sign * (int)o->n_pods;
 	s->n_nss += sign * (int)o->n_nss;
 	s->n_netpols += sign * (int)o->n_netpols;
+	s->n_cpols += sign * (int)o->n_cpols;
+	s->n_tiers += sign * (int)o->n_tiers;
+	s->n_netsets += sign * (int)o->n_netsets;
+	s->n_heps += sign * (int)o->n_heps;
 }
 
 /* Counts a key's change by the kinds it touched (kube-proxy's two counters). */
@@ -37,7 +41,9 @@ static void kp_store_changed(struct kp_store *s, const struct kp_k8s_objects *wa
 	s->wep_changes += was->n_weps || now->n_weps;
 	s->cfg_changes += was->n_cfgs || now->n_cfgs;
 	s->pol_changes += was->n_pods || now->n_pods || was->n_nss || now->n_nss ||
-			  was->n_netpols || now->n_netpols;
+			  was->n_netpols || now->n_netpols || was->n_cpols || now->n_cpols ||
+			  was->n_tiers || now->n_tiers || was->n_netsets || now->n_netsets ||
+			  was->n_heps || now->n_heps;
 }
 
 /*
@@ -404,6 +410,14 @@ static void kp_view_add(const char *key, const struct kp_k8s_objects *o, void *a
 		v->nss[v->n_nss++] = &o->nss[i];
 	for (i = 0; i < o->n_netpols; i++)
 		v->netpols[v->n_netpols++] = &o->netpols[i];
+	for (i = 0; i < o->n_cpols; i++)
+		v->cpols[v->n_cpols++] = &o->cpols[i];
+	for (i = 0; i < o->n_tiers; i++)
+		v->tiers[v->n_tiers++] = &o->tiers[i];
+	for (i = 0; i < o->n_netsets; i++)
+		v->netsets[v->n_netsets++] = &o->netsets[i];
+	for (i = 0; i < o->n_heps; i++)
+		v->heps[v->n_heps++] = &o->heps[i];
 }
 
 /* A service and where it came in key order: duplicates keep that order. */
@@ -452,7 +466,12 @@ static int kp_view(const struct kp_store *s, struct kp_k8s_view *v, bool service
 	v->pods = malloc((s->n_pods ? s->n_pods : 1) * sizeof(*v->pods));
 	v->nss = malloc((s->n_nss ? s->n_nss : 1) * sizeof(*v->nss));
 	v->netpols = malloc((s->n_netpols ? s->n_netpols : 1) * sizeof(*v->netpols));
-	if (!v->svcs || !v->slices || !v->weps || !v->cfgs || !v->pods || !v->nss || !v->netpols) {
+	v->cpols = malloc((s->n_cpols ? s->n_cpols : 1) * sizeof(*v->cpols));
+	v->tiers = malloc((s->n_tiers ? s->n_tiers : 1) * sizeof(*v->tiers));
+	v->netsets = malloc((s->n_netsets ? s->n_netsets : 1) * sizeof(*v->netsets));
+	v->heps = malloc((s->n_heps ? s->n_heps : 1) * sizeof(*v->heps));
+	if (!v->svcs || !v->slices || !v->weps || !v->cfgs || !v->pods || !v->nss || !v->netpols ||
+	    !v->cpols || !v->tiers || !v->netsets || !v->heps) {
 		kp_k8s_view_free(v);
 		return -ENOMEM;
 	}
@@ -483,5 +502,9 @@ void kp_k8s_view_free(struct kp_k8s_view *v)
 	free(v->pods);
 	free(v->nss);
 	free(v->netpols);
+	free(v->cpols);
+	free(v->tiers);
+	free(v->netsets);
+	free(v->heps);
 	memset(v, 0, sizeof(*v));
 }

@@ -8,6 +8,7 @@
 #define KPLANE_AGENT_H
 
 #include "k8s.h"
+#include "labelindex.h"
 
 /* A service's name, first in the structs kept by it (a tsearch key). */
 struct kp_name {
@@ -251,15 +252,47 @@ struct kp_pol_want {
 	struct kp_pset *sets;
 	struct kp_policy *pols;
 	unsigned int n_sets, cap_sets, n_pols, cap_pols;
-	unsigned int n_netpols;		/* compiled from (internal) */
+	unsigned int n_netpols;		/* policies compiled (internal) */
+	void *set_tree;			/* the sets while compiled (internal) */
 };
 
 /*
- * What @v's NetworkPolicies make: the sets, the policies, and each of
- * @eps's (made by kp_k8s_want_eps() from @v) attachments.
+ * Which selectors take which items (pods, network sets, host endpoints),
+ * kept from one sync to the next: each sync puts only the items,
+ * namespaces and selectors that changed, so one pod's label change
+ * evaluates only the selectors that can concern it (lx.evaluations).
+ * Item ids: "p:NS/POD", "n:NS/NAME" ("n:/NAME" global), "h:NAME".
+ */
+struct kp_polidx {
+	struct kp_lx lx;
+	void *known;			/* tsearch: what was put, by kind and id */
+	uint64_t epoch;			/* one per sync */
+	uint64_t pair_changes;		/* (selector, item) pairs that started or stopped matching */
+};
+
+struct kp_known;
+void kp_polidx_init(struct kp_polidx *x);
+void kp_polidx_free(struct kp_polidx *x);
+/* A sync starts: @v's namespaces and items put where they changed. */
+int kp_polidx_begin(struct kp_polidx *x, const struct kp_k8s_view *v,
+		    const struct kp_k8s_node *node);
+/* A selector this sync wants, put if new or changed. */
+int kp_polidx_sel(struct kp_polidx *x, const char *id, const char *text);
+/* The sync's end: what it did not see again is deleted. */
+int kp_polidx_sweep(struct kp_polidx *x);
+/* An item's addresses (the members of the sets that take it). */
+const struct kp_known *kp_polidx_item(const struct kp_polidx *x, const char *item_id);
+void kp_polidx_addrs(const struct kp_known *k, const struct kplane_prefix **addrs,
+		     unsigned int *n);
+
+/*
+ * What @v's policies make: the sets, the policies, and each of @eps's
+ * (made by kp_k8s_want_eps() from @v) attachments.  @idx: the index kept
+ * from the last sync (NULL: one for this call alone); on failure it is to
+ * be freed and started anew.
  */
 int kp_k8s_want_policy(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
-		       struct kp_pol_want *out, struct kp_ep_set *eps);
+		       struct kp_pol_want *out, struct kp_ep_set *eps, struct kp_polidx *idx);
 /*
  * kplaned's own of the kernel's sets and policies (dumped), taken over
  * (zeroed in the dumps, which the caller frees), counters left out.

@@ -149,7 +149,20 @@ static const char *kp_view_label(const char *key, void *arg)
 
 /* --- what a selector requires (Calico's label restrictions, one key kept) --- */
 
-static struct kp_lx_need kp_need_of(const struct kp_sel *s)
+/*
+ * How many items a need may let through, roughly: fewer values first; a
+ * key every pod of a namespace shares (its namespace, its namespace's
+ * labels under @prefix) after any other.
+ */
+static unsigned int kp_need_breadth(struct kp_lx_need n, const char *prefix)
+{
+	bool broad = !strcmp(n.key, "projectcalico.org/namespace") ||
+		     (prefix[0] && !strncmp(n.key, prefix, strlen(prefix)));
+
+	return (n.vals ? n.n_vals : 1U << 20) * 2 + broad;
+}
+
+static struct kp_lx_need kp_need_of(const struct kp_sel *s, const char *prefix)
 {
 	struct kp_lx_need need = { NULL, NULL, 0 }, kid;
 	unsigned int i;
@@ -166,18 +179,18 @@ static struct kp_lx_need kp_need_of(const struct kp_sel *s)
 	case KP_SEL_ENDS:
 		return (struct kp_lx_need){ s->key, NULL, 0 };
 	case KP_SEL_AND:
-		/* Any kid's need is the whole's: the one naming fewest values. */
+		/* Any kid's need is the whole's: the narrowest. */
 		for (i = 0; i < s->n_kids; i++) {
-			kid = kp_need_of(s->kids[i]);
-			if (kid.key && (!need.key || (kid.vals && (!need.vals ||
-							  kid.n_vals < need.n_vals))))
+			kid = kp_need_of(s->kids[i], prefix);
+			if (kid.key && (!need.key || kp_need_breadth(kid, prefix) <
+							 kp_need_breadth(need, prefix)))
 				need = kid;
 		}
 		return need;
 	case KP_SEL_OR:
 		/* Every kid must need the same key: then any value (kept simple). */
 		for (i = 0; i < s->n_kids; i++) {
-			kid = kp_need_of(s->kids[i]);
+			kid = kp_need_of(s->kids[i], prefix);
 			if (!kid.key || (need.key && strcmp(need.key, kid.key)))
 				return (struct kp_lx_need){ NULL, NULL, 0 };
 			need = (struct kp_lx_need){ kid.key, NULL, 0 };
@@ -672,7 +685,7 @@ int kp_lx_sel_put(struct kp_lx *lx, const char *id, struct kp_sel *sel)
 		return -ENOMEM;
 	}
 	ls->sel = sel;
-	ls->need = kp_need_of(sel);
+	ls->need = kp_need_of(sel, lx->parent_prefix);
 	if (kp_index(lx, ls)) {
 		kp_unindex(lx, ls);
 		kp_lx_sel_free(ls);
@@ -719,4 +732,26 @@ void kp_lx_free(struct kp_lx *lx)
 	tdestroy(lx->sels, kp_sel_free_v);
 	free(lx->loose);
 	memset(lx, 0, sizeof(*lx));
+}
+
+struct kp_pairs_walk {
+	void (*fn)(const char *sel_id, const char *item_id, void *arg);
+	void *arg;
+};
+
+static void kp_pairs_visit(const void *node, VISIT which, void *arg)
+{
+	const struct kp_lx_pair *p = *(const struct kp_lx_pair *const *)node;
+	struct kp_pairs_walk *w = arg;
+
+	if (which == postorder || which == leaf)
+		w->fn(p->sel->id, p->item->id, w->arg);
+}
+
+void kp_lx_pairs(const struct kp_lx *lx, void (*fn)(const char *sel_id, const char *item_id,
+						    void *arg), void *arg)
+{
+	struct kp_pairs_walk w = { fn, arg };
+
+	twalk_r(lx->pairs, kp_pairs_visit, &w);
 }

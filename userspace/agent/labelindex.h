@@ -62,4 +62,8 @@ int kp_lx_parent_put(struct kp_lx *lx, const char *id, const struct kp_label *la
 		     unsigned int n);
 void kp_lx_parent_del(struct kp_lx *lx, const char *id);
 
+/* Calls @fn for each (selector, item) pair that matches, in no order; @fn must not change @lx. */
+void kp_lx_pairs(const struct kp_lx *lx, void (*fn)(const char *sel_id, const char *item_id,
+						    void *arg), void *arg);
+
 #endif /* KPLANE_AGENT_LABELINDEX_H */

@@ -6,6 +6,7 @@
  * holds, set members added and removed rather than sets rebuilt.
  */
 #include <errno.h>
+#include <search.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,60 +17,6 @@
 
 #define KP_NP_TIER	"default"
 #define KP_NP_ORDER	1000
-
-/* What a pod's selectors see: its labels, its namespace's under "pcns.". */
-struct kp_labelled {
-	const char *ns;
-	const struct kp_k8s_label *labels, *ns_labels;
-	unsigned int n_labels, n_ns_labels;
-};
-
-static const char *kp_label_in(const struct kp_k8s_label *l, unsigned int n, const char *key)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(l[i].key, key))
-			return l[i].value;
-	return NULL;
-}
-
-static const char *kp_labelled_get(const char *key, void *arg)
-{
-	const struct kp_labelled *o = arg;
-
-	if (!strcmp(key, "projectcalico.org/namespace"))
-		return o->ns;
-	if (!strncmp(key, "pcns.", 5))
-		return kp_label_in(o->ns_labels, o->n_ns_labels, key + 5);
-	return kp_label_in(o->labels, o->n_labels, key);
-}
-
-static const struct kp_k8s_namespace *kp_ns_find(const struct kp_k8s_view *v, const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < v->n_nss; i++)
-		if (!strcmp(v->nss[i]->name, name))
-			return v->nss[i];
-	return NULL;
-}
-
-/* @ns NULL: a global item (a GlobalNetworkSet, a host endpoint), in no namespace. */
-static void kp_labelled_init(struct kp_labelled *o, const struct kp_k8s_view *v, const char *ns,
-			     const struct kp_k8s_label *labels, unsigned int n_labels)
-{
-	const struct kp_k8s_namespace *n = ns ? kp_ns_find(v, ns) : NULL;
-
-	memset(o, 0, sizeof(*o));
-	o->ns = ns;
-	o->labels = labels;
-	o->n_labels = n_labels;
-	if (n) {
-		o->ns_labels = n->labels;
-		o->n_ns_labels = n->n_labels;
-	}
-}
 
 /* --- sets --- */
 
@@ -99,26 +46,33 @@ int kp_member_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct kplane_prefix));
 }
 
-/* The set named @name in @pw, added (empty, its selector kept) if new; NULL: no memory. */
+static int kp_pset_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct kp_pset *)a)->name, ((const struct kp_pset *)b)->name);
+}
+
+/* The set named @name of the sync, added (empty) if new; NULL: no memory. */
 static struct kp_pset *kp_pset_get(struct kp_pol_want *pw, const char *name, const char *sel,
 				   uint8_t proto, const char *port_name, uint16_t port)
 {
-	struct kp_pset *s;
-	unsigned int i;
+	struct kp_pset *s, **slot, probe;
 
-	for (i = 0; i < pw->n_sets; i++)	/* few distinct selectors; sorted later */
-		if (!strcmp(pw->sets[i].name, name))
-			return &pw->sets[i];
-	if (!kp_grow((void **)&pw->sets, pw->n_sets, &pw->cap_sets, sizeof(*pw->sets)))
+	snprintf(probe.name, sizeof(probe.name), "%s", name);
+	slot = tfind(&probe, &pw->set_tree, kp_pset_name_cmp);
+	if (slot)
+		return *slot;
+	s = calloc(1, sizeof(*s));
+	if (!s)
 		return NULL;
-	s = &pw->sets[pw->n_sets];
-	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	if (sel && !(s->selector = strdup(sel)))
-		return NULL;
 	s->proto = proto;
 	s->port = port;
 	snprintf(s->port_name, sizeof(s->port_name), "%s", port_name ? port_name : "");
+	if ((sel && !(s->selector = strdup(sel))) || !tsearch(s, &pw->set_tree, kp_pset_name_cmp)) {
+		free(s->selector);
+		free(s);
+		return NULL;
+	}
 	pw->n_sets++;
 	return s;
 }
@@ -184,60 +138,53 @@ void kp_pset_settle(struct kp_pset *s)
 	s->n = n;
 }
 
-/* The network sets and host endpoints @sel takes: their nets and addresses. */
-static int kp_pset_fill_others(struct kp_pset *s, const struct kp_sel *sel,
-			       const struct kp_k8s_view *v)
+/* The port sets' members: the pods whose named port is theirs. */
+static int kp_port_set_fill(struct kp_pset *s, const struct kp_k8s_view *v)
 {
-	unsigned int i, j;
+	unsigned int i;
 	int err = 0;
 
-	for (i = 0; !err && i < v->n_netsets; i++) {
-		const struct kp_cal_netset *ns = v->netsets[i];
-		struct kp_labelled o;
-
-		kp_labelled_init(&o, v, ns->ns, ns->labels, ns->n_labels);
-		for (j = 0; !err && kp_sel_match(sel, kp_labelled_get, &o) && j < ns->n_nets; j++)
-			err = kp_pset_add(s, &ns->nets[j]);
-	}
-	for (i = 0; !err && i < v->n_heps; i++) {
-		struct kp_labelled o;
-
-		kp_labelled_init(&o, v, NULL, v->heps[i]->labels, v->heps[i]->n_labels);
-		if (kp_sel_match(sel, kp_labelled_get, &o))
-			err = kp_pset_add_ips(s, v->heps[i]->ips, v->heps[i]->n_ips);
-	}
+	for (i = 0; !err && i < v->n_pods; i++)
+		if (kp_pod_has_port(v->pods[i], s))
+			err = kp_pset_add_ips(s, v->pods[i]->ips, v->pods[i]->n_ips);
 	return err;
 }
 
-/* Every set's members: the pods (of any node), network sets and host endpoints it takes. */
-static int kp_psets_fill(struct kp_pol_want *pw, const struct kp_k8s_view *v)
+/* The sync's sets, from its tree into pw->sets, in name order (a tree walk's). */
+struct kp_flatten {
+	struct kp_pol_want *pw;
+	const struct kp_k8s_view *v;
+	int err;
+};
+
+static void kp_flatten_visit(const void *node, VISIT which, void *arg)
 {
-	unsigned int i, j;
-	int err = 0;
+	struct kp_pset *s = *(struct kp_pset *const *)node;
+	struct kp_flatten *f = arg;
 
-	for (i = 0; !err && i < pw->n_sets; i++) {
-		struct kp_pset *s = &pw->sets[i];
-		struct kp_sel *sel = NULL;
-		const char *why;
-		size_t at;
+	if (which != postorder && which != leaf)
+		return;
+	if (!s->selector && !f->err)
+		f->err = kp_port_set_fill(s, f->v);
+	kp_pset_settle(s);
+	f->pw->sets[f->pw->n_sets++] = *s;
+	memset(s, 0, sizeof(*s));	/* its arrays are the copy's now */
+}
 
-		if (s->selector)
-			err = kp_sel_parse(s->selector, strlen(s->selector), &sel, &why, &at);
-		for (j = 0; !err && j < v->n_pods; j++) {
-			const struct kp_k8s_pod *pod = v->pods[j];
-			struct kp_labelled o;
+static int kp_sets_flatten(struct kp_pol_want *pw, const struct kp_k8s_view *v)
+{
+	struct kp_flatten f = { pw, v, 0 };
+	unsigned int n = pw->n_sets;
 
-			kp_labelled_init(&o, v, pod->ns, pod->labels, pod->n_labels);
-			if (sel ? kp_sel_match(sel, kp_labelled_get, &o) : kp_pod_has_port(pod, s))
-				err = kp_pset_add_ips(s, pod->ips, pod->n_ips);
-		}
-		if (!err && sel)
-			err = kp_pset_fill_others(s, sel, v);
-		kp_sel_free(sel);
-		kp_pset_settle(s);
-	}
-	kp_sort(pw->sets, pw->n_sets, sizeof(*pw->sets), kp_pset_cmp);
-	return err;
+	pw->sets = calloc(n + 1, sizeof(*pw->sets));
+	pw->cap_sets = n;
+	pw->n_sets = 0;
+	if (!pw->sets)
+		return -ENOMEM;
+	twalk_r(pw->set_tree, kp_flatten_visit, &f);
+	tdestroy(pw->set_tree, free);
+	pw->set_tree = NULL;
+	return f.err;
 }
 
 /* --- rules --- */
@@ -587,7 +534,6 @@ static int kp_cal_rule_compile(struct kp_pol_want *pw, struct kp_policy *pol, en
 struct kp_src {
 	const char *tier, *selector;
 	uint8_t types;
-	struct kp_sel *sel;
 };
 
 /* Calico's order (nil: after every other) as the kernel's: three decimals kept. */
@@ -725,13 +671,6 @@ static int kp_policies_compile(struct kp_pol_want *pw, const struct kp_k8s_view 
 		err = kp_cal_compile(pw, srcs, at[i].obj, v);
 	free(at);
 	pw->n_netpols = pw->n_pols;
-	for (i = 0; !err && i < pw->n_pols; i++) {
-		const char *why;
-		size_t where;
-
-		err = kp_sel_parse((*srcs)[i].selector, strlen((*srcs)[i].selector),
-				   &(*srcs)[i].sel, &why, &where);
-	}
 	return err;
 }
 
@@ -786,119 +725,276 @@ static struct kp_tier_rank *kp_tiers(const struct kp_k8s_view *v, const struct k
 	return t;
 }
 
-/* @ep attaches, per direction and tier in order, each policy whose selector takes @o. */
-static int kp_ep_attach(struct kp_want_ep *ep, struct kp_labelled *o, const struct kp_src *srcs,
-			const struct kp_pol_want *pw, const struct kp_tier_rank *tiers,
-			unsigned int n_tiers)
-{
-	unsigned int d, t, i;
-	int err = 0;
+/* A local endpoint, by its item in the index, and the policies whose selectors take it. */
+struct kp_local {
+	char item[2 * KP_K8S_NAME_MAX + 8];	/* first: the tree's key */
+	struct kp_want_ep *ep;
+	unsigned int *pols, n_pols, cap_pols;	/* indexes into srcs and pw->pols */
+};
 
-	for (d = 0; !err && d < 2; d++)
-		for (t = 0; !err && t < n_tiers; t++)
-			for (i = 0; !err && i < pw->n_netpols; i++)
-				if ((srcs[i].types & (1U << d)) && !strcmp(srcs[i].tier, tiers[t].name) &&
-				    kp_sel_match(srcs[i].sel, kp_labelled_get, o))
-					err = kp_endpoint_attach(&ep->ep, d, tiers[t].name,
-								 pw->pols[i].id,
-								 strlen(pw->pols[i].id));
-	kp_ep_attach_sort(&ep->ep);
-	return err;
+static int kp_local_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct kp_local *)a)->item, ((const struct kp_local *)b)->item);
 }
 
-static const struct kp_k8s_pod *kp_pod_find(const struct kp_k8s_view *v, const char *ns,
-					    const char *name)
+static void kp_local_free(void *p)
 {
-	unsigned int i;
+	struct kp_local *l = p;
 
-	for (i = 0; i < v->n_pods; i++)
-		if (!strcmp(v->pods[i]->ns, ns) && !strcmp(v->pods[i]->name, name))
-			return v->pods[i];
-	return NULL;
+	free(l->pols);
+	free(l);
 }
 
-/* The endpoint @id of @eps not yet attached (a pod described twice: the first stands). */
-static struct kp_want_ep *kp_ep_unseen(struct kp_ep_set *eps, bool *seen, const char *id)
+/* The endpoint @id of @eps as item @item (a pod described twice: the first stands). */
+static int kp_local_add(void **tree, struct kp_ep_set *eps, const char *item, const char *id)
 {
+	struct kp_local *l = calloc(1, sizeof(*l));
 	unsigned int j;
 
+	if (!l)
+		return -ENOMEM;
+	snprintf(l->item, sizeof(l->item), "%s", item);
 	for (j = 0; j < eps->n && strcmp(eps->eps[j].ep.id, id); j++)
 		;
-	if (j == eps->n || seen[j])
-		return NULL;
-	seen[j] = true;
-	return &eps->eps[j];
-}
-
-static int kp_eps_attach(struct kp_ep_set *eps, const struct kp_k8s_view *v,
-			 const struct kp_k8s_node *node, const struct kp_src *srcs,
-			 const struct kp_pol_want *pw)
-{
-	bool *seen = calloc(eps->n + 1, sizeof(*seen));
-	struct kp_tier_rank *tiers;
-	unsigned int i, n_tiers;
-	int err = 0;
-
-	tiers = kp_tiers(v, srcs, pw->n_netpols, &n_tiers);
-	if (!seen || !tiers) {
-		free(seen);
-		free(tiers);
+	if (j == eps->n || tfind(l, tree, kp_local_cmp)) {
+		free(l);
+		return 0;
+	}
+	l->ep = &eps->eps[j];
+	if (!tsearch(l, tree, kp_local_cmp)) {
+		free(l);
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* This node's endpoints, each under its item's id. */
+static int kp_locals(void **tree, struct kp_ep_set *eps, const struct kp_k8s_view *v,
+		     const struct kp_k8s_node *node)
+{
+	char item[2 * KP_K8S_NAME_MAX + 8], id[KPLANE_ID_MAX];
+	unsigned int i;
+	int err = 0;
+
 	for (i = 0; !err && node->name && i < v->n_weps; i++) {
 		const struct kp_k8s_wep *w = v->weps[i];
-		const struct kp_k8s_pod *pod = kp_pod_find(v, w->ns, w->pod);
-		struct kp_want_ep *ep;
-		struct kp_labelled o;
-		char id[KPLANE_ID_MAX];
 
 		if (strcmp(w->node, node->name))
 			continue;
+		snprintf(item, sizeof(item), "p:%s/%s", w->ns, w->pod);
 		kp_id_fit(id, "", w->ns, w->pod);
-		if (!(ep = kp_ep_unseen(eps, seen, id)))
-			continue;
-		kp_labelled_init(&o, v, w->ns, pod ? pod->labels : NULL, pod ? pod->n_labels : 0);
-		err = kp_ep_attach(ep, &o, srcs, pw, tiers, n_tiers);
+		err = kp_local_add(tree, eps, item, id);
 	}
 	for (i = 0; !err && node->name && i < v->n_heps; i++) {
-		const struct kp_cal_hep *h = v->heps[i];
-		struct kp_want_ep *ep;
-		struct kp_labelled o;
-		char id[KPLANE_ID_MAX];
-
-		if (strcmp(h->node, node->name))
+		if (strcmp(v->heps[i]->node, node->name))
 			continue;
-		kp_id_fit(id, "hep:", "", h->name);
-		if (!(ep = kp_ep_unseen(eps, seen, id)))
-			continue;
-		kp_labelled_init(&o, v, NULL, h->labels, h->n_labels);
-		err = kp_ep_attach(ep, &o, srcs, pw, tiers, n_tiers);
+		snprintf(item, sizeof(item), "h:%s", v->heps[i]->name);
+		kp_id_fit(id, "hep:", "", v->heps[i]->name);
+		err = kp_local_add(tree, eps, item, id);
 	}
-	free(seen);
-	free(tiers);
 	return err;
 }
 
-int kp_k8s_want_policy(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
-		       struct kp_pol_want *out, struct kp_ep_set *eps)
+/* What the index's pairs make: set members, and which policies take which local endpoints. */
+struct kp_pairs_ctx {
+	struct kp_pol_want *pw;
+	const struct kp_polidx *idx;
+	void *locals;
+	const char *const *ids;		/* policy ids, sorted: srcs[order[k]] */
+	const unsigned int *order;
+	int err;
+};
+
+static int kp_pos_cmp(const void *key, const void *elt)
 {
-	struct kp_src *srcs = NULL;
+	return strcmp(key, *(const char *const *)elt);
+}
+
+static void kp_pair_visit(const char *sel_id, const char *item_id, void *arg)
+{
+	struct kp_pairs_ctx *c = arg;
+	struct kp_local probe, *l, **slot;
+	const char *const *pos;
+
+	if (c->err)
+		return;
+	if (sel_id[0] == 's') {
+		struct kp_pset key, **set;
+		const struct kplane_prefix *a;
+		unsigned int n, i;
+
+		snprintf(key.name, sizeof(key.name), "%s", sel_id);
+		set = tfind(&key, &c->pw->set_tree, kp_pset_name_cmp);
+		kp_polidx_addrs(kp_polidx_item(c->idx, item_id), &a, &n);
+		for (i = 0; set && !c->err && i < n; i++)
+			c->err = kp_pset_add(*set, &a[i]);
+		return;
+	}
+	snprintf(probe.item, sizeof(probe.item), "%s", item_id);
+	slot = tfind(&probe, &c->locals, kp_local_cmp);
+	pos = bsearch(sel_id + 1, c->ids, c->pw->n_netpols, sizeof(*c->ids), kp_pos_cmp);
+	if (!slot || !pos)
+		return;
+	l = *slot;
+	if (!kp_grow((void **)&l->pols, l->n_pols, &l->cap_pols, sizeof(*l->pols)))
+		c->err = -ENOMEM;
+	else
+		l->pols[l->n_pols++] = c->order[pos - c->ids];
+}
+
+/* Attachments of one endpoint: per direction, its tiers in order, each with its policies. */
+struct kp_attach_ctx {
+	const struct kp_src *srcs;
+	const struct kp_pol_want *pw;
+	const struct kp_tier_rank *tiers;
+	unsigned int n_tiers;
+	int err;
+};
+
+static void kp_attach_visit(const void *node, VISIT which, void *arg)
+{
+	const struct kp_local *l = *(const struct kp_local *const *)node;
+	struct kp_attach_ctx *c = arg;
+	unsigned int d, t, i;
+
+	if (which != postorder && which != leaf)
+		return;
+	for (d = 0; d < 2; d++)
+		for (t = 0; t < c->n_tiers; t++)
+			for (i = 0; !c->err && i < l->n_pols; i++) {
+				const struct kp_src *src = &c->srcs[l->pols[i]];
+				const char *id = c->pw->pols[l->pols[i]].id;
+
+				if ((src->types & (1U << d)) && !strcmp(src->tier, c->tiers[t].name))
+					c->err = kp_endpoint_attach(&l->ep->ep, d, src->tier, id,
+								    strlen(id));
+			}
+	kp_ep_attach_sort(&l->ep->ep);
+}
+
+/* The selectors this sync wants in the index: each set's, and each policy's ("@ID"). */
+static int kp_sels_sync(struct kp_polidx *idx, const struct kp_pol_want *pw,
+			const struct kp_src *srcs);
+
+struct kp_sel_walk {
+	struct kp_polidx *idx;
+	int err;
+};
+
+static void kp_sel_visit(const void *node, VISIT which, void *arg)
+{
+	const struct kp_pset *s = *(const struct kp_pset *const *)node;
+	struct kp_sel_walk *w = arg;
+
+	if ((which == postorder || which == leaf) && s->selector && !w->err)
+		w->err = kp_polidx_sel(w->idx, s->name, s->selector);
+}
+
+static int kp_sels_sync(struct kp_polidx *idx, const struct kp_pol_want *pw,
+			const struct kp_src *srcs)
+{
+	struct kp_sel_walk w = { idx, 0 };
+	char id[KPLANE_ID_MAX + 1];
 	unsigned int i;
+
+	twalk_r(pw->set_tree, kp_sel_visit, &w);
+	for (i = 0; !w.err && i < pw->n_netpols; i++) {
+		snprintf(id, sizeof(id), "@%s", pw->pols[i].id);
+		w.err = kp_polidx_sel(idx, id, srcs[i].selector);
+	}
+	return w.err;
+}
+
+/* Policy ids sorted, with where each is in srcs: pairs name policies by id. */
+static int kp_ids_order(const struct kp_pol_want *pw, const char ***ids, unsigned int **order)
+{
+	unsigned int i, n = pw->n_netpols;
+	struct kp_obj_at *at = malloc((n + 1) * sizeof(*at));
+
+	*ids = malloc((n + 1) * sizeof(**ids));
+	*order = malloc((n + 1) * sizeof(**order));
+	if (!at || !*ids || !*order) {
+		free(at);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		at[i] = (struct kp_obj_at){ .name = pw->pols[i].id, .at = i };
+	kp_sort(at, n, sizeof(*at), kp_obj_at_cmp);
+	for (i = 0; i < n; i++) {
+		(*ids)[i] = at[i].name;
+		(*order)[i] = at[i].at;
+	}
+	free(at);
+	return 0;
+}
+
+/* Set members and attachments, from the index's pairs. */
+static int kp_from_pairs(struct kp_pol_want *pw, const struct kp_polidx *idx,
+			 const struct kp_src *srcs, struct kp_ep_set *eps,
+			 const struct kp_k8s_view *v, const struct kp_k8s_node *node)
+{
+	struct kp_pairs_ctx c = { .pw = pw, .idx = idx };
+	struct kp_attach_ctx a = { .srcs = srcs, .pw = pw };
+	const char **ids = NULL;
+	unsigned int *order = NULL;
+
+	c.err = kp_ids_order(pw, &ids, &order);
+	c.ids = ids;
+	c.order = order;
+	if (!c.err)
+		c.err = kp_locals(&c.locals, eps, v, node);
+	if (!c.err)
+		kp_lx_pairs(&idx->lx, kp_pair_visit, &c);
+	a.tiers = kp_tiers(v, srcs, pw->n_netpols, &a.n_tiers);
+	a.err = c.err ?: (a.tiers ? 0 : -ENOMEM);
+	if (!a.err)
+		twalk_r(c.locals, kp_attach_visit, &a);
+	tdestroy(c.locals, kp_local_free);
+	free((void *)a.tiers);
+	free(ids);
+	free(order);
+	return a.err;
+}
+
+int kp_k8s_want_policy(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
+		       struct kp_pol_want *out, struct kp_ep_set *eps, struct kp_polidx *idx)
+{
+	struct kp_polidx local;
+	struct kp_src *srcs = NULL;
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	if (!idx) {
+		kp_polidx_init(&local);
+		idx = &local;
+	}
 	err = kp_policies_compile(out, v, &srcs);
 	if (!err)
-		err = kp_eps_attach(eps, v, node, srcs, out);
+		err = kp_polidx_begin(idx, v, node);
 	if (!err)
-		err = kp_psets_fill(out, v);
+		err = kp_sels_sync(idx, out, srcs);
+	if (!err)
+		err = kp_polidx_sweep(idx);
+	if (!err)
+		err = kp_from_pairs(out, idx, srcs, eps, v, node);
+	if (!err)
+		err = kp_sets_flatten(out, v);
 	kp_sort(out->pols, out->n_pols, sizeof(*out->pols), kp_pol_id_cmp);
-	for (i = 0; srcs && i < out->n_pols; i++)
-		kp_sel_free(srcs[i].sel);
 	free(srcs);
+	if (idx == &local)
+		kp_polidx_free(&local);
 	if (err)
 		kp_pol_want_free(out);
 	return err;
+}
+
+static void kp_pset_free(void *p)
+{
+	struct kp_pset *s = p;
+
+	free(s->m);
+	free(s->selector);
+	free(s);
 }
 
 void kp_pol_want_free(struct kp_pol_want *pw)
@@ -913,6 +1009,7 @@ void kp_pol_want_free(struct kp_pol_want *pw)
 		kp_policy_release(&pw->pols[i]);
 	free(pw->sets);
 	free(pw->pols);
+	tdestroy(pw->set_tree, kp_pset_free);
 	memset(pw, 0, sizeof(*pw));
 }
 

@@ -183,7 +183,7 @@ int kp_store_desired(const struct kp_store *s, const struct kp_k8s_node *node,
 	if (!err)
 		err = kp_k8s_want_eps(&v, node, &out->eps);
 	if (!err)
-		err = kp_k8s_want_policy(&v, node, &out->pol, &out->eps);
+		err = kp_k8s_want_policy(&v, node, &out->pol, &out->eps, NULL);
 	if (!err)
 		err = kp_k8s_want_health(&v, &out->svcs, &out->health);
 	kp_k8s_want_settings(&v, node, &out->settings);

@@ -410,6 +410,7 @@ int main(int argc, char **argv)
 		goto err_node;
 	d.rec = (struct kp_reconciler){ .h = d.h, .m = &d.m,
 		.node = { .name = d.cfg.node_name, .zone = d.cfg.zone } };
+	kp_polidx_init(&d.rec.polidx);
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	d.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (d.epfd < 0 || d.timerfd < 0 || kp_watch(&d, d.timerfd, KP_TAG_TIMER)) {

@@ -313,8 +313,13 @@ static int kp_pods_want(struct kp_reconciler *r, const struct kp_store *s, struc
 	if (err)
 		return err;
 	err = kp_k8s_want_eps(&v, &r->node, &want->eps);
-	if (!err)
-		err = kp_k8s_want_policy(&v, &r->node, &want->pol, &want->eps);
+	if (!err) {
+		err = kp_k8s_want_policy(&v, &r->node, &want->pol, &want->eps, &r->polidx);
+		if (err) {	/* half brought along: the next sync starts it anew */
+			kp_polidx_free(&r->polidx);
+			kp_polidx_init(&r->polidx);
+		}
+	}
 	kp_k8s_want_settings(&v, &r->node, &want->settings);
 	kp_k8s_view_free(&v);
 	if (!err)
@@ -394,4 +399,5 @@ int kp_reconcile(struct kp_reconciler *r, struct kp_store *s, bool full, bool dr
 void kp_reconciler_free(struct kp_reconciler *r)
 {
 	kp_model_free(&r->applied);
+	kp_polidx_free(&r->polidx);
 }

@@ -8,9 +8,12 @@
 #   agent     agent_sync.sh: kplaned programming a node from files and etcd (start to
 #             programmed, one EndpointSlice change, peak RSS) beside
 #             iptables-restore and nft -f of kube-proxy's rulesets
+#   netpol    netpol_sync.sh: kplaned programming policy for 1k namespaces, 10k
+#             pods, 1k NetworkPolicies (start to programmed, one pod's label
+#             change, selectors evaluated per change at 100 and 1k policies)
 # rounds interleaved.  Writes docs/bench/SUITE.md (ratio tables, medians over
 # rounds), SUITE.png, and keeps the raw lines in SUITE.raw.
-#   BENCH_SUITES="services policy agent"
+#   BENCH_SUITES="services policy agent netpol"
 #   BENCH_SHAPES="10000x10 100000x1" BENCH_CHANGES=100 (agent)
 #   BENCH_SIZES="1 1000 10000 100000" BENCH_ROUNDS=5 BENCH_CONNS=500 (services)
 #   BENCH_SLOW_MAX=10000: largest size the IPVS and nftables peers run at (slow to program)
@@ -30,7 +33,7 @@ if [ ${#need[@]} -gt 0 ]; then
 		{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${need[@]}" \
 			>/tmp/kplane-apt-bench.log 2>&1; }
 fi
-suites=${BENCH_SUITES:-services policy agent}
+suites=${BENCH_SUITES:-services policy agent netpol}
 out=$top/docs/bench
 mkdir -p "$out" "$top/build"
 env="$(uname -r) host, guest $(tests/qemu/kernels.sh stock-version), $(cat /var/cache/kplane/accel 2>/dev/null || echo tcg)"
@@ -88,4 +91,32 @@ if [[ " $suites " == *" agent "* ]]; then
 		sed -n 's/^BENCH-AGENT-LOG [^ ]* kplaned info: \(.*\)/    \1/p; s/^BENCH-AGENT-LOG \(etcd: .*\)/    \1/p' "$out/agent.raw"
 	} >"$out/agent.md"
 	cat "$out/agent.md"
+fi
+if [[ " $suites " == *" netpol "* ]]; then
+	log=$top/build/bench-netpol.log
+	KPLANE_VM_MEM=3072 "$top/tests/qemu/run.sh" --kernel stock --acpi --scenario netpol_sync \
+		--timeout 3600 --env "BENCH_CHANGES=${BENCH_CHANGES:-50}" >"$log" 2>&1 ||
+		echo "bench: the VM run reported failures (see $log)" >&2
+	grep -a '^BENCH' "$log" >"$out/netpol.raw"
+	{
+		echo "# kplaned: policy from NetworkPolicies ($env)"
+		echo
+		echo "Start to a fully programmed node (sets, policies, the local pods'"
+		echo "attachments), one pod's label change from the file's write to the"
+		echo "commit, the selectors that change evaluated, and kplaned's peak RSS."
+		echo "One VM run, stock kernel, TCG, both CPUs online."
+		echo
+		echo "| namespaces | pods | policies | local pods | start ms | RSS MiB |"
+		echo "|---|---|---|---|---|---|"
+		sed -n 's/^BENCH-NETPOL ns=\([0-9]*\) pods=\([0-9]*\) pols=\([0-9]*\) local=\([0-9]*\) ms=\([^ ]*\) rss_mib=\([0-9]*\).*/| \1 | \2 | \3 | \4 | \5 | \6 |/p' "$out/netpol.raw"
+		echo
+		echo "| one label change: policies | changes | p50 ms | p99 ms | selectors evaluated (p50, max) | RSS MiB |"
+		echo "|---|---|---|---|---|---|"
+		sed -n 's/^BENCH-NETPOL-CHANGE pols=\([0-9]*\) n=\([0-9]*\) p50_ms=\([^ ]*\) p99_ms=\([^ ]*\) evals_p50=\([0-9]*\) evals_max=\([0-9]*\) rss_mib=\([0-9]*\).*/| \1 | \2 | \3 | \4 | \5, \6 | \7 |/p' "$out/netpol.raw"
+		echo
+		echo "kplaned's log:"
+		echo
+		sed -n 's/^BENCH-NETPOL-LOG [^ ]* kplaned info: \(.*\)/    \1/p' "$out/netpol.raw"
+	} >"$out/netpol.md"
+	cat "$out/netpol.md"
 fi

@@ -552,6 +552,15 @@ kp_check "doNotTrack is refused with its reason" \
 	grep -q "cal-untracked.yaml.*doNotTrack: kplane evaluates policy on tracked flows only" /tmp/kplaned.log
 kp_eq "and counted as skipped" "$(kp_metric node1 objects_skipped_total)" $((skipped0 + 1))
 cal_drop untracked
+cal lost "kind: GlobalNetworkPolicy
+metadata: {name: lost}
+spec: {tier: nowhere, selector: all(), ingress: [{action: Deny}]}"
+kp_check "a policy in a tier that does not exist is skipped, and named" \
+	grep -q "GlobalNetworkPolicy lost: spec.tier: no Tier of this name; skipped" /tmp/kplaned.log
+kp_eq "counted as skipped once" "$(kp_metric node1 objects_skipped_total)" $((skipped0 + 2))
+kp_eq "and nothing denied: every pod still reaches x/a" \
+	"$(ip netns exec pod14 kp-echo probe tcp 10.244.1.11 80 | cut -d' ' -f2)" x/a
+cal_drop lost
 reset
 rm -f "$state"/cal-*.yaml
 kp_check "kplaned logged no failed sync" bash -c "! grep -q 'sync failed' /tmp/kplaned.log"

@@ -319,6 +319,21 @@ out:
 	kp_store_free(&s);
 }
 
+/* A policy in a tier no Tier object names is left out, and said why. */
+static void test_calico_no_tier(void)
+{
+	struct kp_store s = { 0 };
+	struct kp_desired w;
+
+	put(&s, "cal", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+		"metadata: {name: g}\nspec: {tier: nowhere, ingress: [{action: Deny}]}\n");
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	KP_EXPECT(w.pol.n_pols == 0 && w.pol.n_refused == 1 &&
+		  !strcmp(w.pol.refused[0], "GlobalNetworkPolicy g: spec.tier: no Tier of this name"));
+	kp_desired_free(&w);
+	kp_store_free(&s);
+}
+
 static void test_calico_refused(void)
 {
 	static const struct { const char *spec, *why; } bad[] = {
@@ -599,6 +614,7 @@ int main(void)
 	KP_RUN(test_diff);
 	KP_RUN(test_calico);
 	KP_RUN(test_calico_refused);
+	KP_RUN(test_calico_no_tier);
 	KP_RUN(test_incremental);
 	KP_RUN(test_differential);
 	return KP_TEST_DONE();

@@ -253,6 +253,9 @@ struct kp_pol_want {
 	struct kp_policy *pols;
 	unsigned int n_sets, cap_sets, n_pols, cap_pols;
 	unsigned int n_netpols;		/* policies compiled (internal) */
+	/* Policies left out for what other objects say ("KIND NAME: why"), sorted. */
+	char **refused;
+	unsigned int n_refused, cap_refused;
 	void *set_tree;			/* the sets while compiled (internal) */
 };
 

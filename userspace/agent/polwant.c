@@ -590,13 +590,42 @@ static int kp_np_compile(struct kp_pol_want *pw, struct kp_src **srcs,
 	return kp_too_big(pol, err);
 }
 
+/* Leaves @cp out, saying why: the kernel would take it, the cluster's objects do not. */
+static int kp_refuse(struct kp_pol_want *pw, const struct kp_cal_policy *cp, const char *why)
+{
+	char *s;
+
+	if (asprintf(&s, "%s %s%s%s: %s", cp->ns ? "NetworkPolicy" : "GlobalNetworkPolicy",
+		     cp->ns ? cp->ns : "", cp->ns ? "/" : "", cp->name, why) < 0)
+		return -ENOMEM;
+	if (!kp_grow((void **)&pw->refused, pw->n_refused, &pw->cap_refused, sizeof(*pw->refused))) {
+		free(s);
+		return -ENOMEM;
+	}
+	pw->refused[pw->n_refused++] = s;
+	return 0;
+}
+
+static bool kp_tier_exists(const struct kp_k8s_view *v, const char *tier)
+{
+	unsigned int i;
+
+	for (i = 0; i < v->n_tiers; i++)
+		if (!strcmp(v->tiers[i]->name, tier))
+			return true;
+	return !strcmp(tier, KP_NP_TIER);
+}
+
 static int kp_cal_compile(struct kp_pol_want *pw, struct kp_src **srcs,
 			  const struct kp_cal_policy *cp, const struct kp_k8s_view *v)
 {
-	struct kp_policy *pol = kp_pol_new(pw, srcs);
+	struct kp_policy *pol;
 	unsigned int d, i;
 	int err = 0;
 
+	if (!kp_tier_exists(v, cp->tier))
+		return kp_refuse(pw, cp, "spec.tier: no Tier of this name");
+	pol = kp_pol_new(pw, srcs);
 	if (!pol)
 		return -ENOMEM;
 	(*srcs)[pw->n_pols - 1] = (struct kp_src){ .tier = cp->tier, .selector = cp->selector,
@@ -1007,6 +1036,9 @@ void kp_pol_want_free(struct kp_pol_want *pw)
 	}
 	for (i = 0; i < pw->n_pols; i++)
 		kp_policy_release(&pw->pols[i]);
+	for (i = 0; i < pw->n_refused; i++)
+		free(pw->refused[i]);
+	free(pw->refused);
 	free(pw->sets);
 	free(pw->pols);
 	tdestroy(pw->set_tree, kp_pset_free);

@@ -247,7 +247,8 @@ static void kp_commit_refused(struct kp_handle *h, const struct kp_change *c, ui
 		r->ep = c->ep.pol[i - add_at - c->ep.n_add];
 }
 
-int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r)
+static int kp_sync_apply_one(struct kp_handle *h, const struct kp_change *c,
+			     struct kp_refused *r)
 {
 	int fds[c->ep.n_add ? c->ep.n_add : 1];
 	uint32_t add_at = 0;
@@ -277,6 +278,67 @@ int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refu
 			close(fds[i]);
 	if (err && !r->why[0])
 		snprintf(r->why, sizeof(r->why), "%s", kp_error(h));
+	return err;
+}
+
+/* Whether @a and @b claim one id, interface or address (the kernel keys endpoints by each). */
+static bool kp_ep_clash(const struct kp_endpoint *a, const struct kp_endpoint *b)
+{
+	unsigned int i, j;
+
+	if (!strcmp(a->id, b->id) || !strcmp(a->ifname, b->ifname))
+		return true;
+	for (i = 0; i < a->n_addrs; i++)
+		for (j = 0; j < b->n_addrs; j++)
+			if (!memcmp(&a->addrs[i], &b->addrs[j], sizeof(a->addrs[i])))
+				return true;
+	return false;
+}
+
+static bool kp_ep_clashes(const struct kp_change *c, const struct kp_want_ep *ep)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->ep.n_del; i++)
+		if (kp_ep_clash(&ep->ep, &c->ep.del[i]->ep))
+			return true;
+	return false;
+}
+
+/*
+ * An endpoint added in place of one deleted (its id, interface or an
+ * address) can only join once that one has left: the kernel keeps a
+ * leaving endpoint until its commit is published.  Those go in a second
+ * transaction, everything else in the first.
+ */
+int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r)
+{
+	const struct kp_want_ep **now, **next;
+	struct kp_change first = *c, second = { 0 };
+	unsigned int i;
+	int err;
+
+	now = malloc((c->ep.n_add + 1) * sizeof(*now));
+	next = malloc((c->ep.n_add + 1) * sizeof(*next));
+	if (!now || !next) {
+		free(now);
+		free(next);
+		return -ENOMEM;
+	}
+	first.ep.add = now;
+	second.ep.add = next;
+	first.ep.n_add = 0;
+	for (i = 0; i < c->ep.n_add; i++) {
+		if (kp_ep_clashes(c, c->ep.add[i]))
+			next[second.ep.n_add++] = c->ep.add[i];
+		else
+			now[first.ep.n_add++] = c->ep.add[i];
+	}
+	err = kp_sync_apply_one(h, &first, r);
+	if (!err && second.ep.n_add)
+		err = kp_sync_apply_one(h, &second, r);
+	free(now);
+	free(next);
 	return err;
 }
 

@@ -6,6 +6,7 @@
  * transaction, or none when nothing differs.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -161,6 +162,27 @@ static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_gone
 	return err;
 }
 
+/*
+ * Logs and counts (as skipped objects) the policies @want leaves out that
+ * @had did not: each once, not at every sync.
+ */
+static void kp_log_refused(struct kp_reconciler *r, const struct kp_pol_want *want,
+			   const struct kp_pol_want *had)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < want->n_refused; i++) {
+		for (j = 0; j < had->n_refused && strcmp(had->refused[j], want->refused[i]); j++)
+			;
+		if (j < had->n_refused)
+			continue;
+		kp_log(KP_WARN, "%s; skipped", want->refused[i]);
+		pthread_mutex_lock(&r->m->lock);
+		r->m->skipped++;
+		pthread_mutex_unlock(&r->m->lock);
+	}
+}
+
 /* ", N ms after the change" while one is pending (for the log line). */
 static const char *kp_since_change(struct kp_metrics *m)
 {
@@ -243,13 +265,16 @@ static void kp_log_sync(struct kp_reconciler *r, const char *how, const struct k
 		kp_log(KP_ERR, "%s sync failed: %s: %s", how, strerror(-err), kp_error(r->h));
 		return;
 	}
+	uint64_t evals = r->polidx.lx.evaluations - r->evaluations_seen;
+
+	r->evaluations_seen = r->polidx.lx.evaluations;
 	kp_log(kp_writes(c) ? KP_INFO : KP_DEBUG,
 	       "%s sync: %u services (frontends) and %u endpoints: %u set, %u deleted; "
-	       "%u endpoints added, %u deleted, %u repoliced; %u sets, %u policies changed%s%s; "
-	       "%.1f ms (%.1f writing)%s", how,
+	       "%u endpoints added, %u deleted, %u repoliced; %u sets, %u policies changed, "
+	       "%" PRIu64 " selectors evaluated%s%s; %.1f ms (%.1f writing)%s", how,
 	       r->applied.n_fes, r->applied.eps.n, c->svc.n_set, c->svc.n_del, c->ep.n_add,
 	       c->ep.n_del, c->ep.n_pol, c->pol.n_set_new + c->pol.n_set_upd + c->pol.n_set_del,
-	       c->pol.n_pol_set + c->pol.n_pol_del, c->settings ? "; node settings set" : "",
+	       c->pol.n_pol_set + c->pol.n_pol_del, evals, c->settings ? "; node settings set" : "",
 	       drift && kp_writes(c) ? " (repaired drift)" : "",
 	       (kp_now() - start) * 1000, r->write_ms, kp_since_change(r->m));
 }
@@ -275,6 +300,8 @@ static int kp_sync_whole(struct kp_reconciler *r, struct kp_store *s, bool full,
 
 	err = kp_store_desired(s, &r->node, &want);
 	orphans = want.orphans;
+	if (!err)
+		kp_log_refused(r, &want.pol, &r->applied.pol);
 	if (!err)
 		err = kp_have(r, full, &have);
 	if (!err)
@@ -324,8 +351,10 @@ static int kp_pods_want(struct kp_reconciler *r, const struct kp_store *s, struc
 	kp_k8s_view_free(&v);
 	if (!err)
 		err = kp_ep_diff(&want->eps, &r->applied.eps, &c->ep);
-	if (!err)
+	if (!err) {
+		kp_log_refused(r, &want->pol, &r->applied.pol);
 		err = kp_pol_diff(&want->pol, &r->applied.pol, &c->pol);
+	}
 	if (!err && !kp_settings_same(&want->settings, &r->applied.settings))
 		c->settings = &want->settings;
 	return err;

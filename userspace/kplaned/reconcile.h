@@ -13,6 +13,7 @@ struct kp_reconciler {
 	uint64_t pods_seen;		/* the store's WEP and NodeConfig changes then */
 	double write_ms;		/* the last sync's time in the kernel (its log line) */
 	struct kp_polidx polidx;	/* selectors and items, from one sync to the next */
+	uint64_t evaluations_seen;	/* polidx's count at the last sync's log line */
 };
 
 /*

@@ -257,6 +257,8 @@ struct kp_pol_want {
 	char **refused;
 	unsigned int n_refused, cap_refused;
 	void *set_tree;			/* the sets while compiled (internal) */
+	void *port_tree;		/* named ports to their numbers (internal) */
+	bool ports_indexed;
 };
 
 /*
@@ -276,12 +278,17 @@ struct kp_polidx {
 struct kp_known;
 void kp_polidx_init(struct kp_polidx *x);
 void kp_polidx_free(struct kp_polidx *x);
-/* A sync starts: @v's namespaces and items put where they changed. */
-int kp_polidx_begin(struct kp_polidx *x, const struct kp_k8s_view *v,
-		    const struct kp_k8s_node *node);
-/* A selector this sync wants, put if new or changed. */
+/*
+ * A sync: kp_polidx_begin() puts @v's namespaces where they changed,
+ * kp_polidx_sel() each selector it wants, kp_polidx_items() @v's items,
+ * kp_polidx_sweep() deletes what it did not see again.  Selectors go in
+ * before items: then a new item is judged by the selectors its labels can
+ * concern, not every selector by every item.
+ */
+int kp_polidx_begin(struct kp_polidx *x, const struct kp_k8s_view *v);
 int kp_polidx_sel(struct kp_polidx *x, const char *id, const char *text);
-/* The sync's end: what it did not see again is deleted. */
+int kp_polidx_items(struct kp_polidx *x, const struct kp_k8s_view *v,
+		    const struct kp_k8s_node *node);
 int kp_polidx_sweep(struct kp_polidx *x);
 /* An item's addresses (the members of the sets that take it). */
 const struct kp_known *kp_polidx_item(const struct kp_polidx *x, const char *item_id);
@@ -337,6 +344,9 @@ struct kp_desired {
 /* What @s makes on @node. */
 int kp_store_desired(const struct kp_store *s, const struct kp_k8s_node *node,
 		     struct kp_desired *out);
+/* The same, with the label index kept from the last sync (see kp_k8s_want_policy()). */
+int kp_store_desired_idx(const struct kp_store *s, const struct kp_k8s_node *node,
+			 struct kp_desired *out, struct kp_polidx *idx);
 /* What the kernel holds (a dump). */
 int kp_kernel_desired(struct kp_handle *h, struct kp_desired *out);
 void kp_desired_free(struct kp_desired *d);

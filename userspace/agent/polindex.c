@@ -330,11 +330,16 @@ int kp_polidx_sweep(struct kp_polidx *x)
 	return s.nomem ? -ENOMEM : 0;
 }
 
-int kp_polidx_begin(struct kp_polidx *x, const struct kp_k8s_view *v,
-		    const struct kp_k8s_node *node)
+int kp_polidx_begin(struct kp_polidx *x, const struct kp_k8s_view *v)
 {
 	x->epoch++;
-	return kp_parents_sync(x, v) ?: kp_items_sync(x, v, node);
+	return kp_parents_sync(x, v);
+}
+
+int kp_polidx_items(struct kp_polidx *x, const struct kp_k8s_view *v,
+		    const struct kp_k8s_node *node)
+{
+	return kp_items_sync(x, v, node);
 }
 
 const struct kp_known *kp_polidx_item(const struct kp_polidx *x, const char *item_id)

@@ -301,25 +301,92 @@ static struct kp_rule *kp_rule_new(struct kp_policy *pol, enum kplane_dir dir, u
 	return r;
 }
 
-/* The numbers port @name (@proto) has on some pod, as bits of @seen (65536 of them). */
-static void kp_named_numbers(const struct kp_k8s_view *v, uint8_t proto, const char *name,
-			     uint8_t *seen)
+/* A named port and the numbers it has on some pod, sorted, each once. */
+struct kp_port_name {
+	uint8_t proto;
+	char name[16];
+	uint16_t *ports;
+	unsigned int n, cap;
+};
+
+static int kp_port_name_cmp(const void *pa, const void *pb)
 {
-	unsigned int i, j;
+	const struct kp_port_name *a = pa, *b = pb;
 
-	memset(seen, 0, 65536 / 8);
-	for (i = 0; i < v->n_pods; i++)
-		for (j = 0; j < v->pods[i]->n_cports; j++) {
-			const struct kp_k8s_cport *c = &v->pods[i]->cports[j];
-
-			if (c->proto == proto && !strcmp(c->name, name))
-				seen[c->port / 8] |= (uint8_t)(1 << (c->port % 8));
-		}
+	return a->proto != b->proto ? a->proto - b->proto : strcmp(a->name, b->name);
 }
 
-static bool kp_bit(const uint8_t *bits, unsigned int i)
+static int kp_u16_cmp(const void *a, const void *b)
 {
-	return bits[i / 8] & (1 << (i % 8));
+	return *(const uint16_t *)a - *(const uint16_t *)b;
+}
+
+static void kp_port_name_free(void *p)
+{
+	struct kp_port_name *pn = p;
+
+	free(pn->ports);
+	free(pn);
+}
+
+static int kp_port_name_add(void **tree, const struct kp_k8s_cport *c)
+{
+	struct kp_port_name probe = { .proto = c->proto }, *pn, **slot;
+
+	strcpy(probe.name, c->name);
+	slot = tfind(&probe, tree, kp_port_name_cmp);
+	pn = slot ? *slot : calloc(1, sizeof(*pn));
+	if (!pn)
+		return -ENOMEM;
+	if (!slot) {
+		*pn = probe;
+		if (!tsearch(pn, tree, kp_port_name_cmp)) {
+			free(pn);
+			return -ENOMEM;
+		}
+	}
+	if (!kp_grow((void **)&pn->ports, pn->n, &pn->cap, sizeof(*pn->ports)))
+		return -ENOMEM;
+	pn->ports[pn->n++] = c->port;
+	return 0;
+}
+
+static void kp_port_name_settle(const void *node, VISIT which, void *arg)
+{
+	struct kp_port_name *pn = *(struct kp_port_name *const *)node;
+	unsigned int i, n = 0;
+
+	(void)arg;
+	if (which != postorder && which != leaf)
+		return;
+	kp_sort(pn->ports, pn->n, sizeof(*pn->ports), kp_u16_cmp);
+	for (i = 0; i < pn->n; i++)
+		if (!n || pn->ports[n - 1] != pn->ports[i])
+			pn->ports[n++] = pn->ports[i];
+	pn->n = n;
+}
+
+/*
+ * The numbers port @name (@proto) has on some pod; NULL: none.  Every
+ * pod's ports are indexed at the first call of a sync: one pass, not one
+ * per rule that names a port.
+ */
+static const struct kp_port_name *kp_named(struct kp_pol_want *pw, const struct kp_k8s_view *v,
+					   uint8_t proto, const char *name, int *err)
+{
+	struct kp_port_name probe = { .proto = proto }, **slot;
+	unsigned int i, j;
+
+	*err = 0;
+	for (i = 0; !pw->ports_indexed && !*err && i < v->n_pods; i++)
+		for (j = 0; !*err && j < v->pods[i]->n_cports; j++)
+			*err = kp_port_name_add(&pw->port_tree, &v->pods[i]->cports[j]);
+	if (!pw->ports_indexed && !*err)
+		twalk_r(pw->port_tree, kp_port_name_settle, NULL);
+	pw->ports_indexed = !*err;
+	snprintf(probe.name, sizeof(probe.name), "%s", name);
+	slot = *err ? NULL : tfind(&probe, &pw->port_tree, kp_port_name_cmp);
+	return slot ? *slot : NULL;
 }
 
 /* One Allow rule per peer for @g, appended to @pol. */
@@ -349,17 +416,15 @@ static int kp_named_groups(struct kp_pol_want *pw, struct kp_policy *pol, enum k
 			   const struct kp_k8s_np_rule *k, const struct kp_k8s_np_port *p,
 			   const struct kp_k8s_view *v)
 {
-	uint8_t seen[65536 / 8];
-	unsigned int port;
-	int err = 0;
+	const struct kp_port_name *pn;
+	unsigned int i;
+	int err;
 
-	kp_named_numbers(v, p->proto, p->name, seen);
-	for (port = 1; !err && port < 65536; port++) {
-		struct kp_port_group g = { .proto = p->proto, .rule = k, .named = (uint16_t)port };
+	pn = kp_named(pw, v, p->proto, p->name, &err);
+	for (i = 0; !err && pn && i < pn->n; i++) {
+		struct kp_port_group g = { .proto = p->proto, .rule = k, .named = pn->ports[i] };
 
-		if (!kp_bit(seen, port))
-			continue;
-		err = kp_port_set(pw, p->proto, p->name, (uint16_t)port, g.set);
+		err = kp_port_set(pw, p->proto, p->name, pn->ports[i], g.set);
 		if (!err)
 			err = kp_emit_rules(pw, pol, dir, &g);
 	}
@@ -495,9 +560,9 @@ static int kp_cal_emit(struct kp_pol_want *pw, struct kp_policy *pol, enum kplan
 static int kp_cal_rule_compile(struct kp_pol_want *pw, struct kp_policy *pol, enum kplane_dir dir,
 			       const struct kp_cal_rule *c, const struct kp_k8s_view *v)
 {
-	uint8_t seen[65536 / 8];
 	bool numbered = !c->dst.n_ports, named = false;
-	unsigned int i, port;
+	const struct kp_port_name *pn;
+	unsigned int i, j;
 	int err = 0;
 
 	for (i = 0; i < c->dst.n_ports; i++) {
@@ -511,15 +576,13 @@ static int kp_cal_rule_compile(struct kp_pol_want *pw, struct kp_policy *pol, en
 
 		if (!name[0])
 			continue;
-		kp_named_numbers(v, c->proto, name, seen);
-		for (port = 1; !err && port < 65536; port++) {
+		pn = kp_named(pw, v, c->proto, name, &err);
+		for (j = 0; !err && pn && j < pn->n; j++) {
 			char set[KPLANE_ID_MAX];
 
-			if (!kp_bit(seen, port))
-				continue;
-			err = kp_port_set(pw, c->proto, name, (uint16_t)port, set);
+			err = kp_port_set(pw, c->proto, name, pn->ports[j], set);
 			if (!err)
-				err = kp_cal_emit(pw, pol, dir, c, (uint16_t)port, set);
+				err = kp_cal_emit(pw, pol, dir, c, pn->ports[j], set);
 		}
 	}
 	return err;
@@ -560,6 +623,19 @@ static struct kp_policy *kp_pol_new(struct kp_pol_want *pw, struct kp_src **srcs
 	return pol;
 }
 
+/* Rules @from.. of @pol came from rule @i of the object: what trace names. */
+static int kp_origin(struct kp_policy *pol, unsigned int from, unsigned int i)
+{
+	uint16_t *o = realloc(pol->origin, (pol->n_rules + 1) * sizeof(*o));
+
+	if (!o)
+		return -ENOMEM;
+	pol->origin = o;
+	while (from < pol->n_rules)
+		o[from++] = (uint16_t)i;
+	return 0;
+}
+
 /* A policy whose rules are more than the kernel takes keeps none: it allows nothing. */
 static int kp_too_big(struct kp_policy *pol, int err)
 {
@@ -585,8 +661,12 @@ static int kp_np_compile(struct kp_pol_want *pw, struct kp_src **srcs,
 	pol->order = kp_kernel_order(true, KP_NP_ORDER);
 	pol->types = np->types;
 	for (d = 0; !err && d < 2; d++)
-		for (i = 0; !err && (np->types & (1U << d)) && i < np->n_rules[d]; i++)
-			err = kp_np_rule_compile(pw, pol, d, &np->rules[d][i], v);
+		for (i = 0; !err && (np->types & (1U << d)) && i < np->n_rules[d]; i++) {
+			unsigned int from = pol->n_rules;
+
+			err = kp_np_rule_compile(pw, pol, d, &np->rules[d][i], v) ?:
+			      kp_origin(pol, from, i);
+		}
 	return kp_too_big(pol, err);
 }
 
@@ -636,8 +716,12 @@ static int kp_cal_compile(struct kp_pol_want *pw, struct kp_src **srcs,
 	pol->types = cp->types;
 	pol->apply_on_forward = cp->apply_on_forward;
 	for (d = 0; !err && d < 2; d++)
-		for (i = 0; !err && (cp->types & (1U << d)) && i < cp->n_rules[d]; i++)
-			err = kp_cal_rule_compile(pw, pol, d, &cp->rules[d][i], v);
+		for (i = 0; !err && (cp->types & (1U << d)) && i < cp->n_rules[d]; i++) {
+			unsigned int from = pol->n_rules;
+
+			err = kp_cal_rule_compile(pw, pol, d, &cp->rules[d][i], v) ?:
+			      kp_origin(pol, from, i);
+		}
 	return kp_too_big(pol, err);
 }
 
@@ -998,10 +1082,13 @@ int kp_k8s_want_policy(const struct kp_k8s_view *v, const struct kp_k8s_node *no
 		idx = &local;
 	}
 	err = kp_policies_compile(out, v, &srcs);
+	/* Selectors before items: a new item is judged by the selectors under its labels only. */
 	if (!err)
-		err = kp_polidx_begin(idx, v, node);
+		err = kp_polidx_begin(idx, v);
 	if (!err)
 		err = kp_sels_sync(idx, out, srcs);
+	if (!err)
+		err = kp_polidx_items(idx, v, node);
 	if (!err)
 		err = kp_polidx_sweep(idx);
 	if (!err)
@@ -1009,6 +1096,9 @@ int kp_k8s_want_policy(const struct kp_k8s_view *v, const struct kp_k8s_node *no
 	if (!err)
 		err = kp_sets_flatten(out, v);
 	kp_sort(out->pols, out->n_pols, sizeof(*out->pols), kp_pol_id_cmp);
+	tdestroy(out->port_tree, kp_port_name_free);
+	out->port_tree = NULL;
+	out->ports_indexed = false;
 	free(srcs);
 	if (idx == &local)
 		kp_polidx_free(&local);
@@ -1042,6 +1132,7 @@ void kp_pol_want_free(struct kp_pol_want *pw)
 	free(pw->sets);
 	free(pw->pols);
 	tdestroy(pw->set_tree, kp_pset_free);
+	tdestroy(pw->port_tree, kp_port_name_free);
 	memset(pw, 0, sizeof(*pw));
 }
 

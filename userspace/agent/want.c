@@ -173,6 +173,12 @@ void kp_svc_set_free(struct kp_svc_set *set)
 int kp_store_desired(const struct kp_store *s, const struct kp_k8s_node *node,
 		     struct kp_desired *out)
 {
+	return kp_store_desired_idx(s, node, out, NULL);
+}
+
+int kp_store_desired_idx(const struct kp_store *s, const struct kp_k8s_node *node,
+			 struct kp_desired *out, struct kp_polidx *idx)
+{
 	struct kp_k8s_view v;
 	int err = kp_store_view(s, &v);
 
@@ -183,7 +189,7 @@ int kp_store_desired(const struct kp_store *s, const struct kp_k8s_node *node,
 	if (!err)
 		err = kp_k8s_want_eps(&v, node, &out->eps);
 	if (!err)
-		err = kp_k8s_want_policy(&v, node, &out->pol, &out->eps, NULL);
+		err = kp_k8s_want_policy(&v, node, &out->pol, &out->eps, idx);
 	if (!err)
 		err = kp_k8s_want_health(&v, &out->svcs, &out->health);
 	kp_k8s_want_settings(&v, node, &out->settings);

@@ -686,22 +686,6 @@ static int kp_run_policy_show(struct kp_cli *cli, int argc, char **argv)
 	return kp_run_policies(cli, argv[0]);
 }
 
-static int kp_run_trace(struct kp_cli *cli, int argc, char **argv)
-{
-	struct kp_trace_result res;
-	struct kp_trace t;
-	const char *why;
-	int err;
-
-	if (kp_args_trace(argc, argv, &t, &why))
-		return kp_usage(cli->cmd, why);
-	err = kp_trace(cli->h, &t, &res);
-	if (err)
-		return kp_refused(cli, err);
-	kp_print_trace(stdout, &res, cli->json);
-	return KP_EXIT_OK;
-}
-
 /* -f PATH [node NAME] [zone ZONE]: where the objects are and where they apply. */
 struct kp_sync_args {
 	const char *path;
@@ -787,6 +771,71 @@ static int kp_run_diff(struct kp_cli *cli, int argc, char **argv)
 	kp_desired_free(&have);
 	kp_desired_free(&want);
 	return err;
+}
+
+/* "  from KIND NAME, its DIR rule N": the object a kplaned policy's rule came from. */
+static void kp_trace_origin(const struct kp_trace_step *s, const struct kp_pol_want *pw)
+{
+	static const struct { const char *prefix, *kind; } kinds[] = {
+		{ "knp:", "NetworkPolicy" }, { "cnp:", "projectcalico.org/v3 NetworkPolicy" },
+		{ "gnp:", "GlobalNetworkPolicy" },
+	};
+	const struct kp_policy *pol = NULL;
+	unsigned int i, k, at = s->rule;
+
+	for (i = 0; i < pw->n_pols && !pol; i++)
+		if (!strcmp(pw->pols[i].id, s->policy))
+			pol = &pw->pols[i];
+	for (k = 0; pol && k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (!strncmp(s->policy, kinds[k].prefix, 4))
+			break;
+	if (!pol || !pol->origin || k == sizeof(kinds) / sizeof(kinds[0]))
+		return;
+	for (i = 0; s->dir == KPLANE_DIR_EGRESS && i < pol->n_rules; i++)
+		at += pol->rules[i].dir == KPLANE_DIR_INGRESS;
+	if (at < pol->n_rules)
+		printf("  %s %s: from %s %s, its %s rule %u\n", s->endpoint,
+		       s->dir == KPLANE_DIR_EGRESS ? "egress" : "ingress", kinds[k].kind,
+		       s->policy + 4, s->dir == KPLANE_DIR_EGRESS ? "egress" : "ingress",
+		       pol->origin[at]);
+}
+
+/* TRACE-ARGS [-f FILE|DIR [node NAME]]: with the objects, each rule named by where it came from. */
+static int kp_run_trace(struct kp_cli *cli, int argc, char **argv)
+{
+	struct kp_sync_args *a = NULL;
+	struct kp_trace_result res;
+	struct kp_desired want = { 0 };
+	struct kp_trace t;
+	const char *why;
+	int i, n = argc, err;
+
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-f"))
+			n = i;
+	if (kp_args_trace(n, argv, &t, &why))
+		return kp_usage(cli->cmd, why);
+	if (n < argc) {
+		a = calloc(1, sizeof(*a));
+		if (!a)
+			return kp_refused(cli, -ENOMEM);
+		err = kp_sync_parse(cli, argc - n, argv + n, a);
+		if (!err)
+			err = kp_sync_want(cli, a, &want);
+		free(a);
+		if (err)
+			return err;
+	}
+	err = kp_trace(cli->h, &t, &res);
+	if (err) {
+		kp_desired_free(&want);
+		return kp_refused(cli, err);
+	}
+	kp_print_trace(stdout, &res, cli->json);
+	for (i = 0; n < argc && !cli->json && i < (int)res.n_steps; i++)
+		kp_trace_origin(&res.steps[i], &want.pol);
+	kp_desired_free(&want);
+	return KP_EXIT_OK;
 }
 
 /* "kplanectl: apply: endpoint ID: strerror: why" (or the service, settings, or neither). */
@@ -898,7 +947,7 @@ static const struct kp_cmd kp_cmds[] = {
 	{ "policy", "del", kp_run_policy_del, "ID", "Delete a policy no endpoint attaches." },
 	{ "policy", "show", kp_run_policy_show, "ID", "Show a policy, rules and counters." },
 	{ "policy", "list", kp_run_policy_list, "", "List policies, rules and counters." },
-	{ NULL, "trace", kp_run_trace, "ENDPOINT|- PROTO SRC[:PORT] DST[:PORT] [type T] [code C]",
+	{ NULL, "trace", kp_run_trace, "ENDPOINT|- PROTO SRC[:PORT] DST[:PORT] [type T] [code C] [-f FILE|DIR [node NAME]]",
 	  "Evaluate a packet that does not exist, as it would arrive from ENDPOINT's\n"
 	  "interface (- : sent by the node itself), with the datapath's own matcher.\n"
 	  "Prints the verdict and, for each endpoint policy evaluated, the tier,\n"

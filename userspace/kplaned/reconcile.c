@@ -298,7 +298,11 @@ static int kp_sync_whole(struct kp_reconciler *r, struct kp_store *s, bool full,
 	unsigned int orphans;
 	int err;
 
-	err = kp_store_desired(s, &r->node, &want);
+	err = kp_store_desired_idx(s, &r->node, &want, &r->polidx);
+	if (err) {	/* half brought along: the next sync starts it anew */
+		kp_polidx_free(&r->polidx);
+		kp_polidx_init(&r->polidx);
+	}
 	orphans = want.orphans;
 	if (!err)
 		kp_log_refused(r, &want.pol, &r->applied.pol);

@@ -167,6 +167,8 @@ struct kp_policy {
 	bool apply_on_forward;		/* also for traffic a host endpoint forwards */
 	unsigned int n_rules;
 	struct kp_rule *rules;
+	/* Not sent: each rule's index among its direction's in the object it was compiled from. */
+	uint16_t *origin;
 };
 
 struct kp_ipset_info {
@@ -232,7 +234,9 @@ static inline void kp_policy_release(struct kp_policy *pol)
 	for (i = 0; i < pol->n_rules; i++)
 		free(pol->rules[i].items);
 	free(pol->rules);
+	free(pol->origin);
 	pol->rules = NULL;
+	pol->origin = NULL;
 	pol->n_rules = 0;
 }
 

@@ -473,10 +473,13 @@ np allow-all-a '  podSelector: {matchLabels: {pod: a}}
 expect 'y/*' x/a 0
 table "a Deny in an earlier tier wins over an Allow in the default tier" 80
 kp_check "the kernel's policy: tier security, order 10 (x1000)" \
-	bash -c "kplanectl -n node1 policy list | grep -q '^policy gnp:deny-y tier security order 10000 '"
+	bash -c "kplanectl -n node1 policy list | grep -q '^policy gnp:security/deny-y tier security order 10000 '"
 out=$(kpctl node1 trace y/a tcp 10.244.1.14:40000 10.244.1.11:80)
 kp_check "trace names the Calico policy and its rule [$out]" \
-	grep -q "deny (rule, tier security, policy gnp:deny-y ingress rule 0)" <<<"$out"
+	grep -q "deny (rule, tier security, policy gnp:security/deny-y ingress rule 0)" <<<"$out"
+out=$(kpctl node1 trace y/a tcp 10.244.1.14:40000 10.244.1.11:80 -f $state node node1)
+kp_check "trace -f names the object's own rule [$out]" \
+	grep -q "x/a ingress: from GlobalNetworkPolicy security/deny-y, its ingress rule 0" <<<"$out"
 cal deny-y "kind: GlobalNetworkPolicy
 metadata: {name: deny-y}
 spec:

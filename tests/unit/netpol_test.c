@@ -68,15 +68,18 @@ static void test_read_netpol(void)
 	if (o.n_netpols != 1)
 		return;
 	KP_EXPECT_STR(o.netpols[0].selector,
-		      "projectcalico.org/namespace == \"x\" && (app == \"web\")");
+		      "projectcalico.org/orchestrator == \"k8s\" && projectcalico.org/namespace == \"x\" && "
+		      "(app == \"web\")");
 	KP_EXPECT(o.netpols[0].types == KPLANE_POLICY_INGRESS);	/* no egress rules */
 	KP_EXPECT(o.netpols[0].n_rules[0] == 1 && o.netpols[0].n_rules[1] == 0);
 	r = &o.netpols[0].rules[0][0];
 	KP_EXPECT(r->n_peers == 3 && r->n_ports == 3);
 	KP_EXPECT_STR(r->peers[0].selector,
-		      "projectcalico.org/namespace == \"x\" && (role == \"fe\")");
+		      "projectcalico.org/orchestrator == \"k8s\" && projectcalico.org/namespace == \"x\" && "
+		      "(role == \"fe\")");
 	KP_EXPECT_STR(r->peers[1].selector,
-		      "has(projectcalico.org/namespace) && (pcns.team == \"a\")");
+		      "projectcalico.org/orchestrator == \"k8s\" && has(projectcalico.org/namespace) && "
+		      "(pcns.team == \"a\")");
 	KP_EXPECT(!r->peers[2].selector && r->peers[2].cidr.len == 16 &&
 		  r->peers[2].cidr.addr[2] == 0 && r->peers[2].n_except == 1);
 	KP_EXPECT(r->ports[0].port == 80 && r->ports[0].end == 90 &&
@@ -284,8 +287,8 @@ static void test_calico(void)
 	put(&s, "pods", pods_yaml);
 	put(&s, "cal", cal_yaml);
 	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
-	g = pol_named(&w.pol, "gnp:g");
-	n = pol_named(&w.pol, "cnp:x/n");
+	g = pol_named(&w.pol, "gnp:sec/g");
+	n = pol_named(&w.pol, "cnp:default/x/n");
 	KP_EXPECT(g && n);
 	if (!g || !n)
 		goto out;
@@ -301,9 +304,10 @@ static void test_calico(void)
 	KP_EXPECT(a && hep && hep->ep.host);
 	/* x/a: ingress tier sec (g), egress tier default (n), in that order */
 	KP_EXPECT(a && a->ep.n_attach == 2 && !strcmp(a->ep.attach[0].tier, "sec") &&
-		  !strcmp(a->ep.attach[1].policy, "cnp:x/n"));
-	/* the host endpoint: g only (n is x's) */
-	KP_EXPECT(hep && hep->ep.n_attach == 1 && !strcmp(hep->ep.attach[0].policy, "gnp:g"));
+		  !strcmp(a->ep.attach[1].policy, "cnp:default/x/n"));
+	/* the host endpoint: g only (n is x's); no policy for its egress: Calico's default deny */
+	KP_EXPECT(hep && hep->ep.n_attach == 2 && !strcmp(hep->ep.attach[0].policy, "gnp:sec/g") &&
+		  hep->ep.attach[1].dir == KPLANE_DIR_EGRESS && !hep->ep.attach[1].policy[0]);
 	/* n's destination set, global(): the GlobalNetworkSet's net only */
 	{
 		const struct kp_pset *db = NULL;
@@ -365,6 +369,44 @@ static void test_calico_refused(void)
 	}
 }
 
+
+/*
+ * A tenant's labels cannot place it in another namespace's sets: the
+ * reserved names (projectcalico.org/..., pcns.) are kplaned's, and a
+ * NetworkPolicy's peers take pods, not network sets.
+ */
+static void test_spoof(void)
+{
+	static const char world[] =
+		"kind: Namespace\nmetadata: {name: x, labels: {team: a}}\n"
+		"---\nkind: Namespace\nmetadata: {name: y}\n"
+		POD("y", "evil", "n2", "role: fe, projectcalico.org/namespace: x, pcns.team: a",
+		    "10.0.9.9", "")
+		"---\napiVersion: projectcalico.org/v3\nkind: NetworkSet\n"
+		"metadata: {name: all, namespace: y, labels: {role: fe}}\nspec: {nets: [0.0.0.0/0]}\n"
+		"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		"metadata: {name: p, namespace: x}\nspec:\n  podSelector: {}\n"
+		"  ingress: [{from: [{podSelector: {matchLabels: {role: fe}}},"
+		" {namespaceSelector: {matchLabels: {team: a}}}, {namespaceSelector: {}}]}]\n";
+	struct kp_store s = { 0 };
+	struct kp_desired w;
+	unsigned int i, j, evil = 0, nets = 0;
+
+	put(&s, "w", world);
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	for (i = 0; i < w.pol.n_sets; i++)
+		for (j = 0; j < w.pol.sets[i].n; j++) {
+			evil += w.pol.sets[i].m[j].len == 32 && w.pol.sets[i].m[j].addr[3] == 9 &&
+				w.pol.sets[i].m[j].addr[2] == 9 &&
+				(!strstr(w.pol.sets[i].selector, "has(projectcalico.org/namespace)") ||
+				 strstr(w.pol.sets[i].selector, "pcns.team"));
+			nets += w.pol.sets[i].m[j].len == 0;
+		}
+	/* evil is in "every namespace's pods" only; the NetworkSet in none */
+	KP_EXPECT(evil == 0 && nets == 0);
+	kp_desired_free(&w);
+	kp_store_free(&s);
+}
 
 /* --- the index kept from one sync to the next --- */
 
@@ -615,6 +657,7 @@ int main(void)
 	KP_RUN(test_calico);
 	KP_RUN(test_calico_refused);
 	KP_RUN(test_calico_no_tier);
+	KP_RUN(test_spoof);
 	KP_RUN(test_incremental);
 	KP_RUN(test_differential);
 	return KP_TEST_DONE();

@@ -415,6 +415,8 @@ struct kp_refused {
 	const struct kp_service *svc;
 	const struct kp_want_ep *ep;
 	bool settings;
+	/* The first of two transactions committed, the second failed: the kernel is partly changed. */
+	bool partly;
 	char why[320];			/* a netns path and its error fit */
 };
 

@@ -80,7 +80,14 @@ static int kp_cal_selector(struct fy_node *n, const char *path, const char *scop
 		both = NULL;
 	free(canon);
 	*out = both;
-	return both ? 0 : -ENOMEM;
+	if (!both)
+		return -ENOMEM;
+	err = kp_k8s_sel_check(both, why);
+	if (err) {
+		free(both);
+		*out = NULL;
+	}
+	return err;
 }
 
 /*
@@ -199,7 +206,9 @@ static int kp_cal_side(struct fy_node *rule, const char *key, const char *ns, bo
 			return -EINVAL;
 		}
 	err = kp_cal_scope(n, ns, &scope, why);
-	if (!err && (kp_k8s_str(n, "/selector") || kp_k8s_str(n, "/namespaceSelector")))
+	/* A namespaced rule's notSelector is scoped too: Calico's RuleAPIV2ToBackend. */
+	if (!err && (kp_k8s_str(n, "/selector") || kp_k8s_str(n, "/namespaceSelector") ||
+		     (ns && kp_k8s_str(n, "/notSelector"))))
 		err = kp_cal_selector(n, "/selector", scope, &side->selector, why);
 	if (!err)
 		err = kp_cal_selector(n, "/notSelector", NULL, &side->not_selector, why);
@@ -344,7 +353,8 @@ static int kp_cal_types(struct fy_node *spec, struct kp_cal_policy *pol, const c
 	struct fy_node *seq = kp_k8s_at(spec, "/types"), *item = NULL;
 	void *iter = NULL;
 
-	if (!seq || kp_k8s_is_null(seq)) {
+	if (!seq || kp_k8s_is_null(seq) ||
+	    (fy_node_is_sequence(seq) && !fy_node_sequence_item_count(seq))) {
 		pol->types = (pol->n_rules[KPLANE_DIR_INGRESS] ? KPLANE_POLICY_INGRESS : 0) |
 			     (pol->n_rules[KPLANE_DIR_EGRESS] ? KPLANE_POLICY_EGRESS : 0);
 		if (!pol->types)

@@ -19,7 +19,7 @@ int kp_id_fit(char id[KPLANE_ID_MAX], const char *prefix, const char *ns, const 
 	}
 	for (i = 0; i < n && i < sizeof(full) - 1; i++)
 		h = (h ^ (uint8_t)full[i]) * 16777619u;
-	snprintf(id, KPLANE_ID_MAX, "%.54s~%08x", full, h);
+	snprintf(id, KPLANE_ID_MAX, "%.54s.%08x", full, h);	/* '.': a character ids may hold */
 	return 0;
 }
 

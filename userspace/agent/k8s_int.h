@@ -49,4 +49,7 @@ void kp_k8s_labels_free(struct kp_k8s_label *l, unsigned int n);
 /* "10.0.0.0/8" as a prefix, host bits cleared as the kernel keeps it. */
 int kp_k8s_cidr(const char *s, struct kplane_prefix *p);
 
+/* Whether the final (scoped) selector @sel parses within the language's caps. */
+int kp_k8s_sel_check(const char *sel, const char **why);
+
 #endif /* KPLANE_AGENT_K8S_INT_H */

@@ -151,12 +151,12 @@ static const char *kp_view_label(const char *key, void *arg)
 
 /*
  * How many items a need may let through, roughly: fewer values first; a
- * key every pod of a namespace shares (its namespace, its namespace's
- * labels under @prefix) after any other.
+ * key many items share (Calico's own: namespace, orchestrator; a
+ * namespace's labels under @prefix) after any other.
  */
 static unsigned int kp_need_breadth(struct kp_lx_need n, const char *prefix)
 {
-	bool broad = !strcmp(n.key, "projectcalico.org/namespace") ||
+	bool broad = !strncmp(n.key, "projectcalico.org/", 18) ||
 		     (prefix[0] && !strncmp(n.key, prefix, strlen(prefix)));
 
 	return (n.vals ? n.n_vals : 1U << 20) * 2 + broad;

@@ -12,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "k8s_int.h"
+#include "selector.h"
 
 /* The label every pod carries with its namespace's name (Calico's). */
 #define KP_NS_LABEL	"projectcalico.org/namespace"
 /* The label the API server gives every namespace. */
 #define KP_NS_NAME_LABEL "kubernetes.io/metadata.name"
+/* What every pod carries (kplaned gives it): a selector's pods, not network sets. */
+#define KP_POD_TERM	"projectcalico.org/orchestrator == \"k8s\""
 
 void kp_k8s_labels_free(struct kp_k8s_label *l, unsigned int n)
 {
@@ -242,6 +245,18 @@ void kp_k8s_namespace_free(struct kp_k8s_namespace *ns)
 
 /* --- NetworkPolicy --- */
 
+int kp_k8s_sel_check(const char *sel, const char **why)
+{
+	struct kp_sel *s = NULL;
+	size_t at;
+	int err = sel ? kp_sel_parse(sel, strlen(sel), &s, why, &at) : 0;
+
+	kp_sel_free(s);
+	if (err == -EINVAL)
+		*why = "a selector, once scoped, is longer than 64 KiB or nested deeper than 64";
+	return err;
+}
+
 /*
  * "A && (B) && (C)" of the terms given (NULL and "all()" left out; none:
  * "all()"), in *@out.
@@ -272,10 +287,11 @@ static int kp_sel_and(char **out, const char *a, const char *b, const char *c)
 	return ok ? 0 : -ENOMEM;
 }
 
-/* KP_NS_LABEL == "@ns": the pods of one namespace. */
+/* The pods of one namespace (pods: not a namespace's NetworkSets, as Calico's converter says). */
 static int kp_ns_term(const char *ns, char *buf, size_t size)
 {
-	return snprintf(buf, size, KP_NS_LABEL " == \"%s\"", ns) < (int)size ? 0 : -EINVAL;
+	return snprintf(buf, size, KP_POD_TERM " && " KP_NS_LABEL " == \"%s\"", ns) < (int)size ?
+	       0 : -EINVAL;
 }
 
 /* "10.0.0.0/8": a prefix, host bits cleared as the kernel keeps it. */
@@ -331,7 +347,7 @@ static int kp_np_peer(struct fy_node *n, const char *ns, struct kp_k8s_np_peer *
 {
 	struct fy_node *ps = kp_k8s_at(n, "/podSelector"), *nss = kp_k8s_at(n, "/namespaceSelector");
 	struct fy_node *block = kp_k8s_at(n, "/ipBlock");
-	char *psel = NULL, *nsel = NULL, term[96];
+	char *psel = NULL, *nsel = NULL, term[160];
 	int err;
 
 	if (block && !kp_k8s_is_null(block)) {
@@ -349,11 +365,13 @@ static int kp_np_peer(struct fy_node *n, const char *ns, struct kp_k8s_np_peer *
 	if (!err && nss)
 		err = kp_k8s_label_selector(nss, "pcns.", &nsel, why);
 	if (!err && nss)
-		snprintf(term, sizeof(term), "has(" KP_NS_LABEL ")");
+		snprintf(term, sizeof(term), KP_POD_TERM " && has(" KP_NS_LABEL ")");
 	else if (!err)
 		err = kp_ns_term(ns, term, sizeof(term));
 	if (!err)
 		err = kp_sel_and(&peer->selector, term, nsel, psel);
+	if (!err)
+		err = kp_k8s_sel_check(peer->selector, why);
 	free(psel);
 	free(nsel);
 	return err;
@@ -445,7 +463,8 @@ static int kp_np_types(struct fy_node *root, struct kp_k8s_netpol *np, const cha
 	struct fy_node *seq = kp_k8s_at(root, "/spec/policyTypes"), *item;
 	void *iter = NULL;
 
-	if (!seq || kp_k8s_is_null(seq)) {
+	if (!seq || kp_k8s_is_null(seq) ||
+	    (fy_node_is_sequence(seq) && !fy_node_sequence_item_count(seq))) {
 		np->types = KPLANE_POLICY_INGRESS | (np->n_rules[KPLANE_DIR_EGRESS] ?
 						     KPLANE_POLICY_EGRESS : 0);
 		return 0;
@@ -470,7 +489,7 @@ bad:
 
 int kp_k8s_netpol_read(struct fy_node *root, struct kp_k8s_netpol *np, const char **why)
 {
-	char *psel = NULL, term[96];
+	char *psel = NULL, term[160];
 	int err;
 
 	memset(np, 0, sizeof(*np));
@@ -481,6 +500,8 @@ int kp_k8s_netpol_read(struct fy_node *root, struct kp_k8s_netpol *np, const cha
 		err = kp_ns_term(np->ns, term, sizeof(term));
 	if (!err)
 		err = kp_sel_and(&np->selector, term, psel, NULL);
+	if (!err)
+		err = kp_k8s_sel_check(np->selector, why);
 	if (!err)
 		err = kp_np_rules(root, KPLANE_DIR_INGRESS, np, why);
 	if (!err)

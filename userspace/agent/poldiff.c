@@ -19,7 +19,7 @@ static bool kp_own_set(const char *name)
 
 static bool kp_own_policy(const char *id)
 {
-	return !strncmp(id, "knp:", 4);
+	return !strncmp(id, "knp:", 4) || !strncmp(id, "cnp:", 4) || !strncmp(id, "gnp:", 4);
 }
 
 int kp_pol_want_take(struct kp_pol_want *out, struct kp_ipset_info *sets, size_t n_sets,

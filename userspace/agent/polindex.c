@@ -14,6 +14,7 @@
 #include "agent.h"
 
 #define KP_NS_LABEL	"projectcalico.org/namespace"
+#define KP_POD_LABEL	"projectcalico.org/orchestrator"
 
 /* What was put under a key ("i" item, "p" parent, "s" selector + id), and when last seen. */
 struct kp_known {
@@ -107,7 +108,7 @@ static struct kp_known *kp_known_get(struct kp_polidx *x, char kind, const char 
 
 /* --- items --- */
 
-#define KP_ITEM_LABELS_MAX	(KP_K8S_LABELS_MAX + 1)
+#define KP_ITEM_LABELS_MAX	(KP_K8S_LABELS_MAX + 2)
 
 struct kp_item_in {
 	char id[2 * KP_K8S_NAME_MAX + 8];
@@ -117,17 +118,27 @@ struct kp_item_in {
 	struct kplane_prefix addrs[KP_CAL_NETS_MAX];
 };
 
+/* Labels only kplaned gives: an object's own of these names would claim another's place. */
+static bool kp_reserved(const char *key)
+{
+	return !strncmp(key, "projectcalico.org/", 18) || !strncmp(key, "pcns.", 5);
+}
+
+/* An item's labels: its own (reserved ones dropped), its namespace's, @pod: a pod's mark. */
 static void kp_item_labels(struct kp_item_in *in, const char *ns, const struct kp_k8s_label *l,
-			   unsigned int n)
+			   unsigned int n, bool pod)
 {
 	unsigned int i;
 
 	in->parent = ns;
 	in->n_labels = 0;
 	for (i = 0; i < n && i < KP_K8S_LABELS_MAX; i++)
-		in->labels[in->n_labels++] = (struct kp_label){ l[i].key, l[i].value };
+		if (!kp_reserved(l[i].key))
+			in->labels[in->n_labels++] = (struct kp_label){ l[i].key, l[i].value };
 	if (ns)
 		in->labels[in->n_labels++] = (struct kp_label){ KP_NS_LABEL, ns };
+	if (pod)	/* NetworkPolicy peers take pods only, as Calico's converter has them */
+		in->labels[in->n_labels++] = (struct kp_label){ KP_POD_LABEL, "k8s" };
 }
 
 static void kp_item_ips(struct kp_item_in *in, const struct kp_ip *ips, unsigned int n)
@@ -198,7 +209,7 @@ static int kp_items_sync(struct kp_polidx *x, const struct kp_k8s_view *v,
 		const struct kp_k8s_pod *p = v->pods[i];
 
 		snprintf(in->id, sizeof(in->id), "p:%s/%s", p->ns, p->name);
-		kp_item_labels(in, p->ns, p->labels, p->n_labels);
+		kp_item_labels(in, p->ns, p->labels, p->n_labels, true);
 		kp_item_ips(in, p->ips, p->n_ips);
 		err = kp_item_sync(x, in);
 	}
@@ -208,7 +219,7 @@ static int kp_items_sync(struct kp_polidx *x, const struct kp_k8s_view *v,
 		if (strcmp(w->node, node->name) || kp_wep_has_pod(v, w))
 			continue;
 		snprintf(in->id, sizeof(in->id), "p:%s/%s", w->ns, w->pod);
-		kp_item_labels(in, w->ns, NULL, 0);
+		kp_item_labels(in, w->ns, NULL, 0, true);
 		kp_item_ips(in, w->addrs, w->n_addrs);
 		err = kp_item_sync(x, in);
 	}
@@ -216,7 +227,7 @@ static int kp_items_sync(struct kp_polidx *x, const struct kp_k8s_view *v,
 		const struct kp_cal_netset *s = v->netsets[i];
 
 		snprintf(in->id, sizeof(in->id), "n:%s/%s", s->ns ? s->ns : "", s->name);
-		kp_item_labels(in, s->ns, s->labels, s->n_labels);
+		kp_item_labels(in, s->ns, s->labels, s->n_labels, false);
 		in->n_addrs = s->n_nets;
 		for (j = 0; j < s->n_nets; j++)
 			in->addrs[j] = s->nets[j];
@@ -226,7 +237,7 @@ static int kp_items_sync(struct kp_polidx *x, const struct kp_k8s_view *v,
 		const struct kp_cal_hep *h = v->heps[i];
 
 		snprintf(in->id, sizeof(in->id), "h:%s", h->name);
-		kp_item_labels(in, NULL, h->labels, h->n_labels);
+		kp_item_labels(in, NULL, h->labels, h->n_labels, false);
 		kp_item_ips(in, h->ips, h->n_ips);
 		err = kp_item_sync(x, in);
 	}

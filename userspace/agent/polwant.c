@@ -77,11 +77,25 @@ static struct kp_pset *kp_pset_get(struct kp_pol_want *pw, const char *name, con
 	return s;
 }
 
-/* The set of the pods @sel (canonical) selects: "s:" and a hash of it. */
+/*
+ * The set of the pods @sel (canonical) selects: "s:" and a hash of it; a
+ * hash another selector has (the text is a tenant's) takes a suffix.
+ */
 static int kp_sel_set(struct kp_pol_want *pw, const char *sel, char name[KPLANE_ID_MAX])
 {
-	snprintf(name, KPLANE_ID_MAX, "s:%016llx", (unsigned long long)kp_fnv64(sel));
-	return kp_pset_get(pw, name, sel, 0, NULL, 0) ? 0 : -ENOMEM;
+	unsigned long long h = (unsigned long long)kp_fnv64(sel);
+	struct kp_pset *s;
+	unsigned int i;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(name, KPLANE_ID_MAX, i ? "s:%016llx.%u" : "s:%016llx", h, i);
+		s = kp_pset_get(pw, name, sel, 0, NULL, 0);
+		if (!s)
+			return -ENOMEM;
+		if (s->selector && !strcmp(s->selector, sel))
+			return 0;
+	}
+	return -E2BIG;
 }
 
 /* The set of the pods whose port @port_name (@proto) is @port. */
@@ -710,7 +724,14 @@ static int kp_cal_compile(struct kp_pol_want *pw, struct kp_src **srcs,
 		return -ENOMEM;
 	(*srcs)[pw->n_pols - 1] = (struct kp_src){ .tier = cp->tier, .selector = cp->selector,
 						    .types = cp->types };
-	kp_id_fit(pol->id, cp->ns ? "cnp:" : "gnp:", cp->ns ? cp->ns : "", cp->name);
+	if (cp->ns) {	/* the tier in the id: a policy moved to another tier is another */
+		char prefix[KPLANE_ID_MAX + 8];
+
+		snprintf(prefix, sizeof(prefix), "cnp:%s/", cp->tier);
+		kp_id_fit(pol->id, prefix, cp->ns, cp->name);
+	} else {
+		kp_id_fit(pol->id, "gnp:", cp->tier, cp->name);
+	}
 	snprintf(pol->tier, sizeof(pol->tier), "%s", cp->tier);
 	pol->order = kp_kernel_order(cp->has_order, cp->order);
 	pol->types = cp->types;
@@ -968,11 +989,12 @@ static void kp_attach_visit(const void *node, VISIT which, void *arg)
 {
 	const struct kp_local *l = *(const struct kp_local *const *)node;
 	struct kp_attach_ctx *c = arg;
-	unsigned int d, t, i;
+	unsigned int d, t, i, before;
 
 	if (which != postorder && which != leaf)
 		return;
-	for (d = 0; d < 2; d++)
+	for (d = 0; d < 2; d++) {
+		before = l->ep->ep.n_attach;
 		for (t = 0; t < c->n_tiers; t++)
 			for (i = 0; !c->err && i < l->n_pols; i++) {
 				const struct kp_src *src = &c->srcs[l->pols[i]];
@@ -982,6 +1004,10 @@ static void kp_attach_visit(const void *node, VISIT which, void *arg)
 					c->err = kp_endpoint_attach(&l->ep->ep, d, src->tier, id,
 								    strlen(id));
 			}
+		/* Calico denies a host endpoint's traffic no policy takes (failsafes aside). */
+		if (!c->err && l->ep->ep.host && l->ep->ep.n_attach == before)
+			c->err = kp_endpoint_attach(&l->ep->ep, d, KP_NP_TIER, "", 0);
+	}
 	kp_ep_attach_sort(&l->ep->ep);
 }
 
@@ -1120,7 +1146,7 @@ void kp_pol_want_free(struct kp_pol_want *pw)
 {
 	unsigned int i;
 
-	for (i = 0; i < pw->n_sets; i++) {
+	for (i = 0; pw->sets && i < pw->n_sets; i++) {
 		free(pw->sets[i].m);
 		free(pw->sets[i].selector);
 	}

@@ -335,8 +335,13 @@ int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refu
 			now[first.ep.n_add++] = c->ep.add[i];
 	}
 	err = kp_sync_apply_one(h, &first, r);
-	if (!err && second.ep.n_add)
+	if (!err && second.ep.n_add) {
 		err = kp_sync_apply_one(h, &second, r);
+		if (err) {	/* not to be retried with the first again: a dump tells */
+			r->partly = true;
+			r->ep = NULL;
+		}
+	}
 	free(now);
 	free(next);
 	return err;

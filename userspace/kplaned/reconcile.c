@@ -61,6 +61,7 @@ static void kp_leave_out(struct kp_change *c, const struct kp_refused *r)
 	if (r->ep) {
 		kp_ptr_drop((const void **)c->ep.add, &c->ep.n_add, r->ep);
 		kp_ptr_drop((const void **)c->ep.del, &c->ep.n_del, r->ep);
+		kp_ptr_drop((const void **)c->ep.pol, &c->ep.n_pol, r->ep);
 	}
 }
 
@@ -159,6 +160,8 @@ static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_gone
 		pthread_mutex_unlock(&r->m->lock);
 	}
 	r->write_ms = (kp_now() - start) * 1000;
+	if (err && g->r && g->r[g->n].partly)
+		r->applied.stale = true;	/* the next sync diffs against a dump */
 	return err;
 }
 

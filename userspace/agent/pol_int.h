@@ -12,6 +12,8 @@ int kp_pset_cmp(const void *a, const void *b);
 int kp_member_cmp(const void *a, const void *b);
 int kp_item_cmp(const void *a, const void *b);
 int kp_pol_id_cmp(const void *a, const void *b);
+/* @ip as a host's prefix (/32, /128), zeroed around it: what sets hold. */
+void kp_host_prefix(const struct kp_ip *ip, struct kplane_prefix *p);
 /* A set's members sorted, each once: as they are compared. */
 void kp_pset_settle(struct kp_pset *s);
 

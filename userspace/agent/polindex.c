@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agent.h"
+#include "pol_int.h"
 
 #define KP_NS_LABEL	"projectcalico.org/namespace"
 #define KP_POD_LABEL	"projectcalico.org/orchestrator"
@@ -141,19 +142,18 @@ static void kp_item_labels(struct kp_item_in *in, const char *ns, const struct k
 		in->labels[in->n_labels++] = (struct kp_label){ KP_POD_LABEL, "k8s" };
 }
 
+void kp_host_prefix(const struct kp_ip *ip, struct kplane_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = ip->family;
+	p->len = ip->family == AF_INET ? 32 : 128;
+	memcpy(p->addr, ip->ip, ip->family == AF_INET ? 4 : 16);
+}
+
 static void kp_item_ips(struct kp_item_in *in, const struct kp_ip *ips, unsigned int n)
 {
-	unsigned int i;
-
-	in->n_addrs = 0;
-	for (i = 0; i < n; i++) {
-		struct kplane_prefix *p = &in->addrs[in->n_addrs++];
-
-		memset(p, 0, sizeof(*p));
-		p->family = ips[i].family;
-		p->len = ips[i].family == AF_INET ? 32 : 128;
-		memcpy(p->addr, ips[i].ip, ips[i].family == AF_INET ? 4 : 16);
-	}
+	for (in->n_addrs = 0; in->n_addrs < n; in->n_addrs++)
+		kp_host_prefix(&ips[in->n_addrs], &in->addrs[in->n_addrs]);
 }
 
 /* Puts the item if it changed since the last sync, and keeps its addresses. */
@@ -185,14 +185,12 @@ static int kp_item_sync(struct kp_polidx *x, const struct kp_item_in *in)
 	return 0;
 }
 
-static bool kp_wep_has_pod(const struct kp_k8s_view *v, const struct kp_k8s_wep *w)
+/* Whether item @id was put by this sync already (a Pod before its WorkloadEndpoint). */
+static bool kp_item_seen(const struct kp_polidx *x, const char *id)
 {
-	unsigned int i;
+	const struct kp_known *k = kp_polidx_item(x, id);
 
-	for (i = 0; i < v->n_pods; i++)
-		if (!strcmp(v->pods[i]->ns, w->ns) && !strcmp(v->pods[i]->name, w->pod))
-			return true;
-	return false;
+	return k && k->epoch == x->epoch;
 }
 
 /* Pods (and this node's pods known by their WorkloadEndpoint alone), network sets, host endpoints. */
@@ -216,9 +214,11 @@ static int kp_items_sync(struct kp_polidx *x, const struct kp_k8s_view *v,
 	for (i = 0; !err && node->name && i < v->n_weps; i++) {
 		const struct kp_k8s_wep *w = v->weps[i];
 
-		if (strcmp(w->node, node->name) || kp_wep_has_pod(v, w))
+		if (strcmp(w->node, node->name))
 			continue;
 		snprintf(in->id, sizeof(in->id), "p:%s/%s", w->ns, w->pod);
+		if (kp_item_seen(x, in->id))
+			continue;
 		kp_item_labels(in, w->ns, NULL, 0, true);
 		kp_item_ips(in, w->addrs, w->n_addrs);
 		err = kp_item_sync(x, in);

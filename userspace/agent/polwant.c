@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * NetworkPolicies compiled into the kernel's terms (see agent.h): IP sets,
- * policies in the default tier at order 1000 (where Calico places them),
- * and each local pod's attachments; then diffed against what the kernel
- * holds, set members added and removed rather than sets rebuilt.
+ * NetworkPolicies and Calico's policies compiled into the kernel's terms
+ * (see agent.h): IP sets, policies in their tiers, and each local
+ * endpoint's attachments, read from the label index (polindex.c).  The
+ * diff against the kernel is poldiff.c's.
  */
 #include <errno.h>
 #include <search.h>
@@ -46,11 +46,6 @@ int kp_member_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct kplane_prefix));
 }
 
-static int kp_pset_name_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct kp_pset *)a)->name, ((const struct kp_pset *)b)->name);
-}
-
 /* The set named @name of the sync, added (empty) if new; NULL: no memory. */
 static struct kp_pset *kp_pset_get(struct kp_pol_want *pw, const char *name, const char *sel,
 				   uint8_t proto, const char *port_name, uint16_t port)
@@ -58,7 +53,7 @@ static struct kp_pset *kp_pset_get(struct kp_pol_want *pw, const char *name, con
 	struct kp_pset *s, **slot, probe;
 
 	snprintf(probe.name, sizeof(probe.name), "%s", name);
-	slot = tfind(&probe, &pw->set_tree, kp_pset_name_cmp);
+	slot = tfind(&probe, &pw->set_tree, kp_pset_cmp);
 	if (slot)
 		return *slot;
 	s = calloc(1, sizeof(*s));
@@ -68,7 +63,7 @@ static struct kp_pset *kp_pset_get(struct kp_pol_want *pw, const char *name, con
 	s->proto = proto;
 	s->port = port;
 	snprintf(s->port_name, sizeof(s->port_name), "%s", port_name ? port_name : "");
-	if ((sel && !(s->selector = strdup(sel))) || !tsearch(s, &pw->set_tree, kp_pset_name_cmp)) {
+	if ((sel && !(s->selector = strdup(sel))) || !tsearch(s, &pw->set_tree, kp_pset_cmp)) {
 		free(s->selector);
 		free(s);
 		return NULL;
@@ -120,10 +115,9 @@ static int kp_pset_add_ips(struct kp_pset *s, const struct kp_ip *ips, unsigned 
 	int err = 0;
 
 	for (i = 0; !err && i < n; i++) {
-		struct kplane_prefix p = { .family = ips[i].family,
-					   .len = ips[i].family == AF_INET ? 32 : 128 };
+		struct kplane_prefix p;
 
-		memcpy(p.addr, ips[i].ip, ips[i].family == AF_INET ? 4 : 16);
+		kp_host_prefix(&ips[i], &p);
 		err = kp_pset_add(s, &p);
 	}
 	return err;
@@ -958,7 +952,7 @@ static void kp_pair_visit(const char *sel_id, const char *item_id, void *arg)
 		unsigned int n, i;
 
 		snprintf(key.name, sizeof(key.name), "%s", sel_id);
-		set = tfind(&key, &c->pw->set_tree, kp_pset_name_cmp);
+		set = tfind(&key, &c->pw->set_tree, kp_pset_cmp);
 		kp_polidx_addrs(kp_polidx_item(c->idx, item_id), &a, &n);
 		for (i = 0; set && !c->err && i < n; i++)
 			c->err = kp_pset_add(*set, &a[i]);

@@ -648,6 +648,158 @@ static void test_differential(void)
 	printf("# 300 worlds of %d pods: %u cells wrong\n", D_PODS, bad);
 }
 
+/* --- churn: a kept index through many small changes, each judged against a fresh one --- */
+
+#define C_PODS	12
+
+static void c_labels(char *buf, size_t size)
+{
+	snprintf(buf, size, "{k0: v%d, k1: v%d%s}", rand() % 3, rand() % 3, rand() % 4 ? "" : ", k2: x");
+}
+
+/* Pod @i under @key (its own, or "dup/I": a second description of it), or gone. */
+static int c_dbg;
+static void c_pod(struct kp_store *st, const char *key, int i)
+{
+	static const char *const ports[] = { "", "{name: http, containerPort: 80}",
+					     "{name: http, containerPort: 81}",
+					     "{name: web, containerPort: 90}" };
+	char text[1024], l[128];
+
+	if (!(rand() % 5)) {
+		if (c_dbg) printf("DEL %s\n", key);
+		kp_store_del(st, key);
+		return;
+	}
+	c_labels(l, sizeof(l));
+	snprintf(text, sizeof(text),
+		 "kind: Pod\nmetadata: {name: p%d, namespace: ns%d, labels: %s}\n"
+		 "spec: {nodeName: n%d, containers: [{name: c, ports: [%s]}]}\n"
+		 "status: {podIPs: [{ip: 10.8.0.%d}]}\n",
+		 i, i % 3, l, 1 + i % 2, ports[rand() % 4], rand() % 3 ? i + 1 : 99);
+	if (c_dbg) printf("PUT %s\n%s", key, text);
+	put(st, key, text);
+}
+
+static void c_step(struct kp_store *st, bool dups)
+{
+	char key[32], text[1024], l[128];
+	int i = rand() % C_PODS, j = rand() % 4;
+
+	switch (rand() % 7) {
+	case 0:
+	case 1:
+		snprintf(key, sizeof(key), "pod/%d", i);
+		c_pod(st, key, i);
+		break;
+	case 2:		/* a second Pod of that name, where the store's order says which stands */
+		snprintf(key, sizeof(key), dups ? "dup/%d" : "pod/%d", i);
+		c_pod(st, key, i);
+		break;
+	case 3:		/* a WEP of a pod on this node, with or without its Pod */
+		snprintf(key, sizeof(key), "wep/%d", i);
+		snprintf(text, sizeof(text),
+			 "kind: WorkloadEndpoint\nmetadata: {name: w%d, namespace: ns%d}\n"
+			 "spec: {node: n1, pod: p%d, interfaceName: v%d, ipNetworks: [10.8.0.%d/32]}\n",
+			 i, i % 3, i, i, rand() % 2 ? i + 1 : 50 + i);
+		if (rand() % 3) {
+			if (c_dbg) printf("PUT %s\n%s", key, text);
+			put(st, key, text);
+		} else {
+			if (c_dbg) printf("DEL %s\n", key);
+			kp_store_del(st, key);
+		}
+		break;
+	case 4:
+		snprintf(key, sizeof(key), "ns/%d", j % 3);
+		c_labels(l, sizeof(l));
+		snprintf(text, sizeof(text), "kind: Namespace\nmetadata: {name: ns%d, labels: %s}\n",
+			 j % 3, l);
+		put(st, key, text);
+		break;
+	case 5:
+		snprintf(key, sizeof(key), "gns/%d", j);
+		c_labels(l, sizeof(l));
+		snprintf(text, sizeof(text),
+			 "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\n"
+			 "metadata: {name: g%d, labels: %s}\nspec: {nets: [192.168.%d.0/24]}\n",
+			 j, l, rand() % 3);
+		if (rand() % 4)
+			put(st, key, text);
+		else
+			kp_store_del(st, key);
+		break;
+	default:
+		snprintf(key, sizeof(key), "pol/%d", j);
+		snprintf(text, sizeof(text),
+			 "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+			 "metadata: {name: np%d, namespace: ns%d}\nspec:\n"
+			 "  podSelector: {matchLabels: {k0: v%d}}\n"
+			 "  ingress: [{from: [{podSelector: {matchLabels: {k1: v%d}}}],"
+			 " ports: [{port: %s}]}]\n"
+			 "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+			 "metadata: {name: g%d}\nspec:\n  selector: k0 == 'v%d'\n"
+			 "  ingress: [{action: Allow, source: {selector: k1 == 'v%d'}}]\n",
+			 j, j % 3, rand() % 3, rand() % 3, rand() % 2 ? "http" : "web",
+			 j, rand() % 3, rand() % 3);
+		if (rand() % 4)
+			put(st, key, text);
+		else
+			kp_store_del(st, key);
+	}
+}
+
+/*
+ * A kept index through random changes to pods, WEPs, namespaces, network
+ * sets, policies (@dups: and second descriptions of pods), each sync's
+ * result the same as a fresh index's.  Returns the syncs that looked at
+ * every item.
+ */
+static uint64_t churn(unsigned int seed, bool dups)
+{
+	struct kp_store st = { 0 };
+	struct kp_polidx idx;
+	unsigned int step, bad = 0, steps = 600;
+	uint64_t whole;
+
+	srand(getenv("CHURN_SEED") ? (unsigned int)atoi(getenv("CHURN_SEED")) : seed);
+	if (getenv("CHURN_STEPS"))
+		steps = atoi(getenv("CHURN_STEPS"));
+	kp_polidx_init(&idx);
+	for (step = 0; step < steps; step++) {
+		struct kp_k8s_view v;
+		struct kp_desired kept = { 0 }, fresh;
+		int n = 1 + rand() % 3;
+
+		while (n--)
+			c_step(&st, dups);
+		KP_EXPECT(kp_store_view_pods(&st, &v) == 0);
+		KP_EXPECT(kp_k8s_want_eps(&v, &node, &kept.eps) == 0);
+		KP_EXPECT(kp_k8s_want_policy(&v, &node, &kept.pol, &kept.eps, &idx) == 0);
+		kp_k8s_view_free(&v);
+		kp_store_items_settle(&st);
+		KP_EXPECT(kp_store_desired(&st, &node, &fresh) == 0);
+		if (!same_policy(&kept, &fresh) && !bad++)
+			printf("#   step %u: the kept index differs from a fresh one\n", step);
+		kp_desired_free(&kept);
+		kp_desired_free(&fresh);
+	}
+	KP_EXPECT(bad == 0);
+	printf("# %u steps of churn%s: %u differ from a fresh index; %llu of %llu syncs "
+	       "looked at every item\n", steps, dups ? " with pods described twice" : "", bad,
+	       (unsigned long long)idx.whole_passes, (unsigned long long)idx.item_passes);
+	whole = idx.whole_passes;
+	kp_polidx_free(&idx);
+	kp_store_free(&st);
+	return whole;
+}
+
+static void test_churn(void)
+{
+	churn(20, true);
+	KP_EXPECT(churn(21, false) == 1);	/* the first sync's alone */
+}
+
 int main(void)
 {
 	KP_RUN(test_read_netpol);
@@ -659,6 +811,7 @@ int main(void)
 	KP_RUN(test_calico_no_tier);
 	KP_RUN(test_spoof);
 	KP_RUN(test_incremental);
+	KP_RUN(test_churn);
 	KP_RUN(test_differential);
 	return KP_TEST_DONE();
 }

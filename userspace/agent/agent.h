@@ -56,6 +56,25 @@ struct kp_store {
 	unsigned int n_dirty, cap_dirty;
 	unsigned int orphans;		/* slices whose service is not there */
 	bool names_lost;		/* out of memory: the index needs a reindex */
+	/* Stamps each put's pods, WEPs, network sets, host endpoints (their gen). */
+	uint64_t gen;
+	uint64_t rule_changes;		/* keys that held or hold NetworkPolicies, Tiers... */
+	/* What left since the last kp_store_items_settle(): the label index's news. */
+	struct kp_item_gone *gone;
+	unsigned int n_gone, cap_gone;
+	bool gone_lost;			/* too many or no memory: the index must look at all */
+};
+
+/* An item's id: "p:NS/POD", "n:NS/NAME" ("n:/NAME" global), "h:NAME" (@kind p, n, h). */
+#define KP_ITEM_ID_MAX	(2 * KP_K8S_NAME_MAX + 8)
+void kp_item_id(char *buf, size_t size, char kind, const char *ns, const char *name);
+
+/* An item (see struct kp_polidx) a put or delete took away; kind 'w': a WEP on @node. */
+struct kp_item_gone {
+	char kind;			/* 'p' Pod, 'w' WorkloadEndpoint, 'n' network set, 'h' host endpoint */
+	uint64_t gen;			/* the gone object's: one put and gone unseen does not count */
+	char *id;			/* the item's id; @node follows it in the same allocation */
+	const char *node;
 };
 
 /* Keys changed so far, of any kind: a source's news is the difference. */
@@ -81,6 +100,8 @@ int kp_store_prune(struct kp_store *s, bool (*gone)(const char *key, void *arg),
 void kp_store_free(struct kp_store *s);
 /* The names changed since the last settle have been seen: forgets them. */
 void kp_store_settle(struct kp_store *s);
+/* The items gone so far were seen by the label index: forgets them. */
+void kp_store_items_settle(struct kp_store *s);
 /* Marks @ns/@name changed again (a change of it the kernel refused, to retry). */
 void kp_store_touch(struct kp_store *s, const char *ns, const char *name);
 /* Rebuilds a lost name index (every name clean); -ENOMEM: still lost. */
@@ -101,6 +122,11 @@ struct kp_k8s_view {
 	const struct kp_cal_hep **heps;
 	unsigned int n_svcs, n_slices, n_weps, n_cfgs, n_pods, n_nss, n_netpols;
 	unsigned int n_cpols, n_tiers, n_netsets, n_heps;
+	/* For the label index: the store's gen and changes, and its items gone since. */
+	uint64_t gen, rule_changes;
+	const struct kp_item_gone *gone;
+	unsigned int n_gone;
+	bool gone_lost;
 };
 
 int kp_store_view(const struct kp_store *s, struct kp_k8s_view *v);
@@ -264,36 +290,54 @@ struct kp_pol_want {
 /*
  * Which selectors take which items (pods, network sets, host endpoints),
  * kept from one sync to the next: each sync puts only the items,
- * namespaces and selectors that changed, so one pod's label change
- * evaluates only the selectors that can concern it (lx.evaluations).
- * Item ids: "p:NS/POD", "n:NS/NAME" ("n:/NAME" global), "h:NAME".
+ * namespaces and selectors that changed (the store's gens and gone list
+ * say which items did), so one pod's label change evaluates only the
+ * selectors that can concern it (lx.evaluations).  What the pairs make
+ * follows them: each set's members, each item's policies.  Item ids: see
+ * kp_item_id().
  */
 struct kp_polidx {
 	struct kp_lx lx;
-	void *known;			/* tsearch: what was put, by kind and id */
-	uint64_t epoch;			/* one per sync */
+	void *items, *parents, *sels;	/* tsearch of struct kp_known, by id */
+	void *sets;			/* tsearch of struct kp_kset: each set's members */
+	void *ports;			/* tsearch: each named port number some pod has */
+	uint64_t epoch;			/* one per sync: namespaces and selectors seen */
+	uint64_t item_epoch;		/* one per pass over items */
+	uint64_t gen_seen;		/* the store's gen the items were brought to */
+	uint64_t ports_version;		/* changes when a named port number comes or goes */
 	uint64_t pair_changes;		/* (selector, item) pairs that started or stopped matching */
+	uint64_t item_passes, whole_passes;	/* syncs of items; of them, over every item */
+	bool primed;			/* the items are the store's as of gen_seen */
+	int cb_err;			/* a pair's consequence had no memory: start anew */
+	/* The last compile, while the policy objects and named ports it read stand. */
+	struct kp_pol_want compiled;
+	void *srcs;
+	uint64_t compiled_rules, compiled_ports;
+	bool have_compiled;
 };
 
-struct kp_known;
 void kp_polidx_init(struct kp_polidx *x);
 void kp_polidx_free(struct kp_polidx *x);
 /*
  * A sync: kp_polidx_begin() puts @v's namespaces where they changed,
- * kp_polidx_sel() each selector it wants, kp_polidx_items() @v's items,
- * kp_polidx_sweep() deletes what it did not see again.  Selectors go in
- * before items: then a new item is judged by the selectors its labels can
- * concern, not every selector by every item.
+ * kp_polidx_sel() each selector it wants, kp_polidx_items() the items
+ * that changed (every item when the index is new or lost track),
+ * kp_polidx_sweep() deletes the namespaces (and, @sels, selectors) it did
+ * not see again.  Selectors go in before items: then a new item is judged
+ * by the selectors its labels can concern, not every selector by every item.
  */
 int kp_polidx_begin(struct kp_polidx *x, const struct kp_k8s_view *v);
 int kp_polidx_sel(struct kp_polidx *x, const char *id, const char *text);
 int kp_polidx_items(struct kp_polidx *x, const struct kp_k8s_view *v,
 		    const struct kp_k8s_node *node);
-int kp_polidx_sweep(struct kp_polidx *x);
-/* An item's addresses (the members of the sets that take it). */
-const struct kp_known *kp_polidx_item(const struct kp_polidx *x, const char *item_id);
-void kp_polidx_addrs(const struct kp_known *k, const struct kplane_prefix **addrs,
-		     unsigned int *n);
+int kp_polidx_sweep(struct kp_polidx *x, bool sels);
+/* Set @set's members, sorted (@m has room for kp_polidx_n_members()). */
+unsigned int kp_polidx_n_members(const struct kp_polidx *x, const char *set);
+void kp_polidx_members(const struct kp_polidx *x, const char *set, struct kplane_prefix *m,
+		       unsigned int *n);
+/* The ids of the policies whose selector takes item @item_id, in no order. */
+void kp_polidx_item_pols(const struct kp_polidx *x, const char *item_id,
+			 char *const **pols, unsigned int *n);
 
 /*
  * What @v's policies make: the sets, the policies, and each of @eps's

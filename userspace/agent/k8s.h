@@ -81,6 +81,7 @@ struct kp_k8s_wep {
 	char netns[256];		/* "": none given */
 	unsigned int n_addrs;
 	struct kp_ip addrs[KPLANE_EP_ADDR_MAX];
+	uint64_t gen;			/* the store's, when put */
 };
 
 /*
@@ -122,6 +123,7 @@ struct kp_k8s_pod {
 	struct kp_k8s_label *labels;
 	struct kp_ip ips[2];		/* none once Succeeded or Failed: its IPs are reused */
 	struct kp_k8s_cport *cports;
+	uint64_t gen;			/* the store's, when put */
 };
 
 /* A v1 Namespace: its labels, with kubernetes.io/metadata.name as the API sets it. */
@@ -217,6 +219,7 @@ struct kp_cal_netset {
 	unsigned int n_labels, n_nets;
 	struct kp_k8s_label *labels;
 	struct kplane_prefix *nets;
+	uint64_t gen;			/* the store's, when put */
 };
 
 /* A HostEndpoint: an interface of a node, policed by the policies that select it. */
@@ -226,6 +229,7 @@ struct kp_cal_hep {
 	unsigned int n_labels, n_ips;
 	struct kp_k8s_label *labels;
 	struct kp_ip ips[KPLANE_EP_ADDR_MAX];
+	uint64_t gen;			/* the store's, when put */
 };
 
 #define KP_CAL_RULES_MAX	1024	/* of a direction, as read */

@@ -93,45 +93,18 @@ static int kp_sel_set(struct kp_pol_want *pw, const char *sel, char name[KPLANE_
 	return -E2BIG;
 }
 
+void kp_port_set_name(char name[KPLANE_ID_MAX], uint8_t proto, const char *port_name,
+		      uint16_t port)
+{
+	snprintf(name, KPLANE_ID_MAX, "np:%u:%s:%u", proto, port_name, port);
+}
+
 /* The set of the pods whose port @port_name (@proto) is @port. */
 static int kp_port_set(struct kp_pol_want *pw, uint8_t proto, const char *port_name,
 		       uint16_t port, char name[KPLANE_ID_MAX])
 {
-	snprintf(name, KPLANE_ID_MAX, "np:%u:%s:%u", proto, port_name, port);
+	kp_port_set_name(name, proto, port_name, port);
 	return kp_pset_get(pw, name, NULL, proto, port_name, port) ? 0 : -ENOMEM;
-}
-
-static int kp_pset_add(struct kp_pset *s, const struct kplane_prefix *p)
-{
-	if (!kp_grow((void **)&s->m, s->n, &s->cap, sizeof(*s->m)))
-		return -ENOMEM;
-	s->m[s->n++] = *p;
-	return 0;
-}
-
-static int kp_pset_add_ips(struct kp_pset *s, const struct kp_ip *ips, unsigned int n)
-{
-	unsigned int i;
-	int err = 0;
-
-	for (i = 0; !err && i < n; i++) {
-		struct kplane_prefix p;
-
-		kp_host_prefix(&ips[i], &p);
-		err = kp_pset_add(s, &p);
-	}
-	return err;
-}
-
-static bool kp_pod_has_port(const struct kp_k8s_pod *pod, const struct kp_pset *s)
-{
-	unsigned int i;
-
-	for (i = 0; i < pod->n_cports; i++)
-		if (pod->cports[i].proto == s->proto && pod->cports[i].port == s->port &&
-		    !strcmp(pod->cports[i].name, s->port_name))
-			return true;
-	return false;
 }
 
 /* Sorted, each member once: as they are compared. */
@@ -144,55 +117,6 @@ void kp_pset_settle(struct kp_pset *s)
 		if (!n || kp_member_cmp(&s->m[n - 1], &s->m[i]))
 			s->m[n++] = s->m[i];
 	s->n = n;
-}
-
-/* The port sets' members: the pods whose named port is theirs. */
-static int kp_port_set_fill(struct kp_pset *s, const struct kp_k8s_view *v)
-{
-	unsigned int i;
-	int err = 0;
-
-	for (i = 0; !err && i < v->n_pods; i++)
-		if (kp_pod_has_port(v->pods[i], s))
-			err = kp_pset_add_ips(s, v->pods[i]->ips, v->pods[i]->n_ips);
-	return err;
-}
-
-/* The sync's sets, from its tree into pw->sets, in name order (a tree walk's). */
-struct kp_flatten {
-	struct kp_pol_want *pw;
-	const struct kp_k8s_view *v;
-	int err;
-};
-
-static void kp_flatten_visit(const void *node, VISIT which, void *arg)
-{
-	struct kp_pset *s = *(struct kp_pset *const *)node;
-	struct kp_flatten *f = arg;
-
-	if (which != postorder && which != leaf)
-		return;
-	if (!s->selector && !f->err)
-		f->err = kp_port_set_fill(s, f->v);
-	kp_pset_settle(s);
-	f->pw->sets[f->pw->n_sets++] = *s;
-	memset(s, 0, sizeof(*s));	/* its arrays are the copy's now */
-}
-
-static int kp_sets_flatten(struct kp_pol_want *pw, const struct kp_k8s_view *v)
-{
-	struct kp_flatten f = { pw, v, 0 };
-	unsigned int n = pw->n_sets;
-
-	pw->sets = calloc(n + 1, sizeof(*pw->sets));
-	pw->cap_sets = n;
-	pw->n_sets = 0;
-	if (!pw->sets)
-		return -ENOMEM;
-	twalk_r(pw->set_tree, kp_flatten_visit, &f);
-	tdestroy(pw->set_tree, free);
-	pw->set_tree = NULL;
-	return f.err;
 }
 
 /* --- rules --- */
@@ -317,6 +241,11 @@ struct kp_port_name {
 	unsigned int n, cap;
 };
 
+static void kp_no_free(void *p)
+{
+	(void)p;
+}
+
 static int kp_port_name_cmp(const void *pa, const void *pb)
 {
 	const struct kp_port_name *a = pa, *b = pb;
@@ -374,24 +303,45 @@ static void kp_port_name_settle(const void *node, VISIT which, void *arg)
 	pn->n = n;
 }
 
+/* Each pod's ports, a pod described twice by its first description (the label index's). */
+static int kp_ports_index(struct kp_pol_want *pw, const struct kp_k8s_view *v)
+{
+	struct kp_name *names = malloc((v->n_pods + 1) * sizeof(*names));
+	void *seen = NULL;
+	unsigned int i, j;
+	int err = names ? 0 : -ENOMEM;
+
+	for (i = 0; !err && i < v->n_pods; i++) {
+		void *slot;
+
+		names[i] = (struct kp_name){ v->pods[i]->ns, v->pods[i]->name };
+		slot = tsearch(&names[i], &seen, kp_name_cmp);
+		if (!slot)
+			err = -ENOMEM;
+		else if (*(struct kp_name **)slot != &names[i])
+			continue;
+		for (j = 0; !err && j < v->pods[i]->n_cports; j++)
+			err = kp_port_name_add(&pw->port_tree, &v->pods[i]->cports[j]);
+	}
+	tdestroy(seen, kp_no_free);
+	free(names);
+	if (!err)
+		twalk_r(pw->port_tree, kp_port_name_settle, NULL);
+	pw->ports_indexed = !err;
+	return err;
+}
+
 /*
  * The numbers port @name (@proto) has on some pod; NULL: none.  Every
- * pod's ports are indexed at the first call of a sync: one pass, not one
- * per rule that names a port.
+ * pod's ports are indexed at the first call of a compile: one pass, not
+ * one per rule that names a port.
  */
 static const struct kp_port_name *kp_named(struct kp_pol_want *pw, const struct kp_k8s_view *v,
 					   uint8_t proto, const char *name, int *err)
 {
 	struct kp_port_name probe = { .proto = proto }, **slot;
-	unsigned int i, j;
 
-	*err = 0;
-	for (i = 0; !pw->ports_indexed && !*err && i < v->n_pods; i++)
-		for (j = 0; !*err && j < v->pods[i]->n_cports; j++)
-			*err = kp_port_name_add(&pw->port_tree, &v->pods[i]->cports[j]);
-	if (!pw->ports_indexed && !*err)
-		twalk_r(pw->port_tree, kp_port_name_settle, NULL);
-	pw->ports_indexed = !*err;
+	*err = pw->ports_indexed ? 0 : kp_ports_index(pw, v);
 	snprintf(probe.name, sizeof(probe.name), "%s", name);
 	slot = *err ? NULL : tfind(&probe, &pw->port_tree, kp_port_name_cmp);
 	return slot ? *slot : NULL;
@@ -923,51 +873,49 @@ static int kp_locals(void **tree, struct kp_ep_set *eps, const struct kp_k8s_vie
 	return err;
 }
 
-/* What the index's pairs make: set members, and which policies take which local endpoints. */
-struct kp_pairs_ctx {
-	struct kp_pol_want *pw;
+/* The policies (by index into srcs and pw->pols) that take each local endpoint. */
+static int kp_local_pols(void *locals, const struct kp_polidx *idx, const struct kp_pol_want *pw);
+
+struct kp_local_walk {
 	const struct kp_polidx *idx;
-	void *locals;
-	const char *const *ids;		/* policy ids, sorted: srcs[order[k]] */
-	const unsigned int *order;
+	const struct kp_pol_want *pw;
 	int err;
 };
 
 static int kp_pos_cmp(const void *key, const void *elt)
 {
-	return strcmp(key, *(const char *const *)elt);
+	return strcmp(key, ((const struct kp_policy *)elt)->id);
 }
 
-static void kp_pair_visit(const char *sel_id, const char *item_id, void *arg)
+static void kp_local_visit(const void *node, VISIT which, void *arg)
 {
-	struct kp_pairs_ctx *c = arg;
-	struct kp_local probe, *l, **slot;
-	const char *const *pos;
+	struct kp_local *l = *(struct kp_local *const *)node;
+	struct kp_local_walk *w = arg;
+	char *const *ids;
+	unsigned int i, n;
 
-	if (c->err)
+	if (which != postorder && which != leaf)
 		return;
-	if (sel_id[0] == 's') {
-		struct kp_pset key, **set;
-		const struct kplane_prefix *a;
-		unsigned int n, i;
+	kp_polidx_item_pols(w->idx, l->item, &ids, &n);
+	for (i = 0; !w->err && i < n; i++) {
+		const struct kp_policy *pol = bsearch(ids[i], w->pw->pols, w->pw->n_pols,
+						      sizeof(*w->pw->pols), kp_pos_cmp);
 
-		snprintf(key.name, sizeof(key.name), "%s", sel_id);
-		set = tfind(&key, &c->pw->set_tree, kp_pset_cmp);
-		kp_polidx_addrs(kp_polidx_item(c->idx, item_id), &a, &n);
-		for (i = 0; set && !c->err && i < n; i++)
-			c->err = kp_pset_add(*set, &a[i]);
-		return;
+		if (!pol)
+			continue;
+		if (!kp_grow((void **)&l->pols, l->n_pols, &l->cap_pols, sizeof(*l->pols)))
+			w->err = -ENOMEM;
+		else
+			l->pols[l->n_pols++] = pol - w->pw->pols;
 	}
-	snprintf(probe.item, sizeof(probe.item), "%s", item_id);
-	slot = tfind(&probe, &c->locals, kp_local_cmp);
-	pos = bsearch(sel_id + 1, c->ids, c->pw->n_netpols, sizeof(*c->ids), kp_pos_cmp);
-	if (!slot || !pos)
-		return;
-	l = *slot;
-	if (!kp_grow((void **)&l->pols, l->n_pols, &l->cap_pols, sizeof(*l->pols)))
-		c->err = -ENOMEM;
-	else
-		l->pols[l->n_pols++] = c->order[pos - c->ids];
+}
+
+static int kp_local_pols(void *locals, const struct kp_polidx *idx, const struct kp_pol_want *pw)
+{
+	struct kp_local_walk w = { idx, pw, 0 };
+
+	twalk_r(locals, kp_local_visit, &w);
+	return w.err;
 }
 
 /* Attachments of one endpoint: per direction, its tiers in order, each with its policies. */
@@ -1005,95 +953,230 @@ static void kp_attach_visit(const void *node, VISIT which, void *arg)
 	kp_ep_attach_sort(&l->ep->ep);
 }
 
-/* The selectors this sync wants in the index: each set's, and each policy's ("@ID"). */
-static int kp_sels_sync(struct kp_polidx *idx, const struct kp_pol_want *pw,
-			const struct kp_src *srcs);
-
-struct kp_sel_walk {
-	struct kp_polidx *idx;
-	int err;
-};
-
-static void kp_sel_visit(const void *node, VISIT which, void *arg)
+/* Each local endpoint's attachments, from the policies the index says take it. */
+static int kp_attachments(const struct kp_pol_want *pw, const struct kp_polidx *idx,
+			  const struct kp_src *srcs, struct kp_ep_set *eps,
+			  const struct kp_k8s_view *v, const struct kp_k8s_node *node)
 {
-	const struct kp_pset *s = *(const struct kp_pset *const *)node;
-	struct kp_sel_walk *w = arg;
+	struct kp_attach_ctx a = { .srcs = srcs, .pw = pw };
+	void *locals = NULL;
 
-	if ((which == postorder || which == leaf) && s->selector && !w->err)
-		w->err = kp_polidx_sel(w->idx, s->name, s->selector);
+	a.err = kp_locals(&locals, eps, v, node) ?: kp_local_pols(locals, idx, pw);
+	a.tiers = kp_tiers(v, srcs, pw->n_pols, &a.n_tiers);
+	a.err = a.err ?: (a.tiers ? 0 : -ENOMEM);
+	if (!a.err)
+		twalk_r(locals, kp_attach_visit, &a);
+	tdestroy(locals, kp_local_free);
+	free((void *)a.tiers);
+	return a.err;
 }
 
+/* The selectors a compile wants in the index: each set's, and each policy's ("@ID"). */
 static int kp_sels_sync(struct kp_polidx *idx, const struct kp_pol_want *pw,
 			const struct kp_src *srcs)
 {
-	struct kp_sel_walk w = { idx, 0 };
 	char id[KPLANE_ID_MAX + 1];
 	unsigned int i;
+	int err = 0;
 
-	twalk_r(pw->set_tree, kp_sel_visit, &w);
-	for (i = 0; !w.err && i < pw->n_netpols; i++) {
+	for (i = 0; !err && i < pw->n_sets; i++)
+		if (pw->sets[i].selector)
+			err = kp_polidx_sel(idx, pw->sets[i].name, pw->sets[i].selector);
+	for (i = 0; !err && i < pw->n_pols; i++) {
 		snprintf(id, sizeof(id), "@%s", pw->pols[i].id);
-		w.err = kp_polidx_sel(idx, id, srcs[i].selector);
+		err = kp_polidx_sel(idx, id, srcs[i].selector);
 	}
-	return w.err;
+	return err;
 }
 
-/* Policy ids sorted, with where each is in srcs: pairs name policies by id. */
-static int kp_ids_order(const struct kp_pol_want *pw, const char ***ids, unsigned int **order)
+/* The compile's sets, from its tree into pw->sets in name order (a tree walk's), memberless. */
+static void kp_skeleton_visit(const void *node, VISIT which, void *arg)
 {
-	unsigned int i, n = pw->n_netpols;
-	struct kp_obj_at *at = malloc((n + 1) * sizeof(*at));
+	struct kp_pset *s = *(struct kp_pset *const *)node;
+	struct kp_pol_want *pw = arg;
 
-	*ids = malloc((n + 1) * sizeof(**ids));
-	*order = malloc((n + 1) * sizeof(**order));
-	if (!at || !*ids || !*order) {
+	if (which == postorder || which == leaf)
+		pw->sets[pw->n_sets++] = *s;
+}
+
+static int kp_skeleton(struct kp_pol_want *pw)
+{
+	unsigned int n = pw->n_sets;
+
+	pw->sets = calloc(n + 1, sizeof(*pw->sets));
+	pw->cap_sets = n;
+	pw->n_sets = 0;
+	if (!pw->sets)
+		return -ENOMEM;
+	twalk_r(pw->set_tree, kp_skeleton_visit, pw);
+	tdestroy(pw->set_tree, free);	/* the selectors are the array's now */
+	pw->set_tree = NULL;
+	return 0;
+}
+
+/* Policies and their srcs sorted alike, by id: attachments look policies up by id. */
+static int kp_pols_sort(struct kp_pol_want *pw, struct kp_src *srcs)
+{
+	unsigned int i, n = pw->n_pols;
+	struct kp_obj_at *at;
+	struct kp_policy *pols;
+	struct kp_src *s;
+
+	if (!n)
+		return 0;
+	at = malloc(n * sizeof(*at));
+	pols = malloc(n * sizeof(*pols));
+	s = malloc(n * sizeof(*s));
+	if (!at || !pols || !s) {
 		free(at);
+		free(pols);
+		free(s);
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++)
 		at[i] = (struct kp_obj_at){ .name = pw->pols[i].id, .at = i };
 	kp_sort(at, n, sizeof(*at), kp_obj_at_cmp);
 	for (i = 0; i < n; i++) {
-		(*ids)[i] = at[i].name;
-		(*order)[i] = at[i].at;
+		pols[i] = pw->pols[at[i].at];
+		s[i] = srcs[at[i].at];
 	}
+	memcpy(pw->pols, pols, n * sizeof(*pols));
+	memcpy(srcs, s, n * sizeof(*s));
 	free(at);
+	free(pols);
+	free(s);
 	return 0;
 }
 
-/* Set members and attachments, from the index's pairs. */
-static int kp_from_pairs(struct kp_pol_want *pw, const struct kp_polidx *idx,
-			 const struct kp_src *srcs, struct kp_ep_set *eps,
-			 const struct kp_k8s_view *v, const struct kp_k8s_node *node)
+/* Compiles @v's policies into the index's cache, and puts their selectors in the index. */
+static int kp_compile(struct kp_polidx *idx, const struct kp_k8s_view *v)
 {
-	struct kp_pairs_ctx c = { .pw = pw, .idx = idx };
-	struct kp_attach_ctx a = { .srcs = srcs, .pw = pw };
-	const char **ids = NULL;
-	unsigned int *order = NULL;
+	struct kp_src *srcs = NULL;
+	int err;
 
-	c.err = kp_ids_order(pw, &ids, &order);
-	c.ids = ids;
-	c.order = order;
-	if (!c.err)
-		c.err = kp_locals(&c.locals, eps, v, node);
-	if (!c.err)
-		kp_lx_pairs(&idx->lx, kp_pair_visit, &c);
-	a.tiers = kp_tiers(v, srcs, pw->n_netpols, &a.n_tiers);
-	a.err = c.err ?: (a.tiers ? 0 : -ENOMEM);
-	if (!a.err)
-		twalk_r(c.locals, kp_attach_visit, &a);
-	tdestroy(c.locals, kp_local_free);
-	free((void *)a.tiers);
-	free(ids);
-	free(order);
-	return a.err;
+	kp_pol_want_free(&idx->compiled);
+	free(idx->srcs);
+	idx->srcs = NULL;
+	idx->have_compiled = false;
+	err = kp_policies_compile(&idx->compiled, v, &srcs);
+	idx->srcs = srcs;
+	tdestroy(idx->compiled.port_tree, kp_port_name_free);
+	idx->compiled.port_tree = NULL;
+	idx->compiled.ports_indexed = false;
+	err = err ?: kp_skeleton(&idx->compiled) ?: kp_pols_sort(&idx->compiled, srcs);
+	return err ?: kp_sels_sync(idx, &idx->compiled, srcs);
+}
+
+static int kp_policy_copy(struct kp_policy *to, const struct kp_policy *from)
+{
+	unsigned int i;
+
+	*to = *from;
+	to->rules = calloc(from->n_rules + 1, sizeof(*to->rules));
+	to->origin = malloc((from->n_rules + 1) * sizeof(*to->origin));
+	to->n_rules = 0;
+	if (!to->rules || !to->origin) {
+		kp_policy_release(to);
+		return -ENOMEM;
+	}
+	if (from->n_rules)
+		memcpy(to->origin, from->origin, from->n_rules * sizeof(*to->origin));
+	for (i = 0; i < from->n_rules; i++) {
+		struct kp_rule *r = &to->rules[i];
+
+		*r = from->rules[i];
+		r->items = malloc((r->n_items + 1) * sizeof(*r->items));
+		if (!r->items) {
+			kp_policy_release(to);
+			return -ENOMEM;
+		}
+		if (r->n_items)
+			memcpy(r->items, from->rules[i].items, r->n_items * sizeof(*r->items));
+		to->n_rules++;
+	}
+	return 0;
+}
+
+static int kp_pset_copy(struct kp_pset *to, const struct kp_pset *from, const struct kp_polidx *idx)
+{
+	unsigned int n = kp_polidx_n_members(idx, from->name);
+
+	*to = *from;
+	to->selector = NULL;
+	to->m = malloc((n ? n : 1) * sizeof(*to->m));
+	if (!to->m || (from->selector && !(to->selector = strdup(from->selector)))) {
+		free(to->m);
+		to->m = NULL;
+		return -ENOMEM;
+	}
+	kp_polidx_members(idx, from->name, to->m, &to->n);
+	to->cap = n;
+	return 0;
+}
+
+/* @idx's compile, with its sets' members as the index has them now. */
+static int kp_from_compiled(struct kp_pol_want *out, const struct kp_polidx *idx)
+{
+	const struct kp_pol_want *c = &idx->compiled;
+	unsigned int i;
+	int err = 0;
+
+	out->pols = calloc(c->n_pols + 1, sizeof(*out->pols));
+	out->sets = calloc(c->n_sets + 1, sizeof(*out->sets));
+	out->refused = calloc(c->n_refused + 1, sizeof(*out->refused));
+	if (!out->pols || !out->sets || !out->refused)
+		return -ENOMEM;
+	out->cap_pols = c->n_pols;
+	out->cap_sets = c->n_sets;
+	out->cap_refused = c->n_refused;
+	for (i = 0; !err && i < c->n_pols; i++)
+		if (!(err = kp_policy_copy(&out->pols[i], &c->pols[i])))
+			out->n_pols++;
+	for (i = 0; !err && i < c->n_sets; i++)
+		if (!(err = kp_pset_copy(&out->sets[i], &c->sets[i], idx)))
+			out->n_sets++;
+	for (i = 0; !err && i < c->n_refused; i++)
+		if ((out->refused[i] = strdup(c->refused[i])))
+			out->n_refused++;
+		else
+			err = -ENOMEM;
+	out->n_netpols = out->n_pols;
+	return err;
+}
+
+/*
+ * The index brought to @v, and the policies compiled again only where
+ * what they read changed: the policy objects (the store's rule_changes)
+ * or the named port numbers some pod has.
+ */
+static int kp_index_sync(struct kp_polidx *idx, const struct kp_k8s_view *v,
+			 const struct kp_k8s_node *node)
+{
+	bool compile = !idx->have_compiled || idx->compiled_rules != v->rule_changes;
+	int err;
+
+	err = kp_polidx_begin(idx, v);
+	/* Selectors before items: a new item is judged by the selectors under its labels only. */
+	if (!err && compile)
+		err = kp_compile(idx, v);
+	if (!err)
+		err = kp_polidx_items(idx, v, node);
+	if (!err && !compile && idx->ports_version != idx->compiled_ports) {
+		compile = true;
+		err = kp_compile(idx, v);
+	}
+	if (!err)
+		err = kp_polidx_sweep(idx, compile);
+	idx->have_compiled = !err;
+	idx->compiled_rules = v->rule_changes;
+	idx->compiled_ports = idx->ports_version;
+	return err;
 }
 
 int kp_k8s_want_policy(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 		       struct kp_pol_want *out, struct kp_ep_set *eps, struct kp_polidx *idx)
 {
 	struct kp_polidx local;
-	struct kp_src *srcs = NULL;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -1101,25 +1184,11 @@ int kp_k8s_want_policy(const struct kp_k8s_view *v, const struct kp_k8s_node *no
 		kp_polidx_init(&local);
 		idx = &local;
 	}
-	err = kp_policies_compile(out, v, &srcs);
-	/* Selectors before items: a new item is judged by the selectors under its labels only. */
+	err = kp_index_sync(idx, v, node);
 	if (!err)
-		err = kp_polidx_begin(idx, v);
+		err = kp_from_compiled(out, idx);
 	if (!err)
-		err = kp_sels_sync(idx, out, srcs);
-	if (!err)
-		err = kp_polidx_items(idx, v, node);
-	if (!err)
-		err = kp_polidx_sweep(idx);
-	if (!err)
-		err = kp_from_pairs(out, idx, srcs, eps, v, node);
-	if (!err)
-		err = kp_sets_flatten(out, v);
-	kp_sort(out->pols, out->n_pols, sizeof(*out->pols), kp_pol_id_cmp);
-	tdestroy(out->port_tree, kp_port_name_free);
-	out->port_tree = NULL;
-	out->ports_indexed = false;
-	free(srcs);
+		err = kp_attachments(out, idx, idx->srcs, eps, v, node);
 	if (idx == &local)
 		kp_polidx_free(&local);
 	if (err)

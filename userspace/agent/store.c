@@ -44,6 +44,85 @@ static void kp_store_changed(struct kp_store *s, const struct kp_k8s_objects *wa
 			  was->n_netpols || now->n_netpols || was->n_cpols || now->n_cpols ||
 			  was->n_tiers || now->n_tiers || was->n_netsets || now->n_netsets ||
 			  was->n_heps || now->n_heps;
+	s->rule_changes += was->n_netpols || now->n_netpols || was->n_cpols || now->n_cpols ||
+			   was->n_tiers || now->n_tiers;
+}
+
+/* Past this, the label index looks at every item instead. */
+#define KP_GONE_MAX	(1U << 20)
+
+static void kp_gone_add(struct kp_store *s, char kind, uint64_t gen, const char *ns,
+			const char *name, const char *node)
+{
+	char id[KP_ITEM_ID_MAX];
+	size_t l_id, l_node = strlen(node) + 1;
+	struct kp_item_gone *g;
+
+	if (s->gone_lost)
+		return;
+	if (s->n_gone >= KP_GONE_MAX ||
+	    !kp_grow((void **)&s->gone, s->n_gone, &s->cap_gone, sizeof(*s->gone))) {
+		kp_store_items_settle(s);
+		s->gone_lost = true;
+		return;
+	}
+	kp_item_id(id, sizeof(id), kind == 'w' ? 'p' : kind, ns, name);
+	l_id = strlen(id) + 1;
+	g = &s->gone[s->n_gone];
+	g->kind = kind;
+	g->gen = gen;
+	g->id = malloc(l_id + l_node);
+	if (!g->id) {
+		kp_store_items_settle(s);
+		s->gone_lost = true;
+		return;
+	}
+	memcpy(g->id, id, l_id);
+	g->node = memcpy(g->id + l_id, node, l_node);
+	s->n_gone++;
+}
+
+/* The items @o held, gone from the store. */
+static void kp_items_gone(struct kp_store *s, const struct kp_k8s_objects *o)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->n_pods; i++)
+		kp_gone_add(s, 'p', o->pods[i].gen, o->pods[i].ns, o->pods[i].name, "");
+	for (i = 0; i < o->n_weps; i++)
+		kp_gone_add(s, 'w', o->weps[i].gen, o->weps[i].ns, o->weps[i].pod, o->weps[i].node);
+	for (i = 0; i < o->n_netsets; i++)
+		kp_gone_add(s, 'n', o->netsets[i].gen, o->netsets[i].ns, o->netsets[i].name, "");
+	for (i = 0; i < o->n_heps; i++)
+		kp_gone_add(s, 'h', o->heps[i].gen, NULL, o->heps[i].name, "");
+}
+
+/* @o's items as new since the label index last looked. */
+static void kp_items_stamp(struct kp_store *s, struct kp_k8s_objects *o)
+{
+	unsigned int i;
+
+	s->gen++;
+	for (i = 0; i < o->n_pods; i++)
+		o->pods[i].gen = s->gen;
+	for (i = 0; i < o->n_weps; i++)
+		o->weps[i].gen = s->gen;
+	for (i = 0; i < o->n_netsets; i++)
+		o->netsets[i].gen = s->gen;
+	for (i = 0; i < o->n_heps; i++)
+		o->heps[i].gen = s->gen;
+}
+
+void kp_store_items_settle(struct kp_store *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_gone; i++)
+		free(s->gone[i].id);
+	free(s->gone);
+	s->gone = NULL;
+	s->n_gone = s->cap_gone = 0;
+	s->gone_lost = false;
 }
 
 /*
@@ -275,9 +354,11 @@ int kp_store_put(struct kp_store *s, const char *key, struct kp_k8s_objects *obj
 	kp_store_changed(s, &e->objs, objs);
 	kp_store_count(s, &e->objs, -1);
 	kp_names_drop(s, &e->objs);
+	kp_items_gone(s, &e->objs);
 	kp_k8s_objects_free(&e->objs);
 	e->objs = *objs;
 	memset(objs, 0, sizeof(*objs));
+	kp_items_stamp(s, &e->objs);
 	kp_store_count(s, &e->objs, 1);
 	kp_names_add(s, e->key, &e->objs);
 	return 0;
@@ -295,6 +376,7 @@ bool kp_store_del(struct kp_store *s, const char *key)
 	kp_store_changed(s, &e->objs, &(struct kp_k8s_objects){ 0 });
 	kp_store_count(s, &e->objs, -1);
 	kp_names_drop(s, &e->objs);
+	kp_items_gone(s, &e->objs);
 	kp_k8s_objects_free(&e->objs);
 	free(e->key);
 	free(e);
@@ -379,6 +461,7 @@ void kp_store_free(struct kp_store *s)
 {
 	tdestroy(s->names, kp_name_free);
 	free(s->dirty);
+	kp_store_items_settle(s);
 	tdestroy(s->root, kp_entry_free);
 	memset(s, 0, sizeof(*s));
 }
@@ -476,6 +559,11 @@ static int kp_view(const struct kp_store *s, struct kp_k8s_view *v, bool service
 		return -ENOMEM;
 	}
 	kp_store_walk(s, kp_view_add, &f);
+	v->gen = s->gen;
+	v->rule_changes = s->rule_changes;
+	v->gone = s->gone;
+	v->n_gone = s->n_gone;
+	v->gone_lost = s->gone_lost;
 	if (kp_view_sort(v)) {
 		kp_k8s_view_free(v);
 		return -ENOMEM;

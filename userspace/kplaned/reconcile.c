@@ -302,6 +302,7 @@ static int kp_sync_whole(struct kp_reconciler *r, struct kp_store *s, bool full,
 	int err;
 
 	err = kp_store_desired_idx(s, &r->node, &want, &r->polidx);
+	kp_store_items_settle(s);	/* the index has seen them, or starts anew */
 	if (err) {	/* half brought along: the next sync starts it anew */
 		kp_polidx_free(&r->polidx);
 		kp_polidx_init(&r->polidx);
@@ -337,10 +338,11 @@ static int kp_sync_whole(struct kp_reconciler *r, struct kp_store *s, bool full,
 }
 
 /* The endpoints and settings the store makes (its pods or NodeConfigs changed). */
-static int kp_pods_want(struct kp_reconciler *r, const struct kp_store *s, struct kp_desired *want,
+static int kp_pods_want(struct kp_reconciler *r, struct kp_store *s, struct kp_desired *want,
 			struct kp_change *c)
 {
 	struct kp_k8s_view v;
+	bool seen = false;
 	int err;
 
 	err = kp_store_view_pods(s, &v);
@@ -349,6 +351,7 @@ static int kp_pods_want(struct kp_reconciler *r, const struct kp_store *s, struc
 	err = kp_k8s_want_eps(&v, &r->node, &want->eps);
 	if (!err) {
 		err = kp_k8s_want_policy(&v, &r->node, &want->pol, &want->eps, &r->polidx);
+		seen = true;
 		if (err) {	/* half brought along: the next sync starts it anew */
 			kp_polidx_free(&r->polidx);
 			kp_polidx_init(&r->polidx);
@@ -356,6 +359,8 @@ static int kp_pods_want(struct kp_reconciler *r, const struct kp_store *s, struc
 	}
 	kp_k8s_want_settings(&v, &r->node, &want->settings);
 	kp_k8s_view_free(&v);
+	if (seen)	/* the index has seen what left, or starts anew */
+		kp_store_items_settle(s);
 	if (!err)
 		err = kp_ep_diff(&want->eps, &r->applied.eps, &c->ep);
 	if (!err) {

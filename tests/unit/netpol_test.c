@@ -333,7 +333,7 @@ static void test_calico_no_tier(void)
 		"metadata: {name: g}\nspec: {tier: nowhere, ingress: [{action: Deny}]}\n");
 	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
 	KP_EXPECT(w.pol.n_pols == 0 && w.pol.n_refused == 1 &&
-		  !strcmp(w.pol.refused[0], "GlobalNetworkPolicy g: spec.tier: no Tier of this name"));
+		  !strcmp(w.pol.refused[0], "GlobalNetworkPolicy g: spec.tier: no Tier of this name; skipped"));
 	kp_desired_free(&w);
 	kp_store_free(&s);
 }
@@ -648,6 +648,49 @@ static void test_differential(void)
 	printf("# 300 worlds of %d pods: %u cells wrong\n", D_PODS, bad);
 }
 
+/* What policies ask but cannot have is said: a named port no pod has, an endpoint over-taken. */
+static void test_left_out(void)
+{
+	struct kp_store s = { 0 };
+	struct kp_desired w;
+	const struct kp_want_ep *ep = NULL;
+	size_t cap = 400 * 256, n = 0;
+	char *text = malloc(cap);
+	unsigned int i;
+
+	n += (size_t)snprintf(text + n, cap - n, "%s%s",
+			      POD("x", "a", "n1", "app: web", "10.0.0.1", ""), WEP("x", "a", "1"));
+	n += (size_t)snprintf(text + n, cap - n,
+			      "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+			      "metadata: {name: named, namespace: x}\nspec:\n  podSelector: {}\n"
+			      "  ingress: [{ports: [{port: nope}]}]\n");
+	put(&s, "k", text);
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	KP_EXPECT(w.pol.n_pols == 1 && w.pol.n_refused == 1);
+	KP_EXPECT(w.pol.n_refused &&
+		  !strcmp(w.pol.refused[0], "policy knp:x/named: no pod has a TCP port named nope; "
+					    "the rules naming it match nothing for now"));
+	kp_desired_free(&w);
+
+	for (i = 0; i < KPLANE_EP_POLICIES_MAX + 1; i++)
+		n += (size_t)snprintf(text + n, cap - n,
+				      "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+				      "metadata: {name: p%u, namespace: x}\nspec:\n  podSelector: {}\n"
+				      "  ingress: [{}]\n", i);
+	put(&s, "k", text);
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	for (i = 0; i < w.eps.n; i++)
+		if (!strcmp(w.eps.eps[i].ep.id, "x/a"))
+			ep = &w.eps.eps[i];
+	/* isolated both ways, nothing allowed: not left unpoliced by a refused endpoint */
+	KP_EXPECT(ep && ep->ep.n_attach == 2 && !ep->ep.attach[0].policy[0] &&
+		  !ep->ep.attach[1].policy[0] && ep->ep.attach[0].dir != ep->ep.attach[1].dir);
+	KP_EXPECT(w.pol.n_refused == 2);
+	kp_desired_free(&w);
+	kp_store_free(&s);
+	free(text);
+}
+
 /* --- churn: a kept index through many small changes, each judged against a fresh one --- */
 
 #define C_PODS	12
@@ -811,6 +854,7 @@ int main(void)
 	KP_RUN(test_calico_no_tier);
 	KP_RUN(test_spoof);
 	KP_RUN(test_incremental);
+	KP_RUN(test_left_out);
 	KP_RUN(test_churn);
 	KP_RUN(test_differential);
 	return KP_TEST_DONE();

@@ -6,6 +6,7 @@
  * diff against the kernel is poldiff.c's.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <search.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -117,6 +118,33 @@ void kp_pset_settle(struct kp_pset *s)
 		if (!n || kp_member_cmp(&s->m[n - 1], &s->m[i]))
 			s->m[n++] = s->m[i];
 	s->n = n;
+}
+
+/* Says (once) what is left out of what the objects ask, and why: kplaned logs and counts it. */
+static int kp_left_out(struct kp_pol_want *pw, const char *fmt, ...)
+{
+	unsigned int i;
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	for (i = 0; i < pw->n_refused && strcmp(pw->refused[i], s); i++)
+		;
+	if (i == pw->n_refused &&
+	    !kp_grow((void **)&pw->refused, pw->n_refused, &pw->cap_refused, sizeof(*pw->refused))) {
+		free(s);
+		return -ENOMEM;
+	}
+	if (i < pw->n_refused)
+		free(s);
+	else
+		pw->refused[pw->n_refused++] = s;
+	return 0;
 }
 
 /* --- rules --- */
@@ -337,13 +365,19 @@ static int kp_ports_index(struct kp_pol_want *pw, const struct kp_k8s_view *v)
  * one per rule that names a port.
  */
 static const struct kp_port_name *kp_named(struct kp_pol_want *pw, const struct kp_k8s_view *v,
-					   uint8_t proto, const char *name, int *err)
+					   const struct kp_policy *pol, uint8_t proto,
+					   const char *name, int *err)
 {
 	struct kp_port_name probe = { .proto = proto }, **slot;
 
 	*err = pw->ports_indexed ? 0 : kp_ports_index(pw, v);
 	snprintf(probe.name, sizeof(probe.name), "%s", name);
 	slot = *err ? NULL : tfind(&probe, &pw->port_tree, kp_port_name_cmp);
+	if (!slot && !*err)	/* as in Kubernetes: it matches no port until a pod has it */
+		*err = kp_left_out(pw, "policy %s: no pod has a%s port named %s; the rules "
+				   "naming it match nothing for now", pol->id,
+				   proto == IPPROTO_UDP ? " UDP" : proto == IPPROTO_SCTP ? "n SCTP" :
+				   " TCP", name);
 	return slot ? *slot : NULL;
 }
 
@@ -378,7 +412,7 @@ static int kp_named_groups(struct kp_pol_want *pw, struct kp_policy *pol, enum k
 	unsigned int i;
 	int err;
 
-	pn = kp_named(pw, v, p->proto, p->name, &err);
+	pn = kp_named(pw, v, pol, p->proto, p->name, &err);
 	for (i = 0; !err && pn && i < pn->n; i++) {
 		struct kp_port_group g = { .proto = p->proto, .rule = k, .named = pn->ports[i] };
 
@@ -534,7 +568,7 @@ static int kp_cal_rule_compile(struct kp_pol_want *pw, struct kp_policy *pol, en
 
 		if (!name[0])
 			continue;
-		pn = kp_named(pw, v, c->proto, name, &err);
+		pn = kp_named(pw, v, pol, c->proto, name, &err);
 		for (j = 0; !err && pn && j < pn->n; j++) {
 			char set[KPLANE_ID_MAX];
 
@@ -631,17 +665,9 @@ static int kp_np_compile(struct kp_pol_want *pw, struct kp_src **srcs,
 /* Leaves @cp out, saying why: the kernel would take it, the cluster's objects do not. */
 static int kp_refuse(struct kp_pol_want *pw, const struct kp_cal_policy *cp, const char *why)
 {
-	char *s;
-
-	if (asprintf(&s, "%s %s%s%s: %s", cp->ns ? "NetworkPolicy" : "GlobalNetworkPolicy",
-		     cp->ns ? cp->ns : "", cp->ns ? "/" : "", cp->name, why) < 0)
-		return -ENOMEM;
-	if (!kp_grow((void **)&pw->refused, pw->n_refused, &pw->cap_refused, sizeof(*pw->refused))) {
-		free(s);
-		return -ENOMEM;
-	}
-	pw->refused[pw->n_refused++] = s;
-	return 0;
+	return kp_left_out(pw, "%s %s%s%s: %s; skipped",
+			   cp->ns ? "NetworkPolicy" : "GlobalNetworkPolicy", cp->ns ? cp->ns : "",
+			   cp->ns ? "/" : "", cp->name, why);
 }
 
 static bool kp_tier_exists(const struct kp_k8s_view *v, const char *tier)
@@ -921,11 +947,44 @@ static int kp_local_pols(void *locals, const struct kp_polidx *idx, const struct
 /* Attachments of one endpoint: per direction, its tiers in order, each with its policies. */
 struct kp_attach_ctx {
 	const struct kp_src *srcs;
-	const struct kp_pol_want *pw;
+	struct kp_pol_want *pw;
 	const struct kp_tier_rank *tiers;
 	unsigned int n_tiers;
 	int err;
 };
+
+/* Whether @ep's attachments are more than the kernel takes of an endpoint. */
+static bool kp_attach_too_many(const struct kp_endpoint *ep)
+{
+	unsigned int i, pols = 0, tiers[2] = { 0, 0 };
+
+	for (i = 0; i < ep->n_attach; i++) {
+		const struct kp_ep_attach *a = &ep->attach[i];
+
+		pols += a->policy[0] != '\0';
+		/* sorted by direction, tier: a tier's first entry counts it */
+		tiers[a->dir & 1] += !i || a[-1].dir != a->dir || strcmp(a[-1].tier, a->tier);
+	}
+	return pols > KPLANE_EP_POLICIES_MAX || tiers[0] > KPLANE_EP_TIERS_MAX ||
+	       tiers[1] > KPLANE_EP_TIERS_MAX;
+}
+
+/*
+ * Taken by more policies (tiers) than an endpoint holds: rather than
+ * unpoliced, it is isolated both ways with nothing allowed, and said so.
+ */
+static int kp_attach_fail_closed(struct kp_attach_ctx *c, struct kp_endpoint *ep,
+				 unsigned int n_pols)
+{
+	free(ep->attach);
+	ep->attach = NULL;
+	ep->n_attach = 0;
+	return kp_endpoint_attach(ep, KPLANE_DIR_INGRESS, KP_NP_TIER, "", 0) ?:
+	       kp_endpoint_attach(ep, KPLANE_DIR_EGRESS, KP_NP_TIER, "", 0) ?:
+	       kp_left_out(c->pw, "endpoint %s: taken by %u policies, more than an endpoint "
+			   "holds (%u, in %u tiers a direction); all its traffic denied", ep->id,
+			   n_pols, KPLANE_EP_POLICIES_MAX, KPLANE_EP_TIERS_MAX);
+}
 
 static void kp_attach_visit(const void *node, VISIT which, void *arg)
 {
@@ -951,10 +1010,12 @@ static void kp_attach_visit(const void *node, VISIT which, void *arg)
 			c->err = kp_endpoint_attach(&l->ep->ep, d, KP_NP_TIER, "", 0);
 	}
 	kp_ep_attach_sort(&l->ep->ep);
+	if (!c->err && kp_attach_too_many(&l->ep->ep))
+		c->err = kp_attach_fail_closed(c, &l->ep->ep, l->n_pols);
 }
 
 /* Each local endpoint's attachments, from the policies the index says take it. */
-static int kp_attachments(const struct kp_pol_want *pw, const struct kp_polidx *idx,
+static int kp_attachments(struct kp_pol_want *pw, const struct kp_polidx *idx,
 			  const struct kp_src *srcs, struct kp_ep_set *eps,
 			  const struct kp_k8s_view *v, const struct kp_k8s_node *node)
 {

@@ -166,8 +166,8 @@ static int kp_apply(struct kp_reconciler *r, struct kp_change *c, struct kp_gone
 }
 
 /*
- * Logs and counts (as skipped objects) the policies @want leaves out that
- * @had did not: each once, not at every sync.
+ * Logs and counts (as skipped objects) what of the policies @want leaves
+ * out that @had did not: each once, not at every sync.
  */
 static void kp_log_refused(struct kp_reconciler *r, const struct kp_pol_want *want,
 			   const struct kp_pol_want *had)
@@ -179,7 +179,7 @@ static void kp_log_refused(struct kp_reconciler *r, const struct kp_pol_want *wa
 			;
 		if (j < had->n_refused)
 			continue;
-		kp_log(KP_WARN, "%s; skipped", want->refused[i]);
+		kp_log(KP_WARN, "%s", want->refused[i]);
 		pthread_mutex_lock(&r->m->lock);
 		r->m->skipped++;
 		pthread_mutex_unlock(&r->m->lock);

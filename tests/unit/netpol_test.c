@@ -691,6 +691,38 @@ static void test_left_out(void)
 	free(text);
 }
 
+/* A set over what the kernel holds: its policy keeps no rule rather than failing every sync. */
+static void test_overfull(void)
+{
+	unsigned int sets = KPLANE_IPSET_MEMBERS_MAX / 1024 + 1, i, j;
+	size_t cap = (size_t)sets * 1024 * 24 + 4096, n = 0;
+	char *text = malloc(cap);
+	struct kp_store s = { 0 };
+	struct kp_desired w;
+
+	n += (size_t)snprintf(text + n, cap - n,
+			      "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+			      "metadata: {name: g}\nspec:\n  selector: all()\n"
+			      "  ingress: [{action: Allow, source: {selector: role == 'big'}}]\n");
+	for (i = 0; i < sets; i++) {
+		n += (size_t)snprintf(text + n, cap - n,
+				      "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\n"
+				      "metadata: {name: s%u, labels: {role: big}}\nspec: {nets: [", i);
+		for (j = 0; j < 1024; j++)
+			n += (size_t)snprintf(text + n, cap - n, "%s10.%u.%u.%u/32", j ? ", " : "",
+					      i, j / 256, j % 256);
+		n += (size_t)snprintf(text + n, cap - n, "]}\n");
+	}
+	put(&s, "k", text);
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	KP_EXPECT(w.pol.n_pols == 1 && w.pol.pols[0].n_rules == 0);
+	KP_EXPECT(w.pol.n_sets == 1 && w.pol.sets[0].n == 0);
+	KP_EXPECT(w.pol.n_refused == 1 && strstr(w.pol.refused[0], "the policy allows nothing"));
+	kp_desired_free(&w);
+	kp_store_free(&s);
+	free(text);
+}
+
 /* --- churn: a kept index through many small changes, each judged against a fresh one --- */
 
 #define C_PODS	12
@@ -855,6 +887,7 @@ int main(void)
 	KP_RUN(test_spoof);
 	KP_RUN(test_incremental);
 	KP_RUN(test_left_out);
+	KP_RUN(test_overfull);
 	KP_RUN(test_churn);
 	KP_RUN(test_differential);
 	return KP_TEST_DONE();

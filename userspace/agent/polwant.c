@@ -1175,6 +1175,50 @@ static int kp_pset_copy(struct kp_pset *to, const struct kp_pset *from, const st
 	return 0;
 }
 
+static bool kp_policy_uses(const struct kp_policy *pol, const char *set)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < pol->n_rules; i++)
+		for (j = 0; j < pol->rules[i].n_items; j++) {
+			const struct kp_rule_item *it = &pol->rules[i].items[j];
+
+			if ((it->kind == KPLANE_SIDE_A_SET || it->kind == KPLANE_SIDE_A_NOT_SET) &&
+			    !strcmp(it->set, set))
+				return true;
+		}
+	return false;
+}
+
+/*
+ * A set with more members than the kernel holds would fail the whole
+ * sync: it goes empty, and the policies that use it keep no rule (their
+ * endpoints allow nothing in their tier), each said once.
+ */
+static int kp_sets_overfull(struct kp_pol_want *out)
+{
+	unsigned int i, j, n;
+	int err = 0;
+
+	for (i = 0; !err && i < out->n_sets; i++) {
+		struct kp_pset *set = &out->sets[i];
+
+		if (set->n <= KPLANE_IPSET_MEMBERS_MAX)
+			continue;
+		n = set->n;
+		set->n = 0;
+		for (j = 0; !err && j < out->n_pols; j++) {
+			if (!kp_policy_uses(&out->pols[j], set->name))
+				continue;
+			kp_policy_release(&out->pols[j]);
+			err = kp_left_out(out, "policy %s: its set %s would hold %u members, more "
+					  "than a set holds (%u); the policy allows nothing",
+					  out->pols[j].id, set->name, n, KPLANE_IPSET_MEMBERS_MAX);
+		}
+	}
+	return err;
+}
+
 /* @idx's compile, with its sets' members as the index has them now. */
 static int kp_from_compiled(struct kp_pol_want *out, const struct kp_polidx *idx)
 {
@@ -1202,7 +1246,7 @@ static int kp_from_compiled(struct kp_pol_want *out, const struct kp_polidx *idx
 		else
 			err = -ENOMEM;
 	out->n_netpols = out->n_pols;
-	return err;
+	return err ?: kp_sets_overfull(out);
 }
 
 /*

@@ -723,6 +723,46 @@ static void test_overfull(void)
 	free(text);
 }
 
+/* A pod's named port moved by a multiple of 256 moves it between port sets. */
+static void test_port_moved(void)
+{
+	static const char *const port[] = { "80", "336" };
+	struct kp_store st = { 0 };
+	struct kp_polidx idx;
+	unsigned int i;
+	char text[1024];
+
+	kp_polidx_init(&idx);
+	for (i = 0; i < 2; i++) {
+		struct kp_k8s_view v;
+		struct kp_desired kept = { 0 }, fresh;
+
+		snprintf(text, sizeof(text), "%s%s"
+			 "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+			 "metadata: {name: np, namespace: x}\nspec:\n  podSelector: {}\n"
+			 "  ingress: [{ports: [{port: http}]}]\n",
+			 POD("x", "a", "n1", "app: web", "10.0.0.1", "{name: http, containerPort: %s}"),
+			 WEP("x", "a", "1"));
+		{
+			char filled[1024];
+
+			snprintf(filled, sizeof(filled), text, port[i]);
+			put(&st, "k", filled);
+		}
+		KP_EXPECT(kp_store_view_pods(&st, &v) == 0);
+		KP_EXPECT(kp_k8s_want_eps(&v, &node, &kept.eps) == 0);
+		KP_EXPECT(kp_k8s_want_policy(&v, &node, &kept.pol, &kept.eps, &idx) == 0);
+		kp_k8s_view_free(&v);
+		kp_store_items_settle(&st);
+		KP_EXPECT(kp_store_desired(&st, &node, &fresh) == 0);
+		KP_EXPECT(same_policy(&kept, &fresh));
+		kp_desired_free(&kept);
+		kp_desired_free(&fresh);
+	}
+	kp_polidx_free(&idx);
+	kp_store_free(&st);
+}
+
 /* --- churn: a kept index through many small changes, each judged against a fresh one --- */
 
 #define C_PODS	12
@@ -738,7 +778,8 @@ static void c_pod(struct kp_store *st, const char *key, int i)
 {
 	static const char *const ports[] = { "", "{name: http, containerPort: 80}",
 					     "{name: http, containerPort: 81}",
-					     "{name: web, containerPort: 90}" };
+					     "{name: web, containerPort: 90}",
+					     "{name: http, containerPort: 336}" };	/* 80 + 256 */
 	char text[1024], l[128];
 
 	if (!(rand() % 5)) {
@@ -751,7 +792,7 @@ static void c_pod(struct kp_store *st, const char *key, int i)
 		 "kind: Pod\nmetadata: {name: p%d, namespace: ns%d, labels: %s}\n"
 		 "spec: {nodeName: n%d, containers: [{name: c, ports: [%s]}]}\n"
 		 "status: {podIPs: [{ip: 10.8.0.%d}]}\n",
-		 i, i % 3, l, 1 + i % 2, ports[rand() % 4], rand() % 3 ? i + 1 : 99);
+		 i, i % 3, l, 1 + i % 2, ports[rand() % 5], rand() % 3 ? i + 1 : 99);
 	if (c_dbg) printf("PUT %s\n%s", key, text);
 	put(st, key, text);
 }
@@ -888,6 +929,7 @@ int main(void)
 	KP_RUN(test_incremental);
 	KP_RUN(test_left_out);
 	KP_RUN(test_overfull);
+	KP_RUN(test_port_moved);
 	KP_RUN(test_churn);
 	KP_RUN(test_differential);
 	return KP_TEST_DONE();

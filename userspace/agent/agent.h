@@ -331,10 +331,9 @@ int kp_polidx_sel(struct kp_polidx *x, const char *id, const char *text);
 int kp_polidx_items(struct kp_polidx *x, const struct kp_k8s_view *v,
 		    const struct kp_k8s_node *node);
 int kp_polidx_sweep(struct kp_polidx *x, bool sels);
-/* Set @set's members, sorted (@m has room for kp_polidx_n_members()). */
-unsigned int kp_polidx_n_members(const struct kp_polidx *x, const char *set);
-void kp_polidx_members(const struct kp_polidx *x, const char *set, struct kplane_prefix *m,
-		       unsigned int *n);
+/* Set @set's *@n members, sorted, until the index changes; NULL: no memory. */
+const struct kplane_prefix *kp_polidx_members(struct kp_polidx *x, const char *set,
+					      unsigned int *n);
 /* The ids of the policies whose selector takes item @item_id, in no order. */
 void kp_polidx_item_pols(const struct kp_polidx *x, const char *item_id,
 			 char *const **pols, unsigned int *n);

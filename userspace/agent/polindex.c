@@ -36,16 +36,19 @@ struct kp_known {
 	char **pols;			/* the policies that take it, by id */
 };
 
-/* A set's members, each with the items that put it there. */
+/* A set's member, with the items that put it there. */
 struct kp_kmember {
-	struct kplane_prefix p;
+	struct kplane_prefix p;		/* first: the tree's key */
 	unsigned int refs;
 };
 
+/* A set's members: a tree to count them in, flattened (sorted) when read after a change. */
 struct kp_kset {
 	char *name;			/* first: the tree's key */
-	struct kp_kmember *m;		/* sorted by prefix */
-	unsigned int n, cap;
+	void *members;			/* tsearch of struct kp_kmember */
+	unsigned int n;
+	struct kplane_prefix *flat;
+	bool dirty;
 };
 
 /* A named port number, with the pods that have it. */
@@ -82,8 +85,9 @@ static void kp_kset_free(void *p)
 {
 	struct kp_kset *s = p;
 
+	tdestroy(s->members, free);
 	free(s->name);
-	free(s->m);
+	free(s->flat);
 	free(s);
 }
 
@@ -125,35 +129,38 @@ static int kp_kset_count(struct kp_polidx *x, const char *name, const struct kpl
 			 bool up)
 {
 	struct kp_kset *s = kp_kset_get(&x->sets, name, up);
-	unsigned int lo = 0, hi = s ? s->n : 0;
+	struct kp_kmember *m, **slot;
 
 	if (!s)
 		return up ? -ENOMEM : 0;
-	while (lo < hi) {
-		unsigned int mid = (lo + hi) / 2;
-
-		if (kp_member_cmp(&s->m[mid].p, p) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < s->n && !kp_member_cmp(&s->m[lo].p, p)) {
-		s->m[lo].refs += up ? 1 : -1;
-		if (!s->m[lo].refs)
-			memmove(&s->m[lo], &s->m[lo + 1], (--s->n - lo) * sizeof(*s->m));
-		if (!s->n) {
-			tdelete(s, &x->sets, kp_known_cmp);
-			kp_kset_free(s);
+	slot = tfind(p, &s->members, kp_member_cmp);
+	if (slot) {
+		m = *slot;
+		m->refs += up ? 1 : -1;
+		if (m->refs)
+			return 0;
+		tdelete(m, &s->members, kp_member_cmp);
+		free(m);
+		s->n--;
+	} else if (up) {
+		m = malloc(sizeof(*m));
+		if (m) {
+			m->p = *p;
+			m->refs = 1;
 		}
+		if (!m || !tsearch(m, &s->members, kp_member_cmp)) {
+			free(m);
+			return -ENOMEM;
+		}
+		s->n++;
+	} else {
 		return 0;
 	}
-	if (!up)
-		return 0;
-	if (!kp_grow((void **)&s->m, s->n, &s->cap, sizeof(*s->m)))
-		return -ENOMEM;
-	memmove(&s->m[lo + 1], &s->m[lo], (s->n - lo) * sizeof(*s->m));
-	s->m[lo] = (struct kp_kmember){ *p, 1 };
-	s->n++;
+	s->dirty = true;
+	if (!s->n) {
+		tdelete(s, &x->sets, kp_known_cmp);
+		kp_kset_free(s);
+	}
 	return 0;
 }
 
@@ -405,8 +412,11 @@ static int kp_item_sync(struct kp_polidx *x, const struct kp_item_in *in)
 	for (i = 0; i < in->n_labels; i++)
 		h = kp_hash_str(kp_hash_str(h, in->labels[i].key), in->labels[i].value);
 	h = kp_hash(h, in->addrs, in->n_addrs * sizeof(*in->addrs));
-	for (i = 0; i < in->n_cports; i++)
-		h = kp_hash_str(kp_hash(h, &in->cports[i].proto, 3), in->cports[i].name);
+	for (i = 0; i < in->n_cports; i++) {
+		h = kp_hash(h, &in->cports[i].proto, sizeof(in->cports[i].proto));
+		h = kp_hash(h, &in->cports[i].port, sizeof(in->cports[i].port));
+		h = kp_hash_str(h, in->cports[i].name);
+	}
 	k = kp_known_get(&x->items, x->item_epoch, in->id, h, &changed);
 	if (!k)
 		return -ENOMEM;
@@ -808,22 +818,36 @@ int kp_polidx_items(struct kp_polidx *x, const struct kp_k8s_view *v,
 	return err;
 }
 
-void kp_polidx_members(const struct kp_polidx *x, const char *set, struct kplane_prefix *m,
-		       unsigned int *n)
+static void kp_flat_visit(const void *node, VISIT which, void *arg)
 {
-	const struct kp_kset *s = kp_kset_get((void **)&x->sets, set, false);
-	unsigned int i;
+	const struct kp_kmember *m = *(const struct kp_kmember *const *)node;
+	struct kp_kset *s = arg;
 
-	for (i = 0; s && i < s->n; i++)
-		m[i] = s->m[i].p;
-	*n = s ? s->n : 0;
+	if (which == postorder || which == leaf)
+		s->flat[s->n++] = m->p;
 }
 
-unsigned int kp_polidx_n_members(const struct kp_polidx *x, const char *set)
+const struct kplane_prefix *kp_polidx_members(struct kp_polidx *x, const char *set,
+					      unsigned int *n)
 {
-	const struct kp_kset *s = kp_kset_get((void **)&x->sets, set, false);
+	static const struct kplane_prefix none;
+	struct kp_kset *s = kp_kset_get(&x->sets, set, false);
+	struct kplane_prefix *flat;
 
-	return s ? s->n : 0;
+	*n = 0;
+	if (!s)
+		return &none;
+	if (s->dirty) {
+		flat = realloc(s->flat, (s->n ? s->n : 1) * sizeof(*flat));
+		if (!flat)
+			return NULL;
+		s->flat = flat;
+		s->n = 0;	/* counted again by the walk */
+		twalk_r(s->members, kp_flat_visit, s);
+		s->dirty = false;
+	}
+	*n = s->n;
+	return s->flat;
 }
 
 void kp_polidx_item_pols(const struct kp_polidx *x, const char *item_id,

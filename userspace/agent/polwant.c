@@ -1158,20 +1158,22 @@ static int kp_policy_copy(struct kp_policy *to, const struct kp_policy *from)
 	return 0;
 }
 
-static int kp_pset_copy(struct kp_pset *to, const struct kp_pset *from, const struct kp_polidx *idx)
+static int kp_pset_copy(struct kp_pset *to, const struct kp_pset *from, struct kp_polidx *idx)
 {
-	unsigned int n = kp_polidx_n_members(idx, from->name);
+	const struct kplane_prefix *m;
+	unsigned int n;
 
 	*to = *from;
 	to->selector = NULL;
-	to->m = malloc((n ? n : 1) * sizeof(*to->m));
+	m = kp_polidx_members(idx, from->name, &n);
+	to->m = m ? malloc((n ? n : 1) * sizeof(*to->m)) : NULL;
 	if (!to->m || (from->selector && !(to->selector = strdup(from->selector)))) {
 		free(to->m);
 		to->m = NULL;
 		return -ENOMEM;
 	}
-	kp_polidx_members(idx, from->name, to->m, &to->n);
-	to->cap = n;
+	memcpy(to->m, m, n * sizeof(*m));
+	to->n = to->cap = n;
 	return 0;
 }
 
@@ -1220,7 +1222,7 @@ static int kp_sets_overfull(struct kp_pol_want *out)
 }
 
 /* @idx's compile, with its sets' members as the index has them now. */
-static int kp_from_compiled(struct kp_pol_want *out, const struct kp_polidx *idx)
+static int kp_from_compiled(struct kp_pol_want *out, struct kp_polidx *idx)
 {
 	const struct kp_pol_want *c = &idx->compiled;
 	unsigned int i;

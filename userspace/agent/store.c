@@ -49,7 +49,7 @@ static void kp_store_changed(struct kp_store *s, const struct kp_k8s_objects *wa
 }
 
 /* Past this, the label index looks at every item instead. */
-#define KP_GONE_MAX	(1U << 20)
+#define KP_GONE_MAX	(1U << 18)
 
 static void kp_gone_add(struct kp_store *s, char kind, uint64_t gen, const char *ns,
 			const char *name, const char *node)

@@ -763,6 +763,39 @@ static void test_port_moved(void)
 	kp_store_free(&st);
 }
 
+/* Another tenant's pods cannot grow a policy's rules by naming many numbers as its port. */
+static void test_named_scope(void)
+{
+	size_t cap = 64 * 1024, n = 0;
+	char *text = malloc(cap);
+	struct kp_store s = { 0 };
+	struct kp_desired w;
+	unsigned int i;
+
+	n += (size_t)snprintf(text + n, cap - n, "%s",
+			      POD("x", "a", "n1", "app: web", "10.0.0.1",
+				  "{name: http, containerPort: 8080}"));
+	for (i = 0; i < 100; i++)
+		n += (size_t)snprintf(text + n, cap - n,
+				      "---\nkind: Pod\nmetadata: {name: e%u, namespace: evil}\n"
+				      "spec: {nodeName: n2, containers: [{name: c, ports: "
+				      "[{name: http, containerPort: %u}]}]}\n"
+				      "status: {podIPs: [{ip: 10.7.0.%u}]}\n", i, 1000 + i, i + 1);
+	n += (size_t)snprintf(text + n, cap - n,
+			      "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+			      "metadata: {name: np, namespace: x}\nspec:\n  podSelector: {}\n"
+			      "  policyTypes: [Ingress, Egress]\n"
+			      "  ingress: [{ports: [{port: http}]}]\n"
+			      "  egress: [{to: [{podSelector: {}}], ports: [{port: http}]}]\n");
+	put(&s, "k", text);
+	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
+	/* one rule a direction: x's pods have http on 8080 alone */
+	KP_EXPECT(w.pol.n_pols == 1 && w.pol.pols[0].n_rules == 2);
+	kp_desired_free(&w);
+	kp_store_free(&s);
+	free(text);
+}
+
 /* --- churn: a kept index through many small changes, each judged against a fresh one --- */
 
 #define C_PODS	12
@@ -929,6 +962,7 @@ int main(void)
 	KP_RUN(test_incremental);
 	KP_RUN(test_left_out);
 	KP_RUN(test_overfull);
+	KP_RUN(test_named_scope);
 	KP_RUN(test_port_moved);
 	KP_RUN(test_churn);
 	KP_RUN(test_differential);

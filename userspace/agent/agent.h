@@ -285,6 +285,7 @@ struct kp_pol_want {
 	void *set_tree;			/* the sets while compiled (internal) */
 	void *port_tree;		/* named ports to their numbers (internal) */
 	bool ports_indexed;
+	const char *port_ns;		/* the rule compiled: its named ports are this namespace's */
 };
 
 /*

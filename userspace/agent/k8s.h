@@ -143,6 +143,7 @@ struct kp_k8s_np_port {
 /* One peer: pods by a Calico selector, or an ipBlock. */
 struct kp_k8s_np_peer {
 	char *selector;			/* NULL: an ipBlock */
+	bool own_ns;			/* pods of the policy's namespace only (no namespaceSelector) */
 	struct kplane_prefix cidr;
 	unsigned int n_except;
 	struct kplane_prefix *except;

@@ -368,6 +368,7 @@ static int kp_np_peer(struct fy_node *n, const char *ns, struct kp_k8s_np_peer *
 		snprintf(term, sizeof(term), KP_POD_TERM " && has(" KP_NS_LABEL ")");
 	else if (!err)
 		err = kp_ns_term(ns, term, sizeof(term));
+	peer->own_ns = !nss;
 	if (!err)
 		err = kp_sel_and(&peer->selector, term, nsel, psel);
 	if (!err)

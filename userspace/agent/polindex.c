@@ -51,9 +51,9 @@ struct kp_kset {
 	bool dirty;
 };
 
-/* A named port number, with the pods that have it. */
+/* A named port number in a namespace ("NS np:PROTO:NAME:PORT"), with the pods that have it. */
 struct kp_kport {
-	char name[KPLANE_ID_MAX];	/* first: its port set's name */
+	char name[KP_K8S_NAME_MAX + KPLANE_ID_MAX];	/* first: the tree's key */
 	unsigned int refs;
 };
 
@@ -213,32 +213,37 @@ static void kp_pair_changed(const char *sel_id, const char *item_id, bool matche
 	x->cb_err = x->cb_err ?: err;
 }
 
-/* A Pod's named ports (@c, with @addrs): the port sets it is in, the numbers some pod has. */
-static int kp_item_ports(struct kp_polidx *x, const struct kp_k8s_cport *c, unsigned int n_c,
-			 const struct kplane_prefix *addrs, unsigned int n_addrs, bool up)
+/*
+ * A Pod's named ports (@c, with @addrs, in namespace @ns): the port sets
+ * it is in, and the numbers some pod of @ns has (what compiles read).
+ */
+static int kp_item_ports(struct kp_polidx *x, const char *ns, const struct kp_k8s_cport *c,
+			 unsigned int n_c, const struct kplane_prefix *addrs, unsigned int n_addrs,
+			 bool up)
 {
 	unsigned int i, j;
 	int err = 0;
 
 	for (i = 0; !err && i < n_c; i++) {
+		char set[KPLANE_ID_MAX];
 		struct kp_kport probe, *kp, **slot;
 
-		kp_port_set_name(probe.name, c[i].proto, c[i].name, c[i].port);
+		kp_port_set_name(set, c[i].proto, c[i].name, c[i].port);
 		for (j = 0; !err && j < n_addrs; j++)
-			err = kp_kset_count(x, probe.name, &addrs[j], up);
+			err = kp_kset_count(x, set, &addrs[j], up);
+		snprintf(probe.name, sizeof(probe.name), "%s %s", ns ? ns : "", set);
 		slot = tfind(&probe, &x->ports, kp_kport_cmp);
 		if (!slot && !up)
 			continue;
 		if (!slot) {
 			kp = malloc(sizeof(*kp));
 			if (kp)
-				*kp = (struct kp_kport){ .refs = 0 };
-			if (kp)
-				memcpy(kp->name, probe.name, sizeof(kp->name));
+				*kp = probe;
 			if (!kp || !tsearch(kp, &x->ports, kp_kport_cmp)) {
 				free(kp);
 				return -ENOMEM;
 			}
+			kp->refs = 0;
 			x->ports_version++;
 		} else {
 			kp = *slot;
@@ -251,6 +256,15 @@ static int kp_item_ports(struct kp_polidx *x, const struct kp_k8s_cport *c, unsi
 		}
 	}
 	return err;
+}
+
+/* The namespace of pod item @id ("p:NS/NAME"): where its named ports count. */
+static void kp_item_ns(const char *id, char ns[KP_K8S_NAME_MAX])
+{
+	const char *slash = strchr(id, '/');
+
+	snprintf(ns, KP_K8S_NAME_MAX, "%.*s", slash && id[0] == 'p' ? (int)(slash - id - 2) : 0,
+		 id + 2);
 }
 
 void kp_polidx_init(struct kp_polidx *x)
@@ -379,14 +393,14 @@ static int kp_item_take(struct kp_polidx *x, struct kp_known *k, const struct kp
 	int err = -ENOMEM;
 
 	if (addrs && cports)	/* the new counted first: a port kept is never gone for a moment */
-		err = kp_item_ports(x, cports, in->n_cports, addrs, in->n_addrs, true);
+		err = kp_item_ports(x, in->parent, cports, in->n_cports, addrs, in->n_addrs, true);
 	if (err) {
-		kp_item_ports(x, cports, in->n_cports, addrs, in->n_addrs, false);
+		kp_item_ports(x, in->parent, cports, in->n_cports, addrs, in->n_addrs, false);
 		free(addrs);
 		free(cports);
 		return err;
 	}
-	kp_item_ports(x, k->cports, k->n_cports, k->addrs, k->n_addrs, false);
+	kp_item_ports(x, in->parent, k->cports, k->n_cports, k->addrs, k->n_addrs, false);
 	if (k->in_lx && (k->n_addrs != in->n_addrs ||
 			 memcmp(k->addrs, in->addrs, in->n_addrs * sizeof(*addrs)))) {
 		kp_lx_item_del(&x->lx, k->key);
@@ -437,8 +451,11 @@ static int kp_item_sync(struct kp_polidx *x, const struct kp_item_in *in)
 /* Takes @k out of the index and its sets (nothing is allocated: never fails). */
 static void kp_item_forget(struct kp_polidx *x, struct kp_known *k)
 {
+	char ns[KP_K8S_NAME_MAX];
+
+	kp_item_ns(k->key, ns);
 	kp_lx_item_del(&x->lx, k->key);
-	kp_item_ports(x, k->cports, k->n_cports, k->addrs, k->n_addrs, false);
+	kp_item_ports(x, ns, k->cports, k->n_cports, k->addrs, k->n_addrs, false);
 	tdelete(k, &x->items, kp_known_cmp);
 	kp_known_free(k);
 }

@@ -261,8 +261,9 @@ static struct kp_rule *kp_rule_new(struct kp_policy *pol, enum kplane_dir dir, u
 	return r;
 }
 
-/* A named port and the numbers it has on some pod, sorted, each once. */
+/* A named port and the numbers it has on some pod (of namespace @ns; "": any), sorted, each once. */
 struct kp_port_name {
+	char ns[KP_K8S_NAME_MAX];
 	uint8_t proto;
 	char name[16];
 	uint16_t *ports;
@@ -278,6 +279,10 @@ static int kp_port_name_cmp(const void *pa, const void *pb)
 {
 	const struct kp_port_name *a = pa, *b = pb;
 
+	int c = strcmp(a->ns, b->ns);
+
+	if (c)
+		return c;
 	return a->proto != b->proto ? a->proto - b->proto : strcmp(a->name, b->name);
 }
 
@@ -294,10 +299,11 @@ static void kp_port_name_free(void *p)
 	free(pn);
 }
 
-static int kp_port_name_add(void **tree, const struct kp_k8s_cport *c)
+static int kp_port_name_add(void **tree, const char *ns, const struct kp_k8s_cport *c)
 {
 	struct kp_port_name probe = { .proto = c->proto }, *pn, **slot;
 
+	snprintf(probe.ns, sizeof(probe.ns), "%s", ns);
 	strcpy(probe.name, c->name);
 	slot = tfind(&probe, tree, kp_port_name_cmp);
 	pn = slot ? *slot : calloc(1, sizeof(*pn));
@@ -349,7 +355,8 @@ static int kp_ports_index(struct kp_pol_want *pw, const struct kp_k8s_view *v)
 		else if (*(struct kp_name **)slot != &names[i])
 			continue;
 		for (j = 0; !err && j < v->pods[i]->n_cports; j++)
-			err = kp_port_name_add(&pw->port_tree, &v->pods[i]->cports[j]);
+			err = kp_port_name_add(&pw->port_tree, "", &v->pods[i]->cports[j]) ?:
+			      kp_port_name_add(&pw->port_tree, v->pods[i]->ns, &v->pods[i]->cports[j]);
 	}
 	tdestroy(seen, kp_no_free);
 	free(names);
@@ -360,9 +367,10 @@ static int kp_ports_index(struct kp_pol_want *pw, const struct kp_k8s_view *v)
 }
 
 /*
- * The numbers port @name (@proto) has on some pod; NULL: none.  Every
- * pod's ports are indexed at the first call of a compile: one pass, not
- * one per rule that names a port.
+ * The numbers port @name (@proto) has on some pod (of pw->port_ns, when
+ * the rule's destinations are that namespace's pods: another tenant's
+ * pods cannot grow its rules); NULL: none.  Every pod's ports are indexed
+ * at the first call of a compile: one pass, not one per rule.
  */
 static const struct kp_port_name *kp_named(struct kp_pol_want *pw, const struct kp_k8s_view *v,
 					   const struct kp_policy *pol, uint8_t proto,
@@ -371,6 +379,7 @@ static const struct kp_port_name *kp_named(struct kp_pol_want *pw, const struct 
 	struct kp_port_name probe = { .proto = proto }, **slot;
 
 	*err = pw->ports_indexed ? 0 : kp_ports_index(pw, v);
+	snprintf(probe.ns, sizeof(probe.ns), "%s", pw->port_ns ? pw->port_ns : "");
 	snprintf(probe.name, sizeof(probe.name), "%s", name);
 	slot = *err ? NULL : tfind(&probe, &pw->port_tree, kp_port_name_cmp);
 	if (!slot && !*err)	/* as in Kubernetes: it matches no port until a pod has it */
@@ -637,6 +646,23 @@ static int kp_too_big(struct kp_policy *pol, int err)
 	return 0;
 }
 
+/*
+ * Whose pods a rule's named ports are resolved over: an ingress rule's
+ * destinations are the policy's own pods, an egress rule's its peers
+ * (the policy's namespace when none names another); NULL: every pod.
+ */
+static const char *kp_np_port_ns(const struct kp_k8s_netpol *np, enum kplane_dir dir,
+				 const struct kp_k8s_np_rule *k)
+{
+	unsigned int i;
+
+	if (dir == KPLANE_DIR_INGRESS)
+		return np->ns;
+	for (i = 0; i < k->n_peers && k->peers[i].own_ns; i++)
+		;
+	return k->n_peers && i == k->n_peers ? np->ns : NULL;
+}
+
 static int kp_np_compile(struct kp_pol_want *pw, struct kp_src **srcs,
 			 const struct kp_k8s_netpol *np, const struct kp_k8s_view *v)
 {
@@ -656,9 +682,11 @@ static int kp_np_compile(struct kp_pol_want *pw, struct kp_src **srcs,
 		for (i = 0; !err && (np->types & (1U << d)) && i < np->n_rules[d]; i++) {
 			unsigned int from = pol->n_rules;
 
+			pw->port_ns = kp_np_port_ns(np, d, &np->rules[d][i]);
 			err = kp_np_rule_compile(pw, pol, d, &np->rules[d][i], v) ?:
 			      kp_origin(pol, from, i);
 		}
+	pw->port_ns = NULL;
 	return kp_too_big(pol, err);
 }
 
@@ -710,9 +738,12 @@ static int kp_cal_compile(struct kp_pol_want *pw, struct kp_src **srcs,
 		for (i = 0; !err && (cp->types & (1U << d)) && i < cp->n_rules[d]; i++) {
 			unsigned int from = pol->n_rules;
 
+			/* ingress: the destination is the policy's own endpoint */
+			pw->port_ns = d == KPLANE_DIR_INGRESS ? cp->ns : NULL;
 			err = kp_cal_rule_compile(pw, pol, d, &cp->rules[d][i], v) ?:
 			      kp_origin(pol, from, i);
 		}
+	pw->port_ns = NULL;
 	return kp_too_big(pol, err);
 }
 

@@ -723,10 +723,35 @@ static void test_overfull(void)
 	free(text);
 }
 
+/* One sync of the kept @idx over @st: whether it makes what a fresh index makes. */
+static bool kept_is_fresh(struct kp_store *st, struct kp_polidx *idx)
+{
+	struct kp_k8s_view v;
+	struct kp_desired kept = { 0 }, fresh;
+	bool same;
+
+	KP_EXPECT(kp_store_view_pods(st, &v) == 0);
+	KP_EXPECT(kp_k8s_want_eps(&v, &node, &kept.eps) == 0);
+	KP_EXPECT(kp_k8s_want_policy(&v, &node, &kept.pol, &kept.eps, idx) == 0);
+	kp_k8s_view_free(&v);
+	kp_store_items_settle(st);
+	KP_EXPECT(kp_store_desired(st, &node, &fresh) == 0);
+	same = same_policy(&kept, &fresh);
+	kp_desired_free(&kept);
+	kp_desired_free(&fresh);
+	return same;
+}
+
 /* A pod's named port moved by a multiple of 256 moves it between port sets. */
 static void test_port_moved(void)
 {
 	static const char *const port[] = { "80", "336" };
+	static const char world[] =
+		POD("x", "a", "n1", "app: web", "10.0.0.1", "{name: http, containerPort: %s}")
+		WEP("x", "a", "1")
+		"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		"metadata: {name: np, namespace: x}\nspec:\n  podSelector: {}\n"
+		"  ingress: [{ports: [{port: http}]}]\n";
 	struct kp_store st = { 0 };
 	struct kp_polidx idx;
 	unsigned int i;
@@ -734,30 +759,9 @@ static void test_port_moved(void)
 
 	kp_polidx_init(&idx);
 	for (i = 0; i < 2; i++) {
-		struct kp_k8s_view v;
-		struct kp_desired kept = { 0 }, fresh;
-
-		snprintf(text, sizeof(text), "%s%s"
-			 "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-			 "metadata: {name: np, namespace: x}\nspec:\n  podSelector: {}\n"
-			 "  ingress: [{ports: [{port: http}]}]\n",
-			 POD("x", "a", "n1", "app: web", "10.0.0.1", "{name: http, containerPort: %s}"),
-			 WEP("x", "a", "1"));
-		{
-			char filled[1024];
-
-			snprintf(filled, sizeof(filled), text, port[i]);
-			put(&st, "k", filled);
-		}
-		KP_EXPECT(kp_store_view_pods(&st, &v) == 0);
-		KP_EXPECT(kp_k8s_want_eps(&v, &node, &kept.eps) == 0);
-		KP_EXPECT(kp_k8s_want_policy(&v, &node, &kept.pol, &kept.eps, &idx) == 0);
-		kp_k8s_view_free(&v);
-		kp_store_items_settle(&st);
-		KP_EXPECT(kp_store_desired(&st, &node, &fresh) == 0);
-		KP_EXPECT(same_policy(&kept, &fresh));
-		kp_desired_free(&kept);
-		kp_desired_free(&fresh);
+		snprintf(text, sizeof(text), world, port[i]);
+		put(&st, "k", text);
+		KP_EXPECT(kept_is_fresh(&st, &idx));
 	}
 	kp_polidx_free(&idx);
 	kp_store_free(&st);
@@ -916,22 +920,12 @@ static uint64_t churn(unsigned int seed, bool dups)
 		steps = atoi(getenv("CHURN_STEPS"));
 	kp_polidx_init(&idx);
 	for (step = 0; step < steps; step++) {
-		struct kp_k8s_view v;
-		struct kp_desired kept = { 0 }, fresh;
 		int n = 1 + rand() % 3;
 
 		while (n--)
 			c_step(&st, dups);
-		KP_EXPECT(kp_store_view_pods(&st, &v) == 0);
-		KP_EXPECT(kp_k8s_want_eps(&v, &node, &kept.eps) == 0);
-		KP_EXPECT(kp_k8s_want_policy(&v, &node, &kept.pol, &kept.eps, &idx) == 0);
-		kp_k8s_view_free(&v);
-		kp_store_items_settle(&st);
-		KP_EXPECT(kp_store_desired(&st, &node, &fresh) == 0);
-		if (!same_policy(&kept, &fresh) && !bad++)
+		if (!kept_is_fresh(&st, &idx) && !bad++)
 			printf("#   step %u: the kept index differs from a fresh one\n", step);
-		kp_desired_free(&kept);
-		kp_desired_free(&fresh);
 	}
 	KP_EXPECT(bad == 0);
 	printf("# %u steps of churn%s: %u differ from a fresh index; %llu of %llu syncs "

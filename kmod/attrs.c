@@ -8,7 +8,7 @@
 #include "service.h"
 
 /* Node commands take no attributes, but NODE_SET its settings. */
-const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1] = {
+const struct nla_policy kp_node_req_nla_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
 	[KPLANE_A_SETTINGS]		= { .type = NLA_REJECT,
 		.reject_message = "only NODE_SET takes settings" },
@@ -20,9 +20,9 @@ const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1] = {
 		.reject_message = "node commands are not transactional" },
 };
 
-const struct nla_policy kp_node_set_policy[KPLANE_A_MAX + 1] = {
+const struct nla_policy kp_node_set_nla_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
-	[KPLANE_A_SETTINGS]		= NLA_POLICY_NESTED(kp_settings_policy),
+	[KPLANE_A_SETTINGS]		= NLA_POLICY_NESTED(kp_settings_nla_policy),
 	[KPLANE_A_ENDPOINT]		= { .type = NLA_REJECT,
 		.reject_message = "node commands take no endpoint" },
 	[KPLANE_A_SERVICE]		= { .type = NLA_REJECT,
@@ -32,7 +32,7 @@ const struct nla_policy kp_node_set_policy[KPLANE_A_MAX + 1] = {
 };
 
 /* Transaction commands: only the id (commit, abort). */
-const struct nla_policy kp_txn_req_policy[KPLANE_A_MAX + 1] = {
+const struct nla_policy kp_txn_req_nla_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
 	[KPLANE_A_ENDPOINT]		= { .type = NLA_REJECT,
 		.reject_message = "transaction commands take no endpoint" },
@@ -41,26 +41,26 @@ const struct nla_policy kp_txn_req_policy[KPLANE_A_MAX + 1] = {
 	[KPLANE_A_TXN_ID]		= { .type = NLA_U32 },
 };
 
-const struct nla_policy kp_addr_policy[KPLANE_ADDR_A_MAX + 1] = {
+const struct nla_policy kp_addr_nla_policy[KPLANE_ADDR_A_MAX + 1] = {
 	[KPLANE_ADDR_A_FAMILY]	= { .type = NLA_U16 },
 	[KPLANE_ADDR_A_IP]	= { .type = NLA_BINARY, .len = 16 },
 };
 
-const struct nla_policy kp_ep_policy[KPLANE_EP_A_MAX + 1] = {
+const struct nla_policy kp_ep_nla_policy[KPLANE_EP_A_MAX + 1] = {
 	[KPLANE_EP_A_ID]	= { .type = NLA_NUL_STRING, .len = KPLANE_ID_MAX - 1 },
 	[KPLANE_EP_A_IFNAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
 	[KPLANE_EP_A_IFINDEX]	= KP_REPLY_ONLY,
 	[KPLANE_EP_A_NETNS_FD]	= { .type = NLA_U32 },
 	[KPLANE_EP_A_NETNSID]	= KP_REPLY_ONLY,
-	[KPLANE_EP_A_ADDR]	= NLA_POLICY_NESTED(kp_addr_policy),
+	[KPLANE_EP_A_ADDR]	= NLA_POLICY_NESTED(kp_addr_nla_policy),
 	[KPLANE_EP_A_HOST]	= NLA_POLICY_MAX(NLA_U8, 1),
-	[KPLANE_EP_A_INGRESS]	= NLA_POLICY_NESTED(kp_prog_policy),
-	[KPLANE_EP_A_EGRESS]	= NLA_POLICY_NESTED(kp_prog_policy),
+	[KPLANE_EP_A_INGRESS]	= NLA_POLICY_NESTED(kp_prog_nla_policy),
+	[KPLANE_EP_A_EGRESS]	= NLA_POLICY_NESTED(kp_prog_nla_policy),
 };
 
-const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1] = {
+const struct nla_policy kp_ep_req_nla_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
-	[KPLANE_A_ENDPOINT]		= NLA_POLICY_NESTED(kp_ep_policy),
+	[KPLANE_A_ENDPOINT]		= NLA_POLICY_NESTED(kp_ep_nla_policy),
 	[KPLANE_A_SERVICE]		= { .type = NLA_REJECT,
 		.reject_message = "endpoint commands take no service" },
 	[KPLANE_A_TXN_ID]		= { .type = NLA_U32 },	/* ENDPOINT_POLICY only */
@@ -72,8 +72,8 @@ static struct netlink_range_validation kp_weight_range = {
 	.max = KPLANE_BE_WEIGHT_MAX,
 };
 
-static const struct nla_policy kp_be_policy[KPLANE_BE_A_MAX + 1] = {
-	[KPLANE_BE_A_ADDR]	= NLA_POLICY_NESTED(kp_addr_policy),
+static const struct nla_policy kp_be_nla_policy[KPLANE_BE_A_MAX + 1] = {
+	[KPLANE_BE_A_ADDR]	= NLA_POLICY_NESTED(kp_addr_nla_policy),
 	[KPLANE_BE_A_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
 	[KPLANE_BE_A_WEIGHT]	= NLA_POLICY_FULL_RANGE(NLA_U32, &kp_weight_range),
 	[KPLANE_BE_A_STATE]	= NLA_POLICY_MAX(NLA_U8, __KPLANE_BE_STATE_MAX - 1),
@@ -84,24 +84,24 @@ static struct netlink_range_validation kp_affinity_range = {
 	.max = KPLANE_AFFINITY_TIMEOUT_MAX,
 };
 
-static const struct nla_policy kp_svc_policy[KPLANE_SVC_A_MAX + 1] = {
+static const struct nla_policy kp_svc_nla_policy[KPLANE_SVC_A_MAX + 1] = {
 	[KPLANE_SVC_A_ID]	= { .type = NLA_NUL_STRING, .len = KPLANE_ID_MAX - 1 },
-	[KPLANE_SVC_A_ADDR]	= NLA_POLICY_NESTED(kp_addr_policy),
+	[KPLANE_SVC_A_ADDR]	= NLA_POLICY_NESTED(kp_addr_nla_policy),
 	[KPLANE_SVC_A_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
 	[KPLANE_SVC_A_PROTO]	= { .type = NLA_U8 },
 	[KPLANE_SVC_A_TYPE]	= NLA_POLICY_MAX(NLA_U8, __KPLANE_SVC_TYPE_MAX - 1),
 	[KPLANE_SVC_A_MAGLEV_SIZE] = { .type = NLA_U32 },
-	[KPLANE_SVC_A_BACKEND]	= NLA_POLICY_NESTED(kp_be_policy),
+	[KPLANE_SVC_A_BACKEND]	= NLA_POLICY_NESTED(kp_be_nla_policy),
 	[KPLANE_SVC_A_EXT_POLICY] = NLA_POLICY_MAX(NLA_U8, __KPLANE_POLICY_MAX - 1),
 	[KPLANE_SVC_A_INT_POLICY] = NLA_POLICY_MAX(NLA_U8, __KPLANE_POLICY_MAX - 1),
 	[KPLANE_SVC_A_AFFINITY_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32, &kp_affinity_range),
 };
 
-const struct nla_policy kp_svc_req_policy[KPLANE_A_MAX + 1] = {
+const struct nla_policy kp_svc_req_nla_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
 	[KPLANE_A_ENDPOINT]		= { .type = NLA_REJECT,
 		.reject_message = "service commands take no endpoint" },
-	[KPLANE_A_SERVICE]		= NLA_POLICY_NESTED(kp_svc_policy),
+	[KPLANE_A_SERVICE]		= NLA_POLICY_NESTED(kp_svc_nla_policy),
 	[KPLANE_A_TXN_ID]		= { .type = NLA_U32 },
 };
 
@@ -139,7 +139,7 @@ int kp_addr_parse(const struct nlattr *nest, struct kp_addr *addr, bool any_ok,
 	u16 family;
 	int err;
 
-	err = nla_parse_nested(tb, KPLANE_ADDR_A_MAX, nest, kp_addr_policy, extack);
+	err = nla_parse_nested(tb, KPLANE_ADDR_A_MAX, nest, kp_addr_nla_policy, extack);
 	if (err)
 		return err;
 	if (kp_attr_missing(extack, nest, tb, KPLANE_ADDR_A_FAMILY,
@@ -234,7 +234,7 @@ int kp_ep_parse(const struct nlattr *nest, enum kp_ep_parse_mode mode,
 	int err;
 
 	memset(cfg, 0, sizeof(*cfg));
-	err = nla_parse_nested(tb, KPLANE_EP_A_MAX, nest, kp_ep_policy, extack);
+	err = nla_parse_nested(tb, KPLANE_EP_A_MAX, nest, kp_ep_nla_policy, extack);
 	if (err)
 		return err;
 	err = kp_ep_parse_id(nest, tb, cfg, extack);
@@ -299,7 +299,7 @@ int kp_svc_parse_key(const struct nlattr *nest, struct kp_svc_key *key,
 	struct nlattr *tb[KPLANE_SVC_A_MAX + 1];
 	int err;
 
-	err = nla_parse_nested(tb, KPLANE_SVC_A_MAX, nest, kp_svc_policy, extack);
+	err = nla_parse_nested(tb, KPLANE_SVC_A_MAX, nest, kp_svc_nla_policy, extack);
 	if (err)
 		return err;
 	if (tb[KPLANE_SVC_A_BACKEND] || tb[KPLANE_SVC_A_TYPE] || tb[KPLANE_SVC_A_ID] ||
@@ -317,7 +317,7 @@ static int kp_be_parse(const struct nlattr *nest, const struct kp_service *svc,
 	struct nlattr *tb[KPLANE_BE_A_MAX + 1];
 	int err;
 
-	err = nla_parse_nested(tb, KPLANE_BE_A_MAX, nest, kp_be_policy, extack);
+	err = nla_parse_nested(tb, KPLANE_BE_A_MAX, nest, kp_be_nla_policy, extack);
 	if (err)
 		return err;
 	if (kp_attr_missing(extack, nest, tb, KPLANE_BE_A_ADDR, "backend address is missing") ||
@@ -425,7 +425,7 @@ int kp_svc_parse(const struct nlattr *nest, struct kp_service **out,
 	unsigned int n;
 	int err;
 
-	err = nla_parse_nested(tb, KPLANE_SVC_A_MAX, nest, kp_svc_policy, extack);
+	err = nla_parse_nested(tb, KPLANE_SVC_A_MAX, nest, kp_svc_nla_policy, extack);
 	if (err)
 		return err;
 	n = kp_svc_count_backends(nest);

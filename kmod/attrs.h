@@ -33,13 +33,13 @@ struct kp_attach;
 	[KPLANE_A_FLOW_LIMIT]		= KP_REPLY_ONLY,		\
 	[KPLANE_A_POLICY_REVISION]	= KP_REPLY_ONLY
 
-extern const struct nla_policy kp_node_req_policy[KPLANE_A_MAX + 1];
-extern const struct nla_policy kp_node_set_policy[KPLANE_A_MAX + 1];
-extern const struct nla_policy kp_ep_req_policy[KPLANE_A_MAX + 1];
-extern const struct nla_policy kp_ep_policy[KPLANE_EP_A_MAX + 1];
-extern const struct nla_policy kp_addr_policy[KPLANE_ADDR_A_MAX + 1];
-extern const struct nla_policy kp_svc_req_policy[KPLANE_A_MAX + 1];
-extern const struct nla_policy kp_txn_req_policy[KPLANE_A_MAX + 1];
+extern const struct nla_policy kp_node_req_nla_policy[KPLANE_A_MAX + 1];
+extern const struct nla_policy kp_node_set_nla_policy[KPLANE_A_MAX + 1];
+extern const struct nla_policy kp_ep_req_nla_policy[KPLANE_A_MAX + 1];
+extern const struct nla_policy kp_ep_nla_policy[KPLANE_EP_A_MAX + 1];
+extern const struct nla_policy kp_addr_nla_policy[KPLANE_ADDR_A_MAX + 1];
+extern const struct nla_policy kp_svc_req_nla_policy[KPLANE_A_MAX + 1];
+extern const struct nla_policy kp_txn_req_nla_policy[KPLANE_A_MAX + 1];
 
 struct kp_ep_cfg {
 	char id[KPLANE_ID_MAX];

@@ -11,16 +11,16 @@
 #define KP_PREFIX_POLICY NLA_POLICY_EXACT_LEN(sizeof(struct kplane_prefix))
 #define KP_PORTS_POLICY NLA_POLICY_EXACT_LEN(sizeof(struct kplane_port_range))
 
-static const struct nla_policy kp_tier_policy[KPLANE_TIER_A_MAX + 1] = {
+static const struct nla_policy kp_tier_nla_policy[KPLANE_TIER_A_MAX + 1] = {
 	[KPLANE_TIER_A_NAME]	= KP_ID_POLICY,
 	[KPLANE_TIER_A_POLICY]	= KP_ID_POLICY,
 };
 
-const struct nla_policy kp_prog_policy[KPLANE_PROG_A_MAX + 1] = {
-	[KPLANE_PROG_A_TIER]	= NLA_POLICY_NESTED(kp_tier_policy),
+const struct nla_policy kp_prog_nla_policy[KPLANE_PROG_A_MAX + 1] = {
+	[KPLANE_PROG_A_TIER]	= NLA_POLICY_NESTED(kp_tier_nla_policy),
 };
 
-static const struct nla_policy kp_ipset_policy[KPLANE_IPSET_A_MAX + 1] = {
+static const struct nla_policy kp_ipset_nla_policy[KPLANE_IPSET_A_MAX + 1] = {
 	[KPLANE_IPSET_A_NAME]	= KP_ID_POLICY,
 	[KPLANE_IPSET_A_MEMBER]	= KP_PREFIX_POLICY,
 	[KPLANE_IPSET_A_REMOVE]	= KP_PREFIX_POLICY,
@@ -28,13 +28,13 @@ static const struct nla_policy kp_ipset_policy[KPLANE_IPSET_A_MAX + 1] = {
 	[KPLANE_IPSET_A_FIRST_MEMBER] = KP_REPLY_ONLY,
 };
 
-const struct nla_policy kp_ipset_req_policy[KPLANE_A_MAX + 1] = {
+const struct nla_policy kp_ipset_req_nla_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
-	[KPLANE_A_IPSET]	= NLA_POLICY_NESTED(kp_ipset_policy),
+	[KPLANE_A_IPSET]	= NLA_POLICY_NESTED(kp_ipset_nla_policy),
 	[KPLANE_A_TXN_ID]	= { .type = NLA_U32 },
 };
 
-static const struct nla_policy kp_side_policy[KPLANE_SIDE_A_MAX + 1] = {
+static const struct nla_policy kp_side_nla_policy[KPLANE_SIDE_A_MAX + 1] = {
 	[KPLANE_SIDE_A_NET]	= KP_PREFIX_POLICY,
 	[KPLANE_SIDE_A_NOT_NET]	= KP_PREFIX_POLICY,
 	[KPLANE_SIDE_A_SET]	= KP_ID_POLICY,
@@ -43,7 +43,7 @@ static const struct nla_policy kp_side_policy[KPLANE_SIDE_A_MAX + 1] = {
 	[KPLANE_SIDE_A_NOT_PORT] = KP_PORTS_POLICY,
 };
 
-static const struct nla_policy kp_rule_policy[KPLANE_RULE_A_MAX + 1] = {
+static const struct nla_policy kp_rule_nla_policy[KPLANE_RULE_A_MAX + 1] = {
 	[KPLANE_RULE_A_PAD]		= KP_REPLY_ONLY,
 	[KPLANE_RULE_A_ACTION]		= { .type = NLA_U8 },
 	[KPLANE_RULE_A_PROTO]		= { .type = NLA_U8 },
@@ -52,35 +52,35 @@ static const struct nla_policy kp_rule_policy[KPLANE_RULE_A_MAX + 1] = {
 	[KPLANE_RULE_A_ICMP_CODE]	= { .type = NLA_U8 },
 	[KPLANE_RULE_A_NOT_ICMP_TYPE]	= { .type = NLA_U8 },
 	[KPLANE_RULE_A_NOT_ICMP_CODE]	= { .type = NLA_U8 },
-	[KPLANE_RULE_A_SRC]		= NLA_POLICY_NESTED(kp_side_policy),
-	[KPLANE_RULE_A_DST]		= NLA_POLICY_NESTED(kp_side_policy),
+	[KPLANE_RULE_A_SRC]		= NLA_POLICY_NESTED(kp_side_nla_policy),
+	[KPLANE_RULE_A_DST]		= NLA_POLICY_NESTED(kp_side_nla_policy),
 	[KPLANE_RULE_A_PACKETS]		= KP_REPLY_ONLY,
 	[KPLANE_RULE_A_BYTES]		= KP_REPLY_ONLY,
 };
 
-static const struct nla_policy kp_pol_policy[KPLANE_POL_A_MAX + 1] = {
+static const struct nla_policy kp_pol_nla_policy[KPLANE_POL_A_MAX + 1] = {
 	[KPLANE_POL_A_ID]		= KP_ID_POLICY,
 	[KPLANE_POL_A_TIER]		= KP_ID_POLICY,
 	[KPLANE_POL_A_ORDER]		= { .type = NLA_U32 },
 	[KPLANE_POL_A_TYPES]		= NLA_POLICY_MAX(NLA_U8,
 						 KPLANE_POLICY_INGRESS | KPLANE_POLICY_EGRESS),
-	[KPLANE_POL_A_INGRESS_RULE]	= NLA_POLICY_NESTED(kp_rule_policy),
-	[KPLANE_POL_A_EGRESS_RULE]	= NLA_POLICY_NESTED(kp_rule_policy),
+	[KPLANE_POL_A_INGRESS_RULE]	= NLA_POLICY_NESTED(kp_rule_nla_policy),
+	[KPLANE_POL_A_EGRESS_RULE]	= NLA_POLICY_NESTED(kp_rule_nla_policy),
 	[KPLANE_POL_A_FIRST_RULE]	= KP_REPLY_ONLY,
 	[KPLANE_POL_A_APPLY_ON_FORWARD]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
-const struct nla_policy kp_pol_req_policy[KPLANE_A_MAX + 1] = {
+const struct nla_policy kp_pol_req_nla_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
-	[KPLANE_A_POLICY]	= NLA_POLICY_NESTED(kp_pol_policy),
+	[KPLANE_A_POLICY]	= NLA_POLICY_NESTED(kp_pol_nla_policy),
 	[KPLANE_A_TXN_ID]	= { .type = NLA_U32 },
 };
 
-static const struct nla_policy kp_trace_policy[KPLANE_TRACE_A_MAX + 1] = {
+static const struct nla_policy kp_trace_nla_policy[KPLANE_TRACE_A_MAX + 1] = {
 	[KPLANE_TRACE_A_ENDPOINT]	= KP_ID_POLICY,
 	[KPLANE_TRACE_A_PROTO]		= { .type = NLA_U8 },
-	[KPLANE_TRACE_A_SRC]		= NLA_POLICY_NESTED(kp_addr_policy),
-	[KPLANE_TRACE_A_DST]		= NLA_POLICY_NESTED(kp_addr_policy),
+	[KPLANE_TRACE_A_SRC]		= NLA_POLICY_NESTED(kp_addr_nla_policy),
+	[KPLANE_TRACE_A_DST]		= NLA_POLICY_NESTED(kp_addr_nla_policy),
 	[KPLANE_TRACE_A_SPORT]		= { .type = NLA_U16 },
 	[KPLANE_TRACE_A_DPORT]		= { .type = NLA_U16 },
 	[KPLANE_TRACE_A_ICMP_TYPE]	= { .type = NLA_U8 },
@@ -89,9 +89,9 @@ static const struct nla_policy kp_trace_policy[KPLANE_TRACE_A_MAX + 1] = {
 	[KPLANE_TRACE_A_STEP]		= KP_REPLY_ONLY,
 };
 
-const struct nla_policy kp_trace_req_policy[KPLANE_A_MAX + 1] = {
+const struct nla_policy kp_trace_req_nla_policy[KPLANE_A_MAX + 1] = {
 	KP_NODE_STATUS_REPLY_ONLY,
-	[KPLANE_A_TRACE]	= NLA_POLICY_NESTED(kp_trace_policy),
+	[KPLANE_A_TRACE]	= NLA_POLICY_NESTED(kp_trace_nla_policy),
 };
 
 /* An id-like name (set, policy, tier) into @out. */
@@ -195,7 +195,7 @@ int kp_ipset_parse(const struct nlattr *nest, bool update, bool key_only,
 	int err;
 
 	memset(cfg, 0, sizeof(*cfg));
-	err = nla_parse_nested(tb, KPLANE_IPSET_A_MAX, nest, kp_ipset_policy, extack);
+	err = nla_parse_nested(tb, KPLANE_IPSET_A_MAX, nest, kp_ipset_nla_policy, extack);
 	if (err)
 		return err;
 	if (kp_attr_missing(extack, nest, tb, KPLANE_IPSET_A_NAME, "IP set name is missing"))
@@ -316,7 +316,7 @@ static int kp_rule_parse(const struct nlattr *nest, struct kp_pol_table *tbl,
 	const char *why;
 	int err;
 
-	err = nla_parse_nested(tb, KPLANE_RULE_A_MAX, nest, kp_rule_policy, extack);
+	err = nla_parse_nested(tb, KPLANE_RULE_A_MAX, nest, kp_rule_nla_policy, extack);
 	if (err)
 		return err;
 	if (kp_attr_missing(extack, nest, tb, KPLANE_RULE_A_ACTION, "rule action is missing"))
@@ -377,7 +377,7 @@ int kp_pol_parse_id(const struct nlattr *nest, char *id, struct netlink_ext_ack 
 	struct nlattr *tb[KPLANE_POL_A_MAX + 1];
 	int err, i;
 
-	err = nla_parse_nested(tb, KPLANE_POL_A_MAX, nest, kp_pol_policy, extack);
+	err = nla_parse_nested(tb, KPLANE_POL_A_MAX, nest, kp_pol_nla_policy, extack);
 	if (err)
 		return err;
 	if (kp_attr_missing(extack, nest, tb, KPLANE_POL_A_ID, "policy id is missing"))
@@ -430,7 +430,7 @@ int kp_pol_parse(const struct nlattr *nest, struct kp_pol_table *tbl, struct kp_
 	struct kp_pol *pol;
 	int err;
 
-	err = nla_parse_nested(tb, KPLANE_POL_A_MAX, nest, kp_pol_policy, extack);
+	err = nla_parse_nested(tb, KPLANE_POL_A_MAX, nest, kp_pol_nla_policy, extack);
 	if (err)
 		return err;
 	pol = kp_pol_alloc();
@@ -482,7 +482,7 @@ static int kp_tier_parse(const struct nlattr *nest, u8 dir, u8 tier, struct kp_a
 	u32 first = *n;
 	int rem, err;
 
-	err = nla_parse_nested(tb, KPLANE_TIER_A_MAX, nest, kp_tier_policy, extack);
+	err = nla_parse_nested(tb, KPLANE_TIER_A_MAX, nest, kp_tier_nla_policy, extack);
 	if (err)
 		return err;
 	if (kp_attr_missing(extack, nest, tb, KPLANE_TIER_A_NAME, "tier name is missing"))
@@ -574,7 +574,7 @@ int kp_trace_parse(const struct nlattr *nest, struct kp_trace_cfg *cfg,
 	int err;
 
 	memset(cfg, 0, sizeof(*cfg));
-	err = nla_parse_nested(tb, KPLANE_TRACE_A_MAX, nest, kp_trace_policy, extack);
+	err = nla_parse_nested(tb, KPLANE_TRACE_A_MAX, nest, kp_trace_nla_policy, extack);
 	if (err)
 		return err;
 	if (kp_attr_missing(extack, nest, tb, KPLANE_TRACE_A_PROTO, "trace protocol is missing") ||

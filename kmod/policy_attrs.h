@@ -13,10 +13,10 @@ struct kp_attach;
 struct kp_pol;
 struct kp_pol_table;
 
-extern const struct nla_policy kp_prog_policy[KPLANE_PROG_A_MAX + 1];
-extern const struct nla_policy kp_ipset_req_policy[KPLANE_A_MAX + 1];
-extern const struct nla_policy kp_pol_req_policy[KPLANE_A_MAX + 1];
-extern const struct nla_policy kp_trace_req_policy[KPLANE_A_MAX + 1];
+extern const struct nla_policy kp_prog_nla_policy[KPLANE_PROG_A_MAX + 1];
+extern const struct nla_policy kp_ipset_req_nla_policy[KPLANE_A_MAX + 1];
+extern const struct nla_policy kp_pol_req_nla_policy[KPLANE_A_MAX + 1];
+extern const struct nla_policy kp_trace_req_nla_policy[KPLANE_A_MAX + 1];
 
 struct kp_ipset_cfg {
 	char name[KPLANE_ID_MAX];

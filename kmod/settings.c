@@ -91,7 +91,7 @@ int kp_settings_init(void)
 	return 0;
 }
 
-const struct nla_policy kp_settings_policy[KPLANE_SET_A_MAX + 1] = {
+const struct nla_policy kp_settings_nla_policy[KPLANE_SET_A_MAX + 1] = {
 	[KPLANE_SET_A_MAX_ENDPOINTS]	= { .type = NLA_U32 },
 	[KPLANE_SET_A_MAX_SERVICES]	= { .type = NLA_U32 },
 	[KPLANE_SET_A_MAX_FLOWS]	= { .type = NLA_U32 },
@@ -200,7 +200,7 @@ static int kp_parse_failsafe(struct kp_settings_req *r, unsigned int which,
 static int kp_settings_parse(const struct nlattr *nest, struct kp_settings_req *r,
 			     struct netlink_ext_ack *extack)
 {
-	int err = nla_parse_nested(r->tb, KPLANE_SET_A_MAX, nest, kp_settings_policy, extack);
+	int err = nla_parse_nested(r->tb, KPLANE_SET_A_MAX, nest, kp_settings_nla_policy, extack);
 
 	if (!err)
 		err = kp_check_limit(r->tb[KPLANE_SET_A_MAX_ENDPOINTS], &kp_max_endpoints,

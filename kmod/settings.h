@@ -55,6 +55,6 @@ bool kp_node_fast_forward(const struct kp_node *node);
 /* Under RCU (the datapath's hooks). */
 bool kp_node_failsafe_has(const struct kp_node *node, unsigned int which, u8 proto, u16 port);
 
-extern const struct nla_policy kp_settings_policy[KPLANE_SET_A_MAX + 1];
+extern const struct nla_policy kp_settings_nla_policy[KPLANE_SET_A_MAX + 1];
 
 #endif /* KPLANE_SETTINGS_H */

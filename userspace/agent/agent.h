@@ -278,7 +278,6 @@ struct kp_pol_want {
 	struct kp_pset *sets;
 	struct kp_policy *pols;
 	unsigned int n_sets, cap_sets, n_pols, cap_pols;
-	unsigned int n_netpols;		/* policies compiled (internal) */
 	/* Policies left out for what other objects say ("KIND NAME: why"), sorted. */
 	char **refused;
 	unsigned int n_refused, cap_refused;
@@ -306,7 +305,6 @@ struct kp_polidx {
 	uint64_t item_epoch;		/* one per pass over items */
 	uint64_t gen_seen;		/* the store's gen the items were brought to */
 	uint64_t ports_version;		/* changes when a named port number comes or goes */
-	uint64_t pair_changes;		/* (selector, item) pairs that started or stopped matching */
 	uint64_t item_passes, whole_passes;	/* syncs of items; of them, over every item */
 	bool primed;			/* the items are the store's as of gen_seen */
 	int cb_err;			/* a pair's consequence had no memory: start anew */

@@ -203,7 +203,6 @@ static void kp_pair_changed(const char *sel_id, const char *item_id, bool matche
 	struct kp_known *k = kp_known_find(&x->items, item_id);
 	int err;
 
-	x->pair_changes++;
 	if (!k)
 		return;
 	if (sel_id[0] == '@')
@@ -487,7 +486,7 @@ static void kp_wep_in(struct kp_item_in *in, const struct kp_k8s_wep *w)
 	in->wep = true;
 }
 
-/* Reads each item of @v in turn into @in and hands it to @fn; @changed: only those put after @gen. */
+/* Reads each item of @v put after @gen in turn into @in and hands it to @fn. */
 static int kp_items_each(struct kp_polidx *x, const struct kp_k8s_view *v,
 			 const struct kp_k8s_node *node, uint64_t gen, struct kp_item_in *in,
 			 int (*fn)(struct kp_polidx *x, const struct kp_item_in *in, void *arg),
@@ -558,6 +557,12 @@ static int kp_gone_cmp(const void *pa, const void *pb)
 		      (*(const struct kp_item_gone *const *)pb)->id);
 }
 
+/* @have less @gone, not below zero: what still describes an item. */
+static unsigned int kp_left(unsigned int have, unsigned int gone)
+{
+	return have - (gone < have ? gone : have);
+}
+
 /* Pods (network sets, host endpoints) and WEPs of @id gone. */
 static void kp_gone_count(const struct kp_gone_ids *gi, const char *id, unsigned int *defs,
 			  unsigned int *weps)
@@ -589,8 +594,8 @@ static int kp_item_news(struct kp_polidx *x, const struct kp_item_in *in, void *
 		return kp_item_offer(x, in, NULL);
 	if (k) {
 		kp_gone_count(gi, in->id, &gd, &gw);
-		defs = k->defs - (gd < k->defs ? gd : k->defs);
-		weps = k->weps - (gw < k->weps ? gw : k->weps);
+		defs = kp_left(k->defs, gd);
+		weps = kp_left(k->weps, gw);
 	}
 	/* What stood may be what went, and another left standing: which, the whole pass says. */
 	if (k && ((gd && defs) || (!k->defs && gw && weps)))
@@ -637,7 +642,7 @@ static int kp_item_went(struct kp_polidx *x, const struct kp_gone_ids *gi,
 	if (!k || k->epoch == x->item_epoch)
 		return 0;
 	kp_gone_count(gi, id, &gd, &gw);
-	weps = k->weps - (gw < k->weps ? gw : k->weps);
+	weps = kp_left(k->weps, gw);
 	if (gd >= k->defs && !weps) {
 		kp_item_forget(x, k);
 		return 0;

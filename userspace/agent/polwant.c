@@ -805,7 +805,6 @@ static int kp_policies_compile(struct kp_pol_want *pw, const struct kp_k8s_view 
 	for (i = 0; !err && i < kept; i++)
 		err = kp_cal_compile(pw, srcs, at[i].obj, v);
 	free(at);
-	pw->n_netpols = pw->n_pols;
 	return err;
 }
 
@@ -1278,7 +1277,6 @@ static int kp_from_compiled(struct kp_pol_want *out, struct kp_polidx *idx)
 			out->n_refused++;
 		else
 			err = -ENOMEM;
-	out->n_netpols = out->n_pols;
 	return err ?: kp_sets_overfull(out);
 }
 

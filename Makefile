@@ -125,5 +125,5 @@ bench: deps
 	tests/bench/run.sh
 
 clean:
-	rm -rf $(BUILD) kmod/*.o kmod/.*.cmd *.o .*.cmd *.ko *.mod *.mod.c \
+	rm -rf $(BUILD) kmod/*.o kmod/.*.cmd kmod/lib/*.o kmod/lib/.*.cmd *.o .*.cmd *.ko *.mod *.mod.c \
 		modules.order Module.symvers .tmp_versions

@@ -10,19 +10,15 @@
 #include <linux/icmpv6.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
-#include <net/ip6_fib.h>
-#include <net/ip6_route.h>
 #include <net/addrconf.h>
-#include <net/ip_fib.h>
-#include <net/neighbour.h>
-#include <net/xfrm.h>
 #include <net/ndisc.h>
-#include <net/route.h>
 #include <net/netfilter/ipv4/nf_reject.h>
 #include <net/netfilter/ipv6/nf_reject.h>
+#include "fastpath.h"
 #include "filter.h"
 #include "node.h"
 #include "packet.h"
+#include "route.h"
 
 /*
  * To or from the node itself on a failsafe port, either way round: a
@@ -73,47 +69,6 @@ static void kp_filter_step(struct kp_decision *d, const struct kp_endpoint *ep,
 		d->action = KPLANE_ACTION_DENY;
 }
 
-/*
- * Where a packet that arrived on @in_ifindex goes, as the stack's input
- * route will say: true for the node itself; else forwarded, by
- * *@out_ifindex (left alone when there is no route).
- */
-static bool kp_filter_local(struct net *net, int in_ifindex, const struct kp_match_pkt *m,
-			    int *out_ifindex)
-{
-	if (m->family == AF_INET) {
-		struct flowi4 fl4 = { .flowi4_iif = in_ifindex };
-		struct fib_result res;
-
-		memcpy(&fl4.daddr, m->daddr, 4);
-		memcpy(&fl4.saddr, m->saddr, 4);
-		if (ipv4_is_multicast(fl4.daddr) || ipv4_is_lbcast(fl4.daddr))
-			return true;
-		if (fib_lookup(net, &fl4, &res, 0))
-			return false;
-		if (res.type == RTN_LOCAL || res.type == RTN_BROADCAST)
-			return true;
-		if (res.type == RTN_UNICAST)
-			*out_ifindex = FIB_RES_DEV(res)->ifindex;
-		return false;
-	}
-#if IS_ENABLED(CONFIG_IPV6)
-	{
-		const struct in6_addr *daddr = (const struct in6_addr *)m->daddr;
-		struct rt6_info *rt;
-
-		if (ipv6_addr_is_multicast(daddr) || ipv6_chk_addr(net, daddr, NULL, 0))
-			return true;
-		rt = rt6_lookup(net, daddr, (const struct in6_addr *)m->saddr, 0, NULL, 0);
-		if (rt) {
-			*out_ifindex = rt->dst.dev->ifindex;
-			ip6_rt_put(rt);
-		}
-	}
-#endif
-	return false;
-}
-
 /* Where replies to a flow whose first packet is @m, met @at, will arrive. */
 static int kp_filter_reply_ifindex(struct kp_node *node, const struct kp_filter_at *at,
 				   const struct kp_match_pkt *m)
@@ -122,7 +77,8 @@ static int kp_filter_reply_ifindex(struct kp_node *node, const struct kp_filter_
 
 	if (!at->in_ifindex)
 		return at->out_ifindex;
-	return kp_filter_local(node->net, at->in_ifindex, m, &out_ifindex) ? 0 : out_ifindex;
+	return kp_route_in(node->net, at->in_ifindex, m->family, m->saddr, m->daddr,
+			   &out_ifindex) ? 0 : out_ifindex;
 }
 
 /* The workload (a pod, not a host endpoint) whose interface @ifindex is, or NULL. */
@@ -133,13 +89,7 @@ static const struct kp_endpoint *kp_workload_ep(struct kp_node *node, int ifinde
 	return ep && !ep->host ? ep : NULL;
 }
 
-/*
- * Whether a packet met on @in_ifindex (0: sent by the node) is @fn's flow's.
- * Only a workload's interface says who sent a packet: every other place
- * (uplinks, whichever ECMP or policy routing picked, lo, the node itself)
- * counts as one, so asymmetric paths outside the pods keep their flows.
- */
-static bool kp_flow_iif_ok(struct kp_node *node, const struct kp_flow_node *fn, int in_ifindex)
+bool kp_filter_iif_ok(struct kp_node *node, const struct kp_flow_node *fn, int in_ifindex)
 {
 	const struct kp_flow_verdict *v = &fn->flow->verdict;
 	int want = fn->role == KP_ROLE_ORIG_PRE ? v->in_ifindex : v->reply_ifindex;
@@ -219,7 +169,8 @@ static void kp_filter_arrived(struct kp_node *node, const struct kp_filter_at *a
 	bool local = false;
 
 	if (!to_pod && READ_ONCE(node->eps.n_host))
-		local = kp_filter_local(node->net, at->in_ifindex, m, &out_ifindex);
+		local = kp_route_in(node->net, at->in_ifindex, m->family, m->saddr, m->daddr,
+				    &out_ifindex);
 	if (src && !src->host)
 		kp_filter_step(d, src, KPLANE_DIR_EGRESS, false, m, log);
 	else if (src && local && kp_failsafe(node, at, m))
@@ -278,19 +229,6 @@ static struct kp_rule_stats __percpu *kp_step_stats(const struct kp_filter_step 
 	return kp_counters_of(kp_pol_of(v->policy)->counters[s->dir], v->rule);
 }
 
-static __always_inline void kp_stats_add(struct kp_rule_stats __percpu *const *stats,
-					 unsigned int len)
-{
-	unsigned int i;
-
-	for (i = 0; i < KP_VERDICT_STEPS; i++) {
-		struct kp_rule_stats __percpu *s = READ_ONCE(stats[i]);
-
-		if (s)
-			kp_counters_add(s, len);
-	}
-}
-
 /*
  * Writes @d into @v, the revision last (see struct kp_flow_verdict).  A CPU
  * that decided under an older revision may store after a newer verdict: the
@@ -326,143 +264,6 @@ static unsigned int kp_filter_verdict(struct kp_node *node, struct sk_buff *skb,
 	return NF_DROP;
 }
 
-/* --- the fast path: approved forwarded flows sent from the first hook --- */
-
-static u32 kp_dst_cookie(struct dst_entry *dst, u8 family)
-{
-#if IS_ENABLED(CONFIG_IPV6)
-	if (family == AF_INET6)
-		return rt6_get_cookie((struct rt6_info *)dst);
-#endif
-	return 0;
-}
-
-/*
- * The MTU the stack's forward path holds a packet to (ip_forward,
- * ip6_forward: the route's, not a learned path MTU unless locked), and
- * inline, where dst_mtu is an indirect call.
- */
-static __always_inline unsigned int kp_fast_mtu(const struct dst_entry *dst, u8 family)
-{
-	if (family == AF_INET)
-		return ip_dst_mtu_maybe_forward(dst, true);
-#if IS_ENABLED(CONFIG_IPV6)
-	return max_t(unsigned int, ip6_dst_mtu_maybe_forward(dst, true), IPV6_MIN_MTU);
-#else
-	return dst_mtu(dst);
-#endif
-}
-
-static __always_inline bool kp_fast_fits(const struct sk_buff *skb, unsigned int mtu)
-{
-	return skb->len <= mtu || (skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
-}
-
-/* The hop limit, as the stack's forward path would: false to leave it to the stack. */
-static __always_inline bool kp_fast_hop(struct sk_buff *skb, u8 family)
-{
-	if (family == AF_INET) {
-		if (ip_hdr(skb)->ihl != 5 || ip_hdr(skb)->ttl <= 1 ||
-		    skb_try_make_writable(skb, skb_network_offset(skb) + sizeof(struct iphdr)))
-			return false;
-		ip_decrease_ttl(ip_hdr(skb));
-		IPCB(skb)->flags |= IPSKB_FORWARDED;
-		return true;
-	}
-	if (ipv6_hdr(skb)->hop_limit <= 1 ||
-	    skb_try_make_writable(skb, skb_network_offset(skb) + sizeof(struct ipv6hdr)))
-		return false;
-	ipv6_hdr(skb)->hop_limit--;
-	IP6CB(skb)->flags |= IP6SKB_FORWARDED;
-	return true;
-}
-
-/*
- * To the route's neighbour, as nf_flow_table does: no ip_output, no
- * POST_ROUTING, where nothing there has work to do: the packet is
- * untracked, so no conntrack NAT applies to it.  Packets kplane's NAT
- * matched need POST_ROUTING (its source NAT, the reverse translation), and
- * IPsec and encapsulating routes their own output: those go by dst_output.
- */
-static __always_inline void kp_fast_output(struct kp_node *node, struct sk_buff *skb,
-					   const struct kp_pkt *p, struct dst_entry *dst)
-{
-	struct net_device *dev = dst->dev;
-
-	if (p->nat || dst_xfrm(dst) || dst->lwtstate ||
-	    skb_headroom(skb) < LL_RESERVED_SPACE(dev)) {
-		dst_output(node->net, NULL, skb);
-		return;
-	}
-	skb->dev = dev;
-	if (p->t.family == AF_INET) {
-		__be32 nexthop = rt_nexthop((struct rtable *)dst, ip_hdr(skb)->daddr);
-
-		neigh_xmit(NEIGH_ARP_TABLE, dev, &nexthop, skb);
-		return;
-	}
-#if IS_ENABLED(CONFIG_IPV6)
-	neigh_xmit(NEIGH_ND_TABLE, dev, rt6_nexthop((struct rt6_info *)dst, &ipv6_hdr(skb)->daddr),
-		   skb);
-#endif
-}
-
-/*
- * Sends a packet of an approved flow by the route the stack chose for the
- * flow's first packets (kp_filter_forward): no route lookup, no FORWARD
- * chain (kp_fast_output: usually no POST_ROUTING either).  Only untracked
- * packets: one nf_conntrack still tracks (bypass_conntrack=0) must meet its
- * hooks, or the node's MASQUERADE would miss it.  False (untouched)
- * whenever the stack had better do it: no route cached or a stale one, too
- * big for the route, options, the last hop.
- */
-static __always_inline bool kp_fast_xmit(struct kp_node *node, struct sk_buff *skb,
-					 const struct kp_pkt *p, struct kp_flow_verdict *v,
-					 unsigned int dir)
-{
-	struct dst_entry *dst = smp_load_acquire(&v->dst[dir]);
-
-	/* Decrypted by IPsec: the stack's forward path checks its xfrm policy. */
-	if (!dst || !kp_node_fast_forward(node) || !p->plain || skb_sec_path(skb) ||
-	    skb->pkt_type != PACKET_HOST || skb_dst(skb) || !kp_pkt_untracked(skb))
-		return false;
-	if (!dst_check(dst, v->dst_cookie[dir]))
-		return false;
-	if (!kp_fast_fits(skb, kp_fast_mtu(dst, p->t.family)) || !kp_fast_hop(skb, p->t.family))
-		return false;
-	skb_forward_csum(skb);
-	skb_clear_tstamp(skb);
-	/* Under RCU: the flow holds @dst until a grace period after it goes. */
-	skb_dst_set_noref(skb, dst);
-	kp_fast_output(node, skb, p, dst);
-	return true;
-}
-
-unsigned int kp_filter_forward(struct kp_node *node, struct sk_buff *skb, u8 pf)
-{
-	struct dst_entry *dst = skb_dst(skb);
-	struct kp_flow_verdict *v;
-	struct kp_flow_node *fn;
-	unsigned int dir;
-	struct kp_pkt p;
-
-	if (!dst || !kp_node_fast_forward(node) || !atomic_read(&node->flows.count) ||
-	    !kp_pkt_parse(skb, pf, KP_STAGE_POLICY, &p) || !p.plain)
-		return NF_ACCEPT;
-	fn = kp_flow_lookup(&node->flows, &p.t);
-	if (!fn)
-		return NF_ACCEPT;
-	v = &fn->flow->verdict;
-	dir = fn->role != KP_ROLE_ORIG_PRE;
-	if (READ_ONCE(v->dst[dir]) == dst || READ_ONCE(v->action) != KPLANE_ACTION_ALLOW ||
-	    !dst_hold_safe(dst))
-		return NF_ACCEPT;
-	/* Racing CPUs each swap in their own; the loser's reference goes. */
-	WRITE_ONCE(v->dst_cookie[dir], kp_dst_cookie(dst, pf));
-	dst_release(xchg(&v->dst[dir], dst));
-	return NF_ACCEPT;
-}
-
 /* A packet of a cached flow: re-checked first if the policy moved on. */
 static unsigned int kp_filter_cached(struct kp_node *node, struct sk_buff *skb,
 				     const struct kp_pkt *p, struct kp_flow_node *fn,
@@ -482,65 +283,13 @@ static unsigned int kp_filter_cached(struct kp_node *node, struct sk_buff *skb,
 		kp_node_inc(node, policy_bypassed);
 	}
 	kp_flow_seen(fn, p->tcp_flags);
-	kp_stats_add(v->stats, skb->len);
+	kp_verdict_count(v->stats, skb->len);
 	if (kp_filter_verdict(node, skb, READ_ONCE(v->action), hook) != NF_ACCEPT)
 		return NF_DROP;
 	if (hook != NF_INET_PRE_ROUTING ||
 	    !kp_fast_xmit(node, skb, p, v, fn->role != KP_ROLE_ORIG_PRE))
 		return NF_ACCEPT;
 	kp_node_inc(node, fast_forwarded);
-	return NF_STOLEN;
-}
-
-/*
- * At an endpoint's interface ingress (hooks.c), before the IP stack: a
- * packet of an approved flow whose route is known, with nothing else for
- * kplane to do (no NAT flow matches it, the verdict is current), is sent
- * on at once, as nf_flow_table does from the same hook.  Anything else
- * goes on to PRE_ROUTING untouched, which does the same work later.
- */
-unsigned int kp_filter_ingress(void *priv, struct sk_buff *skb,
-			       const struct nf_hook_state *state)
-{
-	struct kp_node *node = priv;
-	struct kp_flow_verdict *v;
-	struct kp_flow_node *fn;
-	unsigned int len = skb->len;
-	/* Filled by the parse: not zeroed twice per packet (INIT_STACK_ALL_ZERO). */
-	struct kp_pkt p __uninitialized;
-	u8 pf;
-
-	if (!kp_node_fast_forward(node) || !kp_node_bypass_conntrack(node) ||
-	    !atomic_read(&node->flows.count) || skb_shared(skb) || !kp_pkt_ingress_ok(skb, &pf) ||
-	    !kp_pkt_parse_ingress(skb, pf, &p) || !p.plain || !p.has_l4)
-		return NF_ACCEPT;
-	if (atomic_read(&node->flows.nat_count) && kp_flow_lookup(&node->flows, &p.t))
-		return NF_ACCEPT;	/* kplane's NAT translates it at PRE_ROUTING */
-	p.t.stage = KP_STAGE_POLICY;
-	fn = kp_flow_lookup(&node->flows, &p.t);
-	if (!fn || !kp_flow_iif_ok(node, fn, skb->dev->ifindex))
-		return NF_ACCEPT;
-	v = &fn->flow->verdict;
-	if (smp_load_acquire(&v->rev) != kp_pol_rev(node) ||
-	    READ_ONCE(v->action) != KPLANE_ACTION_ALLOW)
-		return NF_ACCEPT;
-	/*
-	 * As the IP stack's receive path leaves them (what the sender put in
-	 * the control block is not ours); untracked, as PRE_ROUTING would.
-	 */
-	if (pf == NFPROTO_IPV4)
-		memset(IPCB(skb), 0, sizeof(struct inet_skb_parm));
-	else
-		memset(IP6CB(skb), 0, sizeof(struct inet6_skb_parm));
-	kp_pkt_untrack(skb);
-	if (!kp_fast_xmit(node, skb, &p, v, fn->role != KP_ROLE_ORIG_PRE))
-		return NF_ACCEPT;
-	/* Counted as PRE_ROUTING would have, once the packet is on its way. */
-	kp_node_rx(node, len);
-	kp_node_inc(node, policy_bypassed);
-	kp_node_inc(node, fast_forwarded);
-	kp_flow_seen(fn, p.tcp_flags);
-	kp_stats_add(v->stats, len);
 	return NF_STOLEN;
 }
 
@@ -583,7 +332,7 @@ static unsigned int kp_filter_first(struct kp_node *node, struct sk_buff *skb,
 		return NF_ACCEPT;
 	kp_node_inc(node, policy_checked);
 	kp_verdict_store(&v, &d, rev);
-	kp_stats_add(v.stats, skb->len);
+	kp_verdict_count(v.stats, skb->len);
 	if (!kp_filter_cacheable(p, &d))
 		return kp_filter_verdict(node, skb, d.action, hook);
 	v.reply_ifindex = kp_filter_reply_ifindex(node, at, &v.first);
@@ -649,7 +398,7 @@ unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, struct 
 		return NF_ACCEPT;
 	p->t.stage = KP_STAGE_POLICY;
 	fn = kp_flow_lookup(&node->flows, &p->t);
-	if (fn && kp_flow_iif_ok(node, fn, at->in_ifindex))
+	if (fn && kp_filter_iif_ok(node, fn, at->in_ifindex))
 		return kp_filter_cached(node, skb, p, fn, hook);
 	if (kp_filter_spoofed(node, at, p)) {
 		kp_node_inc(node, spoofed);

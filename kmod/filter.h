@@ -11,6 +11,7 @@
 #include <linux/netfilter.h>
 #include <linux/skbuff.h>
 #include "flow.h"
+#include "counters.h"
 #include "match.h"
 
 struct kp_node;
@@ -51,20 +52,25 @@ unsigned int kp_filter_packet(struct kp_node *node, struct sk_buff *skb, struct 
 			      const struct kp_filter_at *at, unsigned int hook);
 
 /*
- * At the end of FORWARD, for packets the stack routed and every filter
- * passed: remembers the route of an approved flow's direction, so the
- * flow's later packets can be sent from the first hook.
+ * Whether a packet met on @in_ifindex (0: sent by the node) is @fn's flow's.
+ * Only a workload's interface says who sent a packet: every other place
+ * (uplinks, whichever ECMP or policy routing picked, lo, the node itself)
+ * counts as one, so asymmetric paths outside the pods keep their flows.
  */
-unsigned int kp_filter_forward(struct kp_node *node, struct sk_buff *skb, u8 pf);
+bool kp_filter_iif_ok(struct kp_node *node, const struct kp_flow_node *fn, int in_ifindex);
 
-/*
- * The hook at an endpoint interface's ingress (@priv: the node, which lives
- * as long as its netns): sends a packet of an approved flow on by its known
- * route (NF_STOLEN), or leaves it to PRE_ROUTING.  A hook itself, not
- * called from one: a call and its return less per packet.
- */
-unsigned int kp_filter_ingress(void *priv, struct sk_buff *skb,
-			       const struct nf_hook_state *state);
+/* A packet of @len bytes through the rules a cached verdict names. */
+static __always_inline void kp_verdict_count(struct kp_rule_stats __percpu *const *stats,
+					     unsigned int len)
+{
+	unsigned int i;
 
+	for (i = 0; i < KP_VERDICT_STEPS; i++) {
+		struct kp_rule_stats __percpu *s = READ_ONCE(stats[i]);
+
+		if (s)
+			kp_counters_add(s, len);
+	}
+}
 
 #endif /* KPLANE_FILTER_H */

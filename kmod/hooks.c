@@ -13,6 +13,7 @@
 #include <net/dst.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
+#include "fastpath.h"
 #include "filter.h"
 #include "hooks.h"
 #include "nat.h"
@@ -72,7 +73,7 @@ static unsigned int kp_hook_postrouting(void *priv, struct sk_buff *skb,
 static unsigned int kp_hook_forward(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
-	return kp_filter_forward(kp_node_get(state->net), skb, state->pf);
+	return kp_fast_forward(kp_node_get(state->net), skb, state->pf);
 }
 
 /* Ahead of nftables' netdev chains (and a flowtable) at priority 0. */
@@ -92,7 +93,7 @@ void kp_hooks_ingress_add(struct kp_node *node, struct kp_endpoint *ep)
 	if (!dev)
 		return;
 	ep->ingress = (struct nf_hook_ops) {
-		.hook = kp_filter_ingress,
+		.hook = kp_fast_ingress,
 		.pf = NFPROTO_NETDEV,
 		.hooknum = NF_NETDEV_INGRESS,
 		.priority = KP_HOOK_INGRESS_PRIORITY,

@@ -21,10 +21,12 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/route.h>
 #include "flow.h"
+#include "lb.h"
 #include "maglev.h"
 #include "nat.h"
 #include "node.h"
 #include "packet.h"
+#include "route.h"
 
 /*
  * The packet path translates whole TCP and UDP packets (IPv6: hop-by-hop
@@ -128,37 +130,6 @@ static unsigned int kp_nat_apply(struct kp_node *node, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
-/* The node's source address toward @backend, as MASQUERADE would pick it. */
-static int kp_nat_snat_addr(struct net *net, u8 family, const u8 *backend, u8 *out)
-{
-	memset(out, 0, 16);
-	if (family == AF_INET) {
-		struct flowi4 fl4 = {};
-		struct rtable *rt;
-
-		memcpy(&fl4.daddr, backend, 4);
-		rt = ip_route_output_key(net, &fl4);
-		if (IS_ERR(rt))
-			return PTR_ERR(rt);
-		memcpy(out, &fl4.saddr, 4);
-		ip_rt_put(rt);
-		return 0;
-	} else {
-		struct flowi6 fl6 = {};
-		struct dst_entry *dst;
-		int err;
-
-		memcpy(&fl6.daddr, backend, 16);
-		dst = ip6_route_output(net, NULL, &fl6);
-		err = dst->error;
-		if (!err)
-			err = ipv6_dev_get_saddr(net, dst->dev, &fl6.daddr, 0,
-						 (struct in6_addr *)out);
-		dst_release(dst);
-		return err;
-	}
-}
-
 /*
  * A service without backends refuses: TCP RST (an ICMP error that arrives
  * while connect() holds the socket would only be noted softly, leaving the
@@ -195,12 +166,12 @@ static struct kp_flow_node *kp_nat_new_flow(struct kp_node *node, struct sk_buff
 	u8 snat_addr[16];
 
 	memcpy(key.addr, p->t.daddr, sizeof(key.addr));
-	svc = kp_node_service(node, &key);
+	svc = kp_lb_service(node, &key);
 	if (!svc)
 		return NULL;
 	*verdict = NF_DROP;
 	local = svc->ext_policy == KPLANE_POLICY_LOCAL;
-	be = kp_node_pick(node, svc, p->t.saddr, kp_hash64(&p->t, sizeof(p->t), 0), local);
+	be = kp_lb_pick(node, svc, p->t.saddr, kp_hash64(&p->t, sizeof(p->t), 0), local);
 	if (!be) {
 		kp_node_inc(node, nat_refused);
 		kp_nat_refuse(node->net, skb, p);
@@ -210,7 +181,7 @@ static struct kp_flow_node *kp_nat_new_flow(struct kp_node *node, struct sk_buff
 	 * keeps the client's address and only picks local backends.
 	 */
 	snat = !local && !be->local;
-	if (snat && kp_nat_snat_addr(node->net, p->t.family, be->addr.ip, snat_addr))
+	if (snat && kp_route_out(node->net, p->t.family, be->addr.ip, NULL, snat_addr))
 		return NULL;
 	fn = kp_flow_create(&node->flows, &p->t, svc, be, snat ? snat_addr : NULL);
 	return IS_ERR(fn) ? NULL : fn;

@@ -47,13 +47,26 @@ static int kp_nl_node_enable(struct sk_buff *skb, struct genl_info *info)
 
 static int kp_nl_node_set(struct sk_buff *skb, struct genl_info *info)
 {
+	struct kp_node *node = kp_info_node(info);
+	struct kp_settings_cfg cfg;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, KPLANE_A_SETTINGS))
 		return -EINVAL;
+	err = kp_settings_parse(info->attrs[KPLANE_A_SETTINGS], &cfg, info->extack);
+	if (err)
+		return err;
 	mutex_lock(&kplane_mutex);
-	err = kp_settings_set(kp_info_node(info), info->attrs[KPLANE_A_SETTINGS], info->extack);
+	err = kp_require_enabled(node, info->extack);
+	if (!err) {
+		kp_settings_apply(node, &cfg);
+		/* Cached verdicts a failsafe port decided are judged again. */
+		if (cfg.given & (KP_SET_FAILSAFE(KP_FAILSAFE_IN) | KP_SET_FAILSAFE(KP_FAILSAFE_OUT)))
+			kp_pol_changed(node);
+		kp_node_changed(node);
+	}
 	mutex_unlock(&kplane_mutex);
+	kp_settings_cfg_free(&cfg);
 	return err;
 }
 

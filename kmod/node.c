@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Per-netns node state: enable/disable, counters, netns teardown. */
 #include <linux/netdevice.h>
-#include <net/addrconf.h>
-#include <net/route.h>
 #include <net/net_namespace.h>
-#include <net/netns/generic.h>
 #include "node.h"
 #include "budget.h"
 #include "hooks.h"
@@ -12,49 +9,6 @@
 #include "txn.h"
 
 DEFINE_MUTEX(kplane_mutex);
-static unsigned int kp_net_id __read_mostly;
-
-struct kp_node *kp_node_get(const struct net *net)
-{
-	return net_generic(net, kp_net_id);
-}
-
-struct kp_node *kp_node_serving(const struct net *net)
-{
-	struct kp_node *node = kp_node_get(net);
-	struct kp_endpoint *ep;
-
-	if (READ_ONCE(node->enabled))
-		return node;
-	ep = kp_ep_lookup_netns(net);
-	if (!ep)
-		return NULL;
-	node = kp_node_of_table(ep->table);
-	return READ_ONCE(node->enabled) ? node : NULL;
-}
-
-/* Loopback is not a NodePort address (as kube-proxy's default). */
-bool kp_net_has_addr(struct net *net, u8 family, const u8 *addr)
-{
-	__be32 a4;
-
-	if (family == AF_INET) {
-		memcpy(&a4, addr, 4);
-		return !ipv4_is_loopback(a4) && inet_addr_type(net, a4) == RTN_LOCAL;
-	}
-	return !ipv6_addr_loopback((const struct in6_addr *)addr) &&
-	       ipv6_chk_addr(net, (const struct in6_addr *)addr, NULL, 0);
-}
-
-struct kp_service *kp_node_service(struct kp_node *node, const struct kp_svc_key *key)
-{
-	struct kp_service *svc = kp_svc_lookup_wild(&node->svcs, key, kp_view(node));
-
-	if (svc && kp_svc_is_wild(svc) && !kp_net_has_addr(node->net, key->family, key->addr))
-		return NULL;
-	return svc;
-}
-
 void kp_node_udp_moved(struct kp_node *node, const struct kp_service *svc)
 {
 	if (svc)
@@ -81,22 +35,6 @@ void kp_node_svc_del(struct kp_node *node, struct kp_service *svc)
 	kp_svc_table_del(&node->svcs, svc);
 }
 
-const struct kp_backend *kp_node_pick(struct kp_node *node, const struct kp_service *svc,
-				      const u8 *client, u64 hash, bool local)
-{
-	const struct kp_backend *be;
-
-	if (svc->affinity_timeout) {
-		be = kp_affinity_get(&node->flows, svc, client, local);
-		if (be)
-			return be;
-	}
-	be = kp_svc_pick(svc, hash, local);
-	if (be && svc->affinity_timeout)
-		kp_affinity_set(&node->flows, svc, client, be);
-	return be;
-}
-
 void kp_node_publish(struct kp_node *node)
 {
 	lockdep_assert_held(&kplane_mutex);
@@ -109,13 +47,6 @@ void kp_node_publish(struct kp_node *node)
 	 * than a normal one, which takes tens of ms on a loaded node.
 	 */
 	synchronize_rcu_expedited();
-}
-
-void kp_node_changed(struct kp_node *node)
-{
-	/* Never 0: netlink treats a zero dump sequence as "not tracked". */
-	if (!++node->generation)
-		node->generation = 1;
 }
 
 int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)

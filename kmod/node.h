@@ -8,6 +8,7 @@
 
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <net/netns/generic.h>
 #include "endpoint.h"
 #include "flow.h"
 #include "policy.h"
@@ -84,21 +85,14 @@ static inline void kp_node_rx(struct kp_node *node, unsigned int len)
 int kp_node_init(void);
 void kp_node_uninit(void);
 
-struct kp_node *kp_node_get(const struct net *net);
-/*
- * The enabled node whose services apply to sockets of @net: @net itself, or
- * the node of the endpoint whose pod netns @net is.  NULL if none.  Caller
- * is in an RCU read-side section (node teardown waits for those).
- */
-struct kp_node *kp_node_serving(const struct net *net);
-/*
- * The service a packet or connect() to @key reaches on @node: the exact
- * frontend, or a NodePort on every node address when @key's address is one
- * of the node's.  Caller is in an RCU read-side section.
- */
-struct kp_service *kp_node_service(struct kp_node *node, const struct kp_svc_key *key);
-/* Whether @addr is one of @net's own, loopback aside. */
-bool kp_net_has_addr(struct net *net, u8 family, const u8 *addr);
+/* Where each netns keeps its node (pernet_operations: node.c; defined in lb.c). */
+extern unsigned int kp_net_id;
+
+static inline struct kp_node *kp_node_get(const struct net *net)
+{
+	return net_generic(net, kp_net_id);
+}
+
 /*
  * Create or replace (kp_node_svc_set, which then owns @svc) or delete a
  * service, and let what followed its departed backends move: UDP flows of
@@ -113,17 +107,17 @@ void kp_node_svc_del(struct kp_node *node, struct kp_service *svc);
  * table has it after a commit, in one pass) moves: see above.
  */
 void kp_node_udp_moved(struct kp_node *node, const struct kp_service *svc);
-/*
- * The backend for a new connection from @client to @svc: the client's
- * affinity binding if the service has ClientIP affinity and it still holds,
- * else a Maglev pick by @hash (then bound).  @local: node-local backends only.
- */
-const struct kp_backend *kp_node_pick(struct kp_node *node, const struct kp_service *svc,
-				      const u8 *client, u64 hash, bool local);
 int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack);
 void kp_node_disable(struct kp_node *node);
-void kp_node_changed(struct kp_node *node);
 void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c);
+
+/* A configuration change: dumps running across it start over. */
+static inline void kp_node_changed(struct kp_node *node)
+{
+	/* Never 0: netlink treats a zero dump sequence as "not tracked". */
+	if (!++node->generation)
+		node->generation = 1;
+}
 
 /* Datapath: the view to read, once per decision; pairs with kp_node_publish(). */
 static inline unsigned int kp_view(const struct kp_node *node)

@@ -71,7 +71,7 @@ static void kp_ipset_free_rcu(struct rcu_head *rcu)
 	struct kp_ipset *set = container_of(rcu, struct kp_ipset, rcu);
 
 	/* Sets go after a commit's views agree: one object in both. */
-	kp_ipset_data_free(rcu_dereference_protected(set->data[0], true));
+	kp_ipset_data_free(rcu_dereference_protected(set->v.data[0], true));
 	kfree(set);
 }
 
@@ -170,18 +170,19 @@ static struct kp_undo *kp_undo_new(struct kp_pol_journal *j, u8 kind, void *obj)
 
 /* --- IP sets --- */
 
-const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set, unsigned int view)
+/* Dumps: under kplane_mutex, outside commits (they hold it), when the views agree. */
+/* The members of @set in @view, read by the control plane. */
+static const struct kp_prefix_set *kp_ipset_at(const struct kp_ipset *set, unsigned int view)
 {
-	const struct kp_ipset_data *d = rcu_dereference_check(set->data[view],
-							      lockdep_is_held(&kplane_mutex));
+	const struct kp_ipset_data *d = rcu_dereference_protected(set->v.data[view],
+								  lockdep_is_held(&kplane_mutex));
 
 	return d ? &d->s : NULL;
 }
 
-/* Dumps: under kplane_mutex, outside commits (they hold it), when the views agree. */
 const struct kp_prefix_set *kp_ipset_committed(const struct kp_ipset *set)
 {
-	return kp_ipset_members(set, 0);
+	return kp_ipset_at(set, 0);
 }
 
 u32 kp_ipset_count(const struct kp_ipset *set)
@@ -210,7 +211,7 @@ static struct kp_ipset_data *kp_ipset_data_replace(struct kp_node *node, struct 
 						   struct kp_ipset_data *d,
 						   const struct kp_pol_journal *j)
 {
-	return kp_slot_set(node, set->data, d, !j);
+	return kp_slot_set(node, set->v.data, d, !j);
 }
 
 /*
@@ -282,8 +283,8 @@ int kp_ipset_set(struct kp_node *node, const char *name, struct kp_prefix *p, u3
 	}
 	strscpy(set->name, name, sizeof(set->name));
 	/* Only policies reach a set: a new one can be in both views at once. */
-	RCU_INIT_POINTER(set->data[0], d);
-	RCU_INIT_POINTER(set->data[1], d);
+	RCU_INIT_POINTER(set->v.data[0], d);
+	RCU_INIT_POINTER(set->v.data[1], d);
 	err = rhashtable_lookup_insert_fast(&tbl->sets, &set->node, kp_ipset_params);
 	if (err) {
 		/* The journal entry stays: undoing a made set unlinks nothing yet. */
@@ -314,7 +315,7 @@ int kp_ipset_update(struct kp_node *node, const char *name, const struct kp_pref
 		NL_SET_ERR_MSG(extack, "no such IP set");
 		return -ENOENT;
 	}
-	old = kp_ipset_members(set, kp_view_staged(node));
+	old = kp_ipset_at(set, kp_view_staged(node));
 	n_old = old ? old->n : 0;
 	if (n_old + n_add > 2 * KPLANE_IPSET_MEMBERS_MAX) {
 		NL_SET_ERR_MSG(extack, "an IP set holds at most 100000 members");
@@ -871,7 +872,7 @@ void kp_pol_rollback(struct kp_node *node, struct kp_pol_journal *j)
 static void kp_undo_sync(struct kp_pol_journal *j, const struct kp_undo *u)
 {
 	if (u->kind == KP_UNDO_SET_DATA && u->obj)
-		kp_slot_sync(j->node, ((struct kp_ipset *)u->obj)->data);
+		kp_slot_sync(j->node, ((struct kp_ipset *)u->obj)->v.data);
 	else if (u->kind == KP_UNDO_EP_PROG)
 		kp_slot_sync(j->node, ((struct kp_endpoint *)u->obj)->pol);
 }

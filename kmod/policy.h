@@ -20,16 +20,11 @@ struct kp_node;
 struct kp_endpoint;
 struct netlink_ext_ack;
 
-struct kp_ipset_data {
-	struct kp_prefix_set s;
-	struct rcu_head rcu;
-};
-
 struct kp_ipset {
+	struct kp_ipset_view v;		/* first: what rules read (match.h) */
 	struct rhash_head node;
 	struct list_head list;
 	char name[KPLANE_ID_MAX];	/* zero padded: the hash key */
-	struct kp_ipset_data __rcu *data[2];	/* per view (node.h) */
 	struct rcu_head rcu;
 };
 

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Netlink handlers for policy objects: see policy_nl.h and the uapi header. */
-#include <net/ip6_route.h>
-#include <net/route.h>
 #include "attrs.h"
 #include "filter.h"
 #include "netlink.h"
 #include "node.h"
 #include "policy_attrs.h"
 #include "policy_nl.h"
+#include "route.h"
 #include "txn.h"
 
 /* --- changes: applied at once, or staged in a transaction --- */
@@ -423,34 +422,6 @@ int kp_put_ep_policy(struct sk_buff *skb, const struct kp_endpoint *ep)
 
 /* --- trace --- */
 
-/* The device a packet the node sends to @daddr leaves by, or 0. */
-static int kp_route_dev(struct net *net, u8 family, const u8 *daddr)
-{
-	int ifindex = 0;
-
-	if (family == AF_INET) {
-		struct flowi4 fl4 = {};
-		struct rtable *rt;
-
-		memcpy(&fl4.daddr, daddr, 4);
-		rt = ip_route_output_key(net, &fl4);
-		if (IS_ERR(rt))
-			return 0;
-		ifindex = rt->dst.dev->ifindex;
-		ip_rt_put(rt);
-	} else {
-		struct flowi6 fl6 = {};
-		struct dst_entry *dst;
-
-		memcpy(&fl6.daddr, daddr, 16);
-		dst = ip6_route_output(net, NULL, &fl6);
-		if (!dst->error)
-			ifindex = dst->dev->ifindex;
-		dst_release(dst);
-	}
-	return ifindex;
-}
-
 static int kp_put_step(struct sk_buff *skb, const struct kp_filter_step *s)
 {
 	struct nlattr *nest = nla_nest_start(skb, KPLANE_TRACE_A_STEP);
@@ -486,7 +457,8 @@ static int kp_trace_fill(struct sk_buff *msg, struct kp_node *node,
 		}
 		at.in_ifindex = ep->ifindex;
 	} else {
-		at.out_ifindex = kp_route_dev(node->net, cfg->pkt.family, cfg->pkt.daddr);
+		/* The device a packet the node sends there leaves by, or 0. */
+		kp_route_out(node->net, cfg->pkt.family, cfg->pkt.daddr, &at.out_ifindex, NULL);
 	}
 	kp_filter_decide(node, &at, &cfg->pkt, false, &d);
 	nest = nla_nest_start(msg, KPLANE_A_TRACE);

@@ -29,11 +29,32 @@ struct kp_settings {
 	struct kp_failsafe __rcu *failsafe[2];		/* NULL: the host's */
 };
 
+/* A NODE_SET request, parsed and checked whole (settings_nl.c). */
+struct kp_settings_cfg {
+	unsigned int given;		/* KP_SET_*: which fields of @v it sets */
+	struct kp_settings v;		/* the values; not its failsafe lists */
+	struct kp_failsafe *fs[2];	/* given and NULL: back to the host's */
+};
+
+enum {
+	KP_SET_MAX_ENDPOINTS	= BIT(0),
+	KP_SET_MAX_SERVICES	= BIT(1),
+	KP_SET_MAX_FLOWS	= BIT(2),
+	KP_SET_POLICY_REJECT	= BIT(3),
+	KP_SET_BYPASS_CONNTRACK	= BIT(4),
+	KP_SET_FAST_FORWARD	= BIT(5),
+};
+#define KP_SET_FAILSAFE(which)	BIT(6 + (which))
+
 int kp_settings_init(void);
-/* NODE_SET's nest, validated whole before anything changes. */
-int kp_settings_set(struct kp_node *node, const struct nlattr *nest,
-		    struct netlink_ext_ack *extack);
+/* Caller holds the node's lock; takes @cfg's lists. */
+void kp_settings_apply(struct kp_node *node, struct kp_settings_cfg *cfg);
+/* Wire side (settings_nl.c): a NODE_SET nest into @cfg, and back. */
+int kp_settings_parse(const struct nlattr *nest, struct kp_settings_cfg *cfg,
+		      struct netlink_ext_ack *extack);
+void kp_settings_cfg_free(struct kp_settings_cfg *cfg);
 int kp_settings_fill(struct sk_buff *skb, const struct kp_node *node);
+int kp_failsafe_print(char *buf, size_t size, const struct kp_failsafe *fs);
 /* Back to the host's (NODE_DISABLE); lists freed after a grace period. */
 void kp_settings_reset(struct kp_node *node);
 

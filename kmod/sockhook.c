@@ -12,6 +12,7 @@
 #include <net/ipv6.h>
 #include <net/sock.h>
 #include "budget.h"
+#include "lb.h"
 #include "node.h"
 #include "service.h"
 #include "sockhook.h"
@@ -400,7 +401,7 @@ static const struct kp_backend *kp_sock_pick(struct kp_node *node,
 
 	if (svc->affinity_timeout)
 		kp_sock_client(sk, svc->key.family, client);
-	return kp_node_pick(node, svc, client, get_random_u64(),
+	return kp_lb_pick(node, svc, client, get_random_u64(),
 			    svc->int_policy == KPLANE_POLICY_LOCAL);
 }
 
@@ -465,7 +466,7 @@ static int kp_connect_to(struct sock *sk, struct sockaddr *uaddr, int len,
 	}
 	rcu_read_lock();
 	node = kp_node_serving(sock_net(sk));
-	svc = node ? kp_node_service(node, &key) : NULL;
+	svc = node ? kp_lb_service(node, &key) : NULL;
 	if (!svc) {
 		/*
 		 * UDP reconnects at will.  TCP connects anew only from CLOSE
@@ -617,7 +618,7 @@ static const struct kp_service *kp_lb_sock_stale(struct kp_node *node,
 	if (!e->connected || e->svc.proto != IPPROTO_UDP)
 		return NULL;
 	if (!svc)	/* e->svc is the address connected to (a NodePort: one of the node's) */
-		svc = kp_node_service(node, &e->svc);
+		svc = kp_lb_service(node, &e->svc);
 	else if (memcmp(&e->svc, &svc->key, sizeof(e->svc)))
 		return NULL;
 	return svc && !kp_svc_has_backend(svc, e->backend.addr, e->backend.port) ? svc : NULL;
@@ -809,7 +810,7 @@ static int kp_sendmsg_pre(struct kprobe *p, struct pt_regs *regs)
 		return 0;
 	rcu_read_lock();
 	node = kp_node_serving(sock_net(sk));
-	svc = node ? kp_node_service(node, &key) : NULL;
+	svc = node ? kp_lb_service(node, &key) : NULL;
 	if (svc) {
 		be = kp_sock_pick(node, svc, sk);
 		if (be) {

@@ -54,7 +54,8 @@ stage() {
 
 build_all() {
 	make -s userspace && tests/qemu/build-module.sh "$(tests/qemu/kernels.sh kdir)" >/dev/null &&
-		echo "ok - userspace and module build warning-free (W=1, -Werror)"
+		echo "ok - userspace and module build warning-free (W=1, -Werror)" &&
+		tests/layers.sh
 }
 
 # bg_begin NAME CMD...: a stage run in the background, in a process group of

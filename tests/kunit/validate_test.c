@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* KUnit: value checks shared with userspace (kmod/validate.c). */
+/* KUnit: value checks shared with userspace (kmod/lib/validate.c). */
 #include <kunit/test.h>
 #include <linux/module.h>
 #include "validate.h"

@@ -2,7 +2,7 @@
 /*
  * libFuzzer target for the parsers and checks that take untrusted text or
  * bytes: kplanectl's endpoint, service, policy and trace arguments,
- * kmod/validate.c, and the rule validator and matcher (kmod/match.c) fed
+ * kmod/lib/validate.c, and the rule validator and matcher (kmod/lib/match.c) fed
  * rules built from raw bytes, and kplaned's reading and translation of
  * Kubernetes objects (userspace/agent/k8s.c, behind libfyaml).  The first
  * byte picks the target; the rest is the input (NUL-separated words for

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The rule validator and matcher (kmod/match.c) under the fuzzer: a rule,
+ * The rule validator and matcher (kmod/lib/match.c) under the fuzzer: a rule,
  * two IP sets and a packet built from raw bytes; the rule is validated and,
  * when valid, matched.  Called by fuzz_parsers.c.
  */
@@ -10,13 +10,13 @@
 #include "match.h"
 
 struct kp_ipset {
-	struct kp_prefix_set members;
+	struct kp_ipset_view v;		/* one view here: both point at d */
+	struct kp_ipset_data d;
 };
 
-const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set, unsigned int view)
+static void set_publish(struct kp_ipset *set)
 {
-	(void)view;	/* one view here */
-	return &set->members;
+	set->v.data[0] = set->v.data[1] = &set->d;
 }
 
 void fuzz_rule(const uint8_t *data, size_t len);
@@ -94,8 +94,10 @@ void fuzz_rule(const uint8_t *data, size_t len)
 
 	memset(&r, 0, sizeof(r));
 	memset(&pkt, 0, sizeof(pkt));
-	take_prefixes(&b, &pool[0].members);
-	take_prefixes(&b, &pool[1].members);
+	take_prefixes(&b, &pool[0].d.s);
+	take_prefixes(&b, &pool[1].d.s);
+	set_publish(&pool[0]);
+	set_publish(&pool[1]);
 	r.action = take(&b);
 	r.flags = take(&b);
 	r.proto = take(&b);
@@ -119,7 +121,7 @@ void fuzz_rule(const uint8_t *data, size_t len)
 	if (!kp_rule_invalid(&r))
 		(void)kp_rule_match(&r, &pkt);
 	kp_rule_release(&r);
-	free(pool[0].members.p);
-	free(pool[1].members.p);
+	free(pool[0].d.s.p);
+	free(pool[1].d.s.p);
 }
 

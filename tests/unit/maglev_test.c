@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kmod/maglev.c in userspace: distribution, weights, disruption, determinism. */
+/* kmod/lib/maglev.c in userspace: distribution, weights, disruption, determinism. */
 #include <stdlib.h>
 #include "kp_test.h"
 #include "maglev.h"

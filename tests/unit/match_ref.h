@@ -376,8 +376,10 @@ static unsigned int kp_ref_differential(u64 seed, unsigned int rounds, unsigned 
 			struct kp_verdict v, want;
 
 			kp_ref_packet(&r, &p);
+			rcu_read_lock();	/* sets are read as the datapath reads them */
 			kp_prog_eval(&prog, dir, &p, kp_ref_count_log, &logs, &v);
 			kp_ref_eval(&prog, dir, &p, &want, &ref_logs);
+			rcu_read_unlock();
 			if (v.action != want.action || v.reason != want.reason ||
 			    v.tier != want.tier || v.policy != want.policy ||
 			    v.rule != want.rule || logs != ref_logs)

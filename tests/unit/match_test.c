@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmod/prefix.c and kmod/match.c in userspace: prefix sets, rule criteria,
+ * kmod/lib/prefix.c and kmod/lib/match.c in userspace: prefix sets, rule criteria,
  * tier semantics, and a differential test of kp_prog_eval() against a
  * deliberately simple reference evaluator over random policies and packets.
  */
@@ -10,15 +10,15 @@
 
 /* The unit tests' IP sets: the built set, and the raw list the reference uses. */
 struct kp_ipset {
-	struct kp_prefix_set members;
+	struct kp_ipset_view v;		/* one view here: both point at d */
+	struct kp_ipset_data d;
 	unsigned int n;
 	struct kp_prefix raw[8];
 };
 
-const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set, unsigned int view)
+static void set_publish(struct kp_ipset *set)
 {
-	(void)view;	/* one view here */
-	return &set->members;
+	set->v.data[0] = set->v.data[1] = &set->d;
 }
 
 static struct kp_prefix pfx(u8 family, const char *bytes, u8 len)
@@ -187,8 +187,10 @@ static void test_rule_sets_and_nets(void)
 
 	a.raw[0] = pfx(AF_INET, "\x0a\x00\x00\x00", 24);
 	b.raw[0] = pfx(AF_INET, "\x0a\x00\x00\x05", 32);
-	kp_prefix_set_build(&a.members, a.raw, 1);
-	kp_prefix_set_build(&b.members, b.raw, 1);
+	kp_prefix_set_build(&a.d.s, a.raw, 1);
+	kp_prefix_set_build(&b.d.s, b.raw, 1);
+	set_publish(&a);
+	set_publish(&b);
 	r.src.sets = &pa;
 	r.src.n_sets = 1;
 	r.src.not_sets = &pb;
@@ -322,13 +324,14 @@ struct kp_ipset *kp_ref_set_new(struct kp_prefix *p, unsigned int n)
 {
 	struct kp_ipset *set = calloc(1, sizeof(*set));
 
-	kp_prefix_set_build(&set->members, p, n);
+	kp_prefix_set_build(&set->d.s, p, n);
+	set_publish(set);
 	return set;
 }
 
 void kp_ref_set_free(struct kp_ipset *set)
 {
-	free(set->members.p);
+	free(set->d.s.p);
 	free(set);
 }
 

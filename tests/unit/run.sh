@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Userspace unit tests: code shared with the module (kmod/validate.c, through
+# Userspace unit tests: code shared with the module (kmod/lib/validate.c, through
 # the shim), kplanectl's parser, kplaned's Kubernetes translation, Calico's
 # selector language and the label index, built with ASan and UBSan (any
 # report is fatal).  Prints TAP; exits non-zero if a case failed.
@@ -9,15 +9,15 @@ out=$top/build/unit
 mkdir -p "$out"
 cflags=(-std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-	-I"$top/tests/unit" -I"$top/tests/unit/shim" -I"$top/kmod" -I"$top/include"
+	-I"$top/tests/unit" -I"$top/tests/unit/shim" -I"$top/kmod/lib" -I"$top/include"
 	-I"$top/include/uapi" -I"$top/userspace/lib" -I"$top/userspace/kplanectl"
 	-I"$top/userspace/agent")
 cc=${CC:-gcc}
-"$cc" "${cflags[@]}" "$top/tests/unit/validate_test.c" "$top/kmod/validate.c" -o "$out/validate_test"
+"$cc" "${cflags[@]}" "$top/tests/unit/validate_test.c" "$top/kmod/lib/validate.c" -o "$out/validate_test"
 "$cc" "${cflags[@]}" "$top/tests/unit/args_test.c" "$top/userspace/kplanectl/args.c" \
 	"$top/userspace/kplanectl/policy_args.c" -o "$out/args_test"
-"$cc" "${cflags[@]}" "$top/tests/unit/maglev_test.c" "$top/kmod/maglev.c" -o "$out/maglev_test"
-"$cc" "${cflags[@]}" "$top/tests/unit/match_test.c" "$top/kmod/match.c" "$top/kmod/prefix.c" \
+"$cc" "${cflags[@]}" "$top/tests/unit/maglev_test.c" "$top/kmod/lib/maglev.c" -o "$out/maglev_test"
+"$cc" "${cflags[@]}" "$top/tests/unit/match_test.c" "$top/kmod/lib/match.c" "$top/kmod/lib/prefix.c" \
 	-o "$out/match_test"
 # kplaned's model: plain C, no I/O but files (agent_test makes its own);
 # sync.c speaks to the kernel (libkplane), tested in the VM.
@@ -66,9 +66,9 @@ else echo "not ok - scan-log.sh"; fail=1; fi
 # fails it).  KPLANE_FUZZ_SECONDS lengthens it for a real campaign.
 fuzz_cflags=("${cflags[@]/-fsanitize=address,undefined/-fsanitize=fuzzer,address,undefined}")
 if clang "${fuzz_cflags[@]}" "$top/tests/unit/fuzz_parsers.c" "$top/tests/unit/fuzz_rules.c" \
-	"$top/kmod/validate.c" \
+	"$top/kmod/lib/validate.c" \
 	"$top/userspace/kplanectl/args.c" "$top/userspace/kplanectl/policy_args.c" \
-	"$top/kmod/match.c" "$top/kmod/prefix.c" "${agent_src[@]}" -lfyaml \
+	"$top/kmod/lib/match.c" "$top/kmod/lib/prefix.c" "${agent_src[@]}" -lfyaml \
 	-o "$out/fuzz_parsers" 2>"$out/fuzz-build.log"; then
 	secs=${KPLANE_FUZZ_SECONDS:-20}
 	if "$out/fuzz_parsers" -max_total_time="$secs" -max_len=512 -timeout=10 >"$out/fuzz.log" 2>&1; then

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kmod/validate.c built in userspace, under ASan and UBSan. */
+/* kmod/lib/validate.c built in userspace, under ASan and UBSan. */
 #include <arpa/inet.h>
 #include "kp_test.h"
 #include "validate.h"

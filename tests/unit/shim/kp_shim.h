@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Userspace stand-ins for the kernel names kmod/core.h users rely on. */
+/* Userspace stand-ins for the kernel names kmod/lib/core.h users rely on. */
 #ifndef KP_SHIM_H
 #define KP_SHIM_H
 
@@ -30,5 +30,12 @@ static inline void sort(void *base, size_t num, size_t size,
 static inline void *kp_zalloc(size_t n) { return calloc(1, n ? n : 1); }
 static inline void kp_free(const void *p) { free((void *)p); }
 #define __rcu
+#define rcu_dereference(p) (p)
+static inline void rcu_read_lock(void) {}
+static inline void rcu_read_unlock(void) {}
+struct rcu_head {
+	void *next;
+	void (*func)(struct rcu_head *head);
+};
 
 #endif /* KP_SHIM_H */

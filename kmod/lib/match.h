@@ -18,13 +18,32 @@
 #define KP_RULE_SETS_MAX	16
 #define KP_RULE_PORTS_MAX	64
 
-struct kp_ipset;	/* a named IP set; its members come from kp_ipset_members() */
+/* A named IP set's members in one view of the configuration (kmod/node.h). */
+struct kp_ipset_data {
+	struct kp_prefix_set s;
+	struct rcu_head rcu;		/* its owner frees it after a grace period */
+};
 
 /*
- * Supplied by whoever owns IP sets (kmod/policy.c; the unit tests): the
- * members in one view of the configuration (kmod/node.h).
+ * What the matcher reads of a named IP set: its members per view.  The
+ * owner's set (struct kp_ipset: kmod/policy.h, or the unit tests') begins
+ * with it, so rules keep pointers to the owner's object.
  */
-const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set, unsigned int view);
+struct kp_ipset_view {
+	struct kp_ipset_data __rcu *data[2];
+};
+
+struct kp_ipset;
+
+/* The members of @set in @view; the caller is in an RCU read-side section. */
+static inline const struct kp_prefix_set *kp_ipset_members(const struct kp_ipset *set,
+							   unsigned int view)
+{
+	const struct kp_ipset_view *v = (const struct kp_ipset_view *)set;
+	const struct kp_ipset_data *d = rcu_dereference(v->data[view]);
+
+	return d ? &d->s : NULL;
+}
 
 struct kp_port_range {
 	u16 lo, hi;		/* inclusive, host order */

@@ -18,6 +18,7 @@
 #include <linux/sort.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/rcupdate.h>
 
 /* Large tables (IP sets, rule lists) may not fit one page run. */
 static inline void *kp_zalloc(size_t n) { return kvzalloc(n, GFP_KERNEL); }

@@ -79,10 +79,11 @@ void kp_endpoint_uninit(void)
 	kmem_cache_destroy(kp_ep_cache);
 }
 
-int kp_ep_table_init(struct kp_ep_table *tbl)
+int kp_ep_table_init(struct kp_ep_table *tbl, struct mutex *lock)
 {
 	int err;
 
+	tbl->lock = lock;
 	INIT_LIST_HEAD(&tbl->list);
 	tbl->count = 0;
 	tbl->n_host = 0;
@@ -112,7 +113,7 @@ void kp_ep_table_unhook(struct kp_ep_table *tbl)
 	struct kp_endpoint *ep;
 
 	list_for_each_entry(ep, &tbl->list, list)
-		kp_hooks_ingress_del(kp_node_of_table(tbl)->net, ep);
+		kp_hooks_ingress_del(kp_node_of_table(tbl), ep);
 }
 
 void kp_ep_table_destroy(struct kp_ep_table *tbl)
@@ -188,7 +189,7 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 	struct kp_node *node;
 	int err;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(tbl->lock);
 	if (tbl->count >= limit) {
 		atomic64_inc(&tbl->full);
 		NL_SET_ERR_MSG(extack, "endpoint table is full (the node's max-endpoints, or the host's max_endpoints)");
@@ -199,6 +200,8 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 		NL_SET_ERR_MSG(extack, "the host's endpoints are at their limit (see max_endpoints_host; tenants' nodes share half)");
 		return -ENOSPC;
 	}
+	/* Before any index publishes it: lookups go from it to its node. */
+	ep->table = tbl;
 	err = rhashtable_lookup_insert_fast(&tbl->by_id, &ep->id_node,
 					    kp_ep_id_params);
 	if (err) {
@@ -225,7 +228,6 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 			goto err_addrs;
 		}
 	}
-	ep->table = tbl;
 	ep->seq = tbl->next_seq++;
 	list_add_tail_rcu(&ep->list, &tbl->list);
 	tbl->count++;
@@ -254,8 +256,8 @@ void kp_ep_table_del(struct kp_endpoint *ep)
 {
 	struct kp_ep_table *tbl = ep->table;
 
-	lockdep_assert_held(&kplane_mutex);
-	kp_hooks_ingress_del(kp_node_of_table(tbl)->net, ep);
+	lockdep_assert_held(tbl->lock);
+	kp_hooks_ingress_del(kp_node_of_table(tbl), ep);
 	if (ep->pod_net)
 		rhashtable_remove_fast(&kp_ep_by_netns, &ep->netns_node,
 				       kp_ep_netns_params);
@@ -302,17 +304,25 @@ struct kp_endpoint *kp_ep_lookup_addr(struct kp_ep_table *tbl, u16 family, const
 	return e ? e->ep : NULL;
 }
 
-void kp_ep_reap_netns(const struct net *net)
+struct kp_ep_table *kp_ep_netns_table(const struct net *net)
+{
+	struct kp_endpoint *ep = kp_ep_lookup_netns(net);
+
+	return ep ? ep->table : NULL;
+}
+
+bool kp_ep_reap_netns(struct kp_ep_table *tbl, const struct net *net)
 {
 	struct kp_endpoint *ep;
-	struct kp_ep_table *tbl;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(tbl->lock);
 	ep = kp_ep_lookup_netns(net);
 	if (!ep)
-		return;
-	tbl = ep->table;
+		return true;
+	if (ep->table != tbl)
+		return false;
 	atomic64_inc(&tbl->reaped);
 	kp_ep_table_del(ep);
 	kp_pol_changed(kp_node_of_table(tbl));
+	return true;
 }

@@ -5,7 +5,8 @@
  * kp_ep_table; a module-wide index maps a pod netns to its endpoint, which is
  * how a socket inside a pod will find the node whose services apply.
  *
- * Writers hold kplane_mutex (see node.h); datapath readers use RCU.
+ * Writers hold the table's lock (its node's: node.h); datapath readers use
+ * RCU.
  */
 #ifndef KPLANE_ENDPOINT_H
 #define KPLANE_ENDPOINT_H
@@ -59,6 +60,7 @@ struct kp_endpoint {
 };
 
 struct kp_ep_table {
+	struct mutex *lock;		/* guards every change (its node's) */
 	struct rhashtable by_id;
 	struct rhashtable by_ifindex;
 	struct rhashtable by_addr;	/* kp_ep_addr_ent */
@@ -77,7 +79,7 @@ extern unsigned int kp_max_endpoints;
 int kp_endpoint_init(void);
 void kp_endpoint_uninit(void);
 
-int kp_ep_table_init(struct kp_ep_table *tbl);
+int kp_ep_table_init(struct kp_ep_table *tbl, struct mutex *lock);
 /* Deletes every endpoint, then the table. */
 void kp_ep_table_destroy(struct kp_ep_table *tbl);
 /* Unregisters every endpoint's ingress hook (node disable: before its grace period). */
@@ -94,7 +96,13 @@ struct kp_endpoint *kp_ep_lookup_ifindex(struct kp_ep_table *tbl, int ifindex);
 struct kp_endpoint *kp_ep_lookup_netns(const struct net *pod_net);
 /* The workload endpoint with address @ip (4 or 16 bytes by @family). */
 struct kp_endpoint *kp_ep_lookup_addr(struct kp_ep_table *tbl, u16 family, const u8 *ip);
-/* Called when @net is destroyed: drop the endpoint bound to it, if any. */
-void kp_ep_reap_netns(const struct net *net);
+/* Under RCU: the table of the endpoint whose pod netns @net is, or NULL. */
+struct kp_ep_table *kp_ep_netns_table(const struct net *net);
+/*
+ * Called when @net is destroyed, under @tbl's lock: drops the endpoint bound
+ * to it if @tbl has it.  False when another table has it (the caller locks
+ * that one and tries again).
+ */
+bool kp_ep_reap_netns(struct kp_ep_table *tbl, const struct net *net);
 
 #endif /* KPLANE_ENDPOINT_H */

@@ -90,8 +90,10 @@ void kp_hooks_ingress_add(struct kp_node *node, struct kp_endpoint *ep)
 {
 	struct net_device *dev = dev_get_by_index(node->net, ep->ifindex);
 
+	lockdep_assert_held(&node->lock);
 	if (!dev)
 		return;
+	mutex_lock(&node->hooks_lock);
 	ep->ingress = (struct nf_hook_ops) {
 		.hook = kp_fast_ingress,
 		.pf = NFPROTO_NETDEV,
@@ -100,39 +102,61 @@ void kp_hooks_ingress_add(struct kp_node *node, struct kp_endpoint *ep)
 		.dev = dev,
 		.priv = node,	/* no net_generic per packet */
 	};
-	/* ingress.dev stays set only while hooked: the mark kp_hooks_ingress_del reads. */
+	/* ingress.dev stays set only while hooked: the mark the removals read. */
 	if (nf_register_net_hook(node->net, &ep->ingress))
-		ep->ingress.dev = NULL;
+		WRITE_ONCE(ep->ingress.dev, NULL);
+	mutex_unlock(&node->hooks_lock);
 	dev_put(dev);
 }
 
-void kp_hooks_ingress_del(struct net *net, struct kp_endpoint *ep)
+/* Under hooks_lock, which keeps @ep (its deletion unhooks it first). */
+static void kp_hooks_ingress_unhook(struct kp_node *node, struct kp_endpoint *ep)
 {
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->hooks_lock);
 	if (!ep->ingress.dev)
 		return;
-	nf_unregister_net_hook(net, &ep->ingress);
-	ep->ingress.dev = NULL;
+	nf_unregister_net_hook(node->net, &ep->ingress);
+	WRITE_ONCE(ep->ingress.dev, NULL);
+}
+
+void kp_hooks_ingress_del(struct kp_node *node, struct kp_endpoint *ep)
+{
+	lockdep_assert_held(&node->lock);
+	/* Set only under node->lock, which the caller holds: NULL stays NULL. */
+	if (!READ_ONCE(ep->ingress.dev))
+		return;
+	mutex_lock(&node->hooks_lock);
+	kp_hooks_ingress_unhook(node, ep);
+	mutex_unlock(&node->hooks_lock);
 }
 
 /*
  * A device that goes away (or leaves the netns) takes its hook with it,
- * before it is freed: the endpoint itself stays until it is deleted.
+ * before it is freed: the endpoint itself stays until it is deleted.  Under
+ * rtnl, for every device of the host: a device of no node leaves at once,
+ * and one of a node waits for hooks_lock only, never for a commit.
  */
 static int kp_hooks_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 	struct kp_node *node;
 	struct kp_endpoint *ep;
+	bool hooked;
 
 	if (event != NETDEV_UNREGISTER)
 		return NOTIFY_DONE;
-	mutex_lock(&kplane_mutex);
 	node = kp_node_get(dev_net(dev));
+	if (!READ_ONCE(node->enabled))
+		return NOTIFY_DONE;
+	mutex_lock(&node->hooks_lock);
+	/* Enabled under hooks_lock: the tables are there. */
+	rcu_read_lock();
 	ep = node->enabled ? kp_ep_lookup_ifindex(&node->eps, dev->ifindex) : NULL;
-	if (ep && ep->ingress.dev == dev)
-		kp_hooks_ingress_del(dev_net(dev), ep);
-	mutex_unlock(&kplane_mutex);
+	hooked = ep && ep->ingress.dev == dev;
+	rcu_read_unlock();
+	if (hooked)
+		kp_hooks_ingress_unhook(node, ep);
+	mutex_unlock(&node->hooks_lock);
 	return NOTIFY_DONE;
 }
 

@@ -12,10 +12,10 @@ void kp_hooks_unregister(struct net *net);
 /*
  * The fast path's hook at an endpoint's interface ingress: added with the
  * endpoint (best effort), removed with it or with the device, whichever
- * goes first.  Callers hold kplane_mutex.
+ * goes first.  Callers hold the node's lock; these take its hooks_lock.
  */
 void kp_hooks_ingress_add(struct kp_node *node, struct kp_endpoint *ep);
-void kp_hooks_ingress_del(struct net *net, struct kp_endpoint *ep);
+void kp_hooks_ingress_del(struct kp_node *node, struct kp_endpoint *ep);
 /* Module-wide: follows devices going away. */
 int kp_hooks_init(void);
 void kp_hooks_uninit(void);

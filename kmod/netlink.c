@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Generic netlink handlers.  One handler per command; all configuration runs
- * under kplane_mutex (the family is not parallel_ops, but the netns exit path
- * also edits tables and takes the same mutex).
+ * Generic netlink handlers.  One handler per command; each takes its node's
+ * lock at its top (node.h, "Locking").  The family is parallel_ops: kplane
+ * does not hold genl_mutex, which every other family shares, and requests
+ * to different nodes run at once.
  */
 #include <linux/file.h>
 #include <net/genetlink.h>
@@ -37,11 +38,12 @@ int kp_require_enabled(struct kp_node *node, struct netlink_ext_ack *extack)
 
 static int kp_nl_node_enable(struct sk_buff *skb, struct genl_info *info)
 {
+	struct kp_node *node = kp_info_node(info);
 	int err;
 
-	mutex_lock(&kplane_mutex);
-	err = kp_node_enable(kp_info_node(info), info->extack);
-	mutex_unlock(&kplane_mutex);
+	mutex_lock(&node->lock);
+	err = kp_node_enable(node, info->extack);
+	mutex_unlock(&node->lock);
 	return err;
 }
 
@@ -56,7 +58,7 @@ static int kp_nl_node_set(struct sk_buff *skb, struct genl_info *info)
 	err = kp_settings_parse(info->attrs[KPLANE_A_SETTINGS], &cfg, info->extack);
 	if (err)
 		return err;
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&node->lock);
 	err = kp_require_enabled(node, info->extack);
 	if (!err) {
 		kp_settings_apply(node, &cfg);
@@ -65,16 +67,18 @@ static int kp_nl_node_set(struct sk_buff *skb, struct genl_info *info)
 			kp_pol_changed(node);
 		kp_node_changed(node);
 	}
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&node->lock);
 	kp_settings_cfg_free(&cfg);
 	return err;
 }
 
 static int kp_nl_node_disable(struct sk_buff *skb, struct genl_info *info)
 {
-	mutex_lock(&kplane_mutex);
-	kp_node_disable(kp_info_node(info));
-	mutex_unlock(&kplane_mutex);
+	struct kp_node *node = kp_info_node(info);
+
+	mutex_lock(&node->lock);
+	kp_node_disable(node);
+	mutex_unlock(&node->lock);
 	return 0;
 }
 
@@ -83,50 +87,40 @@ static u64 kp_read_atomic(const struct kp_node *node, const atomic64_t *v)
 	return node->enabled ? atomic64_read(v) : 0;
 }
 
+#define KP_STAT_ATTR(name, attr) [KP_STAT_##name] = KPLANE_COUNTER_A_##attr,
+static const u16 kp_stat_attrs[__KP_STAT_MAX] = { KP_NODE_STATS(KP_STAT_ATTR) };
+#undef KP_STAT_ATTR
+
 static int kp_put_counters(struct sk_buff *skb, const struct kp_node *node)
 {
 	const struct kp_flow_table *ft = &node->flows;
+	/* The tables' own: counted where they refuse or drop. */
+	const struct { u16 type; u64 value; } own[] = {
+		{ KPLANE_COUNTER_A_EP_TABLE_FULL, kp_read_atomic(node, &node->eps.full) },
+		{ KPLANE_COUNTER_A_EP_REAPED, kp_read_atomic(node, &node->eps.reaped) },
+		{ KPLANE_COUNTER_A_SVC_TABLE_FULL, kp_read_atomic(node, &node->svcs.full) },
+		{ KPLANE_COUNTER_A_FLOW_CREATED, kp_read_atomic(node, &ft->created) },
+		{ KPLANE_COUNTER_A_FLOW_TABLE_FULL, kp_read_atomic(node, &ft->full) },
+		{ KPLANE_COUNTER_A_FLOW_EXPIRED, kp_read_atomic(node, &ft->expired) },
+		{ KPLANE_COUNTER_A_FLOW_TORN_DOWN, kp_read_atomic(node, &ft->torn_down) },
+		{ KPLANE_COUNTER_A_SNAT_EXHAUSTED, kp_read_atomic(node, &ft->snat_exhausted) },
+		{ KPLANE_COUNTER_A_LB_SOCKET_FULL,
+		  node->enabled ? atomic64_read(&node->lb_quota->refused) : 0 },
+		{ KPLANE_COUNTER_A_PROBE_MISSED, kp_sockhook_missed() },
+	};
+	struct nlattr *nest = nla_nest_start(skb, KPLANE_A_COUNTERS);
 	struct kp_node_counters c;
-	struct nlattr *nest;
 	unsigned int i;
 
+	if (!nest)
+		return -EMSGSIZE;
 	kp_node_counters(node, &c);
-	{
-		const struct { int type; u64 value; } v[] = {
-			{ KPLANE_COUNTER_A_RX_PACKETS, c.rx_packets },
-			{ KPLANE_COUNTER_A_RX_BYTES, c.rx_bytes },
-			{ KPLANE_COUNTER_A_EP_TABLE_FULL, kp_read_atomic(node, &node->eps.full) },
-			{ KPLANE_COUNTER_A_EP_REAPED, kp_read_atomic(node, &node->eps.reaped) },
-			{ KPLANE_COUNTER_A_SVC_TABLE_FULL, kp_read_atomic(node, &node->svcs.full) },
-			{ KPLANE_COUNTER_A_CONNECT_LB, c.connect_lb },
-			{ KPLANE_COUNTER_A_CONNECT_REFUSED, c.connect_refused },
-			{ KPLANE_COUNTER_A_FLOW_CREATED, kp_read_atomic(node, &ft->created) },
-			{ KPLANE_COUNTER_A_FLOW_TABLE_FULL, kp_read_atomic(node, &ft->full) },
-			{ KPLANE_COUNTER_A_FLOW_EXPIRED, kp_read_atomic(node, &ft->expired) },
-			{ KPLANE_COUNTER_A_FLOW_TORN_DOWN, kp_read_atomic(node, &ft->torn_down) },
-			{ KPLANE_COUNTER_A_NAT_PACKETS, c.nat_packets },
-			{ KPLANE_COUNTER_A_NAT_REFUSED, c.nat_refused },
-			{ KPLANE_COUNTER_A_SNAT_EXHAUSTED,
-			  kp_read_atomic(node, &ft->snat_exhausted) },
-			{ KPLANE_COUNTER_A_POLICY_CHECKED, c.policy_checked },
-			{ KPLANE_COUNTER_A_POLICY_BYPASSED, c.policy_bypassed },
-			{ KPLANE_COUNTER_A_POLICY_DENIED, c.policy_denied },
-			{ KPLANE_COUNTER_A_POLICY_FAILSAFE, c.policy_failsafe },
-			{ KPLANE_COUNTER_A_FAST_FORWARDED, c.fast_forwarded },
-			{ KPLANE_COUNTER_A_POLICY_RELATED, c.policy_related },
-			{ KPLANE_COUNTER_A_SPOOFED, c.spoofed },
-			{ KPLANE_COUNTER_A_LB_SOCKET_FULL,
-			  node->enabled ? atomic64_read(&node->lb_quota->refused) : 0 },
-			{ KPLANE_COUNTER_A_PROBE_MISSED, kp_sockhook_missed() },
-		};
-
-		nest = nla_nest_start(skb, KPLANE_A_COUNTERS);
-		if (!nest)
+	for (i = 0; i < __KP_STAT_MAX; i++)
+		if (nla_put_u64_64bit(skb, kp_stat_attrs[i], c.v[i], KPLANE_COUNTER_A_PAD))
 			return -EMSGSIZE;
-		for (i = 0; i < ARRAY_SIZE(v); i++)
-			if (nla_put_u64_64bit(skb, v[i].type, v[i].value, KPLANE_COUNTER_A_PAD))
-				return -EMSGSIZE;
-	}
+	for (i = 0; i < ARRAY_SIZE(own); i++)
+		if (nla_put_u64_64bit(skb, own[i].type, own[i].value, KPLANE_COUNTER_A_PAD))
+			return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
 }
@@ -151,10 +145,11 @@ static int kp_fill_node(struct sk_buff *skb, const struct kp_node *node)
 	return kp_put_counters(skb, node);
 }
 
-/* Fills one reply with @fill under kplane_mutex and sends it. */
+/* Fills one reply with @fill under the node's lock and sends it. */
 int kp_nl_reply(struct genl_info *info, u8 cmd, size_t size,
 		int (*fill)(struct sk_buff *msg, struct genl_info *info))
 {
+	struct kp_node *node = kp_info_node(info);
 	struct sk_buff *msg;
 	void *hdr;
 	int err;
@@ -167,9 +162,9 @@ int kp_nl_reply(struct genl_info *info, u8 cmd, size_t size,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&node->lock);
 	err = fill(msg, info);
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&node->lock);
 	if (err) {
 		nlmsg_free(msg);
 		return err;
@@ -261,7 +256,7 @@ static struct net *kp_pod_net(struct sk_buff *skb, struct genl_info *info,
 /*
  * @ep from @cfg; its pod netns, if any, comes with a reference that the
  * caller drops once the endpoint is indexed (the netns' exit, which takes
- * kplane_mutex, unbinds it from then on) or freed.
+ * the node's lock, unbinds it from then on) or freed.
  */
 static int kp_ep_build(struct sk_buff *skb, struct genl_info *info,
 		       const struct kp_ep_cfg *cfg, struct kp_endpoint *ep)
@@ -290,7 +285,7 @@ static int kp_ep_build(struct sk_buff *skb, struct genl_info *info,
 
 /*
  * The transaction a change names with KPLANE_A_TXN_ID: NULL when it names
- * none (apply now), else the transaction or ERR_PTR.  Under kplane_mutex.
+ * none (apply now), else the transaction or ERR_PTR.  Under the node's lock.
  */
 static struct kp_txn *kp_nl_txn(struct genl_info *info)
 {
@@ -379,6 +374,7 @@ static int kp_nl_ep_add_locked(struct sk_buff *skb, struct genl_info *info,
 
 static int kp_nl_ep_add(struct sk_buff *skb, struct genl_info *info)
 {
+	struct kp_node *node = kp_info_node(info);
 	struct kp_ep_cfg *cfg;
 	int err;
 
@@ -391,16 +387,16 @@ static int kp_nl_ep_add(struct sk_buff *skb, struct genl_info *info)
 	err = kp_ep_parse(info->attrs[KPLANE_A_ENDPOINT], KP_EP_PARSE_FULL, cfg,
 			  info->extack);
 	if (!err) {
-		mutex_lock(&kplane_mutex);
+		mutex_lock(&node->lock);
 		err = kp_nl_ep_add_locked(skb, info, cfg);
-		mutex_unlock(&kplane_mutex);
+		mutex_unlock(&node->lock);
 		kvfree(cfg->attach);
 	}
 	kfree(cfg);
 	return err;
 }
 
-/* Parses the id and finds the endpoint; caller holds kplane_mutex. */
+/* Parses the id and finds the endpoint; caller holds the node's lock. */
 static struct kp_endpoint *kp_nl_ep_find(struct genl_info *info)
 {
 	struct kp_node *node = kp_info_node(info);
@@ -445,10 +441,11 @@ static int kp_nl_ep_stage_del(struct genl_info *info)
 
 static int kp_nl_ep_del(struct sk_buff *skb, struct genl_info *info)
 {
+	struct kp_node *node = kp_info_node(info);
 	struct kp_endpoint *ep;
 	int err = 0;
 
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&node->lock);
 	if (info->attrs[KPLANE_A_TXN_ID]) {
 		err = kp_nl_ep_stage_del(info);
 	} else {
@@ -457,10 +454,10 @@ static int kp_nl_ep_del(struct sk_buff *skb, struct genl_info *info)
 			err = PTR_ERR(ep);
 		} else {
 			kp_ep_table_del(ep);
-			kp_pol_changed(kp_info_node(info));
+			kp_pol_changed(node);
 		}
 	}
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&node->lock);
 	return err;
 }
 
@@ -484,16 +481,16 @@ static int kp_nl_ep_get(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * Head of every node dump part: takes kplane_mutex and records the node's
+ * Head of every node dump part, under the node's lock: records the node's
  * generation (a change between parts flags the dump NLM_F_DUMP_INTR).
- * Returns 0 to go on, 1 to end the dump (both locked), or -errno (unlocked).
+ * Returns 0 to go on, 1 to end the dump, or -errno.
  */
-int kp_dump_lock(struct netlink_callback *cb, struct kp_node *node)
+int kp_dump_begin(struct netlink_callback *cb, struct kp_node *node)
 {
 	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
 
 	BUILD_BUG_ON(sizeof(struct kp_dump_ctx) > sizeof(cb->ctx));
-	mutex_lock(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	cb->seq = node->generation;
 	if (node->enabled) {
 		ctx->started = true;
@@ -505,7 +502,6 @@ int kp_dump_lock(struct netlink_callback *cb, struct kp_node *node)
 	 * Refused here, not in .start: in 6.1 only the dump callback has an
 	 * extack, carried back in NLMSG_DONE.
 	 */
-	mutex_unlock(&kplane_mutex);
 	return kp_require_enabled(node, cb->extack);
 }
 
@@ -549,18 +545,18 @@ static int kp_nl_ep_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
 	struct kp_node *node = kp_node_get(sock_net(skb->sk));
 	struct kp_endpoint *ep;
-	int err = kp_dump_lock(cb, node);
+	int err;
 
-	if (err < 0)
-		return err;
+	mutex_lock(&node->lock);
+	err = kp_dump_begin(cb, node);
 	if (!err)
 		list_for_each_entry(ep, &node->eps.list, list)
 			if (ep->seq > ctx->last_seq &&
 			    !kp_dump_one(skb, cb, KPLANE_CMD_ENDPOINT_GET,
 					 kp_dump_put_endpoint, ep, ep->seq))
 				break;
-	mutex_unlock(&kplane_mutex);
-	return skb->len;
+	mutex_unlock(&node->lock);
+	return err < 0 ? err : skb->len;
 }
 
 /* Room for the largest service: every backend with every attribute. */
@@ -644,6 +640,7 @@ static int kp_nl_svc_stage_or_set(struct genl_info *info, struct kp_service *svc
 
 static int kp_nl_svc_set(struct sk_buff *skb, struct genl_info *info)
 {
+	struct kp_node *node = kp_info_node(info);
 	struct kp_service *svc;
 	int err;
 
@@ -659,9 +656,9 @@ static int kp_nl_svc_set(struct sk_buff *skb, struct genl_info *info)
 	if (!info->attrs[KPLANE_A_TXN_ID])
 		err = kp_svc_build(svc, info->extack);
 	if (!err) {
-		mutex_lock(&kplane_mutex);
+		mutex_lock(&node->lock);
 		err = kp_nl_svc_stage_or_set(info, svc);
-		mutex_unlock(&kplane_mutex);
+		mutex_unlock(&node->lock);
 	}
 	if (err)
 		kp_svc_free(svc);
@@ -680,7 +677,7 @@ static int kp_nl_svc_key(struct genl_info *info, struct kp_svc_key *key)
 	return err;
 }
 
-/* Parses the frontend and finds the service; caller holds kplane_mutex. */
+/* Parses the frontend and finds the service; caller holds the node's lock. */
 static struct kp_service *kp_nl_svc_find(struct genl_info *info)
 {
 	struct kp_node *node = kp_info_node(info);
@@ -724,11 +721,12 @@ static int kp_nl_svc_del_locked(struct genl_info *info)
 
 static int kp_nl_svc_del(struct sk_buff *skb, struct genl_info *info)
 {
+	struct kp_node *node = kp_info_node(info);
 	int err;
 
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&node->lock);
 	err = kp_nl_svc_del_locked(info);
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&node->lock);
 	return err;
 }
 
@@ -765,7 +763,7 @@ static int kp_nl_txn_end(struct genl_info *info, bool commit)
 			       "transaction id (KPLANE_A_TXN_ID) is missing: commit or abort without begin");
 		return -EINVAL;
 	}
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&node->lock);
 	txn = kp_nl_txn(info);
 	if (IS_ERR(txn))
 		err = PTR_ERR(txn);
@@ -773,7 +771,7 @@ static int kp_nl_txn_end(struct genl_info *info, bool commit)
 		err = kp_txn_commit(node, txn, info->extack);
 	else
 		kp_txn_abort(node, txn);
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&node->lock);
 	return err;
 }
 
@@ -818,18 +816,18 @@ static int kp_nl_svc_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
 	struct kp_node *node = kp_node_get(sock_net(skb->sk));
 	struct kp_service *svc;
-	int err = kp_dump_lock(cb, node);
+	int err;
 
-	if (err < 0)
-		return err;
+	mutex_lock(&node->lock);
+	err = kp_dump_begin(cb, node);
 	if (!err)
 		list_for_each_entry(svc, &node->svcs.list, list)
 			if (svc->seq > ctx->last_seq &&
 			    !kp_dump_one(skb, cb, KPLANE_CMD_SERVICE_GET,
 					 kp_dump_put_service, svc, svc->seq))
 				break;
-	mutex_unlock(&kplane_mutex);
-	return skb->len;
+	mutex_unlock(&node->lock);
+	return err < 0 ? err : skb->len;
 }
 
 static const struct genl_ops kp_genl_ops[] = {
@@ -990,6 +988,7 @@ static struct genl_family kp_family __ro_after_init = {
 	.name = KPLANE_GENL_NAME,
 	.version = KPLANE_GENL_VERSION,
 	.netnsok = true,
+	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.ops = kp_genl_ops,
 	.n_ops = ARRAY_SIZE(kp_genl_ops),

@@ -28,16 +28,15 @@ struct kp_dump_ctx {
 struct kp_node *kp_info_node(struct genl_info *info);
 /* Commands on a node's objects need it enabled; says so plainly if not. */
 int kp_require_enabled(struct kp_node *node, struct netlink_ext_ack *extack);
-/* Fills one reply with @fill under kplane_mutex and sends it. */
+/* Fills one reply with @fill under the node's lock and sends it. */
 int kp_nl_reply(struct genl_info *info, u8 cmd, size_t size,
 		int (*fill)(struct sk_buff *msg, struct genl_info *info));
 int kp_put_ip(struct sk_buff *skb, int type, u16 family, const void *ip);
 /*
- * Head of every node dump part: takes kplane_mutex and records the node's
- * generation.  Returns 0 to go on, 1 to end the dump (both locked), or
- * -errno (unlocked).
+ * Head of every node dump part, under the node's lock: records the node's
+ * generation.  Returns 0 to go on, 1 to end the dump, or -errno.
  */
-int kp_dump_lock(struct netlink_callback *cb, struct kp_node *node);
+int kp_dump_begin(struct netlink_callback *cb, struct kp_node *node);
 /* A dump message header, checked for consistency; NULL when the skb is full. */
 void *kp_dump_put_hdr(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd);
 /* Puts one object as one dump message; false when the skb is full. */

@@ -8,7 +8,6 @@
 #include "sockhook.h"
 #include "txn.h"
 
-DEFINE_MUTEX(kplane_mutex);
 void kp_node_udp_moved(struct kp_node *node, const struct kp_service *svc)
 {
 	if (svc)
@@ -37,16 +36,24 @@ void kp_node_svc_del(struct kp_node *node, struct kp_service *svc)
 
 void kp_node_publish(struct kp_node *node)
 {
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	smp_store_release(&node->view, kp_view_staged(node));
 	/* After the flip: a verdict cached under the new revision was made in the new view. */
 	kp_pol_changed(node);
 	/*
-	 * Every control request waits behind this under kplane_mutex: an
+	 * Every request to this node waits behind this under its lock: an
 	 * expedited grace period (an IPI per CPU, once per commit) rather
 	 * than a normal one, which takes tens of ms on a loaded node.
 	 */
 	synchronize_rcu_expedited();
+}
+
+/* The device notifier reads it under hooks_lock: tables live while it is set. */
+static void kp_node_set_enabled(struct kp_node *node, bool on)
+{
+	mutex_lock(&node->hooks_lock);
+	WRITE_ONCE(node->enabled, on);
+	mutex_unlock(&node->hooks_lock);
 }
 
 int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
@@ -54,7 +61,7 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 	bool tenant = kp_net_is_tenant(node->net);
 	int err;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	if (node->enabled)
 		return 0;
 	node->stats = alloc_percpu_gfp(struct kp_node_counters, GFP_KERNEL_ACCOUNT);
@@ -66,10 +73,10 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 		err = -ENOMEM;
 		goto err_quota;
 	}
-	err = kp_ep_table_init(&node->eps);
+	err = kp_ep_table_init(&node->eps, &node->lock);
 	if (err)
 		goto err_quota;
-	err = kp_svc_table_init(&node->svcs);
+	err = kp_svc_table_init(&node->svcs, &node->lock);
 	if (err)
 		goto err_eps;
 	err = kp_flow_table_init(&node->flows);
@@ -77,7 +84,7 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 		goto err_svcs;
 	node->flows.own_max = &node->set.max_flows;
 	node->eps.tenant = node->flows.tenant = tenant;
-	err = kp_pol_table_init(&node->pol);
+	err = kp_pol_table_init(&node->pol, &node->lock);
 	if (err)
 		goto err_flows;
 	err = kp_hooks_register(node->net);
@@ -90,7 +97,7 @@ int kp_node_enable(struct kp_node *node, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "cannot register the connect-time probes (see dmesg)");
 		goto err_hooks;
 	}
-	WRITE_ONCE(node->enabled, true);
+	kp_node_set_enabled(node, true);
 	kp_node_changed(node);
 	return 0;
 
@@ -116,10 +123,10 @@ err_quota:
 
 void kp_node_disable(struct kp_node *node)
 {
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	if (!node->enabled)
 		return;
-	WRITE_ONCE(node->enabled, false);
+	kp_node_set_enabled(node, false);
 	kp_txn_abort_all(node);
 	/*
 	 * Every hook first, the endpoints' ingress ones included; the grace
@@ -147,6 +154,7 @@ void kp_node_disable(struct kp_node *node)
 
 void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 {
+	unsigned int i;
 	int cpu;
 
 	memset(c, 0, sizeof(*c));
@@ -155,19 +163,8 @@ void kp_node_counters(const struct kp_node *node, struct kp_node_counters *c)
 	for_each_possible_cpu(cpu) {
 		const struct kp_node_counters *v = per_cpu_ptr(node->stats, cpu);
 
-		c->rx_packets += READ_ONCE(v->rx_packets);
-		c->rx_bytes += READ_ONCE(v->rx_bytes);
-		c->connect_lb += READ_ONCE(v->connect_lb);
-		c->connect_refused += READ_ONCE(v->connect_refused);
-		c->nat_packets += READ_ONCE(v->nat_packets);
-		c->nat_refused += READ_ONCE(v->nat_refused);
-		c->policy_checked += READ_ONCE(v->policy_checked);
-		c->policy_bypassed += READ_ONCE(v->policy_bypassed);
-		c->policy_denied += READ_ONCE(v->policy_denied);
-		c->policy_failsafe += READ_ONCE(v->policy_failsafe);
-		c->fast_forwarded += READ_ONCE(v->fast_forwarded);
-		c->policy_related += READ_ONCE(v->policy_related);
-		c->spoofed += READ_ONCE(v->spoofed);
+		for (i = 0; i < __KP_STAT_MAX; i++)
+			c->v[i] += READ_ONCE(v->v[i]);
 	}
 }
 
@@ -177,22 +174,62 @@ static int __net_init kp_net_init(struct net *net)
 
 	node->net = net;
 	node->generation = 1;
+	mutex_init(&node->lock);
+	mutex_init(&node->hooks_lock);
 	INIT_LIST_HEAD(&node->txns);
 	return 0;
 }
 
-static void __net_exit kp_net_exit(struct net *net)
+/*
+ * @net is going: so does the endpoint it is the pod netns of, if any,
+ * under that endpoint's node's lock.  That node's netns outlives this:
+ * netns exits run one batch at a time, and a node's own exit (or disable)
+ * unbinds its endpoints first.  Retried if the netns was bound anew while
+ * the lock was awaited.
+ */
+static void kp_node_reap_pod(struct net *net)
 {
-	mutex_lock(&kplane_mutex);
-	/* This netns may be a pod of some node, a node, or both. */
-	kp_ep_reap_netns(net);
-	kp_node_disable(kp_node_get(net));
-	mutex_unlock(&kplane_mutex);
+	struct kp_ep_table *tbl;
+	struct kp_node *node;
+	bool done;
+
+	do {
+		rcu_read_lock();
+		tbl = kp_ep_netns_table(net);
+		rcu_read_unlock();
+		if (!tbl)
+			return;
+		node = kp_node_of_table(tbl);
+		mutex_lock(&node->lock);
+		done = kp_ep_reap_netns(tbl, net);
+		mutex_unlock(&node->lock);
+	} while (!done);
+}
+
+/*
+ * A netns may be a pod of some node, a node, or both.  Most are neither,
+ * and leave without a lock: no other node's commit can hold them up.
+ */
+static void __net_exit kp_net_exit_batch(struct list_head *net_exit_list)
+{
+	struct net *net;
+
+	list_for_each_entry(net, net_exit_list, exit_list) {
+		struct kp_node *node = kp_node_get(net);
+
+		kp_node_reap_pod(net);
+		/* Only its own sockets enable a node, and they are gone. */
+		if (!READ_ONCE(node->enabled))
+			continue;
+		mutex_lock(&node->lock);
+		kp_node_disable(node);
+		mutex_unlock(&node->lock);
+	}
 }
 
 static struct pernet_operations kp_net_ops = {
 	.init = kp_net_init,
-	.exit = kp_net_exit,
+	.exit_batch = kp_net_exit_batch,
 	.id = &kp_net_id,
 	.size = sizeof(struct kp_node),
 };

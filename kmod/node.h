@@ -2,6 +2,26 @@
 /*
  * A node: a network namespace in which kplane is enabled.  Its state hangs
  * off pernet_operations; hooks are registered only while it is enabled.
+ *
+ * Layers (kmod/objects.mk), each calling only itself and those below:
+ *   lib       pure code shared with userspace (kmod/lib/)
+ *   tables    the node's objects; each takes the lock that guards it
+ *   datapath  packets and connects, under RCU, never a mutex
+ *   control   node lifecycle, hooks, transactions and their commit
+ *   netlink   requests parsed into configuration, handlers, fillers
+ *
+ * Locking, in the order taken:
+ *   pernet_ops_rwsem (netns exit), rtnl (NETDEV_UNREGISTER)
+ *     -> kp_node.lock          one node's configuration: its tables, settings,
+ *                              transactions, enable and disable, its dumps
+ *        -> kp_node.hooks_lock its endpoints' ingress hooks and the
+ *                              enabled flag's transitions: held briefly,
+ *                              never across a commit, so the device
+ *                              notifier under rtnl never waits for one
+ *        -> kp_sockhook_lock   the connect probes' users (sockhook.c)
+ * No lock spans nodes.  The pod netns index (endpoint.c) is an rhashtable,
+ * safe for concurrent writers of different nodes; an entry is changed
+ * only under its node's lock.  Packets and connects take none of these.
  */
 #ifndef KPLANE_NODE_H
 #define KPLANE_NODE_H
@@ -16,39 +36,46 @@
 #include "service.h"
 
 /*
- * Serialises every configuration change over all nodes and the netns exit
- * path, so cross-node state (the pod netns index) needs no finer locking.
- * Control-plane only: packets never take it.
+ * Per-CPU packet and connect counters, each with its netlink attribute
+ * (KPLANE_COUNTER_A_*): adding one is a line here and its kp_node_inc().
+ * Written from softirq, from kprobe handlers and from preemptible process
+ * context (LOCAL_OUT), so only with this_cpu operations: one instruction
+ * each on x86-64, safe against preemption and interrupts, where
+ * this_cpu_ptr()->x++ could migrate or be interrupted half-way and lose
+ * counts.  A u64 is read whole on 64-bit hosts.
  */
-extern struct mutex kplane_mutex;
+#define KP_NODE_STATS(X)			\
+	X(rx_packets, RX_PACKETS)		\
+	X(rx_bytes, RX_BYTES)			\
+	X(connect_lb, CONNECT_LB)		\
+	X(connect_refused, CONNECT_REFUSED)	\
+	X(nat_packets, NAT_PACKETS)		\
+	X(nat_refused, NAT_REFUSED)		\
+	X(policy_checked, POLICY_CHECKED)	\
+	X(policy_bypassed, POLICY_BYPASSED)	\
+	X(policy_denied, POLICY_DENIED)		\
+	X(policy_failsafe, POLICY_FAILSAFE)	\
+	X(fast_forwarded, FAST_FORWARDED)	\
+	X(policy_related, POLICY_RELATED)	\
+	X(spoofed, SPOOFED)
 
-/*
- * Per-CPU packet and connect counters.  Written from softirq, from kprobe
- * handlers and from preemptible process context (LOCAL_OUT), so only with
- * this_cpu operations: one instruction each on x86-64, safe against
- * preemption and interrupts, where this_cpu_ptr()->x++ could migrate or be
- * interrupted half-way and lose counts.  A u64 is read whole on 64-bit hosts.
- * The same type carries their sum over CPUs (kp_node_counters()).
- */
+#define KP_STAT_ENUM(name, attr) KP_STAT_##name,
+enum kp_node_stat {
+	KP_NODE_STATS(KP_STAT_ENUM)
+	__KP_STAT_MAX
+};
+#undef KP_STAT_ENUM
+
+/* One CPU's counters, or (kp_node_counters()) their sum over CPUs. */
 struct kp_node_counters {
-	u64 rx_packets;
-	u64 rx_bytes;
-	u64 connect_lb;
-	u64 connect_refused;
-	u64 nat_packets;
-	u64 nat_refused;
-	u64 policy_checked;
-	u64 policy_bypassed;
-	u64 policy_denied;
-	u64 policy_failsafe;
-	u64 fast_forwarded;
-	u64 policy_related;
-	u64 spoofed;
+	u64 v[__KP_STAT_MAX];
 };
 
 struct kp_node {
 	struct net *net;
-	bool enabled;
+	struct mutex lock;		/* see Locking above */
+	struct mutex hooks_lock;
+	bool enabled;			/* changed under both locks */
 	/* Bumped by every change; dumps use it to detect a racing change. */
 	u32 generation;
 	/*
@@ -72,14 +99,14 @@ struct kp_node {
 	struct kp_settings set;		/* its own, over the host's (settings.h) */
 };
 
-/* One more on a per-CPU counter of @node (any context). */
-#define kp_node_inc(node, field) this_cpu_inc((node)->stats->field)
+/* One more on the per-CPU counter @name of @node (any context). */
+#define kp_node_inc(node, name) this_cpu_inc((node)->stats->v[KP_STAT_##name])
 
 /* A packet of @len bytes arrived at @node's hooks (any context). */
 static inline void kp_node_rx(struct kp_node *node, unsigned int len)
 {
-	this_cpu_inc(node->stats->rx_packets);
-	this_cpu_add(node->stats->rx_bytes, len);
+	this_cpu_inc(node->stats->v[KP_STAT_rx_packets]);
+	this_cpu_add(node->stats->v[KP_STAT_rx_bytes], len);
 }
 
 int kp_node_init(void);
@@ -97,7 +124,7 @@ static inline struct kp_node *kp_node_get(const struct net *net)
  * Create or replace (kp_node_svc_set, which then owns @svc) or delete a
  * service, and let what followed its departed backends move: UDP flows of
  * the packet path are dropped, connected UDP sockets reconnected.  Callers
- * hold kplane_mutex and bump the generation.
+ * hold the node's lock and bump the generation.
  */
 int kp_node_svc_set(struct kp_node *node, struct kp_service *svc, unsigned int limit,
 		    struct netlink_ext_ack *extack);
@@ -131,10 +158,10 @@ static inline unsigned int kp_view_staged(const struct kp_node *node)
 	return node->view ^ 1;
 }
 
-/* The staged view's pointer of a slot pair (under kplane_mutex). */
+/* The staged view's pointer of a slot pair (under the node's lock). */
 #define kp_slot_staged(node, slots)					\
 	rcu_dereference_protected((slots)[kp_view_staged(node)],	\
-				  lockdep_is_held(&kplane_mutex))
+				  lockdep_is_held(&(node)->lock))
 
 /*
  * Publishes @p in the staged view and, for a change outside a commit
@@ -154,7 +181,7 @@ static inline unsigned int kp_view_staged(const struct kp_node *node)
 #define kp_slot_sync(node, slots)					\
 	rcu_assign_pointer((slots)[kp_view_staged(node)],		\
 			   rcu_dereference_protected((slots)[(node)->view],	\
-						     lockdep_is_held(&kplane_mutex)))
+						     lockdep_is_held(&(node)->lock)))
 
 /*
  * A commit's changes, all in the staged view, become what packets see in one

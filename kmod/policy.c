@@ -34,10 +34,11 @@ static struct kp_pol_table *kp_pol_tbl(struct kp_node *node)
 	return &node->pol;
 }
 
-int kp_pol_table_init(struct kp_pol_table *tbl)
+int kp_pol_table_init(struct kp_pol_table *tbl, struct mutex *lock)
 {
 	int err;
 
+	tbl->lock = lock;
 	INIT_LIST_HEAD(&tbl->set_list);
 	INIT_LIST_HEAD(&tbl->pol_list);
 	tbl->next_seq = 1;
@@ -99,7 +100,7 @@ void kp_pol_table_destroy(struct kp_pol_table *tbl)
 	struct kp_ipset *set, *stmp;
 	struct kp_pol *pol, *ptmp;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(tbl->lock);
 	list_for_each_entry_safe(pol, ptmp, &tbl->pol_list, list) {
 		list_del(&pol->list);
 		call_rcu(&pol->rcu, kp_pol_free_rcu);
@@ -170,24 +171,26 @@ static struct kp_undo *kp_undo_new(struct kp_pol_journal *j, u8 kind, void *obj)
 
 /* --- IP sets --- */
 
-/* Dumps: under kplane_mutex, outside commits (they hold it), when the views agree. */
 /* The members of @set in @view, read by the control plane. */
-static const struct kp_prefix_set *kp_ipset_at(const struct kp_ipset *set, unsigned int view)
+static const struct kp_prefix_set *kp_ipset_at(const struct kp_pol_table *tbl,
+					       const struct kp_ipset *set, unsigned int view)
 {
 	const struct kp_ipset_data *d = rcu_dereference_protected(set->v.data[view],
-								  lockdep_is_held(&kplane_mutex));
+								  lockdep_is_held(tbl->lock));
 
 	return d ? &d->s : NULL;
 }
 
-const struct kp_prefix_set *kp_ipset_committed(const struct kp_ipset *set)
+/* Outside commits (they hold the lock) the views agree. */
+const struct kp_prefix_set *kp_ipset_committed(const struct kp_pol_table *tbl,
+					       const struct kp_ipset *set)
 {
-	return kp_ipset_at(set, 0);
+	return kp_ipset_at(tbl, set, 0);
 }
 
-u32 kp_ipset_count(const struct kp_ipset *set)
+u32 kp_ipset_count(const struct kp_pol_table *tbl, const struct kp_ipset *set)
 {
-	const struct kp_prefix_set *s = kp_ipset_committed(set);
+	const struct kp_prefix_set *s = kp_ipset_committed(tbl, set);
 
 	return s ? s->n : 0;
 }
@@ -259,7 +262,7 @@ int kp_ipset_set(struct kp_node *node, const char *name, struct kp_prefix *p, u3
 	struct kp_undo *u;
 	int err;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	if (!set && tbl->n_sets >= READ_ONCE(kp_max_ipsets)) {
 		kp_free(p);
 		NL_SET_ERR_MSG(extack, "IP set limit reached (see max_ipsets)");
@@ -310,12 +313,12 @@ int kp_ipset_update(struct kp_node *node, const char *name, const struct kp_pref
 	struct kp_prefix *p;
 	u32 n_old;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	if (!set) {
 		NL_SET_ERR_MSG(extack, "no such IP set");
 		return -ENOENT;
 	}
-	old = kp_ipset_at(set, kp_view_staged(node));
+	old = kp_ipset_at(&node->pol, set, kp_view_staged(node));
 	n_old = old ? old->n : 0;
 	if (n_old + n_add > 2 * KPLANE_IPSET_MEMBERS_MAX) {
 		NL_SET_ERR_MSG(extack, "an IP set holds at most 100000 members");
@@ -379,7 +382,7 @@ int kp_ipset_del(struct kp_node *node, const char *name, struct kp_pol_journal *
 	struct kp_undo *u;
 	struct kp_pol *pol;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	if (!set) {
 		NL_SET_ERR_MSG(extack, "no such IP set");
 		return -ENOENT;
@@ -412,17 +415,13 @@ struct kp_pol *kp_pol_alloc(void)
 
 void kp_pol_free(struct kp_pol *pol)
 {
-	unsigned int d, i;
+	unsigned int d;
 
 	if (!pol)
 		return;
-	for (d = 0; d < __KPLANE_DIR_MAX; d++) {
-		for (i = 0; pol->p.rules[d] && i < pol->p.n_rules[d]; i++)
-			kp_rule_release(&pol->p.rules[d][i]);
-		kp_free(pol->p.rules[d]);
-		kp_rule_index_free(pol->p.index[d]);
+	kp_policy_release(&pol->p);
+	for (d = 0; d < __KPLANE_DIR_MAX; d++)
 		kp_counters_free(pol->counters[d]);
-	}
 	kfree(pol);
 }
 
@@ -439,7 +438,7 @@ static unsigned int kp_pol_rules(const struct kp_pol *pol)
 	return pol ? pol->p.n_rules[0] + pol->p.n_rules[1] : 0;
 }
 
-/* The staged view's (under kplane_mutex): what a change builds on. */
+/* The staged view's (under the node's lock): what a change builds on. */
 static struct kp_ep_policy *kp_ep_policy_get(struct kp_node *node, const struct kp_endpoint *ep)
 {
 	return kp_slot_staged(node, ep->pol);
@@ -561,7 +560,7 @@ int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct kp_pol_journal *
 	struct kp_undo *u;
 	int err = 0;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	if (rules > READ_ONCE(kp_max_rules)) {
 		NL_SET_ERR_MSG(extack, "rule limit reached (see max_rules)");
 		kp_pol_free(pol);
@@ -612,7 +611,7 @@ int kp_pol_del(struct kp_node *node, const char *id, struct kp_pol_journal *j,
 	struct kp_endpoint *ep;
 	struct kp_undo *u;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	if (!pol) {
 		NL_SET_ERR_MSG(extack, "no such policy");
 		return -ENOENT;
@@ -729,7 +728,7 @@ int kp_ep_policy_set(struct kp_node *node, struct kp_endpoint *ep,
 	struct kp_ep_policy *epp = NULL;
 	int err;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	if (n) {
 		epp = kp_ep_policy_build(node, attach, n, NULL, extack);
 		if (IS_ERR(epp))
@@ -761,7 +760,7 @@ int kp_ep_join(struct kp_node *node, struct kp_endpoint *ep, const struct kp_att
 	struct kp_undo *u;
 	int err;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	if (same && same->leaving) {
 		NL_SET_ERR_MSG(extack,
 			       "endpoint is deleted by this transaction: add it again in the next");
@@ -786,7 +785,7 @@ int kp_ep_leave(struct kp_node *node, const char *id, struct kp_pol_journal *j,
 	struct kp_endpoint *ep = kp_ep_present(node, id, extack);
 	struct kp_undo *u;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	if (WARN_ON_ONCE(!j))
 		return -EINVAL;		/* leaving is undone or finished by the journal */
 	if (!ep)
@@ -857,7 +856,7 @@ void kp_pol_rollback(struct kp_node *node, struct kp_pol_journal *j)
 {
 	struct kp_undo *u, *tmp;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	list_for_each_entry_safe(u, tmp, &j->undo, list) {
 		kp_undo_one(j, u);
 		list_del(&u->list);
@@ -903,8 +902,9 @@ void kp_pol_journal_done(struct kp_pol_journal *j)
 const struct kp_prog *kp_ep_prog(const struct kp_endpoint *ep, unsigned int dir,
 				 unsigned int view)
 {
-	const struct kp_ep_policy *epp = rcu_dereference_check(ep->pol[view],
-							       lockdep_is_held(&kplane_mutex));
+	/* Outside a table, an endpoint is its builder's alone. */
+	const struct kp_ep_policy *epp = rcu_dereference_check(ep->pol[view], !ep->table ||
+							       lockdep_is_held(ep->table->lock));
 
 	return epp ? &epp->prog[dir] : NULL;
 }

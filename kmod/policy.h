@@ -3,7 +3,7 @@
  * A node's policy objects: named IP sets, policies with per-rule counters,
  * and each endpoint's compiled program (its tiers and policies, per
  * direction).  Objects are immutable once published; a change builds new
- * ones and swaps them in under kplane_mutex, so a packet sees the old state
+ * ones and swaps them in under the node's lock, so a packet sees the old state
  * or the new one.  Every change bumps the node's policy revision, which
  * makes cached flow verdicts re-check on their next packet.
  */
@@ -55,6 +55,7 @@ struct kp_ep_policy {
 };
 
 struct kp_pol_table {
+	struct mutex *lock;		/* guards every change (its node's) */
 	struct rhashtable sets;
 	struct rhashtable pols;
 	struct list_head set_list;
@@ -81,7 +82,7 @@ struct kp_pol_journal {
 extern unsigned int kp_max_rules;
 extern unsigned int kp_max_ipsets;
 
-int kp_pol_table_init(struct kp_pol_table *tbl);
+int kp_pol_table_init(struct kp_pol_table *tbl, struct mutex *lock);
 /* Caller has dropped every endpoint first. */
 void kp_pol_table_destroy(struct kp_pol_table *tbl);
 
@@ -98,9 +99,10 @@ int kp_ipset_update(struct kp_node *node, const char *name, const struct kp_pref
 		    struct kp_pol_journal *j, struct netlink_ext_ack *extack);
 int kp_ipset_del(struct kp_node *node, const char *name, struct kp_pol_journal *j,
 		 struct netlink_ext_ack *extack);
-/* Dumps (under kplane_mutex, outside commits): the members and their count. */
-const struct kp_prefix_set *kp_ipset_committed(const struct kp_ipset *set);
-u32 kp_ipset_count(const struct kp_ipset *set);
+/* Dumps (under @tbl's lock, outside commits): the members and their count. */
+const struct kp_prefix_set *kp_ipset_committed(const struct kp_pol_table *tbl,
+					       const struct kp_ipset *set);
+u32 kp_ipset_count(const struct kp_pol_table *tbl, const struct kp_ipset *set);
 
 struct kp_pol *kp_pol_alloc(void);
 void kp_pol_free(struct kp_pol *pol);

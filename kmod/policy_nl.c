@@ -100,7 +100,7 @@ static int kp_nl_pol_op(struct genl_info *info, int type, const char *missing)
 		kp_set_err(info->extack, NULL, missing);
 		return -EINVAL;
 	}
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&node->lock);
 	err = kp_require_enabled(node, info->extack);
 	if (!err && info->attrs[KPLANE_A_TXN_ID]) {
 		txn = kp_txn_find(node, nla_get_u32(info->attrs[KPLANE_A_TXN_ID]),
@@ -110,7 +110,7 @@ static int kp_nl_pol_op(struct genl_info *info, int type, const char *missing)
 	} else if (!err) {
 		err = kp_pol_op_apply(node, cmd, info->attrs[type], NULL, info->extack);
 	}
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&node->lock);
 	return err;
 }
 
@@ -191,7 +191,8 @@ static int kp_put_prefix(struct sk_buff *skb, int type, const struct kp_prefix *
 static int kp_put_ipset_part(struct sk_buff *skb, const void *obj, u32 first, u32 *next)
 {
 	const struct kp_ipset *set = obj;
-	const struct kp_prefix_set *s = kp_ipset_committed(set);
+	const struct kp_pol_table *tbl = &kp_node_get(sock_net(skb->sk))->pol;
+	const struct kp_prefix_set *s = kp_ipset_committed(tbl, set);
 	struct nlattr *nest = nla_nest_start(skb, KPLANE_A_IPSET);
 	u32 n = s ? s->n : 0, i;
 
@@ -215,24 +216,26 @@ int kp_nl_ipset_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct kp_node *node = kp_node_get(sock_net(skb->sk));
 	struct kp_ipset *set;
 	u64 i = 0;
-	int err = kp_dump_lock(cb, node);
+	int err;
 
-	if (err < 0)
-		return err;
+	mutex_lock(&node->lock);
+	err = kp_dump_begin(cb, node);
 	/*
 	 * Sets are few; their position is the cursor (a racing change flags
 	 * it), with the next member of a set that spans messages.
 	 */
-	list_for_each_entry(set, &node->pol.set_list, list) {
-		if (err || ++i <= ctx->last_seq)
-			continue;
-		if (!kp_dump_part(skb, cb, KPLANE_CMD_IPSET_GET, kp_put_ipset_part, set,
-				  kp_ipset_count(set)))
-			break;
-		ctx->last_seq = i;
+	if (!err) {
+		list_for_each_entry(set, &node->pol.set_list, list) {
+			if (++i <= ctx->last_seq)
+				continue;
+			if (!kp_dump_part(skb, cb, KPLANE_CMD_IPSET_GET, kp_put_ipset_part, set,
+					  kp_ipset_count(&node->pol, set)))
+				break;
+			ctx->last_seq = i;
+		}
 	}
-	mutex_unlock(&kplane_mutex);
-	return skb->len;
+	mutex_unlock(&node->lock);
+	return err < 0 ? err : skb->len;
 }
 
 /* --- dumps --- */
@@ -361,20 +364,22 @@ int kp_nl_pol_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct kp_dump_ctx *ctx = (struct kp_dump_ctx *)cb->ctx;
 	struct kp_node *node = kp_node_get(sock_net(skb->sk));
 	struct kp_pol *pol;
-	int err = kp_dump_lock(cb, node);
+	int err;
 
-	if (err < 0)
-		return err;
-	list_for_each_entry(pol, &node->pol.pol_list, list) {
-		if (err || pol->seq <= ctx->last_seq)
-			continue;
-		if (!kp_dump_part(skb, cb, KPLANE_CMD_POLICY_GET, kp_put_policy_part, pol,
-				  pol->p.n_rules[0] + pol->p.n_rules[1]))
-			break;
-		ctx->last_seq = pol->seq;
+	mutex_lock(&node->lock);
+	err = kp_dump_begin(cb, node);
+	if (!err) {
+		list_for_each_entry(pol, &node->pol.pol_list, list) {
+			if (pol->seq <= ctx->last_seq)
+				continue;
+			if (!kp_dump_part(skb, cb, KPLANE_CMD_POLICY_GET, kp_put_policy_part,
+					  pol, pol->p.n_rules[0] + pol->p.n_rules[1]))
+				break;
+			ctx->last_seq = pol->seq;
+		}
 	}
-	mutex_unlock(&kplane_mutex);
-	return skb->len;
+	mutex_unlock(&node->lock);
+	return err < 0 ? err : skb->len;
 }
 
 /* --- endpoint attachments --- */

@@ -22,7 +22,7 @@ int kp_nl_trace(struct sk_buff *skb, struct genl_info *info);
  * Parses and applies one policy change (@cmd, one of IPSET_SET/UPDATE/DEL,
  * POLICY_SET/DEL, ENDPOINT_POLICY, with its request nest), journaled in @j
  * when a transaction commits it; ENDPOINT_DEL only so.  Caller holds
- * kplane_mutex.
+ * the node's lock.
  */
 int kp_pol_op_apply(struct kp_node *node, u8 cmd, const struct nlattr *nest,
 		    struct kp_pol_journal *j, struct netlink_ext_ack *extack);

@@ -20,8 +20,9 @@ static const struct rhashtable_params kp_svc_params = {
 	.automatic_shrinking = true,
 };
 
-int kp_svc_table_init(struct kp_svc_table *tbl)
+int kp_svc_table_init(struct kp_svc_table *tbl, struct mutex *lock)
 {
+	tbl->lock = lock;
 	INIT_LIST_HEAD(&tbl->list);
 	tbl->count = 0;
 	tbl->next_seq = 1;
@@ -184,7 +185,7 @@ int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 	struct kp_service *old;
 	int err;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(tbl->lock);
 	old = kp_svc_lookup(tbl, &svc->key);
 	if (old == svc) {	/* staged as new: now listed */
 		kp_svc_list(tbl, svc);
@@ -220,7 +221,7 @@ int kp_svc_stage(struct kp_svc_table *tbl, struct kp_service *old, struct kp_ser
 {
 	int err;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(tbl->lock);
 	if (svc) {
 		svc->hidden = BIT(staged ^ 1);
 		if (!old) {
@@ -237,7 +238,7 @@ int kp_svc_stage(struct kp_svc_table *tbl, struct kp_service *old, struct kp_ser
 
 void kp_svc_unstage(struct kp_svc_table *tbl, struct kp_service *old, struct kp_service *svc)
 {
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(tbl->lock);
 	if (old) {
 		WRITE_ONCE(old->hidden, 0);
 		RCU_INIT_POINTER(old->next, NULL);
@@ -249,7 +250,7 @@ void kp_svc_unstage(struct kp_svc_table *tbl, struct kp_service *old, struct kp_
 
 void kp_svc_table_del(struct kp_svc_table *tbl, struct kp_service *svc)
 {
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(tbl->lock);
 	rhashtable_remove_fast(&tbl->ht, &svc->node, kp_svc_params);
 	list_del_rcu(&svc->list);
 	tbl->count--;

@@ -5,7 +5,8 @@
  * published: SERVICE_SET builds a new one and swaps it in, so a connect()
  * sees the old backend set or the new one, never a mix.
  *
- * Writers hold kplane_mutex; the connect hook reads under RCU.
+ * Writers hold the table's lock (its node's); the connect hook reads under
+ * RCU.
  */
 #ifndef KPLANE_SERVICE_H
 #define KPLANE_SERVICE_H
@@ -70,6 +71,7 @@ struct kp_service {
 };
 
 struct kp_svc_table {
+	struct mutex *lock;		/* guards every change (its node's) */
 	struct rhashtable ht;
 	struct list_head list;
 	unsigned int count;
@@ -80,13 +82,13 @@ struct kp_svc_table {
 
 extern unsigned int kp_max_services;
 
-int kp_svc_table_init(struct kp_svc_table *tbl);
+int kp_svc_table_init(struct kp_svc_table *tbl, struct mutex *lock);
 void kp_svc_table_destroy(struct kp_svc_table *tbl);
 
 /* A service with room for @n backends, not yet built or published. */
 struct kp_service *kp_svc_alloc(unsigned int n);
 void kp_svc_free(struct kp_service *svc);
-/* Charges @svc's memory, built or not, to the node budget @b (kplane_mutex). */
+/* Charges @svc's memory, built or not, to the node budget @b (its lock held). */
 int kp_svc_charge(struct kp_service *svc, struct kp_budget *b, struct netlink_ext_ack *extack);
 /* Builds the Maglev table over the usable backends. */
 int kp_svc_build(struct kp_service *svc, struct netlink_ext_ack *extack);

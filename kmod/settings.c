@@ -144,7 +144,7 @@ bool kp_node_failsafe_has(const struct kp_node *node, unsigned int which, u8 pro
 static void kp_failsafe_swap(struct kp_node *node, unsigned int which, struct kp_failsafe *fs)
 {
 	struct kp_failsafe *old = rcu_replace_pointer(node->set.failsafe[which], fs,
-						      lockdep_is_held(&kplane_mutex));
+						      lockdep_is_held(&node->lock));
 
 	if (old)
 		kfree_rcu(old, rcu);
@@ -154,7 +154,7 @@ void kp_settings_reset(struct kp_node *node)
 {
 	unsigned int i;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	for (i = 0; i < 2; i++)
 		kp_failsafe_swap(node, i, NULL);
 	WRITE_ONCE(node->set.max_endpoints, 0);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A node's own settings (KPLANE_CMD_NODE_SET), over the host's: the module
- * parameters are every node's defaults and caps.  Set under kplane_mutex;
+ * parameters are every node's defaults and caps.  Set under the node's lock;
  * the datapath reads each with READ_ONCE (the failsafe lists under RCU),
  * so a packet sees the old value or the new one.
  */

@@ -129,7 +129,7 @@ int kp_settings_fill(struct sk_buff *skb, const struct kp_node *node)
 	const struct kp_settings *s = &node->set;
 	struct nlattr *nest = nla_nest_start(skb, KPLANE_A_SETTINGS);
 
-	/* Under kplane_mutex: the lists cannot change. */
+	/* Under the node's lock: the lists cannot change. */
 	if (!nest || nla_put_u32(skb, KPLANE_SET_A_MAX_ENDPOINTS, s->max_endpoints) ||
 	    nla_put_u32(skb, KPLANE_SET_A_MAX_SERVICES, s->max_services) ||
 	    nla_put_u32(skb, KPLANE_SET_A_MAX_FLOWS, s->max_flows) ||
@@ -138,10 +138,10 @@ int kp_settings_fill(struct sk_buff *skb, const struct kp_node *node)
 	    nla_put_u8(skb, KPLANE_SET_A_FAST_FORWARD, s->fast_forward) ||
 	    kp_put_failsafe(skb, KPLANE_SET_A_FAILSAFE_IN,
 			    rcu_dereference_protected(s->failsafe[KP_FAILSAFE_IN],
-						      lockdep_is_held(&kplane_mutex))) ||
+						      lockdep_is_held(&node->lock))) ||
 	    kp_put_failsafe(skb, KPLANE_SET_A_FAILSAFE_OUT,
 			    rcu_dereference_protected(s->failsafe[KP_FAILSAFE_OUT],
-						      lockdep_is_held(&kplane_mutex))))
+						      lockdep_is_held(&node->lock))))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;

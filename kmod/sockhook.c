@@ -66,7 +66,9 @@ static const struct rhashtable_params kp_lb_sock_params = {
 };
 
 static struct rhashtable kp_lb_socks;
-static unsigned int kp_sockhook_users;	/* enabled nodes; kplane_mutex */
+/* Enabled nodes: the probes are registered while there is one. */
+static DEFINE_MUTEX(kp_sockhook_lock);
+static unsigned int kp_sockhook_users;	/* written under kp_sockhook_lock */
 static struct kp_pool kp_lb_sock_count;	/* records, over all nodes */
 /*
  * Whether the socket table may be read: cleared by the last
@@ -630,7 +632,9 @@ static const struct kp_service *kp_lb_sock_stale(struct kp_node *node,
  * Calls @visit on every record, in RCU sections of a bounded size (up to
  * max_lb_sockets records: let RCU and others in).  Records only, never
  * their sockets: a TCP socket may be freed without a grace period once its
- * record is gone.  Caller holds kplane_mutex.
+ * record is gone.  Caller holds its node's lock, and the node is one of
+ * the users: the table is there.  Walks of different nodes may run at once;
+ * each changes only its node's records.
  */
 static void kp_lb_socks_walk(void (*visit)(struct kp_lb_sock *e, const void *arg),
 			     const void *arg)
@@ -639,8 +643,7 @@ static void kp_lb_socks_walk(void (*visit)(struct kp_lb_sock *e, const void *arg
 	unsigned int seen = 0;
 	struct kp_lb_sock *e;
 
-	lockdep_assert_held(&kplane_mutex);
-	if (!kp_sockhook_users)
+	if (!READ_ONCE(kp_sockhook_users))
 		return;
 	rhashtable_walk_enter(&kp_lb_socks, &iter);
 	rhashtable_walk_start(&iter);
@@ -683,6 +686,7 @@ void kp_sockhook_udp_moved(struct kp_node *node, const struct kp_service *svc)
 {
 	const struct kp_udp_moved m = { node, svc };
 
+	lockdep_assert_held(&node->lock);
 	if (!svc || svc->key.proto == IPPROTO_UDP)
 		kp_lb_socks_walk(kp_lb_sock_mark_moved, &m);
 }
@@ -703,6 +707,7 @@ static void kp_lb_sock_drop_node(struct kp_lb_sock *e, const void *arg)
  */
 void kp_sockhook_node_gone(struct kp_node *node)
 {
+	lockdep_assert_held(&node->lock);
 	kp_lb_socks_walk(kp_lb_sock_drop_node, node);
 }
 
@@ -1072,13 +1077,16 @@ static int kp_probes_check_ftrace(void)
 	return 0;
 }
 
-int kp_sockhook_get(void)
+static int kp_sockhook_get_locked(void)
 {
 	int err;
 
-	lockdep_assert_held(&kplane_mutex);
-	if (kp_sockhook_users++)
+	lockdep_assert_held(&kp_sockhook_lock);
+	if (kp_sockhook_users) {
+		WRITE_ONCE(kp_sockhook_users, kp_sockhook_users + 1);
 		return 0;
+	}
+	WRITE_ONCE(kp_sockhook_users, 1);
 	kp_probes_reset();
 	WRITE_ONCE(kp_lb_table_live, true);
 	err = register_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
@@ -1096,15 +1104,16 @@ err_probes:
 	unregister_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
 err_users:
 	WRITE_ONCE(kp_lb_table_live, false);
-	kp_sockhook_users--;
+	WRITE_ONCE(kp_sockhook_users, 0);
 	pr_err("kplane: connect-time LB unavailable: cannot register probes: %d\n", err);
 	return err;
 }
 
-void kp_sockhook_put(void)
+static void kp_sockhook_put_locked(void)
 {
-	lockdep_assert_held(&kplane_mutex);
-	if (--kp_sockhook_users)
+	lockdep_assert_held(&kp_sockhook_lock);
+	WRITE_ONCE(kp_sockhook_users, kp_sockhook_users - 1);
+	if (kp_sockhook_users)
 		return;
 	unregister_kretprobes(kp_retprobe_ptrs, ARRAY_SIZE(kp_retprobe_ptrs));
 	unregister_kprobes(kp_probe_ptrs, ARRAY_SIZE(kp_probe_ptrs));
@@ -1118,4 +1127,21 @@ void kp_sockhook_put(void)
 	kp_lb_socks_flush();
 	/* kp_lb_sock_free_rcu is module code. */
 	rcu_barrier();
+}
+
+int kp_sockhook_get(void)
+{
+	int err;
+
+	mutex_lock(&kp_sockhook_lock);
+	err = kp_sockhook_get_locked();
+	mutex_unlock(&kp_sockhook_lock);
+	return err;
+}
+
+void kp_sockhook_put(void)
+{
+	mutex_lock(&kp_sockhook_lock);
+	kp_sockhook_put_locked();
+	mutex_unlock(&kp_sockhook_lock);
 }

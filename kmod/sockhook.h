@@ -18,7 +18,7 @@ void kp_sockhook_uninit(void);
 unsigned long kp_sockhook_missed(void);
 /*
  * The probes are armed only while some node is enabled, so a host without
- * nodes pays nothing on its connect paths.  Caller holds kplane_mutex.
+ * nodes pays nothing on its connect paths.
  */
 int kp_sockhook_get(void);
 void kp_sockhook_put(void);
@@ -34,7 +34,7 @@ struct kp_service;
  * table has it now (after a commit, one pass for all it changed).
  */
 void kp_sockhook_udp_moved(struct kp_node *node, const struct kp_service *svc);
-/* @node is being disabled: its sockets' records go (caller holds kplane_mutex). */
+/* @node is being disabled: its sockets' records go (caller holds its lock). */
 void kp_sockhook_node_gone(struct kp_node *node);
 
 #endif /* KPLANE_SOCKHOOK_H */

@@ -88,7 +88,7 @@ int kp_txn_begin(struct kp_node *node, u32 portid, u32 *id, struct netlink_ext_a
 	struct kp_txn *txn;
 	int err;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	if (node->n_txns >= KP_TXNS_MAX) {
 		NL_SET_ERR_MSG(extack, "too many open transactions on this node");
 		return -EBUSY;
@@ -113,7 +113,7 @@ int kp_txn_begin(struct kp_node *node, u32 portid, u32 *id, struct netlink_ext_a
 		txn->id = ++node->next_txn_id;
 	} while (!txn->id);
 	list_add_tail(&txn->list, &node->txns);
-	node->n_txns++;
+	WRITE_ONCE(node->n_txns, node->n_txns + 1);
 	*id = txn->id;
 	return 0;
 }
@@ -123,7 +123,7 @@ struct kp_txn *kp_txn_find(struct kp_node *node, u32 id, u32 portid,
 {
 	struct kp_txn *txn;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	list_for_each_entry(txn, &node->txns, list)
 		if (txn->id == id && txn->portid == portid)
 			return txn;
@@ -234,7 +234,6 @@ static struct kp_txn_pol_op *kp_txn_pol_op_new(struct kp_txn *txn, u8 cmd,
 {
 	struct kp_txn_pol_op *op;
 
-	lockdep_assert_held(&kplane_mutex);
 	if (txn->n_ops >= READ_ONCE(kp_max_txn_ops)) {
 		NL_SET_ERR_MSG(extack, "transaction has too many changes (see max_txn_ops)");
 		return ERR_PTR(-ENOSPC);
@@ -463,7 +462,7 @@ static void kp_txn_free(struct kp_node *node, struct kp_txn *txn)
 		kp_txn_pol_op_free(txn, pop);
 	rhashtable_destroy(&txn->ops);
 	list_del(&txn->list);
-	node->n_txns--;
+	WRITE_ONCE(node->n_txns, node->n_txns - 1);
 	kfree(txn);
 }
 
@@ -477,7 +476,7 @@ int kp_txn_commit(struct kp_node *node, struct kp_txn *txn, struct netlink_ext_a
 	struct kp_pol_journal j;
 	int err;
 
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	err = kp_txn_check(node, txn, extack);
 	if (err)
 		goto out;
@@ -503,7 +502,7 @@ out:
 
 void kp_txn_abort(struct kp_node *node, struct kp_txn *txn)
 {
-	lockdep_assert_held(&kplane_mutex);
+	lockdep_assert_held(&node->lock);
 	kp_txn_free(node, txn);
 }
 
@@ -524,12 +523,18 @@ static int kp_txn_netlink_event(struct notifier_block *nb, unsigned long event, 
 
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC || !n->portid)
 		return NOTIFY_DONE;
-	mutex_lock(&kplane_mutex);
 	node = kp_node_get(n->net);
+	/*
+	 * Lockless for the sockets of nodes with no transaction open (nearly
+	 * all): this one's requests, which open them, are over.
+	 */
+	if (!READ_ONCE(node->n_txns))
+		return NOTIFY_DONE;
+	mutex_lock(&node->lock);
 	list_for_each_entry_safe(txn, tmp, &node->txns, list)
 		if (txn->portid == n->portid)
 			kp_txn_free(node, txn);
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&node->lock);
 	return NOTIFY_DONE;
 }
 

@@ -3,12 +3,12 @@
  * Transactions: a client begins one on its node, stages changes (validated
  * as they arrive, so a refused change is refused at once), then
  * commits or aborts.  Commit checks every staged change against the current
- * tables before touching any, then applies them all under kplane_mutex; an
+ * tables before touching any, then applies them all under the node's lock; an
  * abort (or the client's socket closing) discards them, and nothing it
  * staged was ever visible.
  *
  * A transaction belongs to the netlink socket that began it.  Within one,
- * the last change to a frontend wins.  All under kplane_mutex.
+ * the last change to a frontend wins.  All under the node's lock.
  *
  * Policy and endpoint changes (IP sets, policies, endpoint add, delete and
  * policy) are kept as their requests (an added endpoint: built) and applied

@@ -139,19 +139,16 @@ void kp_rule_release(struct kp_rule *r)
 	kp_side_release(&r->dst);
 }
 
-void kp_policy_free(struct kp_policy *pol)
+void kp_policy_release(struct kp_policy *pol)
 {
 	unsigned int d, i;
 
-	if (!pol)
-		return;
 	for (d = 0; d < __KPLANE_DIR_MAX; d++) {
-		for (i = 0; i < pol->n_rules[d]; i++)
+		for (i = 0; pol->rules[d] && i < pol->n_rules[d]; i++)
 			kp_rule_release(&pol->rules[d][i]);
 		kp_free(pol->rules[d]);
 		kp_rule_index_free(pol->index[d]);
 	}
-	kp_free(pol);
 }
 
 /* --- the index (struct kp_rule_index) --- */

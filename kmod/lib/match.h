@@ -159,8 +159,8 @@ void kp_rule_release(struct kp_rule *r);
  */
 int kp_policy_index(struct kp_policy *pol, u32 min_rules);
 void kp_rule_index_free(struct kp_rule_index *ix);
-/* Frees a policy's rules, indexes and the policy. */
-void kp_policy_free(struct kp_policy *pol);
+/* Frees a policy's rules and indexes, not the policy (its owner's to free). */
+void kp_policy_release(struct kp_policy *pol);
 /* Evaluation order of policies within a tier: order, then id. */
 int kp_policy_cmp(const void *a, const void *b);
 void kp_prog_eval(const struct kp_prog *prog, unsigned int dir, const struct kp_match_pkt *pkt,

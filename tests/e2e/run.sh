@@ -16,11 +16,11 @@ top=$(cd "$here/../.." && pwd)
 # The suite, the longest first so that the last VMs to start are short ones.
 # To add a scenario: write tests/e2e/NAME.sh (source lib.sh, use
 # kp_check/kp_eq/kp_refused, end with kp_done) and list it here.
-SCENARIOS=(policy external txn load_unload services clients agent netpol etcd cni dump_10k two_nodes nlfuzz
+SCENARIOS=(contention policy external txn load_unload services clients agent netpol etcd cni dump_10k two_nodes nlfuzz
 	endpoints bad_input settings perms)
 # Two vCPUs where the scenario races work on two CPUs: commits, unloads
 # and fuzzed requests against live traffic, per-CPU state on the fast path.
-TWO_CPUS=(policy txn load_unload nlfuzz)
+TWO_CPUS=(contention policy txn load_unload nlfuzz)
 
 kernel=stock
 jobs=${KPLANE_E2E_JOBS:-$(nproc)}

@@ -19,7 +19,8 @@ static struct kp_node *kp_test_node(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, node);
 	node->generation = 1;
-	KUNIT_ASSERT_EQ(test, kp_ep_table_init(&node->eps), 0);
+	mutex_init(&node->lock);
+	KUNIT_ASSERT_EQ(test, kp_ep_table_init(&node->eps, &node->lock), 0);
 	return node;
 }
 
@@ -38,10 +39,12 @@ static void kp_ep_test_exit(struct kunit *test)
 {
 	struct kp_ep_test *t = test->priv;
 
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&t->node->lock);
 	kp_ep_table_destroy(&t->node->eps);
+	mutex_unlock(&t->node->lock);
+	mutex_lock(&t->other->lock);
 	kp_ep_table_destroy(&t->other->eps);
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&t->other->lock);
 }
 
 static int kp_ep_suite_init(struct kunit_suite *suite)
@@ -73,9 +76,9 @@ static int kp_test_add(struct kunit *test, struct kp_node *node,
 {
 	int err;
 
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&node->lock);
 	err = kp_ep_table_add(&node->eps, ep, limit, extack);
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&node->lock);
 	if (err)
 		kp_ep_free(ep);
 	return err;
@@ -157,9 +160,9 @@ static void kp_test_delete_and_order(struct kunit *test)
 		if (i == 1)
 			mid = ep;
 	}
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&t->node->lock);
 	kp_ep_table_del(mid);
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&t->node->lock);
 	KUNIT_EXPECT_NULL(test, kp_ep_lookup_id(&t->node->eps, "ep1"));
 	KUNIT_EXPECT_NULL(test, kp_ep_lookup_ifindex(&t->node->eps, 2));
 	KUNIT_EXPECT_NULL(test, kp_ep_lookup_netns(FAKE_NET(11)));
@@ -178,11 +181,11 @@ static void kp_test_reap(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, kp_test_add(test, t->node,
 			kp_test_ep(test, "pod", 5, FAKE_NET(42)), 10, NULL), 0);
-	mutex_lock(&kplane_mutex);
-	kp_ep_reap_netns(FAKE_NET(43));		/* not a pod: nothing happens */
+	mutex_lock(&t->node->lock);
+	kp_ep_reap_netns(&t->node->eps, FAKE_NET(43));	/* not a pod: nothing happens */
 	KUNIT_EXPECT_EQ(test, t->node->eps.count, 1U);
-	kp_ep_reap_netns(FAKE_NET(42));
-	mutex_unlock(&kplane_mutex);
+	kp_ep_reap_netns(&t->node->eps, FAKE_NET(42));
+	mutex_unlock(&t->node->lock);
 	KUNIT_EXPECT_EQ(test, t->node->eps.count, 0U);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&t->node->eps.reaped), 1LL);
 	KUNIT_EXPECT_NE(test, t->node->generation, gen);
@@ -204,11 +207,11 @@ static void kp_test_many(struct kunit *test)
 	}
 	for (i = 0; i < 5000; i += 2) {
 		snprintf(id, sizeof(id), "ep%d", i);
-		mutex_lock(&kplane_mutex);
+		mutex_lock(&t->node->lock);
 		ep = kp_ep_lookup_id(&t->node->eps, id);
 		KUNIT_ASSERT_NOT_NULL(test, ep);
 		kp_ep_table_del(ep);
-		mutex_unlock(&kplane_mutex);
+		mutex_unlock(&t->node->lock);
 	}
 	KUNIT_EXPECT_EQ(test, t->node->eps.count, 2500U);
 	KUNIT_EXPECT_NOT_NULL(test, kp_ep_lookup_ifindex(&t->node->eps, 2));

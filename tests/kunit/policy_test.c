@@ -58,10 +58,11 @@ static struct kp_node *kp_pol_test_node(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, node);
 	node->generation = 1;
-	KUNIT_ASSERT_EQ(test, kp_ep_table_init(&node->eps), 0);
-	KUNIT_ASSERT_EQ(test, kp_pol_table_init(&node->pol), 0);
+	mutex_init(&node->lock);
+	KUNIT_ASSERT_EQ(test, kp_ep_table_init(&node->eps, &node->lock), 0);
+	KUNIT_ASSERT_EQ(test, kp_pol_table_init(&node->pol, &node->lock), 0);
 	test->priv = node;
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&node->lock);
 	return node;
 }
 
@@ -71,11 +72,11 @@ static void kp_pol_test_exit(struct kunit *test)
 
 	if (!node)
 		return;
-	if (!mutex_is_locked(&kplane_mutex))
-		mutex_lock(&kplane_mutex);
+	if (!mutex_is_locked(&node->lock))
+		mutex_lock(&node->lock);
 	kp_ep_table_destroy(&node->eps);
 	kp_pol_table_destroy(&node->pol);
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&node->lock);
 	rcu_barrier();
 	rcu_barrier();		/* policies' counters go a grace period after them */
 }
@@ -273,15 +274,17 @@ static void kp_test_ipset_update(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kp_ipset_set(node, "s", p, 2, NULL, NULL), 0);
 	set = kp_ipset_find(&node->pol, "s");
 	KUNIT_ASSERT_NOT_NULL(test, set);
-	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 2U);
-	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_committed(set), AF_INET, ip)->len, 32);
+	KUNIT_EXPECT_EQ(test, kp_ipset_count(&node->pol, set), 2U);
+	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_committed(&node->pol, set),
+						   AF_INET, ip)->len, 32);
 	/* A duplicate added, one removed, one removal of a non-member. */
 	KUNIT_ASSERT_EQ(test, kp_ipset_update(node, "s", add, 2, del, 2, NULL, NULL), 0);
-	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 2U);
-	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_committed(set), AF_INET, ip)->len, 24);
+	KUNIT_EXPECT_EQ(test, kp_ipset_count(&node->pol, set), 2U);
+	KUNIT_EXPECT_EQ(test, kp_prefix_set_lookup(kp_ipset_committed(&node->pol, set),
+						   AF_INET, ip)->len, 24);
 	KUNIT_EXPECT_EQ(test, kp_ipset_update(node, "nosuch", add, 1, NULL, 0, NULL, NULL), -ENOENT);
 	KUNIT_EXPECT_EQ(test, kp_test_ipset_over_limit(node), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 2U);	/* untouched */
+	KUNIT_EXPECT_EQ(test, kp_ipset_count(&node->pol, set), 2U);	/* untouched */
 	KUNIT_EXPECT_EQ(test, kp_ipset_del(node, "s", NULL, NULL), 0);
 	KUNIT_EXPECT_NULL(test, kp_ipset_find(&node->pol, "s"));
 }
@@ -480,7 +483,7 @@ static void kp_test_rollback(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, kp_ep_has_policy(ep, 0) || kp_ep_has_policy(ep, 1));
 	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(set->v.data[0], true),
 			    rcu_dereference_protected(set->v.data[1], true));
-	KUNIT_EXPECT_EQ(test, kp_ipset_count(set), 1U);
+	KUNIT_EXPECT_EQ(test, kp_ipset_count(&node->pol, set), 1U);
 	KUNIT_EXPECT_EQ(test, node->pol.n_rules, 7U);
 }
 

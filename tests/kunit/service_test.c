@@ -41,29 +41,32 @@ static struct kp_service *kp_test_svc(struct kunit *test, u8 last, unsigned int 
 	return kp_test_svc_ex(test, last, n, states, 0, false);
 }
 
+/* The tables' lock: a node's, in the module. */
+static DEFINE_MUTEX(kp_test_lock);
+
 static struct kp_svc_table *kp_test_table(struct kunit *test)
 {
 	struct kp_svc_table *tbl = kunit_kzalloc(test, sizeof(*tbl), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, tbl);
-	KUNIT_ASSERT_EQ(test, kp_svc_table_init(tbl), 0);
+	KUNIT_ASSERT_EQ(test, kp_svc_table_init(tbl, &kp_test_lock), 0);
 	return tbl;
 }
 
 static void kp_test_table_done(struct kp_svc_table *tbl)
 {
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&kp_test_lock);
 	kp_svc_table_destroy(tbl);
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&kp_test_lock);
 }
 
 static int kp_test_set(struct kp_svc_table *tbl, struct kp_service *svc, unsigned int limit)
 {
 	int err;
 
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&kp_test_lock);
 	err = kp_svc_table_set(tbl, svc, limit, NULL);
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&kp_test_lock);
 	if (err)
 		kp_svc_free(svc);
 	return err;
@@ -98,9 +101,9 @@ static void kp_test_limit_and_del(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&tbl->full), 1LL);
 	/* Replacing at the limit is fine: the count does not grow. */
 	KUNIT_EXPECT_EQ(test, kp_test_set(tbl, kp_test_svc(test, 1, 2, NULL), 1), 0);
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&kp_test_lock);
 	kp_svc_table_del(tbl, kp_svc_lookup(tbl, &a->key));
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&kp_test_lock);
 	KUNIT_EXPECT_EQ(test, tbl->count, 0U);
 	kp_test_table_done(tbl);
 }
@@ -225,7 +228,7 @@ static void kp_test_staged_view(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, kp_test_set(tbl, a, 10), 0);
 	KUNIT_ASSERT_EQ(test, kp_test_set(tbl, b, 10), 0);
-	mutex_lock(&kplane_mutex);
+	mutex_lock(&kp_test_lock);
 	rcu_read_lock();
 	KUNIT_ASSERT_EQ(test, kp_svc_stage(tbl, a, a2, 1), 0);
 	KUNIT_ASSERT_EQ(test, kp_svc_stage(tbl, b, NULL, 1), 0);
@@ -254,7 +257,7 @@ static void kp_test_staged_view(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a2->hidden | c->hidden, 0);
 	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup(tbl, &ka), a2);
 	KUNIT_EXPECT_PTR_EQ(test, kp_svc_lookup(tbl, &kc), c);
-	mutex_unlock(&kplane_mutex);
+	mutex_unlock(&kp_test_lock);
 	kp_test_table_done(tbl);
 }
 

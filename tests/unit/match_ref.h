@@ -16,6 +16,15 @@
 struct kp_ipset *kp_ref_set_new(struct kp_prefix *p, unsigned int n);
 void kp_ref_set_free(struct kp_ipset *set);
 
+/* A policy the tests built alone, outside any node. */
+static inline void kp_policy_free(struct kp_policy *pol)
+{
+	if (!pol)
+		return;
+	kp_policy_release(pol);
+	kp_free(pol);
+}
+
 struct kp_ref_rng {
 	u64 s;
 };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include "kp_test.h"
 #include "match.h"
+#include "match_ref.h"
 
 /* The unit tests' IP sets: the built set, and the raw list the reference uses. */
 struct kp_ipset {
@@ -317,8 +318,6 @@ static void test_apply_on_forward(void)
 	kp_policy_free(host);
 	kp_policy_free(fwd);
 }
-
-#include "match_ref.h"
 
 struct kp_ipset *kp_ref_set_new(struct kp_prefix *p, unsigned int n)
 {

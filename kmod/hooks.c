@@ -88,12 +88,20 @@ static unsigned int kp_hook_forward(void *priv, struct sk_buff *skb,
  */
 void kp_hooks_ingress_add(struct kp_node *node, struct kp_endpoint *ep)
 {
-	struct net_device *dev = dev_get_by_index(node->net, ep->ifindex);
+	struct net_device *dev;
 
 	lockdep_assert_held(&node->lock);
-	if (!dev)
-		return;
+	/*
+	 * Found under hooks_lock, and still registered: a device being
+	 * unregistered is unlisted, or marked, before its NETDEV_UNREGISTER,
+	 * which then waits for hooks_lock and finds the hook.
+	 */
 	mutex_lock(&node->hooks_lock);
+	dev = dev_get_by_index(node->net, ep->ifindex);
+	if (!dev)
+		goto out;
+	if (READ_ONCE(dev->reg_state) != NETREG_REGISTERED)
+		goto out_put;
 	ep->ingress = (struct nf_hook_ops) {
 		.hook = kp_fast_ingress,
 		.pf = NFPROTO_NETDEV,
@@ -105,8 +113,10 @@ void kp_hooks_ingress_add(struct kp_node *node, struct kp_endpoint *ep)
 	/* ingress.dev stays set only while hooked: the mark the removals read. */
 	if (nf_register_net_hook(node->net, &ep->ingress))
 		WRITE_ONCE(ep->ingress.dev, NULL);
-	mutex_unlock(&node->hooks_lock);
+out_put:
 	dev_put(dev);
+out:
+	mutex_unlock(&node->hooks_lock);
 }
 
 /* Under hooks_lock, which keeps @ep (its deletion unhooks it first). */

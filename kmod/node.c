@@ -126,14 +126,19 @@ void kp_node_disable(struct kp_node *node)
 	lockdep_assert_held(&node->lock);
 	if (!node->enabled)
 		return;
+	/*
+	 * The endpoints' ingress hooks before the device notifier stops
+	 * looking (!enabled): a device deleted after that must carry none.
+	 * Nothing hooks again meanwhile: that takes node->lock, held here.
+	 */
+	kp_ep_table_unhook(&node->eps);
 	kp_node_set_enabled(node, false);
 	kp_txn_abort_all(node);
 	/*
-	 * Every hook first, the endpoints' ingress ones included; the grace
-	 * period in kp_hooks_unregister then covers packets inside any of
-	 * them, and connect hooks that saw the node enabled.
+	 * Every hook goes before the tables; the grace period in
+	 * kp_hooks_unregister then covers packets inside any of them, and
+	 * connect hooks that saw the node enabled.
 	 */
-	kp_ep_table_unhook(&node->eps);
 	kp_hooks_unregister(node->net);
 	kp_sockhook_node_gone(node);
 	kp_sockhook_put();
@@ -214,6 +219,8 @@ static void __net_exit kp_net_exit_batch(struct list_head *net_exit_list)
 {
 	struct net *net;
 
+	bool disabled = false;
+
 	list_for_each_entry(net, net_exit_list, exit_list) {
 		struct kp_node *node = kp_node_get(net);
 
@@ -224,7 +231,15 @@ static void __net_exit kp_net_exit_batch(struct list_head *net_exit_list)
 		mutex_lock(&node->lock);
 		kp_node_disable(node);
 		mutex_unlock(&node->lock);
+		disabled = true;
 	}
+	/*
+	 * A connect in a pod that found its endpoint in the pod netns index
+	 * before the node dropped it may still read the node: its memory goes
+	 * when this returns.
+	 */
+	if (disabled)
+		synchronize_rcu();
 }
 
 static struct pernet_operations kp_net_ops = {

@@ -6,7 +6,6 @@
 #include <linux/netlink.h>
 #include "budget.h"
 #include "endpoint.h"
-#include "hooks.h"
 #include "node.h"
 
 unsigned int kp_max_endpoints = 65536;
@@ -108,14 +107,6 @@ err_id:
 	return err;
 }
 
-void kp_ep_table_unhook(struct kp_ep_table *tbl)
-{
-	struct kp_endpoint *ep;
-
-	list_for_each_entry(ep, &tbl->list, list)
-		kp_hooks_ingress_del(kp_node_of_table(tbl), ep);
-}
-
 void kp_ep_table_destroy(struct kp_ep_table *tbl)
 {
 	struct kp_endpoint *ep, *tmp;
@@ -186,7 +177,6 @@ static void kp_ep_free_rcu(struct rcu_head *rcu)
 int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 		    unsigned int limit, struct netlink_ext_ack *extack)
 {
-	struct kp_node *node;
 	int err;
 
 	lockdep_assert_held(tbl->lock);
@@ -232,9 +222,6 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 	list_add_tail_rcu(&ep->list, &tbl->list);
 	tbl->count++;
 	WRITE_ONCE(tbl->n_host, tbl->n_host + ep->host);
-	node = kp_node_of_table(tbl);
-	if (node->net)	/* none in KUnit's tables */
-		kp_hooks_ingress_add(node, ep);
 	return 0;
 
 err_addrs:
@@ -257,7 +244,8 @@ void kp_ep_table_del(struct kp_endpoint *ep)
 	struct kp_ep_table *tbl = ep->table;
 
 	lockdep_assert_held(tbl->lock);
-	kp_hooks_ingress_del(kp_node_of_table(tbl), ep);
+	/* Its ingress hook, embedded, went first (hooks.c): the caller's job. */
+	WARN_ON_ONCE(READ_ONCE(ep->ingress.dev));
 	if (ep->pod_net)
 		rhashtable_remove_fast(&kp_ep_by_netns, &ep->netns_node,
 				       kp_ep_netns_params);

@@ -82,12 +82,14 @@ void kp_endpoint_uninit(void);
 int kp_ep_table_init(struct kp_ep_table *tbl, struct mutex *lock);
 /* Deletes every endpoint, then the table. */
 void kp_ep_table_destroy(struct kp_ep_table *tbl);
-/* Unregisters every endpoint's ingress hook (node disable: before its grace period). */
-void kp_ep_table_unhook(struct kp_ep_table *tbl);
 
 struct kp_endpoint *kp_ep_alloc(void);
 void kp_ep_free(struct kp_endpoint *ep);
-/* On success the table owns @ep; on error the caller still does. */
+/*
+ * On success the table owns @ep; on error the caller still does.  Its
+ * ingress hook (hooks.c) is the caller's to add after, and to remove
+ * before kp_ep_table_del.
+ */
 int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 		    unsigned int limit, struct netlink_ext_ack *extack);
 void kp_ep_table_del(struct kp_endpoint *ep);

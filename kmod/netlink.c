@@ -12,6 +12,7 @@
 #include "attrs.h"
 #include "budget.h"
 #include "endpoint.h"
+#include "hooks.h"
 #include "netlink.h"
 #include "node.h"
 #include "sockhook.h"
@@ -333,6 +334,7 @@ static int kp_nl_ep_add_now(struct kp_node *node, struct kp_endpoint *ep,
 		kp_ep_free(ep);
 		return err;
 	}
+	kp_hooks_ingress_add(node, ep);
 	kp_pol_changed(node);
 	return 0;
 }
@@ -342,6 +344,7 @@ static int kp_nl_ep_add_locked(struct sk_buff *skb, struct genl_info *info,
 			       struct kp_ep_cfg *cfg)
 {
 	struct kp_node *node = kp_info_node(info);
+	struct kp_pol_change c;
 	struct kp_endpoint *ep;
 	struct kp_txn *txn;
 	int err;
@@ -362,7 +365,12 @@ static int kp_nl_ep_add_locked(struct sk_buff *skb, struct genl_info *info,
 	}
 	if (!txn)
 		return kp_nl_ep_add_now(node, ep, cfg, info->extack);
-	err = kp_txn_stage_ep_add(txn, ep, cfg->attach, cfg->n_attach, info->extack);
+	c = (struct kp_pol_change) {
+		.cmd = KPLANE_CMD_ENDPOINT_ADD, .ep = ep,
+		.attach = cfg->attach, .n_attach = cfg->n_attach,
+	};
+	strscpy(c.id, ep->id, sizeof(c.id));
+	err = kp_txn_stage_pol(txn, &c, 0, info->extack);
 	if (err) {
 		kp_ep_put_pod(ep);
 		kp_ep_free(ep);
@@ -420,42 +428,23 @@ static struct kp_endpoint *kp_nl_ep_find(struct genl_info *info)
 	return ep;
 }
 
-/* A deletion in a transaction: its form checked now, the endpoint at commit. */
-static int kp_nl_ep_stage_del(struct genl_info *info)
-{
-	struct kp_ep_cfg cfg;
-	struct kp_txn *txn;
-	int err;
-
-	err = kp_nl_ep_require(info) ?:
-	      kp_ep_parse(info->attrs[KPLANE_A_ENDPOINT], KP_EP_PARSE_KEY, &cfg, info->extack) ?:
-	      kp_require_enabled(kp_info_node(info), info->extack);
-	if (err)
-		return err;
-	txn = kp_nl_txn(info);
-	if (IS_ERR(txn))
-		return PTR_ERR(txn);
-	return kp_txn_stage_pol(txn, KPLANE_CMD_ENDPOINT_DEL, info->attrs[KPLANE_A_ENDPOINT],
-				info->extack);
-}
-
 static int kp_nl_ep_del(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kp_node *node = kp_info_node(info);
 	struct kp_endpoint *ep;
-	int err = 0;
+	int err;
 
+	/* In a transaction: its form checked now, the endpoint at commit. */
+	if (info->attrs[KPLANE_A_TXN_ID])
+		return kp_nl_ep_require(info) ?:
+		       kp_nl_pol_change(info, info->attrs[KPLANE_A_ENDPOINT]);
 	mutex_lock(&node->lock);
-	if (info->attrs[KPLANE_A_TXN_ID]) {
-		err = kp_nl_ep_stage_del(info);
-	} else {
-		ep = kp_nl_ep_find(info);
-		if (IS_ERR(ep)) {
-			err = PTR_ERR(ep);
-		} else {
-			kp_ep_table_del(ep);
-			kp_pol_changed(node);
-		}
+	ep = kp_nl_ep_find(info);
+	err = PTR_ERR_OR_ZERO(ep);
+	if (!err) {
+		kp_hooks_ingress_del(node, ep);
+		kp_ep_table_del(ep);
+		kp_pol_changed(node);
 	}
 	mutex_unlock(&node->lock);
 	return err;

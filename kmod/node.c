@@ -48,6 +48,14 @@ void kp_node_publish(struct kp_node *node)
 	synchronize_rcu_expedited();
 }
 
+static void kp_node_unhook_all(struct kp_node *node)
+{
+	struct kp_endpoint *ep;
+
+	list_for_each_entry(ep, &node->eps.list, list)
+		kp_hooks_ingress_del(node, ep);
+}
+
 /* The device notifier reads it under hooks_lock: tables live while it is set. */
 static void kp_node_set_enabled(struct kp_node *node, bool on)
 {
@@ -131,7 +139,7 @@ void kp_node_disable(struct kp_node *node)
 	 * looking (!enabled): a device deleted after that must carry none.
 	 * Nothing hooks again meanwhile: that takes node->lock, held here.
 	 */
-	kp_ep_table_unhook(&node->eps);
+	kp_node_unhook_all(node);
 	kp_node_set_enabled(node, false);
 	kp_txn_abort_all(node);
 	/*
@@ -194,6 +202,7 @@ static int __net_init kp_net_init(struct net *net)
  */
 static void kp_node_reap_pod(struct net *net)
 {
+	struct kp_endpoint *ep;
 	struct kp_ep_table *tbl;
 	struct kp_node *node;
 	bool done;
@@ -206,6 +215,9 @@ static void kp_node_reap_pod(struct net *net)
 			return;
 		node = kp_node_of_table(tbl);
 		mutex_lock(&node->lock);
+		ep = kp_ep_lookup_netns(net);
+		if (ep && ep->table == tbl)
+			kp_hooks_ingress_del(node, ep);
 		done = kp_ep_reap_netns(tbl, net);
 		mutex_unlock(&node->lock);
 	} while (!done);

@@ -422,7 +422,71 @@ void kp_pol_free(struct kp_pol *pol)
 	kp_policy_release(&pol->p);
 	for (d = 0; d < __KPLANE_DIR_MAX; d++)
 		kp_counters_free(pol->counters[d]);
+	kvfree(pol->set_names);
 	kfree(pol);
+}
+
+int kp_pol_name_set(struct kp_pol *pol, const char *name)
+{
+	if (pol->n_set_names == pol->set_names_cap) {
+		u32 cap = max(2 * pol->set_names_cap, 8U);
+		char (*names)[KPLANE_ID_MAX] = kvmalloc_array(cap, KPLANE_ID_MAX,
+							      GFP_KERNEL_ACCOUNT);
+
+		if (!names)
+			return -ENOMEM;
+		if (pol->n_set_names)
+			memcpy(names, pol->set_names, pol->n_set_names * KPLANE_ID_MAX);
+		kvfree(pol->set_names);
+		pol->set_names = names;
+		pol->set_names_cap = cap;
+	}
+	strscpy(pol->set_names[pol->n_set_names++], name, KPLANE_ID_MAX);
+	return 0;
+}
+
+/* Fills @n slots from @pol's names from *@k on: false if one is no set of @tbl. */
+static bool kp_pol_resolve_slots(struct kp_pol_table *tbl, struct kp_pol *pol,
+				 struct kp_ipset **slots, u8 n, u32 *k)
+{
+	u8 i;
+
+	for (i = 0; i < n; i++) {
+		if (*k >= pol->n_set_names)
+			return false;
+		slots[i] = kp_ipset_find(tbl, pol->set_names[(*k)++]);
+		if (!slots[i])
+			return false;
+	}
+	return true;
+}
+
+/* The IP sets @pol's rules name, as the table has them now. */
+static int kp_pol_resolve(struct kp_pol_table *tbl, struct kp_pol *pol,
+			  struct netlink_ext_ack *extack)
+{
+	unsigned int d, i;
+	u32 k = 0;
+
+	if (!pol->set_names)
+		return 0;
+	for (d = 0; d < __KPLANE_DIR_MAX; d++) {
+		for (i = 0; i < pol->p.n_rules[d]; i++) {
+			struct kp_rule *r = &pol->p.rules[d][i];
+
+			if (!kp_pol_resolve_slots(tbl, pol, r->src.sets, r->src.n_sets, &k) ||
+			    !kp_pol_resolve_slots(tbl, pol, r->src.not_sets, r->src.n_not_sets, &k) ||
+			    !kp_pol_resolve_slots(tbl, pol, r->dst.sets, r->dst.n_sets, &k) ||
+			    !kp_pol_resolve_slots(tbl, pol, r->dst.not_sets, r->dst.n_not_sets, &k)) {
+				NL_SET_ERR_MSG(extack, "a rule names an IP set that does not exist");
+				return -ENOENT;
+			}
+		}
+	}
+	kvfree(pol->set_names);
+	pol->set_names = NULL;
+	pol->n_set_names = pol->set_names_cap = 0;
+	return 0;
 }
 
 struct kp_pol *kp_pol_find(struct kp_pol_table *tbl, const char *id)
@@ -561,6 +625,11 @@ int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct kp_pol_journal *
 	int err = 0;
 
 	lockdep_assert_held(&node->lock);
+	err = kp_pol_resolve(tbl, pol, extack);
+	if (err) {
+		kp_pol_free(pol);
+		return err;
+	}
 	if (rules > READ_ONCE(kp_max_rules)) {
 		NL_SET_ERR_MSG(extack, "rule limit reached (see max_rules)");
 		kp_pol_free(pol);

@@ -35,6 +35,13 @@ struct kp_pol {
 	u64 seq;			/* dump cursor, kept across replacement */
 	struct kp_policy p;		/* p.id is the hash key */
 	struct kp_rule_counters *counters[__KPLANE_DIR_MAX];
+	/*
+	 * As parsed, before kp_pol_set: the IP sets its rules name, one per
+	 * set slot, in the order kp_pol_resolve() walks them.  NULL once
+	 * resolved (or for a policy built with its sets in place).
+	 */
+	char (*set_names)[KPLANE_ID_MAX];
+	u32 n_set_names, set_names_cap;
 	struct rcu_head rcu;
 };
 
@@ -79,6 +86,14 @@ struct kp_pol_journal {
 	unsigned int n_rules;
 };
 
+/* An IP set change: its members to set or add, and to remove. */
+struct kp_ipset_cfg {
+	char name[KPLANE_ID_MAX];
+	u32 n_add, n_del;
+	struct kp_prefix *add;		/* kp_free() them */
+	struct kp_prefix *del;
+};
+
 extern unsigned int kp_max_rules;
 extern unsigned int kp_max_ipsets;
 
@@ -105,9 +120,14 @@ const struct kp_prefix_set *kp_ipset_committed(const struct kp_pol_table *tbl,
 u32 kp_ipset_count(const struct kp_pol_table *tbl, const struct kp_ipset *set);
 
 struct kp_pol *kp_pol_alloc(void);
+/* A rule of @pol names IP set @name in its next set slot (parsing). */
+int kp_pol_name_set(struct kp_pol *pol, const char *name);
 void kp_pol_free(struct kp_pol *pol);
 struct kp_pol *kp_pol_find(struct kp_pol_table *tbl, const char *id);
-/* Publishes @pol (replacing a policy of its id); takes it in every case. */
+/*
+ * Publishes @pol (replacing a policy of its id), its rules' IP sets found
+ * by name first; takes it in every case.
+ */
 int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct kp_pol_journal *j,
 	       struct netlink_ext_ack *extack);
 int kp_pol_del(struct kp_node *node, const char *id, struct kp_pol_journal *j,

@@ -248,7 +248,8 @@ static int kp_ports_parse(const struct nlattr *nest, int type, struct kp_port_ra
 	return 0;
 }
 
-static int kp_sets_parse(const struct nlattr *nest, int type, struct kp_pol_table *tbl,
+/* The slots stay empty: the names are resolved when the policy is set. */
+static int kp_sets_parse(const struct nlattr *nest, int type, struct kp_pol *pol,
 			 struct kp_ipset ***out, u8 *n, struct netlink_ext_ack *extack)
 {
 	const struct nlattr *a;
@@ -262,22 +263,17 @@ static int kp_sets_parse(const struct nlattr *nest, int type, struct kp_pol_tabl
 		return rem;
 	}
 	nla_for_each_nested(a, nest, rem) {
-		struct kp_ipset *set;
-
 		if (nla_type(a) != type)
 			continue;
-		set = kp_ipset_find(tbl, nla_data(a));
-		if (!set) {
-			kp_set_err(extack, a, "a rule names an IP set that does not exist");
-			return -ENOENT;
-		}
-		(*out)[(*n)++] = set;
+		if (kp_pol_name_set(pol, nla_data(a)))
+			return -ENOMEM;
+		(*n)++;
 	}
 	return 0;
 }
 
 /* Whatever is filled in stays in @s for kp_rule_release(), error or not. */
-static int kp_side_parse(const struct nlattr *nest, struct kp_pol_table *tbl,
+static int kp_side_parse(const struct nlattr *nest, struct kp_pol *pol,
 			 struct kp_rule_side *s, struct netlink_ext_ack *extack)
 {
 	struct kp_prefix *p;
@@ -293,8 +289,8 @@ static int kp_side_parse(const struct nlattr *nest, struct kp_pol_table *tbl,
 	err = kp_prefixes_parse(nest, KPLANE_SIDE_A_NOT_NET, KP_RULE_NETS_MAX, &p, &n, extack);
 	kp_prefix_set_build(&s->not_nets, p, n);
 	return err ?:
-	       kp_sets_parse(nest, KPLANE_SIDE_A_SET, tbl, &s->sets, &s->n_sets, extack) ?:
-	       kp_sets_parse(nest, KPLANE_SIDE_A_NOT_SET, tbl, &s->not_sets, &s->n_not_sets,
+	       kp_sets_parse(nest, KPLANE_SIDE_A_SET, pol, &s->sets, &s->n_sets, extack) ?:
+	       kp_sets_parse(nest, KPLANE_SIDE_A_NOT_SET, pol, &s->not_sets, &s->n_not_sets,
 			     extack) ?:
 	       kp_ports_parse(nest, KPLANE_SIDE_A_PORT, &s->ports, &s->n_ports, extack) ?:
 	       kp_ports_parse(nest, KPLANE_SIDE_A_NOT_PORT, &s->not_ports, &s->n_not_ports,
@@ -309,7 +305,7 @@ static void kp_rule_u8(struct nlattr **tb, int type, u8 flag, u8 *field, u8 *fla
 	}
 }
 
-static int kp_rule_parse(const struct nlattr *nest, struct kp_pol_table *tbl,
+static int kp_rule_parse(const struct nlattr *nest, struct kp_pol *pol,
 			 struct kp_rule *r, struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[KPLANE_RULE_A_MAX + 1];
@@ -330,8 +326,8 @@ static int kp_rule_parse(const struct nlattr *nest, struct kp_pol_table *tbl,
 		   &r->flags);
 	kp_rule_u8(tb, KPLANE_RULE_A_NOT_ICMP_CODE, KP_RULE_NOT_ICMP_CODE, &r->not_icmp_code,
 		   &r->flags);
-	err = kp_side_parse(tb[KPLANE_RULE_A_SRC], tbl, &r->src, extack) ?:
-	      kp_side_parse(tb[KPLANE_RULE_A_DST], tbl, &r->dst, extack);
+	err = kp_side_parse(tb[KPLANE_RULE_A_SRC], pol, &r->src, extack) ?:
+	      kp_side_parse(tb[KPLANE_RULE_A_DST], pol, &r->dst, extack);
 	if (err)
 		return err;
 	why = kp_rule_invalid(r);
@@ -343,8 +339,8 @@ static int kp_rule_parse(const struct nlattr *nest, struct kp_pol_table *tbl,
 	return 0;
 }
 
-static int kp_rules_parse(const struct nlattr *nest, int type, struct kp_pol_table *tbl,
-			  struct kp_pol *pol, unsigned int dir, struct netlink_ext_ack *extack)
+static int kp_rules_parse(const struct nlattr *nest, int type, struct kp_pol *pol,
+			  unsigned int dir, struct netlink_ext_ack *extack)
 {
 	unsigned int count = kp_count_type(nest, type);
 	const struct nlattr *a;
@@ -363,7 +359,7 @@ static int kp_rules_parse(const struct nlattr *nest, int type, struct kp_pol_tab
 			continue;
 		/* Counted first, so kp_pol_free() releases a half-parsed rule. */
 		pol->p.n_rules[dir]++;
-		err = kp_rule_parse(a, tbl, &pol->p.rules[dir][pol->p.n_rules[dir] - 1], extack);
+		err = kp_rule_parse(a, pol, &pol->p.rules[dir][pol->p.n_rules[dir] - 1], extack);
 		if (err)
 			return err;
 		pol->counters[dir]->ids[pol->p.n_rules[dir] - 1] = kp_hash64(nla_data(a),
@@ -423,8 +419,7 @@ static int kp_pol_parse_head(const struct nlattr *nest, struct nlattr **tb, stru
 	return 0;
 }
 
-int kp_pol_parse(const struct nlattr *nest, struct kp_pol_table *tbl, struct kp_pol **out,
-		 struct netlink_ext_ack *extack)
+int kp_pol_parse(const struct nlattr *nest, struct kp_pol **out, struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[KPLANE_POL_A_MAX + 1];
 	struct kp_pol *pol;
@@ -437,9 +432,8 @@ int kp_pol_parse(const struct nlattr *nest, struct kp_pol_table *tbl, struct kp_
 	if (!pol)
 		return -ENOMEM;
 	err = kp_pol_parse_head(nest, tb, pol, extack) ?:
-	      kp_rules_parse(nest, KPLANE_POL_A_INGRESS_RULE, tbl, pol, KPLANE_DIR_INGRESS,
-			     extack) ?:
-	      kp_rules_parse(nest, KPLANE_POL_A_EGRESS_RULE, tbl, pol, KPLANE_DIR_EGRESS, extack) ?:
+	      kp_rules_parse(nest, KPLANE_POL_A_INGRESS_RULE, pol, KPLANE_DIR_INGRESS, extack) ?:
+	      kp_rules_parse(nest, KPLANE_POL_A_EGRESS_RULE, pol, KPLANE_DIR_EGRESS, extack) ?:
 	      kp_policy_index(&pol->p, KP_INDEX_MIN_RULES);
 	if (err) {
 		kp_pol_free(pol);

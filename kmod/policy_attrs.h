@@ -10,6 +10,7 @@
 #include "match.h"
 
 struct kp_attach;
+struct kp_ipset_cfg;
 struct kp_pol;
 struct kp_pol_table;
 
@@ -18,21 +19,16 @@ extern const struct nla_policy kp_ipset_req_nla_policy[KPLANE_A_MAX + 1];
 extern const struct nla_policy kp_pol_req_nla_policy[KPLANE_A_MAX + 1];
 extern const struct nla_policy kp_trace_req_nla_policy[KPLANE_A_MAX + 1];
 
-struct kp_ipset_cfg {
-	char name[KPLANE_ID_MAX];
-	u32 n_add, n_del;
-	struct kp_prefix *add;		/* kp_free() them */
-	struct kp_prefix *del;
-};
-
 /* @update: REMOVE allowed (IPSET_UPDATE); @key_only: just the name (DEL). */
 int kp_ipset_parse(const struct nlattr *nest, bool update, bool key_only,
 		   struct kp_ipset_cfg *cfg, struct netlink_ext_ack *extack);
 /* The id of a KPLANE_A_POLICY nest that must carry nothing else (DEL). */
 int kp_pol_parse_id(const struct nlattr *nest, char *id, struct netlink_ext_ack *extack);
-/* A whole policy, rules resolved against @tbl's IP sets; kp_pol_free() it. */
-int kp_pol_parse(const struct nlattr *nest, struct kp_pol_table *tbl, struct kp_pol **out,
-		 struct netlink_ext_ack *extack);
+/*
+ * A whole policy, its rules' IP sets by name (kp_pol_set finds them);
+ * kp_pol_free() it.
+ */
+int kp_pol_parse(const struct nlattr *nest, struct kp_pol **out, struct netlink_ext_ack *extack);
 /* An endpoint's INGRESS and EGRESS (either may be NULL); kvfree(*out). */
 int kp_attach_parse(const struct nlattr *ingress, const struct nlattr *egress,
 		    struct kp_attach **out, u32 *n, struct netlink_ext_ack *extack);

@@ -11,107 +11,78 @@
 
 /* --- changes: applied at once, or staged in a transaction --- */
 
-static int kp_ipset_apply(struct kp_node *node, u8 cmd, const struct nlattr *nest,
-			  struct kp_pol_journal *j, struct netlink_ext_ack *extack)
+/* The change @cmd asks for with @nest, parsed whole: nothing looked up yet. */
+static int kp_pol_change_parse(u8 cmd, const struct nlattr *nest, struct kp_pol_change *c,
+			       struct netlink_ext_ack *extack)
 {
-	struct kp_ipset_cfg cfg;
-	int err;
-
-	err = kp_ipset_parse(nest, cmd == KPLANE_CMD_IPSET_UPDATE, cmd == KPLANE_CMD_IPSET_DEL,
-			     &cfg, extack);
-	if (err)
-		goto out;
-	if (cmd == KPLANE_CMD_IPSET_SET) {
-		err = kp_ipset_set(node, cfg.name, cfg.add, cfg.n_add, j, extack);
-		cfg.add = NULL;		/* taken */
-	} else if (cmd == KPLANE_CMD_IPSET_UPDATE) {
-		err = kp_ipset_update(node, cfg.name, cfg.add, cfg.n_add, cfg.del, cfg.n_del, j,
-				      extack);
-	} else {
-		err = kp_ipset_del(node, cfg.name, j, extack);
-	}
-out:
-	kp_free(cfg.add);
-	kp_free(cfg.del);
-	return err;
-}
-
-static int kp_ep_policy_apply(struct kp_node *node, const struct nlattr *nest,
-			      struct kp_pol_journal *j, struct netlink_ext_ack *extack)
-{
-	struct kp_endpoint *ep;
 	struct kp_ep_cfg cfg;
 	int err;
 
-	err = kp_ep_parse(nest, KP_EP_PARSE_POLICY, &cfg, extack);
-	if (err)
-		return err;
-	ep = kp_ep_present(node, cfg.id, extack);
-	if (!ep) {
-		err = -ENOENT;
-	} else {
-		err = kp_ep_policy_set(node, ep, cfg.attach, cfg.n_attach, j, extack);
-	}
-	kvfree(cfg.attach);
-	return err;
-}
-
-int kp_pol_op_apply(struct kp_node *node, u8 cmd, const struct nlattr *nest,
-		    struct kp_pol_journal *j, struct netlink_ext_ack *extack)
-{
-	char id[KPLANE_ID_MAX];
-	struct kp_ep_cfg cfg;
-	struct kp_pol *pol;
-	int err;
-
+	c->cmd = cmd;
 	switch (cmd) {
 	case KPLANE_CMD_IPSET_SET:
 	case KPLANE_CMD_IPSET_UPDATE:
 	case KPLANE_CMD_IPSET_DEL:
-		return kp_ipset_apply(node, cmd, nest, j, extack);
+		return kp_ipset_parse(nest, cmd == KPLANE_CMD_IPSET_UPDATE,
+				      cmd == KPLANE_CMD_IPSET_DEL, &c->set, extack);
 	case KPLANE_CMD_POLICY_SET:
-		err = kp_pol_parse(nest, &node->pol, &pol, extack);
-		return err ?: kp_pol_set(node, pol, j, extack);
+		return kp_pol_parse(nest, &c->pol, extack);
 	case KPLANE_CMD_POLICY_DEL:
-		err = kp_pol_parse_id(nest, id, extack);
-		return err ?: kp_pol_del(node, id, j, extack);
+		return kp_pol_parse_id(nest, c->id, extack);
 	case KPLANE_CMD_ENDPOINT_POLICY:
-		return kp_ep_policy_apply(node, nest, j, extack);
-	case KPLANE_CMD_ENDPOINT_DEL:	/* staged in a transaction (netlink.c) */
+		err = kp_ep_parse(nest, KP_EP_PARSE_POLICY, &cfg, extack);
+		if (err)
+			return err;
+		strscpy(c->id, cfg.id, sizeof(c->id));
+		c->attach = cfg.attach;
+		c->n_attach = cfg.n_attach;
+		return 0;
+	case KPLANE_CMD_ENDPOINT_DEL:
 		err = kp_ep_parse(nest, KP_EP_PARSE_KEY, &cfg, extack);
-		return err ?: kp_ep_leave(node, cfg.id, j, extack);
+		if (!err)
+			strscpy(c->id, cfg.id, sizeof(c->id));
+		return err;
 	}
 	return -EOPNOTSUPP;
 }
 
-/*
- * The handler of every policy change: checks the nest is there and the
- * node enabled, then applies the change, or stages it in the transaction
- * the request names (applied, or refused, at commit).
- */
-static int kp_nl_pol_op(struct genl_info *info, int type, const char *missing)
+int kp_nl_pol_change(struct genl_info *info, const struct nlattr *nest)
 {
 	struct kp_node *node = kp_info_node(info);
-	u8 cmd = info->genlhdr->cmd;
+	struct kp_pol_change c = {};
 	struct kp_txn *txn;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, type)) {
-		kp_set_err(info->extack, NULL, missing);
-		return -EINVAL;
-	}
+	err = kp_pol_change_parse(info->genlhdr->cmd, nest, &c, info->extack);
+	if (err)
+		goto out;
 	mutex_lock(&node->lock);
 	err = kp_require_enabled(node, info->extack);
 	if (!err && info->attrs[KPLANE_A_TXN_ID]) {
 		txn = kp_txn_find(node, nla_get_u32(info->attrs[KPLANE_A_TXN_ID]),
 				  info->snd_portid, info->extack);
-		err = txn ? kp_txn_stage_pol(txn, cmd, info->attrs[type], info->extack) :
-			    -ENOENT;
+		err = txn ? kp_txn_stage_pol(txn, &c, nla_len(nest), info->extack) : -ENOENT;
 	} else if (!err) {
-		err = kp_pol_op_apply(node, cmd, info->attrs[type], NULL, info->extack);
+		err = kp_pol_change_apply(node, &c, NULL, info->extack);
 	}
 	mutex_unlock(&node->lock);
+out:
+	kp_pol_change_release(&c);
 	return err;
+}
+
+/*
+ * The handler of every policy change: checks the nest is there, then
+ * applies the change, or stages it in the transaction the request names
+ * (applied, or refused, at commit).
+ */
+static int kp_nl_pol_op(struct genl_info *info, int type, const char *missing)
+{
+	if (GENL_REQ_ATTR_CHECK(info, type)) {
+		kp_set_err(info->extack, NULL, missing);
+		return -EINVAL;
+	}
+	return kp_nl_pol_change(info, info->attrs[type]);
 }
 
 static const char kp_ipset_missing[] = "IP set attribute (KPLANE_A_IPSET) is missing";

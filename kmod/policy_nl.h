@@ -7,7 +7,6 @@
 
 struct kp_endpoint;
 struct kp_node;
-struct kp_pol_journal;
 
 int kp_nl_ipset_set(struct sk_buff *skb, struct genl_info *info);
 int kp_nl_ipset_update(struct sk_buff *skb, struct genl_info *info);
@@ -19,13 +18,11 @@ int kp_nl_pol_dump(struct sk_buff *skb, struct netlink_callback *cb);
 int kp_nl_ep_policy(struct sk_buff *skb, struct genl_info *info);
 int kp_nl_trace(struct sk_buff *skb, struct genl_info *info);
 /*
- * Parses and applies one policy change (@cmd, one of IPSET_SET/UPDATE/DEL,
- * POLICY_SET/DEL, ENDPOINT_POLICY, with its request nest), journaled in @j
- * when a transaction commits it; ENDPOINT_DEL only so.  Caller holds
- * the node's lock.
+ * One policy change (IPSET_SET/UPDATE/DEL, POLICY_SET/DEL, ENDPOINT_POLICY,
+ * ENDPOINT_DEL) from its request @nest: parsed, then applied now or staged
+ * in the transaction the request names.
  */
-int kp_pol_op_apply(struct kp_node *node, u8 cmd, const struct nlattr *nest,
-		    struct kp_pol_journal *j, struct netlink_ext_ack *extack);
+int kp_nl_pol_change(struct genl_info *info, const struct nlattr *nest);
 /* An endpoint's INGRESS and EGRESS attachments, as configured. */
 int kp_put_ep_policy(struct sk_buff *skb, const struct kp_endpoint *ep);
 

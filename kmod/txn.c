@@ -8,8 +8,8 @@
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
 #include "budget.h"
+#include "hooks.h"
 #include "node.h"
-#include "policy_nl.h"
 #include "txn.h"
 
 unsigned int kp_max_txn_ops = 262144;
@@ -38,20 +38,15 @@ struct kp_txn_op {
 static struct workqueue_struct *kp_build_wq;
 
 /*
- * A staged policy or endpoint change, applied at commit in staging order:
- * by kp_pol_op_apply() from a copy of the request, or, for ENDPOINT_ADD, an
- * endpoint built at staging.  Its pod netns is resolved from the request's
- * fd, gone by the commit: the op holds a reference until the transaction
- * ends (by then the endpoint is indexed, and the netns' exit unbinds it).
+ * A staged policy or endpoint change, applied at commit in staging order.
+ * An added endpoint's pod netns was resolved from the request's fd, gone
+ * by the commit: the op holds a reference until the transaction ends (by
+ * then the endpoint is indexed, and the netns' exit unbinds it).
  */
 struct kp_txn_pol_op {
 	struct list_head list;
-	u8 cmd;
-	struct nlattr *nest;
 	long charged;			/* to the node's configuration memory */
-	struct kp_endpoint *ep;
-	struct kp_attach *attach;
-	u32 n_attach;
+	struct kp_pol_change c;
 	struct net *pod_net;
 };
 
@@ -229,7 +224,7 @@ int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,
 }
 
 /* A new policy op, last in order; the caller fills it in. */
-static struct kp_txn_pol_op *kp_txn_pol_op_new(struct kp_txn *txn, u8 cmd,
+static struct kp_txn_pol_op *kp_txn_pol_op_new(struct kp_txn *txn,
 					       struct netlink_ext_ack *extack)
 {
 	struct kp_txn_pol_op *op;
@@ -241,7 +236,6 @@ static struct kp_txn_pol_op *kp_txn_pol_op_new(struct kp_txn *txn, u8 cmd,
 	op = kzalloc(sizeof(*op), GFP_KERNEL_ACCOUNT);
 	if (!op)
 		return ERR_PTR(-ENOMEM);
-	op->cmd = cmd;
 	list_add_tail(&op->list, &txn->pol_ops);
 	txn->n_ops++;
 	return op;
@@ -252,71 +246,92 @@ static void kp_txn_pol_op_free(struct kp_txn *txn, struct kp_txn_pol_op *op)
 	list_del(&op->list);
 	txn->n_ops--;
 	kp_config_uncharge(txn->budget, op->charged);
-	kvfree(op->nest);
-	if (op->ep)
-		kp_ep_free(op->ep);
-	kvfree(op->attach);
+	kp_pol_change_release(&op->c);
 	if (op->pod_net)
 		put_net(op->pod_net);
 	kfree(op);
 }
 
-int kp_txn_stage_pol(struct kp_txn *txn, u8 cmd, const struct nlattr *nest,
+int kp_txn_stage_pol(struct kp_txn *txn, struct kp_pol_change *c, long bytes,
 		     struct netlink_ext_ack *extack)
 {
-	struct kp_txn_pol_op *op = kp_txn_pol_op_new(txn, cmd, extack);
+	struct kp_txn_pol_op *op = kp_txn_pol_op_new(txn, extack);
 	int err;
 
 	if (IS_ERR(op))
 		return PTR_ERR(op);
-	err = kp_config_charge(txn->budget, nest->nla_len, extack);
-	if (err) {
-		kp_txn_pol_op_free(txn, op);
-		return err;
-	}
-	op->charged = nest->nla_len;
-	/* A large policy's request may exceed what kmalloc gives at once. */
-	op->nest = kvmalloc(nest->nla_len, GFP_KERNEL_ACCOUNT);
-	if (!op->nest) {
-		kp_txn_pol_op_free(txn, op);
-		return -ENOMEM;
-	}
-	memcpy(op->nest, nest, nest->nla_len);
-	return 0;
-}
-
-int kp_txn_stage_ep_add(struct kp_txn *txn, struct kp_endpoint *ep, struct kp_attach *attach,
-			u32 n_attach, struct netlink_ext_ack *extack)
-{
-	struct kp_txn_pol_op *op = kp_txn_pol_op_new(txn, KPLANE_CMD_ENDPOINT_ADD, extack);
-	long bytes = sizeof(*ep) + (long)n_attach * sizeof(*attach);
-	int err;
-
-	if (IS_ERR(op))
-		return PTR_ERR(op);
+	if (c->ep)
+		bytes += sizeof(*c->ep);
+	bytes += (long)c->n_attach * sizeof(*c->attach);
 	err = kp_config_charge(txn->budget, bytes, extack);
 	if (err) {
 		kp_txn_pol_op_free(txn, op);
 		return err;
 	}
 	op->charged = bytes;
-	op->ep = ep;
-	op->pod_net = ep->pod_net;
-	op->attach = attach;
-	op->n_attach = n_attach;
+	op->c = *c;
+	memset(c, 0, sizeof(*c));
+	op->pod_net = op->c.ep ? op->c.ep->pod_net : NULL;
 	return 0;
 }
 
-/* One staged policy or endpoint change, into the staged view. */
-static int kp_txn_pol_op_apply(struct kp_node *node, struct kp_txn_pol_op *op,
-			       struct kp_pol_journal *j, struct netlink_ext_ack *extack)
+void kp_pol_change_release(struct kp_pol_change *c)
 {
-	struct kp_endpoint *ep = op->ep;
+	kp_free(c->set.add);
+	kp_free(c->set.del);
+	kp_pol_free(c->pol);
+	kvfree(c->attach);
+	if (c->ep)
+		kp_ep_free(c->ep);
+	memset(c, 0, sizeof(*c));
+}
 
-	if (op->cmd != KPLANE_CMD_ENDPOINT_ADD)
-		return kp_pol_op_apply(node, op->cmd, op->nest, j, extack);
-	op->ep = NULL;		/* taken: the table or the journal frees it */
-	return kp_ep_join(node, ep, op->attach, op->n_attach, j, extack);
+/* Endpoint @id's policy becomes @c's attachments. */
+static int kp_ep_policy_apply(struct kp_node *node, struct kp_pol_change *c,
+			      struct kp_pol_journal *j, struct netlink_ext_ack *extack)
+{
+	struct kp_endpoint *ep = kp_ep_present(node, c->id, extack);
+
+	if (!ep)
+		return -ENOENT;
+	return kp_ep_policy_set(node, ep, c->attach, c->n_attach, j, extack);
+}
+
+int kp_pol_change_apply(struct kp_node *node, struct kp_pol_change *c,
+			struct kp_pol_journal *j, struct netlink_ext_ack *extack)
+{
+	struct kp_ipset_cfg *set = &c->set;
+	struct kp_endpoint *ep;
+	struct kp_prefix *add;
+	struct kp_pol *pol;
+
+	lockdep_assert_held(&node->lock);
+	switch (c->cmd) {
+	case KPLANE_CMD_IPSET_SET:
+		add = set->add;
+		set->add = NULL;		/* taken */
+		return kp_ipset_set(node, set->name, add, set->n_add, j, extack);
+	case KPLANE_CMD_IPSET_UPDATE:
+		return kp_ipset_update(node, set->name, set->add, set->n_add, set->del,
+				       set->n_del, j, extack);
+	case KPLANE_CMD_IPSET_DEL:
+		return kp_ipset_del(node, set->name, j, extack);
+	case KPLANE_CMD_POLICY_SET:
+		pol = c->pol;
+		c->pol = NULL;			/* taken */
+		return kp_pol_set(node, pol, j, extack);
+	case KPLANE_CMD_POLICY_DEL:
+		return kp_pol_del(node, c->id, j, extack);
+	case KPLANE_CMD_ENDPOINT_POLICY:
+		return kp_ep_policy_apply(node, c, j, extack);
+	case KPLANE_CMD_ENDPOINT_ADD:
+		ep = c->ep;
+		c->ep = NULL;			/* taken: the table or the journal frees it */
+		return kp_ep_join(node, ep, c->attach, c->n_attach, j, extack);
+	case KPLANE_CMD_ENDPOINT_DEL:
+		return kp_ep_leave(node, c->id, j, extack);
+	}
+	return -EOPNOTSUPP;
 }
 
 /*
@@ -347,7 +362,7 @@ static int kp_txn_apply_pol(struct kp_node *node, struct kp_txn *txn,
 		 */
 		struct netlink_ext_ack op_extack = {};
 
-		err = kp_txn_pol_op_apply(node, op, j, &op_extack);
+		err = kp_pol_change_apply(node, &op->c, j, &op_extack);
 		if (err) {
 			if (extack)
 				extack->_msg = op_extack._msg;
@@ -467,6 +482,29 @@ static void kp_txn_free(struct kp_node *node, struct kp_txn *txn)
 }
 
 /*
+ * The ingress hooks of the endpoints a published commit adds (@cmd
+ * ENDPOINT_ADD: after they are in the table) or deletes (ENDPOINT_DEL:
+ * before the journal frees them).
+ */
+static void kp_txn_hooks(struct kp_node *node, struct kp_txn *txn, u8 cmd)
+{
+	struct kp_txn_pol_op *op;
+	struct kp_endpoint *ep;
+
+	list_for_each_entry(op, &txn->pol_ops, list) {
+		if (op->c.cmd != cmd)
+			continue;
+		ep = kp_ep_lookup_id(&node->eps, op->c.id);
+		if (!ep)
+			continue;
+		if (cmd == KPLANE_CMD_ENDPOINT_ADD)
+			kp_hooks_ingress_add(node, ep);
+		else
+			kp_hooks_ingress_del(node, ep);
+	}
+}
+
+/*
  * Everything goes into the staged view; a refusal there takes it all back
  * before any packet saw it.  Then one flip publishes the lot, and once no
  * packet reads the old view, that view catches up and the table is tidied.
@@ -492,7 +530,9 @@ int kp_txn_commit(struct kp_node *node, struct kp_txn *txn, struct netlink_ext_a
 		goto out;
 	}
 	kp_node_publish(node);
+	kp_txn_hooks(node, txn, KPLANE_CMD_ENDPOINT_DEL);
 	kp_pol_journal_done(&j);
+	kp_txn_hooks(node, txn, KPLANE_CMD_ENDPOINT_ADD);
 	kp_txn_finish_svcs(node, txn);
 	kp_node_changed(node);
 out:

@@ -11,24 +11,49 @@
  * the last change to a frontend wins.  All under the node's lock.
  *
  * Policy and endpoint changes (IP sets, policies, endpoint add, delete and
- * policy) are kept as their requests (an added endpoint: built) and applied
- * at commit, in the order staged, before the service changes: each may
- * depend on the ones before it (a policy naming a set made earlier in the
- * transaction, an endpoint attaching that policy), so they are checked as
- * they apply, and the first refusal puts back every such change the
- * commit made.
+ * policy) are parsed whole as they arrive (struct kp_pol_change) and
+ * applied at commit, in the order staged, before the service changes: each
+ * may depend on the ones before it (a policy naming a set made earlier in
+ * the transaction, an endpoint attaching that policy), so what they name
+ * is looked up as they apply, and the first refusal puts back every such
+ * change the commit made.
  */
 #ifndef KPLANE_TXN_H
 #define KPLANE_TXN_H
 
 #include <linux/list.h>
 #include <linux/rhashtable-types.h>
+#include "policy.h"
 #include "service.h"
 
 struct kp_attach;
 struct kp_endpoint;
 struct kp_node;
+struct kp_pol;
+struct kp_pol_journal;
 struct netlink_ext_ack;
+
+/*
+ * A policy or endpoint change, parsed whole when it arrives (by the netlink
+ * layer): applied at commit, or at once outside a transaction.  What it
+ * names (sets, policies, endpoints) is looked up when it applies.
+ */
+struct kp_pol_change {
+	u8 cmd;				/* KPLANE_CMD_{IPSET,POLICY,ENDPOINT}_* */
+	char id[KPLANE_ID_MAX];		/* POLICY_DEL, ENDPOINT_POLICY and _DEL */
+	struct kp_ipset_cfg set;	/* IPSET_* */
+	struct kp_pol *pol;		/* POLICY_SET */
+	struct kp_attach *attach;	/* ENDPOINT_POLICY and _ADD */
+	u32 n_attach;
+	/* ENDPOINT_ADD: built, with a reference on its pod netns, if any */
+	struct kp_endpoint *ep;
+};
+
+/* Applies @c (journaled in @j within a commit); takes what it uses. */
+int kp_pol_change_apply(struct kp_node *node, struct kp_pol_change *c,
+			struct kp_pol_journal *j, struct netlink_ext_ack *extack);
+/* Frees what @c still holds. */
+void kp_pol_change_release(struct kp_pol_change *c);
 
 struct kp_txn {
 	struct list_head list;		/* node->txns */
@@ -63,15 +88,12 @@ int kp_txn_stage_svc_set(struct kp_txn *txn, struct kp_service *svc,
 			 struct netlink_ext_ack *extack);
 int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,
 			 const struct kp_svc_key *key, struct netlink_ext_ack *extack);
-/* Stages a policy change or ENDPOINT_DEL: @cmd and a copy of its request nest. */
-int kp_txn_stage_pol(struct kp_txn *txn, u8 cmd, const struct nlattr *nest,
-		     struct netlink_ext_ack *extack);
 /*
- * Stages adding @ep (built, holding a reference on its pod netns) with
- * @attach[0..n_attach-1]; takes all three on success.
+ * Stages @c, whose parsed request took @bytes (charged to the node's
+ * configuration memory); takes its contents on success.
  */
-int kp_txn_stage_ep_add(struct kp_txn *txn, struct kp_endpoint *ep, struct kp_attach *attach,
-			u32 n_attach, struct netlink_ext_ack *extack);
+int kp_txn_stage_pol(struct kp_txn *txn, struct kp_pol_change *c, long bytes,
+		     struct netlink_ext_ack *extack);
 /* Applies everything or nothing; the transaction is gone either way. */
 int kp_txn_commit(struct kp_node *node, struct kp_txn *txn, struct netlink_ext_ack *extack);
 void kp_txn_abort(struct kp_node *node, struct kp_txn *txn);

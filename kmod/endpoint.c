@@ -183,12 +183,14 @@ int kp_ep_table_add(struct kp_ep_table *tbl, struct kp_endpoint *ep,
 	if (tbl->count >= limit) {
 		atomic64_inc(&tbl->full);
 		NL_SET_ERR_MSG(extack, "endpoint table is full (the node's max-endpoints, or the host's max_endpoints)");
-		return -ENOSPC;
+		err = -ENOSPC;
+		goto err;
 	}
 	if (!kp_pool_take(&kp_endpoints_host, tbl->tenant, 1, READ_ONCE(kp_max_endpoints_host))) {
 		atomic64_inc(&tbl->full);
 		NL_SET_ERR_MSG(extack, "the host's endpoints are at their limit (see max_endpoints_host; tenants' nodes share half)");
-		return -ENOSPC;
+		err = -ENOSPC;
+		goto err;
 	}
 	/* Before any index publishes it: lookups go from it to its node. */
 	ep->table = tbl;
@@ -230,12 +232,12 @@ err_ifindex:
 	rhashtable_remove_fast(&tbl->by_ifindex, &ep->ifindex_node, kp_ep_ifindex_params);
 err_id:
 	rhashtable_remove_fast(&tbl->by_id, &ep->id_node, kp_ep_id_params);
-	/* A lookup may have seen @ep in the tables: the caller frees it now,
-	 * so wait out those readers.
-	 */
+	/* A lookup may have seen @ep in the tables: wait those readers out. */
 	synchronize_rcu();
 err_pool:
 	kp_pool_give(&kp_endpoints_host, tbl->tenant, 1);
+err:
+	kp_ep_free(ep);
 	return err;
 }
 

@@ -86,7 +86,7 @@ void kp_ep_table_destroy(struct kp_ep_table *tbl);
 struct kp_endpoint *kp_ep_alloc(void);
 void kp_ep_free(struct kp_endpoint *ep);
 /*
- * On success the table owns @ep; on error the caller still does.  Its
+ * Takes @ep in every case (as every table add does: freed on error).  Its
  * ingress hook (hooks.c) is the caller's to add after, and to remove
  * before kp_ep_table_del.
  */

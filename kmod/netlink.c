@@ -322,18 +322,20 @@ static void kp_ep_put_pod(struct kp_endpoint *ep)
 static int kp_nl_ep_add_now(struct kp_node *node, struct kp_endpoint *ep,
 			    const struct kp_ep_cfg *cfg, struct netlink_ext_ack *extack)
 {
+	struct net *pod = ep->pod_net;	/* indexed with @ep, or not at all */
 	int err = 0;
 
 	/* Policy before publishing: no packet may see the pod unprotected. */
 	if (cfg->n_attach)
 		err = kp_ep_policy_set(node, ep, cfg->attach, cfg->n_attach, NULL, extack);
-	if (!err)
-		err = kp_ep_table_add(&node->eps, ep, kp_node_max_endpoints(node), extack);
-	kp_ep_put_pod(ep);
-	if (err) {
+	if (err)
 		kp_ep_free(ep);
+	else
+		err = kp_ep_table_add(&node->eps, ep, kp_node_max_endpoints(node), extack);
+	if (pod)
+		put_net(pod);
+	if (err)
 		return err;
-	}
 	kp_hooks_ingress_add(node, ep);
 	kp_pol_changed(node);
 	return 0;
@@ -609,20 +611,23 @@ static int kp_nl_svc_set_locked(struct genl_info *info, struct kp_service *svc)
 	return err;
 }
 
+/* Takes @svc in every case. */
 static int kp_nl_svc_stage_or_set(struct genl_info *info, struct kp_service *svc)
 {
-	struct kp_txn *txn;
+	struct kp_txn *txn = NULL;
 	int err;
 
 	err = kp_require_enabled(kp_info_node(info), info->extack);
-	if (err)
+	if (!err) {
+		txn = kp_nl_txn(info);
+		err = PTR_ERR_OR_ZERO(txn);
+	}
+	if (!err)
+		err = kp_svc_charge(svc, kp_info_node(info)->cfg_budget, info->extack);
+	if (err) {
+		kp_svc_free(svc);
 		return err;
-	txn = kp_nl_txn(info);
-	if (IS_ERR(txn))
-		return PTR_ERR(txn);
-	err = kp_svc_charge(svc, kp_info_node(info)->cfg_budget, info->extack);
-	if (err)
-		return err;
+	}
 	return txn ? kp_txn_stage_svc_set(txn, svc, info->extack) :
 		     kp_nl_svc_set_locked(info, svc);
 }
@@ -644,13 +649,13 @@ static int kp_nl_svc_set(struct sk_buff *skb, struct genl_info *info)
 	 */
 	if (!info->attrs[KPLANE_A_TXN_ID])
 		err = kp_svc_build(svc, info->extack);
-	if (!err) {
-		mutex_lock(&node->lock);
-		err = kp_nl_svc_stage_or_set(info, svc);
-		mutex_unlock(&node->lock);
-	}
-	if (err)
+	if (err) {
 		kp_svc_free(svc);
+		return err;
+	}
+	mutex_lock(&node->lock);
+	err = kp_nl_svc_stage_or_set(info, svc);
+	mutex_unlock(&node->lock);
 	return err;
 }
 

@@ -24,7 +24,7 @@ int kp_node_svc_set(struct kp_node *node, struct kp_service *svc, unsigned int l
 
 	if (err)
 		return err;
-	kp_node_udp_moved(node, svc);
+	kp_node_udp_moved(node, svc);	/* the table's now, and ours under the lock */
 	return 0;
 }
 

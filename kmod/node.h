@@ -121,7 +121,7 @@ static inline struct kp_node *kp_node_get(const struct net *net)
 }
 
 /*
- * Create or replace (kp_node_svc_set, which then owns @svc) or delete a
+ * Create or replace (kp_node_svc_set, which takes @svc in every case) or delete a
  * service, and let what followed its departed backends move: UDP flows of
  * the packet path are dropped, connected UDP sockets reconnected.  Callers
  * hold the node's lock and bump the generation.

@@ -837,12 +837,13 @@ int kp_ep_join(struct kp_node *node, struct kp_endpoint *ep, const struct kp_att
 		return -EEXIST;
 	}
 	u = kp_undo_new(j, KP_UNDO_EP_ADD, ep);
-	err = IS_ERR(u) ? PTR_ERR(u) :
-	      kp_ep_table_add(&node->eps, ep, kp_node_max_endpoints(node), extack);
-	if (err) {
-		if (!IS_ERR(u))
-			u->obj = NULL;
+	if (IS_ERR(u)) {
 		kp_ep_free(ep);
+		return PTR_ERR(u);
+	}
+	err = kp_ep_table_add(&node->eps, ep, kp_node_max_endpoints(node), extack);
+	if (err) {
+		u->obj = NULL;		/* freed by the table */
 		return err;
 	}
 	return n ? kp_ep_policy_set(node, ep, attach, n, j, extack) : 0;

@@ -195,7 +195,7 @@ int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 		err = rhashtable_replace_fast(&tbl->ht, &old->node, &svc->node,
 					      kp_svc_params);
 		if (err)
-			return err;
+			goto err;
 		svc->seq = old->seq;
 		tbl->wild += kp_svc_is_wild(svc) - kp_svc_is_wild(old);
 		list_replace_rcu(&old->list, &svc->list);
@@ -206,14 +206,19 @@ int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 	if (tbl->count >= limit) {
 		atomic64_inc(&tbl->full);
 		NL_SET_ERR_MSG(extack, "service table is full (the node's max-services, or the host's max_services)");
-		return -ENOSPC;
+		err = -ENOSPC;
+		goto err;
 	}
 	err = rhashtable_insert_fast(&tbl->ht, &svc->node, kp_svc_params);
 	if (err)
-		return err;
+		goto err;
 	tbl->wild += kp_svc_is_wild(svc);
 	kp_svc_list(tbl, svc);
 	return 0;
+
+err:	/* never published */
+	kp_svc_free(svc);
+	return err;
 }
 
 int kp_svc_stage(struct kp_svc_table *tbl, struct kp_service *old, struct kp_service *svc,

@@ -92,7 +92,7 @@ void kp_svc_free(struct kp_service *svc);
 int kp_svc_charge(struct kp_service *svc, struct kp_budget *b, struct netlink_ext_ack *extack);
 /* Builds the Maglev table over the usable backends. */
 int kp_svc_build(struct kp_service *svc, struct netlink_ext_ack *extack);
-/* Inserts @svc or replaces the service with its key; the table owns it after. */
+/* Inserts @svc or replaces the service with its key; takes it in every case. */
 int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 		     unsigned int limit, struct netlink_ext_ack *extack);
 void kp_svc_table_del(struct kp_svc_table *tbl, struct kp_service *svc);

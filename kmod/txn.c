@@ -202,7 +202,11 @@ static int kp_txn_stage(struct kp_txn *txn, const struct kp_svc_key *key,
 int kp_txn_stage_svc_set(struct kp_txn *txn, struct kp_service *svc,
 			 struct netlink_ext_ack *extack)
 {
-	return kp_txn_stage(txn, &svc->key, svc, extack);
+	int err = kp_txn_stage(txn, &svc->key, svc, extack);
+
+	if (err)
+		kp_svc_free(svc);
+	return err;
 }
 
 int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,

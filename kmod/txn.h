@@ -82,7 +82,7 @@ int kp_txn_begin(struct kp_node *node, u32 portid, u32 *id, struct netlink_ext_a
 struct kp_txn *kp_txn_find(struct kp_node *node, u32 id, u32 portid,
 			   struct netlink_ext_ack *extack);
 /* Stages @svc (not built: its tables are built in the background and
- * checked at commit); the transaction owns it on success.
+ * checked at commit); takes it in every case.
  */
 int kp_txn_stage_svc_set(struct kp_txn *txn, struct kp_service *svc,
 			 struct netlink_ext_ack *extack);

@@ -69,7 +69,7 @@ static struct kp_endpoint *kp_test_ep(struct kunit *test, const char *id,
 	return ep;
 }
 
-/* Adds and expects @want; frees the endpoint when the add was refused. */
+/* Adds @ep (the table takes it, refused or not). */
 static int kp_test_add(struct kunit *test, struct kp_node *node,
 		       struct kp_endpoint *ep, unsigned int limit,
 		       struct netlink_ext_ack *extack)
@@ -79,8 +79,6 @@ static int kp_test_add(struct kunit *test, struct kp_node *node,
 	mutex_lock(&node->lock);
 	err = kp_ep_table_add(&node->eps, ep, limit, extack);
 	mutex_unlock(&node->lock);
-	if (err)
-		kp_ep_free(ep);
 	return err;
 }
 

@@ -65,10 +65,8 @@ static int kp_test_set(struct kp_svc_table *tbl, struct kp_service *svc, unsigne
 	int err;
 
 	mutex_lock(&kp_test_lock);
-	err = kp_svc_table_set(tbl, svc, limit, NULL);
+	err = kp_svc_table_set(tbl, svc, limit, NULL);	/* takes @svc */
 	mutex_unlock(&kp_test_lock);
-	if (err)
-		kp_svc_free(svc);
 	return err;
 }
 

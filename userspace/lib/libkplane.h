@@ -266,8 +266,9 @@ void kp_endpoints_free(struct kp_endpoint *eps, size_t n);
 int kp_endpoint_policy(struct kp_handle *h, const struct kp_endpoint *ep);
 
 /*
- * IP sets.  A set larger than one message (4096 members per message here)
- * is sent as a SET then UPDATEs: a reader may see it partly filled.
+ * IP sets.  A set larger than one message (2048 members each) is sent as a
+ * SET then UPDATEs in one transaction (the caller's open one, or its own):
+ * no reader sees it partly filled.
  */
 int kp_ipset_set(struct kp_handle *h, const char *name, const struct kplane_prefix *m,
 		 size_t n);

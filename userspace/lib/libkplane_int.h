@@ -14,7 +14,6 @@
 typedef int (*kp_parse_fn)(struct nlattr **tb, void *arg);
 
 /* The objects of a dump, parsed into a growing array. */
-/* The objects of a dump, parsed into a growing array. */
 struct kp_array {
 	void *items;
 	size_t n, cap, size;

@@ -361,7 +361,7 @@ static void test_ep_diff(void)
 	kp_change_free(&c);
 	have.eps.eps[0].ep.host = true;	/* a host endpoint is not the agent's */
 	kp_ep_set_free(&have.eps);
-	KP_EXPECT(kp_ep_set_from(&(struct kp_endpoint){ .id = "eth0", .host = true }, 1,
+	KP_EXPECT(kp_ep_set_from(&(struct kpl_endpoint){ .id = "eth0", .host = true }, 1,
 				 &have.eps) == 0 && have.eps.n == 0);
 	kp_desired_free(&have);
 	kp_desired_free(&want);
@@ -387,7 +387,7 @@ static void test_node_config(void)
 	put(&s, "a", cfgs);
 	KP_EXPECT(s.n_cfgs == 3);
 	KP_EXPECT(kp_store_desired(&s, &node, &w) == 0);
-	KP_EXPECT(w.settings.has == KP_SET_ALL);
+	KP_EXPECT(w.settings.has == KPL_SET_ALL);
 	KP_EXPECT(w.settings.max_services == 40 && w.settings.max_flows == 0);
 	KP_EXPECT(w.settings.policy_reject == KPLANE_SETTING_ON);
 	KP_EXPECT(w.settings.fast_forward == KPLANE_SETTING_OFF);
@@ -437,8 +437,8 @@ static void test_store_prune(void)
 
 /* A kernel as the diffs leave it: frontends with their backends. */
 struct sim {
-	struct kp_service fe[64];
-	struct kp_backend be[64][8];
+	struct kpl_service fe[64];
+	struct kpl_backend be[64][8];
 	unsigned int n;
 };
 

@@ -5,7 +5,7 @@
 #include "args.h"
 #include "kp_test.h"
 
-static int parse(int argc, char **argv, struct kp_endpoint *ep, const char **ns,
+static int parse(int argc, char **argv, struct kpl_endpoint *ep, const char **ns,
 		 const char **why)
 {
 	*why = NULL;
@@ -16,7 +16,7 @@ static void test_full(void)
 {
 	char *argv[] = { "ns/a", "dev", "veth0", "netns", "/run/netns/a",
 			 "addr", "10.0.0.2", "addr", "fd00::2" };
-	struct kp_endpoint ep;
+	struct kpl_endpoint ep;
 	const char *ns, *why;
 
 	KP_EXPECT(parse(9, argv, &ep, &ns, &why) == 0);
@@ -36,7 +36,7 @@ static void test_errors(void)
 	char *bad_ip[] = { "a", "dev", "x", "addr", "10.0.0.300" };
 	char *bad_kw[] = { "a", "device", "x" };
 	char *long_if[] = { "a", "dev", "0123456789abcdef" };
-	struct kp_endpoint ep;
+	struct kpl_endpoint ep;
 	const char *ns, *why;
 
 	KP_EXPECT(parse(0, NULL, &ep, &ns, &why) < 0 && why);
@@ -54,7 +54,7 @@ static void test_errors(void)
 static void test_too_many_addrs(void)
 {
 	char *argv[3 + 2 * (KPLANE_EP_ADDR_MAX + 1)];
-	struct kp_endpoint ep;
+	struct kpl_endpoint ep;
 	const char *ns, *why;
 	int i, n = 0;
 
@@ -73,7 +73,7 @@ static void test_too_many_addrs(void)
 
 static void test_frontend(void)
 {
-	struct kp_service svc;
+	struct kpl_service svc;
 	const char *why;
 
 	memset(&svc, 0, sizeof(svc));
@@ -92,7 +92,7 @@ static void test_frontend(void)
 
 static void test_backend(void)
 {
-	struct kp_backend be;
+	struct kpl_backend be;
 	const char *why;
 
 	KP_EXPECT(kp_args_backend("10.0.0.1:8080", &be, &why) == 0);
@@ -116,7 +116,7 @@ static void test_service_policies(void)
 			 "internal-policy", "cluster", "affinity", "10800" };
 	char *bad_policy[] = { "10.96.0.10:80/tcp", "external-policy", "nearby" };
 	char *bad_affinity[] = { "10.96.0.10:80/tcp", "affinity", "-1" };
-	struct kp_service svc;
+	struct kpl_service svc;
 	const char *why = NULL;
 
 	KP_EXPECT(kp_args_service(9, argv, &svc, &why) == 0);
@@ -136,7 +136,7 @@ static void test_service(void)
 	char *argv[] = { "10.96.0.10:80/tcp", "id", "default/web", "type", "nodeport",
 			 "maglev", "251", "backend", "10.0.0.1:80", "backend", "10.0.0.2:80" };
 	char *bad[] = { "10.96.0.10:80/tcp", "type", "headless" };
-	struct kp_service svc;
+	struct kpl_service svc;
 	const char *why = NULL;
 
 	KP_EXPECT(kp_args_service(11, argv, &svc, &why) == 0);
@@ -163,9 +163,9 @@ static void test_policy(void)
 	char *bad_action[] = { "p", "ingress", "permit" };
 	char *fwd[] = { "p", "apply-on-forward", "true", "ingress", "deny" };
 	char *bad_fwd[] = { "p", "apply-on-forward", "yes" };
-	struct kp_policy pol;
+	struct kpl_policy pol;
 	const char *why = NULL;
-	struct kp_rule *r;
+	struct kpl_rule *r;
 
 	KP_EXPECT(kp_args_policy(31, argv, &pol, &why) == 0);
 	KP_EXPECT_STR(pol.tier, "sec");
@@ -173,7 +173,7 @@ static void test_policy(void)
 	KP_EXPECT(!pol.apply_on_forward);
 	r = &pol.rules[0];
 	KP_EXPECT(r->dir == KPLANE_DIR_INGRESS && r->action == KPLANE_ACTION_ALLOW);
-	KP_EXPECT((r->has & KP_HAS_PROTO) && r->proto == 6 && r->n_items == 4);
+	KP_EXPECT((r->has & KPL_HAS_PROTO) && r->proto == 6 && r->n_items == 4);
 	KP_EXPECT(!r->items[0].dst && r->items[0].kind == KPLANE_SIDE_A_NET &&
 		  r->items[0].prefix.len == 8 && r->items[0].prefix.addr[0] == 10);
 	KP_EXPECT(r->items[1].kind == KPLANE_SIDE_A_NOT_SET);
@@ -181,24 +181,24 @@ static void test_policy(void)
 	KP_EXPECT(r->items[2].dst && r->items[2].ports.first == 8000 && r->items[2].ports.last == 8080);
 	KP_EXPECT(r->items[3].kind == KPLANE_SIDE_A_NOT_PORT && r->items[3].ports.last == 8001);
 	r = &pol.rules[1];
-	KP_EXPECT(r->dir == KPLANE_DIR_EGRESS && r->icmp_type == 8 && (r->has & KP_HAS_ICMP_CODE));
-	KP_EXPECT((r->has & KP_HAS_NOT_ICMP_TYPE) && !(r->has & KP_HAS_NOT_ICMP_CODE));
+	KP_EXPECT(r->dir == KPLANE_DIR_EGRESS && r->icmp_type == 8 && (r->has & KPL_HAS_ICMP_CODE));
+	KP_EXPECT((r->has & KPL_HAS_NOT_ICMP_TYPE) && !(r->has & KPL_HAS_NOT_ICMP_CODE));
 	KP_EXPECT(pol.rules[2].action == KPLANE_ACTION_PASS);
-	kp_policy_release(&pol);
+	kpl_policy_release(&pol);
 	KP_EXPECT(kp_args_policy(5, no_side, &pol, &why) < 0);
 	KP_EXPECT_STR(why, "net, set and port criteria follow \"from\" or \"to\"");
-	kp_policy_release(&pol);
+	kpl_policy_release(&pol);
 	KP_EXPECT(kp_args_policy(5, bad_kw, &pol, &why) < 0 && why);
-	kp_policy_release(&pol);
+	kpl_policy_release(&pol);
 	KP_EXPECT(kp_args_policy(3, bad_action, &pol, &why) < 0);
 	KP_EXPECT_STR(why, "a rule starts with its action: allow, deny, pass or log");
-	kp_policy_release(&pol);
+	kpl_policy_release(&pol);
 	KP_EXPECT(kp_args_policy(5, fwd, &pol, &why) == 0 && pol.apply_on_forward &&
 		  pol.n_rules == 1);
-	kp_policy_release(&pol);
+	kpl_policy_release(&pol);
 	KP_EXPECT(kp_args_policy(3, bad_fwd, &pol, &why) < 0);
 	KP_EXPECT_STR(why, "apply-on-forward is true or false");
-	kp_policy_release(&pol);
+	kpl_policy_release(&pol);
 }
 
 static void test_attach_and_trace(void)
@@ -206,8 +206,8 @@ static void test_attach_and_trace(void)
 	char *ep_argv[] = { "p", "dev", "v", "host", "ingress", "t1:a,b", "egress", "t2:" };
 	char *trace6[] = { "-", "tcp", "[fd00::1]:1000", "[fd00::2]:80" };
 	char *trace_icmp[] = { "pod", "icmp", "10.0.0.1", "10.0.0.2", "type", "8" };
-	struct kp_endpoint ep;
-	struct kp_trace t;
+	struct kpl_endpoint ep;
+	struct kpl_trace t;
 	const char *ns, *why;
 
 	KP_EXPECT(parse(8, ep_argv, &ep, &ns, &why) == 0);
@@ -231,12 +231,12 @@ static void test_node_set(void)
 		       "max-flows", "default", "failsafe-out", "none" };
 	char *bad_key[] = { "max-sockets", "1" }, *bad_onoff[] = { "fast-forward", "maybe" };
 	char *bad_num[] = { "max-endpoints", "-1" }, *odd[] = { "max-flows" };
-	struct kp_node_settings s;
+	struct kpl_node_settings s;
 	const char *why = NULL;
 
 	KP_EXPECT(kp_args_node_set(10, ok, &s, &why) == 0);
-	KP_EXPECT(s.has == (KP_SET_MAX_SERVICES | KP_SET_POLICY_REJECT | KP_SET_FAILSAFE_IN |
-			    KP_SET_MAX_FLOWS | KP_SET_FAILSAFE_OUT));
+	KP_EXPECT(s.has == (KPL_SET_MAX_SERVICES | KPL_SET_POLICY_REJECT | KPL_SET_FAILSAFE_IN |
+			    KPL_SET_MAX_FLOWS | KPL_SET_FAILSAFE_OUT));
 	KP_EXPECT(s.max_services == 2 && s.max_flows == 0 && s.policy_reject == KPLANE_SETTING_ON);
 	KP_EXPECT_STR(s.failsafe_in, "tcp:22,udp:68");
 	KP_EXPECT_STR(s.failsafe_out, "");

@@ -25,8 +25,8 @@ void fuzz_rule(const uint8_t *data, size_t len);
 
 static void fuzz_policy_args(int argc, char **argv)
 {
-	struct kp_policy pol;
-	struct kp_trace t;
+	struct kpl_policy pol;
+	struct kpl_trace t;
 	const char *why = NULL;
 	unsigned int i;
 
@@ -38,7 +38,7 @@ static void fuzz_policy_args(int argc, char **argv)
 	} else if (!why) {
 		abort();
 	}
-	kp_policy_release(&pol);
+	kpl_policy_release(&pol);
 	if (kp_args_trace(argc, argv, &t, &why) != 0 && !why)
 		abort();
 }
@@ -46,8 +46,8 @@ static void fuzz_policy_args(int argc, char **argv)
 static void fuzz_args(const uint8_t *data, size_t len)
 {
 	char *buf = malloc(len + 1), *argv[KP_FUZZ_MAX_ARGS];
-	struct kp_endpoint ep;
-	struct kp_service svc;
+	struct kpl_endpoint ep;
+	struct kpl_service svc;
 	const char *ns, *why;
 	int argc = 0;
 	size_t i, start = 0;
@@ -118,7 +118,7 @@ static void fuzz_failsafe(const uint8_t *data, size_t len)
 	free(s);
 }
 
-static int fuzz_k8s_emit(const struct kp_service *fe, void *arg)
+static int fuzz_k8s_emit(const struct kpl_service *fe, void *arg)
 {
 	(void)arg;
 	if (fe->n_backends && !fe->backends)

@@ -19,11 +19,11 @@
 /* What kp_k8s_frontends emitted, backends copied. */
 struct seen {
 	unsigned int n;
-	struct kp_service fe[FE_MAX];
-	struct kp_backend be[FE_MAX][16];
+	struct kpl_service fe[FE_MAX];
+	struct kpl_backend be[FE_MAX][16];
 };
 
-static int collect(const struct kp_service *fe, void *arg)
+static int collect(const struct kpl_service *fe, void *arg)
 {
 	struct seen *s = arg;
 
@@ -85,9 +85,9 @@ static void translate(const char *svc_yaml, const char *const *slice_yaml, unsig
 	kp_k8s_service_free(&svc);
 }
 
-static bool ip_is(const struct kp_ip *ip, const char *text)
+static bool ip_is(const struct kpl_ip *ip, const char *text)
 {
-	struct kp_ip want = { 0 };
+	struct kpl_ip want = { 0 };
 
 	want.family = strchr(text, ':') ? AF_INET6 : AF_INET;
 	inet_pton(want.family, text, want.ip);
@@ -95,7 +95,7 @@ static bool ip_is(const struct kp_ip *ip, const char *text)
 }
 
 /* The backend of @fe at @addr, or NULL. */
-static const struct kp_backend *backend(const struct kp_service *fe, const char *addr)
+static const struct kpl_backend *backend(const struct kpl_service *fe, const char *addr)
 {
 	unsigned int i;
 
@@ -128,7 +128,7 @@ static const char web_slice[] =
 static void test_conditions_and_ports(void)
 {
 	const char *slices[] = { web_slice };
-	const struct kp_backend *be;
+	const struct kpl_backend *be;
 	struct seen s;
 
 	translate(web_svc, slices, 1, NULL, &s);
@@ -400,8 +400,8 @@ static void test_load_broken(void)
 static void test_diff_unchanged(void)
 {
 	const char *slices[] = { web_slice };
-	struct kp_service have[FE_MAX];
-	struct kp_backend backs[FE_MAX][16];
+	struct kpl_service have[FE_MAX];
+	struct kpl_backend backs[FE_MAX][16];
 	struct kp_svc_diff d;
 	struct seen s;
 	unsigned int i, j;
@@ -424,8 +424,8 @@ static void test_diff_unchanged(void)
 static void test_diff_changes(void)
 {
 	const char *slices[] = { web_slice };
-	struct kp_service have[FE_MAX + 1];
-	struct kp_backend backs[FE_MAX][16];
+	struct kpl_service have[FE_MAX + 1];
+	struct kpl_backend backs[FE_MAX][16];
 	struct kp_svc_diff d;
 	struct seen s;
 	unsigned int i;
@@ -523,7 +523,7 @@ static void test_diff_duplicates(void)
 	KP_EXPECT(s.n == 2);
 	KP_EXPECT(kp_svc_diff(s.fe, s.n, NULL, 0, &d) == 0 && d.n_set == 1);
 	if (d.n_set == 1) {
-		struct kp_service have = *d.set[0];
+		struct kpl_service have = *d.set[0];
 		struct kp_svc_diff again;
 
 		KP_EXPECT(kp_svc_diff(s.fe, s.n, &have, 1, &again) == 0);

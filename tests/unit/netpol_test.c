@@ -169,7 +169,7 @@ static void test_compile(void)
 	struct kp_store s = { 0 };
 	struct kp_desired w;
 	const struct kp_pset *web, *p8080, *p9090;
-	const struct kp_policy *pol;
+	const struct kpl_policy *pol;
 	unsigned int i;
 
 	put(&s, "pods", pods_yaml);
@@ -194,7 +194,7 @@ static void test_compile(void)
 	for (i = 0; i < pol->n_rules; i++)
 		KP_EXPECT(pol->rules[i].dir == KPLANE_DIR_INGRESS &&
 			  pol->rules[i].action == KPLANE_ACTION_ALLOW &&
-			  (pol->rules[i].has & KP_HAS_PROTO));
+			  (pol->rules[i].has & KPL_HAS_PROTO));
 	KP_EXPECT(w.eps.n == 2);
 	for (i = 0; i < w.eps.n; i++)
 		KP_EXPECT(w.eps.eps[i].ep.n_attach == 1 &&
@@ -257,7 +257,7 @@ static const char cal_yaml[] =
 	"metadata: {name: eth0, labels: {app: web}}\n"
 	"spec: {node: n1, interfaceName: eth0, expectedIPs: [192.0.2.1]}\n";
 
-static const struct kp_policy *pol_named(const struct kp_pol_want *pw, const char *id)
+static const struct kpl_policy *pol_named(const struct kp_pol_want *pw, const char *id)
 {
 	unsigned int i;
 
@@ -281,7 +281,7 @@ static void test_calico(void)
 {
 	struct kp_store s = { 0 };
 	struct kp_desired w;
-	const struct kp_policy *g, *n;
+	const struct kpl_policy *g, *n;
 	const struct kp_want_ep *a, *hep;
 
 	put(&s, "pods", pods_yaml);

@@ -153,7 +153,7 @@ struct kp_health_ports {
 
 /* Services (frontends) with their backends, owned. */
 struct kp_svc_set {
-	struct kp_service *svcs;
+	struct kpl_service *svcs;
 	const struct kp_k8s_service **from;	/* each one's Service; NULL: a dump */
 	unsigned int n, cap;
 };
@@ -180,12 +180,12 @@ int kp_k8s_name_want(const struct kp_store_name *nm, const struct kp_k8s_node *n
  * refused); returns its Service, if known, to try again.
  */
 const struct kp_k8s_service *kp_svc_set_forget(struct kp_svc_set *set,
-					       const struct kp_service *fe);
+					       const struct kpl_service *fe);
 void kp_svc_set_free(struct kp_svc_set *set);
 
 /* A workload endpoint kplaned wants, with the path of its pod's netns. */
 struct kp_want_ep {
-	struct kp_endpoint ep;		/* its attachments (ep.attach) owned */
+	struct kpl_endpoint ep;		/* its attachments (ep.attach) owned */
 	char netns[256];		/* "": not known (an endpoint dumped from the kernel) */
 };
 
@@ -203,9 +203,9 @@ struct kp_ep_set {
 int kp_k8s_want_eps(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 		    struct kp_ep_set *out);
 /* Attachments in the order kp_ep_diff() compares them (tiers kept in order). */
-void kp_ep_attach_sort(struct kp_endpoint *ep);
+void kp_ep_attach_sort(struct kpl_endpoint *ep);
 /* The kernel's workload endpoints (host endpoints left out) as a set to diff. */
-int kp_ep_set_from(const struct kp_endpoint *eps, size_t n, struct kp_ep_set *out);
+int kp_ep_set_from(const struct kpl_endpoint *eps, size_t n, struct kp_ep_set *out);
 /* Takes @ep out of @set, if it is one of its own (a change the kernel refused). */
 void kp_ep_set_forget(struct kp_ep_set *set, const struct kp_want_ep *ep);
 void kp_ep_set_free(struct kp_ep_set *set);
@@ -240,12 +240,12 @@ bool kp_file_wanted(const char *name);
 
 /*
  * The node's settings its NodeConfigs make: "node.NAME"'s fields over
- * "default"'s, the host's where neither says (has: always KP_SET_ALL).
+ * "default"'s, the host's where neither says (has: always KPL_SET_ALL).
  */
 void kp_k8s_want_settings(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
-			  struct kp_node_settings *out);
+			  struct kpl_node_settings *out);
 /* Whether the kernel's settings @have are @want (both as kp_status gives them). */
-bool kp_settings_same(const struct kp_node_settings *want, const struct kp_node_settings *have);
+bool kp_settings_same(const struct kpl_node_settings *want, const struct kpl_node_settings *have);
 
 /*
  * An id for a named object that fits the kernel's: "@prefix@ns/@name" (no
@@ -276,7 +276,7 @@ struct kp_pset {
  */
 struct kp_pol_want {
 	struct kp_pset *sets;
-	struct kp_policy *pols;
+	struct kpl_policy *pols;
 	unsigned int n_sets, cap_sets, n_pols, cap_pols;
 	/* Policies left out for what other objects say ("KIND NAME: why"), sorted. */
 	char **refused;
@@ -349,8 +349,8 @@ int kp_k8s_want_policy(const struct kp_k8s_view *v, const struct kp_k8s_node *no
  * kplaned's own of the kernel's sets and policies (dumped), taken over
  * (zeroed in the dumps, which the caller frees), counters left out.
  */
-int kp_pol_want_take(struct kp_pol_want *out, struct kp_ipset_info *sets, size_t n_sets,
-		     struct kp_policy *pols, size_t n_pols);
+int kp_pol_want_take(struct kp_pol_want *out, struct kpl_ipset_info *sets, size_t n_sets,
+		     struct kpl_policy *pols, size_t n_pols);
 void kp_pol_want_free(struct kp_pol_want *pw);
 
 /* Members a set gains and loses. */
@@ -364,7 +364,7 @@ struct kp_pset_upd {
 struct kp_pol_diff {
 	const struct kp_pset **set_new, **set_del;
 	struct kp_pset_upd *set_upd;
-	const struct kp_policy **pol_set, **pol_del;
+	const struct kpl_policy **pol_set, **pol_del;
 	unsigned int n_set_new, n_set_del, n_set_upd, n_pol_set, n_pol_del;
 };
 
@@ -378,7 +378,7 @@ struct kp_desired {
 	struct kp_svc_set svcs;
 	struct kp_ep_set eps;
 	struct kp_pol_want pol;
-	struct kp_node_settings settings;
+	struct kpl_node_settings settings;
 	struct kp_health_ports health;	/* not the kernel's: kplaned serves them */
 	unsigned int orphans;		/* slices whose service is not there */
 };
@@ -390,7 +390,7 @@ int kp_store_desired(const struct kp_store *s, const struct kp_k8s_node *node,
 int kp_store_desired_idx(const struct kp_store *s, const struct kp_k8s_node *node,
 			 struct kp_desired *out, struct kp_polidx *idx);
 /* What the kernel holds (a dump). */
-int kp_kernel_desired(struct kp_handle *h, struct kp_desired *out);
+int kp_kernel_desired(struct kpl_handle *h, struct kp_desired *out);
 void kp_desired_free(struct kp_desired *d);
 
 /*
@@ -400,7 +400,7 @@ void kp_desired_free(struct kp_desired *d);
  */
 struct kp_model {
 	void *svcs;			/* tsearch of struct kp_model_svc, by namespace and name */
-	void *fes;			/* tsearch of const struct kp_service *, by frontend */
+	void *fes;			/* tsearch of const struct kpl_service *, by frontend */
 	unsigned int n_fes;
 	/* A frontend two names want (which stands depends on every name): changes are judged whole. */
 	bool recompute;
@@ -408,7 +408,7 @@ struct kp_model {
 	bool stale;
 	struct kp_ep_set eps;
 	struct kp_pol_want pol;
-	struct kp_node_settings settings;
+	struct kpl_node_settings settings;
 	struct kp_health_ports health;
 	unsigned int orphans;
 };
@@ -445,7 +445,7 @@ struct kp_change {
 	struct kp_svc_diff svc;
 	struct kp_ep_diff ep;
 	struct kp_pol_diff pol;
-	const struct kp_node_settings *settings;	/* to set, or NULL */
+	const struct kpl_node_settings *settings;	/* to set, or NULL */
 };
 
 int kp_desired_diff(const struct kp_desired *want, const struct kp_desired *have,
@@ -454,7 +454,7 @@ void kp_change_free(struct kp_change *c);
 
 /* The one change a failed sync was refused for, when known, and why. */
 struct kp_refused {
-	const struct kp_service *svc;
+	const struct kpl_service *svc;
 	const struct kp_want_ep *ep;
 	bool settings;
 	/* The first of two transactions committed, the second failed: the kernel is partly changed. */
@@ -468,7 +468,7 @@ struct kp_refused {
  * service the kernel finds invalid, a pod whose netns is gone), so that a
  * caller can leave it out and apply the rest.
  */
-int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r);
+int kp_sync_apply(struct kpl_handle *h, const struct kp_change *c, struct kp_refused *r);
 /* What @r refused, for a message: "the node's settings", "endpoint ID", "service FE (ID)". */
 void kp_refused_name(const struct kp_refused *r, char *buf, size_t size);
 

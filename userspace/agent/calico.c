@@ -283,16 +283,16 @@ static int kp_cal_match(struct fy_node *n, struct kp_cal_rule *r, const char **w
 		return -EINVAL;
 	if (not && kp_cal_proto(not, &r->not_proto))
 		return -EINVAL;
-	r->has |= (proto ? KP_HAS_PROTO : 0) | (not ? KP_HAS_NOT_PROTO : 0);
+	r->has |= (proto ? KPL_HAS_PROTO : 0) | (not ? KPL_HAS_NOT_PROTO : 0);
 	*why = "icmp or notICMP: type 0..254, code 0..255, code only with a type";
-	if (kp_cal_opt_u8(n, "/icmp/type", KP_HAS_ICMP_TYPE, 254, &r->icmp_type, &r->has) ||
-	    kp_cal_opt_u8(n, "/icmp/code", KP_HAS_ICMP_CODE, 255, &r->icmp_code, &r->has) ||
-	    kp_cal_opt_u8(n, "/notICMP/type", KP_HAS_NOT_ICMP_TYPE, 254, &r->not_icmp_type,
+	if (kp_cal_opt_u8(n, "/icmp/type", KPL_HAS_ICMP_TYPE, 254, &r->icmp_type, &r->has) ||
+	    kp_cal_opt_u8(n, "/icmp/code", KPL_HAS_ICMP_CODE, 255, &r->icmp_code, &r->has) ||
+	    kp_cal_opt_u8(n, "/notICMP/type", KPL_HAS_NOT_ICMP_TYPE, 254, &r->not_icmp_type,
 			  &r->has) ||
-	    kp_cal_opt_u8(n, "/notICMP/code", KP_HAS_NOT_ICMP_CODE, 255, &r->not_icmp_code,
+	    kp_cal_opt_u8(n, "/notICMP/code", KPL_HAS_NOT_ICMP_CODE, 255, &r->not_icmp_code,
 			  &r->has) ||
-	    ((r->has & KP_HAS_ICMP_CODE) && !(r->has & KP_HAS_ICMP_TYPE)) ||
-	    ((r->has & KP_HAS_NOT_ICMP_CODE) && !(r->has & KP_HAS_NOT_ICMP_TYPE)))
+	    ((r->has & KPL_HAS_ICMP_CODE) && !(r->has & KPL_HAS_ICMP_TYPE)) ||
+	    ((r->has & KPL_HAS_NOT_ICMP_CODE) && !(r->has & KPL_HAS_NOT_ICMP_TYPE)))
 		return -EINVAL;
 	if (ipv && strcmp(ipv, "4") && strcmp(ipv, "6")) {
 		*why = "ipVersion is neither 4 nor 6";
@@ -320,7 +320,7 @@ static int kp_cal_rule(struct fy_node *n, const char *ns, struct kp_cal_rule *r,
 	if (!err)
 		err = kp_cal_side(n, "/destination", ns, true, &r->dst, why);
 	if (!err && (r->src.n_ports || r->src.n_not_ports || r->dst.n_ports || r->dst.n_not_ports) &&
-	    (!(r->has & KP_HAS_PROTO) || (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP &&
+	    (!(r->has & KPL_HAS_PROTO) || (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP &&
 					 r->proto != IPPROTO_SCTP && r->proto != IPPROTO_UDPLITE))) {
 		*why = "ports need protocol TCP, UDP, SCTP or UDPLite";
 		err = -EINVAL;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "k8s.h"
 
-int kp_fe_cmp(const struct kp_service *a, const struct kp_service *b)
+int kp_fe_cmp(const struct kpl_service *a, const struct kpl_service *b)
 {
 	int c = (int)a->addr.family - (int)b->addr.family;
 
@@ -19,17 +19,17 @@ int kp_fe_cmp(const struct kp_service *a, const struct kp_service *b)
 /* Same frontends keep their input order: the first of duplicates is the one set. */
 static int kp_fe_ptr_cmp(const void *pa, const void *pb)
 {
-	const struct kp_service *a = *(const struct kp_service *const *)pa;
-	const struct kp_service *b = *(const struct kp_service *const *)pb;
+	const struct kpl_service *a = *(const struct kpl_service *const *)pa;
+	const struct kpl_service *b = *(const struct kpl_service *const *)pb;
 	int c = kp_fe_cmp(a, b);
 
 	return c ? c : (a > b) - (a < b);
 }
 
 /* Backends equal as sets (the kernel keeps them in its own order). */
-static bool kp_backends_equal(const struct kp_service *a, const struct kp_service *b)
+static bool kp_backends_equal(const struct kpl_service *a, const struct kpl_service *b)
 {
-	struct kp_backend *x, *y;
+	struct kpl_backend *x, *y;
 	unsigned int i, n = a->n_backends;
 	bool eq = true;
 
@@ -53,7 +53,7 @@ static bool kp_backends_equal(const struct kp_service *a, const struct kp_servic
 }
 
 /* Whether the kernel's @have already is @want (a 0 Maglev size: whatever it has). */
-static bool kp_svc_same(const struct kp_service *want, const struct kp_service *have)
+static bool kp_svc_same(const struct kpl_service *want, const struct kpl_service *have)
 {
 	return !strcmp(want->id, have->id) && want->type == have->type &&
 	       (!want->maglev_size || want->maglev_size == have->maglev_size) &&
@@ -61,9 +61,9 @@ static bool kp_svc_same(const struct kp_service *want, const struct kp_service *
 	       want->affinity_timeout == have->affinity_timeout && kp_backends_equal(want, have);
 }
 
-static const struct kp_service **kp_sorted(const struct kp_service *svcs, unsigned int n)
+static const struct kpl_service **kp_sorted(const struct kpl_service *svcs, unsigned int n)
 {
-	const struct kp_service **p = malloc((n ? n : 1) * sizeof(*p));
+	const struct kpl_service **p = malloc((n ? n : 1) * sizeof(*p));
 	unsigned int i;
 
 	if (!p)
@@ -74,10 +74,10 @@ static const struct kp_service **kp_sorted(const struct kp_service *svcs, unsign
 	return p;
 }
 
-int kp_svc_diff(const struct kp_service *want, unsigned int n_want,
-		const struct kp_service *have, unsigned int n_have, struct kp_svc_diff *d)
+int kp_svc_diff(const struct kpl_service *want, unsigned int n_want,
+		const struct kpl_service *have, unsigned int n_have, struct kp_svc_diff *d)
 {
-	const struct kp_service **w = kp_sorted(want, n_want), **h = kp_sorted(have, n_have);
+	const struct kpl_service **w = kp_sorted(want, n_want), **h = kp_sorted(have, n_have);
 	unsigned int i = 0, j = 0;
 
 	memset(d, 0, sizeof(*d));

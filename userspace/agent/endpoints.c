@@ -24,12 +24,12 @@ int kp_id_fit(char id[KPLANE_ID_MAX], const char *prefix, const char *ns, const 
 }
 
 /* Attachments in the kernel's order of a direction's tier, policies by id within it. */
-void kp_ep_attach_sort(struct kp_endpoint *ep)
+void kp_ep_attach_sort(struct kpl_endpoint *ep)
 {
 	unsigned int i, j;
 
 	for (i = 1; i < ep->n_attach; i++) {	/* insertion: stable, and tiers stay in order */
-		struct kp_ep_attach a = ep->attach[i];
+		struct kpl_ep_attach a = ep->attach[i];
 
 		for (j = i; j && ep->attach[j - 1].dir == a.dir &&
 			    !strcmp(ep->attach[j - 1].tier, a.tier) &&
@@ -91,7 +91,7 @@ int kp_k8s_want_eps(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
 	return err;
 }
 
-int kp_ep_set_from(const struct kp_endpoint *eps, size_t n, struct kp_ep_set *out)
+int kp_ep_set_from(const struct kpl_endpoint *eps, size_t n, struct kp_ep_set *out)
 {
 	size_t i;
 	int err = 0;
@@ -142,13 +142,13 @@ void kp_ep_set_free(struct kp_ep_set *set)
 
 static int kp_ip_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(struct kp_ip));
+	return memcmp(a, b, sizeof(struct kpl_ip));
 }
 
 /* Same interface and addresses (as sets): what the kernel keeps of a pod. */
 static bool kp_ep_same(const struct kp_want_ep *a, const struct kp_want_ep *b)
 {
-	struct kp_ip x[KPLANE_EP_ADDR_MAX], y[KPLANE_EP_ADDR_MAX];
+	struct kpl_ip x[KPLANE_EP_ADDR_MAX], y[KPLANE_EP_ADDR_MAX];
 	unsigned int n = a->ep.n_addrs;
 
 	if (strcmp(a->ep.ifname, b->ep.ifname) || a->ep.host != b->ep.host || n != b->ep.n_addrs ||

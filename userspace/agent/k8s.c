@@ -162,7 +162,7 @@ static int kp_proto(struct fy_node *n, uint8_t *proto, const char **why)
 	return 0;
 }
 
-int kp_k8s_ip(const char *s, struct kp_ip *ip)
+int kp_k8s_ip(const char *s, struct kpl_ip *ip)
 {
 	memset(ip, 0, sizeof(*ip));
 	if (s && inet_pton(AF_INET, s, ip->ip) == 1)
@@ -175,7 +175,7 @@ int kp_k8s_ip(const char *s, struct kp_ip *ip)
 }
 
 /* Neither unspecified nor multicast: an address a frontend or backend can be. */
-static bool kp_ip_unicast(const struct kp_ip *ip)
+static bool kp_ip_unicast(const struct kpl_ip *ip)
 {
 	static const uint8_t zero[16];
 
@@ -207,12 +207,12 @@ int kp_k8s_alloc_items(struct fy_node *seq, unsigned int max, size_t size, void 
 	return *arr ? 0 : -ENOMEM;
 }
 
-static int kp_ips(struct fy_node *n, const char *path, const char *key, struct kp_ip **out,
+static int kp_ips(struct fy_node *n, const char *path, const char *key, struct kpl_ip **out,
 		  unsigned int max, unsigned int *count, const char *what, const char **why)
 {
 	struct fy_node *seq = kp_k8s_at(n, path), *item;
 	void *iter = NULL;
-	struct kp_ip *ips;
+	struct kpl_ip *ips;
 	int err;
 
 	*count = 0;
@@ -333,7 +333,7 @@ static int kp_cluster_ips(struct fy_node *root, struct kp_k8s_service *svc, cons
 		return 0;
 	}
 	if (kp_k8s_at(root, "/spec/clusterIPs")) {
-		struct kp_ip *ips = NULL;
+		struct kpl_ip *ips = NULL;
 		int err = kp_ips(root, "/spec/clusterIPs", NULL, &ips, 2, &svc->n_cluster_ips,
 				 what, why);
 
@@ -566,7 +566,7 @@ int kp_k8s_slice_read(struct fy_node *root, struct kp_k8s_slice *slice, const ch
 }
 
 /* "10.244.1.2/32" or "fd00::2/128" (a bare address too): one host's address. */
-static int kp_host_net(const char *s, struct kp_ip *ip)
+static int kp_host_net(const char *s, struct kpl_ip *ip)
 {
 	char addr[INET6_ADDRSTRLEN];
 	const char *slash = s ? strchr(s, '/') : NULL;
@@ -868,26 +868,26 @@ bad:
 int kp_k8s_nodecfg_read(struct fy_node *root, struct kp_k8s_nodecfg *cfg, const char **why)
 {
 	struct fy_node *spec = kp_k8s_at(root, "/spec");
-	struct kp_node_settings *s = &cfg->set;
+	struct kpl_node_settings *s = &cfg->set;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (kp_k8s_copy(cfg->name, sizeof(cfg->name), kp_k8s_str(root, "/metadata/name"),
 		    "metadata.name is missing or too long", why))
 		return -EINVAL;
-	if (kp_cfg_limit(spec, "/maxEndpoints", KP_SET_MAX_ENDPOINTS, &s->max_endpoints, &s->has,
+	if (kp_cfg_limit(spec, "/maxEndpoints", KPL_SET_MAX_ENDPOINTS, &s->max_endpoints, &s->has,
 			 why) ||
-	    kp_cfg_limit(spec, "/maxServices", KP_SET_MAX_SERVICES, &s->max_services, &s->has,
+	    kp_cfg_limit(spec, "/maxServices", KPL_SET_MAX_SERVICES, &s->max_services, &s->has,
 			 why) ||
-	    kp_cfg_limit(spec, "/maxFlows", KP_SET_MAX_FLOWS, &s->max_flows, &s->has, why) ||
-	    kp_cfg_bool(spec, "/policyReject", KP_SET_POLICY_REJECT, &s->policy_reject, &s->has,
+	    kp_cfg_limit(spec, "/maxFlows", KPL_SET_MAX_FLOWS, &s->max_flows, &s->has, why) ||
+	    kp_cfg_bool(spec, "/policyReject", KPL_SET_POLICY_REJECT, &s->policy_reject, &s->has,
 			why) ||
-	    kp_cfg_bool(spec, "/bypassConntrack", KP_SET_BYPASS_CONNTRACK, &s->bypass_conntrack,
+	    kp_cfg_bool(spec, "/bypassConntrack", KPL_SET_BYPASS_CONNTRACK, &s->bypass_conntrack,
 			&s->has, why) ||
-	    kp_cfg_bool(spec, "/fastForward", KP_SET_FAST_FORWARD, &s->fast_forward, &s->has,
+	    kp_cfg_bool(spec, "/fastForward", KPL_SET_FAST_FORWARD, &s->fast_forward, &s->has,
 			why) ||
-	    kp_cfg_failsafe(spec, "/failsafeInbound", KP_SET_FAILSAFE_IN, s->failsafe_in, &s->has,
+	    kp_cfg_failsafe(spec, "/failsafeInbound", KPL_SET_FAILSAFE_IN, s->failsafe_in, &s->has,
 			    why) ||
-	    kp_cfg_failsafe(spec, "/failsafeOutbound", KP_SET_FAILSAFE_OUT, s->failsafe_out,
+	    kp_cfg_failsafe(spec, "/failsafeOutbound", KPL_SET_FAILSAFE_OUT, s->failsafe_out,
 			    &s->has, why))
 		return -EINVAL;
 	return 0;
@@ -999,7 +999,7 @@ static void kp_hints_visit(const struct kp_k8s_endpoint *ep, uint16_t port __att
 struct kp_backends {
 	const struct kp_k8s_node *node;
 	bool topology;			/* keep only endpoints hinted for our zone (and local ones) */
-	struct kp_backend *be;
+	struct kpl_backend *be;
 	unsigned int n, max;
 };
 
@@ -1007,7 +1007,7 @@ static void kp_backends_visit(const struct kp_k8s_endpoint *ep, uint16_t port, v
 {
 	struct kp_backends *b = arg;
 	bool local = b->node->name && ep->node && !strcmp(ep->node, b->node->name);
-	struct kp_backend *be;
+	struct kpl_backend *be;
 	uint8_t state;
 
 	if (!kp_be_state(ep, &state) || (b->topology && !local && !kp_has_zone(ep, b->node->zone)) ||
@@ -1023,7 +1023,7 @@ static void kp_backends_visit(const struct kp_k8s_endpoint *ep, uint16_t port, v
 }
 
 /* How good a copy of an endpoint is: ready, then serving, then local. */
-static int kp_be_rank(const struct kp_backend *be)
+static int kp_be_rank(const struct kpl_backend *be)
 {
 	int r = be->state == KPLANE_BE_ACTIVE ? 0 : be->state == KPLANE_BE_SERVING_TERMINATING ? 2 : 4;
 
@@ -1032,7 +1032,7 @@ static int kp_be_rank(const struct kp_backend *be)
 
 int kp_backend_cmp(const void *pa, const void *pb)
 {
-	const struct kp_backend *a = pa, *b = pb;
+	const struct kpl_backend *a = pa, *b = pb;
 	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
 
 	return c ? c : (int)a->port - (int)b->port;
@@ -1072,12 +1072,12 @@ static unsigned int kp_pool_size(const struct kp_pool_ctx *c)
 }
 
 struct kp_emit {
-	struct kp_service fe;
-	int (*emit)(const struct kp_service *fe, void *arg);
+	struct kpl_service fe;
+	int (*emit)(const struct kpl_service *fe, void *arg);
 	void *arg;
 };
 
-static int kp_emit_at(struct kp_emit *e, const struct kp_ip *addr, uint16_t port, uint8_t type)
+static int kp_emit_at(struct kp_emit *e, const struct kpl_ip *addr, uint16_t port, uint8_t type)
 {
 	e->fe.addr = *addr;
 	e->fe.port = port;
@@ -1089,7 +1089,7 @@ static int kp_emit_at(struct kp_emit *e, const struct kp_ip *addr, uint16_t port
 static int kp_emit_family(struct kp_emit *e, const struct kp_k8s_service *svc,
 			  const struct kp_k8s_svc_port *port, uint16_t family)
 {
-	const struct kp_ip any = { .family = family };
+	const struct kpl_ip any = { .family = family };
 	bool has_cluster_ip = false;
 	unsigned int i;
 	int err = 0;
@@ -1115,7 +1115,7 @@ static int kp_emit_family(struct kp_emit *e, const struct kp_k8s_service *svc,
 
 int kp_k8s_frontends(const struct kp_k8s_service *svc, const struct kp_k8s_slice *const *slices,
 		     unsigned int n_slices, const struct kp_k8s_node *node,
-		     int (*emit)(const struct kp_service *fe, void *arg), void *arg)
+		     int (*emit)(const struct kpl_service *fe, void *arg), void *arg)
 {
 	static const uint16_t families[] = { AF_INET, AF_INET6 };
 	struct kp_emit e = { .emit = emit, .arg = arg };

@@ -32,10 +32,10 @@ struct kp_k8s_service {
 	uint8_t type;			/* enum kplane_svc_type: CLUSTER_IP, NODE_PORT, LOAD_BALANCER */
 	bool headless;			/* clusterIP: None */
 	unsigned int n_cluster_ips, n_external_ips, n_lb_ips;
-	struct kp_ip cluster_ips[2];	/* clusterIPs: one per family */
+	struct kpl_ip cluster_ips[2];	/* clusterIPs: one per family */
 	/* Allocated to size (kp_k8s_service_free): 100k services must fit a node. */
-	struct kp_ip *external_ips;
-	struct kp_ip *lb_ips;		/* status.loadBalancer.ingress[].ip */
+	struct kpl_ip *external_ips;
+	struct kpl_ip *lb_ips;		/* status.loadBalancer.ingress[].ip */
 	uint8_t ext_policy, int_policy;	/* enum kplane_traffic_policy */
 	uint32_t affinity;		/* ClientIP timeout, seconds; 0: none */
 	uint16_t health_port;		/* healthCheckNodePort; 0: none */
@@ -50,7 +50,7 @@ struct kp_k8s_slice_port {
 };
 
 struct kp_k8s_endpoint {
-	struct kp_ip addr;		/* the first of addresses[] (as kube-proxy) */
+	struct kpl_ip addr;		/* the first of addresses[] (as kube-proxy) */
 	bool ready, serving, terminating;
 	char *node;			/* nodeName; NULL: none */
 	unsigned int n_zones;		/* hints.forZones */
@@ -80,7 +80,7 @@ struct kp_k8s_wep {
 	char ifname[16];
 	char netns[256];		/* "": none given */
 	unsigned int n_addrs;
-	struct kp_ip addrs[KPLANE_EP_ADDR_MAX];
+	struct kpl_ip addrs[KPLANE_EP_ADDR_MAX];
 	uint64_t gen;			/* the store's, when put */
 };
 
@@ -92,7 +92,7 @@ struct kp_k8s_wep {
  */
 struct kp_k8s_nodecfg {
 	char name[KP_K8S_NAME_MAX];
-	struct kp_node_settings set;
+	struct kpl_node_settings set;
 };
 
 /* A label of a Pod or Namespace: key and value in one allocation at key. */
@@ -121,7 +121,7 @@ struct kp_k8s_pod {
 	char *node;			/* spec.nodeName; NULL: not scheduled */
 	unsigned int n_labels, n_ips, n_cports;
 	struct kp_k8s_label *labels;
-	struct kp_ip ips[2];		/* none once Succeeded or Failed: its IPs are reused */
+	struct kpl_ip ips[2];		/* none once Succeeded or Failed: its IPs are reused */
 	struct kp_k8s_cport *cports;
 	uint64_t gen;			/* the store's, when put */
 };
@@ -229,7 +229,7 @@ struct kp_cal_hep {
 	char ifname[16];
 	unsigned int n_labels, n_ips;
 	struct kp_k8s_label *labels;
-	struct kp_ip ips[KPLANE_EP_ADDR_MAX];
+	struct kpl_ip ips[KPLANE_EP_ADDR_MAX];
 	uint64_t gen;			/* the store's, when put */
 };
 
@@ -355,10 +355,10 @@ struct kp_k8s_node {
  */
 int kp_k8s_frontends(const struct kp_k8s_service *svc, const struct kp_k8s_slice *const *slices,
 		     unsigned int n_slices, const struct kp_k8s_node *node,
-		     int (*emit)(const struct kp_service *fe, void *arg), void *arg);
+		     int (*emit)(const struct kpl_service *fe, void *arg), void *arg);
 
 /* Frontends in one order: family, address, port, protocol. */
-int kp_fe_cmp(const struct kp_service *a, const struct kp_service *b);
+int kp_fe_cmp(const struct kpl_service *a, const struct kpl_service *b);
 /* Backends in one order, by address then port (qsort's shape). */
 int kp_backend_cmp(const void *a, const void *b);
 
@@ -370,12 +370,12 @@ int kp_backend_cmp(const void *a, const void *b);
  * and @have.
  */
 struct kp_svc_diff {
-	const struct kp_service **set, **del;
+	const struct kpl_service **set, **del;
 	unsigned int n_set, n_del;
 };
 
-int kp_svc_diff(const struct kp_service *want, unsigned int n_want,
-		const struct kp_service *have, unsigned int n_have, struct kp_svc_diff *d);
+int kp_svc_diff(const struct kpl_service *want, unsigned int n_want,
+		const struct kpl_service *have, unsigned int n_have, struct kp_svc_diff *d);
 void kp_svc_diff_free(struct kp_svc_diff *d);
 
 #endif /* KPLANE_AGENT_K8S_H */

@@ -21,7 +21,7 @@ int kp_k8s_copy(char *dst, size_t size, const char *s, const char *what, const c
 /* A port number at @path: 0 if absent and @optional, else 1..65535. */
 int kp_k8s_port(struct fy_node *n, const char *path, bool optional, uint16_t *out,
 		const char *what, const char **why);
-int kp_k8s_ip(const char *s, struct kp_ip *ip);
+int kp_k8s_ip(const char *s, struct kpl_ip *ip);
 /*
  * Room for @seq's items (at most @max, each @size bytes, zeroed) in *@arr;
  * 0 with *@arr NULL for no sequence, -EINVAL (@what) for too many or not a

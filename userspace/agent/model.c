@@ -26,7 +26,7 @@ static struct kp_model_svc *kp_msvc_find(const struct kp_model *m, const char *n
 	return slot ? *slot : NULL;
 }
 
-static bool kp_set_has(const struct kp_svc_set *set, const struct kp_service *fe)
+static bool kp_set_has(const struct kp_svc_set *set, const struct kpl_service *fe)
 {
 	return set && fe >= set->svcs && fe < set->svcs + set->n;
 }
@@ -37,7 +37,7 @@ static void kp_msvc_index(struct kp_model *m, struct kp_model_svc *ms)
 	unsigned int i;
 
 	for (i = 0; i < ms->fes.n; i++) {
-		const struct kp_service **slot = tsearch(&ms->fes.svcs[i], &m->fes, kp_mfe_cmp);
+		const struct kpl_service **slot = tsearch(&ms->fes.svcs[i], &m->fes, kp_mfe_cmp);
 
 		if (!slot)
 			m->stale = true;
@@ -53,7 +53,7 @@ static void kp_msvc_unindex(struct kp_model *m, struct kp_model_svc *ms)
 	unsigned int i;
 
 	for (i = 0; i < ms->fes.n; i++) {
-		const struct kp_service **slot = tfind(&ms->fes.svcs[i], &m->fes, kp_mfe_cmp);
+		const struct kpl_service **slot = tfind(&ms->fes.svcs[i], &m->fes, kp_mfe_cmp);
 
 		if (slot && *slot == &ms->fes.svcs[i]) {
 			tdelete(&ms->fes.svcs[i], &m->fes, kp_mfe_cmp);
@@ -64,7 +64,7 @@ static void kp_msvc_unindex(struct kp_model *m, struct kp_model_svc *ms)
 
 /* Puts @n frontends of @fes (taken over) in @m under @ns/@name. */
 static void kp_model_put(struct kp_model *m, const char *ns, const char *name,
-			 struct kp_service *fes, unsigned int n)
+			 struct kpl_service *fes, unsigned int n)
 {
 	struct kp_model_svc *ms = kp_named_new(sizeof(*ms), ns, name), **slot = NULL;
 	unsigned int i;
@@ -102,7 +102,7 @@ void kp_model_build(struct kp_model *m, struct kp_desired *want)
 	/* kp_k8s_want() emits a service's frontends together, once per name. */
 	for (i = 0; i < set->n; i = j) {
 		const struct kp_k8s_service *svc = set->from[i];
-		struct kp_service *fes;
+		struct kpl_service *fes;
 
 		for (j = i + 1; j < set->n && set->from[j] == svc; j++)
 			;
@@ -127,13 +127,13 @@ void kp_model_build(struct kp_model *m, struct kp_desired *want)
 }
 
 struct kp_flat_walk {
-	struct kp_service *svcs;
+	struct kpl_service *svcs;
 	unsigned int n;
 };
 
 static void kp_flat_visit(const void *node, VISIT which, void *arg)
 {
-	const struct kp_service *fe = *(const struct kp_service *const *)node;
+	const struct kpl_service *fe = *(const struct kpl_service *const *)node;
 	struct kp_flat_walk *w = arg;
 
 	if (which == postorder || which == leaf)
@@ -200,7 +200,7 @@ static int kp_claim(const struct kp_model *m, const struct kp_svc_set *have,
 	unsigned int i;
 
 	for (i = 0; i < want->n; i++) {
-		const struct kp_service *fe = &want->svcs[i], **slot;
+		const struct kpl_service *fe = &want->svcs[i], **slot;
 
 		slot = tfind(fe, &m->fes, kp_mfe_cmp);
 		if (slot && !kp_set_has(have, *slot))

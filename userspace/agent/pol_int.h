@@ -13,7 +13,7 @@ int kp_member_cmp(const void *a, const void *b);
 int kp_item_cmp(const void *a, const void *b);
 int kp_pol_id_cmp(const void *a, const void *b);
 /* @ip as a host's prefix (/32, /128), zeroed around it: what sets hold. */
-void kp_host_prefix(const struct kp_ip *ip, struct kplane_prefix *p);
+void kp_host_prefix(const struct kpl_ip *ip, struct kplane_prefix *p);
 /* The set of the pods whose named port @port_name (@proto) is @port. */
 void kp_port_set_name(char name[KPLANE_ID_MAX], uint8_t proto, const char *port_name,
 		      uint16_t port);

@@ -22,8 +22,8 @@ static bool kp_own_policy(const char *id)
 	return !strncmp(id, "knp:", 4) || !strncmp(id, "cnp:", 4) || !strncmp(id, "gnp:", 4);
 }
 
-int kp_pol_want_take(struct kp_pol_want *out, struct kp_ipset_info *sets, size_t n_sets,
-		     struct kp_policy *pols, size_t n_pols)
+int kp_pol_want_take(struct kp_pol_want *out, struct kpl_ipset_info *sets, size_t n_sets,
+		     struct kpl_policy *pols, size_t n_pols)
 {
 	size_t i, j;
 
@@ -48,7 +48,7 @@ int kp_pol_want_take(struct kp_pol_want *out, struct kp_ipset_info *sets, size_t
 		out->n_sets++;
 	}
 	for (i = 0; i < n_pols; i++) {
-		struct kp_policy *pol = &out->pols[out->n_pols];
+		struct kpl_policy *pol = &out->pols[out->n_pols];
 
 		if (!kp_own_policy(pols[i].id))
 			continue;
@@ -68,7 +68,7 @@ int kp_pol_want_take(struct kp_pol_want *out, struct kp_ipset_info *sets, size_t
 	return 0;
 }
 
-static bool kp_rule_same(const struct kp_rule *a, const struct kp_rule *b)
+static bool kp_rule_same(const struct kpl_rule *a, const struct kpl_rule *b)
 {
 	return a->dir == b->dir && a->action == b->action && a->has == b->has &&
 	       a->proto == b->proto && a->not_proto == b->not_proto &&
@@ -79,7 +79,7 @@ static bool kp_rule_same(const struct kp_rule *a, const struct kp_rule *b)
 }
 
 /* Whether the kernel's @have is @want: rules in order, each side's items as sorted. */
-static bool kp_policy_same(const struct kp_policy *want, const struct kp_policy *have)
+static bool kp_policy_same(const struct kpl_policy *want, const struct kpl_policy *have)
 {
 	unsigned int i;
 

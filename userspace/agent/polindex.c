@@ -361,7 +361,7 @@ static void kp_item_labels(struct kp_item_in *in, const char *ns, const struct k
 		in->labels[in->n_labels++] = (struct kp_label){ KP_POD_LABEL, "k8s" };
 }
 
-void kp_host_prefix(const struct kp_ip *ip, struct kplane_prefix *p)
+void kp_host_prefix(const struct kpl_ip *ip, struct kplane_prefix *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->family = ip->family;
@@ -369,7 +369,7 @@ void kp_host_prefix(const struct kp_ip *ip, struct kplane_prefix *p)
 	memcpy(p->addr, ip->ip, ip->family == AF_INET ? 4 : 16);
 }
 
-static void kp_item_ips(struct kp_item_in *in, const struct kp_ip *ips, unsigned int n)
+static void kp_item_ips(struct kp_item_in *in, const struct kpl_ip *ips, unsigned int n)
 {
 	for (in->n_addrs = 0; in->n_addrs < n; in->n_addrs++)
 		kp_host_prefix(&ips[in->n_addrs], &in->addrs[in->n_addrs]);

@@ -149,9 +149,9 @@ static int kp_left_out(struct kp_pol_want *pw, const char *fmt, ...)
 
 /* --- rules --- */
 
-static struct kp_rule_item *kp_item_add(struct kp_rule *r, bool dst, uint8_t kind)
+static struct kpl_rule_item *kp_item_add(struct kpl_rule *r, bool dst, uint8_t kind)
 {
-	struct kp_rule_item *it = realloc(r->items, (r->n_items + 1) * sizeof(*it));
+	struct kpl_rule_item *it = realloc(r->items, (r->n_items + 1) * sizeof(*it));
 
 	if (!it)
 		return NULL;
@@ -164,10 +164,10 @@ static struct kp_rule_item *kp_item_add(struct kp_rule *r, bool dst, uint8_t kin
 }
 
 /* The peer's side of a rule: a set of pods, or a block with its exceptions. */
-static int kp_peer_items(struct kp_pol_want *pw, struct kp_rule *r, bool dst,
+static int kp_peer_items(struct kp_pol_want *pw, struct kpl_rule *r, bool dst,
 			 const struct kp_k8s_np_peer *peer)
 {
-	struct kp_rule_item *it;
+	struct kpl_rule_item *it;
 	unsigned int i;
 
 	if (!peer)
@@ -202,14 +202,14 @@ struct kp_port_group {
 	char set[KPLANE_ID_MAX];
 };
 
-static int kp_port_items(struct kp_rule *r, const struct kp_port_group *g)
+static int kp_port_items(struct kpl_rule *r, const struct kp_port_group *g)
 {
-	struct kp_rule_item *it;
+	struct kpl_rule_item *it;
 	unsigned int i;
 
 	if (!g->proto)
 		return 0;
-	r->has |= KP_HAS_PROTO;
+	r->has |= KPL_HAS_PROTO;
 	r->proto = g->proto;
 	if (g->every)
 		return 0;
@@ -236,14 +236,14 @@ static int kp_port_items(struct kp_rule *r, const struct kp_port_group *g)
 
 int kp_item_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(struct kp_rule_item));
+	return memcmp(a, b, sizeof(struct kpl_rule_item));
 }
 
 /* A new rule at the end of @pol; NULL with *@err (-E2BIG: more than the kernel takes). */
-static struct kp_rule *kp_rule_new(struct kp_policy *pol, enum kplane_dir dir, uint8_t action,
+static struct kpl_rule *kp_rule_new(struct kpl_policy *pol, enum kplane_dir dir, uint8_t action,
 				   int *err)
 {
-	struct kp_rule *r;
+	struct kpl_rule *r;
 	unsigned int i, n = 0;
 
 	for (i = 0; i < pol->n_rules; i++)
@@ -373,7 +373,7 @@ static int kp_ports_index(struct kp_pol_want *pw, const struct kp_k8s_view *v)
  * at the first call of a compile: one pass, not one per rule.
  */
 static const struct kp_port_name *kp_named(struct kp_pol_want *pw, const struct kp_k8s_view *v,
-					   const struct kp_policy *pol, uint8_t proto,
+					   const struct kpl_policy *pol, uint8_t proto,
 					   const char *name, int *err)
 {
 	struct kp_port_name probe = { .proto = proto }, **slot;
@@ -391,7 +391,7 @@ static const struct kp_port_name *kp_named(struct kp_pol_want *pw, const struct 
 }
 
 /* One Allow rule per peer for @g, appended to @pol. */
-static int kp_emit_rules(struct kp_pol_want *pw, struct kp_policy *pol, enum kplane_dir dir,
+static int kp_emit_rules(struct kp_pol_want *pw, struct kpl_policy *pol, enum kplane_dir dir,
 			 const struct kp_port_group *g)
 {
 	const struct kp_k8s_np_rule *k = g->rule;
@@ -399,7 +399,7 @@ static int kp_emit_rules(struct kp_pol_want *pw, struct kp_policy *pol, enum kpl
 	int err = 0;
 
 	for (i = 0; !err && i < n; i++) {
-		struct kp_rule *r = kp_rule_new(pol, dir, KPLANE_ACTION_ALLOW, &err);
+		struct kpl_rule *r = kp_rule_new(pol, dir, KPLANE_ACTION_ALLOW, &err);
 
 		if (!r)
 			return err;
@@ -413,7 +413,7 @@ static int kp_emit_rules(struct kp_pol_want *pw, struct kp_policy *pol, enum kpl
 }
 
 /* The numbers @p (a named port) resolves to over every pod: one group each, in order. */
-static int kp_named_groups(struct kp_pol_want *pw, struct kp_policy *pol, enum kplane_dir dir,
+static int kp_named_groups(struct kp_pol_want *pw, struct kpl_policy *pol, enum kplane_dir dir,
 			   const struct kp_k8s_np_rule *k, const struct kp_k8s_np_port *p,
 			   const struct kp_k8s_view *v)
 {
@@ -433,7 +433,7 @@ static int kp_named_groups(struct kp_pol_want *pw, struct kp_policy *pol, enum k
 }
 
 /* A NetworkPolicy rule: per protocol its numbered ports, per named port each number. */
-static int kp_np_rule_compile(struct kp_pol_want *pw, struct kp_policy *pol, enum kplane_dir dir,
+static int kp_np_rule_compile(struct kp_pol_want *pw, struct kpl_policy *pol, enum kplane_dir dir,
 			      const struct kp_k8s_np_rule *k, const struct kp_k8s_view *v)
 {
 	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
@@ -466,9 +466,9 @@ static int kp_np_rule_compile(struct kp_pol_want *pw, struct kp_policy *pol, enu
 
 /* --- Calico rules --- */
 
-static int kp_prefix_item(struct kp_rule *r, bool dst, uint8_t kind, const struct kplane_prefix *p)
+static int kp_prefix_item(struct kpl_rule *r, bool dst, uint8_t kind, const struct kplane_prefix *p)
 {
-	struct kp_rule_item *it = kp_item_add(r, dst, kind);
+	struct kpl_rule_item *it = kp_item_add(r, dst, kind);
 
 	if (!it)
 		return -ENOMEM;
@@ -476,19 +476,19 @@ static int kp_prefix_item(struct kp_rule *r, bool dst, uint8_t kind, const struc
 	return 0;
 }
 
-static int kp_set_item(struct kp_pol_want *pw, struct kp_rule *r, bool dst, uint8_t kind,
+static int kp_set_item(struct kp_pol_want *pw, struct kpl_rule *r, bool dst, uint8_t kind,
 		       const char *sel)
 {
-	struct kp_rule_item *it = kp_item_add(r, dst, kind);
+	struct kpl_rule_item *it = kp_item_add(r, dst, kind);
 
 	return it ? kp_sel_set(pw, sel, it->set) : -ENOMEM;
 }
 
 /* A side's selectors, nets and numbered ports (named ones: kp_cal_rule_compile()). */
-static int kp_cal_side_items(struct kp_pol_want *pw, struct kp_rule *r, bool dst,
+static int kp_cal_side_items(struct kp_pol_want *pw, struct kpl_rule *r, bool dst,
 			     const struct kp_cal_side *s, bool ports)
 {
-	struct kp_rule_item *it;
+	struct kpl_rule_item *it;
 	unsigned int i;
 	int err = 0;
 
@@ -519,13 +519,13 @@ static int kp_cal_side_items(struct kp_pol_want *pw, struct kp_rule *r, bool dst
  * One kernel rule of Calico rule @c: its numbered destination ports, or
  * (@named) one number a named port has, towards the pods whose it is (@set).
  */
-static int kp_cal_emit(struct kp_pol_want *pw, struct kp_policy *pol, enum kplane_dir dir,
+static int kp_cal_emit(struct kp_pol_want *pw, struct kpl_policy *pol, enum kplane_dir dir,
 		       const struct kp_cal_rule *c, uint16_t named, const char *set)
 {
 	static const struct kplane_prefix any4 = { .family = AF_INET };
 	static const struct kplane_prefix any6 = { .family = AF_INET6 };
-	struct kp_rule_item *it;
-	struct kp_rule *r;
+	struct kpl_rule_item *it;
+	struct kpl_rule *r;
 	int err;
 
 	r = kp_rule_new(pol, dir, c->action, &err);
@@ -558,7 +558,7 @@ static int kp_cal_emit(struct kp_pol_want *pw, struct kp_policy *pol, enum kplan
 	return err;
 }
 
-static int kp_cal_rule_compile(struct kp_pol_want *pw, struct kp_policy *pol, enum kplane_dir dir,
+static int kp_cal_rule_compile(struct kp_pol_want *pw, struct kpl_policy *pol, enum kplane_dir dir,
 			       const struct kp_cal_rule *c, const struct kp_k8s_view *v)
 {
 	bool numbered = !c->dst.n_ports, named = false;
@@ -606,9 +606,9 @@ static uint32_t kp_kernel_order(bool has, double order)
 	return has ? (uint32_t)(order * 1000 + 0.5) : UINT32_MAX;
 }
 
-static struct kp_policy *kp_pol_new(struct kp_pol_want *pw, struct kp_src **srcs)
+static struct kpl_policy *kp_pol_new(struct kp_pol_want *pw, struct kp_src **srcs)
 {
-	struct kp_policy *pol;
+	struct kpl_policy *pol;
 	struct kp_src *s;
 
 	if (!kp_grow((void **)&pw->pols, pw->n_pols, &pw->cap_pols, sizeof(*pw->pols)))
@@ -625,7 +625,7 @@ static struct kp_policy *kp_pol_new(struct kp_pol_want *pw, struct kp_src **srcs
 }
 
 /* Rules @from.. of @pol came from rule @i of the object: what trace names. */
-static int kp_origin(struct kp_policy *pol, unsigned int from, unsigned int i)
+static int kp_origin(struct kpl_policy *pol, unsigned int from, unsigned int i)
 {
 	uint16_t *o = realloc(pol->origin, (pol->n_rules + 1) * sizeof(*o));
 
@@ -638,11 +638,11 @@ static int kp_origin(struct kp_policy *pol, unsigned int from, unsigned int i)
 }
 
 /* A policy whose rules are more than the kernel takes keeps none: it allows nothing. */
-static int kp_too_big(struct kp_policy *pol, int err)
+static int kp_too_big(struct kpl_policy *pol, int err)
 {
 	if (err != -E2BIG)
 		return err;
-	kp_policy_release(pol);
+	kpl_policy_release(pol);
 	return 0;
 }
 
@@ -666,7 +666,7 @@ static const char *kp_np_port_ns(const struct kp_k8s_netpol *np, enum kplane_dir
 static int kp_np_compile(struct kp_pol_want *pw, struct kp_src **srcs,
 			 const struct kp_k8s_netpol *np, const struct kp_k8s_view *v)
 {
-	struct kp_policy *pol = kp_pol_new(pw, srcs);
+	struct kpl_policy *pol = kp_pol_new(pw, srcs);
 	unsigned int d, i;
 	int err = 0;
 
@@ -711,7 +711,7 @@ static bool kp_tier_exists(const struct kp_k8s_view *v, const char *tier)
 static int kp_cal_compile(struct kp_pol_want *pw, struct kp_src **srcs,
 			  const struct kp_cal_policy *cp, const struct kp_k8s_view *v)
 {
-	struct kp_policy *pol;
+	struct kpl_policy *pol;
 	unsigned int d, i;
 	int err = 0;
 
@@ -810,7 +810,7 @@ static int kp_policies_compile(struct kp_pol_want *pw, const struct kp_k8s_view 
 
 int kp_pol_id_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct kp_policy *)a)->id, ((const struct kp_policy *)b)->id);
+	return strcmp(((const struct kpl_policy *)a)->id, ((const struct kpl_policy *)b)->id);
 }
 
 /* --- attachments --- */
@@ -940,7 +940,7 @@ struct kp_local_walk {
 
 static int kp_pos_cmp(const void *key, const void *elt)
 {
-	return strcmp(key, ((const struct kp_policy *)elt)->id);
+	return strcmp(key, ((const struct kpl_policy *)elt)->id);
 }
 
 static void kp_local_visit(const void *node, VISIT which, void *arg)
@@ -954,7 +954,7 @@ static void kp_local_visit(const void *node, VISIT which, void *arg)
 		return;
 	kp_polidx_item_pols(w->idx, l->item, &ids, &n);
 	for (i = 0; !w->err && i < n; i++) {
-		const struct kp_policy *pol = bsearch(ids[i], w->pw->pols, w->pw->n_pols,
+		const struct kpl_policy *pol = bsearch(ids[i], w->pw->pols, w->pw->n_pols,
 						      sizeof(*w->pw->pols), kp_pos_cmp);
 
 		if (!pol)
@@ -984,12 +984,12 @@ struct kp_attach_ctx {
 };
 
 /* Whether @ep's attachments are more than the kernel takes of an endpoint. */
-static bool kp_attach_too_many(const struct kp_endpoint *ep)
+static bool kp_attach_too_many(const struct kpl_endpoint *ep)
 {
 	unsigned int i, pols = 0, tiers[2] = { 0, 0 };
 
 	for (i = 0; i < ep->n_attach; i++) {
-		const struct kp_ep_attach *a = &ep->attach[i];
+		const struct kpl_ep_attach *a = &ep->attach[i];
 
 		pols += a->policy[0] != '\0';
 		/* sorted by direction, tier: a tier's first entry counts it */
@@ -1003,14 +1003,14 @@ static bool kp_attach_too_many(const struct kp_endpoint *ep)
  * Taken by more policies (tiers) than an endpoint holds: rather than
  * unpoliced, it is isolated both ways with nothing allowed, and said so.
  */
-static int kp_attach_fail_closed(struct kp_attach_ctx *c, struct kp_endpoint *ep,
+static int kp_attach_fail_closed(struct kp_attach_ctx *c, struct kpl_endpoint *ep,
 				 unsigned int n_pols)
 {
 	free(ep->attach);
 	ep->attach = NULL;
 	ep->n_attach = 0;
-	return kp_endpoint_attach(ep, KPLANE_DIR_INGRESS, KP_NP_TIER, "", 0) ?:
-	       kp_endpoint_attach(ep, KPLANE_DIR_EGRESS, KP_NP_TIER, "", 0) ?:
+	return kpl_endpoint_attach(ep, KPLANE_DIR_INGRESS, KP_NP_TIER, "", 0) ?:
+	       kpl_endpoint_attach(ep, KPLANE_DIR_EGRESS, KP_NP_TIER, "", 0) ?:
 	       kp_left_out(c->pw, "endpoint %s: taken by %u policies, more than an endpoint "
 			   "holds (%u, in %u tiers a direction); all its traffic denied", ep->id,
 			   n_pols, KPLANE_EP_POLICIES_MAX, KPLANE_EP_TIERS_MAX);
@@ -1032,12 +1032,12 @@ static void kp_attach_visit(const void *node, VISIT which, void *arg)
 				const char *id = c->pw->pols[l->pols[i]].id;
 
 				if ((src->types & (1U << d)) && !strcmp(src->tier, c->tiers[t].name))
-					c->err = kp_endpoint_attach(&l->ep->ep, d, src->tier, id,
+					c->err = kpl_endpoint_attach(&l->ep->ep, d, src->tier, id,
 								    strlen(id));
 			}
 		/* Calico denies a host endpoint's traffic no policy takes (failsafes aside). */
 		if (!c->err && l->ep->ep.host && l->ep->ep.n_attach == before)
-			c->err = kp_endpoint_attach(&l->ep->ep, d, KP_NP_TIER, "", 0);
+			c->err = kpl_endpoint_attach(&l->ep->ep, d, KP_NP_TIER, "", 0);
 	}
 	kp_ep_attach_sort(&l->ep->ep);
 	if (!c->err && kp_attach_too_many(&l->ep->ep))
@@ -1110,7 +1110,7 @@ static int kp_pols_sort(struct kp_pol_want *pw, struct kp_src *srcs)
 {
 	unsigned int i, n = pw->n_pols;
 	struct kp_obj_at *at;
-	struct kp_policy *pols;
+	struct kpl_policy *pols;
 	struct kp_src *s;
 
 	if (!n)
@@ -1158,7 +1158,7 @@ static int kp_compile(struct kp_polidx *idx, const struct kp_k8s_view *v)
 	return err ?: kp_sels_sync(idx, &idx->compiled, srcs);
 }
 
-static int kp_policy_copy(struct kp_policy *to, const struct kp_policy *from)
+static int kp_policy_copy(struct kpl_policy *to, const struct kpl_policy *from)
 {
 	unsigned int i;
 
@@ -1167,18 +1167,18 @@ static int kp_policy_copy(struct kp_policy *to, const struct kp_policy *from)
 	to->origin = malloc((from->n_rules + 1) * sizeof(*to->origin));
 	to->n_rules = 0;
 	if (!to->rules || !to->origin) {
-		kp_policy_release(to);
+		kpl_policy_release(to);
 		return -ENOMEM;
 	}
 	if (from->n_rules)
 		memcpy(to->origin, from->origin, from->n_rules * sizeof(*to->origin));
 	for (i = 0; i < from->n_rules; i++) {
-		struct kp_rule *r = &to->rules[i];
+		struct kpl_rule *r = &to->rules[i];
 
 		*r = from->rules[i];
 		r->items = malloc((r->n_items + 1) * sizeof(*r->items));
 		if (!r->items) {
-			kp_policy_release(to);
+			kpl_policy_release(to);
 			return -ENOMEM;
 		}
 		if (r->n_items)
@@ -1207,13 +1207,13 @@ static int kp_pset_copy(struct kp_pset *to, const struct kp_pset *from, struct k
 	return 0;
 }
 
-static bool kp_policy_uses(const struct kp_policy *pol, const char *set)
+static bool kp_policy_uses(const struct kpl_policy *pol, const char *set)
 {
 	unsigned int i, j;
 
 	for (i = 0; i < pol->n_rules; i++)
 		for (j = 0; j < pol->rules[i].n_items; j++) {
-			const struct kp_rule_item *it = &pol->rules[i].items[j];
+			const struct kpl_rule_item *it = &pol->rules[i].items[j];
 
 			if ((it->kind == KPLANE_SIDE_A_SET || it->kind == KPLANE_SIDE_A_NOT_SET) &&
 			    !strcmp(it->set, set))
@@ -1242,7 +1242,7 @@ static int kp_sets_overfull(struct kp_pol_want *out)
 		for (j = 0; !err && j < out->n_pols; j++) {
 			if (!kp_policy_uses(&out->pols[j], set->name))
 				continue;
-			kp_policy_release(&out->pols[j]);
+			kpl_policy_release(&out->pols[j]);
 			err = kp_left_out(out, "policy %s: its set %s would hold %u members, more "
 					  "than a set holds (%u); the policy allows nothing",
 					  out->pols[j].id, set->name, n, KPLANE_IPSET_MEMBERS_MAX);
@@ -1350,7 +1350,7 @@ void kp_pol_want_free(struct kp_pol_want *pw)
 		free(pw->sets[i].selector);
 	}
 	for (i = 0; i < pw->n_pols; i++)
-		kp_policy_release(&pw->pols[i]);
+		kpl_policy_release(&pw->pols[i]);
 	for (i = 0; i < pw->n_refused; i++)
 		free(pw->refused[i]);
 	free(pw->refused);

@@ -11,49 +11,49 @@
 #include <sys/vfs.h>
 #include "agent.h"
 
-static int kp_kernel_policy(struct kp_handle *h, struct kp_pol_want *out)
+static int kp_kernel_policy(struct kpl_handle *h, struct kp_pol_want *out)
 {
-	struct kp_ipset_info *sets = NULL;
-	struct kp_policy *pols = NULL;
+	struct kpl_ipset_info *sets = NULL;
+	struct kpl_policy *pols = NULL;
 	size_t n_sets = 0, n_pols = 0;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = kp_ipset_list(h, &sets, &n_sets);
+	err = kpl_ipset_list(h, &sets, &n_sets);
 	if (!err)
-		err = kp_policy_list(h, &pols, &n_pols);
+		err = kpl_policy_list(h, &pols, &n_pols);
 	if (!err)
 		err = kp_pol_want_take(out, sets, n_sets, pols, n_pols);
-	kp_ipsets_free(sets, n_sets);
-	kp_policies_free(pols, n_pols);
+	kpl_ipsets_free(sets, n_sets);
+	kpl_policies_free(pols, n_pols);
 	return err;
 }
 
-int kp_kernel_desired(struct kp_handle *h, struct kp_desired *out)
+int kp_kernel_desired(struct kpl_handle *h, struct kp_desired *out)
 {
-	struct kp_endpoint *eps = NULL;
-	struct kp_service *svcs;
+	struct kpl_endpoint *eps = NULL;
+	struct kpl_service *svcs;
 	size_t n_svcs, n_eps = 0;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = kp_service_list(h, &svcs, &n_svcs);
+	err = kpl_service_list(h, &svcs, &n_svcs);
 	if (err)
 		return err;
 	/* libkplane allocates as a kp_svc_set frees: the dump is taken as it is. */
 	out->svcs = (struct kp_svc_set){ .svcs = svcs, .n = n_svcs, .cap = n_svcs };
-	err = kp_endpoint_list(h, &eps, &n_eps);
+	err = kpl_endpoint_list(h, &eps, &n_eps);
 	if (!err)
 		err = kp_ep_set_from(eps, n_eps, &out->eps);
 	if (!err)
 		err = kp_kernel_policy(h, &out->pol);
 	if (!err) {
-		struct kp_status st;
+		struct kpl_status st;
 
-		err = kp_node_status(h, &st);
+		err = kpl_node_status(h, &st);
 		out->settings = st.settings;
 	}
-	kp_endpoints_free(eps, n_eps);
+	kpl_endpoints_free(eps, n_eps);
 	if (err)
 		kp_desired_free(out);
 	return err;
@@ -68,13 +68,13 @@ static bool kp_change_empty(const struct kp_change *c)
 }
 
 /* Settings first, outside the transaction (the kernel applies them at once). */
-static int kp_apply_settings(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r)
+static int kp_apply_settings(struct kpl_handle *h, const struct kp_change *c, struct kp_refused *r)
 {
-	int err = c->settings ? kp_node_set(h, c->settings) : 0;
+	int err = c->settings ? kpl_node_set(h, c->settings) : 0;
 
 	if (err && kp_object_refused(err)) {
 		r->settings = true;
-		snprintf(r->why, sizeof(r->why), "%s", kp_error(h));
+		snprintf(r->why, sizeof(r->why), "%s", kpl_error(h));
 	}
 	return err;
 }
@@ -134,42 +134,42 @@ static bool kp_object_refused(int err)
 }
 
 /* Sets new and changed, then policies: before the endpoints that use them. */
-static int kp_stage_policy_in(struct kp_handle *h, const struct kp_pol_diff *d)
+static int kp_stage_policy_in(struct kpl_handle *h, const struct kp_pol_diff *d)
 {
 	unsigned int i;
 	int err = 0;
 
 	for (i = 0; !err && i < d->n_set_new; i++)
-		err = kp_ipset_set(h, d->set_new[i]->name, d->set_new[i]->m, d->set_new[i]->n);
+		err = kpl_ipset_set(h, d->set_new[i]->name, d->set_new[i]->m, d->set_new[i]->n);
 	for (i = 0; !err && i < d->n_set_upd; i++)
-		err = kp_ipset_update(h, d->set_upd[i].set->name, d->set_upd[i].add,
+		err = kpl_ipset_update(h, d->set_upd[i].set->name, d->set_upd[i].add,
 				      d->set_upd[i].n_add, d->set_upd[i].del, d->set_upd[i].n_del);
 	for (i = 0; !err && i < d->n_pol_set; i++)
-		err = kp_policy_set(h, d->pol_set[i]);
+		err = kpl_policy_set(h, d->pol_set[i]);
 	return err;
 }
 
 /* Policies gone, then their sets: after the endpoints that used them. */
-static int kp_stage_policy_out(struct kp_handle *h, const struct kp_pol_diff *d)
+static int kp_stage_policy_out(struct kpl_handle *h, const struct kp_pol_diff *d)
 {
 	unsigned int i;
 	int err = 0;
 
 	for (i = 0; !err && i < d->n_pol_del; i++)
-		err = kp_policy_del(h, d->pol_del[i]->id);
+		err = kpl_policy_del(h, d->pol_del[i]->id);
 	for (i = 0; !err && i < d->n_set_del; i++)
-		err = kp_ipset_del(h, d->set_del[i]->name);
+		err = kpl_ipset_del(h, d->set_del[i]->name);
 	return err;
 }
 
 /* Endpoints whose policies alone changed. */
-static int kp_stage_ep_policy(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r)
+static int kp_stage_ep_policy(struct kpl_handle *h, const struct kp_change *c, struct kp_refused *r)
 {
 	unsigned int i;
 	int err = 0;
 
 	for (i = 0; !err && i < c->ep.n_pol; i++) {
-		err = kp_endpoint_policy(h, &c->ep.pol[i]->ep);
+		err = kpl_endpoint_policy(h, &c->ep.pol[i]->ep);
 		if (err && kp_object_refused(err))
 			r->ep = c->ep.pol[i];
 	}
@@ -183,7 +183,7 @@ static int kp_stage_ep_policy(struct kp_handle *h, const struct kp_change *c, st
  * packet meets a policy whose sets are not there yet.  *@add_at: the
  * transaction's count of policy requests before the first endpoint add.
  */
-static int kp_stage(struct kp_handle *h, const struct kp_change *c, const int *fds,
+static int kp_stage(struct kpl_handle *h, const struct kp_change *c, const int *fds,
 		    struct kp_refused *r, uint32_t *add_at)
 {
 	unsigned int i;
@@ -191,30 +191,30 @@ static int kp_stage(struct kp_handle *h, const struct kp_change *c, const int *f
 	int err = 0;
 
 	for (i = 0; !err && i < c->ep.n_del; i++) {
-		err = kp_endpoint_del(h, c->ep.del[i]->ep.id);
+		err = kpl_endpoint_del(h, c->ep.del[i]->ep.id);
 		if (err && kp_object_refused(err))
 			r->ep = c->ep.del[i];
 	}
 	if (!err)
 		err = kp_stage_policy_in(h, &c->pol);
 	for (i = 0; !err && i < c->svc.n_del; i++)
-		err = kp_batch_service_del(h, c->svc.del[i]);
+		err = kpl_batch_service_del(h, c->svc.del[i]);
 	for (i = 0; !err && i < c->svc.n_set; i++)
-		err = kp_batch_service_set(h, c->svc.set[i]);
+		err = kpl_batch_service_set(h, c->svc.set[i]);
 	if (!err) {
-		err = kp_batch_flush(h, &failed);
+		err = kpl_batch_flush(h, &failed);
 		if (err && kp_object_refused(err) && failed >= c->svc.n_del &&
 		    failed < c->svc.n_del + c->svc.n_set)
 			r->svc = c->svc.set[failed - c->svc.n_del];
 		else if (err && kp_object_refused(err) && failed < c->svc.n_del)
 			r->svc = c->svc.del[failed];
 	}
-	*add_at = kp_txn_policy_changes(h);
+	*add_at = kpl_txn_policy_changes(h);
 	for (i = 0; !err && i < c->ep.n_add; i++) {
-		struct kp_endpoint ep = c->ep.add[i]->ep;
+		struct kpl_endpoint ep = c->ep.add[i]->ep;
 
 		ep.netns_fd = fds[i];
-		err = kp_endpoint_add(h, &ep);
+		err = kpl_endpoint_add(h, &ep);
 		if (err && kp_object_refused(err))
 			r->ep = c->ep.add[i];
 	}
@@ -223,7 +223,7 @@ static int kp_stage(struct kp_handle *h, const struct kp_change *c, const int *f
 	if (!err)
 		err = kp_stage_policy_out(h, &c->pol);
 	if (err)	/* before the abort, which clears it */
-		snprintf(r->why, sizeof(r->why), "%s", kp_error(h));
+		snprintf(r->why, sizeof(r->why), "%s", kpl_error(h));
 	return err;
 }
 
@@ -232,12 +232,12 @@ static int kp_stage(struct kp_handle *h, const struct kp_change *c, const int *f
  * @add_at, then policy changes (a set or policy refused is not one
  * object to leave out: the sync fails whole, the kernel unchanged).
  */
-static void kp_commit_refused(struct kp_handle *h, const struct kp_change *c, uint32_t add_at,
+static void kp_commit_refused(struct kpl_handle *h, const struct kp_change *c, uint32_t add_at,
 			      struct kp_refused *r)
 {
 	uint32_t i;
 
-	if (!kp_refused_change(h, &i))
+	if (!kpl_refused_change(h, &i))
 		return;
 	if (i < c->ep.n_del)
 		r->ep = c->ep.del[i];
@@ -247,7 +247,7 @@ static void kp_commit_refused(struct kp_handle *h, const struct kp_change *c, ui
 		r->ep = c->ep.pol[i - add_at - c->ep.n_add];
 }
 
-static int kp_sync_apply_one(struct kp_handle *h, const struct kp_change *c,
+static int kp_sync_apply_one(struct kpl_handle *h, const struct kp_change *c,
 			     struct kp_refused *r)
 {
 	int fds[c->ep.n_add ? c->ep.n_add : 1];
@@ -262,27 +262,27 @@ static int kp_sync_apply_one(struct kp_handle *h, const struct kp_change *c,
 	err = kp_open_netns(c, fds, r);
 	if (err)
 		return err;
-	err = kp_txn_begin(h);
+	err = kpl_txn_begin(h);
 	if (!err) {
 		err = kp_stage(h, c, fds, r, &add_at);
 		if (!err) {
-			err = kp_txn_commit(h);
+			err = kpl_txn_commit(h);
 			if (err)
 				kp_commit_refused(h, c, add_at, r);
 		} else {
-			kp_txn_abort(h);
+			kpl_txn_abort(h);
 		}
 	}
 	for (i = 0; i < c->ep.n_add; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	if (err && !r->why[0])
-		snprintf(r->why, sizeof(r->why), "%s", kp_error(h));
+		snprintf(r->why, sizeof(r->why), "%s", kpl_error(h));
 	return err;
 }
 
 /* Whether @a and @b claim one id, interface or address (the kernel keys endpoints by each). */
-static bool kp_ep_clash(const struct kp_endpoint *a, const struct kp_endpoint *b)
+static bool kp_ep_clash(const struct kpl_endpoint *a, const struct kpl_endpoint *b)
 {
 	unsigned int i, j;
 
@@ -311,7 +311,7 @@ static bool kp_ep_clashes(const struct kp_change *c, const struct kp_want_ep *ep
  * leaving endpoint until its commit is published.  Those go in a second
  * transaction, everything else in the first.
  */
-int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refused *r)
+int kp_sync_apply(struct kpl_handle *h, const struct kp_change *c, struct kp_refused *r)
 {
 	const struct kp_want_ep **now, **next;
 	struct kp_change first = *c, second = { 0 };
@@ -349,7 +349,7 @@ int kp_sync_apply(struct kp_handle *h, const struct kp_change *c, struct kp_refu
 
 void kp_refused_name(const struct kp_refused *r, char *buf, size_t size)
 {
-	const struct kp_service *svc = r->svc;
+	const struct kpl_service *svc = r->svc;
 	char ip[INET6_ADDRSTRLEN] = "?";
 
 	if (r->settings) {

@@ -47,15 +47,15 @@ struct kp_want_to {
 	const struct kp_k8s_service *svc;
 };
 
-static int kp_want_add(const struct kp_service *fe, void *arg)
+static int kp_want_add(const struct kpl_service *fe, void *arg)
 {
 	struct kp_want_to *to = arg;
 	struct kp_svc_set *set = to->set;
-	struct kp_service *svc;
+	struct kpl_service *svc;
 
 	if (set->n == set->cap) {
 		unsigned int cap = set->cap ? set->cap * 2 : 4;
-		struct kp_service *p = realloc(set->svcs, cap * sizeof(*p));
+		struct kpl_service *p = realloc(set->svcs, cap * sizeof(*p));
 		const struct kp_k8s_service **from;
 
 		if (!p)
@@ -143,7 +143,7 @@ int kp_k8s_name_want(const struct kp_store_name *nm, const struct kp_k8s_node *n
 }
 
 const struct kp_k8s_service *kp_svc_set_forget(struct kp_svc_set *set,
-					       const struct kp_service *fe)
+					       const struct kpl_service *fe)
 {
 	const struct kp_k8s_service *from;
 	unsigned int i, n = set->n;
@@ -234,34 +234,34 @@ void kp_change_free(struct kp_change *c)
 }
 
 /* @from's fields named in from->has, over @to. */
-static void kp_settings_over(struct kp_node_settings *to, const struct kp_node_settings *from)
+static void kp_settings_over(struct kpl_node_settings *to, const struct kpl_node_settings *from)
 {
-	if (from->has & KP_SET_MAX_ENDPOINTS)
+	if (from->has & KPL_SET_MAX_ENDPOINTS)
 		to->max_endpoints = from->max_endpoints;
-	if (from->has & KP_SET_MAX_SERVICES)
+	if (from->has & KPL_SET_MAX_SERVICES)
 		to->max_services = from->max_services;
-	if (from->has & KP_SET_MAX_FLOWS)
+	if (from->has & KPL_SET_MAX_FLOWS)
 		to->max_flows = from->max_flows;
-	if (from->has & KP_SET_POLICY_REJECT)
+	if (from->has & KPL_SET_POLICY_REJECT)
 		to->policy_reject = from->policy_reject;
-	if (from->has & KP_SET_BYPASS_CONNTRACK)
+	if (from->has & KPL_SET_BYPASS_CONNTRACK)
 		to->bypass_conntrack = from->bypass_conntrack;
-	if (from->has & KP_SET_FAST_FORWARD)
+	if (from->has & KPL_SET_FAST_FORWARD)
 		to->fast_forward = from->fast_forward;
-	if (from->has & KP_SET_FAILSAFE_IN)
+	if (from->has & KPL_SET_FAILSAFE_IN)
 		memcpy(to->failsafe_in, from->failsafe_in, sizeof(to->failsafe_in));
-	if (from->has & KP_SET_FAILSAFE_OUT)
+	if (from->has & KPL_SET_FAILSAFE_OUT)
 		memcpy(to->failsafe_out, from->failsafe_out, sizeof(to->failsafe_out));
 }
 
 void kp_k8s_want_settings(const struct kp_k8s_view *v, const struct kp_k8s_node *node,
-			  struct kp_node_settings *out)
+			  struct kpl_node_settings *out)
 {
 	char mine[KP_K8S_NAME_MAX + 8];
 	unsigned int i;
 
 	memset(out, 0, sizeof(*out));
-	out->has = KP_SET_ALL;
+	out->has = KPL_SET_ALL;
 	strcpy(out->failsafe_in, "default");
 	strcpy(out->failsafe_out, "default");
 	snprintf(mine, sizeof(mine), "node.%s", node->name ? node->name : "");
@@ -278,7 +278,7 @@ void kp_k8s_want_settings(const struct kp_k8s_view *v, const struct kp_k8s_node 
 		}
 }
 
-bool kp_settings_same(const struct kp_node_settings *a, const struct kp_node_settings *b)
+bool kp_settings_same(const struct kpl_node_settings *a, const struct kpl_node_settings *b)
 {
 	return a->max_endpoints == b->max_endpoints && a->max_services == b->max_services &&
 	       a->max_flows == b->max_flows && a->policy_reject == b->policy_reject &&
@@ -292,7 +292,7 @@ static unsigned int kp_local_ready(const struct kp_k8s_service *svc, const struc
 	unsigned int i, j, most = 0;
 
 	for (i = 0; i < set->n; i++) {
-		const struct kp_service *fe = &set->svcs[i];
+		const struct kpl_service *fe = &set->svcs[i];
 		unsigned int local = 0;
 
 		if (set->from[i] != svc)

@@ -301,7 +301,7 @@ static struct fy_node *kp_pod_nets(struct kp_cni *c, struct fy_document *d)
 	while (seq && ips && fy_node_is_sequence(ips) && (ip = fy_node_sequence_iterate(ips, &iter))) {
 		const char *addr = kp_str(ip, "/address");
 		char net[64];
-		struct kp_ip parsed;
+		struct kpl_ip parsed;
 		size_t len = addr ? strcspn(addr, "/") : 0;
 
 		if (!len || len >= 46 || n == KPLANE_EP_ADDR_MAX)
@@ -477,7 +477,7 @@ static struct fy_node *kp_result_if(struct fy_document *d, const char *name, con
 }
 
 /* The IPAM's addresses into @l; each ips[] entry now names the pod's interface (1). */
-static void kp_ipam_addrs(struct kp_cni *c, struct fy_document *d, struct kp_pod_link *l)
+static void kp_ipam_addrs(struct kp_cni *c, struct fy_document *d, struct kpl_pod_link *l)
 {
 	struct fy_node *ips = kp_k8s_at(fy_document_root(d), "/ips");
 	struct fy_node *ip;
@@ -505,7 +505,7 @@ static void kp_ipam_addrs(struct kp_cni *c, struct fy_document *d, struct kp_pod
 /* Standalone ADD: addresses from IPAM, the veth wired, the result made whole. */
 static void kp_add_standalone(struct kp_cni *c)
 {
-	struct kp_pod_link l = { .pod_netns_fd = -1 };
+	struct kpl_pod_link l = { .pod_netns_fd = -1 };
 	struct fy_document *d = kp_ipam(c, "ADD");
 	struct fy_node *root = fy_document_root(d), *ifs = fy_node_create_sequence(d);
 	const char *mtu = kp_str(fy_document_root(c->conf), "/mtu");
@@ -516,7 +516,7 @@ static void kp_add_standalone(struct kp_cni *c)
 	snprintf(l.pod_if, sizeof(l.pod_if), "%s", c->ifname);
 	l.mtu = mtu ? (uint32_t)strtoul(mtu, NULL, 10) : 0;
 	l.pod_netns_fd = open(c->netns, O_RDONLY | O_CLOEXEC);
-	err = l.pod_netns_fd < 0 ? -errno : kp_pod_link_add(&l);
+	err = l.pod_netns_fd < 0 ? -errno : kpl_pod_link_add(&l);
 	if (l.pod_netns_fd >= 0)
 		close(l.pod_netns_fd);
 	if (err) {
@@ -554,7 +554,7 @@ static int kp_add(struct kp_cni *c)
 static int kp_del(struct kp_cni *c)
 {
 	if (c->ipam) {
-		int err = kp_pod_link_del(c->host_if);
+		int err = kpl_pod_link_del(c->host_if);
 
 		if (err)
 			kp_fail(c, KP_CNI_ERR_IO, "deleting %s: %s", c->host_if, strerror(-err));
@@ -574,7 +574,7 @@ static int kp_check(struct kp_cni *c)
 
 	if (!c->prev)
 		kp_fail(c, KP_CNI_ERR_CONFIG, "CHECK needs prevResult");
-	if (c->ipam && !kp_pod_link_exists(c->host_if))
+	if (c->ipam && !kpl_pod_link_exists(c->host_if))
 		kp_fail(c, KP_CNI_ERR_CHECK, "the pod's interface %s is gone", c->host_if);
 	want = kp_wep_text(c);
 	f = fopen(c->path, "r");

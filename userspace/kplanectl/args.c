@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include "args.h"
 
-int kp_args_ip(const char *s, struct kp_ip *out)
+int kp_args_ip(const char *s, struct kpl_ip *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (inet_pton(AF_INET, s, out->ip) == 1) {
@@ -38,7 +38,7 @@ static int kp_args_copy(char *dst, size_t size, const char *src, const char **wh
 
 /* One "KEYWORD VALUE" pair; returns -EINVAL with @why on a bad pair. */
 static int kp_args_endpoint_pair(const char *key, const char *val,
-				 struct kp_endpoint *ep, const char **netns_path,
+				 struct kpl_endpoint *ep, const char **netns_path,
 				 const char **why)
 {
 	if (!strcmp(key, "dev"))
@@ -66,7 +66,7 @@ static int kp_args_endpoint_pair(const char *key, const char *val,
 	return -EINVAL;
 }
 
-int kp_args_endpoint(int argc, char **argv, struct kp_endpoint *ep,
+int kp_args_endpoint(int argc, char **argv, struct kpl_endpoint *ep,
 		     const char **netns_path, const char **why)
 {
 	int i;
@@ -140,7 +140,7 @@ int kp_args_uint(const char *s, unsigned long min, unsigned long max,
 	return errno || *end || *out < min || *out > max ? -EINVAL : 0;
 }
 
-int kp_args_hostport(const char *s, size_t len, struct kp_ip *ip, uint16_t *port)
+int kp_args_hostport(const char *s, size_t len, struct kpl_ip *ip, uint16_t *port)
 {
 	char buf[80], *host = buf, *colon;
 	unsigned long p;
@@ -171,7 +171,7 @@ int kp_args_hostport(const char *s, size_t len, struct kp_ip *ip, uint16_t *port
 	return 0;
 }
 
-int kp_args_frontend(const char *s, struct kp_service *svc, const char **why)
+int kp_args_frontend(const char *s, struct kpl_service *svc, const char **why)
 {
 	const char *slash = strrchr(s, '/');
 
@@ -188,7 +188,7 @@ int kp_args_frontend(const char *s, struct kp_service *svc, const char **why)
 	return 0;
 }
 
-static int kp_args_backend_option(const char *opt, size_t len, struct kp_backend *be)
+static int kp_args_backend_option(const char *opt, size_t len, struct kpl_backend *be)
 {
 	char buf[32];
 	unsigned long w;
@@ -218,7 +218,7 @@ static int kp_args_backend_option(const char *opt, size_t len, struct kp_backend
 	return -EINVAL;
 }
 
-int kp_args_backend(const char *s, struct kp_backend *be, const char **why)
+int kp_args_backend(const char *s, struct kpl_backend *be, const char **why)
 {
 	const char *comma = strchr(s, ',');
 	size_t len = comma ? (size_t)(comma - s) : strlen(s);
@@ -240,7 +240,7 @@ int kp_args_backend(const char *s, struct kp_backend *be, const char **why)
 	return 0;
 }
 
-static int kp_args_service_pair(const char *key, const char *val, struct kp_service *svc,
+static int kp_args_service_pair(const char *key, const char *val, struct kpl_service *svc,
 				const char **why)
 {
 	unsigned long size;
@@ -290,7 +290,7 @@ static int kp_args_service_pair(const char *key, const char *val, struct kp_serv
 	return -EINVAL;
 }
 
-int kp_args_service(int argc, char **argv, struct kp_service *svc, const char **why)
+int kp_args_service(int argc, char **argv, struct kpl_service *svc, const char **why)
 {
 	int i;
 
@@ -320,18 +320,18 @@ int kp_args_service(int argc, char **argv, struct kp_service *svc, const char **
 const char *const kp_setting_names[__KPLANE_SETTING_MAX] = { "default", "off", "on" };
 
 /* One "KEY VALUE" of node set into @s. */
-static int kp_args_setting(const char *key, const char *val, struct kp_node_settings *s,
+static int kp_args_setting(const char *key, const char *val, struct kpl_node_settings *s,
 			   const char **why)
 {
 	static const struct {
 		const char *key;
 		uint32_t bit;
 	} keys[] = {
-		{ "max-endpoints", KP_SET_MAX_ENDPOINTS }, { "max-services", KP_SET_MAX_SERVICES },
-		{ "max-flows", KP_SET_MAX_FLOWS }, { "policy-reject", KP_SET_POLICY_REJECT },
-		{ "bypass-conntrack", KP_SET_BYPASS_CONNTRACK },
-		{ "fast-forward", KP_SET_FAST_FORWARD }, { "failsafe-in", KP_SET_FAILSAFE_IN },
-		{ "failsafe-out", KP_SET_FAILSAFE_OUT },
+		{ "max-endpoints", KPL_SET_MAX_ENDPOINTS }, { "max-services", KPL_SET_MAX_SERVICES },
+		{ "max-flows", KPL_SET_MAX_FLOWS }, { "policy-reject", KPL_SET_POLICY_REJECT },
+		{ "bypass-conntrack", KPL_SET_BYPASS_CONNTRACK },
+		{ "fast-forward", KPL_SET_FAST_FORWARD }, { "failsafe-in", KPL_SET_FAILSAFE_IN },
+		{ "failsafe-out", KPL_SET_FAILSAFE_OUT },
 	};
 	uint32_t *limits[] = { &s->max_endpoints, &s->max_services, &s->max_flows };
 	uint8_t *onoff[] = { &s->policy_reject, &s->bypass_conntrack, &s->fast_forward };
@@ -373,7 +373,7 @@ bad:
 	return -EINVAL;
 }
 
-int kp_args_node_set(int argc, char **argv, struct kp_node_settings *s, const char **why)
+int kp_args_node_set(int argc, char **argv, struct kpl_node_settings *s, const char **why)
 {
 	int i, err = 0;
 

@@ -24,7 +24,7 @@
 enum { KP_EXIT_OK, KP_EXIT_REFUSED, KP_EXIT_USAGE, KP_EXIT_UNAVAILABLE };
 
 struct kp_cli {
-	struct kp_handle *h;
+	struct kpl_handle *h;
 	bool json;
 	const struct kp_cmd *cmd;
 };
@@ -58,7 +58,7 @@ static int kp_usage(const struct kp_cmd *c, const char *why)
 /* Prints a refusal as "kplanectl: CMD: strerror: kernel message". */
 static int kp_refused(struct kp_cli *cli, int err)
 {
-	const char *msg = kp_error(cli->h);
+	const char *msg = kpl_error(cli->h);
 	char name[64];
 
 	kp_cmd_name(cli->cmd, name, sizeof(name));
@@ -76,13 +76,13 @@ static int kp_no_args(struct kp_cli *cli, int argc)
 
 static int kp_run_status(struct kp_cli *cli, int argc, char **argv)
 {
-	struct kp_status st;
+	struct kpl_status st;
 	int err = kp_no_args(cli, argc);
 
 	(void)argv;
 	if (err)
 		return err;
-	err = kp_node_status(cli->h, &st);
+	err = kpl_node_status(cli->h, &st);
 	if (err)
 		return kp_refused(cli, err);
 	kp_print_status(stdout, &st, cli->json);
@@ -90,7 +90,7 @@ static int kp_run_status(struct kp_cli *cli, int argc, char **argv)
 }
 
 /* A command that takes no arguments and prints nothing on success. */
-static int kp_run_plain(struct kp_cli *cli, int argc, int (*call)(struct kp_handle *h))
+static int kp_run_plain(struct kp_cli *cli, int argc, int (*call)(struct kpl_handle *h))
 {
 	int err = kp_no_args(cli, argc);
 
@@ -103,49 +103,49 @@ static int kp_run_plain(struct kp_cli *cli, int argc, int (*call)(struct kp_hand
 static int kp_run_node_enable(struct kp_cli *cli, int argc, char **argv)
 {
 	(void)argv;
-	return kp_run_plain(cli, argc, kp_node_enable);
+	return kp_run_plain(cli, argc, kpl_node_enable);
 }
 
 static int kp_run_node_set(struct kp_cli *cli, int argc, char **argv)
 {
-	struct kp_node_settings s;
+	struct kpl_node_settings s;
 	const char *why = NULL;
 	int err;
 
 	if (kp_args_node_set(argc, argv, &s, &why))
 		return kp_usage(cli->cmd, why);
-	err = kp_node_set(cli->h, &s);
+	err = kpl_node_set(cli->h, &s);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
 
 static int kp_run_node_disable(struct kp_cli *cli, int argc, char **argv)
 {
 	(void)argv;
-	return kp_run_plain(cli, argc, kp_node_disable);
+	return kp_run_plain(cli, argc, kpl_node_disable);
 }
 
 static int kp_run_endpoint_add(struct kp_cli *cli, int argc, char **argv)
 {
-	struct kp_endpoint ep;
+	struct kpl_endpoint ep;
 	const char *netns = NULL, *why = NULL;
 	int err;
 
 	if (kp_args_endpoint(argc, argv, &ep, &netns, &why)) {
-		kp_endpoint_release(&ep);
+		kpl_endpoint_release(&ep);
 		return kp_usage(cli->cmd, why);
 	}
 	if (netns) {
 		ep.netns_fd = open(netns, O_RDONLY | O_CLOEXEC);
 		if (ep.netns_fd < 0) {
 			fprintf(stderr, "kplanectl: endpoint add: %s: %s\n", netns, strerror(errno));
-			kp_endpoint_release(&ep);
+			kpl_endpoint_release(&ep);
 			return KP_EXIT_REFUSED;
 		}
 	}
-	err = kp_endpoint_add(cli->h, &ep);
+	err = kpl_endpoint_add(cli->h, &ep);
 	if (ep.netns_fd >= 0)
 		close(ep.netns_fd);
-	kp_endpoint_release(&ep);
+	kpl_endpoint_release(&ep);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
 
@@ -155,45 +155,45 @@ static int kp_run_endpoint_del(struct kp_cli *cli, int argc, char **argv)
 
 	if (argc != 1)
 		return kp_usage(cli->cmd, "takes exactly one id");
-	err = kp_endpoint_del(cli->h, argv[0]);
+	err = kpl_endpoint_del(cli->h, argv[0]);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
 
 static int kp_run_endpoint_show(struct kp_cli *cli, int argc, char **argv)
 {
-	struct kp_endpoint ep;
+	struct kpl_endpoint ep;
 	int err;
 
 	if (argc != 1)
 		return kp_usage(cli->cmd, "takes exactly one id");
-	err = kp_endpoint_get(cli->h, argv[0], &ep);
+	err = kpl_endpoint_get(cli->h, argv[0], &ep);
 	if (err)
 		return kp_refused(cli, err);
 	kp_print_endpoint(stdout, &ep, cli->json);
-	kp_endpoint_release(&ep);
+	kpl_endpoint_release(&ep);
 	return KP_EXIT_OK;
 }
 
 static int kp_run_endpoint_list(struct kp_cli *cli, int argc, char **argv)
 {
-	struct kp_endpoint *eps;
+	struct kpl_endpoint *eps;
 	size_t n;
 	int err = kp_no_args(cli, argc);
 
 	(void)argv;
 	if (err)
 		return err;
-	err = kp_endpoint_list(cli->h, &eps, &n);
+	err = kpl_endpoint_list(cli->h, &eps, &n);
 	if (err)
 		return kp_refused(cli, err);
 	kp_print_endpoints(stdout, eps, n, cli->json);
-	kp_endpoints_free(eps, n);
+	kpl_endpoints_free(eps, n);
 	return KP_EXIT_OK;
 }
 
 static int kp_run_service_set(struct kp_cli *cli, int argc, char **argv)
 {
-	struct kp_service svc;
+	struct kpl_service svc;
 	const char *why = NULL;
 	int err;
 
@@ -201,7 +201,7 @@ static int kp_run_service_set(struct kp_cli *cli, int argc, char **argv)
 		free(svc.backends);
 		return kp_usage(cli->cmd, why);
 	}
-	err = kp_service_set(cli->h, &svc);
+	err = kpl_service_set(cli->h, &svc);
 	free(svc.backends);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
@@ -264,7 +264,7 @@ static int kp_batch_policy_line(struct kp_cli *cli, char **w, int n, const char 
 
 static int kp_batch_line(struct kp_cli *cli, char **w, int n, const char **why)
 {
-	struct kp_service svc;
+	struct kpl_service svc;
 	int err;
 
 	*why = "expected \"service set|del\", \"ipset set|add|remove|del\", "
@@ -281,26 +281,26 @@ static int kp_batch_line(struct kp_cli *cli, char **w, int n, const char **why)
 			free(svc.backends);
 			return -EINVAL;
 		}
-		err = kp_batch_service_set(cli->h, &svc);
+		err = kpl_batch_service_set(cli->h, &svc);
 		free(svc.backends);
 	} else if (!strcmp(w[1], "del") && n == 3) {
 		memset(&svc, 0, sizeof(svc));
 		if (kp_args_frontend(w[2], &svc, why))
 			return -EINVAL;
-		err = kp_batch_service_del(cli->h, &svc);
+		err = kpl_batch_service_del(cli->h, &svc);
 	} else {
 		return -EINVAL;
 	}
 	if (err)	/* sending a full window of the batch failed */
-		*why = kp_error(cli->h);
+		*why = kpl_error(cli->h);
 	return err;
 }
 
 /*
  * Where a batch's changes came from, to name the line of a refusal: the
- * line of each queued service change (kp_batch_flush counts those), and of
+ * line of each queued service change (kpl_batch_flush counts those), and of
  * each policy line with the span of policy requests it staged (a commit's
- * refusal counts those: kp_refused_change).
+ * refusal counts those: kpl_refused_change).
  */
 struct kp_batch_src {
 	unsigned int *queued;
@@ -357,10 +357,10 @@ static int kp_batch_read(struct kp_cli *cli, FILE *in, struct kp_batch_src *src)
 		nw = kp_split(buf, words);
 		if (nw == 0 || (nw > 0 && words[0][0] == '#'))
 			continue;
-		before = kp_txn_policy_changes(cli->h);
+		before = kpl_txn_policy_changes(cli->h);
 		err = nw < 0 ? -E2BIG : kp_batch_line(cli, words, nw, &why);
 		if (!err)
-			err = kp_batch_note(src, lineno, before, kp_txn_policy_changes(cli->h));
+			err = kp_batch_note(src, lineno, before, kpl_txn_policy_changes(cli->h));
 		if (err)
 			break;
 	}
@@ -381,12 +381,12 @@ static int kp_batch_commit_refused(struct kp_cli *cli, const struct kp_batch_src
 	unsigned int line = 0;
 	uint32_t index;
 
-	if (kp_refused_change(cli->h, &index))
+	if (kpl_refused_change(cli->h, &index))
 		line = kp_batch_staged_line(src, index);
 	if (!line)
 		return kp_refused(cli, err);
 	fprintf(stderr, "kplanectl: batch: line %u: %s: %s\n", line, strerror(-err),
-		kp_error(cli->h));
+		kpl_error(cli->h));
 	return KP_EXIT_REFUSED;
 }
 
@@ -404,7 +404,7 @@ static int kp_run_batch(struct kp_cli *cli, int argc, char **argv)
 		return KP_EXIT_USAGE;
 	}
 	/* Every change carries the transaction's id: begin before queueing. */
-	err = kp_txn_begin(cli->h);
+	err = kpl_txn_begin(cli->h);
 	if (err) {
 		if (in != stdin)
 			fclose(in);
@@ -414,20 +414,20 @@ static int kp_run_batch(struct kp_cli *cli, int argc, char **argv)
 	if (in != stdin)
 		fclose(in);
 	if (err) {
-		kp_txn_abort(cli->h);
+		kpl_txn_abort(cli->h);
 		err = KP_EXIT_USAGE;
 		goto out;
 	}
-	err = kp_batch_flush(cli->h, &failed);
+	err = kpl_batch_flush(cli->h, &failed);
 	if (err) {
 		fprintf(stderr, "kplanectl: batch: line %u: %s: %s\n",
 			failed < src.n_queued ? src.queued[failed] : 0, strerror(-err),
-			kp_error(cli->h));
-		kp_txn_abort(cli->h);
+			kpl_error(cli->h));
+		kpl_txn_abort(cli->h);
 		err = KP_EXIT_REFUSED;
 		goto out;
 	}
-	err = kp_txn_commit(cli->h);
+	err = kpl_txn_commit(cli->h);
 	err = err ? kp_batch_commit_refused(cli, &src, err) : KP_EXIT_OK;
 out:
 	free(src.queued);
@@ -436,7 +436,7 @@ out:
 }
 
 /* Commands that name a service by its frontend alone. */
-static int kp_service_key_arg(struct kp_cli *cli, int argc, char **argv, struct kp_service *key)
+static int kp_service_key_arg(struct kp_cli *cli, int argc, char **argv, struct kpl_service *key)
 {
 	const char *why;
 
@@ -450,23 +450,23 @@ static int kp_service_key_arg(struct kp_cli *cli, int argc, char **argv, struct 
 
 static int kp_run_service_del(struct kp_cli *cli, int argc, char **argv)
 {
-	struct kp_service key;
+	struct kpl_service key;
 	int err = kp_service_key_arg(cli, argc, argv, &key);
 
 	if (err)
 		return err;
-	err = kp_service_del(cli->h, &key);
+	err = kpl_service_del(cli->h, &key);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
 
 static int kp_run_service_show(struct kp_cli *cli, int argc, char **argv)
 {
-	struct kp_service key, svc;
+	struct kpl_service key, svc;
 	int err = kp_service_key_arg(cli, argc, argv, &key);
 
 	if (err)
 		return err;
-	err = kp_service_get(cli->h, &key, &svc);
+	err = kpl_service_get(cli->h, &key, &svc);
 	if (err)
 		return kp_refused(cli, err);
 	kp_print_service(stdout, &svc, cli->json);
@@ -476,25 +476,25 @@ static int kp_run_service_show(struct kp_cli *cli, int argc, char **argv)
 
 static int kp_run_service_list(struct kp_cli *cli, int argc, char **argv)
 {
-	struct kp_service *svcs;
+	struct kpl_service *svcs;
 	size_t n;
 	int err = kp_no_args(cli, argc);
 
 	(void)argv;
 	if (err)
 		return err;
-	err = kp_service_list(cli->h, &svcs, &n);
+	err = kpl_service_list(cli->h, &svcs, &n);
 	if (err)
 		return kp_refused(cli, err);
 	kp_print_services(stdout, svcs, n, cli->json);
-	kp_services_free(svcs, n);
+	kpl_services_free(svcs, n);
 	return KP_EXIT_OK;
 }
 
 
 static int kp_run_endpoint_policy(struct kp_cli *cli, int argc, char **argv)
 {
-	struct kp_endpoint ep = { .netns_fd = -1 };
+	struct kpl_endpoint ep = { .netns_fd = -1 };
 	const char *why = NULL;
 	int i, err = 0;
 
@@ -510,10 +510,10 @@ static int kp_run_endpoint_policy(struct kp_cli *cli, int argc, char **argv)
 		}
 	}
 	if (!err)
-		err = kp_endpoint_policy(cli->h, &ep);
+		err = kpl_endpoint_policy(cli->h, &ep);
 	else
 		err = 1;
-	kp_endpoint_release(&ep);
+	kpl_endpoint_release(&ep);
 	if (err == 1)
 		return kp_usage(cli->cmd, why);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
@@ -552,11 +552,11 @@ static int kp_run_ipset_members(struct kp_cli *cli, int argc, char **argv,
 		return kp_usage(cli->cmd, why);
 	n = (size_t)argc - 1;
 	if (verb == KP_IPSET_VERB_SET)
-		err = kp_ipset_set(cli->h, argv[0], p, n);
+		err = kpl_ipset_set(cli->h, argv[0], p, n);
 	else if (verb == KP_IPSET_VERB_ADD)
-		err = kp_ipset_update(cli->h, argv[0], p, n, NULL, 0);
+		err = kpl_ipset_update(cli->h, argv[0], p, n, NULL, 0);
 	else
-		err = kp_ipset_update(cli->h, argv[0], NULL, 0, p, n);
+		err = kpl_ipset_update(cli->h, argv[0], NULL, 0, p, n);
 	free(p);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
@@ -582,23 +582,23 @@ static int kp_run_ipset_del(struct kp_cli *cli, int argc, char **argv)
 
 	if (argc != 1)
 		return kp_usage(cli->cmd, "takes exactly one set name");
-	err = kp_ipset_del(cli->h, argv[0]);
+	err = kpl_ipset_del(cli->h, argv[0]);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
 
 /* Every set (@only NULL: names and sizes) or one with its members. */
 static int kp_run_ipsets(struct kp_cli *cli, const char *only)
 {
-	struct kp_ipset_info *sets;
+	struct kpl_ipset_info *sets;
 	size_t n, i = 0;
-	int err = kp_ipset_list(cli->h, &sets, &n);
+	int err = kpl_ipset_list(cli->h, &sets, &n);
 
 	if (err)
 		return kp_refused(cli, err);
 	while (only && i < n && strcmp(sets[i].name, only))
 		i++;
 	if (only && i == n) {
-		kp_ipsets_free(sets, n);
+		kpl_ipsets_free(sets, n);
 		fprintf(stderr, "kplanectl: ipset show: no IP set with this name\n");
 		return KP_EXIT_REFUSED;
 	}
@@ -606,7 +606,7 @@ static int kp_run_ipsets(struct kp_cli *cli, const char *only)
 		kp_print_ipset_members(stdout, &sets[i], cli->json);
 	else
 		kp_print_ipsets(stdout, sets, n, cli->json);
-	kp_ipsets_free(sets, n);
+	kpl_ipsets_free(sets, n);
 	return KP_EXIT_OK;
 }
 
@@ -627,16 +627,16 @@ static int kp_run_ipset_show(struct kp_cli *cli, int argc, char **argv)
 
 static int kp_run_policy_set(struct kp_cli *cli, int argc, char **argv)
 {
-	struct kp_policy pol;
+	struct kpl_policy pol;
 	const char *why = NULL;
 	int err;
 
 	if (kp_args_policy(argc, argv, &pol, &why)) {
-		kp_policy_release(&pol);
+		kpl_policy_release(&pol);
 		return kp_usage(cli->cmd, why);
 	}
-	err = kp_policy_set(cli->h, &pol);
-	kp_policy_release(&pol);
+	err = kpl_policy_set(cli->h, &pol);
+	kpl_policy_release(&pol);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
 
@@ -646,28 +646,28 @@ static int kp_run_policy_del(struct kp_cli *cli, int argc, char **argv)
 
 	if (argc != 1)
 		return kp_usage(cli->cmd, "takes exactly one policy id");
-	err = kp_policy_del(cli->h, argv[0]);
+	err = kpl_policy_del(cli->h, argv[0]);
 	return err ? kp_refused(cli, err) : KP_EXIT_OK;
 }
 
 /* Every policy, or the one named (show). */
 static int kp_run_policies(struct kp_cli *cli, const char *only)
 {
-	struct kp_policy *pols;
+	struct kpl_policy *pols;
 	size_t n, i = 0;
-	int err = kp_policy_list(cli->h, &pols, &n);
+	int err = kpl_policy_list(cli->h, &pols, &n);
 
 	if (err)
 		return kp_refused(cli, err);
 	while (only && i < n && strcmp(pols[i].id, only))
 		i++;
 	if (only && i == n) {
-		kp_policies_free(pols, n);
+		kpl_policies_free(pols, n);
 		fprintf(stderr, "kplanectl: policy show: no policy with this id\n");
 		return KP_EXIT_REFUSED;
 	}
 	kp_print_policies(stdout, pols + i, only ? 1 : n, cli->json);
-	kp_policies_free(pols, n);
+	kpl_policies_free(pols, n);
 	return KP_EXIT_OK;
 }
 
@@ -774,13 +774,13 @@ static int kp_run_diff(struct kp_cli *cli, int argc, char **argv)
 }
 
 /* "  from KIND NAME, its DIR rule N": the object a kplaned policy's rule came from. */
-static void kp_trace_origin(const struct kp_trace_step *s, const struct kp_pol_want *pw)
+static void kp_trace_origin(const struct kpl_trace_step *s, const struct kp_pol_want *pw)
 {
 	static const struct { const char *prefix, *kind; } kinds[] = {
 		{ "knp:", "NetworkPolicy" }, { "cnp:", "projectcalico.org/v3 NetworkPolicy" },
 		{ "gnp:", "GlobalNetworkPolicy" },
 	};
-	const struct kp_policy *pol = NULL;
+	const struct kpl_policy *pol = NULL;
 	unsigned int i, k, at = s->rule;
 
 	for (i = 0; i < pw->n_pols && !pol; i++)
@@ -804,9 +804,9 @@ static void kp_trace_origin(const struct kp_trace_step *s, const struct kp_pol_w
 static int kp_run_trace(struct kp_cli *cli, int argc, char **argv)
 {
 	struct kp_sync_args *a = NULL;
-	struct kp_trace_result res;
+	struct kpl_trace_result res;
 	struct kp_desired want = { 0 };
-	struct kp_trace t;
+	struct kpl_trace t;
 	const char *why;
 	int i, n = argc, err;
 
@@ -826,7 +826,7 @@ static int kp_run_trace(struct kp_cli *cli, int argc, char **argv)
 		if (err)
 			return err;
 	}
-	err = kp_trace(cli->h, &t, &res);
+	err = kpl_trace(cli->h, &t, &res);
 	if (err) {
 		kp_desired_free(&want);
 		return kp_refused(cli, err);
@@ -1030,7 +1030,7 @@ static int kp_run(struct kp_cli *cli, int argc, char **argv)
 		       cli->cmd->help);
 		return KP_EXIT_OK;
 	}
-	err = kp_open(&cli->h);
+	err = kpl_open(&cli->h);
 	if (err == -ENOENT) {
 		fprintf(stderr, "kplanectl: kplane is not available: is the kplane module loaded?\n");
 		return KP_EXIT_UNAVAILABLE;
@@ -1040,7 +1040,7 @@ static int kp_run(struct kp_cli *cli, int argc, char **argv)
 		return KP_EXIT_UNAVAILABLE;
 	}
 	err = cli->cmd->run(cli, argc, argv);
-	kp_close(cli->h);
+	kpl_close(cli->h);
 	return err;
 }
 

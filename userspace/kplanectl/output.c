@@ -28,7 +28,7 @@ static const char *kp_name(const char *const *names, unsigned int n, unsigned in
 	return i < n ? names[i] : "?";
 }
 
-static const char *kp_ip_str(const struct kp_ip *ip, char *buf, size_t len)
+static const char *kp_ip_str(const struct kpl_ip *ip, char *buf, size_t len)
 {
 	if (!inet_ntop(ip->family, ip->ip, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
@@ -36,7 +36,7 @@ static const char *kp_ip_str(const struct kp_ip *ip, char *buf, size_t len)
 }
 
 /* The node's own settings ("default": it follows the host's module parameter). */
-static void kp_print_settings(FILE *f, const struct kp_node_settings *s)
+static void kp_print_settings(FILE *f, const struct kpl_node_settings *s)
 {
 	const uint32_t limits[] = { s->max_endpoints, s->max_services, s->max_flows };
 	char buf[3][16];
@@ -55,7 +55,7 @@ static void kp_print_settings(FILE *f, const struct kp_node_settings *s)
 		s->failsafe_out[0] ? s->failsafe_out : "none");
 }
 
-static void kp_print_settings_json(FILE *f, const struct kp_node_settings *s)
+static void kp_print_settings_json(FILE *f, const struct kpl_node_settings *s)
 {
 	fprintf(f, "{\"max_endpoints\":%" PRIu32 ",\"max_services\":%" PRIu32
 		",\"max_flows\":%" PRIu32 ",\"policy_reject\":\"%s\",\"bypass_conntrack\":\"%s\""
@@ -69,7 +69,7 @@ static void kp_print_settings_json(FILE *f, const struct kp_node_settings *s)
 	fputc('}', f);
 }
 
-void kp_print_status(FILE *f, const struct kp_status *st, bool json)
+void kp_print_status(FILE *f, const struct kpl_status *st, bool json)
 {
 	if (json) {
 		fprintf(f, "{\"version\":%" PRIu32 ",\"enabled\":%s,\"generation\":%" PRIu32
@@ -137,7 +137,7 @@ void kp_print_status(FILE *f, const struct kp_status *st, bool json)
 	kp_print_settings(f, &st->settings);
 }
 
-static void kp_print_endpoint_json(FILE *f, const struct kp_endpoint *ep)
+static void kp_print_endpoint_json(FILE *f, const struct kpl_endpoint *ep)
 {
 	char buf[INET6_ADDRSTRLEN];
 	unsigned int i;
@@ -165,7 +165,7 @@ static void kp_print_endpoint_json(FILE *f, const struct kp_endpoint *ep)
 }
 
 /* "  ingress: TIER[POLICY,...] TIER[]" for each direction with tiers. */
-static void kp_print_attach(FILE *f, const struct kp_endpoint *ep)
+static void kp_print_attach(FILE *f, const struct kpl_endpoint *ep)
 {
 	unsigned int d, i;
 
@@ -174,7 +174,7 @@ static void kp_print_attach(FILE *f, const struct kp_endpoint *ep)
 		bool any = false;
 
 		for (i = 0; i < ep->n_attach; i++) {
-			const struct kp_ep_attach *a = &ep->attach[i];
+			const struct kpl_ep_attach *a = &ep->attach[i];
 
 			if (a->dir != d)
 				continue;
@@ -193,7 +193,7 @@ static void kp_print_attach(FILE *f, const struct kp_endpoint *ep)
 	}
 }
 
-static void kp_print_endpoint_row(FILE *f, const struct kp_endpoint *ep)
+static void kp_print_endpoint_row(FILE *f, const struct kpl_endpoint *ep)
 {
 	char buf[INET6_ADDRSTRLEN], nsid[16] = "-";
 	unsigned int i;
@@ -213,7 +213,7 @@ static void kp_print_header(FILE *f)
 		"ADDRESSES");
 }
 
-void kp_print_endpoint(FILE *f, const struct kp_endpoint *ep, bool json)
+void kp_print_endpoint(FILE *f, const struct kpl_endpoint *ep, bool json)
 {
 	if (json) {
 		kp_print_endpoint_json(f, ep);
@@ -262,10 +262,10 @@ static void kp_endpoint_row_any(FILE *f, const void *obj)
 	kp_print_endpoint_row(f, obj);
 }
 
-void kp_print_endpoints(FILE *f, const struct kp_endpoint *eps, size_t n, bool json)
+void kp_print_endpoints(FILE *f, const struct kpl_endpoint *eps, size_t n, bool json)
 {
 	static const struct kp_lister lister = {
-		sizeof(struct kp_endpoint), kp_endpoint_json_any, kp_endpoint_row_any,
+		sizeof(struct kpl_endpoint), kp_endpoint_json_any, kp_endpoint_row_any,
 		kp_print_header,
 	};
 
@@ -273,7 +273,7 @@ void kp_print_endpoints(FILE *f, const struct kp_endpoint *eps, size_t n, bool j
 }
 
 /* "ADDR:PORT", IPv6 in brackets. */
-static const char *kp_hostport_str(const struct kp_ip *ip, uint16_t port, char *buf, size_t len)
+static const char *kp_hostport_str(const struct kpl_ip *ip, uint16_t port, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 
@@ -304,7 +304,7 @@ static const char *kp_proto_name(uint8_t proto, char *buf, size_t len)
 }
 
 
-static void kp_print_service_json(FILE *f, const struct kp_service *svc)
+static void kp_print_service_json(FILE *f, const struct kpl_service *svc)
 {
 	char buf[INET6_ADDRSTRLEN];
 	unsigned int i;
@@ -320,7 +320,7 @@ static void kp_print_service_json(FILE *f, const struct kp_service *svc)
 		kp_name(kp_policy_names, __KPLANE_POLICY_MAX, svc->int_policy),
 		svc->affinity_timeout);
 	for (i = 0; i < svc->n_backends; i++) {
-		const struct kp_backend *be = &svc->backends[i];
+		const struct kpl_backend *be = &svc->backends[i];
 
 		fprintf(f, "%s{\"address\":\"%s\",\"port\":%u,\"weight\":%" PRIu32
 			",\"state\":\"%s\",\"local\":%s}", i ? "," : "",
@@ -331,7 +331,7 @@ static void kp_print_service_json(FILE *f, const struct kp_service *svc)
 	fprintf(f, "]}");
 }
 
-static void kp_print_service_row(FILE *f, const struct kp_service *svc)
+static void kp_print_service_row(FILE *f, const struct kpl_service *svc)
 {
 	char fe[64];
 
@@ -347,7 +347,7 @@ static void kp_print_service_header(FILE *f)
 }
 
 /* The lines under a service's row: settings, then one per backend. */
-static void kp_print_service_detail(FILE *f, const struct kp_service *svc)
+static void kp_print_service_detail(FILE *f, const struct kpl_service *svc)
 {
 	char be[64];
 	unsigned int i;
@@ -365,7 +365,7 @@ static void kp_print_service_detail(FILE *f, const struct kp_service *svc)
 			svc->backends[i].local ? " local" : "");
 }
 
-void kp_print_service(FILE *f, const struct kp_service *svc, bool json)
+void kp_print_service(FILE *f, const struct kpl_service *svc, bool json)
 {
 	if (json) {
 		kp_print_service_json(f, svc);
@@ -378,7 +378,7 @@ void kp_print_service(FILE *f, const struct kp_service *svc, bool json)
 }
 
 /* One side of a diff as a JSON array. */
-static void kp_print_svcs_json(FILE *f, const struct kp_service *const *svcs, unsigned int n)
+static void kp_print_svcs_json(FILE *f, const struct kpl_service *const *svcs, unsigned int n)
 {
 	unsigned int i;
 
@@ -457,10 +457,10 @@ static void kp_service_row_any(FILE *f, const void *obj)
 	kp_print_service_row(f, obj);
 }
 
-void kp_print_services(FILE *f, const struct kp_service *svcs, size_t n, bool json)
+void kp_print_services(FILE *f, const struct kpl_service *svcs, size_t n, bool json)
 {
 	static const struct kp_lister lister = {
-		sizeof(struct kp_service), kp_service_json_any, kp_service_row_any,
+		sizeof(struct kpl_service), kp_service_json_any, kp_service_row_any,
 		kp_print_service_header,
 	};
 
@@ -471,7 +471,7 @@ void kp_print_services(FILE *f, const struct kp_service *svcs, size_t n, bool js
 
 static void kp_ipset_json(FILE *f, const void *obj)
 {
-	const struct kp_ipset_info *set = obj;
+	const struct kpl_ipset_info *set = obj;
 
 	fprintf(f, "{\"name\":");
 	kp_json_string(f, set->name);
@@ -480,7 +480,7 @@ static void kp_ipset_json(FILE *f, const void *obj)
 
 static void kp_ipset_row(FILE *f, const void *obj)
 {
-	const struct kp_ipset_info *set = obj;
+	const struct kpl_ipset_info *set = obj;
 
 	fprintf(f, "%-40s %" PRIu32 "\n", set->name, set->count);
 }
@@ -490,17 +490,17 @@ static void kp_ipset_header(FILE *f)
 	fprintf(f, "%-40s %s\n", "IPSET", "MEMBERS");
 }
 
-void kp_print_ipsets(FILE *f, const struct kp_ipset_info *sets, size_t n, bool json)
+void kp_print_ipsets(FILE *f, const struct kpl_ipset_info *sets, size_t n, bool json)
 {
 	static const struct kp_lister lister = {
-		sizeof(struct kp_ipset_info), kp_ipset_json, kp_ipset_row, kp_ipset_header,
+		sizeof(struct kpl_ipset_info), kp_ipset_json, kp_ipset_row, kp_ipset_header,
 	};
 
 	kp_print_list(f, &lister, sets, n, json);
 }
 
 /* One member per line (JSON: an array of strings), as "ipset set" takes them. */
-void kp_print_ipset_members(FILE *f, const struct kp_ipset_info *set, bool json)
+void kp_print_ipset_members(FILE *f, const struct kpl_ipset_info *set, bool json)
 {
 	char buf[INET6_ADDRSTRLEN];
 	uint32_t i;
@@ -525,7 +525,7 @@ void kp_print_ipset_members(FILE *f, const struct kp_ipset_info *set, bool json)
 }
 
 
-static void kp_print_item(FILE *f, const struct kp_rule_item *it)
+static void kp_print_item(FILE *f, const struct kpl_rule_item *it)
 {
 	static const char *const names[KPLANE_SIDE_A_MAX + 1] = {
 		[KPLANE_SIDE_A_NET] = "net", [KPLANE_SIDE_A_NOT_NET] = "not-net",
@@ -551,23 +551,23 @@ static void kp_print_item(FILE *f, const struct kp_rule_item *it)
 }
 
 /* A rule in the syntax policy set takes. */
-static void kp_print_rule(FILE *f, const struct kp_rule *r)
+static void kp_print_rule(FILE *f, const struct kpl_rule *r)
 {
 	char buf[8];
 	unsigned int side, i;
 
 	fprintf(f, "%s", r->action < __KPLANE_ACTION_MAX ? kp_action_names[r->action] : "?");
-	if (r->has & KP_HAS_PROTO)
+	if (r->has & KPL_HAS_PROTO)
 		fprintf(f, " proto %s", kp_proto_name(r->proto, buf, sizeof(buf)));
-	if (r->has & KP_HAS_NOT_PROTO)
+	if (r->has & KPL_HAS_NOT_PROTO)
 		fprintf(f, " not-proto %s", kp_proto_name(r->not_proto, buf, sizeof(buf)));
-	if (r->has & KP_HAS_ICMP_TYPE)
+	if (r->has & KPL_HAS_ICMP_TYPE)
 		fprintf(f, " icmp %u", r->icmp_type);
-	if (r->has & KP_HAS_ICMP_CODE)
+	if (r->has & KPL_HAS_ICMP_CODE)
 		fprintf(f, "/%u", r->icmp_code);
-	if (r->has & KP_HAS_NOT_ICMP_TYPE)
+	if (r->has & KPL_HAS_NOT_ICMP_TYPE)
 		fprintf(f, " not-icmp %u", r->not_icmp_type);
-	if (r->has & KP_HAS_NOT_ICMP_CODE)
+	if (r->has & KPL_HAS_NOT_ICMP_CODE)
 		fprintf(f, "/%u", r->not_icmp_code);
 	for (side = 0; side < 2; side++) {
 		bool first = true;
@@ -583,7 +583,7 @@ static void kp_print_rule(FILE *f, const struct kp_rule *r)
 	}
 }
 
-static void kp_print_policy_json(FILE *f, const struct kp_policy *pol)
+static void kp_print_policy_json(FILE *f, const struct kpl_policy *pol)
 {
 	unsigned int i;
 
@@ -603,7 +603,7 @@ static void kp_print_policy_json(FILE *f, const struct kp_policy *pol)
 	fprintf(f, "]}");
 }
 
-void kp_print_policies(FILE *f, const struct kp_policy *pols, size_t n, bool json)
+void kp_print_policies(FILE *f, const struct kpl_policy *pols, size_t n, bool json)
 {
 	unsigned int idx[__KPLANE_DIR_MAX];
 	size_t p, i;
@@ -618,7 +618,7 @@ void kp_print_policies(FILE *f, const struct kp_policy *pols, size_t n, bool jso
 		return;
 	}
 	for (p = 0; p < n; p++) {
-		const struct kp_policy *pol = &pols[p];
+		const struct kpl_policy *pol = &pols[p];
 
 		fprintf(f, "policy %s tier %s order %" PRIu32 " types %s%s%s%s\n", pol->id,
 			pol->tier, pol->order,
@@ -628,7 +628,7 @@ void kp_print_policies(FILE *f, const struct kp_policy *pols, size_t n, bool jso
 			pol->apply_on_forward ? " apply-on-forward true" : "");
 		memset(idx, 0, sizeof(idx));
 		for (i = 0; i < pol->n_rules; i++) {
-			const struct kp_rule *r = &pol->rules[i];
+			const struct kpl_rule *r = &pol->rules[i];
 			unsigned int d = r->dir % __KPLANE_DIR_MAX;
 
 			fprintf(f, "  %-7s %3u  %10" PRIu64 " pkts %12" PRIu64 " bytes  ",
@@ -639,7 +639,7 @@ void kp_print_policies(FILE *f, const struct kp_policy *pols, size_t n, bool jso
 	}
 }
 
-void kp_print_trace(FILE *f, const struct kp_trace_result *res, bool json)
+void kp_print_trace(FILE *f, const struct kpl_trace_result *res, bool json)
 {
 	unsigned int i;
 
@@ -647,7 +647,7 @@ void kp_print_trace(FILE *f, const struct kp_trace_result *res, bool json)
 		fprintf(f, "{\"verdict\":\"%s\",\"steps\":[",
 			res->verdict < __KPLANE_ACTION_MAX ? kp_action_names[res->verdict] : "?");
 		for (i = 0; i < res->n_steps; i++) {
-			const struct kp_trace_step *s = &res->steps[i];
+			const struct kpl_trace_step *s = &res->steps[i];
 
 			fprintf(f, "%s{\"endpoint\":", i ? "," : "");
 			kp_json_string(f, s->endpoint);
@@ -669,7 +669,7 @@ void kp_print_trace(FILE *f, const struct kp_trace_result *res, bool json)
 	if (!res->n_steps)
 		fprintf(f, "  no endpoint involved: not kplane's traffic\n");
 	for (i = 0; i < res->n_steps; i++) {
-		const struct kp_trace_step *s = &res->steps[i];
+		const struct kpl_trace_step *s = &res->steps[i];
 
 		fprintf(f, "  %s %s%s: %s (%s", s->endpoint, kp_dir_names[s->dir % __KPLANE_DIR_MAX],
 			s->forwarded ? " (forwarded)" : "", kp_action_names[s->action % __KPLANE_ACTION_MAX],

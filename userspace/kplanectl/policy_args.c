@@ -44,7 +44,7 @@ static const char *const kp_item_names[KPLANE_SIDE_A_MAX + 1] = {
 int kp_args_prefix(const char *s, struct kplane_prefix *out)
 {
 	char buf[64], *slash;
-	struct kp_ip ip;
+	struct kpl_ip ip;
 	unsigned long len;
 
 	if (strlen(s) >= sizeof(buf))
@@ -125,10 +125,10 @@ static int kp_args_icmp(const char *s, uint8_t *type, uint8_t *code, bool *has_c
 	return 0;
 }
 
-static int kp_rule_item(struct kp_rule *r, int side, int kind, const char *val,
+static int kp_rule_item(struct kpl_rule *r, int side, int kind, const char *val,
 			const char **why)
 {
-	struct kp_rule_item *items, *it;
+	struct kpl_rule_item *items, *it;
 	int bad;
 
 	if (side < 0) {
@@ -165,7 +165,7 @@ static int kp_rule_item(struct kp_rule *r, int side, int kind, const char *val,
 }
 
 /* One keyword (and its value) of a rule; *@used says how many words it took. */
-static int kp_rule_word(struct kp_rule *r, int *side, int argc, char **argv, int *used,
+static int kp_rule_word(struct kpl_rule *r, int *side, int argc, char **argv, int *used,
 			const char **why)
 {
 	const char *key = argv[0], *val = argc > 1 ? argv[1] : NULL;
@@ -185,7 +185,7 @@ static int kp_rule_word(struct kp_rule *r, int *side, int argc, char **argv, int
 	if (!strcmp(key, "proto") || !strcmp(key, "not-proto")) {
 		bool not = key[0] == 'n';
 
-		r->has |= not ? KP_HAS_NOT_PROTO : KP_HAS_PROTO;
+		r->has |= not ? KPL_HAS_NOT_PROTO : KPL_HAS_PROTO;
 		*why = "protocol is tcp, udp, sctp, icmp, icmpv6 or 0..255";
 		return kp_args_proto(val, not ? &r->not_proto : &r->proto);
 	}
@@ -196,9 +196,9 @@ static int kp_rule_word(struct kp_rule *r, int *side, int argc, char **argv, int
 		if (kp_args_icmp(val, not ? &r->not_icmp_type : &r->icmp_type,
 				 not ? &r->not_icmp_code : &r->icmp_code, &has_code))
 			return -EINVAL;
-		r->has |= not ? KP_HAS_NOT_ICMP_TYPE : KP_HAS_ICMP_TYPE;
+		r->has |= not ? KPL_HAS_NOT_ICMP_TYPE : KPL_HAS_ICMP_TYPE;
 		if (has_code)
-			r->has |= not ? KP_HAS_NOT_ICMP_CODE : KP_HAS_ICMP_CODE;
+			r->has |= not ? KPL_HAS_NOT_ICMP_CODE : KPL_HAS_ICMP_CODE;
 		return 0;
 	}
 	/* Index 0 (KPLANE_SIDE_A_UNSPEC) has no name. */
@@ -217,7 +217,7 @@ static bool kp_is_dir(const char *s)
 }
 
 /* "ingress|egress ACTION [WORD]..." up to the next direction; returns words used. */
-static int kp_args_rule(int argc, char **argv, struct kp_rule *r, const char **why)
+static int kp_args_rule(int argc, char **argv, struct kpl_rule *r, const char **why)
 {
 	int i = 2, used, side = -1, action;
 
@@ -251,7 +251,7 @@ static int kp_args_types(const char *s, uint8_t *types)
 	return 0;
 }
 
-static int kp_args_policy_head(const char *key, const char *val, struct kp_policy *pol,
+static int kp_args_policy_head(const char *key, const char *val, struct kpl_policy *pol,
 			       const char **why)
 {
 	unsigned long order;
@@ -288,7 +288,7 @@ static int kp_args_policy_head(const char *key, const char *val, struct kp_polic
 	return 0;
 }
 
-int kp_args_policy(int argc, char **argv, struct kp_policy *pol, const char **why)
+int kp_args_policy(int argc, char **argv, struct kpl_policy *pol, const char **why)
 {
 	int i = 1, used;
 
@@ -302,7 +302,7 @@ int kp_args_policy(int argc, char **argv, struct kp_policy *pol, const char **wh
 		if (kp_args_policy_head(argv[i], i + 1 < argc ? argv[i + 1] : NULL, pol, why))
 			return -EINVAL;
 	while (i < argc) {
-		struct kp_rule *rules = realloc(pol->rules, (pol->n_rules + 1) * sizeof(*rules));
+		struct kpl_rule *rules = realloc(pol->rules, (pol->n_rules + 1) * sizeof(*rules));
 
 		if (!rules) {
 			*why = "out of memory";
@@ -317,7 +317,7 @@ int kp_args_policy(int argc, char **argv, struct kp_policy *pol, const char **wh
 	return 0;
 }
 
-int kp_args_attach(const char *dir, const char *val, struct kp_endpoint *ep, const char **why)
+int kp_args_attach(const char *dir, const char *val, struct kpl_endpoint *ep, const char **why)
 {
 	uint8_t d = !strcmp(dir, "egress") ? KPLANE_DIR_EGRESS : KPLANE_DIR_INGRESS;
 	char tier[KPLANE_ID_MAX];
@@ -331,7 +331,7 @@ int kp_args_attach(const char *dir, const char *val, struct kp_endpoint *ep, con
 	tier[colon - val] = '\0';
 	*why = "tier or policy name is too long";
 	if (!colon[1])
-		return kp_endpoint_attach(ep, d, tier, "", 0);
+		return kpl_endpoint_attach(ep, d, tier, "", 0);
 	for (p = colon + 1; *p; ) {
 		size_t len = strcspn(p, ",");
 
@@ -339,7 +339,7 @@ int kp_args_attach(const char *dir, const char *val, struct kp_endpoint *ep, con
 			*why = "empty policy name";
 			return -EINVAL;
 		}
-		if (kp_endpoint_attach(ep, d, tier, p, len))
+		if (kpl_endpoint_attach(ep, d, tier, p, len))
 			return -EINVAL;
 		p += len + (p[len] == ',');
 	}
@@ -348,7 +348,7 @@ int kp_args_attach(const char *dir, const char *val, struct kp_endpoint *ep, con
 }
 
 /* "ADDR:PORT", "[ADDR6]:PORT" (ports) or a bare address (no ports). */
-static int kp_args_trace_addr(const char *s, bool ports, struct kp_ip *ip, uint16_t *port)
+static int kp_args_trace_addr(const char *s, bool ports, struct kpl_ip *ip, uint16_t *port)
 {
 	*port = 0;
 	if (ports)
@@ -356,7 +356,7 @@ static int kp_args_trace_addr(const char *s, bool ports, struct kp_ip *ip, uint1
 	return kp_args_ip(s, ip);
 }
 
-int kp_args_trace(int argc, char **argv, struct kp_trace *t, const char **why)
+int kp_args_trace(int argc, char **argv, struct kpl_trace *t, const char **why)
 {
 	unsigned long v;
 	bool ports;

@@ -32,7 +32,7 @@ void kp_observe(uint64_t *h, double *sum, double v)
 struct kp_http {
 	struct MHD_Daemon *mhd;
 	struct kp_metrics *m;
-	struct kp_handle *h;		/* the kernel's counters; used by the MHD thread only */
+	struct kpl_handle *h;		/* the kernel's counters; used by the MHD thread only */
 	double health_timeout;
 };
 
@@ -103,7 +103,7 @@ static void kp_agent_metrics(FILE *f, const struct kp_metrics *m)
 		  "EndpointSlices whose Service is not there", m->orphan_slices);
 }
 
-static void kp_kernel_metrics(FILE *f, const struct kp_status *st)
+static void kp_kernel_metrics(FILE *f, const struct kpl_status *st)
 {
 	kp_metric(f, "connect_balanced_total", "counter", "Connects sent to a backend",
 		  st->connect_lb);
@@ -146,7 +146,7 @@ static enum MHD_Result kp_reply(struct MHD_Connection *c, unsigned int code, con
 static enum MHD_Result kp_metrics_page(struct kp_http *http, struct MHD_Connection *c)
 {
 	struct kp_metrics snap;
-	struct kp_status st;
+	struct kpl_status st;
 	char *body = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&body, &len);
@@ -157,7 +157,7 @@ static enum MHD_Result kp_metrics_page(struct kp_http *http, struct MHD_Connecti
 	snap = *http->m;
 	pthread_mutex_unlock(&http->m->lock);
 	kp_agent_metrics(f, &snap);
-	if (http->h && !kp_node_status(http->h, &st))
+	if (http->h && !kpl_node_status(http->h, &st))
 		kp_kernel_metrics(f, &st);
 	fclose(f);
 	return kp_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", body, len);
@@ -261,7 +261,7 @@ struct kp_http *kp_http_start(const char *listen, struct kp_metrics *m, double h
 	}
 	http->m = m;
 	http->health_timeout = health_timeout;
-	if (kp_open(&http->h))
+	if (kpl_open(&http->h))
 		http->h = NULL;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -286,6 +286,6 @@ void kp_http_stop(struct kp_http *http)
 	if (http->mhd)
 		MHD_stop_daemon(http->mhd);
 	if (http->h)
-		kp_close(http->h);
+		kpl_close(http->h);
 	free(http);
 }

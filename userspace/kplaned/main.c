@@ -26,7 +26,7 @@
 
 struct kp_daemon {
 	struct kp_config cfg;
-	struct kp_handle *h;
+	struct kpl_handle *h;
 	struct kp_store store;
 	struct kp_reconciler rec;
 	struct kp_metrics m;
@@ -363,19 +363,19 @@ static int kp_signals(struct kp_daemon *d)
 
 static int kp_node_up(struct kp_daemon *d)
 {
-	struct kp_status st;
-	int err = kp_open(&d->h);
+	struct kpl_status st;
+	int err = kpl_open(&d->h);
 
 	if (err) {
 		kp_log(KP_ERR, "cannot reach kplane: %s%s", strerror(-err),
 		       err == -ENOENT ? " (is the kplane module loaded?)" : "");
 		return err;
 	}
-	err = kp_node_enable(d->h);
+	err = kpl_node_enable(d->h);
 	if (!err)
-		err = kp_node_status(d->h, &st);
+		err = kpl_node_status(d->h, &st);
 	if (err) {
-		kp_log(KP_ERR, "cannot enable the node: %s: %s", strerror(-err), kp_error(d->h));
+		kp_log(KP_ERR, "cannot enable the node: %s: %s", strerror(-err), kpl_error(d->h));
 		return err;
 	}
 	kp_log(KP_INFO, "node %s enabled (generation %u, %u services, %u endpoints)",
@@ -448,6 +448,6 @@ err_fds:
 	kp_store_free(&d.store);
 err_node:
 	if (d.h)
-		kp_close(d.h);
+		kpl_close(d.h);
 	return err ? 1 : 0;
 }

@@ -257,7 +257,7 @@ static int kp_have(struct kp_reconciler *r, bool full, struct kp_desired *have)
 	err = kp_kernel_desired(r->h, have);
 	if (err)
 		kp_log(KP_ERR, "cannot dump the kernel's state: %s: %s", strerror(-err),
-		       kp_error(r->h));
+		       kpl_error(r->h));
 	return err;
 }
 
@@ -265,7 +265,7 @@ static void kp_log_sync(struct kp_reconciler *r, const char *how, const struct k
 			bool drift, double start, int err)
 {
 	if (err) {
-		kp_log(KP_ERR, "%s sync failed: %s: %s", how, strerror(-err), kp_error(r->h));
+		kp_log(KP_ERR, "%s sync failed: %s: %s", how, strerror(-err), kpl_error(r->h));
 		return;
 	}
 	uint64_t evals = r->polidx.lx.evaluations - r->evaluations_seen;

@@ -5,7 +5,7 @@
 #include "kplaned.h"
 
 struct kp_reconciler {
-	struct kp_handle *h;
+	struct kpl_handle *h;
 	struct kp_k8s_node node;
 	struct kp_metrics *m;
 	struct kp_model applied;	/* what the last sync left in the kernel */

@@ -23,7 +23,7 @@
 /* How often a dump that raced a change is retried for a snapshot. */
 #define KP_DUMP_RETRIES 8
 
-struct kp_handle {
+struct kpl_handle {
 	struct nl_sock *sk;
 	int family;
 	unsigned int dump_restarts;
@@ -46,7 +46,7 @@ struct kp_handle {
 
 /* State of one request/response exchange. */
 struct kp_exchange {
-	struct kp_handle *h;
+	struct kpl_handle *h;
 	kp_parse_fn parse;
 	void *arg;
 	int done;		/* 1 once ACK, DONE or an error arrived */
@@ -54,14 +54,14 @@ struct kp_exchange {
 	bool interrupted;	/* a dump part carried NLM_F_DUMP_INTR */
 };
 
-int kp_fail(struct kp_handle *h, int err, const char *msg)
+int kp_fail(struct kpl_handle *h, int err, const char *msg)
 {
 	snprintf(h->error, sizeof(h->error), "%s", msg);
 	return err;
 }
 
 /* libnl's own errors, as the closest errno. */
-static int kp_nlerr(struct kp_handle *h, int nlerr)
+static int kp_nlerr(struct kpl_handle *h, int nlerr)
 {
 	static const struct { int nle, err; } map[] = {
 		{ NLE_NOMEM, ENOMEM }, { NLE_PERM, EPERM }, { NLE_INVAL, EINVAL },
@@ -78,14 +78,14 @@ static int kp_nlerr(struct kp_handle *h, int nlerr)
 	return -EIO;
 }
 
-const char *kp_error(const struct kp_handle *h)
+const char *kpl_error(const struct kpl_handle *h)
 {
 	return h->error;
 }
 
-int kp_open(struct kp_handle **out)
+int kpl_open(struct kpl_handle **out)
 {
-	struct kp_handle *h = calloc(1, sizeof(*h));
+	struct kpl_handle *h = calloc(1, sizeof(*h));
 	int one = 1, err;
 
 	if (!h)
@@ -123,7 +123,7 @@ err_nl:
 	return err;
 }
 
-static void kp_batch_clear(struct kp_handle *h)
+static void kp_batch_clear(struct kpl_handle *h)
 {
 	size_t i;
 
@@ -132,7 +132,7 @@ static void kp_batch_clear(struct kp_handle *h)
 	h->n_batch = 0;
 }
 
-void kp_close(struct kp_handle *h)
+void kpl_close(struct kpl_handle *h)
 {
 	if (!h)
 		return;
@@ -142,7 +142,7 @@ void kp_close(struct kp_handle *h)
 	free(h);
 }
 
-struct nl_msg *kp_msg_sized(struct kp_handle *h, uint8_t cmd, int flags, size_t size)
+struct nl_msg *kp_msg_sized(struct kpl_handle *h, uint8_t cmd, int flags, size_t size)
 {
 	struct nl_msg *msg = size ? nlmsg_alloc_size(size) : nlmsg_alloc();
 
@@ -154,17 +154,17 @@ struct nl_msg *kp_msg_sized(struct kp_handle *h, uint8_t cmd, int flags, size_t 
 	return msg;
 }
 
-struct nl_msg *kp_msg(struct kp_handle *h, uint8_t cmd, int flags)
+struct nl_msg *kp_msg(struct kpl_handle *h, uint8_t cmd, int flags)
 {
 	return kp_msg_sized(h, cmd, flags, 0);
 }
 
-int kp_put_txn(struct kp_handle *h, struct nl_msg *msg)
+int kp_put_txn(struct kpl_handle *h, struct nl_msg *msg)
 {
 	return h->txn ? nla_put_u32(msg, KPLANE_A_TXN_ID, h->txn) : 0;
 }
 
-int kp_send_change(struct kp_handle *h, struct nl_msg *msg, struct nlattr *nest, bool bad)
+int kp_send_change(struct kpl_handle *h, struct nl_msg *msg, struct nlattr *nest, bool bad)
 {
 	int err;
 
@@ -189,7 +189,7 @@ int kp_send_change(struct kp_handle *h, struct nl_msg *msg, struct nlattr *nest,
  * Copies NLMSGERR_ATTR_MSG out of an error, ack or NLMSG_DONE whose payload
  * starts with @off bytes before the TLVs, if the kernel sent one.
  */
-static void kp_take_extack(struct kp_handle *h, struct nlmsghdr *nlh, size_t off)
+static void kp_take_extack(struct kpl_handle *h, struct nlmsghdr *nlh, size_t off)
 {
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	int len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off;
@@ -208,7 +208,7 @@ static void kp_take_extack(struct kp_handle *h, struct nlmsghdr *nlh, size_t off
 }
 
 /* The extack of an NLMSG_ERROR: its TLVs follow the (maybe capped) request. */
-static void kp_take_error_extack(struct kp_handle *h, struct nlmsghdr *nlh)
+static void kp_take_error_extack(struct kpl_handle *h, struct nlmsghdr *nlh)
 {
 	const struct nlmsgerr *e = nlmsg_data(nlh);
 	size_t off = sizeof(*e);
@@ -279,7 +279,7 @@ static int kp_cb_valid(struct nl_msg *msg, void *arg)
  * handing each reply's top-level attributes to @parse.  Returns 0, -errno
  * (kernel's or parser's) or -EAGAIN when a dump was interrupted by a change.
  */
-int kp_exchange(struct kp_handle *h, struct nl_msg *msg, kp_parse_fn parse, void *arg)
+int kp_exchange(struct kpl_handle *h, struct nl_msg *msg, kp_parse_fn parse, void *arg)
 {
 	struct kp_exchange x = { .h = h, .parse = parse, .arg = arg };
 	struct nl_cb *cb;
@@ -313,12 +313,12 @@ int kp_exchange(struct kp_handle *h, struct nl_msg *msg, kp_parse_fn parse, void
 	return x.err;
 }
 
-int kp_node_enable(struct kp_handle *h)
+int kpl_node_enable(struct kpl_handle *h)
 {
 	return kp_exchange(h, kp_msg(h, KPLANE_CMD_NODE_ENABLE, 0), NULL, NULL);
 }
 
-int kp_node_disable(struct kp_handle *h)
+int kpl_node_disable(struct kpl_handle *h)
 {
 	return kp_exchange(h, kp_msg(h, KPLANE_CMD_NODE_DISABLE, 0), NULL, NULL);
 }
@@ -335,7 +335,7 @@ uint32_t kp_get_u32_or0(struct nlattr *a)
 
 static int kp_parse_status(struct nlattr **tb, void *arg)
 {
-	struct kp_status *st = arg;
+	struct kpl_status *st = arg;
 	struct nlattr *c[KPLANE_COUNTER_A_MAX + 1] = { 0 };
 
 	if (!tb[KPLANE_A_VERSION] || !tb[KPLANE_A_NODE_ENABLED])
@@ -379,13 +379,13 @@ static int kp_parse_status(struct nlattr **tb, void *arg)
 	return kp_parse_settings(tb[KPLANE_A_SETTINGS], &st->settings);
 }
 
-int kp_node_status(struct kp_handle *h, struct kp_status *st)
+int kpl_node_status(struct kpl_handle *h, struct kpl_status *st)
 {
 	memset(st, 0, sizeof(*st));
 	return kp_exchange(h, kp_msg(h, KPLANE_CMD_NODE_GET, 0), kp_parse_status, st);
 }
 
-int kp_put_ip(struct nl_msg *msg, int type, const struct kp_ip *ip)
+int kpl_put_ip(struct nl_msg *msg, int type, const struct kpl_ip *ip)
 {
 	struct nlattr *nest = nla_nest_start(msg, type);
 	size_t len = ip->family == AF_INET6 ? 16 : 4;
@@ -398,7 +398,7 @@ int kp_put_ip(struct nl_msg *msg, int type, const struct kp_ip *ip)
 }
 
 /* One direction's tiers: consecutive entries of one tier form it. */
-static int kp_put_attach(struct nl_msg *msg, int type, const struct kp_endpoint *ep,
+static int kp_put_attach(struct nl_msg *msg, int type, const struct kpl_endpoint *ep,
 			 uint8_t dir)
 {
 	struct nlattr *prog = NULL, *tier = NULL;
@@ -406,7 +406,7 @@ static int kp_put_attach(struct nl_msg *msg, int type, const struct kp_endpoint 
 	unsigned int i;
 
 	for (i = 0; i < ep->n_attach; i++) {
-		const struct kp_ep_attach *a = &ep->attach[i];
+		const struct kpl_ep_attach *a = &ep->attach[i];
 
 		if (a->dir != dir)
 			continue;
@@ -432,7 +432,7 @@ static int kp_put_attach(struct nl_msg *msg, int type, const struct kp_endpoint 
 	return 0;
 }
 
-static int kp_put_attachments(struct nl_msg *msg, const struct kp_endpoint *ep)
+static int kp_put_attachments(struct nl_msg *msg, const struct kpl_endpoint *ep)
 {
 	if (!ep->has_policy)
 		return 0;
@@ -441,7 +441,7 @@ static int kp_put_attachments(struct nl_msg *msg, const struct kp_endpoint *ep)
 }
 
 /* An endpoint's attributes (@full: everything, else only the id), in a nest the caller opened. */
-static int kp_put_endpoint_attrs(struct nl_msg *msg, const struct kp_endpoint *ep, bool full)
+static int kp_put_endpoint_attrs(struct nl_msg *msg, const struct kpl_endpoint *ep, bool full)
 {
 	unsigned int i;
 
@@ -454,7 +454,7 @@ static int kp_put_endpoint_attrs(struct nl_msg *msg, const struct kp_endpoint *e
 		    nla_put_u32(msg, KPLANE_EP_A_NETNS_FD, (uint32_t)ep->netns_fd))
 			return -EMSGSIZE;
 		for (i = 0; i < ep->n_addrs && i < KPLANE_EP_ADDR_MAX; i++)
-			if (kp_put_ip(msg, KPLANE_EP_A_ADDR, &ep->addrs[i]))
+			if (kpl_put_ip(msg, KPLANE_EP_A_ADDR, &ep->addrs[i]))
 				return -EMSGSIZE;
 		if ((ep->host && nla_put_u8(msg, KPLANE_EP_A_HOST, 1)) ||
 		    kp_put_attachments(msg, ep))
@@ -464,7 +464,7 @@ static int kp_put_endpoint_attrs(struct nl_msg *msg, const struct kp_endpoint *e
 }
 
 /* Adds KPLANE_A_ENDPOINT. */
-static int kp_put_endpoint(struct nl_msg *msg, const struct kp_endpoint *ep, bool full)
+static int kpl_put_endpoint(struct nl_msg *msg, const struct kpl_endpoint *ep, bool full)
 {
 	struct nlattr *nest = nla_nest_start(msg, KPLANE_A_ENDPOINT);
 
@@ -474,12 +474,12 @@ static int kp_put_endpoint(struct nl_msg *msg, const struct kp_endpoint *ep, boo
 	return 0;
 }
 
-static struct nl_msg *kp_endpoint_msg(struct kp_handle *h, uint8_t cmd,
-				      const struct kp_endpoint *ep, bool full)
+static struct nl_msg *kp_endpoint_msg(struct kpl_handle *h, uint8_t cmd,
+				      const struct kpl_endpoint *ep, bool full)
 {
 	struct nl_msg *msg = kp_msg(h, cmd, 0);
 
-	if (msg && kp_put_endpoint(msg, ep, full)) {
+	if (msg && kpl_put_endpoint(msg, ep, full)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
@@ -487,7 +487,7 @@ static struct nl_msg *kp_endpoint_msg(struct kp_handle *h, uint8_t cmd,
 }
 
 /* The key of endpoint @id (an error if it cannot be one). */
-static int kp_ep_key(struct kp_handle *h, const char *id, struct kp_endpoint *key)
+static int kp_ep_key(struct kpl_handle *h, const char *id, struct kpl_endpoint *key)
 {
 	memset(key, 0, sizeof(*key));
 	key->netns_fd = -1;
@@ -497,17 +497,17 @@ static int kp_ep_key(struct kp_handle *h, const char *id, struct kp_endpoint *ke
 	return 0;
 }
 
-static int kp_id_request(struct kp_handle *h, uint8_t cmd, const char *id,
+static int kp_id_request(struct kpl_handle *h, uint8_t cmd, const char *id,
 			 kp_parse_fn parse, void *arg)
 {
-	struct kp_endpoint key;
+	struct kpl_endpoint key;
 
 	return kp_ep_key(h, id, &key) ?:
 	       kp_exchange(h, kp_endpoint_msg(h, cmd, &key, false), parse, arg);
 }
 
 /* An endpoint add or delete, staged in the open transaction if there is one. */
-static int kp_endpoint_change(struct kp_handle *h, uint8_t cmd, const struct kp_endpoint *ep,
+static int kp_endpoint_change(struct kpl_handle *h, uint8_t cmd, const struct kpl_endpoint *ep,
 			      bool full)
 {
 	struct nl_msg *msg = kp_msg(h, cmd, 0);
@@ -516,31 +516,31 @@ static int kp_endpoint_change(struct kp_handle *h, uint8_t cmd, const struct kp_
 	return kp_send_change(h, msg, nest, !nest || kp_put_endpoint_attrs(msg, ep, full));
 }
 
-int kp_endpoint_add(struct kp_handle *h, const struct kp_endpoint *ep)
+int kpl_endpoint_add(struct kpl_handle *h, const struct kpl_endpoint *ep)
 {
 	return kp_endpoint_change(h, KPLANE_CMD_ENDPOINT_ADD, ep, true);
 }
 
-int kp_endpoint_policy(struct kp_handle *h, const struct kp_endpoint *ep)
+int kpl_endpoint_policy(struct kpl_handle *h, const struct kpl_endpoint *ep)
 {
 	struct nl_msg *msg = kp_msg(h, KPLANE_CMD_ENDPOINT_POLICY, 0);
 	struct nlattr *nest = msg ? nla_nest_start(msg, KPLANE_A_ENDPOINT) : NULL;
-	struct kp_endpoint only = *ep;
+	struct kpl_endpoint only = *ep;
 
 	only.has_policy = true;
 	return kp_send_change(h, msg, nest, !nest || nla_put_string(msg, KPLANE_EP_A_ID, ep->id) ||
 					    kp_put_attachments(msg, &only));
 }
 
-int kp_endpoint_del(struct kp_handle *h, const char *id)
+int kpl_endpoint_del(struct kpl_handle *h, const char *id)
 {
-	struct kp_endpoint key;
+	struct kpl_endpoint key;
 
 	return kp_ep_key(h, id, &key) ?:
 	       kp_endpoint_change(h, KPLANE_CMD_ENDPOINT_DEL, &key, false);
 }
 
-int kp_parse_ip(struct nlattr *nest, struct kp_ip *ip)
+int kp_parse_ip(struct nlattr *nest, struct kpl_ip *ip)
 {
 	struct nlattr *tb[KPLANE_ADDR_A_MAX + 1];
 	int len;
@@ -557,7 +557,7 @@ int kp_parse_ip(struct nlattr *nest, struct kp_ip *ip)
 	return 0;
 }
 
-static int kp_parse_tier(struct nlattr *nest, uint8_t dir, struct kp_endpoint *ep)
+static int kp_parse_tier(struct nlattr *nest, uint8_t dir, struct kpl_endpoint *ep)
 {
 	struct nlattr *tb[KPLANE_TIER_A_MAX + 1], *p;
 	unsigned int before = ep->n_attach;
@@ -568,17 +568,17 @@ static int kp_parse_tier(struct nlattr *nest, uint8_t dir, struct kp_endpoint *e
 	nla_for_each_nested(p, nest, rem) {
 		if (nla_type(p) != KPLANE_TIER_A_POLICY)
 			continue;
-		err = kp_endpoint_attach(ep, dir, nla_get_string(tb[KPLANE_TIER_A_NAME]),
+		err = kpl_endpoint_attach(ep, dir, nla_get_string(tb[KPLANE_TIER_A_NAME]),
 					 nla_get_string(p), strlen(nla_get_string(p)));
 		if (err)
 			return err;
 	}
 	if (ep->n_attach == before)
-		return kp_endpoint_attach(ep, dir, nla_get_string(tb[KPLANE_TIER_A_NAME]), "", 0);
+		return kpl_endpoint_attach(ep, dir, nla_get_string(tb[KPLANE_TIER_A_NAME]), "", 0);
 	return 0;
 }
 
-static int kp_parse_attach(struct nlattr *prog, uint8_t dir, struct kp_endpoint *ep)
+static int kp_parse_attach(struct nlattr *prog, uint8_t dir, struct kpl_endpoint *ep)
 {
 	struct nlattr *t;
 	int rem, err;
@@ -595,7 +595,7 @@ static int kp_parse_attach(struct nlattr *prog, uint8_t dir, struct kp_endpoint 
 	return 0;
 }
 
-static int kp_parse_endpoint(struct nlattr **top, struct kp_endpoint *ep)
+static int kp_parse_endpoint(struct nlattr **top, struct kpl_endpoint *ep)
 {
 	struct nlattr *tb[KPLANE_EP_A_MAX + 1], *a;
 	int rem;
@@ -626,7 +626,7 @@ static int kp_parse_endpoint(struct nlattr **top, struct kp_endpoint *ep)
 	       kp_parse_attach(tb[KPLANE_EP_A_EGRESS], KPLANE_DIR_EGRESS, ep);
 }
 
-void kp_endpoint_release(struct kp_endpoint *ep)
+void kpl_endpoint_release(struct kpl_endpoint *ep)
 {
 	free(ep->attach);
 	ep->attach = NULL;
@@ -635,10 +635,10 @@ void kp_endpoint_release(struct kp_endpoint *ep)
 
 static void kp_endpoint_release_item(void *item)
 {
-	kp_endpoint_release(item);
+	kpl_endpoint_release(item);
 }
 
-void kp_endpoints_free(struct kp_endpoint *eps, size_t n)
+void kpl_endpoints_free(struct kpl_endpoint *eps, size_t n)
 {
 	kp_items_release(eps, n, sizeof(*eps), kp_endpoint_release_item);
 	free(eps);
@@ -649,7 +649,7 @@ static int kp_parse_one_endpoint(struct nlattr **tb, void *arg)
 	return kp_parse_endpoint(tb, arg);
 }
 
-int kp_endpoint_get(struct kp_handle *h, const char *id, struct kp_endpoint *out)
+int kpl_endpoint_get(struct kpl_handle *h, const char *id, struct kpl_endpoint *out)
 {
 	return kp_id_request(h, KPLANE_CMD_ENDPOINT_GET, id, kp_parse_one_endpoint, out);
 }
@@ -707,7 +707,7 @@ static int kp_parse_array_item(struct nlattr **tb, void *arg)
  * Dumps @cmd into @a, retried for a snapshot while the kernel flags a change;
  * if changes keep coming the last, complete listing stands (libkplane.h).
  */
-int kp_dump_array(struct kp_handle *h, uint8_t cmd, struct kp_array *a)
+int kp_dump_array(struct kpl_handle *h, uint8_t cmd, struct kp_array *a)
 {
 	int tries, err = -EAGAIN;
 
@@ -728,7 +728,7 @@ int kp_dump_array(struct kp_handle *h, uint8_t cmd, struct kp_array *a)
 	return err;
 }
 
-int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n)
+int kpl_endpoint_list(struct kpl_handle *h, struct kpl_endpoint **out, size_t *n)
 {
 	struct kp_array a = { .size = sizeof(**out), .parse = kp_parse_one_endpoint,
 			      .release = kp_endpoint_release_item };
@@ -741,23 +741,23 @@ int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n)
 	return err;
 }
 
-unsigned int kp_dump_restarts(const struct kp_handle *h)
+unsigned int kpl_dump_restarts(const struct kpl_handle *h)
 {
 	return h->dump_restarts;
 }
 
-static int kp_put_svc_key(struct nl_msg *msg, const struct kp_service *svc)
+static int kp_put_svc_key(struct nl_msg *msg, const struct kpl_service *svc)
 {
-	return kp_put_ip(msg, KPLANE_SVC_A_ADDR, &svc->addr) ||
+	return kpl_put_ip(msg, KPLANE_SVC_A_ADDR, &svc->addr) ||
 	       nla_put_u16(msg, KPLANE_SVC_A_PORT, svc->port) ||
 	       nla_put_u8(msg, KPLANE_SVC_A_PROTO, svc->proto) ? -EMSGSIZE : 0;
 }
 
-static int kp_put_backend(struct nl_msg *msg, const struct kp_backend *be)
+static int kpl_put_backend(struct nl_msg *msg, const struct kpl_backend *be)
 {
 	struct nlattr *nest = nla_nest_start(msg, KPLANE_SVC_A_BACKEND);
 
-	if (!nest || kp_put_ip(msg, KPLANE_BE_A_ADDR, &be->addr) ||
+	if (!nest || kpl_put_ip(msg, KPLANE_BE_A_ADDR, &be->addr) ||
 	    nla_put_u16(msg, KPLANE_BE_A_PORT, be->port) ||
 	    nla_put_u32(msg, KPLANE_BE_A_WEIGHT, be->weight) ||
 	    nla_put_u8(msg, KPLANE_BE_A_STATE, be->state) ||
@@ -768,7 +768,7 @@ static int kp_put_backend(struct nl_msg *msg, const struct kp_backend *be)
 }
 
 /* Adds KPLANE_A_SERVICE; with @full, everything, else only the frontend. */
-static int kp_put_service(struct nl_msg *msg, const struct kp_service *svc, bool full)
+static int kpl_put_service(struct nl_msg *msg, const struct kpl_service *svc, bool full)
 {
 	struct nlattr *nest = nla_nest_start(msg, KPLANE_A_SERVICE);
 	unsigned int i;
@@ -786,20 +786,20 @@ static int kp_put_service(struct nl_msg *msg, const struct kp_service *svc, bool
 		     nla_put_u32(msg, KPLANE_SVC_A_AFFINITY_TIMEOUT, svc->affinity_timeout)))
 			return -EMSGSIZE;
 		for (i = 0; i < svc->n_backends; i++)
-			if (kp_put_backend(msg, &svc->backends[i]))
+			if (kpl_put_backend(msg, &svc->backends[i]))
 				return -EMSGSIZE;
 	}
 	nla_nest_end(msg, nest);
 	return 0;
 }
 
-static struct nl_msg *kp_service_msg(struct kp_handle *h, uint8_t cmd,
-				     const struct kp_service *svc, bool full)
+static struct nl_msg *kp_service_msg(struct kpl_handle *h, uint8_t cmd,
+				     const struct kpl_service *svc, bool full)
 {
 	/* A service with every backend outgrows libnl's default message. */
 	struct nl_msg *msg = kp_msg_sized(h, cmd, 0, 1024 + (full ? svc->n_backends * 80 : 0));
 
-	if (msg && (kp_put_service(msg, svc, full) ||
+	if (msg && (kpl_put_service(msg, svc, full) ||
 		    (h->txn && nla_put_u32(msg, KPLANE_A_TXN_ID, h->txn)))) {
 		nlmsg_free(msg);
 		return NULL;
@@ -807,17 +807,17 @@ static struct nl_msg *kp_service_msg(struct kp_handle *h, uint8_t cmd,
 	return msg;
 }
 
-int kp_service_set(struct kp_handle *h, const struct kp_service *svc)
+int kpl_service_set(struct kpl_handle *h, const struct kpl_service *svc)
 {
 	return kp_exchange(h, kp_service_msg(h, KPLANE_CMD_SERVICE_SET, svc, true), NULL, NULL);
 }
 
-int kp_service_del(struct kp_handle *h, const struct kp_service *key)
+int kpl_service_del(struct kpl_handle *h, const struct kpl_service *key)
 {
 	return kp_exchange(h, kp_service_msg(h, KPLANE_CMD_SERVICE_DEL, key, false), NULL, NULL);
 }
 
-static int kp_parse_backend(struct nlattr *nest, struct kp_backend *be)
+static int kp_parse_backend(struct nlattr *nest, struct kpl_backend *be)
 {
 	struct nlattr *tb[KPLANE_BE_A_MAX + 1];
 
@@ -831,7 +831,7 @@ static int kp_parse_backend(struct nlattr *nest, struct kp_backend *be)
 	return 0;
 }
 
-static int kp_parse_service_backends(struct nlattr *nest, struct kp_service *svc)
+static int kp_parse_service_backends(struct nlattr *nest, struct kpl_service *svc)
 {
 	struct nlattr *a;
 	unsigned int n = 0;
@@ -855,7 +855,7 @@ static int kp_parse_service_backends(struct nlattr *nest, struct kp_service *svc
 static int kp_parse_service(struct nlattr **top, void *arg)
 {
 	struct nlattr *tb[KPLANE_SVC_A_MAX + 1];
-	struct kp_service *svc = arg;
+	struct kpl_service *svc = arg;
 
 	memset(svc, 0, sizeof(*svc));
 	if (!top[KPLANE_A_SERVICE] ||
@@ -877,13 +877,13 @@ static int kp_parse_service(struct nlattr **top, void *arg)
 
 static void kp_service_release(void *item)
 {
-	struct kp_service *svc = item;
+	struct kpl_service *svc = item;
 
 	free(svc->backends);
 	svc->backends = NULL;
 }
 
-int kp_service_get(struct kp_handle *h, const struct kp_service *key, struct kp_service *out)
+int kpl_service_get(struct kpl_handle *h, const struct kpl_service *key, struct kpl_service *out)
 {
 	int err;
 
@@ -895,7 +895,7 @@ int kp_service_get(struct kp_handle *h, const struct kp_service *key, struct kp_
 	return err;
 }
 
-int kp_service_list(struct kp_handle *h, struct kp_service **out, size_t *n)
+int kpl_service_list(struct kpl_handle *h, struct kpl_service **out, size_t *n)
 {
 	struct kp_array a = { .size = sizeof(**out), .parse = kp_parse_service,
 			      .release = kp_service_release };
@@ -908,7 +908,7 @@ int kp_service_list(struct kp_handle *h, struct kp_service **out, size_t *n)
 	return err;
 }
 
-void kp_services_free(struct kp_service *svcs, size_t n)
+void kpl_services_free(struct kpl_service *svcs, size_t n)
 {
 	kp_items_release(svcs, n, sizeof(*svcs), kp_service_release);
 	free(svcs);
@@ -922,7 +922,7 @@ static int kp_parse_txn_id(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-int kp_txn_begin(struct kp_handle *h)
+int kpl_txn_begin(struct kpl_handle *h)
 {
 	uint32_t id = 0;
 	int err = kp_exchange(h, kp_msg(h, KPLANE_CMD_TXN_BEGIN, 0), kp_parse_txn_id, &id);
@@ -935,7 +935,7 @@ int kp_txn_begin(struct kp_handle *h)
 }
 
 /* Commit or abort; the handle has no transaction afterwards either way. */
-static int kp_txn_end(struct kp_handle *h, uint8_t cmd)
+static int kp_txn_end(struct kpl_handle *h, uint8_t cmd)
 {
 	struct nl_msg *msg = kp_msg(h, cmd, 0);
 
@@ -947,44 +947,44 @@ static int kp_txn_end(struct kp_handle *h, uint8_t cmd)
 	return kp_exchange(h, msg, NULL, NULL);
 }
 
-int kp_txn_commit(struct kp_handle *h)
+int kpl_txn_commit(struct kpl_handle *h)
 {
 	return kp_txn_end(h, KPLANE_CMD_TXN_COMMIT);
 }
 
-int kp_txn_abort(struct kp_handle *h)
+int kpl_txn_abort(struct kpl_handle *h)
 {
 	return kp_txn_end(h, KPLANE_CMD_TXN_ABORT);
 }
 
-bool kp_txn_open(const struct kp_handle *h)
+bool kp_txn_open(const struct kpl_handle *h)
 {
 	return h->txn != 0;
 }
 
-uint32_t kp_txn_policy_changes(const struct kp_handle *h)
+uint32_t kpl_txn_policy_changes(const struct kpl_handle *h)
 {
 	return h->txn_policy_changes;
 }
 
-bool kp_refused_change(const struct kp_handle *h, uint32_t *index)
+bool kpl_refused_change(const struct kpl_handle *h, uint32_t *index)
 {
 	*index = h->refused_index;
 	return h->refused_has_index;
 }
 
-void kp_txn_abort_after(struct kp_handle *h)
+void kp_txn_abort_after(struct kpl_handle *h)
 {
 	char why[sizeof(h->error)];
 
 	if (!h->txn)
 		return;
 	memcpy(why, h->error, sizeof(why));
-	kp_txn_abort(h);
+	kpl_txn_abort(h);
 	memcpy(h->error, why, sizeof(why));
 }
 
-static bool kp_grow_batch(struct kp_handle *h)
+static bool kp_grow_batch(struct kpl_handle *h)
 {
 	size_t cap = h->batch_cap ? h->batch_cap * 2 : 256;
 	struct nl_msg **b = realloc(h->batch, cap * sizeof(*b));
@@ -1002,16 +1002,16 @@ static bool kp_grow_batch(struct kp_handle *h)
  */
 #define KP_BATCH_WINDOW 1024
 
-static int kp_batch_send(struct kp_handle *h);
+static int kp_batch_send(struct kpl_handle *h);
 
-static void kp_batch_reset(struct kp_handle *h)
+static void kp_batch_reset(struct kpl_handle *h)
 {
 	kp_batch_clear(h);
 	h->batch_sent = 0;
 	h->batch_first = 0;
 }
 
-static int kp_batch_add(struct kp_handle *h, struct nl_msg *msg)
+static int kp_batch_add(struct kpl_handle *h, struct nl_msg *msg)
 {
 	int err;
 
@@ -1037,12 +1037,12 @@ static int kp_batch_add(struct kp_handle *h, struct nl_msg *msg)
 	return err;
 }
 
-int kp_batch_service_set(struct kp_handle *h, const struct kp_service *svc)
+int kpl_batch_service_set(struct kpl_handle *h, const struct kpl_service *svc)
 {
 	return kp_batch_add(h, kp_service_msg(h, KPLANE_CMD_SERVICE_SET, svc, true));
 }
 
-int kp_batch_service_del(struct kp_handle *h, const struct kp_service *key)
+int kpl_batch_service_del(struct kpl_handle *h, const struct kpl_service *key)
 {
 	return kp_batch_add(h, kp_service_msg(h, KPLANE_CMD_SERVICE_DEL, key, false));
 }
@@ -1050,7 +1050,7 @@ int kp_batch_service_del(struct kp_handle *h, const struct kp_service *key)
 /*
  * Requests per sendmsg, by bytes and by count: the kernel handles them one
  * by one while we are in sendmsg, and each ack must fit in our receive
- * buffer meanwhile (see kp_open).
+ * buffer meanwhile (see kpl_open).
  */
 #define KP_BATCH_BYTES (64 * 1024)
 #define KP_BATCH_MSGS 128
@@ -1060,7 +1060,7 @@ int kp_batch_service_del(struct kp_handle *h, const struct kp_service *key)
  * for one) arrived: requests are handled in order, so every refusal of the
  * send came before it.  Notes the first refusal and its index.
  */
-static int kp_batch_acks(struct kp_handle *h, uint32_t seq0, uint32_t last, size_t *failed,
+static int kp_batch_acks(struct kpl_handle *h, uint32_t seq0, uint32_t last, size_t *failed,
 			 int *first)
 {
 	struct sockaddr_nl nla;
@@ -1097,7 +1097,7 @@ static int kp_batch_acks(struct kp_handle *h, uint32_t seq0, uint32_t last, size
  * bytes.  Only the last asks for an ack (refusals are answered anyway): one
  * answer per send, not one per request, is most of what batching saves.
  */
-static size_t kp_batch_pack(struct kp_handle *h, char *buf, size_t *next)
+static size_t kp_batch_pack(struct kpl_handle *h, char *buf, size_t *next)
 {
 	size_t used = 0, first = *next;
 	struct nlmsghdr *last = NULL;
@@ -1127,7 +1127,7 @@ static size_t kp_batch_pack(struct kp_handle *h, char *buf, size_t *next)
 }
 
 /* Sends what is queued; refusals are noted (the first), transport errors returned. */
-static int kp_batch_send(struct kp_handle *h)
+static int kp_batch_send(struct kpl_handle *h)
 {
 	size_t next = 0, sent_from, cap = KP_BATCH_BYTES;
 	char *buf = NULL;
@@ -1162,7 +1162,7 @@ static int kp_batch_send(struct kp_handle *h)
 	return err;
 }
 
-int kp_batch_flush(struct kp_handle *h, size_t *failed)
+int kpl_batch_flush(struct kpl_handle *h, size_t *failed)
 {
 	int err = kp_batch_send(h);
 
@@ -1177,7 +1177,7 @@ int kp_batch_flush(struct kp_handle *h, size_t *failed)
 	return err;
 }
 
-int kp_request_raw(struct kp_handle *h, uint8_t cmd, const void *attrs, size_t len)
+int kpl_request_raw(struct kpl_handle *h, uint8_t cmd, const void *attrs, size_t len)
 {
 	struct nl_msg *msg = kp_msg(h, cmd, 0);
 

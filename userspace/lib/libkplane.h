@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1 */
 /*
  * libkplane: the only code that speaks netlink to the kplane module.
- * Every call returns 0 or -errno; after a failure kp_error() holds the
+ * Every call returns 0 or -errno; after a failure kpl_error() holds the
  * kernel's extack message (or a local one), "" when there was none.
  */
 #ifndef LIBKPLANE_H
@@ -15,33 +15,33 @@
 #include <string.h>
 #include <linux/kplane.h>
 
-struct kp_handle;
+struct kpl_handle;
 
-struct kp_ip {
+struct kpl_ip {
 	uint16_t family;	/* AF_INET or AF_INET6 */
 	uint8_t ip[16];
 };
 
 /* Which of a kp_node_settings' fields a request sets (the others stay). */
-#define KP_SET_MAX_ENDPOINTS	(1U << 0)
-#define KP_SET_MAX_SERVICES	(1U << 1)
-#define KP_SET_MAX_FLOWS	(1U << 2)
-#define KP_SET_POLICY_REJECT	(1U << 3)
-#define KP_SET_BYPASS_CONNTRACK	(1U << 4)
-#define KP_SET_FAST_FORWARD	(1U << 5)
-#define KP_SET_FAILSAFE_IN	(1U << 6)
-#define KP_SET_FAILSAFE_OUT	(1U << 7)
-#define KP_SET_ALL		((1U << 8) - 1)
+#define KPL_SET_MAX_ENDPOINTS	(1U << 0)
+#define KPL_SET_MAX_SERVICES	(1U << 1)
+#define KPL_SET_MAX_FLOWS	(1U << 2)
+#define KPL_SET_POLICY_REJECT	(1U << 3)
+#define KPL_SET_BYPASS_CONNTRACK	(1U << 4)
+#define KPL_SET_FAST_FORWARD	(1U << 5)
+#define KPL_SET_FAILSAFE_IN	(1U << 6)
+#define KPL_SET_FAILSAFE_OUT	(1U << 7)
+#define KPL_SET_ALL		((1U << 8) - 1)
 
 /* A node's own settings (0, KPLANE_SETTING_DEFAULT, "default": the host's). */
-struct kp_node_settings {
-	uint32_t has;				/* KP_SET_* */
+struct kpl_node_settings {
+	uint32_t has;				/* KPL_SET_* */
 	uint32_t max_endpoints, max_services, max_flows;
 	uint8_t policy_reject, bypass_conntrack, fast_forward;	/* enum kplane_setting */
 	char failsafe_in[KPLANE_FAILSAFE_STR_MAX], failsafe_out[KPLANE_FAILSAFE_STR_MAX];
 };
 
-struct kp_status {
+struct kpl_status {
 	uint32_t version;
 	bool enabled;
 	uint32_t generation;
@@ -75,27 +75,27 @@ struct kp_status {
 	uint64_t spoofed;		/* dropped: a workload's source not its own */
 	uint64_t lb_socket_full;	/* sockets whose service was not remembered */
 	uint64_t probe_missed;		/* host-wide connect-time probe misses */
-	struct kp_node_settings settings;	/* the node's own (limits in force: above) */
+	struct kpl_node_settings settings;	/* the node's own (limits in force: above) */
 };
 
 /* One policy an endpoint attaches, under a tier, in a direction. */
-struct kp_ep_attach {
+struct kpl_ep_attach {
 	uint8_t dir;			/* enum kplane_dir */
 	char tier[KPLANE_ID_MAX];
 	char policy[KPLANE_ID_MAX];	/* "": the tier is listed with no policy */
 };
 
-struct kp_backend {
-	struct kp_ip addr;
+struct kpl_backend {
+	struct kpl_ip addr;
 	uint16_t port;
 	uint32_t weight;	/* 1..KPLANE_BE_WEIGHT_MAX */
 	uint8_t state;		/* enum kplane_be_state */
 	bool local;		/* runs on this node */
 };
 
-struct kp_service {
+struct kpl_service {
 	char id[KPLANE_ID_MAX];	/* optional label */
-	struct kp_ip addr;	/* frontend: addr, port, proto name the service */
+	struct kpl_ip addr;	/* frontend: addr, port, proto name the service */
 	uint16_t port;
 	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t type;		/* enum kplane_svc_type */
@@ -104,10 +104,10 @@ struct kp_service {
 	uint8_t int_policy;
 	uint32_t affinity_timeout;	/* seconds; 0: none */
 	unsigned int n_backends;
-	struct kp_backend *backends;
+	struct kpl_backend *backends;
 };
 
-struct kp_endpoint {
+struct kpl_endpoint {
 	char id[KPLANE_ID_MAX];
 	char ifname[16];
 	uint32_t ifindex;	/* reply only */
@@ -115,21 +115,21 @@ struct kp_endpoint {
 	bool has_netnsid;	/* reply only */
 	int32_t netnsid;
 	unsigned int n_addrs;
-	struct kp_ip addrs[KPLANE_EP_ADDR_MAX];
+	struct kpl_ip addrs[KPLANE_EP_ADDR_MAX];
 	bool host;		/* a host endpoint (node interface) */
 	/*
 	 * Tiers and policies, per direction, in evaluation order of tiers:
 	 * consecutive entries of one direction and tier form that tier.
 	 * Requests send them when has_policy; replies allocate them
-	 * (kp_endpoint_release()).
+	 * (kpl_endpoint_release()).
 	 */
 	bool has_policy;
 	unsigned int n_attach;
-	struct kp_ep_attach *attach;
+	struct kpl_ep_attach *attach;
 };
 
 /* One criterion of a rule side; @kind is a KPLANE_SIDE_A_* type. */
-struct kp_rule_item {
+struct kpl_rule_item {
 	bool dst;		/* destination side, else source */
 	uint8_t kind;
 	union {
@@ -140,25 +140,25 @@ struct kp_rule_item {
 };
 
 /* Optional rule fields: bits of kp_rule.has. */
-#define KP_HAS_PROTO		(1U << 0)
-#define KP_HAS_NOT_PROTO	(1U << 1)
-#define KP_HAS_ICMP_TYPE	(1U << 2)
-#define KP_HAS_ICMP_CODE	(1U << 3)
-#define KP_HAS_NOT_ICMP_TYPE	(1U << 4)
-#define KP_HAS_NOT_ICMP_CODE	(1U << 5)
+#define KPL_HAS_PROTO		(1U << 0)
+#define KPL_HAS_NOT_PROTO	(1U << 1)
+#define KPL_HAS_ICMP_TYPE	(1U << 2)
+#define KPL_HAS_ICMP_CODE	(1U << 3)
+#define KPL_HAS_NOT_ICMP_TYPE	(1U << 4)
+#define KPL_HAS_NOT_ICMP_CODE	(1U << 5)
 
-struct kp_rule {
+struct kpl_rule {
 	uint8_t dir;		/* enum kplane_dir */
 	uint8_t action;		/* enum kplane_action */
 	uint8_t has;
 	uint8_t proto, not_proto;
 	uint8_t icmp_type, icmp_code, not_icmp_type, not_icmp_code;
 	unsigned int n_items;
-	struct kp_rule_item *items;
+	struct kpl_rule_item *items;
 	uint64_t packets, bytes;	/* replies */
 };
 
-struct kp_policy {
+struct kpl_policy {
 	char id[KPLANE_ID_MAX];
 	char tier[KPLANE_ID_MAX];	/* "": "default" */
 	bool has_order;
@@ -166,27 +166,27 @@ struct kp_policy {
 	uint8_t types;			/* 0: the kernel's default */
 	bool apply_on_forward;		/* also for traffic a host endpoint forwards */
 	unsigned int n_rules;
-	struct kp_rule *rules;
+	struct kpl_rule *rules;
 	/* Not sent: each rule's index among its direction's in the object it was compiled from. */
 	uint16_t *origin;
 };
 
-struct kp_ipset_info {
+struct kpl_ipset_info {
 	char name[KPLANE_ID_MAX];
 	uint32_t count;
 	uint32_t n_members;		/* as listed: count, unless the set changed */
 	struct kplane_prefix *members;	/* sorted as the kernel keeps them */
 };
 
-struct kp_trace {
+struct kpl_trace {
 	char endpoint[KPLANE_ID_MAX];	/* where it arrives; "": sent by the node */
 	uint8_t proto;
-	struct kp_ip src, dst;
+	struct kpl_ip src, dst;
 	uint16_t sport, dport;
 	uint8_t icmp_type, icmp_code;
 };
 
-struct kp_trace_step {
+struct kpl_trace_step {
 	char endpoint[KPLANE_ID_MAX];
 	uint8_t dir, action, reason;
 	bool forwarded;			/* a host endpoint's policy for forwarded traffic */
@@ -195,10 +195,10 @@ struct kp_trace_step {
 	uint32_t rule;
 };
 
-struct kp_trace_result {
+struct kpl_trace_result {
 	uint8_t verdict;		/* KPLANE_ACTION_ALLOW or _DENY */
 	unsigned int n_steps;
-	struct kp_trace_step steps[4];
+	struct kpl_trace_step steps[4];
 };
 
 /*
@@ -206,14 +206,14 @@ struct kp_trace_result {
  * with no policy) under @tier in direction @dir.  -EINVAL for a name too
  * long, -ENOMEM.  Inline: kplanectl's I/O-free parser uses it too.
  */
-static inline int kp_endpoint_attach(struct kp_endpoint *ep, uint8_t dir, const char *tier,
+static inline int kpl_endpoint_attach(struct kpl_endpoint *ep, uint8_t dir, const char *tier,
 				     const char *policy, size_t len)
 {
-	struct kp_ep_attach *a;
+	struct kpl_ep_attach *a;
 
 	if (strlen(tier) >= sizeof(a->tier) || len >= sizeof(a->policy))
 		return -EINVAL;
-	a = (struct kp_ep_attach *)realloc(ep->attach, (ep->n_attach + 1) * sizeof(*a));
+	a = (struct kpl_ep_attach *)realloc(ep->attach, (ep->n_attach + 1) * sizeof(*a));
 	if (!a)
 		return -ENOMEM;
 	ep->attach = a;
@@ -227,7 +227,7 @@ static inline int kp_endpoint_attach(struct kp_endpoint *ep, uint8_t dir, const 
 }
 
 /* Frees what @pol's rules own (not @pol). */
-static inline void kp_policy_release(struct kp_policy *pol)
+static inline void kpl_policy_release(struct kpl_policy *pol)
 {
 	unsigned int i;
 
@@ -241,97 +241,97 @@ static inline void kp_policy_release(struct kp_policy *pol)
 }
 
 /* Opens the one long-lived socket and resolves the family. -ENOENT: no module. */
-int kp_open(struct kp_handle **out);
-void kp_close(struct kp_handle *h);
-const char *kp_error(const struct kp_handle *h);
+int kpl_open(struct kpl_handle **out);
+void kpl_close(struct kpl_handle *h);
+const char *kpl_error(const struct kpl_handle *h);
 
-int kp_node_enable(struct kp_handle *h);
-int kp_node_disable(struct kp_handle *h);
-int kp_node_status(struct kp_handle *h, struct kp_status *st);
+int kpl_node_enable(struct kpl_handle *h);
+int kpl_node_disable(struct kpl_handle *h);
+int kpl_node_status(struct kpl_handle *h, struct kpl_status *st);
 /* Sets the fields of @s named in s->has; not part of a transaction. */
-int kp_node_set(struct kp_handle *h, const struct kp_node_settings *s);
+int kpl_node_set(struct kpl_handle *h, const struct kpl_node_settings *s);
 
-int kp_endpoint_add(struct kp_handle *h, const struct kp_endpoint *ep);
-int kp_endpoint_del(struct kp_handle *h, const char *id);
-int kp_endpoint_get(struct kp_handle *h, const char *id, struct kp_endpoint *out);
+int kpl_endpoint_add(struct kpl_handle *h, const struct kpl_endpoint *ep);
+int kpl_endpoint_del(struct kpl_handle *h, const char *id);
+int kpl_endpoint_get(struct kpl_handle *h, const char *id, struct kpl_endpoint *out);
 /*
  * The whole table; free *out.  A dump that raced a change is retried for a
  * snapshot; if changes keep coming, the last listing is returned, which holds
  * every endpoint that existed throughout exactly once.
  */
-int kp_endpoint_list(struct kp_handle *h, struct kp_endpoint **out, size_t *n);
-void kp_endpoint_release(struct kp_endpoint *ep);
-void kp_endpoints_free(struct kp_endpoint *eps, size_t n);
+int kpl_endpoint_list(struct kpl_handle *h, struct kpl_endpoint **out, size_t *n);
+void kpl_endpoint_release(struct kpl_endpoint *ep);
+void kpl_endpoints_free(struct kpl_endpoint *eps, size_t n);
 /* Replaces the endpoint's tiers and policies (ep->id, ep->attach). */
-int kp_endpoint_policy(struct kp_handle *h, const struct kp_endpoint *ep);
+int kpl_endpoint_policy(struct kpl_handle *h, const struct kpl_endpoint *ep);
 
 /*
  * IP sets.  A set larger than one message (2048 members each) is sent as a
  * SET then UPDATEs in one transaction (the caller's open one, or its own):
  * no reader sees it partly filled.
  */
-int kp_ipset_set(struct kp_handle *h, const char *name, const struct kplane_prefix *m,
+int kpl_ipset_set(struct kpl_handle *h, const char *name, const struct kplane_prefix *m,
 		 size_t n);
-int kp_ipset_update(struct kp_handle *h, const char *name, const struct kplane_prefix *add,
+int kpl_ipset_update(struct kpl_handle *h, const char *name, const struct kplane_prefix *add,
 		    size_t n_add, const struct kplane_prefix *del, size_t n_del);
-int kp_ipset_del(struct kp_handle *h, const char *name);
-/* Every set with its members; free the result with kp_ipsets_free(). */
-int kp_ipset_list(struct kp_handle *h, struct kp_ipset_info **out, size_t *n);
-void kp_ipsets_free(struct kp_ipset_info *sets, size_t n);
+int kpl_ipset_del(struct kpl_handle *h, const char *name);
+/* Every set with its members; free the result with kpl_ipsets_free(). */
+int kpl_ipset_list(struct kpl_handle *h, struct kpl_ipset_info **out, size_t *n);
+void kpl_ipsets_free(struct kpl_ipset_info *sets, size_t n);
 
 /* Creates or replaces a policy with all its rules. */
-int kp_policy_set(struct kp_handle *h, const struct kp_policy *pol);
-int kp_policy_del(struct kp_handle *h, const char *id);
-/* Every policy, rules and counters; free with kp_policies_free(). */
-int kp_policy_list(struct kp_handle *h, struct kp_policy **out, size_t *n);
-void kp_policies_free(struct kp_policy *pols, size_t n);
+int kpl_policy_set(struct kpl_handle *h, const struct kpl_policy *pol);
+int kpl_policy_del(struct kpl_handle *h, const char *id);
+/* Every policy, rules and counters; free with kpl_policies_free(). */
+int kpl_policy_list(struct kpl_handle *h, struct kpl_policy **out, size_t *n);
+void kpl_policies_free(struct kpl_policy *pols, size_t n);
 
 /* Evaluates a packet that does not exist with the datapath's own matcher. */
-int kp_trace(struct kp_handle *h, const struct kp_trace *t, struct kp_trace_result *out);
+int kpl_trace(struct kpl_handle *h, const struct kpl_trace *t, struct kpl_trace_result *out);
 /* How many dumps this handle restarted because the kernel flagged a change. */
-unsigned int kp_dump_restarts(const struct kp_handle *h);
+unsigned int kpl_dump_restarts(const struct kpl_handle *h);
 
 /* Creates or replaces the service with this frontend and all its backends. */
-int kp_service_set(struct kp_handle *h, const struct kp_service *svc);
+int kpl_service_set(struct kpl_handle *h, const struct kpl_service *svc);
 /* By frontend (addr, port, proto of @key). */
-int kp_service_del(struct kp_handle *h, const struct kp_service *key);
+int kpl_service_del(struct kpl_handle *h, const struct kpl_service *key);
 /* By frontend; free out->backends. */
-int kp_service_get(struct kp_handle *h, const struct kp_service *key, struct kp_service *out);
-/* Every service; free with kp_services_free(). */
-int kp_service_list(struct kp_handle *h, struct kp_service **out, size_t *n);
-void kp_services_free(struct kp_service *svcs, size_t n);
+int kpl_service_get(struct kpl_handle *h, const struct kpl_service *key, struct kpl_service *out);
+/* Every service; free with kpl_services_free(). */
+int kpl_service_list(struct kpl_handle *h, struct kpl_service **out, size_t *n);
+void kpl_services_free(struct kpl_service *svcs, size_t n);
 
 /*
- * Transactions.  kp_txn_begin opens one owned by this handle's socket; until
- * kp_txn_commit or kp_txn_abort, service, IP set, policy and endpoint
+ * Transactions.  kpl_txn_begin opens one owned by this handle's socket; until
+ * kpl_txn_commit or kpl_txn_abort, service, IP set, policy and endpoint
  * changes (add, delete, policy) sent through the handle are staged in it
  * and applied by the commit all together, or not at all.
  * Closing the handle aborts it.  Commit/abort with none open is refused by
  * the kernel (ENOENT).
  */
-int kp_txn_begin(struct kp_handle *h);
-int kp_txn_commit(struct kp_handle *h);
-int kp_txn_abort(struct kp_handle *h);
+int kpl_txn_begin(struct kpl_handle *h);
+int kpl_txn_commit(struct kpl_handle *h);
+int kpl_txn_abort(struct kpl_handle *h);
 /*
  * Policy requests (IP set, policy, endpoint add, delete and policy) staged in the open
  * transaction so far, 0 the first: a caller notes the count around each of
  * its changes; a commit's refusal may then name the request it refused
- * (kp_refused_change: true and *@index set).
+ * (kpl_refused_change: true and *@index set).
  */
-uint32_t kp_txn_policy_changes(const struct kp_handle *h);
-bool kp_refused_change(const struct kp_handle *h, uint32_t *index);
+uint32_t kpl_txn_policy_changes(const struct kpl_handle *h);
+bool kpl_refused_change(const struct kpl_handle *h, uint32_t *index);
 
 /*
  * Batches: changes queued on the handle, then sent many to a sendmsg, each
  * still acknowledged on its own (as nft -f and iptables-restore do).
- * kp_batch_flush returns 0 or the first refusal, with *failed the index of
+ * kpl_batch_flush returns 0 or the first refusal, with *failed the index of
  * the refused change among those queued since the last flush (SIZE_MAX
  * when no change was refused: the error was the transport's).  Outside a
  * transaction, changes after a refused one are still applied.
  */
-int kp_batch_service_set(struct kp_handle *h, const struct kp_service *svc);
-int kp_batch_service_del(struct kp_handle *h, const struct kp_service *key);
-int kp_batch_flush(struct kp_handle *h, size_t *failed);
+int kpl_batch_service_set(struct kpl_handle *h, const struct kpl_service *svc);
+int kpl_batch_service_del(struct kpl_handle *h, const struct kpl_service *key);
+int kpl_batch_flush(struct kpl_handle *h, size_t *failed);
 
 /*
  * A pod's veth wired as Calico does (the CNI plugin's standalone mode):
@@ -340,26 +340,26 @@ int kp_batch_flush(struct kp_handle *h, size_t *failed);
  * /32 and /128 and default routes via 169.254.1.1 and fe80::1.  On
  * failure nothing is left and @error says what failed.
  */
-struct kp_pod_link {
+struct kpl_pod_link {
 	char host_if[16], pod_if[16];
 	int pod_netns_fd;
 	uint32_t mtu;				/* 0: the default */
 	unsigned int n_addrs;
-	struct kp_ip addrs[KPLANE_EP_ADDR_MAX];
+	struct kpl_ip addrs[KPLANE_EP_ADDR_MAX];
 	char host_mac[24], pod_mac[24];		/* filled in */
 	char error[160];
 };
 
-int kp_pod_link_add(struct kp_pod_link *l);
+int kpl_pod_link_add(struct kpl_pod_link *l);
 /* Deletes @host_if (and its peer); 0 if there is none. */
-int kp_pod_link_del(const char *host_if);
-bool kp_pod_link_exists(const char *host_if);
+int kpl_pod_link_del(const char *host_if);
+bool kpl_pod_link_exists(const char *host_if);
 
 /*
  * Sends @cmd with caller-built attributes (raw netlink attribute bytes) and
  * waits for the ack.  For tests that must send what the typed calls never
  * would: wrong types, unknown attributes.
  */
-int kp_request_raw(struct kp_handle *h, uint8_t cmd, const void *attrs, size_t len);
+int kpl_request_raw(struct kpl_handle *h, uint8_t cmd, const void *attrs, size_t len);
 
 #endif /* LIBKPLANE_H */

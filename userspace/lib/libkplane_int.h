@@ -35,32 +35,32 @@ void *kp_array_push(struct kp_array *a);
 void *kp_array_continued(struct kp_array *a, uint32_t first, size_t name_off,
 			 const char *name);
 
-int kp_fail(struct kp_handle *h, int err, const char *msg);
+int kp_fail(struct kpl_handle *h, int err, const char *msg);
 /* Whether a transaction is open on @h. */
-bool kp_txn_open(const struct kp_handle *h);
+bool kp_txn_open(const struct kpl_handle *h);
 /* Aborts the open transaction (if any) after a failure, keeping its message. */
-void kp_txn_abort_after(struct kp_handle *h);
+void kp_txn_abort_after(struct kpl_handle *h);
 /* A request for @cmd, or NULL; _sized for large ones (@size bytes). */
-struct nl_msg *kp_msg(struct kp_handle *h, uint8_t cmd, int flags);
-struct nl_msg *kp_msg_sized(struct kp_handle *h, uint8_t cmd, int flags, size_t size);
+struct nl_msg *kp_msg(struct kpl_handle *h, uint8_t cmd, int flags);
+struct nl_msg *kp_msg_sized(struct kpl_handle *h, uint8_t cmd, int flags, size_t size);
 /*
  * Sends @msg (consumed) and reads until its ack, its dump's end or an error,
  * handing each reply's top-level attributes to @parse.
  */
-int kp_exchange(struct kp_handle *h, struct nl_msg *msg, kp_parse_fn parse, void *arg);
+int kp_exchange(struct kpl_handle *h, struct nl_msg *msg, kp_parse_fn parse, void *arg);
 /* KPLANE_A_TXN_ID when the handle has a transaction open. */
-int kp_put_txn(struct kp_handle *h, struct nl_msg *msg);
+int kp_put_txn(struct kpl_handle *h, struct nl_msg *msg);
 /*
  * A change request's end: closes @nest, adds the open transaction's id and
  * exchanges @msg; with @bad (building it failed) or no @nest, frees it.
  */
-int kp_send_change(struct kp_handle *h, struct nl_msg *msg, struct nlattr *nest, bool bad);
+int kp_send_change(struct kpl_handle *h, struct nl_msg *msg, struct nlattr *nest, bool bad);
 /* Dumps @cmd into @a, retried for a snapshot while the kernel flags a change. */
-int kp_dump_array(struct kp_handle *h, uint8_t cmd, struct kp_array *a);
+int kp_dump_array(struct kpl_handle *h, uint8_t cmd, struct kp_array *a);
 uint64_t kp_get_u64_or0(struct nlattr *a);
 uint32_t kp_get_u32_or0(struct nlattr *a);
-int kp_put_ip(struct nl_msg *msg, int type, const struct kp_ip *ip);
-int kp_parse_ip(struct nlattr *nest, struct kp_ip *ip);
-int kp_parse_settings(struct nlattr *nest, struct kp_node_settings *s);
+int kpl_put_ip(struct nl_msg *msg, int type, const struct kpl_ip *ip);
+int kp_parse_ip(struct nlattr *nest, struct kpl_ip *ip);
+int kp_parse_settings(struct nlattr *nest, struct kpl_node_settings *s);
 
 #endif /* LIBKPLANE_INT_H */

@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include "libkplane.h"
 
-static int kp_pl_fail(struct kp_pod_link *l, int err, const char *what)
+static int kp_pl_fail(struct kpl_pod_link *l, int err, const char *what)
 {
 	snprintf(l->error, sizeof(l->error), "%s: %s", what, nl_geterror(err));
 	return err < 0 ? -EIO : -err;
@@ -120,7 +120,7 @@ static int kp_write_sysctl(const char *path, const char *val)
 }
 
 /* The host side: up, proxy ARP, fe80::1, a route to each pod address. */
-static int kp_host_side(struct nl_sock *sk, struct kp_pod_link *l)
+static int kp_host_side(struct nl_sock *sk, struct kpl_pod_link *l)
 {
 	char path[96], net[64], ip[INET6_ADDRSTRLEN];
 	unsigned int i;
@@ -142,7 +142,7 @@ static int kp_host_side(struct nl_sock *sk, struct kp_pod_link *l)
 }
 
 /* The pod side, from inside its netns: up, addresses, routes via the gateways. */
-static int kp_pod_side(struct kp_pod_link *l)
+static int kp_pod_side(struct kpl_pod_link *l)
 {
 	struct nl_sock *sk = kp_route_sock();
 	char net[64], ip[INET6_ADDRSTRLEN];
@@ -173,7 +173,7 @@ static int kp_pod_side(struct kp_pod_link *l)
 }
 
 /* Runs kp_pod_side() in the pod's netns, then comes back. */
-static int kp_in_pod(struct kp_pod_link *l)
+static int kp_in_pod(struct kpl_pod_link *l)
 {
 	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), err;
 
@@ -190,7 +190,7 @@ static int kp_in_pod(struct kp_pod_link *l)
 	return err;
 }
 
-int kp_pod_link_add(struct kp_pod_link *l)
+int kpl_pod_link_add(struct kpl_pod_link *l)
 {
 	struct nl_sock *sk = kp_route_sock();
 	struct rtnl_link *veth = rtnl_link_veth_alloc(), *peer;
@@ -219,14 +219,14 @@ int kp_pod_link_add(struct kp_pod_link *l)
 	if (!err)
 		err = kp_in_pod(l);
 	if (err)
-		kp_pod_link_del(l->host_if);	/* the peer goes with it */
+		kpl_pod_link_del(l->host_if);	/* the peer goes with it */
 out:
 	rtnl_link_put(veth);
 	nl_socket_free(sk);
 	return err;
 }
 
-int kp_pod_link_del(const char *host_if)
+int kpl_pod_link_del(const char *host_if)
 {
 	struct nl_sock *sk = kp_route_sock();
 	struct rtnl_link *link = rtnl_link_alloc();
@@ -242,7 +242,7 @@ int kp_pod_link_del(const char *host_if)
 	return err;
 }
 
-bool kp_pod_link_exists(const char *host_if)
+bool kpl_pod_link_exists(const char *host_if)
 {
 	return if_nametoindex(host_if) != 0;
 }

@@ -14,7 +14,7 @@
  */
 #define KP_IPSET_CHUNK 2048
 
-static int kp_ipset_send(struct kp_handle *h, uint8_t cmd, const char *name,
+static int kp_ipset_send(struct kpl_handle *h, uint8_t cmd, const char *name,
 			 const struct kplane_prefix *add, size_t n_add,
 			 const struct kplane_prefix *del, size_t n_del)
 {
@@ -37,7 +37,7 @@ static size_t kp_min(size_t a, size_t b)
 }
 
 /* Adds then removes, a chunk per message. */
-static int kp_ipset_chunks(struct kp_handle *h, const char *name,
+static int kp_ipset_chunks(struct kpl_handle *h, const char *name,
 			   const struct kplane_prefix *add, size_t n_add,
 			   const struct kplane_prefix *del, size_t n_del)
 {
@@ -57,26 +57,26 @@ static int kp_ipset_chunks(struct kp_handle *h, const char *name,
  * A change that takes several messages applies as one: in the caller's
  * transaction, or else in one of its own (the first refusal undoes it all).
  */
-static int kp_ipset_many(struct kp_handle *h, bool replace, const char *name,
+static int kp_ipset_many(struct kpl_handle *h, bool replace, const char *name,
 			 const struct kplane_prefix *add, size_t n_add,
 			 const struct kplane_prefix *del, size_t n_del)
 {
 	size_t first = replace ? kp_min(KP_IPSET_CHUNK, n_add) : 0;
 	bool own = !kp_txn_open(h);
-	int err = own ? kp_txn_begin(h) : 0;
+	int err = own ? kpl_txn_begin(h) : 0;
 
 	if (!err && replace)
 		err = kp_ipset_send(h, KPLANE_CMD_IPSET_SET, name, add, first, NULL, 0);
 	if (!err)
 		err = kp_ipset_chunks(h, name, add + first, n_add - first, del, n_del);
 	if (own && !err)
-		return kp_txn_commit(h);
+		return kpl_txn_commit(h);
 	if (own)
 		kp_txn_abort_after(h);
 	return err;
 }
 
-int kp_ipset_set(struct kp_handle *h, const char *name, const struct kplane_prefix *m,
+int kpl_ipset_set(struct kpl_handle *h, const char *name, const struct kplane_prefix *m,
 		 size_t n)
 {
 	if (n <= KP_IPSET_CHUNK)
@@ -84,7 +84,7 @@ int kp_ipset_set(struct kp_handle *h, const char *name, const struct kplane_pref
 	return kp_ipset_many(h, true, name, m, n, NULL, 0);
 }
 
-int kp_ipset_update(struct kp_handle *h, const char *name, const struct kplane_prefix *add,
+int kpl_ipset_update(struct kpl_handle *h, const char *name, const struct kplane_prefix *add,
 		    size_t n_add, const struct kplane_prefix *del, size_t n_del)
 {
 	if (n_add + n_del <= KP_IPSET_CHUNK)
@@ -92,12 +92,12 @@ int kp_ipset_update(struct kp_handle *h, const char *name, const struct kplane_p
 	return kp_ipset_many(h, false, name, add, n_add, del, n_del);
 }
 
-int kp_ipset_del(struct kp_handle *h, const char *name)
+int kpl_ipset_del(struct kpl_handle *h, const char *name)
 {
 	return kp_ipset_send(h, KPLANE_CMD_IPSET_DEL, name, NULL, 0, NULL, 0);
 }
 
-static int kp_parse_ipset_members(struct nlattr *nest, struct kp_ipset_info *set)
+static int kp_parse_ipset_members(struct nlattr *nest, struct kpl_ipset_info *set)
 {
 	struct kplane_prefix *m;
 	struct nlattr *a;
@@ -125,14 +125,14 @@ static int kp_parse_ipset_part(struct nlattr **top, void *arg)
 {
 	struct nlattr *tb[KPLANE_IPSET_A_MAX + 1];
 	struct kp_array *a = arg;
-	struct kp_ipset_info *set;
+	struct kpl_ipset_info *set;
 
 	if (!top[KPLANE_A_IPSET] ||
 	    nla_parse_nested(tb, KPLANE_IPSET_A_MAX, top[KPLANE_A_IPSET], NULL) ||
 	    !tb[KPLANE_IPSET_A_NAME])
 		return -EPROTO;
 	set = kp_array_continued(a, kp_get_u32_or0(tb[KPLANE_IPSET_A_FIRST_MEMBER]),
-				 offsetof(struct kp_ipset_info, name),
+				 offsetof(struct kpl_ipset_info, name),
 				 nla_get_string(tb[KPLANE_IPSET_A_NAME]));
 	if (!set) {
 		set = kp_array_push(a);
@@ -147,16 +147,16 @@ static int kp_parse_ipset_part(struct nlattr **top, void *arg)
 
 static void kp_ipset_release_item(void *item)
 {
-	free(((struct kp_ipset_info *)item)->members);
+	free(((struct kpl_ipset_info *)item)->members);
 }
 
-void kp_ipsets_free(struct kp_ipset_info *sets, size_t n)
+void kpl_ipsets_free(struct kpl_ipset_info *sets, size_t n)
 {
 	kp_items_release(sets, n, sizeof(*sets), kp_ipset_release_item);
 	free(sets);
 }
 
-int kp_ipset_list(struct kp_handle *h, struct kp_ipset_info **out, size_t *n)
+int kpl_ipset_list(struct kpl_handle *h, struct kpl_ipset_info **out, size_t *n)
 {
 	struct kp_array a = { .size = sizeof(**out), .release = kp_ipset_release_item,
 			      .parse_reply = kp_parse_ipset_part };
@@ -171,7 +171,7 @@ int kp_ipset_list(struct kp_handle *h, struct kp_ipset_info **out, size_t *n)
 
 /* --- policies --- */
 
-static int kp_put_rule_side(struct nl_msg *msg, const struct kp_rule *r, bool dst)
+static int kp_put_rule_side(struct nl_msg *msg, const struct kpl_rule *r, bool dst)
 {
 	struct nlattr *nest = nla_nest_start(msg, dst ? KPLANE_RULE_A_DST : KPLANE_RULE_A_SRC);
 	unsigned int i;
@@ -179,7 +179,7 @@ static int kp_put_rule_side(struct nl_msg *msg, const struct kp_rule *r, bool ds
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = 0; i < r->n_items; i++) {
-		const struct kp_rule_item *it = &r->items[i];
+		const struct kpl_rule_item *it = &r->items[i];
 		int bad;
 
 		if (it->dst != dst)
@@ -197,25 +197,25 @@ static int kp_put_rule_side(struct nl_msg *msg, const struct kp_rule *r, bool ds
 	return 0;
 }
 
-static int kp_put_opt_u8(struct nl_msg *msg, const struct kp_rule *r, uint8_t bit, int type,
+static int kp_put_opt_u8(struct nl_msg *msg, const struct kpl_rule *r, uint8_t bit, int type,
 			 uint8_t v)
 {
 	return (r->has & bit) ? nla_put_u8(msg, type, v) : 0;
 }
 
-static int kp_put_rule(struct nl_msg *msg, const struct kp_rule *r)
+static int kpl_put_rule(struct nl_msg *msg, const struct kpl_rule *r)
 {
 	struct nlattr *nest = nla_nest_start(msg, r->dir == KPLANE_DIR_EGRESS ?
 					     KPLANE_POL_A_EGRESS_RULE : KPLANE_POL_A_INGRESS_RULE);
 
 	if (!nest || nla_put_u8(msg, KPLANE_RULE_A_ACTION, r->action) ||
-	    kp_put_opt_u8(msg, r, KP_HAS_PROTO, KPLANE_RULE_A_PROTO, r->proto) ||
-	    kp_put_opt_u8(msg, r, KP_HAS_NOT_PROTO, KPLANE_RULE_A_NOT_PROTO, r->not_proto) ||
-	    kp_put_opt_u8(msg, r, KP_HAS_ICMP_TYPE, KPLANE_RULE_A_ICMP_TYPE, r->icmp_type) ||
-	    kp_put_opt_u8(msg, r, KP_HAS_ICMP_CODE, KPLANE_RULE_A_ICMP_CODE, r->icmp_code) ||
-	    kp_put_opt_u8(msg, r, KP_HAS_NOT_ICMP_TYPE, KPLANE_RULE_A_NOT_ICMP_TYPE,
+	    kp_put_opt_u8(msg, r, KPL_HAS_PROTO, KPLANE_RULE_A_PROTO, r->proto) ||
+	    kp_put_opt_u8(msg, r, KPL_HAS_NOT_PROTO, KPLANE_RULE_A_NOT_PROTO, r->not_proto) ||
+	    kp_put_opt_u8(msg, r, KPL_HAS_ICMP_TYPE, KPLANE_RULE_A_ICMP_TYPE, r->icmp_type) ||
+	    kp_put_opt_u8(msg, r, KPL_HAS_ICMP_CODE, KPLANE_RULE_A_ICMP_CODE, r->icmp_code) ||
+	    kp_put_opt_u8(msg, r, KPL_HAS_NOT_ICMP_TYPE, KPLANE_RULE_A_NOT_ICMP_TYPE,
 			  r->not_icmp_type) ||
-	    kp_put_opt_u8(msg, r, KP_HAS_NOT_ICMP_CODE, KPLANE_RULE_A_NOT_ICMP_CODE,
+	    kp_put_opt_u8(msg, r, KPL_HAS_NOT_ICMP_CODE, KPLANE_RULE_A_NOT_ICMP_CODE,
 			  r->not_icmp_code) ||
 	    kp_put_rule_side(msg, r, false) || kp_put_rule_side(msg, r, true))
 		return -EMSGSIZE;
@@ -223,7 +223,7 @@ static int kp_put_rule(struct nl_msg *msg, const struct kp_rule *r)
 	return 0;
 }
 
-static size_t kp_policy_size(const struct kp_policy *pol)
+static size_t kp_policy_size(const struct kpl_policy *pol)
 {
 	size_t size = 1024;
 	unsigned int i;
@@ -233,7 +233,7 @@ static size_t kp_policy_size(const struct kp_policy *pol)
 	return size;
 }
 
-int kp_policy_set(struct kp_handle *h, const struct kp_policy *pol)
+int kpl_policy_set(struct kpl_handle *h, const struct kpl_policy *pol)
 {
 	struct nl_msg *msg = kp_msg_sized(h, KPLANE_CMD_POLICY_SET, 0, kp_policy_size(pol));
 	struct nlattr *nest = msg ? nla_nest_start(msg, KPLANE_A_POLICY) : NULL;
@@ -246,11 +246,11 @@ int kp_policy_set(struct kp_handle *h, const struct kp_policy *pol)
 	      (pol->types && nla_put_u8(msg, KPLANE_POL_A_TYPES, pol->types)) ||
 	      (pol->apply_on_forward && nla_put_u8(msg, KPLANE_POL_A_APPLY_ON_FORWARD, 1));
 	for (i = 0; !bad && i < pol->n_rules; i++)
-		bad = kp_put_rule(msg, &pol->rules[i]);
+		bad = kpl_put_rule(msg, &pol->rules[i]);
 	return kp_send_change(h, msg, nest, bad);
 }
 
-int kp_policy_del(struct kp_handle *h, const char *id)
+int kpl_policy_del(struct kpl_handle *h, const char *id)
 {
 	struct nl_msg *msg = kp_msg(h, KPLANE_CMD_POLICY_DEL, 0);
 	struct nlattr *nest = msg ? nla_nest_start(msg, KPLANE_A_POLICY) : NULL;
@@ -258,7 +258,7 @@ int kp_policy_del(struct kp_handle *h, const char *id)
 	return kp_send_change(h, msg, nest, !nest || nla_put_string(msg, KPLANE_POL_A_ID, id));
 }
 
-static int kp_parse_rule_side(struct nlattr *nest, bool dst, struct kp_rule *r)
+static int kp_parse_rule_side(struct nlattr *nest, bool dst, struct kpl_rule *r)
 {
 	struct nlattr *a;
 	int rem;
@@ -266,8 +266,8 @@ static int kp_parse_rule_side(struct nlattr *nest, bool dst, struct kp_rule *r)
 	if (!nest)
 		return 0;
 	nla_for_each_nested(a, nest, rem) {
-		struct kp_rule_item *items = realloc(r->items, (r->n_items + 1) * sizeof(*items));
-		struct kp_rule_item *it;
+		struct kpl_rule_item *items = realloc(r->items, (r->n_items + 1) * sizeof(*items));
+		struct kpl_rule_item *it;
 
 		if (!items)
 			return -ENOMEM;
@@ -298,7 +298,7 @@ static void kp_get_opt_u8(struct nlattr **tb, int type, uint8_t bit, uint8_t *v,
 	}
 }
 
-static int kp_parse_rule(struct nlattr *nest, uint8_t dir, struct kp_rule *r)
+static int kp_parse_rule(struct nlattr *nest, uint8_t dir, struct kpl_rule *r)
 {
 	struct nlattr *tb[KPLANE_RULE_A_MAX + 1];
 
@@ -307,13 +307,13 @@ static int kp_parse_rule(struct nlattr *nest, uint8_t dir, struct kp_rule *r)
 		return -EPROTO;
 	r->dir = dir;
 	r->action = nla_get_u8(tb[KPLANE_RULE_A_ACTION]);
-	kp_get_opt_u8(tb, KPLANE_RULE_A_PROTO, KP_HAS_PROTO, &r->proto, &r->has);
-	kp_get_opt_u8(tb, KPLANE_RULE_A_NOT_PROTO, KP_HAS_NOT_PROTO, &r->not_proto, &r->has);
-	kp_get_opt_u8(tb, KPLANE_RULE_A_ICMP_TYPE, KP_HAS_ICMP_TYPE, &r->icmp_type, &r->has);
-	kp_get_opt_u8(tb, KPLANE_RULE_A_ICMP_CODE, KP_HAS_ICMP_CODE, &r->icmp_code, &r->has);
-	kp_get_opt_u8(tb, KPLANE_RULE_A_NOT_ICMP_TYPE, KP_HAS_NOT_ICMP_TYPE, &r->not_icmp_type,
+	kp_get_opt_u8(tb, KPLANE_RULE_A_PROTO, KPL_HAS_PROTO, &r->proto, &r->has);
+	kp_get_opt_u8(tb, KPLANE_RULE_A_NOT_PROTO, KPL_HAS_NOT_PROTO, &r->not_proto, &r->has);
+	kp_get_opt_u8(tb, KPLANE_RULE_A_ICMP_TYPE, KPL_HAS_ICMP_TYPE, &r->icmp_type, &r->has);
+	kp_get_opt_u8(tb, KPLANE_RULE_A_ICMP_CODE, KPL_HAS_ICMP_CODE, &r->icmp_code, &r->has);
+	kp_get_opt_u8(tb, KPLANE_RULE_A_NOT_ICMP_TYPE, KPL_HAS_NOT_ICMP_TYPE, &r->not_icmp_type,
 		      &r->has);
-	kp_get_opt_u8(tb, KPLANE_RULE_A_NOT_ICMP_CODE, KP_HAS_NOT_ICMP_CODE, &r->not_icmp_code,
+	kp_get_opt_u8(tb, KPLANE_RULE_A_NOT_ICMP_CODE, KPL_HAS_NOT_ICMP_CODE, &r->not_icmp_code,
 		      &r->has);
 	r->packets = kp_get_u64_or0(tb[KPLANE_RULE_A_PACKETS]);
 	r->bytes = kp_get_u64_or0(tb[KPLANE_RULE_A_BYTES]);
@@ -323,16 +323,16 @@ static int kp_parse_rule(struct nlattr *nest, uint8_t dir, struct kp_rule *r)
 
 static void kp_policy_release_item(void *item)
 {
-	kp_policy_release(item);
+	kpl_policy_release(item);
 }
 
-void kp_policies_free(struct kp_policy *pols, size_t n)
+void kpl_policies_free(struct kpl_policy *pols, size_t n)
 {
 	kp_items_release(pols, n, sizeof(*pols), kp_policy_release_item);
 	free(pols);
 }
 
-static int kp_parse_policy_rules(struct nlattr *nest, struct kp_policy *pol)
+static int kp_parse_policy_rules(struct nlattr *nest, struct kpl_policy *pol)
 {
 	struct nlattr *a;
 	int rem, err;
@@ -340,7 +340,7 @@ static int kp_parse_policy_rules(struct nlattr *nest, struct kp_policy *pol)
 	nla_for_each_nested(a, nest, rem) {
 		uint8_t dir = nla_type(a) == KPLANE_POL_A_EGRESS_RULE ? KPLANE_DIR_EGRESS :
 									  KPLANE_DIR_INGRESS;
-		struct kp_rule *rules;
+		struct kpl_rule *rules;
 
 		if (nla_type(a) != KPLANE_POL_A_INGRESS_RULE &&
 		    nla_type(a) != KPLANE_POL_A_EGRESS_RULE)
@@ -362,14 +362,14 @@ static int kp_parse_policy_part(struct nlattr **top, void *arg)
 {
 	struct kp_array *a = arg;
 	struct nlattr *tb[KPLANE_POL_A_MAX + 1];
-	struct kp_policy *pol;
+	struct kpl_policy *pol;
 
 	if (!top[KPLANE_A_POLICY] ||
 	    nla_parse_nested(tb, KPLANE_POL_A_MAX, top[KPLANE_A_POLICY], NULL) ||
 	    !tb[KPLANE_POL_A_ID])
 		return -EPROTO;
 	pol = kp_array_continued(a, kp_get_u32_or0(tb[KPLANE_POL_A_FIRST_RULE]),
-				 offsetof(struct kp_policy, id), nla_get_string(tb[KPLANE_POL_A_ID]));
+				 offsetof(struct kpl_policy, id), nla_get_string(tb[KPLANE_POL_A_ID]));
 	if (!pol) {
 		pol = kp_array_push(a);
 		if (!pol)
@@ -387,7 +387,7 @@ static int kp_parse_policy_part(struct nlattr **top, void *arg)
 	return kp_parse_policy_rules(top[KPLANE_A_POLICY], pol);
 }
 
-int kp_policy_list(struct kp_handle *h, struct kp_policy **out, size_t *n)
+int kpl_policy_list(struct kpl_handle *h, struct kpl_policy **out, size_t *n)
 {
 	struct kp_array a = { .size = sizeof(**out), .release = kp_policy_release_item,
 			      .parse_reply = kp_parse_policy_part };
@@ -402,7 +402,7 @@ int kp_policy_list(struct kp_handle *h, struct kp_policy **out, size_t *n)
 
 /* --- trace --- */
 
-static int kp_parse_step(struct nlattr *nest, struct kp_trace_step *s)
+static int kp_parse_step(struct nlattr *nest, struct kpl_trace_step *s)
 {
 	struct nlattr *tb[KPLANE_STEP_A_MAX + 1];
 
@@ -427,7 +427,7 @@ static int kp_parse_step(struct nlattr *nest, struct kp_trace_step *s)
 
 static int kp_parse_trace(struct nlattr **top, void *arg)
 {
-	struct kp_trace_result *res = arg;
+	struct kpl_trace_result *res = arg;
 	struct nlattr *tb[KPLANE_TRACE_A_MAX + 1], *a;
 	int rem;
 
@@ -447,7 +447,7 @@ static int kp_parse_trace(struct nlattr **top, void *arg)
 	return 0;
 }
 
-int kp_trace(struct kp_handle *h, const struct kp_trace *t, struct kp_trace_result *out)
+int kpl_trace(struct kpl_handle *h, const struct kpl_trace *t, struct kpl_trace_result *out)
 {
 	struct nl_msg *msg = kp_msg(h, KPLANE_CMD_TRACE, 0);
 	struct nlattr *nest = msg ? nla_nest_start(msg, KPLANE_A_TRACE) : NULL;
@@ -456,8 +456,8 @@ int kp_trace(struct kp_handle *h, const struct kp_trace *t, struct kp_trace_resu
 	memset(out, 0, sizeof(*out));
 	if (!nest || (t->endpoint[0] && nla_put_string(msg, KPLANE_TRACE_A_ENDPOINT, t->endpoint)) ||
 	    nla_put_u8(msg, KPLANE_TRACE_A_PROTO, t->proto) ||
-	    kp_put_ip(msg, KPLANE_TRACE_A_SRC, &t->src) ||
-	    kp_put_ip(msg, KPLANE_TRACE_A_DST, &t->dst) ||
+	    kpl_put_ip(msg, KPLANE_TRACE_A_SRC, &t->src) ||
+	    kpl_put_ip(msg, KPLANE_TRACE_A_DST, &t->dst) ||
 	    (!icmp && (nla_put_u16(msg, KPLANE_TRACE_A_SPORT, t->sport) ||
 		       nla_put_u16(msg, KPLANE_TRACE_A_DPORT, t->dport))) ||
 	    (icmp && (nla_put_u8(msg, KPLANE_TRACE_A_ICMP_TYPE, t->icmp_type) ||

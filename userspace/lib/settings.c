@@ -5,32 +5,32 @@
 #include "libkplane.h"
 #include "libkplane_int.h"
 
-static int kp_put_settings(struct nl_msg *msg, const struct kp_node_settings *s)
+static int kp_put_settings(struct nl_msg *msg, const struct kpl_node_settings *s)
 {
 	struct nlattr *nest = nla_nest_start(msg, KPLANE_A_SETTINGS);
 
 	if (!nest ||
-	    ((s->has & KP_SET_MAX_ENDPOINTS) &&
+	    ((s->has & KPL_SET_MAX_ENDPOINTS) &&
 	     nla_put_u32(msg, KPLANE_SET_A_MAX_ENDPOINTS, s->max_endpoints)) ||
-	    ((s->has & KP_SET_MAX_SERVICES) &&
+	    ((s->has & KPL_SET_MAX_SERVICES) &&
 	     nla_put_u32(msg, KPLANE_SET_A_MAX_SERVICES, s->max_services)) ||
-	    ((s->has & KP_SET_MAX_FLOWS) && nla_put_u32(msg, KPLANE_SET_A_MAX_FLOWS, s->max_flows)) ||
-	    ((s->has & KP_SET_POLICY_REJECT) &&
+	    ((s->has & KPL_SET_MAX_FLOWS) && nla_put_u32(msg, KPLANE_SET_A_MAX_FLOWS, s->max_flows)) ||
+	    ((s->has & KPL_SET_POLICY_REJECT) &&
 	     nla_put_u8(msg, KPLANE_SET_A_POLICY_REJECT, s->policy_reject)) ||
-	    ((s->has & KP_SET_BYPASS_CONNTRACK) &&
+	    ((s->has & KPL_SET_BYPASS_CONNTRACK) &&
 	     nla_put_u8(msg, KPLANE_SET_A_BYPASS_CONNTRACK, s->bypass_conntrack)) ||
-	    ((s->has & KP_SET_FAST_FORWARD) &&
+	    ((s->has & KPL_SET_FAST_FORWARD) &&
 	     nla_put_u8(msg, KPLANE_SET_A_FAST_FORWARD, s->fast_forward)) ||
-	    ((s->has & KP_SET_FAILSAFE_IN) &&
+	    ((s->has & KPL_SET_FAILSAFE_IN) &&
 	     nla_put_string(msg, KPLANE_SET_A_FAILSAFE_IN, s->failsafe_in)) ||
-	    ((s->has & KP_SET_FAILSAFE_OUT) &&
+	    ((s->has & KPL_SET_FAILSAFE_OUT) &&
 	     nla_put_string(msg, KPLANE_SET_A_FAILSAFE_OUT, s->failsafe_out)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
 }
 
-int kp_node_set(struct kp_handle *h, const struct kp_node_settings *s)
+int kpl_node_set(struct kpl_handle *h, const struct kpl_node_settings *s)
 {
 	struct nl_msg *msg = kp_msg(h, KPLANE_CMD_NODE_SET, 0);
 
@@ -48,7 +48,7 @@ static void kp_get_str(char *dst, size_t size, struct nlattr *a)
 		snprintf(dst, size, "%.*s", nla_len(a), (const char *)nla_data(a));
 }
 
-int kp_parse_settings(struct nlattr *nest, struct kp_node_settings *s)
+int kp_parse_settings(struct nlattr *nest, struct kpl_node_settings *s)
 {
 	struct nlattr *tb[KPLANE_SET_A_MAX + 1] = { 0 };
 
@@ -68,6 +68,6 @@ int kp_parse_settings(struct nlattr *nest, struct kp_node_settings *s)
 			  nla_get_u8(tb[KPLANE_SET_A_FAST_FORWARD]) : 0;
 	kp_get_str(s->failsafe_in, sizeof(s->failsafe_in), tb[KPLANE_SET_A_FAILSAFE_IN]);
 	kp_get_str(s->failsafe_out, sizeof(s->failsafe_out), tb[KPLANE_SET_A_FAILSAFE_OUT]);
-	s->has = KP_SET_ALL;
+	s->has = KPL_SET_ALL;
 	return 0;
 }

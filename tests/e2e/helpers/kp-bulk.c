@@ -32,13 +32,13 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int refused(struct kp_handle *h, const char *what, int err)
+static int refused(struct kpl_handle *h, const char *what, int err)
 {
-	fprintf(stderr, "kp-bulk: %s: %s: %s\n", what, strerror(-err), kp_error(h));
+	fprintf(stderr, "kp-bulk: %s: %s: %s\n", what, strerror(-err), kpl_error(h));
 	return 1;
 }
 
-static void make_ep(struct kp_endpoint *ep, const char *prefix, int i, int ifidx)
+static void make_ep(struct kpl_endpoint *ep, const char *prefix, int i, int ifidx)
 {
 	memset(ep, 0, sizeof(*ep));
 	ep->netns_fd = -1;
@@ -52,15 +52,15 @@ static void make_ep(struct kp_endpoint *ep, const char *prefix, int i, int ifidx
 	ep->addrs[0].ip[3] = (uint8_t)ifidx;
 }
 
-static int cmd_add(struct kp_handle *h, int n)
+static int cmd_add(struct kpl_handle *h, int n)
 {
-	struct kp_endpoint ep;
+	struct kpl_endpoint ep;
 	double t0 = now_ms();
 	int i, err;
 
 	for (i = 0; i < n; i++) {
 		make_ep(&ep, "ep", i, i);
-		err = kp_endpoint_add(h, &ep);
+		err = kpl_endpoint_add(h, &ep);
 		if (err)
 			return refused(h, ep.id, err);
 	}
@@ -69,7 +69,7 @@ static int cmd_add(struct kp_handle *h, int n)
 }
 
 /* Every ep-i (i < n) exactly once; c-* tolerated; anything else is wrong. */
-static int check_list(const struct kp_endpoint *eps, size_t count, int n, bool churn)
+static int check_list(const struct kpl_endpoint *eps, size_t count, int n, bool churn)
 {
 	unsigned char *seen = calloc((size_t)n, 1);
 	int i, bad = 0;
@@ -93,45 +93,45 @@ static int check_list(const struct kp_endpoint *eps, size_t count, int n, bool c
 	return bad;
 }
 
-static int cmd_check(struct kp_handle *h, int n)
+static int cmd_check(struct kpl_handle *h, int n)
 {
-	struct kp_endpoint *eps;
+	struct kpl_endpoint *eps;
 	double t0 = now_ms();
 	size_t count;
 	int err, bad;
 
-	err = kp_endpoint_list(h, &eps, &count);
+	err = kpl_endpoint_list(h, &eps, &count);
 	if (err)
 		return refused(h, "list", err);
 	printf("kp-bulk: listed %zu endpoints in %.0f ms\n", count, now_ms() - t0);
 	bad = check_list(eps, count, n, false) || count != (size_t)n;
-	kp_endpoints_free(eps, count);
+	kpl_endpoints_free(eps, count);
 	return bad;
 }
 
 static void churn_forever(int n, int m)
 {
-	struct kp_handle *h;
-	struct kp_endpoint ep;
+	struct kpl_handle *h;
+	struct kpl_endpoint ep;
 	int i;
 
-	if (kp_open(&h))
+	if (kpl_open(&h))
 		_exit(1);
 	for (;;) {
 		for (i = 0; i < m; i++) {
 			make_ep(&ep, "c", i, n + i);
-			kp_endpoint_add(h, &ep);
+			kpl_endpoint_add(h, &ep);
 		}
 		for (i = 0; i < m; i++) {
 			snprintf(ep.id, sizeof(ep.id), "c-%d", i);
-			kp_endpoint_del(h, ep.id);
+			kpl_endpoint_del(h, ep.id);
 		}
 	}
 }
 
-static int cmd_churn(struct kp_handle *h, int n, int m, int lists)
+static int cmd_churn(struct kpl_handle *h, int n, int m, int lists)
 {
-	struct kp_endpoint *eps;
+	struct kpl_endpoint *eps;
 	size_t count;
 	int i, err, bad = 0, status;
 	pid_t child = fork();
@@ -141,27 +141,27 @@ static int cmd_churn(struct kp_handle *h, int n, int m, int lists)
 	if (!child)
 		churn_forever(n, m);
 	for (i = 0; i < lists && !bad; i++) {
-		err = kp_endpoint_list(h, &eps, &count);
+		err = kpl_endpoint_list(h, &eps, &count);
 		if (err) {
 			bad = refused(h, "list under churn", err);
 			break;
 		}
 		bad = check_list(eps, count, n, true);
-		kp_endpoints_free(eps, count);
+		kpl_endpoints_free(eps, count);
 	}
 	kill(child, SIGKILL);
 	waitpid(child, &status, 0);
 	printf("kp-bulk: %d consistent lists of %d stable endpoints under churn, "
-	       "%u dumps restarted on NLM_F_DUMP_INTR\n", i, n, kp_dump_restarts(h));
+	       "%u dumps restarted on NLM_F_DUMP_INTR\n", i, n, kpl_dump_restarts(h));
 	/* A churn that was never flagged would mean the check proved nothing. */
-	if (!bad && !kp_dump_restarts(h)) {
+	if (!bad && !kpl_dump_restarts(h)) {
 		fprintf(stderr, "kp-bulk: no dump was flagged as interrupted\n");
 		bad = 1;
 	}
 	return bad;
 }
 
-static void ipv4(struct kp_ip *ip, uint32_t host_order)
+static void ipv4(struct kpl_ip *ip, uint32_t host_order)
 {
 	uint32_t be = htonl(host_order);
 
@@ -170,7 +170,7 @@ static void ipv4(struct kp_ip *ip, uint32_t host_order)
 	memcpy(ip->ip, &be, 4);
 }
 
-static void bulk_service(struct kp_service *svc, struct kp_backend *be, int i)
+static void bulk_service(struct kpl_service *svc, struct kpl_backend *be, int i)
 {
 	memset(svc, 0, sizeof(*svc));
 	memset(be, 0, 2 * sizeof(*be));
@@ -186,29 +186,29 @@ static void bulk_service(struct kp_service *svc, struct kp_backend *be, int i)
 }
 
 /* The same N services as "services", in one transaction of batched sends. */
-static int cmd_services_batch(struct kp_handle *h, int n, bool commit)
+static int cmd_services_batch(struct kpl_handle *h, int n, bool commit)
 {
-	struct kp_backend be[2];
-	struct kp_service svc;
+	struct kpl_backend be[2];
+	struct kpl_service svc;
 	double t0 = now_ms(), t_sent;
 	size_t failed;
 	int i, err;
 
-	err = kp_txn_begin(h);
+	err = kpl_txn_begin(h);
 	if (err)
 		return refused(h, "txn begin", err);
 	for (i = 0; i < n && !err; i++) {
 		bulk_service(&svc, be, i);
-		err = kp_batch_service_set(h, &svc);
+		err = kpl_batch_service_set(h, &svc);
 	}
 	if (!err)
-		err = kp_batch_flush(h, &failed);
+		err = kpl_batch_flush(h, &failed);
 	if (err)
 		return refused(h, "batch", err);
 	if (!commit)
 		return 0;	/* exit with the transaction open: closing aborts it */
 	t_sent = now_ms();
-	err = kp_txn_commit(h);
+	err = kpl_txn_commit(h);
 	if (err)
 		return refused(h, "txn commit", err);
 	printf("kp-bulk: set %d services in one transaction in %.0f ms (staged in %.0f, committed in %.0f)\n",
@@ -216,12 +216,12 @@ static int cmd_services_batch(struct kp_handle *h, int n, bool commit)
 	return 0;
 }
 
-static int cmd_services(struct kp_handle *h, int n)
+static int cmd_services(struct kpl_handle *h, int n)
 {
-	struct kp_backend be[2] = {
+	struct kpl_backend be[2] = {
 		{ .port = 8080, .weight = 1 }, { .port = 8080, .weight = 1 },
 	};
-	struct kp_service svc = { .port = 80, .proto = IPPROTO_TCP, .n_backends = 2,
+	struct kpl_service svc = { .port = 80, .proto = IPPROTO_TCP, .n_backends = 2,
 				  .backends = be };
 	double t0 = now_ms();
 	int i, err;
@@ -230,7 +230,7 @@ static int cmd_services(struct kp_handle *h, int n)
 	ipv4(&be[1].addr, 0x0af40103);
 	for (i = 0; i < n; i++) {
 		ipv4(&svc.addr, 0x0a600000 + (uint32_t)i + 1);	/* 10.96.0.0 + i + 1 */
-		err = kp_service_set(h, &svc);
+		err = kpl_service_set(h, &svc);
 		if (err)
 			return refused(h, "service set", err);
 	}
@@ -240,7 +240,7 @@ static int cmd_services(struct kp_handle *h, int n)
 
 int main(int argc, char **argv)
 {
-	struct kp_handle *h;
+	struct kpl_handle *h;
 	int err, rc = 2;
 
 	if (argc < 3) {
@@ -248,7 +248,7 @@ int main(int argc, char **argv)
 			"       services-batch N | txn-leak N | commit-without-begin 0\n");
 		return 2;
 	}
-	err = kp_open(&h);
+	err = kpl_open(&h);
 	if (err) {
 		fprintf(stderr, "kp-bulk: open: %s\n", strerror(-err));
 		return 1;
@@ -262,11 +262,11 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "txn-leak"))
 		rc = cmd_services_batch(h, atoi(argv[2]), false);
 	else if (!strcmp(argv[1], "commit-without-begin"))
-		rc = kp_txn_commit(h) ? refused(h, "txn commit", -ENOENT) : 0;
+		rc = kpl_txn_commit(h) ? refused(h, "txn commit", -ENOENT) : 0;
 	else if (!strcmp(argv[1], "check"))
 		rc = cmd_check(h, atoi(argv[2]));
 	else if (!strcmp(argv[1], "churn") && argc == 5)
 		rc = cmd_churn(h, atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
-	kp_close(h);
+	kpl_close(h);
 	return rc;
 }

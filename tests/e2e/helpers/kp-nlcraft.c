@@ -107,7 +107,7 @@ static int build(const char *c, struct buf *b)
 
 int main(int argc, char **argv)
 {
-	struct kp_handle *h;
+	struct kpl_handle *h;
 	struct buf b = { .len = 0 };
 	int cmd, err;
 
@@ -117,14 +117,14 @@ int main(int argc, char **argv)
 				"no-nested-flag|reply-only-top|unknown-top\n");
 		return 2;
 	}
-	err = kp_open(&h);
+	err = kpl_open(&h);
 	if (err) {
 		fprintf(stderr, "kp-nlcraft: open: %s\n", strerror(-err));
 		return 3;
 	}
-	err = kp_request_raw(h, (uint8_t)cmd, b.data, b.len);
+	err = kpl_request_raw(h, (uint8_t)cmd, b.data, b.len);
 	if (err)
-		fprintf(stderr, "kp-nlcraft: %s: %s\n", strerror(-err), kp_error(h));
-	kp_close(h);
+		fprintf(stderr, "kp-nlcraft: %s: %s\n", strerror(-err), kpl_error(h));
+	kpl_close(h);
 	return err ? 1 : 0;
 }

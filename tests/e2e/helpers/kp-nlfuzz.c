@@ -427,29 +427,29 @@ static int pick_cmd(void)
 	return i;
 }
 
-static void dump_all(struct kp_handle *h, struct stats *st)
+static void dump_all(struct kpl_handle *h, struct stats *st)
 {
-	struct kp_service *svcs;
-	struct kp_endpoint *eps;
-	struct kp_policy *pols;
-	struct kp_ipset_info *sets;
-	struct kp_status status;
+	struct kpl_service *svcs;
+	struct kpl_endpoint *eps;
+	struct kpl_policy *pols;
+	struct kpl_ipset_info *sets;
+	struct kpl_status status;
 	size_t n;
 
-	if (!kp_service_list(h, &svcs, &n))
-		kp_services_free(svcs, n);
-	if (!kp_endpoint_list(h, &eps, &n))
-		kp_endpoints_free(eps, n);
-	if (!kp_policy_list(h, &pols, &n))
-		kp_policies_free(pols, n);
-	if (!kp_ipset_list(h, &sets, &n))
-		kp_ipsets_free(sets, n);
-	kp_node_status(h, &status);
+	if (!kpl_service_list(h, &svcs, &n))
+		kpl_services_free(svcs, n);
+	if (!kpl_endpoint_list(h, &eps, &n))
+		kpl_endpoints_free(eps, n);
+	if (!kpl_policy_list(h, &pols, &n))
+		kpl_policies_free(pols, n);
+	if (!kpl_ipset_list(h, &sets, &n))
+		kpl_ipsets_free(sets, n);
+	kpl_node_status(h, &status);
 	st->dumps++;
 }
 
 /* One request; inside a transaction (@txn: its id, or 0) mostly staged into it. */
-static void one(struct kp_handle *h, uint32_t txn, struct stats *st)
+static void one(struct kpl_handle *h, uint32_t txn, struct stats *st)
 {
 	struct buf b = { .len = 0 };
 	int i = pick_cmd();
@@ -469,9 +469,9 @@ static void one(struct kp_handle *h, uint32_t txn, struct stats *st)
 	if (wild(3))
 		damage(&b);
 	st->requests++;
-	if (kp_request_raw(h, cmds[i].cmd, b.d, b.len)) {
+	if (kpl_request_raw(h, cmds[i].cmd, b.d, b.len)) {
 		st->refused++;
-		note_why(st, i, kp_error(h) ? kp_error(h) : "(no message)");
+		note_why(st, i, kpl_error(h) ? kpl_error(h) : "(no message)");
 	} else {
 		st->accepted++;
 		st->cmd_accepted[i]++;
@@ -481,7 +481,7 @@ static void one(struct kp_handle *h, uint32_t txn, struct stats *st)
 int main(int argc, char **argv)
 {
 	static struct stats st;
-	struct kp_handle *h;
+	struct kpl_handle *h;
 	uint32_t txn = 0, txns_begun = 0;
 	time_t end;
 	int i;
@@ -498,31 +498,31 @@ int main(int argc, char **argv)
 		if (fd >= 0)
 			netns_fds[n_netns_fds++] = fd;
 	}
-	if (kp_open(&h)) {
+	if (kpl_open(&h)) {
 		perror("kp-nlfuzz: open");
 		return 1;
 	}
 	while (time(NULL) < end) {
 		switch (rnd(64)) {
 		case 0:		/* a transaction: begin, or leave it for the next */
-			if (!txn && !kp_txn_begin(h)) {
+			if (!txn && !kpl_txn_begin(h)) {
 				txn = ++txns_begun;
 				st.txns++;
 			}
 			break;
 		case 1:
 			if (txn)
-				kp_txn_commit(h);
+				kpl_txn_commit(h);
 			txn = 0;
 			break;
 		case 2:
 			if (txn)
-				kp_txn_abort(h);
+				kpl_txn_abort(h);
 			txn = 0;
 			break;
 		case 3:		/* the client goes away: its transaction with it */
-			kp_close(h);
-			if (kp_open(&h)) {
+			kpl_close(h);
+			if (kpl_open(&h)) {
 				perror("kp-nlfuzz: reopen");
 				return 1;
 			}
@@ -536,9 +536,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (txn)
-		kp_txn_commit(h);
+		kpl_txn_commit(h);
 	dump_all(h, &st);
-	kp_close(h);
+	kpl_close(h);
 	printf("requests=%lu accepted=%lu refused=%lu dumps=%lu txns=%lu\n", st.requests,
 	       st.accepted, st.refused, st.dumps, st.txns);
 	for (i = 0; i < (int)N_CMDS; i++) {

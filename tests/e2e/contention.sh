@@ -128,7 +128,6 @@ awk -v m="$pmed" 'NR > 1 && $1 != last && $3 - $2 >= 3 * m { print $2 + m, $3 } 
 echo "# node1: $ROUNDS batches of $N services in $(( (t1 - t0) / 1000000 )) s; its status polls" \
 	"took $((pmed / 1000)) ms (median), and waited out its commits for:" \
 	"$(awk '{ printf "%d ms ", ($2 - $1) / 1000 }' /tmp/held)"
-kp_check "node1's commits held its lock in $(wc -l </tmp/held) polls" test -s /tmp/held
 
 inside=$(awk 'NR == FNR { a[NR] = $1; b[NR] = $2; n = NR; next }
 	{ for (i = 1; i <= n; i++) if ($2 >= a[i] && $3 <= b[i]) { k++; print $1 >"/dev/stderr" } }
@@ -136,6 +135,7 @@ inside=$(awk 'NR == FNR { a[NR] = $1; b[NR] = $2; n = NR; next }
 echo "# node2 operations entirely within node1's commits: $inside" \
 	"($(sort /tmp/inside.ops | uniq -c | awk '{ printf "%s %s ", $1, $2 }'))"
 if [ ! -e /sys/kernel/debug/kmemleak ]; then
+	kp_check "node1's commits held its lock in $(wc -l </tmp/held) polls" test -s /tmp/held
 	kp_check "node2 worked while node1's commit held node1's lock ($inside operations)" \
 		test "$inside" -ge 1
 fi

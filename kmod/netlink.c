@@ -372,7 +372,7 @@ static int kp_nl_ep_add_locked(struct sk_buff *skb, struct genl_info *info,
 		.attach = cfg->attach, .n_attach = cfg->n_attach,
 	};
 	strscpy(c.id, ep->id, sizeof(c.id));
-	err = kp_txn_stage_pol(txn, &c, 0, info->extack);
+	err = kp_txn_stage_pol(txn, &c, info->extack);
 	if (err) {
 		kp_ep_put_pod(ep);
 		kp_ep_free(ep);

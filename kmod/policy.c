@@ -34,11 +34,32 @@ static struct kp_pol_table *kp_pol_tbl(struct kp_node *node)
 	return &node->pol;
 }
 
+enum kp_undo_kind {
+	KP_UNDO_SET_DATA,	/* @obj set's members were @old */
+	KP_UNDO_SET_NEW,	/* @obj set was made */
+	KP_UNDO_SET_DEL,	/* @obj set was unlinked after @prev */
+	KP_UNDO_POL,		/* @obj policy replaced @old (either may be NULL) */
+	KP_UNDO_EP_PROG,	/* @obj endpoint's program was @old */
+	KP_UNDO_EP_ADD,		/* @obj endpoint was added (NULL: it was not) */
+	KP_UNDO_EP_DEL,		/* @obj endpoint leaves once published */
+};
+
+struct kp_undo {
+	struct list_head list;
+	u8 kind;
+	void *obj;
+	void *old;
+	struct list_head *prev;	/* SET_DEL and POL deletion: where it was listed */
+};
+
 int kp_pol_table_init(struct kp_pol_table *tbl, struct mutex *lock)
 {
 	int err;
 
 	tbl->lock = lock;
+	tbl->no_journal = kzalloc(sizeof(struct kp_undo), GFP_KERNEL_ACCOUNT);
+	if (!tbl->no_journal)
+		return -ENOMEM;
 	INIT_LIST_HEAD(&tbl->set_list);
 	INIT_LIST_HEAD(&tbl->pol_list);
 	tbl->next_seq = 1;
@@ -47,10 +68,16 @@ int kp_pol_table_init(struct kp_pol_table *tbl, struct mutex *lock)
 	tbl->rev = 1;
 	err = rhashtable_init(&tbl->sets, &kp_ipset_params);
 	if (err)
-		return err;
+		goto err_undo;
 	err = rhashtable_init(&tbl->pols, &kp_pol_params);
 	if (err)
-		rhashtable_destroy(&tbl->sets);
+		goto err_sets;
+	return 0;
+
+err_sets:
+	rhashtable_destroy(&tbl->sets);
+err_undo:
+	kfree(tbl->no_journal);
 	return err;
 }
 
@@ -111,6 +138,7 @@ void kp_pol_table_destroy(struct kp_pol_table *tbl)
 	}
 	rhashtable_destroy(&tbl->pols);
 	rhashtable_destroy(&tbl->sets);
+	kfree(tbl->no_journal);
 }
 
 void kp_pol_changed(struct kp_node *node)
@@ -121,24 +149,6 @@ void kp_pol_changed(struct kp_node *node)
 }
 
 /* --- the journal --- */
-
-enum kp_undo_kind {
-	KP_UNDO_SET_DATA,	/* @obj set's members were @old */
-	KP_UNDO_SET_NEW,	/* @obj set was made */
-	KP_UNDO_SET_DEL,	/* @obj set was unlinked after @prev */
-	KP_UNDO_POL,		/* @obj policy replaced @old (either may be NULL) */
-	KP_UNDO_EP_PROG,	/* @obj endpoint's program was @old */
-	KP_UNDO_EP_ADD,		/* @obj endpoint was added (NULL: it was not) */
-	KP_UNDO_EP_DEL,		/* @obj endpoint leaves once published */
-};
-
-struct kp_undo {
-	struct list_head list;
-	u8 kind;
-	void *obj;
-	void *old;
-	struct list_head *prev;	/* SET_DEL and POL deletion: where it was listed */
-};
 
 void kp_pol_journal_init(struct kp_node *node, struct kp_pol_journal *j)
 {
@@ -153,13 +163,13 @@ void kp_pol_journal_init(struct kp_node *node, struct kp_pol_journal *j)
  * change is never made unrecorded.  With no journal, a dummy that records
  * nothing.  ERR_PTR(-ENOMEM) when memory ran out.
  */
-static struct kp_undo *kp_undo_new(struct kp_pol_journal *j, u8 kind, void *obj)
+static struct kp_undo *kp_undo_new(struct kp_node *node, struct kp_pol_journal *j, u8 kind,
+				   void *obj)
 {
-	static struct kp_undo none;
 	struct kp_undo *u;
 
 	if (!j)
-		return &none;
+		return node->pol.no_journal;
 	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
 	if (!u)
 		return ERR_PTR(-ENOMEM);
@@ -224,7 +234,7 @@ static struct kp_ipset_data *kp_ipset_data_replace(struct kp_node *node, struct 
 static int kp_ipset_swap(struct kp_node *node, struct kp_ipset *set,
 			 struct kp_ipset_data *d, struct kp_pol_journal *j)
 {
-	struct kp_undo *u = kp_undo_new(j, KP_UNDO_SET_DATA, set);
+	struct kp_undo *u = kp_undo_new(node, j, KP_UNDO_SET_DATA, set);
 
 	if (IS_ERR(u)) {
 		kp_ipset_data_free(d);
@@ -278,7 +288,7 @@ int kp_ipset_set(struct kp_node *node, const char *name, struct kp_prefix *p, u3
 		return err;
 	}
 	set = kzalloc(sizeof(*set), GFP_KERNEL_ACCOUNT);
-	u = set ? kp_undo_new(j, KP_UNDO_SET_NEW, set) : ERR_PTR(-ENOMEM);
+	u = set ? kp_undo_new(node, j, KP_UNDO_SET_NEW, set) : ERR_PTR(-ENOMEM);
 	if (IS_ERR(u)) {
 		kp_ipset_data_free(d);
 		kfree(set);
@@ -393,7 +403,7 @@ int kp_ipset_del(struct kp_node *node, const char *name, struct kp_pol_journal *
 			return -EBUSY;
 		}
 	}
-	u = kp_undo_new(j, KP_UNDO_SET_DEL, set);
+	u = kp_undo_new(node, j, KP_UNDO_SET_DEL, set);
 	if (IS_ERR(u))
 		return PTR_ERR(u);
 	u->prev = set->list.prev;
@@ -424,6 +434,32 @@ void kp_pol_free(struct kp_pol *pol)
 		kp_counters_free(pol->counters[d]);
 	kvfree(pol->set_names);
 	kfree(pol);
+}
+
+static long kp_side_footprint(const struct kp_rule_side *s)
+{
+	return (long)(s->nets.n + s->not_nets.n) * sizeof(struct kp_prefix) +
+	       (long)(s->n_sets + s->n_not_sets) * sizeof(struct kp_ipset *) +
+	       (long)(s->n_ports + s->n_not_ports) * sizeof(struct kp_port_range);
+}
+
+long kp_pol_footprint(const struct kp_pol *pol)
+{
+	long bytes = sizeof(*pol) + (long)pol->set_names_cap * KPLANE_ID_MAX;
+	unsigned int d, i;
+
+	for (d = 0; d < __KPLANE_DIR_MAX; d++) {
+		u32 n = pol->p.n_rules[d];
+
+		/* The rule, its id, its per-CPU counters, its index key. */
+		bytes += (n + 1) * (sizeof(struct kp_rule) + sizeof(u64) +
+				    num_possible_cpus() * sizeof(struct kp_rule_stats) +
+				    KP_INDEX_RULE_PORTS * sizeof(u64));
+		for (i = 0; i < n; i++)
+			bytes += kp_side_footprint(&pol->p.rules[d][i].src) +
+				 kp_side_footprint(&pol->p.rules[d][i].dst);
+	}
+	return bytes;
 }
 
 int kp_pol_name_set(struct kp_pol *pol, const char *name)
@@ -542,7 +578,7 @@ static void kp_ep_policy_retire(struct kp_ep_policy *epp)
 static int kp_ep_policy_swap(struct kp_node *node, struct kp_endpoint *ep,
 			     struct kp_ep_policy *epp, struct kp_pol_journal *j)
 {
-	struct kp_undo *u = kp_undo_new(j, KP_UNDO_EP_PROG, ep);
+	struct kp_undo *u = kp_undo_new(node, j, KP_UNDO_EP_PROG, ep);
 
 	if (IS_ERR(u)) {
 		kvfree(epp);
@@ -639,7 +675,7 @@ int kp_pol_set(struct kp_node *node, struct kp_pol *pol, struct kp_pol_journal *
 	for (d = 0; old && d < __KPLANE_DIR_MAX; d++)
 		kp_counters_carry(pol->counters[d], old->counters[d]);
 	progs = kp_pol_rebuild(node, pol, extack);
-	u = IS_ERR(progs) ? ERR_CAST(progs) : kp_undo_new(j, KP_UNDO_POL, pol);
+	u = IS_ERR(progs) ? ERR_CAST(progs) : kp_undo_new(node, j, KP_UNDO_POL, pol);
 	if (!IS_ERR(u)) {
 		u->old = old;
 		err = kp_pol_link(tbl, pol, old);
@@ -691,7 +727,7 @@ int kp_pol_del(struct kp_node *node, const char *id, struct kp_pol_journal *j,
 			return -EBUSY;
 		}
 	}
-	u = kp_undo_new(j, KP_UNDO_POL, NULL);
+	u = kp_undo_new(node, j, KP_UNDO_POL, NULL);
 	if (IS_ERR(u))
 		return PTR_ERR(u);
 	u->old = pol;
@@ -836,7 +872,7 @@ int kp_ep_join(struct kp_node *node, struct kp_endpoint *ep, const struct kp_att
 		kp_ep_free(ep);
 		return -EEXIST;
 	}
-	u = kp_undo_new(j, KP_UNDO_EP_ADD, ep);
+	u = kp_undo_new(node, j, KP_UNDO_EP_ADD, ep);
 	if (IS_ERR(u)) {
 		kp_ep_free(ep);
 		return PTR_ERR(u);
@@ -860,7 +896,7 @@ int kp_ep_leave(struct kp_node *node, const char *id, struct kp_pol_journal *j,
 		return -EINVAL;		/* leaving is undone or finished by the journal */
 	if (!ep)
 		return -ENOENT;
-	u = kp_undo_new(j, KP_UNDO_EP_DEL, ep);
+	u = kp_undo_new(node, j, KP_UNDO_EP_DEL, ep);
 	if (IS_ERR(u))
 		return PTR_ERR(u);
 	ep->leaving = true;

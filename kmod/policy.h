@@ -18,6 +18,7 @@
 
 struct kp_node;
 struct kp_endpoint;
+struct kp_undo;
 struct netlink_ext_ack;
 
 struct kp_ipset {
@@ -71,6 +72,8 @@ struct kp_pol_table {
 	unsigned int n_sets;
 	unsigned int n_rules;		/* over all policies */
 	u32 rev;			/* read by the datapath */
+	/* What a change without a journal records into, and forgets. */
+	struct kp_undo *no_journal;
 };
 
 /*
@@ -120,6 +123,8 @@ const struct kp_prefix_set *kp_ipset_committed(const struct kp_pol_table *tbl,
 u32 kp_ipset_count(const struct kp_pol_table *tbl, const struct kp_ipset *set);
 
 struct kp_pol *kp_pol_alloc(void);
+/* About what @pol holds, in bytes: what staging it charges. */
+long kp_pol_footprint(const struct kp_pol *pol);
 /* A rule of @pol names IP set @name in its next set slot (parsing). */
 int kp_pol_name_set(struct kp_pol *pol, const char *name);
 void kp_pol_free(struct kp_pol *pol);

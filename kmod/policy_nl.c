@@ -61,7 +61,7 @@ int kp_nl_pol_change(struct genl_info *info, const struct nlattr *nest)
 	if (!err && info->attrs[KPLANE_A_TXN_ID]) {
 		txn = kp_txn_find(node, nla_get_u32(info->attrs[KPLANE_A_TXN_ID]),
 				  info->snd_portid, info->extack);
-		err = txn ? kp_txn_stage_pol(txn, &c, nla_len(nest), info->extack) : -ENOENT;
+		err = txn ? kp_txn_stage_pol(txn, &c, info->extack) : -ENOENT;
 	} else if (!err) {
 		err = kp_pol_change_apply(node, &c, NULL, info->extack);
 	}

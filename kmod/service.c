@@ -216,8 +216,8 @@ int kp_svc_table_set(struct kp_svc_table *tbl, struct kp_service *svc,
 	kp_svc_list(tbl, svc);
 	return 0;
 
-err:	/* never published */
-	kp_svc_free(svc);
+err:	/* unpublished, or reached by a commit's staged view: after readers */
+	call_rcu(&svc->rcu, kp_svc_free_rcu);
 	return err;
 }
 

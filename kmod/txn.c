@@ -256,17 +256,20 @@ static void kp_txn_pol_op_free(struct kp_txn *txn, struct kp_txn_pol_op *op)
 	kfree(op);
 }
 
-int kp_txn_stage_pol(struct kp_txn *txn, struct kp_pol_change *c, long bytes,
+int kp_txn_stage_pol(struct kp_txn *txn, struct kp_pol_change *c,
 		     struct netlink_ext_ack *extack)
 {
 	struct kp_txn_pol_op *op = kp_txn_pol_op_new(txn, extack);
+	long bytes;
 	int err;
 
 	if (IS_ERR(op))
 		return PTR_ERR(op);
-	if (c->ep)
-		bytes += sizeof(*c->ep);
-	bytes += (long)c->n_attach * sizeof(*c->attach);
+	/* What the parsed change holds, not what its request took. */
+	bytes = sizeof(*op) + (long)c->n_attach * sizeof(*c->attach) +
+		(c->ep ? sizeof(*c->ep) : 0) +
+		(long)(c->set.n_add + c->set.n_del) * sizeof(struct kp_prefix) +
+		(c->pol ? kp_pol_footprint(c->pol) : 0);
 	err = kp_config_charge(txn->budget, bytes, extack);
 	if (err) {
 		kp_txn_pol_op_free(txn, op);

@@ -45,7 +45,10 @@ struct kp_pol_change {
 	struct kp_pol *pol;		/* POLICY_SET */
 	struct kp_attach *attach;	/* ENDPOINT_POLICY and _ADD */
 	u32 n_attach;
-	/* ENDPOINT_ADD: built, with a reference on its pod netns, if any */
+	/*
+	 * ENDPOINT_ADD: built.  Its pod netns reference is the stager's to
+	 * drop (a transaction op holds it), not the change's.
+	 */
 	struct kp_endpoint *ep;
 };
 
@@ -89,10 +92,10 @@ int kp_txn_stage_svc_set(struct kp_txn *txn, struct kp_service *svc,
 int kp_txn_stage_svc_del(struct kp_node *node, struct kp_txn *txn,
 			 const struct kp_svc_key *key, struct netlink_ext_ack *extack);
 /*
- * Stages @c, whose parsed request took @bytes (charged to the node's
- * configuration memory); takes its contents on success.
+ * Stages @c, charging what it holds to the node's configuration memory;
+ * takes its contents on success.
  */
-int kp_txn_stage_pol(struct kp_txn *txn, struct kp_pol_change *c, long bytes,
+int kp_txn_stage_pol(struct kp_txn *txn, struct kp_pol_change *c,
 		     struct netlink_ext_ack *extack);
 /* Applies everything or nothing; the transaction is gone either way. */
 int kp_txn_commit(struct kp_node *node, struct kp_txn *txn, struct netlink_ext_ack *extack);

@@ -12,11 +12,11 @@
 # bound of its idle time.
 . /scenarios/lib.sh
 
-# The debug kernel (KASAN, lockdep under emulation, ~4x slower) runs the same
-# concurrent paths at 20,000 for lockdep's sake; telling the locks apart
-# (a commit longer than the operations) is the stock kernel's job.
-N=$(kp_scale 100000 20000)
-ROUNDS=3
+# The debug kernel (KASAN, lockdep under emulation: 3 batches of 20,000 took
+# it 475 s) runs the same concurrent paths once at 5,000, for lockdep's and
+# KASAN's sake; holding the figures to bounds is the stock kernel's job.
+N=$(kp_scale 100000 5000)
+ROUNDS=$(kp_scale 3 1)
 PODS=$(kp_scale 60 20)
 # N services in one transaction need the per-node service cap (max_services)
 # and the transaction size (max_txn_ops) above N: their defaults, spelled
@@ -154,8 +154,9 @@ for op in commit linkdel netns; do
 	echo "# $op: idle median $idle ms; during the batches median" \
 		"$(figure /tmp/load.samples "$op" median) ms, p90 $p90 ms," \
 		"max $(figure /tmp/load.samples "$op" max) ms over $(figure /tmp/load.samples "$op" count)"
-	kp_check "${what[$op]} during node1's batches: p90 $p90 ms <= $bound ms" \
-		test "$p90" -le "$bound"
+	[ -e /sys/kernel/debug/kmemleak ] ||
+		kp_check "${what[$op]} during node1's batches: p90 $p90 ms <= $bound ms" \
+			test "$p90" -le "$bound"
 done
 
 kp_eq "node1 holds the $N services" "$(kpctl node1 --json status | grep -o '"services":[0-9]*')" \

@@ -125,11 +125,6 @@ const struct kp_prefix *kp_prefix_set_lookup(const struct kp_prefix_set *s, u8 f
 	return NULL;
 }
 
-bool kp_prefix_set_has(const struct kp_prefix_set *s, const struct kp_prefix *p)
-{
-	return kp_prefix_search(s, p);
-}
-
 u32 kp_prefix_set_remove(struct kp_prefix_set *s, const struct kp_prefix *del, u32 n_del)
 {
 	u32 i, kept = 0, gone = 0;

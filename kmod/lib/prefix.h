@@ -42,8 +42,6 @@ const struct kp_prefix *kp_prefix_set_lookup(const struct kp_prefix_set *s, u8 f
  * in place; returns how many went.
  */
 u32 kp_prefix_set_remove(struct kp_prefix_set *s, const struct kp_prefix *del, u32 n_del);
-/* Whether @s holds exactly @p (masked). */
-bool kp_prefix_set_has(const struct kp_prefix_set *s, const struct kp_prefix *p);
 int kp_prefix_cmp(const void *a, const void *b);
 
 #endif /* KPLANE_PREFIX_H */

@@ -22,6 +22,18 @@ static void set_publish(struct kp_ipset *set)
 	set->v.data[0] = set->v.data[1] = &set->d;
 }
 
+/* Whether @s holds exactly @p: a test's question, so a scan. */
+static bool kp_prefix_set_has(const struct kp_prefix_set *s, const struct kp_prefix *p)
+{
+	u32 i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->p[i].family == p->family && s->p[i].len == p->len &&
+		    !memcmp(s->p[i].addr, p->addr, sizeof(p->addr)))
+			return true;
+	return false;
+}
+
 static struct kp_prefix pfx(u8 family, const char *bytes, u8 len)
 {
 	struct kp_prefix p = { .family = family, .len = len };

@@ -5,6 +5,7 @@
  * exchange it, parse replies".
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,6 +334,70 @@ uint32_t kp_get_u32_or0(struct nlattr *a)
 	return a ? nla_get_u32(a) : 0;
 }
 
+/* Where each NODE_GET value lands in struct kpl_status: its attribute and field. */
+struct kp_status_field {
+	uint16_t attr;
+	size_t off, size;
+};
+
+#define KP_ST(attr, field) \
+	{ attr, offsetof(struct kpl_status, field), sizeof(((struct kpl_status *)0)->field) }
+
+static const struct kp_status_field kp_status_node[] = {
+	KP_ST(KPLANE_A_GENERATION, generation),
+	KP_ST(KPLANE_A_ENDPOINT_COUNT, endpoint_count),
+	KP_ST(KPLANE_A_ENDPOINT_LIMIT, endpoint_limit),
+	KP_ST(KPLANE_A_SERVICE_COUNT, service_count),
+	KP_ST(KPLANE_A_SERVICE_LIMIT, service_limit),
+	KP_ST(KPLANE_A_FLOW_COUNT, flow_count),
+	KP_ST(KPLANE_A_FLOW_LIMIT, flow_limit),
+	KP_ST(KPLANE_A_POLICY_REVISION, policy_revision),
+};
+
+static const struct kp_status_field kp_status_counters[] = {
+	KP_ST(KPLANE_COUNTER_A_RX_PACKETS, rx_packets),
+	KP_ST(KPLANE_COUNTER_A_RX_BYTES, rx_bytes),
+	KP_ST(KPLANE_COUNTER_A_EP_TABLE_FULL, ep_table_full),
+	KP_ST(KPLANE_COUNTER_A_EP_REAPED, ep_reaped),
+	KP_ST(KPLANE_COUNTER_A_SVC_TABLE_FULL, svc_table_full),
+	KP_ST(KPLANE_COUNTER_A_CONNECT_LB, connect_lb),
+	KP_ST(KPLANE_COUNTER_A_CONNECT_REFUSED, connect_refused),
+	KP_ST(KPLANE_COUNTER_A_FLOW_CREATED, flow_created),
+	KP_ST(KPLANE_COUNTER_A_FLOW_TABLE_FULL, flow_table_full),
+	KP_ST(KPLANE_COUNTER_A_FLOW_EXPIRED, flow_expired),
+	KP_ST(KPLANE_COUNTER_A_FLOW_TORN_DOWN, flow_torn_down),
+	KP_ST(KPLANE_COUNTER_A_NAT_PACKETS, nat_packets),
+	KP_ST(KPLANE_COUNTER_A_NAT_REFUSED, nat_refused),
+	KP_ST(KPLANE_COUNTER_A_SNAT_EXHAUSTED, snat_exhausted),
+	KP_ST(KPLANE_COUNTER_A_POLICY_CHECKED, policy_checked),
+	KP_ST(KPLANE_COUNTER_A_POLICY_BYPASSED, policy_bypassed),
+	KP_ST(KPLANE_COUNTER_A_POLICY_DENIED, policy_denied),
+	KP_ST(KPLANE_COUNTER_A_POLICY_FAILSAFE, policy_failsafe),
+	KP_ST(KPLANE_COUNTER_A_FAST_FORWARDED, fast_forwarded),
+	KP_ST(KPLANE_COUNTER_A_POLICY_RELATED, policy_related),
+	KP_ST(KPLANE_COUNTER_A_SPOOFED, spoofed),
+	KP_ST(KPLANE_COUNTER_A_LB_SOCKET_FULL, lb_socket_full),
+	KP_ST(KPLANE_COUNTER_A_PROBE_MISSED, probe_missed),
+};
+
+/* Fills @st from @tb by @f[0..n-1]; an absent value stays 0. */
+static void kp_status_fill(struct kpl_status *st, struct nlattr **tb,
+			   const struct kp_status_field *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *dst = (char *)st + f[i].off;
+
+		if (!tb[f[i].attr])
+			continue;
+		if (f[i].size == sizeof(uint64_t))
+			*(uint64_t *)dst = nla_get_u64(tb[f[i].attr]);
+		else
+			*(uint32_t *)dst = nla_get_u32(tb[f[i].attr]);
+	}
+}
+
 static int kp_parse_status(struct nlattr **tb, void *arg)
 {
 	struct kpl_status *st = arg;
@@ -345,37 +410,9 @@ static int kp_parse_status(struct nlattr **tb, void *arg)
 		return -EPROTO;
 	st->version = nla_get_u32(tb[KPLANE_A_VERSION]);
 	st->enabled = nla_get_u8(tb[KPLANE_A_NODE_ENABLED]);
-	st->generation = kp_get_u32_or0(tb[KPLANE_A_GENERATION]);
-	st->endpoint_count = kp_get_u32_or0(tb[KPLANE_A_ENDPOINT_COUNT]);
-	st->endpoint_limit = kp_get_u32_or0(tb[KPLANE_A_ENDPOINT_LIMIT]);
-	st->service_count = kp_get_u32_or0(tb[KPLANE_A_SERVICE_COUNT]);
-	st->service_limit = kp_get_u32_or0(tb[KPLANE_A_SERVICE_LIMIT]);
-	st->svc_table_full = kp_get_u64_or0(c[KPLANE_COUNTER_A_SVC_TABLE_FULL]);
-	st->connect_lb = kp_get_u64_or0(c[KPLANE_COUNTER_A_CONNECT_LB]);
-	st->connect_refused = kp_get_u64_or0(c[KPLANE_COUNTER_A_CONNECT_REFUSED]);
-	st->rx_packets = kp_get_u64_or0(c[KPLANE_COUNTER_A_RX_PACKETS]);
-	st->rx_bytes = kp_get_u64_or0(c[KPLANE_COUNTER_A_RX_BYTES]);
-	st->ep_table_full = kp_get_u64_or0(c[KPLANE_COUNTER_A_EP_TABLE_FULL]);
-	st->ep_reaped = kp_get_u64_or0(c[KPLANE_COUNTER_A_EP_REAPED]);
-	st->flow_count = kp_get_u32_or0(tb[KPLANE_A_FLOW_COUNT]);
-	st->flow_limit = kp_get_u32_or0(tb[KPLANE_A_FLOW_LIMIT]);
-	st->flow_created = kp_get_u64_or0(c[KPLANE_COUNTER_A_FLOW_CREATED]);
-	st->flow_table_full = kp_get_u64_or0(c[KPLANE_COUNTER_A_FLOW_TABLE_FULL]);
-	st->flow_expired = kp_get_u64_or0(c[KPLANE_COUNTER_A_FLOW_EXPIRED]);
-	st->flow_torn_down = kp_get_u64_or0(c[KPLANE_COUNTER_A_FLOW_TORN_DOWN]);
-	st->nat_packets = kp_get_u64_or0(c[KPLANE_COUNTER_A_NAT_PACKETS]);
-	st->nat_refused = kp_get_u64_or0(c[KPLANE_COUNTER_A_NAT_REFUSED]);
-	st->snat_exhausted = kp_get_u64_or0(c[KPLANE_COUNTER_A_SNAT_EXHAUSTED]);
-	st->policy_revision = kp_get_u32_or0(tb[KPLANE_A_POLICY_REVISION]);
-	st->policy_checked = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_CHECKED]);
-	st->policy_bypassed = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_BYPASSED]);
-	st->policy_denied = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_DENIED]);
-	st->policy_failsafe = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_FAILSAFE]);
-	st->fast_forwarded = kp_get_u64_or0(c[KPLANE_COUNTER_A_FAST_FORWARDED]);
-	st->policy_related = kp_get_u64_or0(c[KPLANE_COUNTER_A_POLICY_RELATED]);
-	st->spoofed = kp_get_u64_or0(c[KPLANE_COUNTER_A_SPOOFED]);
-	st->lb_socket_full = kp_get_u64_or0(c[KPLANE_COUNTER_A_LB_SOCKET_FULL]);
-	st->probe_missed = kp_get_u64_or0(c[KPLANE_COUNTER_A_PROBE_MISSED]);
+	kp_status_fill(st, tb, kp_status_node, sizeof(kp_status_node) / sizeof(kp_status_node[0]));
+	kp_status_fill(st, c, kp_status_counters,
+		       sizeof(kp_status_counters) / sizeof(kp_status_counters[0]));
 	return kp_parse_settings(tb[KPLANE_A_SETTINGS], &st->settings);
 }
 

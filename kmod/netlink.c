@@ -284,11 +284,7 @@ static int kp_ep_build(struct sk_buff *skb, struct genl_info *info,
 	return 0;
 }
 
-/*
- * The transaction a change names with KPLANE_A_TXN_ID: NULL when it names
- * none (apply now), else the transaction or ERR_PTR.  Under the node's lock.
- */
-static struct kp_txn *kp_nl_txn(struct genl_info *info)
+struct kp_txn *kp_nl_txn(struct genl_info *info)
 {
 	struct nlattr *a = info->attrs[KPLANE_A_TXN_ID];
 	struct kp_txn *txn;

@@ -6,6 +6,7 @@
 #include <net/genetlink.h>
 
 struct kp_node;
+struct kp_txn;
 
 int kp_netlink_init(void);
 void kp_netlink_uninit(void);
@@ -28,6 +29,11 @@ struct kp_dump_ctx {
 struct kp_node *kp_info_node(struct genl_info *info);
 /* Commands on a node's objects need it enabled; says so plainly if not. */
 int kp_require_enabled(struct kp_node *node, struct netlink_ext_ack *extack);
+/*
+ * The transaction a change names with KPLANE_A_TXN_ID: NULL when it names
+ * none (apply now), else the transaction or ERR_PTR.  Under the node's lock.
+ */
+struct kp_txn *kp_nl_txn(struct genl_info *info);
 /* Fills one reply with @fill under the node's lock and sends it. */
 int kp_nl_reply(struct genl_info *info, u8 cmd, size_t size,
 		int (*fill)(struct sk_buff *msg, struct genl_info *info));

@@ -58,13 +58,13 @@ int kp_nl_pol_change(struct genl_info *info, const struct nlattr *nest)
 		goto out;
 	mutex_lock(&node->lock);
 	err = kp_require_enabled(node, info->extack);
-	if (!err && info->attrs[KPLANE_A_TXN_ID]) {
-		txn = kp_txn_find(node, nla_get_u32(info->attrs[KPLANE_A_TXN_ID]),
-				  info->snd_portid, info->extack);
-		err = txn ? kp_txn_stage_pol(txn, &c, info->extack) : -ENOENT;
-	} else if (!err) {
-		err = kp_pol_change_apply(node, &c, NULL, info->extack);
+	if (!err) {
+		txn = kp_nl_txn(info);
+		err = PTR_ERR_OR_ZERO(txn);
 	}
+	if (!err)
+		err = txn ? kp_txn_stage_pol(txn, &c, info->extack) :
+			    kp_pol_change_apply(node, &c, NULL, info->extack);
 	mutex_unlock(&node->lock);
 out:
 	kp_pol_change_release(&c);
